@@ -1,0 +1,1 @@
+//! The local file service (placeholder; see the emulator branch).

@@ -1,0 +1,3 @@
+//! capfile: upload images to Capillary's file service.
+
+pub mod emulator;
