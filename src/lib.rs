@@ -1,3 +1,50 @@
-//! capfile: upload images to Capillary's file service.
+//! capfile: upload images to Capillary's file service, and run a local emulator
+//! of that service.
+//!
+//! `main.rs` parses the command line and calls `run`; everything else lives in
+//! this library so the integration tests can start the emulator in-process.
 
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod credentials;
 pub mod emulator;
+pub mod error;
+pub mod inputs;
+pub mod media_type;
+pub mod output;
+pub mod settings;
+
+use std::sync::Arc;
+
+use cli::{Cli, Command};
+use error::{Error, Exit};
+use output::Printer;
+
+/// Runs a parsed command line and returns the exit status; every error has
+/// been reported on standard error by then.
+pub fn run(cli: Cli) -> Exit {
+    let printer = Arc::new(Printer::new(&cli.global));
+    let result = match cli.command {
+        Command::Upload(args) => commands::upload::run(args, &cli.global, &printer),
+        Command::Serve(args) => commands::serve::run(args, &printer),
+        Command::Login(_) | Command::Logout | Command::Config { .. } | Command::Completions { .. } => {
+            Err(Error::usage("this command is not available in this build yet"))
+        }
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(err) => {
+            printer.error(&err);
+            err.exit()
+        }
+    }
+}
+
+/// The async runtime for commands that do network work.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,739 @@
+//! The file-service client: URL building, authentication, one upload, retries.
+//!
+//! One `FileService` serves a whole run: one reqwest client (one connection
+//! pool), one OAuth token shared by every upload, one retry policy, and one
+//! throttle, so that when the service says "slow down" (429/503) every worker
+//! slows down, not only the one that was told. Bodies are streamed from disk with
+//! a `Content-Length`, and a retried upload re-opens the file and streams it again
+//! from the start. Nothing here prints: progress and retries are reported through
+//! the `Progress` trait, and errors are returned as `ApiError`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+use crate::cli::BodyFormat;
+use crate::credentials::{Credentials, Secret};
+use crate::inputs::RemoteName;
+
+/// The OAuth token header of Capillary's API.
+pub const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
+/// How long before its stated expiry a token is replaced.
+const TOKEN_MARGIN: Duration = Duration::from_secs(10);
+/// The longest `Retry-After` obeyed; a longer one is cut to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Read size when streaming a file into a request body.
+const CHUNK: usize = 128 * 1024;
+
+/// Why a request failed.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// The service answered with an error status.
+    Status {
+        status: StatusCode,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// Connecting, sending or receiving failed.
+    Network(String),
+    /// No progress for the idle time limit.
+    Timeout(Duration),
+    /// A success status with a body that is not the service's JSON.
+    Response(String),
+    /// The local file could not be read as checked.
+    File(String),
+    /// A redirect to another host, which would carry the credentials away.
+    Redirect(String),
+}
+
+impl ApiError {
+    /// Connection errors, timeouts, 408, 429 and 5xx gateway errors may pass.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504),
+            ApiError::Network(_) | ApiError::Timeout(_) => true,
+            ApiError::Response(_) | ApiError::File(_) | ApiError::Redirect(_) => false,
+        }
+    }
+
+    /// 401 or 403: the credentials are wrong or not allowed.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 401 | 403))
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// 429 and 503 mean the service as a whole wants fewer requests.
+    fn slows_everyone(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 429 | 503))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Status { status, message, .. } => {
+                write!(f, "server answered {status}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            ApiError::Network(cause) => f.write_str(cause),
+            ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs()),
+            ApiError::Response(cause) => write!(f, "unexpected response: {cause}"),
+            ApiError::File(cause) => f.write_str(cause),
+            ApiError::Redirect(cause) => f.write_str(cause),
+        }
+    }
+}
+
+/// Receives what an upload does, for progress bars and `-v` logs.
+pub trait Progress: Send + Sync {
+    /// More bytes of the body were handed to the connection.
+    fn sent(&self, _bytes: u64) {}
+    /// A new attempt starts; bytes count from zero again.
+    fn restart(&self) {}
+    /// An attempt failed and will be retried after `delay`.
+    fn retrying(&self, _attempt: u32, _delay: Duration, _cause: &ApiError) {}
+}
+
+/// A `Progress` that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Exponential backoff with jitter, honouring `Retry-After`.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub retries: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl RetryPolicy {
+    pub fn new(retries: u32) -> Self {
+        RetryPolicy {
+            retries,
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(20),
+        }
+    }
+
+    /// The wait before retry number `attempt` (1-based): the server's
+    /// `Retry-After` when it gave one, else `base * 2^(attempt-1)` capped, with
+    /// "equal jitter" (half fixed, half random) so workers do not retry in step.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(MAX_RETRY_AFTER);
+        }
+        let exp = self.base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let ceiling = exp.min(self.cap);
+        let half = ceiling / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// A shared "nobody sends before" instant, set by 429/503 answers.
+#[derive(Default)]
+struct Throttle {
+    until: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Throttle {
+    fn hold_until(&self, when: Instant) {
+        if let Ok(mut until) = self.until.lock() {
+            *until = Some(until.map_or(when, |u| u.max(when)));
+        }
+    }
+
+    async fn wait(&self) {
+        let until = self.until.lock().ok().and_then(|u| *u);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+}
+
+/// The last moment a request made progress, for the idle timeout.
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        })
+    }
+
+    fn touch(&self) {
+        self.last_ms
+            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has happened for `limit`.
+    async fn stalled(&self, limit: Duration) {
+        loop {
+            let idle = self
+                .start
+                .elapsed()
+                .saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
+            if idle >= limit {
+                return;
+            }
+            tokio::time::sleep(limit - idle).await;
+        }
+    }
+}
+
+/// What to upload.
+pub struct UploadJob<'a> {
+    pub namespace: &'a str,
+    pub name: &'a RemoteName,
+    /// The file to stream, its size and MIME type; `None` for a placeholder.
+    pub body: Option<(&'a Path, u64, &'a str)>,
+    pub format: BodyFormat,
+}
+
+/// A successful upload.
+#[derive(Clone, Debug)]
+pub struct Uploaded {
+    /// The response body exactly as received.
+    pub raw: Bytes,
+    pub name: String,
+    pub version: String,
+    pub secure_file_path: String,
+}
+
+enum Auth {
+    Basic(HeaderValue),
+    OAuth {
+        client_key: String,
+        client_secret: Secret,
+        token: tokio::sync::Mutex<Option<Token>>,
+    },
+}
+
+#[derive(Clone)]
+struct Token {
+    value: HeaderValue,
+    expires: Instant,
+}
+
+/// The client of one file service, for one run.
+pub struct FileService {
+    http: reqwest::Client,
+    base_url: Url,
+    auth: Auth,
+    idle_timeout: Duration,
+    retry: RetryPolicy,
+    throttle: Throttle,
+    token_requests: AtomicU64,
+}
+
+/// The one HTTP client configuration capfile uses.
+pub fn http_client(idle_timeout: Duration) -> Result<reqwest::Client, String> {
+    // reqwest is built without a default TLS crypto provider; ring is installed
+    // once per process (a second install is a harmless error).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .user_agent(concat!("capfile/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(idle_timeout)
+        .tcp_nodelay(true)
+        .redirect(redirects)
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+impl FileService {
+    pub fn new(
+        base_url: Url,
+        credentials: &Credentials,
+        idle_timeout: Duration,
+        retries: u32,
+    ) -> Result<FileService, String> {
+        let auth = match credentials {
+            Credentials::Basic { username, password_md5 } => {
+                let encoded =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password_md5.expose()));
+                let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+                    .map_err(|_| "the username contains characters that cannot be sent".to_string())?;
+                value.set_sensitive(true);
+                Auth::Basic(value)
+            }
+            Credentials::OAuth {
+                client_key,
+                client_secret,
+            } => Auth::OAuth {
+                client_key: client_key.clone(),
+                client_secret: client_secret.clone(),
+                token: tokio::sync::Mutex::new(None),
+            },
+        };
+        Ok(FileService {
+            http: http_client(idle_timeout)?,
+            base_url,
+            auth,
+            idle_timeout,
+            retry: RetryPolicy::new(retries),
+            throttle: Throttle::default(),
+            token_requests: AtomicU64::new(0),
+        })
+    }
+
+    /// `{base}/api_gateway/file-service/{namespace}/{name}`, the name percent-encoded.
+    pub fn upload_url(&self, namespace: &str, name: &RemoteName) -> String {
+        let base = self.base_url.as_str().trim_end_matches('/');
+        format!("{base}/api_gateway/file-service/{namespace}/{}", name.url_segment())
+    }
+
+    /// How many OAuth tokens this run has asked for.
+    pub fn token_requests(&self) -> u64 {
+        self.token_requests.load(Ordering::Relaxed)
+    }
+
+    /// Uploads with retries. An OAuth 401 renews the token once and tries again
+    /// at once; other failures follow the retry policy.
+    pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
+        let mut attempt = 0;
+        let mut renewed_token = false;
+        loop {
+            self.throttle.wait().await;
+            progress.restart();
+            let (result, sent_with) = self.upload_once(job, progress.clone()).await;
+            let err = match result {
+                Ok(done) => return Ok(done),
+                Err(err) => err,
+            };
+            if err.is_auth() && !renewed_token && matches!(self.auth, Auth::OAuth { .. }) {
+                renewed_token = true;
+                self.forget_token(sent_with).await;
+                continue;
+            }
+            if !err.is_retryable() || attempt >= self.retry.retries {
+                return Err(err);
+            }
+            attempt += 1;
+            let delay = self.retry.delay(attempt, err.retry_after());
+            if err.slows_everyone() {
+                self.throttle.hold_until(Instant::now() + delay);
+            }
+            progress.retrying(attempt, delay, &err);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt; also returns the token it used, so a 401 can retire it.
+    async fn upload_once(
+        &self,
+        job: &UploadJob<'_>,
+        progress: Arc<dyn Progress>,
+    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>) {
+        let (auth_name, auth_value) = match self.auth_header().await {
+            Ok(header) => header,
+            Err(err) => return (Err(err), None),
+        };
+        let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
+        let activity = Activity::new();
+        let request = async {
+            let mut request = self
+                .http
+                .post(self.upload_url(job.namespace, job.name))
+                .header(auth_name, auth_value)
+                .header(header::ACCEPT, "application/json");
+            request = match job.body {
+                None => request.header(header::CONTENT_LENGTH, 0).body(Vec::new()),
+                Some((path, size, mime)) => {
+                    let body = file_body(path, size, progress.clone(), activity.clone()).await?;
+                    match job.format {
+                        BodyFormat::Raw => request
+                            .header(header::CONTENT_TYPE, mime)
+                            .header(header::CONTENT_LENGTH, size)
+                            .body(body),
+                        BodyFormat::Multipart => {
+                            let part = reqwest::multipart::Part::stream_with_length(body, size)
+                                .file_name(job.name.as_str().to_string())
+                                .mime_str(mime)
+                                .map_err(|e| ApiError::File(format!("bad MIME type {mime}: {e}")))?;
+                            request.multipart(reqwest::multipart::Form::new().part("file", part))
+                        }
+                    }
+                }
+            };
+            let response = request.send().await.map_err(network_error)?;
+            activity.touch();
+            read_upload_response(response).await
+        };
+        let result = tokio::select! {
+            result = request => result,
+            () = activity.stalled(self.idle_timeout) => Err(ApiError::Timeout(self.idle_timeout)),
+        };
+        (result, used_token)
+    }
+
+    async fn auth_header(&self) -> Result<(HeaderName, HeaderValue), ApiError> {
+        match &self.auth {
+            Auth::Basic(value) => Ok((header::AUTHORIZATION, value.clone())),
+            Auth::OAuth {
+                client_key,
+                client_secret,
+                token,
+            } => {
+                // Held across the token request, so a batch asks for one token,
+                // not one per worker.
+                let mut token = token.lock().await;
+                if let Some(current) = token.as_ref()
+                    && current.expires > Instant::now()
+                {
+                    return Ok((HeaderName::from_static(OAUTH_HEADER), current.value.clone()));
+                }
+                let fresh = self.generate_token(client_key, client_secret).await?;
+                let value = fresh.value.clone();
+                *token = Some(fresh);
+                Ok((HeaderName::from_static(OAUTH_HEADER), value))
+            }
+        }
+    }
+
+    async fn forget_token(&self, used: Option<HeaderValue>) {
+        if let Auth::OAuth { token, .. } = &self.auth {
+            let mut token = token.lock().await;
+            // Another worker may have renewed it already.
+            if token.as_ref().map(|t| &t.value) == used.as_ref() {
+                *token = None;
+            }
+        }
+    }
+
+    /// `POST /v3/oauth/token/generate` with the key and secret.
+    async fn generate_token(&self, key: &str, secret: &Secret) -> Result<Token, ApiError> {
+        self.token_requests.fetch_add(1, Ordering::Relaxed);
+        let url = format!(
+            "{}/v3/oauth/token/generate",
+            self.base_url.as_str().trim_end_matches('/')
+        );
+        let body = serde_json::json!({ "key": key, "secret": secret.expose() }).to_string();
+        let response = self
+            .http
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(self.idle_timeout)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response.bytes().await.map_err(network_error)?;
+        if !status.is_success() {
+            return Err(status_error(status, &headers, &raw));
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            access_token: String,
+            ttl_seconds: u64,
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            data: Option<Data>,
+        }
+        let data = serde_json::from_slice::<TokenResponse>(&raw)
+            .ok()
+            .and_then(|r| r.data)
+            .ok_or_else(|| ApiError::Response("the token endpoint's answer has no data.accessToken".into()))?;
+        let mut value = HeaderValue::from_str(&data.access_token)
+            .map_err(|_| ApiError::Response("the token has characters a header cannot carry".into()))?;
+        value.set_sensitive(true);
+        let lifetime = Duration::from_secs(data.ttl_seconds).saturating_sub(TOKEN_MARGIN);
+        Ok(Token {
+            value,
+            expires: Instant::now() + lifetime,
+        })
+    }
+}
+
+/// The file as a streamed body that reports progress and keeps the idle timer
+/// fed. The size checked before the batch must still be the size on disk.
+async fn file_body(
+    path: &Path,
+    size: u64,
+    progress: Arc<dyn Progress>,
+    activity: Arc<Activity>,
+) -> Result<reqwest::Body, ApiError> {
+    let label = path.display();
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| ApiError::File(format!("cannot open {label}: {e}")))?;
+    let now = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::File(format!("cannot read {label}: {e}")))?
+        .len();
+    if now != size {
+        return Err(ApiError::File(format!(
+            "{label} changed size since it was checked ({size} -> {now} bytes)"
+        )));
+    }
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(size), CHUNK).inspect(move |chunk| {
+        if let Ok(chunk) = chunk {
+            progress.sent(chunk.len() as u64);
+            activity.touch();
+        }
+    });
+    Ok(reqwest::Body::wrap_stream(stream))
+}
+
+async fn read_upload_response(response: reqwest::Response) -> Result<Uploaded, ApiError> {
+    let status = response.status();
+    if status.is_redirection() {
+        let target = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("another location");
+        return Err(ApiError::Redirect(format!(
+            "server redirected to {target}; not followed, so credentials stay with the configured host"
+        )));
+    }
+    let headers = response.headers().clone();
+    let raw = response.bytes().await.map_err(network_error)?;
+    if !status.is_success() {
+        return Err(status_error(status, &headers, &raw));
+    }
+    parse_uploaded(raw)
+}
+
+/// Reads the fields capfile shows from the service's JSON, keeping the raw body.
+pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(&raw).map_err(|e| ApiError::Response(format!("the body is not JSON ({e})")))?;
+    // Some Capillary APIs answer HTTP 200 with an error code in the body.
+    if let Some(code) = value.get("code").and_then(|c| c.as_u64())
+        && !(200..300).contains(&code)
+    {
+        let status = StatusCode::from_u16(code as u16).unwrap_or(StatusCode::BAD_GATEWAY);
+        return Err(ApiError::Status {
+            status,
+            message: error_message(&value).unwrap_or_default(),
+            retry_after: None,
+        });
+    }
+    let file = value.get("file");
+    let text = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let secure_file_path =
+        text(value.get("secureFilePath")).ok_or_else(|| ApiError::Response("no secureFilePath in the body".into()))?;
+    Ok(Uploaded {
+        name: text(file.and_then(|f| f.get("name"))).unwrap_or_default(),
+        version: text(file.and_then(|f| f.get("version"))).unwrap_or_default(),
+        secure_file_path,
+        raw,
+    })
+}
+
+/// The message of Capillary's error shape `{"errors":[{"message":...}]}`.
+fn error_message(value: &serde_json::Value) -> Option<String> {
+    let errors = value.get("errors")?.as_array()?;
+    let messages: Vec<&str> = errors.iter().filter_map(|e| e.get("message")?.as_str()).collect();
+    (!messages.is_empty()).then(|| messages.join("; "))
+}
+
+fn status_error(status: StatusCode, headers: &HeaderMap, raw: &[u8]) -> ApiError {
+    let message = serde_json::from_slice::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|v| error_message(&v))
+        .unwrap_or_else(|| {
+            // Not Capillary's shape: a short, one-line excerpt of the body.
+            let text = String::from_utf8_lossy(raw);
+            let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            line.chars().take(200).collect()
+        });
+    ApiError::Status {
+        status,
+        message,
+        retry_after: retry_after(headers),
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// A reqwest error in words: its innermost cause, which is what tells users
+/// what happened ("Connection refused"), plus what was being done.
+fn network_error(err: reqwest::Error) -> ApiError {
+    let mut cause: &dyn std::error::Error = &err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let doing = if err.is_connect() {
+        "cannot connect"
+    } else if err.is_timeout() {
+        "timed out"
+    } else if err.is_body() || err.is_request() {
+        "connection failed while sending"
+    } else {
+        "request failed"
+    };
+    let host = err
+        .url()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .unwrap_or_default();
+    if host.is_empty() {
+        ApiError::Network(format!("{doing}: {cause}"))
+    } else {
+        ApiError::Network(format!("{doing} to {host}: {cause}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_matches_capillary_docs() {
+        let creds = Credentials::Basic {
+            username: "store123".into(),
+            // The MD5 as Capillary's docs print it for this example.
+            password_md5: Secret::new("bdc87b9c894da5168059e00ebffb9077"),
+        };
+        let service = FileService::new(
+            Url::parse("https://x.example").unwrap(),
+            &creds,
+            Duration::from_secs(5),
+            0,
+        )
+        .unwrap();
+        let Auth::Basic(value) = &service.auth else {
+            panic!("basic expected")
+        };
+        assert_eq!(
+            value.to_str().unwrap(),
+            "Basic c3RvcmUxMjM6YmRjODdiOWM4OTRkYTUxNjgwNTllMDBlYmZmYjkwNzc="
+        );
+        assert!(value.is_sensitive());
+    }
+
+    #[test]
+    fn upload_url_encodes_the_name_and_keeps_a_base_path() {
+        let creds = Credentials::Basic {
+            username: "u".into(),
+            password_md5: Secret::new("0".repeat(32)),
+        };
+        let service = FileService::new(
+            Url::parse("https://h.example/prefix/").unwrap(),
+            &creds,
+            Duration::from_secs(5),
+            0,
+        )
+        .unwrap();
+        let name = RemoteName::parse("a b#1.png").unwrap();
+        assert_eq!(
+            service.upload_url("rewards", &name),
+            "https://h.example/prefix/api_gateway/file-service/rewards/a%20b%231.png"
+        );
+    }
+
+    #[test]
+    fn retryable_statuses_follow_the_spec() {
+        let status = |code| ApiError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            message: String::new(),
+            retry_after: None,
+        };
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(status(code).is_retryable(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 413, 415, 501] {
+            assert!(!status(code).is_retryable(), "{code}");
+        }
+        assert!(status(401).is_auth() && status(403).is_auth() && !status(400).is_auth());
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_obeys_retry_after() {
+        let policy = RetryPolicy::new(5);
+        for attempt in 1..=4 {
+            let full = Duration::from_millis(250 * (1 << (attempt - 1)));
+            let delay = policy.delay(attempt, None);
+            assert!(delay >= full / 2 && delay <= full, "{attempt}: {delay:?}");
+        }
+        assert_eq!(policy.delay(9, None).max(policy.cap), policy.cap);
+        assert_eq!(policy.delay(1, Some(Duration::from_secs(7))), Duration::from_secs(7));
+        assert_eq!(policy.delay(1, Some(Duration::from_secs(7200))), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(27) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn capillary_error_shape_gives_the_message() {
+        let raw = br#"{"errors":[{"status":false,"code":8015,"message":"Authentication failed"}],"warnings":[]}"#;
+        let err = status_error(StatusCode::UNAUTHORIZED, &HeaderMap::new(), raw);
+        assert_eq!(
+            err.to_string(),
+            "server answered 401 Unauthorized: Authentication failed"
+        );
+    }
+
+    #[test]
+    fn body_code_other_than_2xx_is_an_error() {
+        let err = parse_uploaded(Bytes::from_static(br#"{"code":500,"errors":[{"message":"boom"}]}"#)).unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        let ok = parse_uploaded(Bytes::from_static(
+            br#"{"code":200,"file":{"name":"a.png","version":2},"secureFilePath":"https://s/a"}"#,
+        ))
+        .unwrap();
+        assert_eq!((ok.name.as_str(), ok.version.as_str()), ("a.png", "2"));
+    }
+}

@@ -1,0 +1,378 @@
+//! The inputs of an upload: which bytes go under which remote name.
+//!
+//! Every input is checked here, before the first byte is sent: the remote name
+//! is valid, the file exists, is readable, is not empty, and is an image (by its
+//! magic bytes). All problems are collected, so one run reports every bad file of
+//! a batch at once, and the batch is refused whole: nothing half-sent.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::error::Error;
+use crate::media_type;
+
+/// A file name as the file service will store it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RemoteName(String);
+
+/// Characters left as they are in a URL path segment: RFC 3986 "unreserved".
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+impl RemoteName {
+    /// Refuses what cannot be a file name on the service: empty, `.`, `..`, or
+    /// containing a path separator or a control character.
+    pub fn parse(name: &str) -> Result<RemoteName, String> {
+        if name.is_empty() {
+            return Err("the remote name is empty".into());
+        }
+        if name == "." || name == ".." {
+            return Err(format!("`{name}` is not a file name"));
+        }
+        if name.contains(['/', '\\']) {
+            return Err(format!("remote name {name:?} contains a path separator"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(format!("remote name {name:?} contains a control character"));
+        }
+        Ok(RemoteName(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as one percent-encoded URL path segment.
+    pub fn url_segment(&self) -> String {
+        utf8_percent_encode(&self.0, SEGMENT).to_string()
+    }
+}
+
+impl std::fmt::Display for RemoteName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where an input's bytes come from.
+#[derive(Debug)]
+pub enum Source {
+    File(PathBuf),
+    /// Standard input, spooled to a temporary file so a retry can resend it.
+    Spooled(tempfile::NamedTempFile),
+    /// No body: the service creates a placeholder.
+    Placeholder,
+}
+
+/// One checked upload.
+#[derive(Debug)]
+pub struct Input {
+    /// How the user named it (a path, `-`, or the placeholder name), for messages.
+    pub label: String,
+    pub remote: RemoteName,
+    pub source: Source,
+    pub size: u64,
+    pub mime: &'static str,
+}
+
+impl Input {
+    /// The file to stream the body from, if there is a body.
+    pub fn body_path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::File(path) => Some(path),
+            Source::Spooled(file) => Some(file.path()),
+            Source::Placeholder => None,
+        }
+    }
+}
+
+/// What the user asked for, beside the list of inputs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub name: Option<String>,
+    pub placeholder: bool,
+    pub recursive: bool,
+    pub allow_any_type: bool,
+}
+
+/// The MIME type sent for files that are not images, with `--allow-any-type`.
+const ANY_TYPE: &str = "application/octet-stream";
+
+/// Checks every input; on any problem returns all of them (as usage errors).
+/// `stdin` is read only when an input is `-`.
+pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Result<Vec<Input>, Vec<Error>> {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+
+    if options.name.is_some() && files.len() != 1 {
+        errors.push(Error::usage("--name takes a single input"));
+    }
+    if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        errors.push(Error::usage("standard input (`-`) can be read only once"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    for file in files {
+        let result = if options.placeholder {
+            placeholder(file, options)
+        } else if file.as_os_str() == "-" {
+            spool_stdin(options, stdin).map(|input| vec![input])
+        } else {
+            from_path(file, options)
+        };
+        match result {
+            Ok(found) => inputs.extend(found),
+            Err(err) => errors.push(err),
+        }
+    }
+
+    let mut seen = std::collections::HashMap::new();
+    for input in &inputs {
+        if let Some(first) = seen.insert(&input.remote, &input.label) {
+            errors.push(Error::usage(format!(
+                "{}: remote name `{}` is also used by {first}",
+                input.label, input.remote
+            )));
+        }
+    }
+    if inputs.is_empty() && errors.is_empty() {
+        errors.push(Error::usage("no image files found in the given directories"));
+    }
+    if errors.is_empty() { Ok(inputs) } else { Err(errors) }
+}
+
+fn placeholder(file: &Path, options: &Options) -> Result<Vec<Input>, Error> {
+    let label = file.to_string_lossy().into_owned();
+    let name = options.name.clone().unwrap_or_else(|| label.clone());
+    let remote = RemoteName::parse(&name).map_err(|e| Error::usage(format!("{label}: {e}")))?;
+    Ok(vec![Input {
+        label,
+        remote,
+        source: Source::Placeholder,
+        size: 0,
+        mime: ANY_TYPE,
+    }])
+}
+
+fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> {
+    let label = "-".to_string();
+    let Some(name) = &options.name else {
+        return Err(Error::usage("-: standard input needs --name"));
+    };
+    let remote = RemoteName::parse(name).map_err(|e| Error::usage(format!("-: {e}")))?;
+    let cause = |e: io::Error| Error::usage(format!("-: cannot spool standard input: {e}"));
+    let mut spool = tempfile::NamedTempFile::new().map_err(cause)?;
+    let size = io::copy(stdin, &mut spool).map_err(cause)?;
+    let mime = check_content(spool.path(), &label, size, options)?;
+    Ok(Input {
+        label,
+        remote,
+        source: Source::Spooled(spool),
+        size,
+        mime,
+    })
+}
+
+fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
+    let label = path.to_string_lossy().into_owned();
+    let meta = fs::metadata(path).map_err(|e| io_error(&label, &e))?;
+    if meta.is_dir() {
+        if !options.recursive {
+            return Err(
+                Error::usage(format!("{label}: is a directory")).with_hint("use -r to upload the images inside it")
+            );
+        }
+        if options.name.is_some() {
+            return Err(Error::usage(format!("{label}: --name cannot name a directory's files")));
+        }
+        let mut inputs = Vec::new();
+        walk(path, options, &mut inputs)?;
+        return Ok(inputs);
+    }
+    let base = match &options.name {
+        Some(name) => name.clone(),
+        None => match path.file_name() {
+            Some(base) => base.to_string_lossy().into_owned(),
+            None => return Err(Error::usage(format!("{label}: has no file name; give one with --name"))),
+        },
+    };
+    let remote = RemoteName::parse(&base).map_err(|e| Error::usage(format!("{label}: {e}")))?;
+    let mime = check_content(path, &label, meta.len(), options)?;
+    Ok(vec![Input {
+        label,
+        remote,
+        source: Source::File(path.to_path_buf()),
+        size: meta.len(),
+        mime,
+    }])
+}
+
+/// A directory's image files, depth first in sorted order. Hidden entries and
+/// files that are not images are passed over; directory links are not followed,
+/// so a link cycle cannot loop.
+fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Error> {
+    let label = dir.to_string_lossy().into_owned();
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| io_error(&label, &e))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|e| io_error(&path.to_string_lossy(), &e))?;
+        if file_type.is_dir() {
+            walk(&path, options, inputs)?;
+            continue;
+        }
+        let meta = fs::metadata(&path).map_err(|e| io_error(&path.to_string_lossy(), &e))?;
+        if !meta.is_file() || meta.len() == 0 {
+            continue;
+        }
+        let head = read_head(&path).map_err(|e| io_error(&path.to_string_lossy(), &e))?;
+        let mime = match (media_type::sniff(&head), options.allow_any_type) {
+            (Some(mime), _) => mime,
+            (None, true) => ANY_TYPE,
+            (None, false) => continue,
+        };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let file_label = path.to_string_lossy().into_owned();
+        let remote = RemoteName::parse(&name).map_err(|e| Error::usage(format!("{file_label}: {e}")))?;
+        inputs.push(Input {
+            label: file_label,
+            remote,
+            source: Source::File(path),
+            size: meta.len(),
+            mime,
+        });
+    }
+    Ok(())
+}
+
+/// The content checks shared by files and standard input.
+fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Result<&'static str, Error> {
+    if size == 0 {
+        return Err(Error::usage(format!("{label}: file is empty"))
+            .with_hint("use --placeholder to create a placeholder without a body"));
+    }
+    let head = read_head(path).map_err(|e| io_error(label, &e))?;
+    match media_type::sniff(&head) {
+        Some(mime) => Ok(mime),
+        None if options.allow_any_type => Ok(ANY_TYPE),
+        None => Err(Error::usage(format!(
+            "{label}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"
+        ))
+        .with_hint("use --allow-any-type to send it anyway")),
+    }
+}
+
+fn read_head(path: &Path) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(media_type::SNIFF_LEN);
+    File::open(path)?
+        .take(media_type::SNIFF_LEN as u64)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// A file error in words, without the OS error code noise.
+fn io_error(label: &str, err: &io::Error) -> Error {
+    let cause = match err.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        _ => err.to_string(),
+    };
+    Error::usage(format!("{label}: {cause}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_names_are_checked() {
+        assert!(RemoteName::parse("a b#?%é.png").is_ok());
+        for bad in ["", ".", "..", "a/b.png", "a\\b.png", "a\nb.png", "tab\t.png"] {
+            assert!(RemoteName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn url_segment_encodes_reserved_and_non_ascii() {
+        let name = RemoteName::parse("my image #1?%é.png").unwrap();
+        assert_eq!(name.url_segment(), "my%20image%20%231%3F%25%C3%A9.png");
+        assert_eq!(RemoteName::parse("a-b_c~d.png").unwrap().url_segment(), "a-b_c~d.png");
+    }
+
+    #[test]
+    fn a_batch_reports_every_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "hello").unwrap();
+        let empty = dir.path().join("empty.png");
+        std::fs::write(&empty, "").unwrap();
+        let missing = dir.path().join("missing.png");
+        let files = vec![text, empty, missing, dir.path().to_path_buf()];
+        let errors = collect(&files, &Options::default(), &mut io::empty()).unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|e| e.message()).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(
+            messages[0].ends_with("notes.txt: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)")
+        );
+        assert!(messages[1].ends_with("empty.png: file is empty"));
+        assert!(messages[2].ends_with("missing.png: no such file or directory"));
+        assert!(messages[3].ends_with(": is a directory"));
+    }
+
+    #[test]
+    fn stdin_is_spooled_and_needs_a_name() {
+        let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
+        let without = collect(&[PathBuf::from("-")], &Options::default(), &mut &png[..]).unwrap_err();
+        assert!(without[0].message().contains("needs --name"));
+        let options = Options {
+            name: Some("in.png".into()),
+            ..Options::default()
+        };
+        let inputs = collect(&[PathBuf::from("-")], &options, &mut &png[..]).unwrap();
+        assert_eq!(inputs[0].size, png.len() as u64);
+        assert_eq!(inputs[0].mime, "image/png");
+        assert_eq!(std::fs::read(inputs[0].body_path().unwrap()).unwrap(), png);
+    }
+
+    #[test]
+    fn duplicate_remote_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["a", "b"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join("x.gif"), b"GIF89a....").unwrap();
+        }
+        let options = Options {
+            recursive: true,
+            ..Options::default()
+        };
+        let errors = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
+        assert!(errors[0].message().contains("remote name `x.gif` is also used by"));
+    }
+
+    #[test]
+    fn recursion_is_sorted_and_skips_non_images() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.gif"), b"GIF89a....").unwrap();
+        std::fs::write(dir.path().join("a.gif"), b"GIF87a....").unwrap();
+        std::fs::write(dir.path().join("readme.txt"), b"text").unwrap();
+        std::fs::write(dir.path().join("sub").join("c.gif"), b"GIF89a....").unwrap();
+        let options = Options {
+            recursive: true,
+            ..Options::default()
+        };
+        let inputs = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
+        let names: Vec<&str> = inputs.iter().map(|i| i.remote.as_str()).collect();
+        assert_eq!(names, ["a.gif", "b.gif", "c.gif"]);
+    }
+}

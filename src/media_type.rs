@@ -1,0 +1,116 @@
+//! Image type detection from a file's first bytes.
+//!
+//! The MIME type sent to the file service comes from what the bytes are, never
+//! from the file name: a `.png` that holds text is refused before anything is
+//! sent. The signatures are the published magic numbers of each format; SVG is
+//! recognised by its content (an `<svg` element near the start of an XML text).
+
+/// How many leading bytes `sniff` wants to see.
+pub const SNIFF_LEN: usize = 4096;
+
+/// The image MIME type of content starting with `head`, if it is an image.
+pub fn sniff(head: &[u8]) -> Option<&'static str> {
+    let starts = |magic: &[u8]| head.starts_with(magic);
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if starts(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some("image/gif")
+    } else if head.len() >= 12 && starts(b"RIFF") && &head[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if head.len() >= 14 && starts(b"BM") {
+        Some("image/bmp")
+    } else if starts(b"II*\0") || starts(b"MM\0*") {
+        Some("image/tiff")
+    } else if head.len() >= 6 && starts(b"\0\0\x01\0") && head[4..6] != [0, 0] {
+        Some("image/x-icon")
+    } else if let Some(mime) = iso_bmff(head) {
+        Some(mime)
+    } else if is_svg(head) {
+        Some("image/svg+xml")
+    } else {
+        None
+    }
+}
+
+/// AVIF and HEIC are ISO base media files: an `ftyp` box whose major or
+/// compatible brands name the format.
+fn iso_bmff(head: &[u8]) -> Option<&'static str> {
+    if head.len() < 16 || &head[4..8] != b"ftyp" {
+        return None;
+    }
+    let box_len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let end = box_len.clamp(16, head.len());
+    // The major brand, then the compatible brands after the minor version.
+    let brands = std::iter::once(&head[8..12]).chain(head[16..end].chunks_exact(4));
+    let mut heic = false;
+    for brand in brands {
+        match brand {
+            b"avif" | b"avis" => return Some("image/avif"),
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => heic = true,
+            _ => {}
+        }
+    }
+    heic.then_some("image/heic")
+}
+
+fn is_svg(head: &[u8]) -> bool {
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        // The sniffed window may cut a multi-byte character in two.
+        Err(err) if err.error_len().is_none() => match std::str::from_utf8(&head[..err.valid_up_to()]) {
+            Ok(text) => text,
+            Err(_) => return false,
+        },
+        Err(_) => return false,
+    };
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    text.starts_with('<') && text.contains("<svg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_each_format() {
+        let mut bmp = b"BM".to_vec();
+        bmp.resize(20, 0);
+        let cases: &[(&[u8], &str)] = &[
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "image/png"),
+            (b"\xff\xd8\xff\xe0\0\x10JFIF", "image/jpeg"),
+            (b"GIF89a\x01\0\x01\0", "image/gif"),
+            (b"RIFF\x24\0\0\0WEBPVP8 ", "image/webp"),
+            (&bmp, "image/bmp"),
+            (b"II*\0\x08\0\0\0", "image/tiff"),
+            (b"MM\0*\0\0\0\x08", "image/tiff"),
+            (b"\0\0\x01\0\x01\0\x10\x10", "image/x-icon"),
+            (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", "image/avif"),
+            (b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic", "image/heic"),
+            (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "image/heic"),
+            (
+                b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+                "image/svg+xml",
+            ),
+            (b"\xef\xbb\xbf  <svg></svg>", "image/svg+xml"),
+        ];
+        for (bytes, mime) in cases {
+            assert_eq!(sniff(bytes), Some(*mime), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_image() {
+        for bytes in [
+            &b""[..],
+            b"hello, world\n",
+            b"<html><body>no svg here</body></html>",
+            b"%PDF-1.7",
+            b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom",
+            b"BM",
+        ] {
+            assert_eq!(sniff(bytes), None, "{bytes:?}");
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The only place that writes to standard output and standard error.
+//!
+//! Standard output carries results only (tables, JSON documents, URLs), so that
+//! scripts can parse it; everything else (errors, warnings, progress, summaries)
+//! goes to standard error. The `Printer` knows whether each stream is a terminal,
+//! which decides between the human forms (aligned table, pretty JSON, bars) and the
+//! script forms (tab-separated lines, NDJSON, one plain line per event).
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::error::Error;
+
+/// How much is said on standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose(u8),
+}
+
+/// Decides where bytes go and in which form.
+#[derive(Debug)]
+pub struct Printer {
+    verbosity: Verbosity,
+    color: bool,
+    stdout_tty: bool,
+    stderr_tty: bool,
+    /// Set once standard output is closed by its reader (`| head -1`): results
+    /// are then dropped quietly while the work itself goes on.
+    stdout_closed: AtomicBool,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Printer {
+        let stderr_tty = io::stderr().is_terminal();
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                stderr_tty
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        };
+        let verbosity = if global.quiet {
+            Verbosity::Quiet
+        } else if global.verbose > 0 {
+            Verbosity::Verbose(global.verbose)
+        } else {
+            Verbosity::Normal
+        };
+        Printer {
+            verbosity,
+            color,
+            stdout_tty: io::stdout().is_terminal(),
+            stderr_tty,
+            stdout_closed: AtomicBool::new(false),
+        }
+    }
+
+    pub fn stdout_is_terminal(&self) -> bool {
+        self.stdout_tty
+    }
+
+    pub fn stderr_is_terminal(&self) -> bool {
+        self.stderr_tty
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// Writes a block of result text to standard output. Each call writes whole
+    /// lines in one `write_all`, so an interrupted run never leaves half a line.
+    pub fn result(&self, text: &str) {
+        if text.is_empty() || self.stdout_closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        if let Err(err) = written {
+            self.stdout_closed.store(true, Ordering::Relaxed);
+            if err.kind() != io::ErrorKind::BrokenPipe {
+                self.warn(&format!("cannot write to standard output: {err}"));
+            }
+        }
+    }
+
+    /// `capfile: error: ...` and, where one helps, a hint line.
+    pub fn error(&self, err: &Error) {
+        let mut text = format!("{}: {}\n", self.paint("capfile: error", RED), err.message());
+        if let Some(hint) = err.hint() {
+            text.push_str(&format!("{}: {hint}\n", self.paint("hint", CYAN)));
+        }
+        self.stderr(&text);
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.stderr(&format!("{}: {message}\n", self.paint("capfile: warning", YELLOW)));
+    }
+
+    /// Ordinary progress and summary lines; dropped with `--quiet`.
+    pub fn note(&self, message: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            self.stderr(&format!("{message}\n"));
+        }
+    }
+
+    /// Detail shown with `-v` (level 1) or `-vv` (level 2).
+    pub fn detail(&self, level: u8, message: &str) {
+        if let Verbosity::Verbose(v) = self.verbosity
+            && v >= level
+        {
+            self.stderr(&format!("{}\n", self.paint(message, DIM)));
+        }
+    }
+
+    fn stderr(&self, text: &str) {
+        // A closed standard error leaves nowhere to complain to.
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    fn paint(&self, text: &str, style: &str) -> String {
+        if self.color {
+            format!("\x1b[{style}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+const RED: &str = "1;31";
+const YELLOW: &str = "1;33";
+const CYAN: &str = "36";
+const DIM: &str = "2";
+
+/// One row of the upload table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    pub version: String,
+    pub secure_url: String,
+}
+
+/// The table form: aligned with a header on a terminal, tab-separated otherwise.
+pub fn render_table(rows: &[Row], terminal: bool) -> String {
+    let mut out = String::new();
+    if !terminal {
+        for row in rows {
+            out.push_str(&format!("{}\t{}\t{}\n", row.name, row.version, row.secure_url));
+        }
+        return out;
+    }
+    let header = Row {
+        name: "NAME".into(),
+        version: "VERSION".into(),
+        secure_url: "SECURE URL".into(),
+    };
+    let name_width = rows
+        .iter()
+        .chain([&header])
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let version_width = rows.iter().chain([&header]).map(|r| r.version.len()).max().unwrap_or(0);
+    for row in std::iter::once(&header).chain(rows) {
+        out.push_str(&format!(
+            "{:<name_width$}  {:<version_width$}  {}\n",
+            row.name, row.version, row.secure_url
+        ));
+    }
+    out
+}
+
+/// The server's JSON with the whitespace outside strings removed, so it fits on
+/// one line. Tokens are copied byte for byte: no key is reordered and no number
+/// reformatted, which re-serialising through a JSON value could do.
+pub fn json_compact(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The server's JSON indented by two spaces for reading on a terminal; like
+/// `json_compact`, it keeps every token exactly as received.
+pub fn json_pretty(raw: &[u8]) -> String {
+    let compact = json_compact(raw);
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = compact.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if chars.peek() == Some(&close) {
+                    out.push(close);
+                    chars.next();
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Bytes in the units people read: `51 B`, `1.2 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, version: &str, url: &str) -> Row {
+        Row {
+            name: name.into(),
+            version: version.into(),
+            secure_url: url.into(),
+        }
+    }
+
+    #[test]
+    fn table_for_scripts_is_tab_separated_without_header() {
+        let rows = [row("a.png", "1", "http://x/a"), row("b b.png", "12", "http://x/b")];
+        assert_eq!(
+            render_table(&rows, false),
+            "a.png\t1\thttp://x/a\nb b.png\t12\thttp://x/b\n"
+        );
+    }
+
+    #[test]
+    fn table_on_terminal_is_aligned_with_header() {
+        let rows = [row("a.png", "1", "u1"), row("longer-name.png", "12", "u2")];
+        let text = render_table(&rows, true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "NAME             VERSION  SECURE URL");
+        assert_eq!(lines[1], "a.png            1        u1");
+        assert_eq!(lines[2], "longer-name.png  12       u2");
+    }
+
+    #[test]
+    fn compact_json_keeps_tokens_and_string_whitespace() {
+        let raw = br#"{ "b": 1.50, "a" : "x  y\" }", "n": [ 1e2 , null ] }"#;
+        assert_eq!(json_compact(raw), r#"{"b":1.50,"a":"x  y\" }","n":[1e2,null]}"#);
+    }
+
+    #[test]
+    fn pretty_json_indents_and_keeps_order() {
+        let raw = br#"{"z":1,"a":{"k":[]},"s":"{,}"}"#;
+        assert_eq!(
+            json_pretty(raw),
+            "{\n  \"z\": 1,\n  \"a\": {\n    \"k\": []\n  },\n  \"s\": \"{,}\"\n}"
+        );
+    }
+
+    #[test]
+    fn bytes_are_human_readable() {
+        assert_eq!(human_bytes(51), "51 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+}
