@@ -7,7 +7,11 @@
 //! script forms (tab-separated lines, NDJSON, one plain line per event).
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::error::Error;
@@ -30,6 +34,9 @@ pub struct Printer {
     /// Set once standard output is closed by its reader (`| head -1`): results
     /// are then dropped quietly while the work itself goes on.
     stdout_closed: AtomicBool,
+    /// The progress bars being drawn, if any: other stderr output is written
+    /// above them instead of through them.
+    bars: Mutex<Option<MultiProgress>>,
 }
 
 impl Printer {
@@ -57,6 +64,7 @@ impl Printer {
             stdout_tty: io::stdout().is_terminal(),
             stderr_tty,
             stdout_closed: AtomicBool::new(false),
+            bars: Mutex::new(None),
         }
     }
 
@@ -122,8 +130,42 @@ impl Printer {
     }
 
     fn stderr(&self, text: &str) {
-        // A closed standard error leaves nowhere to complain to.
-        let _ = io::stderr().lock().write_all(text.as_bytes());
+        let write = || {
+            // A closed standard error leaves nowhere to complain to.
+            let _ = io::stderr().lock().write_all(text.as_bytes());
+        };
+        match self.bars.lock().ok().and_then(|bars| bars.clone()) {
+            Some(bars) => bars.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Progress for a batch of `files` uploads of `bytes` in all: bars on a
+    /// terminal, nothing otherwise (the finished-file lines are `note`s).
+    pub fn batch_progress(self: &Arc<Self>, files: u64, bytes: u64, enabled: bool) -> BatchProgress {
+        if !enabled || !self.stderr_tty || self.is_quiet() {
+            return BatchProgress {
+                printer: self.clone(),
+                bars: None,
+            };
+        }
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+        let total = multi.add(ProgressBar::new(bytes));
+        total.set_style(total_style());
+        total.set_prefix(format!("0/{files} files"));
+        total.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut bars) = self.bars.lock() {
+            *bars = Some(multi.clone());
+        }
+        BatchProgress {
+            printer: self.clone(),
+            bars: Some(Bars {
+                multi,
+                total,
+                files,
+                finished: AtomicU64::new(0),
+            }),
+        }
     }
 
     fn paint(&self, text: &str, style: &str) -> String {
@@ -131,6 +173,133 @@ impl Printer {
             format!("\x1b[{style}m{text}\x1b[0m")
         } else {
             text.to_string()
+        }
+    }
+}
+
+fn total_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{prefix:>14} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
+fn file_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>14} [{bar:30}] {bytes}/{total_bytes} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+struct Bars {
+    multi: MultiProgress,
+    total: ProgressBar,
+    files: u64,
+    finished: AtomicU64,
+}
+
+/// The progress display of one batch.
+pub struct BatchProgress {
+    printer: Arc<Printer>,
+    bars: Option<Bars>,
+}
+
+impl BatchProgress {
+    /// A bar for one file in flight (nothing when bars are off).
+    pub fn start_file(&self, label: &str, size: u64) -> FileProgress {
+        let bar = self.bars.as_ref().map(|bars| {
+            let bar = bars.multi.insert_before(&bars.total, ProgressBar::new(size));
+            bar.set_style(file_style());
+            bar.set_prefix("uploading");
+            bar.set_message(label.to_string());
+            bar
+        });
+        FileProgress {
+            label: label.to_string(),
+            printer: self.printer.clone(),
+            bar,
+            total: self.bars.as_ref().map(|b| b.total.clone()),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts a finished file (done or failed) on the total bar.
+    pub fn file_finished(&self) {
+        if let Some(bars) = &self.bars {
+            let finished = bars.finished.fetch_add(1, Ordering::Relaxed) + 1;
+            bars.total.set_prefix(format!("{finished}/{} files", bars.files));
+        }
+    }
+
+    /// Removes the bars, leaving the lines written above them.
+    pub fn finish(&self) {
+        if let Some(bars) = &self.bars {
+            bars.total.finish_and_clear();
+            let _ = bars.multi.clear();
+            if let Ok(mut slot) = self.printer.bars.lock() {
+                *slot = None;
+            }
+        }
+    }
+}
+
+impl Drop for BatchProgress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Progress of one upload: bytes handed to the connection, from the body stream.
+pub struct FileProgress {
+    label: String,
+    printer: Arc<Printer>,
+    bar: Option<ProgressBar>,
+    total: Option<ProgressBar>,
+    sent: AtomicU64,
+}
+
+impl crate::api::Progress for FileProgress {
+    fn sent(&self, bytes: u64) {
+        self.sent.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+        if let Some(total) = &self.total {
+            total.inc(bytes);
+        }
+    }
+
+    fn restart(&self) {
+        // A retry sends the file again from its first byte: the total counts
+        // each byte once.
+        let sent = self.sent.swap(0, Ordering::Relaxed);
+        if let Some(total) = &self.total {
+            total.set_position(total.position().saturating_sub(sent));
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(0);
+        }
+    }
+
+    fn retrying(&self, attempt: u32, delay: Duration, cause: &crate::api::ApiError) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(format!("retry {attempt}"));
+        }
+        self.printer.detail(
+            1,
+            &format!(
+                "{}: attempt {attempt} failed ({cause}); retrying in {:.1} s",
+                self.label,
+                delay.as_secs_f64()
+            ),
+        );
+    }
+}
+
+impl Drop for FileProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

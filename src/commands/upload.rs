@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use crate::api::{ApiError, FileService, Progress, UploadJob, Uploaded};
+use crate::api::{ApiError, FileService, UploadJob, Uploaded};
 use crate::cli::{BodyFormat, GlobalArgs, OutputFormat, UploadArgs};
 use crate::credentials::{self, Credentials};
 use crate::emulator;
@@ -168,26 +168,6 @@ enum Outcome {
     Skipped,
 }
 
-/// Reports retries at `-v`.
-struct FileLog {
-    label: String,
-    printer: Arc<Printer>,
-}
-
-impl Progress for FileLog {
-    fn retrying(&self, attempt: u32, delay: Duration, cause: &ApiError) {
-        self.printer.detail(
-            1,
-            &format!(
-                "{}: attempt {} failed ({cause}); retrying in {:.1} s",
-                self.label,
-                attempt,
-                delay.as_secs_f64()
-            ),
-        );
-    }
-}
-
 /// Writes results to standard output in the chosen form. An aligned table is
 /// held back until the end, since its widths depend on every row.
 struct Results<'a> {
@@ -244,6 +224,8 @@ impl Batch {
         let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
         let mut printed = 0;
         let mut results = Results::new(printer, self.output);
+        let total_bytes = self.inputs.iter().map(|i| i.size).sum();
+        let progress = printer.batch_progress(total as u64, total_bytes, self.show_progress);
 
         let uploads = futures_util::stream::iter(self.inputs.iter().enumerate())
             .map(|(index, input)| {
@@ -251,6 +233,7 @@ impl Batch {
                 let service = &self.service;
                 let namespace = self.namespace.as_str();
                 let format = self.format;
+                let progress = &progress;
                 async move {
                     if stop.load(Ordering::Relaxed) {
                         return (index, Outcome::Skipped);
@@ -261,11 +244,10 @@ impl Batch {
                         body: input.body_path().map(|p| (p, input.size, input.mime)),
                         format,
                     };
-                    let log = Arc::new(FileLog {
-                        label: input.label.clone(),
-                        printer: printer.clone(),
-                    });
-                    match service.upload(&job, log).await {
+                    let file_progress = Arc::new(progress.start_file(&input.label, input.size));
+                    let result = service.upload(&job, file_progress).await;
+                    progress.file_finished();
+                    match result {
                         Ok(done) => (index, Outcome::Done(done)),
                         Err(err) => {
                             // Refused credentials will be refused for every file.
@@ -314,6 +296,7 @@ impl Batch {
         // On Ctrl-C this cancels the uploads still in flight and closes their
         // connections, so the service stores none of them.
         drop(uploads);
+        progress.finish();
         // Finished uploads behind an unfinished one are still reported, in order.
         for outcome in outcomes.iter().skip(printed).flatten() {
             if let Outcome::Done(done) = outcome {

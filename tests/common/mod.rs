@@ -1,0 +1,155 @@
+//! Shared test fixtures: the emulator on 127.0.0.1:0 in this process, and the
+//! built `capfile` binary pointed at it with a clean environment.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use capfile::emulator::{Config, Emulator, Faults};
+
+/// The emulator's password; tests check it never shows up in any output.
+pub const PASSWORD: &str = capfile::emulator::DEFAULT_PASSWORD;
+
+/// A running emulator with its own data directory and async runtime.
+pub struct Service {
+    pub runtime: tokio::runtime::Runtime,
+    pub emulator: Option<Emulator>,
+    pub data: tempfile::TempDir,
+    /// HOME / XDG dirs for the capfile processes, so no test reads real files.
+    pub home: tempfile::TempDir,
+}
+
+impl Service {
+    pub fn start() -> Service {
+        Self::with_faults(Faults::default())
+    }
+
+    pub fn with_faults(faults: Faults) -> Service {
+        Self::with_config(|config| config.faults = faults)
+    }
+
+    pub fn with_config(edit: impl FnOnce(&mut Config)) -> Service {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let data = tempfile::tempdir().expect("data dir");
+        let mut config = Config::new(data.path().to_path_buf());
+        edit(&mut config);
+        let emulator = runtime
+            .block_on(Emulator::start("127.0.0.1:0".parse().unwrap(), config))
+            .expect("emulator starts");
+        Service {
+            runtime,
+            emulator: Some(emulator),
+            data,
+            home: tempfile::tempdir().expect("home dir"),
+        }
+    }
+
+    pub fn emulator(&self) -> &Emulator {
+        self.emulator.as_ref().expect("emulator running")
+    }
+
+    pub fn base_url(&self) -> String {
+        self.emulator().base_url()
+    }
+
+    /// Stops the emulator and starts a new one on the same data directory.
+    pub fn restart(&mut self) {
+        if let Some(old) = self.emulator.take() {
+            self.runtime.block_on(old.shutdown());
+        }
+        let config = Config::new(self.data.path().to_path_buf());
+        self.emulator = Some(
+            self.runtime
+                .block_on(Emulator::start("127.0.0.1:0".parse().unwrap(), config))
+                .expect("emulator restarts"),
+        );
+    }
+
+    /// `capfile` with Basic credentials for this emulator in the environment.
+    pub fn capfile(&self) -> assert_cmd::Command {
+        let mut cmd = bare_capfile(self.home.path());
+        cmd.env("CAPFILE_BASE_URL", self.base_url())
+            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_PASSWORD", PASSWORD);
+        cmd
+    }
+
+    /// GET a URL: status, content type and body.
+    pub fn fetch(&self, url: &str) -> (u16, String, Vec<u8>) {
+        self.runtime.block_on(async {
+            let response = reqwest::get(url).await.expect("GET works");
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, content_type, response.bytes().await.expect("body").to_vec())
+        })
+    }
+
+    pub fn stats(&self) -> capfile::emulator::Stats {
+        self.emulator().stats()
+    }
+}
+
+/// `capfile` with no CAPFILE_* variables and a private HOME.
+pub fn bare_capfile(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("capfile").expect("binary built");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("CAPFILE_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    cmd
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Fails if a secret appears anywhere in the output, or if capfile panicked.
+pub fn assert_clean(output: &Output) {
+    let md5 = capfile::credentials::md5_hex(PASSWORD);
+    for text in [stdout(output), stderr(output)] {
+        assert!(!text.contains("panicked"), "capfile panicked:\n{text}");
+        assert!(!text.contains(md5.expose()), "the password's MD5 leaked:\n{text}");
+        assert!(
+            !text.contains(&format!("{}:{PASSWORD}", capfile::emulator::DEFAULT_USERNAME)),
+            "the password leaked:\n{text}"
+        );
+    }
+}
+
+/// Runs a command, checks it is clean, and returns its output.
+pub fn run(cmd: &mut assert_cmd::Command) -> Output {
+    let output = cmd.output().expect("capfile runs");
+    assert_clean(&output);
+    output
+}
+
+/// The tab-separated result lines of a piped `capfile upload`.
+pub fn rows(output: &Output) -> Vec<Vec<String>> {
+    stdout(output)
+        .lines()
+        .map(|line| line.split('\t').map(str::to_string).collect())
+        .collect()
+}

@@ -1,0 +1,70 @@
+//! `upload --local`, the README's first command: it starts the local file
+//! service in-process on its default address, and the secure URL it prints
+//! serves the exact bytes once `capfile serve` runs on the same data directory.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{bare_capfile, rows, run, sample, stderr};
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn fetch(url: &str) -> Option<(u16, Vec<u8>)> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let response = reqwest::get(url).await.ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.bytes().await.ok()?.to_vec()))
+    })
+}
+
+#[test]
+fn local_upload_then_serve_returns_the_same_bytes() {
+    assert!(
+        std::net::TcpStream::connect(capfile::emulator::DEFAULT_ADDR).is_err(),
+        "something already listens on {}; stop it to run this test",
+        capfile::emulator::DEFAULT_ADDR
+    );
+    let home = tempfile::tempdir().unwrap();
+    let output = run(bare_capfile(home.path())
+        .args(["upload", "--local"])
+        .arg(sample("sample.webp")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let url = rows(&output)[0][2].clone();
+    assert!(url.starts_with("http://127.0.0.1:7878/"), "{url}");
+
+    // The in-process service is gone with the command; `serve` on the same
+    // data directory (the default one, under XDG_DATA_HOME) honours the URL.
+    let binary = assert_cmd::cargo::cargo_bin("capfile");
+    let child = std::process::Command::new(binary)
+        .arg("serve")
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("HOME", home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let fetched = loop {
+        if let Some(answer) = fetch(&url) {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "capfile serve did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(fetched.0, 200);
+    assert_eq!(fetched.1, std::fs::read(sample("sample.webp")).unwrap());
+}
