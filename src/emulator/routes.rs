@@ -1,0 +1,577 @@
+//! The emulator's HTTP surface: the upload endpoint, the OAuth token endpoint
+//! and the signed download URLs, with the response and error bodies shaped
+//! like Capillary's. Storage, credentials, signing and fault draws live in the
+//! sibling modules; this one turns requests into calls on them.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::StreamExt;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+use tokio_util::io::ReaderStream;
+
+use super::auth::Authenticator;
+use super::faults::ConnectionKill;
+use super::signing::{UrlRefusal, UrlSigner};
+use super::store::{ObjectMeta, PLACEHOLDER_TYPE, Store, Upload};
+use super::{Counters, Faults};
+
+/// Largest body accepted by the token endpoint; it only ever needs a key and
+/// a secret, and the global body limit is off for the sake of uploads.
+const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+
+/// What percent-encoding leaves alone in a path segment of `secureFilePath`.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Shared by every request of one emulator.
+pub(crate) struct AppState {
+    pub(crate) store: Arc<Store>,
+    pub(crate) auth: Authenticator,
+    pub(crate) urls: UrlSigner,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) faults: Faults,
+    pub(crate) url_ttl: Duration,
+    /// Base of `secureFilePath`, without a trailing slash.
+    pub(crate) public_url: String,
+    /// A clone travels with every publish, so that shutdown can wait for
+    /// publishes that outlive their request (see `Emulator::shutdown`).
+    pub(crate) in_flight: watch::Receiver<()>,
+}
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/api_gateway/file-service/{namespace}/{name}",
+            post(upload).fallback(method_not_allowed),
+        )
+        // Without this, an empty name would fall through to "not found";
+        // it is a bad request.
+        .route(
+            "/api_gateway/file-service/{namespace}/",
+            post(empty_name).fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/oauth/token/generate",
+            post(generate_token).fallback(method_not_allowed),
+        )
+        .route("/files/{*s3_token}", get(download).fallback(method_not_allowed))
+        .fallback(not_found)
+        // Uploads may be a gigabyte; they are streamed to disk, never buffered.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// An error answered in Capillary's shape:
+/// `{"errors":[{"status":false,"code":N,"message":"..."}],"warnings":[]}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn unauthorized() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "Authentication failed")
+    }
+
+    fn forbidden(message: &str) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, message)
+    }
+
+    fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "Not found")
+    }
+
+    fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("Internal error: {cause}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "errors": [{
+                "status": false,
+                "code": self.status.as_u16(),
+                "message": self.message,
+            }],
+            "warnings": [],
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let allow = if request.uri().path().starts_with("/files/") {
+        "GET, HEAD"
+    } else {
+        "POST"
+    };
+    let mut response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response();
+    response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+fn unix_now() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+fn bump(counter: &std::sync::atomic::AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+// ---------------------------------------------------------------------------
+// Upload
+
+/// The 200 body, field for field and in the order of the vendor's sample.
+#[derive(Serialize)]
+struct UploadResponse {
+    code: u16,
+    status: &'static str,
+    message: &'static str,
+    file: FileInfo,
+    #[serde(rename = "secureFilePath")]
+    secure_file_path: String,
+}
+
+#[derive(Serialize)]
+struct FileInfo {
+    name: String,
+    namespace: String,
+    version: u64,
+    acl: &'static str,
+    #[serde(rename = "fileSize")]
+    file_size: String,
+    file_handle: String,
+    content_type: String,
+    s3_token: String,
+    latest_version: u64,
+    last_modified: String,
+    s3_url: String,
+}
+
+async fn empty_name(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    bump(&state.counters.upload_requests);
+    if !state.auth.authorize(request.headers(), unix_now()) {
+        bump(&state.counters.auth_failures);
+        return ApiError::unauthorized().into_response();
+    }
+    ApiError::bad_request("Invalid file name: empty").into_response()
+}
+
+async fn upload(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    request: Request,
+) -> Response {
+    match upload_inner(&state, path, request).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn upload_inner(
+    state: &Arc<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let counters = &state.counters;
+    bump(&counters.upload_requests);
+
+    // An injected failure stands for an overloaded gateway: it answers before
+    // looking at credentials or the body.
+    if state.faults.draw_failure() {
+        bump(&counters.faults_injected);
+        let mut err = ApiError::new(
+            state.faults.failure_status(),
+            "Service unavailable (fault injected by the capfile emulator)",
+        );
+        err.retry_after = state.faults.retry_after;
+        return Err(err);
+    }
+
+    if !state.auth.authorize(request.headers(), unix_now()) {
+        bump(&counters.auth_failures);
+        return Err(ApiError::unauthorized());
+    }
+
+    let Path((namespace, name)) =
+        path.map_err(|rejection| ApiError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
+    check_remote_name("namespace", &namespace)?;
+    check_remote_name("file name", &name)?;
+
+    let cut = if state.faults.draw_drop() {
+        request.extensions().get::<ConnectionKill>().cloned()
+    } else {
+        None
+    };
+    let mut spool = Spool::create(&state.store, cut, counters)?;
+    let content_type = receive_body(request, &mut spool).await?;
+    // A body too short to be cut in the middle (a placeholder) is cut at its end.
+    spool.cut_if_due().await?;
+    let upload = spool.finish(namespace, name, content_type).await?;
+
+    // The publish runs in a task of its own: once the whole body is here,
+    // the version is stored even if the client goes away meanwhile, and the
+    // handler being dropped cannot interrupt it half-way.
+    let store = Arc::clone(&state.store);
+    let publish_counters = Arc::clone(counters);
+    let in_flight = state.in_flight.clone();
+    let last_modified = last_modified_now();
+    let meta = tokio::task::spawn_blocking(move || {
+        let _in_flight = in_flight;
+        let meta = store.publish(upload, last_modified)?;
+        bump(&publish_counters.uploads_stored);
+        Ok::<_, std::io::Error>(meta)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+
+    Ok(axum::Json(success_body(state, meta)).into_response())
+}
+
+/// Refuses what cannot be one file name: the same rules the CLI applies.
+fn check_remote_name(what: &str, name: &str) -> Result<(), ApiError> {
+    let problem = if name.is_empty() {
+        Some("empty")
+    } else if name == "." || name == ".." {
+        Some("'.' and '..' are not file names")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a slash or backslash")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(ApiError::bad_request(format!("Invalid {what}: {problem}"))),
+        None => Ok(()),
+    }
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .get(..19)
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case("multipart/form-data"))
+        })
+}
+
+/// A content type as sent, if it can be sent back as a header; else the
+/// placeholder type.
+fn usable_content_type(value: Option<&str>) -> String {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && HeaderValue::from_str(v).is_ok())
+        .unwrap_or(PLACEHOLDER_TYPE)
+        .to_owned()
+}
+
+/// Streams the request body (multipart or raw) into `spool`; returns the
+/// content type to store.
+async fn receive_body(request: Request, spool: &mut Spool<'_>) -> Result<String, ApiError> {
+    let content_type = if is_multipart(request.headers()) {
+        let mut multipart = Multipart::from_request(request, &())
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        let mut file_type = None;
+        // Every part is read to the end, even after the file: a body cut short
+        // anywhere must fail the upload, not store a truncated file.
+        while let Some(mut field) = multipart.next_field().await.map_err(body_error)? {
+            let is_file = file_type.is_none() && field.name() == Some("file");
+            if is_file {
+                file_type = Some(usable_content_type(field.content_type()));
+            }
+            while let Some(chunk) = field.chunk().await.map_err(body_error)? {
+                if is_file {
+                    spool.push(&chunk).await?;
+                }
+            }
+        }
+        file_type
+    } else {
+        let header = usable_content_type(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+        let mut body = request.into_body().into_data_stream();
+        while let Some(chunk) = body.next().await {
+            spool.push(&chunk.map_err(body_error)?).await?;
+        }
+        Some(header)
+    };
+    Ok(match content_type {
+        Some(content_type) if spool.size > 0 => content_type,
+        // No bytes: a placeholder, whatever type was announced.
+        _ => PLACEHOLDER_TYPE.to_owned(),
+    })
+}
+
+fn body_error(err: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("Could not read the request body: {err}"))
+}
+
+/// A body being received into a temporary file.
+struct Spool<'a> {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    size: u64,
+    /// Set when this upload was drawn to have its connection cut.
+    cut: Option<ConnectionKill>,
+    counters: &'a Counters,
+}
+
+impl<'a> Spool<'a> {
+    fn create(store: &Store, cut: Option<ConnectionKill>, counters: &'a Counters) -> Result<Spool<'a>, ApiError> {
+        let (file, path) = store.spool_file().map_err(ApiError::internal)?;
+        Ok(Spool {
+            file: tokio::fs::File::from_std(file),
+            path,
+            size: 0,
+            cut,
+            counters,
+        })
+    }
+
+    async fn push(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(chunk).await.map_err(ApiError::internal)?;
+        self.size += chunk.len() as u64;
+        // Part of the body is in: the moment to drop the connection.
+        self.cut_if_due().await
+    }
+
+    /// Cuts the connection if this upload was drawn for it. Normally the
+    /// handler is dropped with the connection and this never returns.
+    async fn cut_if_due(&mut self) -> Result<(), ApiError> {
+        if let Some(kill) = self.cut.take() {
+            bump(&self.counters.faults_injected);
+            kill.cut().await;
+            return Err(ApiError::internal("the connection was to be dropped"));
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self, namespace: String, name: String, content_type: String) -> Result<Upload, ApiError> {
+        self.file.flush().await.map_err(ApiError::internal)?;
+        self.file.sync_all().await.map_err(ApiError::internal)?;
+        Ok(Upload {
+            namespace,
+            name,
+            content_type,
+            size: self.size,
+            body: self.path,
+        })
+    }
+}
+
+fn last_modified_now() -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::now_utc().format(FORMAT).unwrap_or_default()
+}
+
+fn success_body(state: &AppState, meta: ObjectMeta) -> UploadResponse {
+    let path: Vec<String> = meta
+        .s3_token
+        .split('/')
+        .map(|segment| utf8_percent_encode(segment, PATH_SEGMENT).to_string())
+        .collect();
+    let query = state.urls.sign(&meta.s3_token, unix_now(), state.url_ttl);
+    let secure_file_path = format!("{}/files/{}?{query}", state.public_url, path.join("/"));
+    UploadResponse {
+        code: 200,
+        status: "true",
+        message: "Successfully uploaded file",
+        file: FileInfo {
+            s3_url: format!("s3:/capfile-local/{}", meta.s3_token),
+            name: meta.name,
+            namespace: meta.namespace,
+            version: meta.version,
+            acl: "PRIVATE",
+            file_size: meta.size.to_string(),
+            file_handle: meta.file_handle,
+            content_type: meta.content_type,
+            s3_token: meta.s3_token,
+            latest_version: meta.version,
+            last_modified: meta.last_modified,
+        },
+        secure_file_path,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// OAuth token
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    key: String,
+    secret: String,
+}
+
+/// Errors of the token endpoint, in its own shape: `data` then `errors`.
+fn token_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({
+        "data": null,
+        "errors": [{"status": false, "code": status.as_u16(), "message": message}],
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn generate_token(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    bump(&state.counters.token_requests);
+    let Ok(body) = axum::body::to_bytes(request.into_body(), TOKEN_BODY_LIMIT).await else {
+        return token_error(StatusCode::BAD_REQUEST, "Invalid request body");
+    };
+    let Ok(TokenRequest { key, secret }) = serde_json::from_slice(&body) else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            r#"Invalid request body: expected {"key":"...","secret":"..."}"#,
+        );
+    };
+    match state.auth.issue_token(&key, &secret, unix_now()) {
+        Some(token) => axum::Json(json!({
+            "data": {"accessToken": token, "ttlSeconds": state.auth.token_ttl_secs()},
+            "errors": null,
+        }))
+        .into_response(),
+        None => {
+            bump(&state.counters.auth_failures);
+            token_error(StatusCode::UNAUTHORIZED, "Failed to generate OAuth token")
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Signed downloads
+
+async fn download(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match download_inner(&state, path, query).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn download_inner(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+    query: Option<String>,
+) -> Result<Response, ApiError> {
+    let Path(s3_token) = path.map_err(|_| ApiError::not_found())?;
+    let (mut expires, mut signature) = (None, None);
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*key {
+            "expires" => expires = Some(value.into_owned()),
+            "signature" => signature = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    state
+        .urls
+        .verify(&s3_token, expires.as_deref(), signature.as_deref(), unix_now())
+        .map_err(|refusal| {
+            ApiError::forbidden(match refusal {
+                UrlRefusal::Missing => "Missing signature",
+                UrlRefusal::BadSignature => "Signature does not match",
+                UrlRefusal::Expired => "Request has expired",
+            })
+        })?;
+
+    let (meta, blob) = state
+        .store
+        .lookup(&s3_token)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    let file = match tokio::fs::File::open(&blob).await {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::not_found());
+        }
+        Err(err) => return Err(ApiError::internal(err)),
+    };
+    let len = file.metadata().await.map_err(ApiError::internal)?.len();
+    let content_type = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static(PLACEHOLDER_TYPE));
+    Response::builder()
+        .header(CONTENT_TYPE, content_type)
+        .header(CONTENT_LENGTH, len)
+        .body(Body::from_stream(ReaderStream::new(file)))
+        .map_err(ApiError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_names_are_checked() {
+        for bad in ["", ".", "..", "a/b", "a\\b", "a\nb", "a\u{7f}"] {
+            assert!(check_remote_name("file name", bad).is_err(), "{bad:?}");
+        }
+        for good in ["a b#%?.png", "ünï.png", "...", ".hidden"] {
+            assert!(check_remote_name("file name", good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn multipart_is_recognised_case_insensitively() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("Multipart/Form-Data; boundary=x"),
+        );
+        assert!(is_multipart(&headers));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/png"));
+        assert!(!is_multipart(&headers));
+    }
+
+    #[test]
+    fn last_modified_has_the_documented_shape() {
+        let text = last_modified_now();
+        assert_eq!(text.len(), 19, "{text}");
+        assert_eq!(&text[4..5], "-");
+        assert_eq!(&text[10..11], " ");
+        assert_eq!(&text[13..14], ":");
+    }
+}
