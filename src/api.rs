@@ -27,7 +27,8 @@ use crate::inputs::RemoteName;
 
 /// The OAuth token header of Capillary's API.
 pub const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
-/// How long before its stated expiry a token is replaced.
+/// How long before its stated expiry a token is replaced: 10 s, or a quarter of
+/// a lifetime shorter than 40 s (so a 2 s token is still used for 1.5 s).
 const TOKEN_MARGIN: Duration = Duration::from_secs(10);
 /// The longest `Retry-After` obeyed; a longer one is cut to this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -321,6 +322,13 @@ impl FileService {
         self.token_requests.load(Ordering::Relaxed)
     }
 
+    /// Asks for an OAuth token now, to check a client key and secret before
+    /// they are saved (`login`). Basic credentials have nothing to check
+    /// against without uploading, so they pass.
+    pub async fn check_credentials(&self) -> Result<(), ApiError> {
+        self.auth_header().await.map(|_| ())
+    }
+
     /// Uploads with retries. An OAuth 401 renews the token once and tries again
     /// at once; other failures follow the retry policy.
     pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
@@ -474,7 +482,8 @@ impl FileService {
         let mut value = HeaderValue::from_str(&data.access_token)
             .map_err(|_| ApiError::Response("the token has characters a header cannot carry".into()))?;
         value.set_sensitive(true);
-        let lifetime = Duration::from_secs(data.ttl_seconds).saturating_sub(TOKEN_MARGIN);
+        let ttl = Duration::from_secs(data.ttl_seconds);
+        let lifetime = ttl.saturating_sub(TOKEN_MARGIN.min(ttl / 4));
         Ok(Token {
             value,
             expires: Instant::now() + lifetime,

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod config_file;
 pub mod credentials;
 pub mod emulator;
 pub mod error;
@@ -28,9 +29,10 @@ pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Upload(args) => commands::upload::run(args, &cli.global, &printer),
         Command::Serve(args) => commands::serve::run(args, &printer),
-        Command::Login(_) | Command::Logout | Command::Config { .. } | Command::Completions { .. } => {
-            Err(Error::usage("this command is not available in this build yet"))
-        }
+        Command::Login(args) => commands::login::run(args, &cli.global, &printer),
+        Command::Logout => commands::logout::run(&cli.global, &printer),
+        Command::Config { action } => commands::config::run(action, &cli.global, &printer),
+        Command::Completions { .. } => Err(Error::usage("this command is not available in this build yet")),
     };
     match result {
         Ok(exit) => exit,

@@ -109,6 +109,11 @@ impl Printer {
         self.stderr(&text);
     }
 
+    /// A question on standard error, on the line where the answer is typed.
+    pub fn prompt(&self, question: &str) {
+        self.stderr(question);
+    }
+
     pub fn warn(&self, message: &str) {
         self.stderr(&format!("{}: {message}\n", self.paint("capfile: warning", YELLOW)));
     }

@@ -16,15 +16,17 @@ use futures_util::StreamExt;
 
 use crate::api::{ApiError, FileService, UploadJob, Uploaded};
 use crate::cli::{BodyFormat, GlobalArgs, OutputFormat, UploadArgs};
+use crate::config_file::{Config, Paths, Profile};
+use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Credentials};
 use crate::emulator;
 use crate::error::{Error, Exit, LOGIN_HINT};
 use crate::inputs::{self, Input};
 use crate::output::{self, Printer, Row};
-use crate::settings::{self, Origin, Setting};
+use crate::settings::{self, Key, Origin, Setting};
 
 /// Runs `capfile upload`.
-pub fn run(args: UploadArgs, _global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let flags = settings::Flags {
         base_url: args.base_url.clone(),
         namespace: args.namespace.clone(),
@@ -33,8 +35,12 @@ pub fn run(args: UploadArgs, _global: &GlobalArgs, printer: &Arc<Printer>) -> Re
         timeout: args.timeout,
         output: args.output.or(args.json.then_some(OutputFormat::Json)),
         body: args.body,
+        ..settings::Flags::default()
     };
-    let mut settings = settings::resolve(&flags, &settings::process_env)?;
+    let paths = Paths::locate(global.config.as_deref())?;
+    let profile = Profile::select(global)?;
+    let config = Config::load(&paths.config)?;
+    let mut settings = settings::resolve(&flags, &settings::process_env, &config.values(&profile)?)?;
 
     let options = inputs::Options {
         name: args.name.clone(),
@@ -60,10 +66,24 @@ pub fn run(args: UploadArgs, _global: &GlobalArgs, printer: &Arc<Printer>) -> Re
             password_md5: credentials::md5_hex(emulator::DEFAULT_PASSWORD),
         }
     } else {
-        credentials::from_env(&settings::process_env)?.ok_or_else(|| {
-            Error::auth("no credentials: not logged in and none in the environment").with_hint(LOGIN_HINT)
-        })?
+        let keyring = Keyring::native();
+        let file = super::credentials_file(&paths, printer);
+        let resolved = credentials::resolve(
+            &settings,
+            &profile.name,
+            &settings::process_env,
+            &[&keyring, &file],
+            &mut |failure| printer.detail(1, &format!("{failure}; trying the next place")),
+        )?;
+        printer.detail(1, &format!("secret: from {}", resolved.source));
+        resolved.credentials
     };
+    printer.detail(1, &format!("profile: {} ({})", profile.name, profile.origin));
+    for key in Key::ALL {
+        if let Some((value, origin)) = settings.get(key) {
+            printer.detail(1, &format!("{}: {value} ({origin})", key.name()));
+        }
+    }
     let Some(base_url) = settings.base_url.clone() else {
         return Err(Error::usage("no base URL for the file service")
             .with_hint("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"));

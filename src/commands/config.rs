@@ -1,0 +1,233 @@
+//! `capfile config`: read and edit settings.
+//!
+//! `list` and `get` show the effective values, resolved as an upload would
+//! (environment over the profile in the file over the defaults), so scripts
+//! can read what will be used; secrets appear only as where they come from.
+//! `set` and `unset` edit the selected profile in `config.toml`, checking values
+//! the way the upload flags are checked and keeping the file's comments.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::cli::{ConfigAction, GlobalArgs};
+use crate::config_file::{self, Config, Paths, Profile};
+use crate::credentials::keyring::Keyring;
+use crate::credentials::{self, SecretKind, SecretSource};
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+use crate::settings::{self, Key, Origin, Settings, process_env};
+
+/// Runs `capfile config ...`.
+pub fn run(action: ConfigAction, global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+    let paths = Paths::locate(global.config.as_deref())?;
+    match action {
+        ConfigAction::Path => {
+            printer.result(&format!("{}\n", paths.config.display()));
+            Ok(Exit::Success)
+        }
+        ConfigAction::Profiles => {
+            let config = Config::load(&paths.config)?;
+            let names = config.names();
+            if names.is_empty() {
+                printer.note(&format!("no profiles in {}", paths.config.display()));
+            }
+            printer.result(&names.iter().map(|n| format!("{n}\n")).collect::<String>());
+            Ok(Exit::Success)
+        }
+        ConfigAction::List { json } => list(&paths, global, printer, json),
+        ConfigAction::Get { key } => get(&paths, global, printer, &key),
+        ConfigAction::Set { key, value } => set(&paths, global, printer, &key, &value),
+        ConfigAction::Unset { key } => unset(&paths, global, printer, &key),
+    }
+}
+
+/// The effective settings of the selected profile, as an upload would see
+/// them without flags.
+fn effective(paths: &Paths, global: &GlobalArgs) -> Result<(Profile, Settings), Error> {
+    let profile = Profile::select(global)?;
+    let config = Config::load(&paths.config)?;
+    let settings = settings::resolve(&settings::Flags::default(), &process_env, &config.values(&profile)?)?;
+    Ok((profile, settings))
+}
+
+fn parse_key(paths: &Paths, name: &str) -> Result<Key, Error> {
+    Key::parse(name).map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))
+}
+
+fn get(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str) -> Result<Exit, Error> {
+    let key = parse_key(paths, name)?;
+    let (profile, settings) = effective(paths, global)?;
+    match settings.get(key) {
+        Some((value, _)) => {
+            printer.result(&format!("{value}\n"));
+            Ok(Exit::Success)
+        }
+        None => Err(
+            Error::failure(format!("`{name}` is not set for profile `{}`", profile.name))
+                .with_hint(format!("set it with `capfile config set {name} VALUE`")),
+        ),
+    }
+}
+
+/// Where the profile's secret is, without reading more than needed: the
+/// environment first, then the stores in upload order.
+fn secret_source(
+    settings: &Settings,
+    profile: &Profile,
+    paths: &Paths,
+    printer: &Arc<Printer>,
+) -> Result<(SecretKind, Option<SecretSource>), Error> {
+    if let Some((kind, _, name)) = credentials::env_secret(&process_env)? {
+        return Ok((kind, Some(SecretSource::Env(name))));
+    }
+    let kind = SecretKind::for_auth(settings.auth.value);
+    let keyring = Keyring::native();
+    let file = super::credentials_file(paths, printer);
+    let (found, failures) = credentials::find_secret(&profile.name, kind, &[&keyring, &file]);
+    for failure in failures {
+        if failure.malformed {
+            return Err(failure.into_error());
+        }
+        // A keyring that cannot be reached matters only when the secret was
+        // not found elsewhere.
+        if found.is_some() {
+            printer.detail(1, &failure.message);
+        } else {
+            printer.warn(&failure.message);
+        }
+    }
+    Ok((kind, found.map(|(_, source)| source)))
+}
+
+fn list(paths: &Paths, global: &GlobalArgs, printer: &Arc<Printer>, as_json: bool) -> Result<Exit, Error> {
+    let (profile, settings) = effective(paths, global)?;
+    let (kind, source) = secret_source(&settings, &profile, paths, printer)?;
+    if as_json {
+        let mut doc = Map::new();
+        doc.insert("profile".into(), entry_of(json!(profile.name), Some(&profile.origin)));
+        for key in Key::ALL {
+            let value = settings.get(key);
+            doc.insert(
+                key.name().into(),
+                entry(
+                    key,
+                    value.as_ref().map(|(v, _)| v.as_str()),
+                    value.as_ref().map(|(_, o)| o),
+                ),
+            );
+        }
+        let (origin, variable) = match &source {
+            Some(SecretSource::Env(name)) => (json!("env"), Some(*name)),
+            Some(SecretSource::Keyring) => (json!("keyring"), None),
+            Some(SecretSource::File(_)) => (json!("credentials_file"), None),
+            None => (Value::Null, None),
+        };
+        let mut secret = Map::new();
+        secret.insert("value".into(), Value::Null);
+        secret.insert("origin".into(), origin);
+        if let Some(variable) = variable {
+            secret.insert("variable".into(), json!(variable));
+        }
+        doc.insert(kind.name().into(), Value::Object(secret));
+        let doc = Value::Object(doc);
+        let text = if printer.stdout_is_terminal() {
+            serde_json::to_string_pretty(&doc)
+        } else {
+            serde_json::to_string(&doc)
+        };
+        printer.result(&format!("{}\n", text.unwrap_or_default()));
+        return Ok(Exit::Success);
+    }
+    let mut text = format!("profile: {} ({})\n", profile.name, profile.origin);
+    for key in Key::ALL {
+        match settings.get(key) {
+            Some((value, origin)) => text.push_str(&format!("{}: {value} ({origin})\n", key.name())),
+            None => text.push_str(&format!("{}: (not set)\n", key.name())),
+        }
+    }
+    match &source {
+        Some(source) => text.push_str(&format!("{}: ({source})\n", kind.name())),
+        None => text.push_str(&format!("{}: (not set)\n", kind.name())),
+    }
+    printer.result(&text);
+    Ok(Exit::Success)
+}
+
+/// `{"value": ..., "origin": ...}` for a setting: integers as numbers.
+fn entry(key: Key, value: Option<&str>, origin: Option<&Origin>) -> Value {
+    let value = match value {
+        None => Value::Null,
+        Some(text) => match key {
+            Key::Jobs | Key::Retries | Key::Timeout => text.parse::<u64>().map_or_else(|_| json!(text), |n| json!(n)),
+            _ => json!(text),
+        },
+    };
+    entry_of(value, origin)
+}
+
+/// `{"value": ..., "origin": ...}`, with `"variable"` for the environment.
+fn entry_of(value: Value, origin: Option<&Origin>) -> Value {
+    let mut entry = Map::new();
+    entry.insert("value".into(), value);
+    let (origin, variable) = match origin {
+        Some(Origin::Env(name)) => (json!("env"), Some(*name)),
+        Some(other) => (json!(other.to_string()), None),
+        None => (Value::Null, None),
+    };
+    entry.insert("origin".into(), origin);
+    if let Some(variable) = variable {
+        entry.insert("variable".into(), json!(variable));
+    }
+    Value::Object(entry)
+}
+
+fn set(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str, input: &str) -> Result<Exit, Error> {
+    let key = parse_key(paths, name)?;
+    let profile = Profile::select(global)?;
+    let config = Config::load(&paths.config)?;
+    let value = key
+        .parse_input(input)
+        .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
+    let mut doc = config.file.document_mut()?;
+    let table = config_file::profile_table_mut(&mut doc, &profile.name)
+        .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
+    config_file::set_value(table, key.name(), value);
+    config.file.write(&doc, false)?;
+    printer.detail(
+        1,
+        &format!("set {name} in profile `{}` of {}", profile.name, paths.config.display()),
+    );
+    if let Some(variable) = key.env_var()
+        && process_env(variable).is_some()
+    {
+        printer.warn(&format!("{variable} is set, and overrides this value"));
+    }
+    Ok(Exit::Success)
+}
+
+fn unset(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str) -> Result<Exit, Error> {
+    let key = parse_key(paths, name)?;
+    let profile = Profile::select(global)?;
+    let config = Config::load(&paths.config)?;
+    if config.get(&profile.name).is_none() {
+        return Err(config.unknown_profile(&profile.name));
+    }
+    let mut doc = config.file.document_mut()?;
+    let table = config_file::profile_table_mut(&mut doc, &profile.name)
+        .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
+    if table.remove(key.name()).is_none() {
+        printer.note(&format!("`{name}` was not set in profile `{}`", profile.name));
+        return Ok(Exit::Success);
+    }
+    config.file.write(&doc, false)?;
+    printer.detail(
+        1,
+        &format!(
+            "removed {name} from profile `{}` of {}",
+            profile.name,
+            paths.config.display()
+        ),
+    );
+    Ok(Exit::Success)
+}

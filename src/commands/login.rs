@@ -1,0 +1,360 @@
+//! `capfile login`: saves a profile's credentials. The settings (base URL, auth
+//! kind, username or client key) go to `config.toml`; the secret goes to the OS
+//! keyring, or with `--insecure-storage` to `credentials.toml` (mode 0600).
+//!
+//! On a terminal it asks for whatever the flags did not give, the secret with
+//! hidden input. Otherwise it takes the flags and reads the secret from
+//! standard input (`--password-stdin`, `--client-secret-stdin`): no flag takes
+//! a secret as an argument, where `ps` and shell history would keep it. Basic
+//! keeps `md5_hex(password)`, never the password.
+//!
+//! Nothing is saved until everything is known and, for OAuth, the token
+//! endpoint has accepted the key and secret. The secret is saved before the
+//! settings, so when the keyring cannot be reached both files stay as they were.
+
+use std::io::{self, BufRead, IsTerminal, Read};
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::api::FileService;
+use crate::cli::{AuthKind, GlobalArgs, LoginArgs};
+use crate::config_file::{self, Config, Paths, Profile};
+use crate::credentials::keyring::Keyring;
+use crate::credentials::{self, Credentials, Secret, SecretKind, SecretStore};
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+use crate::settings::{self, FileValues, Key, choice_name, process_env};
+
+/// How long the OAuth check may take without progress.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most a secret read from standard input may be.
+const MAX_SECRET: u64 = 64 * 1024;
+
+/// Runs `capfile login`.
+pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+    let paths = Paths::locate(global.config.as_deref())?;
+    let profile = Profile::select(global)?;
+    let config = Config::load(&paths.config)?;
+    let existing = config.get(&profile.name).cloned().unwrap_or_default();
+    let ask = Asker {
+        printer,
+        interactive: !args.password_stdin && !args.client_secret_stdin && io::stdin().is_terminal(),
+    };
+
+    let auth = auth_kind(&args, &existing, &ask)?;
+    let base_url = base_url(&args, &existing, &ask)?;
+    let identity = identity(&args, auth, &existing, &ask)?;
+    let secret = read_secret(&args, auth, &ask)?;
+    let credentials = match auth {
+        AuthKind::Basic => Credentials::Basic {
+            username: identity.clone(),
+            password_md5: credentials::md5_hex(secret.expose()),
+        },
+        AuthKind::Oauth => Credentials::OAuth {
+            client_key: identity.clone(),
+            client_secret: secret,
+        },
+    };
+    if auth == AuthKind::Oauth {
+        check_oauth(&base_url, &credentials, &identity, printer)?;
+    }
+
+    let kind = SecretKind::for_auth(auth);
+    let secret = match &credentials {
+        Credentials::Basic { password_md5, .. } => password_md5,
+        Credentials::OAuth { client_secret, .. } => client_secret,
+    };
+    let keyring = Keyring::native();
+    let file = super::credentials_file(&paths, printer);
+    let stored_in = if args.insecure_storage {
+        file.set(&profile.name, kind, secret).map_err(|e| e.into_error())?;
+        // The keyring is read before the file, so an older secret there would
+        // shadow this one.
+        match keyring.delete(&profile.name) {
+            Ok(true) => printer.note(&format!(
+                "removed the older secret of profile `{}` from {}",
+                profile.name,
+                keyring.describe()
+            )),
+            Ok(false) => {}
+            Err(err) => printer.detail(1, &format!("{err}; no older secret removed from it")),
+        }
+        format!("{} (plain text, mode 0600)", paths.credentials.display())
+    } else {
+        keyring.set(&profile.name, kind, secret).map_err(|err| {
+            Error::failure(format!("{err}; nothing was saved")).with_hint(format!(
+                "pass --insecure-storage to keep the secret in {} (mode 0600) instead, or set CAPFILE_* variables in the environment",
+                paths.credentials.display()
+            ))
+        })?;
+        // A plain-text copy from an earlier `--insecure-storage` login is no
+        // longer needed.
+        match file.delete(&profile.name) {
+            Ok(true) => printer.note(&format!(
+                "removed the older plain-text secret of profile `{}` from {}",
+                profile.name,
+                paths.credentials.display()
+            )),
+            Ok(false) => {}
+            Err(err) => printer.warn(&format!("{err}; the older plain-text secret was not removed")),
+        }
+        keyring.describe()
+    };
+
+    save_settings(&config, &profile, &base_url, auth, &identity)?;
+    let who = match auth {
+        AuthKind::Basic => format!("user `{identity}`"),
+        AuthKind::Oauth => format!("client key `{identity}`"),
+    };
+    printer.note(&format!(
+        "logged in: profile `{}`, {who} at {base_url}; secret saved in {stored_in}",
+        profile.name
+    ));
+    Ok(Exit::Success)
+}
+
+/// Asks on the terminal, when there is one to ask on.
+struct Asker<'a> {
+    printer: &'a Printer,
+    interactive: bool,
+}
+
+impl Asker<'_> {
+    /// A line of text; an empty answer takes the default.
+    fn line(&self, question: &str, default: Option<&str>) -> Result<String, Error> {
+        loop {
+            match default {
+                Some(default) => self.printer.prompt(&format!("{question} [{default}]: ")),
+                None => self.printer.prompt(&format!("{question}: ")),
+            }
+            let mut answer = String::new();
+            let read = io::stdin()
+                .lock()
+                .read_line(&mut answer)
+                .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
+            if read == 0 {
+                return Err(Error::usage(format!("no answer to `{question}`; nothing was saved")));
+            }
+            let answer = answer.trim();
+            match (answer.is_empty(), default) {
+                (false, _) => return Ok(answer.to_string()),
+                (true, Some(default)) => return Ok(default.to_string()),
+                (true, None) => continue,
+            }
+        }
+    }
+
+    /// A secret, typed without echo.
+    fn secret(&self, question: &str) -> Result<String, Error> {
+        self.printer.prompt(&format!("{question}: "));
+        rpassword::read_password().map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted => Error::interrupted(),
+            _ => Error::usage(format!("cannot read the secret from the terminal: {e}")),
+        })
+    }
+}
+
+fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<AuthKind, Error> {
+    let implied = if args.client_key.is_some() || args.client_secret_stdin {
+        Some(AuthKind::Oauth)
+    } else if args.username.is_some() || args.password_stdin {
+        Some(AuthKind::Basic)
+    } else {
+        None
+    };
+    let auth = match (args.auth, implied) {
+        (Some(auth), _) => auth,
+        (None, Some(implied)) => implied,
+        (None, None) => {
+            let current = existing
+                .auth
+                .unwrap_or(if existing.client_key.is_some() && existing.username.is_none() {
+                    AuthKind::Oauth
+                } else {
+                    AuthKind::Basic
+                });
+            if ask.interactive {
+                let answer = ask.line("Authentication (basic or oauth)", Some(&choice_name(&current)))?;
+                let value = Key::Auth.parse_input(&answer).map_err(Error::usage)?;
+                if value.as_str() == Some("oauth") {
+                    AuthKind::Oauth
+                } else {
+                    AuthKind::Basic
+                }
+            } else {
+                current
+            }
+        }
+    };
+    let misfit = match auth {
+        AuthKind::Basic if args.client_key.is_some() => Some("--client-key"),
+        AuthKind::Basic if args.client_secret_stdin => Some("--client-secret-stdin"),
+        AuthKind::Oauth if args.username.is_some() => Some("--username"),
+        AuthKind::Oauth if args.password_stdin => Some("--password-stdin"),
+        _ => None,
+    };
+    if let Some(flag) = misfit {
+        return Err(
+            Error::usage(format!("{flag} does not go with {} auth", choice_name(&auth))).with_hint(
+                "Basic takes --username and --password-stdin; OAuth takes --client-key and --client-secret-stdin",
+            ),
+        );
+    }
+    Ok(auth)
+}
+
+fn base_url(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Url, Error> {
+    if let Some(flag) = &args.base_url {
+        return settings::parse_base_url(flag).map_err(|e| Error::usage(format!("--base-url: {e}")));
+    }
+    let env = process_env("CAPFILE_BASE_URL");
+    let current = env.clone().or_else(|| existing.base_url.as_ref().map(Url::to_string));
+    if ask.interactive {
+        loop {
+            let answer = ask.line("Base URL of the Capillary API host", current.as_deref())?;
+            match settings::parse_base_url(&answer) {
+                Ok(url) => return Ok(url),
+                Err(err) => ask.printer.warn(&err),
+            }
+        }
+    }
+    match (env, &existing.base_url) {
+        (Some(env), _) => settings::parse_base_url(&env).map_err(|e| Error::usage(format!("CAPFILE_BASE_URL: {e}"))),
+        (None, Some(url)) => Ok(url.clone()),
+        (None, None) => Err(Error::usage("login needs the base URL of the API host")
+            .with_hint("pass --base-url, e.g. --base-url https://eu.api.capillarytech.com")),
+    }
+}
+
+fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, ask: &Asker) -> Result<String, Error> {
+    let (key, flag, current, question) = match auth {
+        AuthKind::Basic => (
+            Key::Username,
+            &args.username,
+            &existing.username,
+            "Username (till login)",
+        ),
+        AuthKind::Oauth => (Key::ClientKey, &args.client_key, &existing.client_key, "Client key"),
+    };
+    let flag_name = format!("--{}", key.name().replace('_', "-"));
+    let check = |value: &str, from: &str| {
+        Key::parse_input(key, value)
+            .map(|_| value.trim().to_string())
+            .map_err(|e| Error::usage(format!("{from}: {e}")))
+    };
+    if let Some(value) = flag {
+        return check(value, &flag_name);
+    }
+    let env_var = key.env_var().unwrap_or_default();
+    let env = process_env(env_var);
+    let current = env.clone().or_else(|| current.clone());
+    if ask.interactive {
+        loop {
+            let answer = ask.line(question, current.as_deref())?;
+            match check(&answer, key.name()) {
+                Ok(value) => return Ok(value),
+                Err(err) => ask.printer.warn(err.message()),
+            }
+        }
+    }
+    match (env, current) {
+        (Some(env), _) => check(&env, env_var),
+        (None, Some(current)) => Ok(current),
+        (None, None) => Err(
+            Error::usage(format!("login needs the {}", key.name().replace('_', " ")))
+                .with_hint(format!("pass {flag_name}")),
+        ),
+    }
+}
+
+/// The password or client secret: from standard input with the `*-stdin`
+/// flags, else typed on the terminal without echo.
+fn read_secret(args: &LoginArgs, auth: AuthKind, ask: &Asker) -> Result<Secret, Error> {
+    let (flag, what) = match auth {
+        AuthKind::Basic => ("--password-stdin", "password"),
+        AuthKind::Oauth => ("--client-secret-stdin", "client secret"),
+    };
+    let from_stdin = args.password_stdin || args.client_secret_stdin;
+    let text = if from_stdin && !io::stdin().is_terminal() {
+        let mut text = String::new();
+        io::stdin()
+            .lock()
+            .take(MAX_SECRET)
+            .read_to_string(&mut text)
+            .map_err(|e| Error::usage(format!("{flag}: cannot read standard input: {e}")))?;
+        // `echo` adds a newline, `printf '%s'` does not: take either.
+        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
+        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_string()
+    } else if from_stdin || ask.interactive {
+        // `--password-stdin` on a terminal: still never echo it.
+        let question = if what == "password" {
+            "Password"
+        } else {
+            "Client secret"
+        };
+        ask.secret(question)?
+    } else {
+        return Err(
+            Error::usage(format!("no terminal to ask for the {what} on: pipe it to {flag}"))
+                .with_hint(format!("printf '%s' \"$SECRET\" | capfile login {flag} ...")),
+        );
+    };
+    if text.is_empty() {
+        return Err(Error::usage(format!("the {what} is empty; nothing was saved")));
+    }
+    Ok(Secret::new(text))
+}
+
+/// Asks the token endpoint for a token with the key and secret.
+fn check_oauth(base_url: &Url, credentials: &Credentials, key: &str, printer: &Printer) -> Result<(), Error> {
+    let service = FileService::new(base_url.clone(), credentials, CHECK_TIMEOUT, 0).map_err(Error::usage)?;
+    printer.detail(
+        1,
+        &format!("checking client key `{key}` with the token endpoint at {base_url}"),
+    );
+    let checked = crate::runtime()?.block_on(service.check_credentials());
+    match checked {
+        Ok(()) => Ok(()),
+        Err(err) if err.is_auth() => Err(Error::auth(format!(
+            "the token endpoint at {base_url} refused client key `{key}` ({err}); nothing was saved"
+        ))
+        .with_hint("check the client key and secret, then run `capfile login` again")),
+        Err(err) => Err(Error::failure(format!(
+            "cannot check client key `{key}` with the token endpoint at {base_url}: {err}; nothing was saved"
+        ))),
+    }
+}
+
+/// Writes the profile's base URL, auth kind and username or client key,
+/// keeping everything else in the file as it was.
+fn save_settings(
+    config: &Config,
+    profile: &Profile,
+    base_url: &Url,
+    auth: AuthKind,
+    identity: &str,
+) -> Result<(), Error> {
+    let file = &config.file;
+    let mut doc = file.document_mut()?;
+    let table = config_file::profile_table_mut(&mut doc, &profile.name)
+        .map_err(|e| Error::usage(format!("{}: {e}", file.path.display())))?;
+    // Keep the URL as the user wrote it when it is the same one.
+    let same = table
+        .get(Key::BaseUrl.name())
+        .and_then(|v| v.as_str())
+        .and_then(|v| settings::parse_base_url(v).ok())
+        .is_some_and(|old| &old == base_url);
+    if !same {
+        config_file::set_value(table, Key::BaseUrl.name(), base_url.as_str().into());
+    }
+    config_file::set_value(table, Key::Auth.name(), choice_name(&auth).into());
+    let (keep, drop) = match auth {
+        AuthKind::Basic => (Key::Username, Key::ClientKey),
+        AuthKind::Oauth => (Key::ClientKey, Key::Username),
+    };
+    config_file::set_value(table, keep.name(), identity.into());
+    table.remove(drop.name());
+    file.write(&doc, false)
+}

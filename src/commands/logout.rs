@@ -1,0 +1,66 @@
+//! `capfile logout`: removes the profile's secret from the OS keyring and from
+//! `credentials.toml`, and says what it removed. The profile's settings stay in
+//! `config.toml`, so logging in again only asks for the secret.
+
+use std::sync::Arc;
+
+use crate::cli::GlobalArgs;
+use crate::config_file::{Paths, Profile};
+use crate::credentials::SecretStore;
+use crate::credentials::keyring::Keyring;
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+
+/// Runs `capfile logout`.
+pub fn run(global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+    let paths = Paths::locate(global.config.as_deref())?;
+    let profile = Profile::select(global)?;
+    let keyring = Keyring::native();
+    let file = super::credentials_file(&paths, printer);
+    let stores: [&dyn SecretStore; 2] = [&keyring, &file];
+
+    let mut removed = Vec::new();
+    let mut failed = Vec::new();
+    for store in stores {
+        match store.delete(&profile.name) {
+            Ok(true) => removed.push(store.describe()),
+            Ok(false) => {}
+            Err(err) => failed.push(err),
+        }
+    }
+    for place in &removed {
+        printer.note(&format!(
+            "removed the secret of profile `{}` from {place}",
+            profile.name
+        ));
+    }
+    if let Some(malformed) = failed.iter().find(|f| f.malformed) {
+        return Err(malformed.clone().into_error());
+    }
+    if removed.is_empty() {
+        if failed.is_empty() {
+            printer.note(&format!(
+                "profile `{}` had no saved secret; nothing to remove",
+                profile.name
+            ));
+            return Ok(Exit::Success);
+        }
+        let causes: Vec<String> = failed.iter().map(|f| f.message.clone()).collect();
+        return Err(Error::failure(format!(
+            "{}; nothing was removed, and a secret of profile `{}` may still be saved there",
+            causes.join("; "),
+            profile.name
+        )));
+    }
+    // Something was removed (say, from the file on a machine whose keyring
+    // cannot be reached); the rest is worth a warning, not a failure.
+    for failure in &failed {
+        printer.warn(&format!("{failure}; not checked for a secret"));
+    }
+    printer.note(&format!(
+        "the settings of profile `{}` stay in {}",
+        profile.name,
+        paths.config.display()
+    ));
+    Ok(Exit::Success)
+}

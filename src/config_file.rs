@@ -1,0 +1,481 @@
+//! The files capfile keeps: `config.toml` (settings, by profile) and, beside it,
+//! `credentials.toml` (secrets saved with `login --insecure-storage`).
+//!
+//! Reading checks the whole file and reports the first problem as
+//! `FILE:LINE:COLUMN: what is wrong`, so the user can go straight to it; that is
+//! a usage error (exit 2). Editing goes through `toml_edit`, which keeps the
+//! user's comments, order and layout. Writing is atomic: a temporary file in the
+//! same directory, synced, then renamed over the old one, so a crash leaves the
+//! old file or the new one and never half of each. The old file's mode is kept,
+//! and a file that is a symlink (dotfile managers) is written through the link.
+
+use std::fs;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{DocumentMut, Item, Table};
+
+use crate::cli::GlobalArgs;
+use crate::error::Error;
+use crate::settings::{self, DEFAULT_PROFILE, FileValues, Key, Origin};
+
+/// Where the config and credentials files are.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+}
+
+impl Paths {
+    /// `--config` / `CAPFILE_CONFIG` when given, else `config.toml` in the
+    /// platform's config directory (on Linux `$XDG_CONFIG_HOME/capfile/`).
+    /// `credentials.toml` is always beside the config file.
+    pub fn locate(config: Option<&Path>) -> Result<Paths, Error> {
+        let config = match config {
+            Some(path) if path.as_os_str().is_empty() => {
+                return Err(Error::usage("--config / CAPFILE_CONFIG is empty"));
+            }
+            Some(path) => path.to_path_buf(),
+            None => directories::ProjectDirs::from("", "", "capfile")
+                .map(|dirs| dirs.config_dir().join("config.toml"))
+                .ok_or_else(|| {
+                    Error::usage("cannot find the config directory (is HOME set?)")
+                        .with_hint("pass --config FILE or set CAPFILE_CONFIG")
+                })?,
+        };
+        let dir = config.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(Paths {
+            credentials: dir.join("credentials.toml"),
+            config,
+        })
+    }
+}
+
+/// The profile a command works on.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub name: String,
+    /// Chosen with `--profile` or `CAPFILE_PROFILE` rather than by default.
+    pub origin: Origin,
+}
+
+impl Profile {
+    pub fn select(global: &GlobalArgs) -> Result<Profile, Error> {
+        let Some(name) = global.profile.clone() else {
+            return Ok(Profile {
+                name: DEFAULT_PROFILE.to_string(),
+                origin: Origin::Default,
+            });
+        };
+        settings::check_profile_name(&name).map_err(Error::usage)?;
+        // clap reads the flag over the variable; equal values mean either.
+        let origin = if std::env::var("CAPFILE_PROFILE").ok().as_deref() == Some(name.as_str()) {
+            Origin::Env("CAPFILE_PROFILE")
+        } else {
+            Origin::Flag
+        };
+        Ok(Profile { name, origin })
+    }
+
+    pub fn is_explicit(&self) -> bool {
+        self.origin != Origin::Default
+    }
+}
+
+/// A TOML file as read from disk; a missing file reads as empty.
+#[derive(Clone, Debug)]
+pub struct TomlFile {
+    pub path: PathBuf,
+    text: Option<String>,
+}
+
+impl TomlFile {
+    pub fn read(path: &Path) -> Result<TomlFile, Error> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(err) if err.kind() == io::ErrorKind::InvalidData => {
+                return Err(Error::usage(format!("{}: not UTF-8 text", path.display())));
+            }
+            Err(err) => return Err(Error::usage(format!("cannot read {}: {err}", path.display()))),
+        };
+        Ok(TomlFile {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    pub fn exists(&self) -> bool {
+        self.text.is_some()
+    }
+
+    fn text(&self) -> &str {
+        self.text.as_deref().unwrap_or("")
+    }
+
+    /// The parsed document with the positions of its parts, for checking.
+    pub fn document(&self) -> Result<toml_edit::Document<String>, Error> {
+        toml_edit::Document::parse(self.text().to_string()).map_err(|e| self.parse_error(&e))
+    }
+
+    /// The parsed document for editing.
+    pub fn document_mut(&self) -> Result<DocumentMut, Error> {
+        self.text().parse::<DocumentMut>().map_err(|e| self.parse_error(&e))
+    }
+
+    fn parse_error(&self, err: &toml_edit::TomlError) -> Error {
+        // The message only: `TomlError`'s Display quotes the offending line,
+        // which in credentials.toml could be a secret.
+        self.error_at(err.span(), &format!("invalid TOML: {}", err.message()))
+    }
+
+    /// A usage error naming the file and, when known, the line and column.
+    pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> Error {
+        match span {
+            Some(span) => {
+                let (line, column) = line_column(self.text(), span.start);
+                Error::usage(format!("{}:{line}:{column}: {message}", self.path.display()))
+            }
+            None => Error::usage(format!("{}: {message}", self.path.display())),
+        }
+    }
+
+    /// Writes the document atomically. `private` files get mode 0600 whatever
+    /// they had; others keep their mode (new ones get 0644).
+    pub fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), Error> {
+        write_atomically(&self.path, doc.to_string().as_bytes(), private)
+            .map_err(|e| Error::failure(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
+}
+
+fn write_atomically(path: &Path, contents: &[u8], private: bool) -> io::Result<()> {
+    // Write through a symlink rather than replacing it with a plain file.
+    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)?;
+    let old_mode = fs::metadata(&target).ok().map(|m| m.permissions());
+    // tempfile creates the file with mode 0600, so a secret is never readable
+    // by others, not even for a moment.
+    let mut temp = tempfile::Builder::new()
+        .prefix(".capfile-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)?;
+    temp.write_all(contents)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if private {
+            0o600
+        } else {
+            old_mode.map_or(0o644, |p| p.mode() & 0o7777)
+        };
+        fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (private, old_mode);
+    }
+    temp.as_file().sync_all()?;
+    temp.persist(&target).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    if let Ok(dir) = fs::File::open(&dir) {
+        // Makes the rename itself durable; not every filesystem supports it.
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// `config.toml`: checked profiles, and the file for editing.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub file: TomlFile,
+    profiles: Vec<(String, FileValues)>,
+}
+
+impl Config {
+    /// Reads and checks the whole file: every table, key and value.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let file = TomlFile::read(path)?;
+        let doc = file.document()?;
+        let mut profiles = Vec::new();
+        for (name, item) in doc.as_table().iter() {
+            let key_span = doc.as_table().get_key_value(name).and_then(|(k, _)| k.span());
+            if name != "profiles" {
+                return Err(file.error_at(
+                    key_span,
+                    &format!("unknown table `{name}`; the config file holds [profiles.NAME] tables only"),
+                ));
+            }
+            let Some(table) = item.as_table_like() else {
+                return Err(file.error_at(item.span(), "`profiles` must be a table of [profiles.NAME] tables"));
+            };
+            for (profile, item) in table.iter() {
+                let key_span = table.get_key_value(profile).and_then(|(k, _)| k.span());
+                settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e))?;
+                let Some(values) = item.as_table_like() else {
+                    return Err(file.error_at(item.span(), &format!("profiles.{profile} must be a table")));
+                };
+                let mut checked = FileValues::default();
+                for (key, item) in values.iter() {
+                    let key_span = values.get_key_value(key).and_then(|(k, _)| k.span());
+                    let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e))?;
+                    let value = item.as_value().ok_or_else(|| {
+                        file.error_at(item.span().or(key_span), &format!("{key} must be a value, not a table"))
+                    })?;
+                    checked
+                        .set(setting, value)
+                        .map_err(|e| file.error_at(value.span(), &e))?;
+                }
+                profiles.push((profile.to_string(), checked));
+            }
+        }
+        Ok(Config { file, profiles })
+    }
+
+    /// Profile names in the order of the file.
+    pub fn names(&self) -> Vec<&str> {
+        self.profiles.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&FileValues> {
+        self.profiles.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The profile's values. A profile chosen with `--profile` or
+    /// `CAPFILE_PROFILE` must exist (a typo must not silently fall back to
+    /// defaults); the implicit `default` profile may be absent, as in CI where
+    /// the environment carries everything.
+    pub fn values(&self, profile: &Profile) -> Result<FileValues, Error> {
+        match self.get(&profile.name) {
+            Some(values) => Ok(values.clone()),
+            None if profile.is_explicit() => Err(self.unknown_profile(&profile.name)),
+            None => Ok(FileValues::default()),
+        }
+    }
+
+    /// The error for a profile that is not in the file, listing those that are.
+    pub fn unknown_profile(&self, name: &str) -> Error {
+        let path = self.file.path.display();
+        let message = if !self.file.exists() {
+            format!("profile `{name}` does not exist: there is no config file at {path}")
+        } else if self.profiles.is_empty() {
+            format!("profile `{name}` does not exist: {path} has no profiles")
+        } else {
+            format!(
+                "profile `{name}` is not in {path}; existing profiles: {}",
+                self.names().join(", ")
+            )
+        };
+        Error::usage(message).with_hint(format!(
+            "create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`"
+        ))
+    }
+}
+
+/// The `[profiles.NAME]` table of a document for editing, created when missing
+/// (under an implicit `[profiles]`, so the file shows only `[profiles.NAME]`).
+pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, String> {
+    let profiles = doc.as_table_mut().entry("profiles").or_insert_with(|| {
+        let mut table = Table::new();
+        table.set_implicit(true);
+        Item::Table(table)
+    });
+    let profiles = profiles
+        .as_table_mut()
+        .ok_or("`profiles` is not a table of [profiles.NAME] tables")?;
+    let profile = profiles.entry(name).or_insert_with(|| Item::Table(Table::new()));
+    // An inline `name = { ... }` table is turned into a standard one to edit.
+    if let Item::Value(toml_edit::Value::InlineTable(inline)) = profile {
+        let table = std::mem::take(inline).into_table();
+        *profile = Item::Table(table);
+    }
+    profile
+        .as_table_mut()
+        .ok_or_else(|| format!("profiles.{name} is not a table"))
+}
+
+/// Sets a value in a table, keeping the comments around the old one (above
+/// the key, and after the value on its line).
+pub fn set_value(table: &mut Table, key: &str, mut value: toml_edit::Value) {
+    match table.get_mut(key) {
+        Some(item) => {
+            if let Some(old) = item.as_value() {
+                *value.decor_mut() = old.decor().clone();
+            }
+            *item = Item::Value(value);
+        }
+        None => {
+            table.insert(key, Item::Value(value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("config.toml");
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn line_and_column_are_one_based_characters() {
+        assert_eq!(line_column("abc", 0), (1, 1));
+        assert_eq!(line_column("ab\ncdé\nf", 7), (2, 4));
+        assert_eq!(line_column("ab\ncdé\nf", 8), (3, 1));
+        assert_eq!(line_column("ab\nédf", 6), (2, 3));
+    }
+
+    #[test]
+    fn malformed_toml_names_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "[profiles.default]\njobs = = 3\n");
+        let err = Config::load(&path).unwrap_err();
+        let expected = format!("{}:2:8: invalid TOML", path.display());
+        assert!(err.message().starts_with(&expected), "{}", err.message());
+        assert_eq!(err.exit().code(), 2);
+    }
+
+    #[test]
+    fn wrong_values_and_unknown_keys_point_at_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "[profiles.default]\nnamespace = \"ok\"\njobs = 0\n");
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.message().contains("config.toml:3:8: jobs must be from 1 to 64"),
+            "{}",
+            err.message()
+        );
+        let path = write(dir.path(), "[profiles.ci]\n  namespce = \"x\"\n");
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.message().contains("config.toml:2:3: unknown setting `namespce`"),
+            "{}",
+            err.message()
+        );
+        let path = write(dir.path(), "colour = 1\n");
+        assert!(
+            Config::load(&path)
+                .unwrap_err()
+                .message()
+                .contains(":1:1: unknown table")
+        );
+    }
+
+    #[test]
+    fn profiles_in_file_order_and_unknown_profile_lists_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "[profiles.staging]\nnamespace = \"s\"\n[profiles.default]\njobs = 8\n[profiles.inline]\nx = {}\n",
+        );
+        assert!(Config::load(&path).is_err(), "x is not a setting");
+        let path = write(
+            dir.path(),
+            "[profiles.staging]\nnamespace = \"s\"\n\n[profiles.default]\njobs = 8\n",
+        );
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.names(), ["staging", "default"]);
+        assert_eq!(config.get("default").unwrap().jobs, Some(8));
+        let explicit = Profile {
+            name: "prod".into(),
+            origin: Origin::Flag,
+        };
+        let err = config.values(&explicit).unwrap_err();
+        assert!(
+            err.message().contains("existing profiles: staging, default"),
+            "{}",
+            err.message()
+        );
+        let implicit = Profile {
+            name: "other".into(),
+            origin: Origin::Default,
+        };
+        assert_eq!(config.values(&implicit).unwrap(), FileValues::default());
+    }
+
+    #[test]
+    fn missing_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(&dir.path().join("none.toml")).unwrap();
+        assert!(config.names().is_empty());
+        assert!(!config.file.exists());
+    }
+
+    #[test]
+    fn edits_keep_comments_and_write_atomically_with_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "# my capfile settings\n[profiles.default]\n# the EU host\nbase_url = \"https://eu.example.com\" # prod\njobs = 4\n";
+        let path = write(dir.path(), text);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        let file = TomlFile::read(&path).unwrap();
+        let mut doc = file.document_mut().unwrap();
+        let table = profile_table_mut(&mut doc, "default").unwrap();
+        set_value(table, "base_url", "https://us.example.com".into());
+        let table = profile_table_mut(&mut doc, "ci").unwrap();
+        set_value(table, "jobs", 2.into());
+        file.write(&doc, false).unwrap();
+        let written = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            written,
+            "# my capfile settings\n[profiles.default]\n# the EU host\nbase_url = \"https://us.example.com\" # prod\njobs = 4\n\n[profiles.ci]\njobs = 2\n"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        }
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_config_is_written_through_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles.toml");
+        fs::write(&real, "").unwrap();
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let file = TomlFile::read(&link).unwrap();
+        let mut doc = file.document_mut().unwrap();
+        set_value(profile_table_mut(&mut doc, "default").unwrap(), "jobs", 3.into());
+        file.write(&doc, false).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "[profiles.default]\njobs = 3\n");
+    }
+
+    #[test]
+    fn new_files_go_in_new_directories_and_private_ones_are_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a").join("b").join("credentials.toml");
+        let file = TomlFile::read(&path).unwrap();
+        let mut doc = file.document_mut().unwrap();
+        set_value(profile_table_mut(&mut doc, "default").unwrap(), "k", "v".into());
+        file.write(&doc, true).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}

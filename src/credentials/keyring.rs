@@ -1,0 +1,246 @@
+//! The OS keyring, through the keyring-core family of crates: the Secret
+//! Service on Linux and FreeBSD (the pure-Rust zbus store, so no libdbus is
+//! needed to build or run), the login Keychain on macOS, Credential Manager on
+//! Windows.
+//!
+//! An entry has service `capfile` and user = the profile name, and holds the
+//! profile's secret: `md5_hex(password)` for Basic, the client secret for OAuth.
+//! (The username or client key is not part of the entry: it is a setting in
+//! `config.toml`, so `config set username` does not orphan a secret.) With
+//! `secret-tool`: `secret-tool lookup service capfile username PROFILE`.
+//!
+//! Every call runs on a thread of its own and is waited for at most
+//! `TIME_LIMIT`: a missing D-Bus fails at once, a hung one costs at most that
+//! long, and capfile never hangs on it. A call that overran is left on its
+//! thread, which ends with the process.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use keyring_core::{CredentialStore, Entry};
+
+use super::{Secret, SecretKind, SecretSource, SecretStore, StoreError};
+
+/// The keyring service name of every capfile entry.
+pub const SERVICE: &str = "capfile";
+/// The longest capfile waits for one keyring call.
+pub const TIME_LIMIT: Duration = Duration::from_secs(3);
+
+/// Opens the platform's credential store (connects to it, on Linux).
+type Opener = Arc<dyn Fn() -> keyring_core::Result<Arc<CredentialStore>> + Send + Sync>;
+
+/// The OS keyring as a `SecretStore`.
+pub struct Keyring {
+    open: Opener,
+    limit: Duration,
+    name: &'static str,
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+const NATIVE_NAME: &str = "Secret Service";
+#[cfg(target_os = "macos")]
+const NATIVE_NAME: &str = "macOS Keychain";
+#[cfg(target_os = "windows")]
+const NATIVE_NAME: &str = "Windows Credential Manager";
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "macos",
+    target_os = "windows"
+)))]
+const NATIVE_NAME: &str = "none on this platform";
+
+fn open_native() -> keyring_core::Result<Arc<CredentialStore>> {
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()?;
+    #[cfg(target_os = "macos")]
+    let store: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()?;
+    #[cfg(target_os = "windows")]
+    let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new()?;
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "macos",
+        target_os = "windows"
+    )))]
+    let store: Arc<CredentialStore> = {
+        return Err(keyring_core::Error::NotSupportedByStore(
+            "capfile has no OS keyring for this platform".into(),
+        ));
+    };
+    Ok(store)
+}
+
+impl Keyring {
+    /// The platform's keyring.
+    pub fn native() -> Keyring {
+        Keyring {
+            open: Arc::new(open_native),
+            limit: TIME_LIMIT,
+            name: NATIVE_NAME,
+        }
+    }
+
+    /// A keyring over another credential store (tests: the mock store, a slow
+    /// store).
+    pub fn with_store(
+        open: impl Fn() -> keyring_core::Result<Arc<CredentialStore>> + Send + Sync + 'static,
+        limit: Duration,
+    ) -> Keyring {
+        Keyring {
+            open: Arc::new(open),
+            limit,
+            name: "test store",
+        }
+    }
+
+    /// Runs one operation on the profile's entry, on its own thread, under the
+    /// time limit.
+    fn call<T: Send + 'static>(
+        &self,
+        profile: &str,
+        op: impl FnOnce(Entry) -> keyring_core::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let open = self.open.clone();
+        let user = profile.to_string();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("capfile-keyring".into())
+            .spawn(move || {
+                let result = open()
+                    .and_then(|store| Entry::new_in_store(&store, SERVICE, &user))
+                    .and_then(op);
+                let _ = sender.send(result);
+            })
+            .map_err(|e| StoreError::new(format!("cannot use {}: cannot start a thread: {e}", self.describe())))?;
+        match receiver.recv_timeout(self.limit) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(self.error(profile, err)),
+            Err(RecvTimeoutError::Timeout) => Err(StoreError::new(format!(
+                "{} did not answer within {} s",
+                self.describe(),
+                self.limit.as_secs_f64()
+            ))),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(StoreError::new(format!("{} failed unexpectedly", self.describe())))
+            }
+        }
+    }
+
+    /// The keyring's error in words. Only names and causes: keyring-core's
+    /// errors that carry secret bytes are described, not shown.
+    fn error(&self, profile: &str, err: keyring_core::Error) -> StoreError {
+        use keyring_core::Error as E;
+        let what = self.describe();
+        let cause = match &err {
+            E::PlatformFailure(inner) | E::NoStorageAccess(inner) => inner.to_string(),
+            E::BadEncoding(_) | E::BadDataFormat(..) => {
+                format!("the secret saved for profile `{profile}` is not text")
+            }
+            E::Ambiguous(entries) => format!(
+                "{} entries match service `{SERVICE}` and user `{profile}`; remove the extra ones",
+                entries.len()
+            ),
+            E::NoDefaultStore | E::NoEntry => err.to_string(),
+            other => other.to_string(),
+        };
+        StoreError::new(format!("cannot use {what}: {}", one_line(&cause)))
+    }
+}
+
+/// Platform messages can span lines; an error is one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl SecretStore for Keyring {
+    fn source(&self) -> SecretSource {
+        SecretSource::Keyring
+    }
+
+    fn describe(&self) -> String {
+        format!("the OS keyring ({})", self.name)
+    }
+
+    fn get(&self, profile: &str, _kind: SecretKind) -> Result<Option<Secret>, StoreError> {
+        self.call(profile, |entry| match entry.get_password() {
+            Ok(secret) => Ok(Some(Secret::new(secret))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(err) => Err(err),
+        })
+    }
+
+    fn set(&self, profile: &str, _kind: SecretKind, secret: &Secret) -> Result<(), StoreError> {
+        let secret = secret.clone();
+        self.call(profile, move |entry| entry.set_password(secret.expose()))
+    }
+
+    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
+        self.call(profile, |entry| match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(err) => Err(err),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    fn mock() -> Keyring {
+        let store: Arc<CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        Keyring::with_store(move || Ok(store.clone()), Duration::from_secs(5))
+    }
+
+    #[test]
+    fn round_trip_per_profile() {
+        let keyring = mock();
+        let kind = SecretKind::PasswordMd5;
+        assert_eq!(keyring.get("default", kind), Ok(None));
+        keyring.set("default", kind, &Secret::new("abc")).unwrap();
+        keyring.set("ci", kind, &Secret::new("other")).unwrap();
+        assert_eq!(keyring.get("default", kind).unwrap().unwrap().expose(), "abc");
+        assert!(keyring.delete("default").unwrap());
+        assert!(!keyring.delete("default").unwrap());
+        assert_eq!(keyring.get("default", kind), Ok(None));
+        assert_eq!(keyring.get("ci", kind).unwrap().unwrap().expose(), "other");
+    }
+
+    #[test]
+    fn a_hung_keyring_costs_only_the_time_limit() {
+        let keyring = Keyring::with_store(
+            || {
+                std::thread::sleep(Duration::from_secs(30));
+                keyring_core::mock::Store::new().map(|s| s as Arc<CredentialStore>)
+            },
+            Duration::from_millis(200),
+        );
+        let started = Instant::now();
+        let err = keyring.get("default", SecretKind::PasswordMd5).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(err.message.contains("did not answer within 0.2 s"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_unreachable_keyring_names_the_cause() {
+        let keyring = Keyring::with_store(
+            || {
+                Err(keyring_core::Error::NoStorageAccess(
+                    "no D-Bus session bus\n(DBUS_SESSION_BUS_ADDRESS is unset)".into(),
+                ))
+            },
+            Duration::from_secs(1),
+        );
+        let err = keyring
+            .set("default", SecretKind::ClientSecret, &Secret::new("s"))
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "cannot use the OS keyring (test store): no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)"
+        );
+    }
+}
