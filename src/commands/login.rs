@@ -43,8 +43,8 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Resu
         interactive: !args.password_stdin && !args.client_secret_stdin && io::stdin().is_terminal(),
     };
 
-    let auth = auth_kind(&args, &existing, &ask)?;
     let base_url = base_url(&args, &existing, &ask)?;
+    let auth = auth_kind(&args, &existing, &ask)?;
     let identity = identity(&args, auth, &existing, &ask)?;
     let secret = read_secret(&args, auth, &ask)?;
     let credentials = match auth {

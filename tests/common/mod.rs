@@ -109,6 +109,9 @@ pub fn bare_capfile(home: &Path) -> assert_cmd::Command {
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
+        // zbus falls back to $XDG_RUNTIME_DIR/bus: keep tests off the real
+        // session's keyring.
+        .env("XDG_RUNTIME_DIR", home.join("run"))
         .env("NO_COLOR", "1")
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
     cmd
