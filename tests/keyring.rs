@@ -1,0 +1,178 @@
+//! The real OS keyring: login stores the secret in the Secret Service, another
+//! process reads it and uploads, logout removes it; checked from outside with
+//! `secret-tool`.
+//!
+//! These need a D-Bus session with an unlocked keyring, so they run only when
+//! CAPFILE_TEST_KEYRING=1. `.ci/run` sets that inside `dbus-run-session` with
+//! gnome-keyring unlocked; a plain `cargo test` skips them (and says so).
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::process::Command;
+
+use capfile::credentials::md5_hex;
+use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
+use common::*;
+
+/// The session bus, when the real-keyring tests are asked for.
+fn session_bus() -> Option<String> {
+    if std::env::var("CAPFILE_TEST_KEYRING").as_deref() != Ok("1") {
+        eprintln!("skipped: set CAPFILE_TEST_KEYRING=1 in a D-Bus session with an unlocked keyring (see .ci/run)");
+        return None;
+    }
+    Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("CAPFILE_TEST_KEYRING=1 needs a D-Bus session"))
+}
+
+/// A profile name no other run uses, so tests never meet each other's entries.
+fn unique_profile(tag: &str) -> String {
+    format!("test-{tag}-{}-{}", std::process::id(), fastrand::u32(..))
+}
+
+/// capfile in the test's private directories, with the session bus.
+fn capfile(service: &Service, bus: &str) -> assert_cmd::Command {
+    let mut cmd = bare_capfile(service.home.path());
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+    cmd
+}
+
+/// What the Secret Service holds for a profile, asked with `secret-tool`.
+fn lookup(profile: &str) -> Option<String> {
+    let output = Command::new("secret-tool")
+        .args(["lookup", "service", "capfile", "username", profile])
+        .output()
+        .expect("secret-tool is installed (libsecret-tools)");
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8(output.stdout).unwrap())
+        .filter(|s| !s.is_empty())
+}
+
+#[test]
+fn basic_login_upload_logout_through_the_secret_service() {
+    let Some(bus) = session_bus() else { return };
+    let service = Service::start();
+    let profile = unique_profile("basic");
+
+    let output = run(capfile(&service, &bus)
+        .args(["-p", &profile, "login", "--base-url", &service.base_url()])
+        .args(["--username", DEFAULT_USERNAME, "--password-stdin"])
+        .write_stdin(PASSWORD));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("secret saved in the OS keyring (Secret Service)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(lookup(&profile).as_deref(), Some(md5_hex(PASSWORD).expose()));
+    let config_dir = service.home.path().join("config/capfile");
+    assert!(!config_dir.join("credentials.toml").exists(), "no plain-text copy");
+    let config = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
+    assert!(!config.contains(md5_hex(PASSWORD).expose()));
+
+    let output = run(capfile(&service, &bus).args(["-p", &profile, "config", "list"]));
+    assert!(
+        stdout(&output).contains("password_md5: (keyring)"),
+        "{}",
+        stdout(&output)
+    );
+
+    // Another process reads the secret from the keyring and uploads.
+    let output = run(capfile(&service, &bus)
+        .args(["-p", &profile, "-v", "upload"])
+        .arg(sample("sample.png")));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("secret: from keyring"), "{}", stderr(&output));
+    assert_eq!(service.stats().uploads_stored, 1);
+
+    let output = run(capfile(&service, &bus).args(["-p", &profile, "logout"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "removed the secret of profile `{profile}` from the OS keyring"
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(lookup(&profile), None, "logout removed it from the keyring");
+    let output = run(capfile(&service, &bus).args(["-p", &profile, "logout"]));
+    assert!(output.status.success());
+    assert!(stderr(&output).contains("had no saved secret"), "{}", stderr(&output));
+
+    let output = run(capfile(&service, &bus)
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+}
+
+#[test]
+fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
+    let Some(bus) = session_bus() else { return };
+    let service = Service::start();
+    let profile = unique_profile("oauth");
+
+    let output = run(capfile(&service, &bus)
+        .args([
+            "-p",
+            &profile,
+            "login",
+            "--base-url",
+            &service.base_url(),
+            "--auth",
+            "oauth",
+        ])
+        .args(["--client-key", DEFAULT_CLIENT_KEY, "--client-secret-stdin"])
+        .write_stdin(DEFAULT_CLIENT_SECRET));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
+
+    let output = run(capfile(&service, &bus)
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(service.stats().token_requests, 2, "one at login, one for the upload");
+
+    // Moving to plain-text storage takes the secret out of the keyring, where
+    // it would otherwise shadow the file.
+    let output = run(capfile(&service, &bus)
+        .args([
+            "-p",
+            &profile,
+            "login",
+            "--auth",
+            "oauth",
+            "--client-secret-stdin",
+            "--insecure-storage",
+        ])
+        .write_stdin(DEFAULT_CLIENT_SECRET));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("removed the older secret"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(lookup(&profile), None);
+    let output = run(capfile(&service, &bus).args(["-p", &profile, "config", "list"]));
+    assert!(
+        stdout(&output).contains("client_secret: (credentials file)"),
+        "{}",
+        stdout(&output)
+    );
+
+    // And back: a keyring login removes the plain-text copy.
+    let output = run(capfile(&service, &bus)
+        .args(["-p", &profile, "login", "--client-secret-stdin"])
+        .write_stdin(DEFAULT_CLIENT_SECRET));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("removed the older plain-text secret"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
+
+    let output = run(capfile(&service, &bus).args(["-p", &profile, "logout"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lookup(&profile), None);
+}
