@@ -2,7 +2,9 @@
 //! the emulator in this process. No test here reaches a keyring: the D-Bus
 //! session is removed (or replaced by a socket that never answers), so secrets
 //! go to `credentials.toml` with `--insecure-storage`. The real Secret Service
-//! is exercised by `tests/keyring.rs`.
+//! is exercised by `tests/keyring.rs`. Unix only: file modes and a Unix
+//! socket standing in for D-Bus.
+#![cfg(unix)]
 
 mod common;
 

@@ -58,6 +58,8 @@ impl CredentialsFile {
     }
 
     fn check_mode(&self) {
+        #[cfg(not(unix))]
+        let _ = (&self.warn, &self.warned);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
