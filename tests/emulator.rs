@@ -964,3 +964,29 @@ async fn public_url_sets_the_base_of_secure_urls() {
         "{url}"
     );
 }
+
+#[tokio::test]
+async fn validly_signed_url_of_a_missing_object_gets_404() {
+    let fx = start().await;
+    let body = fx.upload_ok("gone.png", sample_bytes(10)).await;
+    let url = secure_url(&body);
+    fetch_ok(&fx, &url).await;
+    // Remove the object behind the URL (its files are named by the UUID in
+    // s3_token); the signature stays valid.
+    let token = body["file"]["s3_token"].as_str().expect("string");
+    let object = token.rsplit('/').next().and_then(|f| f.split('.').next());
+    let object = object.expect("uuid");
+    let removed: Vec<PathBuf> = fx
+        .stored_files()
+        .into_iter()
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(object))
+        })
+        .collect();
+    assert!(!removed.is_empty(), "no file named after {object}");
+    for file in &removed {
+        std::fs::remove_file(file).expect("remove");
+    }
+    assert_error(fx.get(&url).await, StatusCode::NOT_FOUND).await;
+}
