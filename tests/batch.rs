@@ -308,3 +308,26 @@ fn ctrl_c_stops_the_batch_and_reports_what_finished() {
     std::thread::sleep(Duration::from_millis(800));
     assert!(service.stats().uploads_stored < 40);
 }
+
+#[test]
+fn a_request_without_progress_times_out() {
+    let service = Service::with_faults(Faults {
+        latency: Duration::from_millis(2500),
+        ..Default::default()
+    });
+    let started = Instant::now();
+    let output = run(service
+        .capfile()
+        .args(["upload", "--timeout", "1", "--retries", "0"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("sample.png: no progress for 1 s"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2400),
+        "waited for the slow answer"
+    );
+}
