@@ -59,11 +59,14 @@ fn three_hundred_images_through_503s_and_dropped_connections() {
     assert!(stats.faults_injected > 30, "faults were injected: {stats:?}");
 }
 
+/// When each file name was received, attempt by attempt.
+type Hits = Arc<Mutex<HashMap<String, Vec<Instant>>>>;
+
 /// A file service stand-in whose answers a test scripts per file name and attempt.
 struct Scripted {
     runtime: tokio::runtime::Runtime,
     url: String,
-    hits: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
+    hits: Hits,
 }
 
 impl Scripted {
@@ -73,7 +76,7 @@ impl Scripted {
             .enable_all()
             .build()
             .unwrap();
-        let hits: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
+        let hits: Hits = Arc::default();
         let seen = hits.clone();
         let handler = move |Path((_ns, name)): Path<(String, String)>, _body: axum::body::Bytes| {
             let seen = seen.clone();
