@@ -61,6 +61,8 @@ fn three_hundred_images_through_503s_and_dropped_connections() {
 
 /// When each file name was received, attempt by attempt.
 type Hits = Arc<Mutex<HashMap<String, Vec<Instant>>>>;
+/// The status and extra headers to answer for a file name's Nth attempt.
+type Script = fn(&str, usize) -> (StatusCode, Vec<(&'static str, &'static str)>);
 
 /// A file service stand-in whose answers a test scripts per file name and attempt.
 struct Scripted {
@@ -70,7 +72,7 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn start(answer: fn(&str, usize) -> (StatusCode, Vec<(&'static str, &'static str)>)) -> Scripted {
+    fn start(answer: Script) -> Scripted {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
