@@ -2,7 +2,7 @@
 //! and the external tools (shells, `man`) that are optional locally but
 //! required in CI.
 
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +47,12 @@ fn missing(what: &str) -> bool {
         "{what} is required (CAPFILE_REQUIRE_TOOLS is set) but is not installed; \
          .ci/run installs it with apt-get"
     );
-    eprintln!("skipped: {what} is not installed (CI installs it and requires it)");
+    // Straight to the process's stderr, past libtest's capture, so the skip
+    // shows in a normal `cargo test` run.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {what} is not installed here (CI installs it and requires it)"
+    );
     false
 }
 
