@@ -3,7 +3,7 @@
 //! and are checked and regenerated like the other generated files.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::generated::{Files, verify};
 
@@ -22,10 +22,15 @@ const SCREENS: &[(&str, &[&str])] = &[
 ];
 
 /// Runs the real binary, as a user would, with a fixed width and none of the
-/// variables whose values clap shows in help.
+/// variables whose values clap shows in help. No stream may be a terminal:
+/// clap would take the width of the developer's terminal from any of them.
 fn help(args: &[&str]) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_capfile"));
-    command.args(args).env("COLUMNS", "100").env_remove("NO_COLOR");
+    command
+        .args(args)
+        .env("COLUMNS", "100")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("CAPFILE_") {
             command.env_remove(name);
