@@ -44,8 +44,9 @@ fn page(cmd: &clap::Command, name: &str, all: &[&str]) -> String {
         parts.push(String::from_utf8(out).unwrap());
     };
     part(&|w| man.render_title(w));
-    // No hyphenation: option names, variables and paths must not be split.
-    part(&|w| w.write_all(b".nh\n"));
+    // No hyphenation (option names, variables and paths must not be split),
+    // and a ragged right edge rather than wide gaps around long URLs.
+    part(&|w| w.write_all(b".nh\n.ad l\n"));
     part(&|w| man.render_name_section(w));
     part(&|w| man.render_synopsis_section(w));
     part(&|w| man.render_description_section(w));
