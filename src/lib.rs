@@ -28,7 +28,8 @@ pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Upload(args) => commands::upload::run(args, &cli.global, &printer),
         Command::Serve(args) => commands::serve::run(args, &printer),
-        Command::Login(_) | Command::Logout | Command::Config { .. } | Command::Completions { .. } => {
+        Command::Completions { shell } => commands::completions::run(shell, &printer),
+        Command::Login(_) | Command::Logout | Command::Config { .. } => {
             Err(Error::usage("this command is not available in this build yet"))
         }
     };
