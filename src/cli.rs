@@ -6,20 +6,21 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0    everything asked for succeeded
-  1    failure: every upload failed, or a server/network error
-  2    usage or input error: nothing was sent
-  3    partial: some uploads succeeded, some failed
-  4    authentication: no credentials, or the server answered 401/403
-  130  interrupted (Ctrl-C): uploads in flight stopped, finished ones reported";
+pub mod help;
 
 /// Upload images to Capillary's file service.
 #[derive(Debug, Parser)]
-#[command(name = "capfile", version, about, long_about = None, after_long_help = EXIT_CODES)]
+#[command(
+    name = "capfile",
+    version,
+    about,
+    long_about = help::LONG_ABOUT,
+    after_help = "Run `capfile --help` for the environment, files, exit codes and examples.",
+    after_long_help = help::top_level(),
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -30,16 +31,17 @@ pub struct Cli {
 
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Profile to use from the config file
+    /// Profile to use from the config file [default: default]
     #[arg(short = 'p', long, global = true, env = "CAPFILE_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Config file to read and edit instead of the default location
-    #[arg(long, global = true, env = "CAPFILE_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "CAPFILE_CONFIG", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 
-    /// Print results only: no progress, no summary
+    /// Print results only: no progress, no summary, no notes
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
@@ -47,38 +49,106 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// When to use colour on standard error (NO_COLOR is honoured)
+    /// When to use colour on standard error (a non-empty NO_COLOR means never,
+    /// unless --color always)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// Colour when standard error is a terminal and NO_COLOR is not set
     Auto,
+    /// Always colour
     Always,
+    /// Never colour
     Never,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Upload images to the file service
-    #[command(after_long_help = UPLOAD_EXAMPLES)]
+    ///
+    /// Every input is checked before anything is sent: a missing, empty,
+    /// unreadable or non-image file (judged by its bytes, not its name), or the
+    /// same remote name twice, refuses the whole batch with exit code 2.
+    ///
+    /// Standard output carries results only: an aligned table on a terminal,
+    /// `name<TAB>version<TAB>secureFilePath` lines when piped, the server's JSON
+    /// with --json, the secure URLs alone with -o url. Progress and the summary go
+    /// to standard error.
+    ///
+    /// Credentials come from the environment (CAPFILE_USERNAME with
+    /// CAPFILE_PASSWORD or CAPFILE_PASSWORD_MD5, or CAPFILE_CLIENT_KEY with
+    /// CAPFILE_CLIENT_SECRET), else from what `capfile login` saved for the
+    /// profile.
+    #[command(after_long_help = help::subcommand("upload"))]
     Upload(UploadArgs),
     /// Save credentials for a profile (secret in the OS keyring)
-    #[command(after_long_help = LOGIN_EXAMPLES)]
+    ///
+    /// On a terminal, login prompts for what the flags do not give, with hidden
+    /// input for the secret. Without a terminal it needs --base-url, --username
+    /// (or --auth oauth and --client-key) and the secret on standard input
+    /// (--password-stdin or --client-secret-stdin): no flag takes a secret as its
+    /// argument.
+    ///
+    /// Basic auth stores md5_hex(password), never the password; OAuth
+    /// credentials are checked against the token endpoint before anything is
+    /// saved. The secret goes to the OS keyring (Secret Service, macOS Keychain,
+    /// Windows Credential Manager); where none is reachable, login fails and
+    /// says so, and --insecure-storage writes credentials.toml (mode 0600)
+    /// instead. Settings go to the profile in config.toml.
+    ///
+    /// The base URL must be https; plain http is accepted only for a loopback
+    /// host. Credentials are never sent along a redirect to another host.
+    #[command(after_long_help = help::subcommand("login"))]
     Login(LoginArgs),
     /// Remove the profile's saved secret (its settings stay)
+    ///
+    /// The secret is removed from the OS keyring and from credentials.toml;
+    /// the profile's settings in config.toml stay. Secrets given in the
+    /// environment are not affected.
+    #[command(after_long_help = help::subcommand("logout"))]
     Logout,
     /// Read and edit settings
-    #[command(after_long_help = CONFIG_EXAMPLES)]
+    ///
+    /// Settings live in profiles, the [profiles.NAME] tables of config.toml.
+    /// `set` and `unset` edit the selected profile (--profile, else
+    /// CAPFILE_PROFILE, else `default`) and keep the file's comments and layout.
+    /// `list` and `get` show the effective values, as an upload would use them
+    /// now: flag, then environment, then the profile, then the default.
+    ///
+    /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
+    /// jobs, retries, timeout (seconds), output (table, json or url), body
+    /// (multipart or raw). Secrets are not settings: use `capfile login`.
+    #[command(
+        after_long_help = help::subcommand("config"),
+        subcommand_value_name = "ACTION",
+        subcommand_help_heading = "Actions"
+    )]
     Config {
         #[command(subcommand)]
         action: ConfigAction,
     },
     /// Run the local file service (an emulator of Capillary's)
-    #[command(after_long_help = SERVE_EXAMPLES)]
+    ///
+    /// The same upload endpoint, body formats, response shape and auth as
+    /// Capillary's file service, over plain HTTP on a loopback address. Versions
+    /// count up per namespace and name and survive restarts. Secure URLs are
+    /// signed, expiring links to the emulator itself. Fault injection
+    /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
+    /// service.
+    ///
+    /// `capfile upload --local` uses this service at its default address with its
+    /// default credentials, starting it inside the upload when nothing listens.
+    #[command(after_long_help = help::subcommand("serve"))]
     Serve(ServeArgs),
     /// Print a shell completion script
+    ///
+    /// The script goes to standard output; the examples show where each shell
+    /// looks for it. The same scripts are in the completions/ directory of the
+    /// source tree.
+    #[command(after_long_help = help::subcommand("completions"))]
     Completions {
         /// The shell to print the script for
         #[arg(value_enum)]
@@ -86,39 +156,10 @@ pub enum Command {
     },
 }
 
-const UPLOAD_EXAMPLES: &str = "\
-Examples:
-  capfile upload a.png b.jpg
-  capfile upload a.png --json | jq -r .secureFilePath
-  cat a.png | capfile upload - --name a.png
-  capfile upload --placeholder banner.png
-  capfile upload -r images/ -j 8 -o url
-  capfile upload --local a.png";
-
-const LOGIN_EXAMPLES: &str = "\
-Examples:
-  capfile login
-  printf '%s' \"$PASSWORD\" | capfile login --base-url https://eu.api.capillarytech.com \\
-      --username store123 --password-stdin
-  printf '%s' \"$SECRET\" | capfile -p ci login --auth oauth --client-key KEY --client-secret-stdin";
-
-const CONFIG_EXAMPLES: &str = "\
-Examples:
-  capfile config list
-  capfile config get namespace
-  capfile -p staging config set base_url https://eu.api.capillarytech.com
-  capfile config unset jobs";
-
-const SERVE_EXAMPLES: &str = "\
-Examples:
-  capfile serve
-  capfile serve --addr 127.0.0.1:0 --data ./files
-  capfile serve --fail-rate 0.3 --retry-after 1 --drop-rate 0.05";
-
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Image files to upload; `-` reads standard input (needs --name)
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required = true, value_hint = ValueHint::AnyPath)]
     pub files: Vec<PathBuf>,
 
     /// Remote file name, for a single input (default: the file's base name)
@@ -129,8 +170,9 @@ pub struct UploadArgs {
     #[arg(short = 'n', long, value_name = "NS")]
     pub namespace: Option<String>,
 
-    /// Base URL of the Capillary API host [env: CAPFILE_BASE_URL]
-    #[arg(long, value_name = "URL")]
+    /// Base URL of the Capillary API host, e.g. https://eu.api.capillarytech.com
+    /// [env: CAPFILE_BASE_URL]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub base_url: Option<String>,
 
     /// How the image is sent: a multipart part named `file`, or the raw bytes
@@ -211,7 +253,7 @@ pub enum AuthKind {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Base URL of the Capillary API host (https, or http to a loopback host)
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub base_url: Option<String>,
 
     /// Authentication kind
@@ -277,7 +319,7 @@ pub struct ServeArgs {
     pub addr: std::net::SocketAddr,
 
     /// Directory for stored files and versions [default: the platform data dir]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub data: Option<PathBuf>,
 
     /// Basic-auth username the service accepts
@@ -305,7 +347,7 @@ pub struct ServeArgs {
     pub url_ttl: u64,
 
     /// Base of the secure URLs it hands out [default: http://ADDR]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub public_url: Option<String>,
 
     /// Share of uploads answered with --fail-status (0 to 1), for rehearsing retries
@@ -331,10 +373,15 @@ pub struct ServeArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
+    /// Bash, with the bash-completion package
     Bash,
+    /// Zsh, loaded by compinit from a directory on $fpath
     Zsh,
+    /// Fish
     Fish,
+    /// PowerShell
     Powershell,
+    /// Elvish
     Elvish,
 }
 

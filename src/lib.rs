@@ -29,10 +29,10 @@ pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Upload(args) => commands::upload::run(args, &cli.global, &printer),
         Command::Serve(args) => commands::serve::run(args, &printer),
+        Command::Completions { shell } => commands::completions::run(shell, &printer),
         Command::Login(args) => commands::login::run(args, &cli.global, &printer),
         Command::Logout => commands::logout::run(&cli.global, &printer),
         Command::Config { action } => commands::config::run(action, &cli.global, &printer),
-        Command::Completions { .. } => Err(Error::usage("this command is not available in this build yet")),
     };
     match result {
         Ok(exit) => exit,

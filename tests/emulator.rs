@@ -721,24 +721,45 @@ async fn dropped_connections_fail_the_client_and_leave_nothing() {
 }
 
 #[tokio::test]
-async fn body_cut_by_the_client_leaves_nothing() {
+async fn bodies_cut_short_by_the_client_leave_nothing() {
     let fx = start().await;
-    // Announce more bytes than are sent, then close the sending side: the
-    // server must see a truncated body, not a short file.
-    let head = format!(
-        "POST /api_gateway/file-service/rewards/cut.png HTTP/1.1\r\nhost: x\r\n\
-         authorization: {}\r\ncontent-type: image/png\r\ncontent-length: 100000\r\n\r\n",
-        good_basic()
-    );
-    let answer = raw_http(fx.emu.addr(), &head, &sample_bytes(50_000)).await;
-    assert!(answer.as_ref().is_none_or(|(status, _)| *status != 200), "{answer:?}");
+    let mut multipart = b"--BOUNDARY\r\ncontent-disposition: form-data; name=\"file\"; \
+        filename=\"cut.png\"\r\ncontent-type: image/png\r\n\r\n"
+        .to_vec();
+    multipart.extend(sample_bytes(50_000));
+    let cases = [
+        // Raw body: more bytes announced than sent.
+        ("image/png", "100000", sample_bytes(50_000)),
+        // Multipart: more bytes announced than sent.
+        ("multipart/form-data; boundary=BOUNDARY", "100000", multipart.clone()),
+        // Multipart: every announced byte sent, but the closing boundary
+        // never comes, so the file part may be incomplete.
+        (
+            "multipart/form-data; boundary=BOUNDARY",
+            &multipart.len().to_string(),
+            multipart.clone(),
+        ),
+    ];
+    for (content_type, length, body) in cases {
+        let head = format!(
+            "POST /api_gateway/file-service/rewards/cut.png HTTP/1.1\r\nhost: x\r\n\
+             authorization: {}\r\ncontent-type: {content_type}\r\n\
+             content-length: {length}\r\n\r\n",
+            good_basic()
+        );
+        let answer = raw_http(fx.emu.addr(), &head, &body).await;
+        assert!(
+            answer.as_ref().is_none_or(|(status, _)| *status != 200),
+            "{content_type}: {answer:?}"
+        );
+    }
 
     let deadline = Instant::now() + Duration::from_secs(2);
     while !fx.stored_files().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(fx.stored_files().is_empty(), "{:?}", fx.stored_files());
-    assert_eq!(fx.emu.stats().upload_requests, 1);
+    assert_eq!(fx.emu.stats().upload_requests, 3);
     assert_eq!(fx.emu.stats().uploads_stored, 0);
     assert_eq!(version(&fx.upload_ok("cut.png", sample_bytes(5)).await), 1);
 }
@@ -829,4 +850,27 @@ async fn public_url_sets_the_base_of_secure_urls() {
     let fx = start_with(|c| c.public_url = Some("https://files.example.test/".into())).await;
     let url = secure_url(&fx.upload_ok("p.png", sample_bytes(5)).await);
     assert!(url.starts_with("https://files.example.test/files/rewards/"), "{url}");
+}
+
+#[tokio::test]
+async fn validly_signed_url_of_a_missing_object_gets_404() {
+    let fx = start().await;
+    let body = fx.upload_ok("gone.png", sample_bytes(10)).await;
+    let url = secure_url(&body);
+    fetch_ok(&fx, &url).await;
+    // Remove the object behind the URL (its files are named by the UUID in
+    // s3_token); the signature stays valid.
+    let token = body["file"]["s3_token"].as_str().expect("string");
+    let object = token.rsplit('/').next().and_then(|f| f.split('.').next());
+    let object = object.expect("uuid");
+    let removed: Vec<PathBuf> = fx
+        .stored_files()
+        .into_iter()
+        .filter(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with(object)))
+        .collect();
+    assert!(!removed.is_empty(), "no file named after {object}");
+    for file in &removed {
+        std::fs::remove_file(file).expect("remove");
+    }
+    assert_error(fx.get(&url).await, StatusCode::NOT_FOUND).await;
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand: options in, exit status out.
 
+pub mod completions;
 pub mod config;
 pub mod login;
 pub mod logout;
