@@ -249,14 +249,14 @@ fn a_hung_keyring_costs_at_most_its_time_limit() {
 fn a_secret_in_the_environment_never_touches_the_keyring() {
     let service = Service::start();
     let bus = HungBus::start();
-    let started = Instant::now();
     let output = run(service
         .capfile()
         .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
         .arg("upload")
         .arg(sample("sample.png")));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // Had capfile asked the keyring, it would have connected here (and waited
+    // out the time limit).
     assert_eq!(bus.accepted.load(Ordering::Relaxed), 0, "no connection to the keyring");
 }
 
