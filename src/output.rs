@@ -358,26 +358,40 @@ pub fn render_table(rows: &[Row], terminal: bool) -> String {
 pub fn json_compact(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = StringTracker::default();
     for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_whitespace() {
+        if strings.step(c) || !c.is_whitespace() {
             out.push(c);
         }
     }
     out
+}
+
+/// Follows JSON text character by character to tell string literals, whose
+/// every character counts, from the structure between them.
+#[derive(Default)]
+struct StringTracker {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl StringTracker {
+    /// Whether `c`, the next character, belongs to a string (quotes included).
+    fn step(&mut self, c: char) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if c == '\\' {
+                self.escaped = true;
+            } else if c == '"' {
+                self.in_string = false;
+            }
+            true
+        } else {
+            self.in_string = c == '"';
+            self.in_string
+        }
+    }
 }
 
 /// The server's JSON indented by two spaces for reading on a terminal; like
@@ -386,30 +400,18 @@ pub fn json_pretty(raw: &[u8]) -> String {
     let compact = json_compact(raw);
     let mut out = String::with_capacity(compact.len() * 2);
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = StringTracker::default();
     let mut chars = compact.chars().peekable();
     let newline = |out: &mut String, depth: usize| {
         out.push('\n');
         out.push_str(&"  ".repeat(depth));
     };
     while let Some(c) = chars.next() {
-        if in_string {
+        if strings.step(c) {
             out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
             continue;
         }
         match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
             '{' | '[' => {
                 out.push(c);
                 let close = if c == '{' { '}' } else { ']' };

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use capfile::emulator::Faults;
-use common::{Service, bare_capfile, rows, run, sample, stderr, stdout};
+use common::{Service, rows, run, sample, stderr, stdout};
 
 /// Distinct small PNGs (the sample with a different trailer each), so every
 /// round trip is checked against its own bytes.
@@ -73,11 +73,6 @@ struct Scripted {
 
 impl Scripted {
     fn start(answer: Script) -> Scripted {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let hits: Hits = Arc::default();
         let seen = hits.clone();
         let handler = move |Path((_ns, name)): Path<(String, String)>, _body: axum::body::Bytes| {
@@ -108,21 +103,15 @@ impl Scripted {
                 response
             }
         };
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let app = Router::new()
             .route("/api_gateway/file-service/{namespace}/{name}", post(handler))
             .layer(axum::extract::DefaultBodyLimit::disable());
-        runtime.spawn(async move { axum::serve(listener, app).await });
+        let (runtime, url) = common::serve_app(app);
         Scripted { runtime, url, hits }
     }
 
     fn capfile(&self, home: &std::path::Path) -> assert_cmd::Command {
-        let mut cmd = bare_capfile(home);
-        cmd.env("CAPFILE_BASE_URL", &self.url)
-            .env("CAPFILE_USERNAME", "u")
-            .env("CAPFILE_PASSWORD", "p");
-        cmd
+        common::capfile_for(&self.url, home)
     }
 
     fn attempts(&self, name: &str) -> Vec<Instant> {

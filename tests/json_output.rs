@@ -6,34 +6,23 @@ mod common;
 
 use axum::Router;
 use axum::routing::post;
-use common::{bare_capfile, run, sample, stderr, stdout};
+use common::{capfile_for, run, sample, stderr, stdout};
 
 /// Unknown fields, an unusual key order, and number spellings a JSON library
 /// would rewrite (2.50, 1e3).
 const BODY: &str = r#"{"zeta":{"nested":[1,2.50,1e3]},"code":200,"status":"true","message":"Successfully uploaded file","file":{"version":7,"name":"x.png","extra_unknown":"kept","fileSize":"51"},"secureFilePath":"https://files.example/x.png?sig=a%2Fb","trailing":null}"#;
 
 fn serve(body: &'static str) -> (tokio::runtime::Runtime, String) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
     let app = Router::new().route(
         "/api_gateway/file-service/{namespace}/{name}",
         post(move || async move { ([("content-type", "application/json")], body) }),
     );
-    runtime.spawn(async move { axum::serve(listener, app).await });
-    (runtime, format!("http://{addr}"))
+    common::serve_app(app)
 }
 
 fn upload_json(base_url: &str) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    run(bare_capfile(home.path())
-        .env("CAPFILE_BASE_URL", base_url)
-        .env("CAPFILE_USERNAME", "u")
-        .env("CAPFILE_PASSWORD", "p")
+    run(capfile_for(base_url, home.path())
         .args(["upload", "--json"])
         .arg(sample("sample.png")))
 }
@@ -64,11 +53,6 @@ fn a_pretty_body_becomes_one_line_with_the_same_tokens() {
 fn table_reads_the_known_fields() {
     let (_runtime, url) = serve(BODY);
     let home = tempfile::tempdir().unwrap();
-    let output = run(bare_capfile(home.path())
-        .env("CAPFILE_BASE_URL", &url)
-        .env("CAPFILE_USERNAME", "u")
-        .env("CAPFILE_PASSWORD", "p")
-        .arg("upload")
-        .arg(sample("sample.png")));
+    let output = run(capfile_for(&url, home.path()).arg("upload").arg(sample("sample.png")));
     assert_eq!(stdout(&output), "x.png\t7\thttps://files.example/x.png?sig=a%2Fb\n");
 }

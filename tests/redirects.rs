@@ -9,15 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::any;
-use common::{bare_capfile, run, sample, stderr};
+use common::{capfile_for, run, sample, stderr};
 
 #[test]
 fn a_redirect_to_another_origin_is_not_followed() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let (runtime, _) = common::serve_app(Router::new());
     let other_hits = Arc::new(AtomicUsize::new(0));
     let hits = other_hits.clone();
     let other = Router::new().fallback(any(move |headers: HeaderMap| {
@@ -28,26 +24,17 @@ fn a_redirect_to_another_origin_is_not_followed() {
             StatusCode::OK
         }
     }));
-    let other_listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let other_url = format!("http://{}", other_listener.local_addr().unwrap());
-    runtime.spawn(async move { axum::serve(other_listener, other).await });
+    let other_url = common::spawn_app(&runtime, other);
 
     let target = format!("{other_url}/api_gateway/file-service/rewards/sample.png");
     let first = Router::new().fallback(any(move || {
         let target = target.clone();
         async move { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, target)]) }
     }));
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    runtime.spawn(async move { axum::serve(listener, first).await });
+    let url = common::spawn_app(&runtime, first);
 
     let home = tempfile::tempdir().unwrap();
-    let output = run(bare_capfile(home.path())
-        .env("CAPFILE_BASE_URL", &url)
-        .env("CAPFILE_USERNAME", "u")
-        .env("CAPFILE_PASSWORD", "p")
-        .arg("upload")
-        .arg(sample("sample.png")));
+    let output = run(capfile_for(&url, home.path()).arg("upload").arg(sample("sample.png")));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stderr(&output).contains("server redirected to"), "{}", stderr(&output));
     assert_eq!(other_hits.load(Ordering::SeqCst), 0, "the other host was contacted");

@@ -156,3 +156,34 @@ pub fn rows(output: &Output) -> Vec<Vec<String>> {
         .map(|line| line.split('\t').map(str::to_string).collect())
         .collect()
 }
+
+/// Serves an axum app on 127.0.0.1:0 from its own runtime (kept alive by the
+/// caller); returns the runtime and the base URL.
+pub fn serve_app(app: axum::Router) -> (tokio::runtime::Runtime, String) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let url = spawn_app(&runtime, app);
+    (runtime, url)
+}
+
+/// Serves an axum app on 127.0.0.1:0 on an existing runtime; returns its URL.
+pub fn spawn_app(runtime: &tokio::runtime::Runtime, app: axum::Router) -> String {
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind 127.0.0.1:0");
+    let url = format!("http://{}", listener.local_addr().expect("bound address"));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// `capfile` pointed at a stand-in server, with throwaway Basic credentials.
+pub fn capfile_for(base_url: &str, home: &Path) -> assert_cmd::Command {
+    let mut cmd = bare_capfile(home);
+    cmd.env("CAPFILE_BASE_URL", base_url)
+        .env("CAPFILE_USERNAME", "u")
+        .env("CAPFILE_PASSWORD", "p");
+    cmd
+}
