@@ -1,10 +1,11 @@
-//! The real OS keyring: login stores the secret in the Secret Service, another
-//! process reads it and uploads, logout removes it; checked from outside with
-//! `secret-tool`.
+//! The real OS keyring: login stores the secret there, another process reads it
+//! and uploads, logout removes it; checked from outside capfile with
+//! `secret-tool` (Secret Service) or `keyctl` (kernel keyring).
 //!
-//! These need a D-Bus session with an unlocked keyring, so they run only when
-//! CAPFILE_TEST_KEYRING=1. `.ci/run` sets that inside `dbus-run-session` with
-//! gnome-keyring unlocked; a plain `cargo test` skips them (and says so).
+//! They run only when asked: CAPFILE_TEST_KEYRING=1 in a D-Bus session with an
+//! unlocked keyring (`.ci/run` runs them inside `dbus-run-session` with
+//! gnome-keyring), or CAPFILE_TEST_KEYRING=keyutils (`.ci/run` runs them again
+//! under `keyctl session`). A plain `cargo test` skips them, and says so.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -15,13 +16,61 @@ use capfile::credentials::md5_hex;
 use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
 use common::*;
 
-/// The session bus, when the real-keyring tests are asked for.
-fn session_bus() -> Option<String> {
-    if std::env::var("CAPFILE_TEST_KEYRING").as_deref() != Ok("1") {
-        eprintln!("skipped: set CAPFILE_TEST_KEYRING=1 in a D-Bus session with an unlocked keyring (see .ci/run)");
-        return None;
+/// Which real keyring the tests run against.
+enum Backend {
+    /// The Secret Service on this D-Bus session bus.
+    SecretService(String),
+    /// The Linux kernel keyring (`CAPFILE_KEYRING=keyutils`).
+    Kernel,
+}
+
+/// The keyring asked for by CAPFILE_TEST_KEYRING, if any.
+fn backend() -> Option<Backend> {
+    match std::env::var("CAPFILE_TEST_KEYRING").as_deref() {
+        Ok("1" | "secret-service") => Some(Backend::SecretService(
+            std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("CAPFILE_TEST_KEYRING=1 needs a D-Bus session"),
+        )),
+        Ok("keyutils") => Some(Backend::Kernel),
+        _ => {
+            eprintln!(
+                "skipped: set CAPFILE_TEST_KEYRING=1 in a D-Bus session with an unlocked keyring, \
+                 or CAPFILE_TEST_KEYRING=keyutils under `keyctl session` (see .ci/run)"
+            );
+            None
+        }
     }
-    Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("CAPFILE_TEST_KEYRING=1 needs a D-Bus session"))
+}
+
+impl Backend {
+    /// How capfile names the keyring in its messages.
+    fn label(&self) -> &'static str {
+        match self {
+            Backend::SecretService(_) => "Secret Service",
+            Backend::Kernel => "Linux kernel keyring",
+        }
+    }
+
+    /// What the keyring holds for a profile, asked from outside capfile.
+    fn lookup(&self, profile: &str) -> Option<String> {
+        let read = |args: &[&str]| {
+            let output = Command::new(args[0])
+                .args(&args[1..])
+                .output()
+                .unwrap_or_else(|e| panic!("{} runs: {e}", args[0]));
+            output
+                .status
+                .success()
+                .then(|| String::from_utf8(output.stdout).unwrap())
+                .filter(|s| !s.is_empty())
+        };
+        match self {
+            Backend::SecretService(_) => read(&["secret-tool", "lookup", "service", "capfile", "username", profile]),
+            Backend::Kernel => {
+                let id = read(&["keyctl", "request", "user", &format!("keyring:{profile}@capfile")])?;
+                read(&["keyctl", "pipe", id.trim()])
+            }
+        }
+    }
 }
 
 /// A profile name no other run uses, so tests never meet each other's entries.
@@ -29,49 +78,39 @@ fn unique_profile(tag: &str) -> String {
     format!("test-{tag}-{}-{}", std::process::id(), fastrand::u32(..))
 }
 
-/// capfile in the test's private directories, with the session bus.
-fn capfile(service: &Service, bus: &str) -> assert_cmd::Command {
+/// capfile in the test's private directories, using the chosen keyring.
+fn capfile(service: &Service, backend: &Backend) -> assert_cmd::Command {
     let mut cmd = bare_capfile(service.home.path());
-    cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+    match backend {
+        Backend::SecretService(bus) => cmd.env("DBUS_SESSION_BUS_ADDRESS", bus),
+        Backend::Kernel => cmd.env("CAPFILE_KEYRING", "keyutils"),
+    };
     cmd
 }
 
-/// What the Secret Service holds for a profile, asked with `secret-tool`.
-fn lookup(profile: &str) -> Option<String> {
-    let output = Command::new("secret-tool")
-        .args(["lookup", "service", "capfile", "username", profile])
-        .output()
-        .expect("secret-tool is installed (libsecret-tools)");
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8(output.stdout).unwrap())
-        .filter(|s| !s.is_empty())
-}
-
 #[test]
-fn basic_login_upload_logout_through_the_secret_service() {
-    let Some(bus) = session_bus() else { return };
+fn basic_login_upload_logout_through_the_keyring() {
+    let Some(backend) = backend() else { return };
     let service = Service::start();
     let profile = unique_profile("basic");
 
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "login", "--base-url", &service.base_url()])
         .args(["--username", DEFAULT_USERNAME, "--password-stdin"])
         .write_stdin(PASSWORD));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("secret saved in the OS keyring (Secret Service)"),
+        stderr(&output).contains(&format!("secret saved in the OS keyring ({})", backend.label())),
         "{}",
         stderr(&output)
     );
-    assert_eq!(lookup(&profile).as_deref(), Some(md5_hex(PASSWORD).expose()));
+    assert_eq!(backend.lookup(&profile).as_deref(), Some(md5_hex(PASSWORD).expose()));
     let config_dir = service.home.path().join("config/capfile");
     assert!(!config_dir.join("credentials.toml").exists(), "no plain-text copy");
     let config = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
     assert!(!config.contains(md5_hex(PASSWORD).expose()));
 
-    let output = run(capfile(&service, &bus).args(["-p", &profile, "config", "list"]));
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "config", "list"]));
     assert!(
         stdout(&output).contains("password_md5: (keyring)"),
         "{}",
@@ -79,14 +118,14 @@ fn basic_login_upload_logout_through_the_secret_service() {
     );
 
     // Another process reads the secret from the keyring and uploads.
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "-v", "upload"])
         .arg(sample("sample.png")));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("secret: from keyring"), "{}", stderr(&output));
     assert_eq!(service.stats().uploads_stored, 1);
 
-    let output = run(capfile(&service, &bus).args(["-p", &profile, "logout"]));
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stderr(&output).contains(&format!(
@@ -95,24 +134,24 @@ fn basic_login_upload_logout_through_the_secret_service() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(lookup(&profile), None, "logout removed it from the keyring");
-    let output = run(capfile(&service, &bus).args(["-p", &profile, "logout"]));
+    assert_eq!(backend.lookup(&profile), None, "logout removed it from the keyring");
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
     assert!(output.status.success());
     assert!(stderr(&output).contains("had no saved secret"), "{}", stderr(&output));
 
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "upload"])
         .arg(sample("sample.png")));
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
 }
 
 #[test]
-fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
-    let Some(bus) = session_bus() else { return };
+fn oauth_secret_in_the_keyring_and_insecure_storage_moves_it_out() {
+    let Some(backend) = backend() else { return };
     let service = Service::start();
     let profile = unique_profile("oauth");
 
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args([
             "-p",
             &profile,
@@ -125,9 +164,9 @@ fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
         .args(["--client-key", DEFAULT_CLIENT_KEY, "--client-secret-stdin"])
         .write_stdin(DEFAULT_CLIENT_SECRET));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
+    assert_eq!(backend.lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
 
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "upload"])
         .arg(sample("sample.png")));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -135,7 +174,7 @@ fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
 
     // Moving to plain-text storage takes the secret out of the keyring, where
     // it would otherwise shadow the file.
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args([
             "-p",
             &profile,
@@ -152,8 +191,8 @@ fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(lookup(&profile), None);
-    let output = run(capfile(&service, &bus).args(["-p", &profile, "config", "list"]));
+    assert_eq!(backend.lookup(&profile), None);
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "config", "list"]));
     assert!(
         stdout(&output).contains("client_secret: (credentials file)"),
         "{}",
@@ -161,7 +200,7 @@ fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
     );
 
     // And back: a keyring login removes the plain-text copy.
-    let output = run(capfile(&service, &bus)
+    let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "login", "--client-secret-stdin"])
         .write_stdin(DEFAULT_CLIENT_SECRET));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -170,9 +209,9 @@ fn oauth_secret_in_the_secret_service_and_insecure_storage_moves_it_out() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
+    assert_eq!(backend.lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
 
-    let output = run(capfile(&service, &bus).args(["-p", &profile, "logout"]));
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(lookup(&profile), None);
+    assert_eq!(backend.lookup(&profile), None);
 }

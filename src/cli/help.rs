@@ -83,6 +83,10 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "Config file to use instead of the default one",
     },
     Entry {
+        name: "CAPFILE_KEYRING",
+        text: "keyutils: keep secrets in the Linux kernel keyring instead of the Secret Service (headless hosts; lost at reboot)",
+    },
+    Entry {
         name: "NO_COLOR",
         text: "If not empty: no colour, unless --color always",
     },
@@ -477,6 +481,7 @@ mod tests {
             "CAPFILE_NAMESPACE",
             "CAPFILE_PROFILE",
             "CAPFILE_CONFIG",
+            "CAPFILE_KEYRING",
             "NO_COLOR",
         ] {
             assert!(text.lines().any(|l| l.trim_start().starts_with(name)), "{name} missing");

@@ -84,8 +84,13 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Resu
         format!("{} (plain text, mode 0600)", paths.credentials.display())
     } else {
         keyring.set(&profile.name, kind, secret).map_err(|err| {
+            let kernel = if cfg!(target_os = "linux") {
+                ", use the kernel keyring with CAPFILE_KEYRING=keyutils"
+            } else {
+                ""
+            };
             Error::failure(format!("{err}; nothing was saved")).with_hint(format!(
-                "pass --insecure-storage to keep the secret in {} (mode 0600) instead, or set CAPFILE_* variables in the environment",
+                "pass --insecure-storage to keep the secret in {} (mode 0600) instead{kernel}, or set CAPFILE_* variables in the environment",
                 paths.credentials.display()
             ))
         })?;

@@ -3,6 +3,12 @@
 //! needed to build or run), the login Keychain on macOS, Credential Manager on
 //! Windows.
 //!
+//! On Linux, `CAPFILE_KEYRING=keyutils` picks the kernel keyring instead of the
+//! Secret Service: it needs no D-Bus and no daemon, so it serves headless hosts,
+//! but its keys live only as long as the kernel keeps the user's keyrings (they
+//! do not survive a reboot). Its entries are described `keyring:PROFILE@capfile`
+//! (`keyctl request user keyring:PROFILE@capfile`).
+//!
 //! An entry has service `capfile` and user = the profile name, and holds the
 //! profile's secret: `md5_hex(password)` for Basic, the client secret for OAuth.
 //! (The username or client key is not part of the entry: it is a setting in
@@ -72,11 +78,37 @@ fn open_native() -> keyring_core::Result<Arc<CredentialStore>> {
     Ok(store)
 }
 
+/// The variable that picks the Linux kernel keyring instead of the Secret Service.
+pub const KEYRING_ENV: &str = "CAPFILE_KEYRING";
+
+#[cfg(target_os = "linux")]
+fn open_kernel() -> keyring_core::Result<Arc<CredentialStore>> {
+    let store: Arc<CredentialStore> = linux_keyutils_keyring_store::Store::new()?;
+    Ok(store)
+}
+
 impl Keyring {
-    /// The platform's keyring.
+    /// The platform's keyring, or the one `CAPFILE_KEYRING` names.
     pub fn native() -> Keyring {
+        let choice = std::env::var(KEYRING_ENV).unwrap_or_default();
+        let open: Opener = match choice.as_str() {
+            "" | "native" | "secret-service" => Arc::new(open_native),
+            #[cfg(target_os = "linux")]
+            "keyutils" => {
+                return Keyring {
+                    open: Arc::new(open_kernel),
+                    limit: TIME_LIMIT,
+                    name: "Linux kernel keyring",
+                };
+            }
+            other => {
+                let message =
+                    format!("{KEYRING_ENV}={other:?} is not a keyring here; use `native`, or `keyutils` on Linux");
+                Arc::new(move || Err(keyring_core::Error::NotSupportedByStore(message.clone())))
+            }
+        };
         Keyring {
-            open: Arc::new(open_native),
+            open,
             limit: TIME_LIMIT,
             name: NATIVE_NAME,
         }
