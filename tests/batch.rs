@@ -227,15 +227,16 @@ fn bars_are_drawn_on_a_terminal() {
         latency: Duration::from_millis(400),
         ..Default::default()
     });
-    let binary = assert_cmd::cargo::cargo_bin("capfile");
     let command = format!(
         "{} upload {} {} -j 1 2>&1",
-        binary.display(),
+        env!("CARGO_BIN_EXE_capfile"),
         sample("sample.png").display(),
         sample("sample.jpg").display()
     );
     // `script` runs the command in a pseudo-terminal and copies what it drew.
-    let output = std::process::Command::new("script")
+    let mut script = std::process::Command::new("script");
+    common::isolate(&mut script, service.home.path());
+    let output = script
         .args(["-qec", &command, "/dev/null"])
         .env("CAPFILE_BASE_URL", service.base_url())
         .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
@@ -262,14 +263,12 @@ fn ctrl_c_stops_the_batch_and_reports_what_finished() {
     });
     let dir = tempfile::tempdir().unwrap();
     make_images(dir.path(), 40);
-    let binary = assert_cmd::cargo::cargo_bin("capfile");
-    let child = std::process::Command::new(binary)
+    let child = common::std_capfile(service.home.path())
         .args(["upload", "-j", "2", "-r"])
         .arg(dir.path())
         .env("CAPFILE_BASE_URL", service.base_url())
         .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
         .env("CAPFILE_PASSWORD", common::PASSWORD)
-        .env("HOME", service.home.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -47,11 +47,8 @@ fn local_upload_then_serve_returns_the_same_bytes() {
 
     // The in-process service is gone with the command; `serve` on the same
     // data directory (the default one, under XDG_DATA_HOME) honours the URL.
-    let binary = assert_cmd::cargo::cargo_bin("capfile");
-    let child = std::process::Command::new(binary)
+    let child = common::std_capfile(home.path())
         .arg("serve")
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("HOME", home.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -25,18 +25,8 @@ fn capfile_on_a_terminal(home: &std::path::Path, args: &[&str]) -> Command {
         .arg("stty echo && exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_capfile"))
         .args(args);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("CAPFILE_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_RUNTIME_DIR", home.join("run"))
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    common::isolate(&mut cmd, home);
+    cmd.env("TERM", "dumb");
     cmd
 }
 

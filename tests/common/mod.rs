@@ -100,7 +100,20 @@ impl Service {
 
 /// `capfile` with no CAPFILE_* variables and a private HOME.
 pub fn bare_capfile(home: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("capfile").expect("binary built");
+    assert_cmd::Command::from_std(std_capfile(home))
+}
+
+/// The same as a plain `std::process::Command`, for spawning.
+pub fn std_capfile(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_capfile"));
+    isolate(&mut cmd, home);
+    cmd
+}
+
+/// Clears every CAPFILE_* variable and points HOME, the XDG directories and
+/// D-Bus away from the real user's, so no test reads or writes their files or
+/// keyring.
+pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
     for (name, _) in std::env::vars() {
         if name.starts_with("CAPFILE_") {
             cmd.env_remove(name);
@@ -114,7 +127,6 @@ pub fn bare_capfile(home: &Path) -> assert_cmd::Command {
         .env("XDG_RUNTIME_DIR", home.join("run"))
         .env("NO_COLOR", "1")
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
-    cmd
 }
 
 pub fn sample(name: &str) -> PathBuf {
