@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# capfile against curl, measured: see "Performance" in the README.
+#
+#   bench/run.sh                     # the full run (1 GiB file, 1,000 images)
+#   BENCH_BIG_MB=64 bench/run.sh     # a quick check with a 64 MiB file
+#   bench/run.sh > results.md        # the table on stdout; progress on stderr
+#
+# It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
+# builds capfile with `cargo build --release`, starts nginx on 127.0.0.1 as a
+# neutral upload sink (bench/nginx.conf.in, not capfile's code), generates its
+# own images in a temp dir on disk, times with hyperfine and measures peak RSS
+# with /usr/bin/time -v, and prints min / median / max of each figure. Nothing
+# leaves 127.0.0.1. nginx, the emulator and the temp files are removed on exit,
+# failure or Ctrl-C. Timings are printed, never asserted; this is not part of
+# `cargo test` or `.ci/run`.
+#
+# Knobs (environment):
+#   BENCH_BIG_MB=1024        size of the one big file, MiB
+#   BENCH_SMALL_COUNT=1000   number of small images
+#   BENCH_SMALL_KB=64        size of each small image, KiB
+#   BENCH_JOBS=8             -j for capfile, -P for xargs
+#   BENCH_BIG_RUNS=10        timed runs per tool, big file, in turns (after 1 warm-up)
+#   BENCH_RSS_RUNS=5         /usr/bin/time -v runs per tool, big file
+#   BENCH_BATCH_RUNS=10      timed runs of capfile on the small images
+#   BENCH_XARGS_RUNS=5       timed runs of `xargs -P 8 curl`
+#   BENCH_LOOP_RUNS=5        timed runs of the sequential curl loop
+#   BENCH_STARTUP_RUNS=200   timed runs of each `--version`
+#   BENCH_EMU_RUNS=10        timed runs of the emulator batch
+#   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
+#   BENCH_CAPFILE=path       time this capfile binary instead of building one
+#   BENCH_HYPERFINE_OPTS     hyperfine's display options (default --style basic;
+#                            --show-output shows what a failing command said)
+
+set -euo pipefail
+export LC_ALL=C
+
+BIG_MB=${BENCH_BIG_MB:-1024}
+SMALL_COUNT=${BENCH_SMALL_COUNT:-1000}
+SMALL_KB=${BENCH_SMALL_KB:-64}
+JOBS=${BENCH_JOBS:-8}
+BIG_RUNS=${BENCH_BIG_RUNS:-10}
+RSS_RUNS=${BENCH_RSS_RUNS:-5}
+BATCH_RUNS=${BENCH_BATCH_RUNS:-10}
+XARGS_RUNS=${BENCH_XARGS_RUNS:-5}
+LOOP_RUNS=${BENCH_LOOP_RUNS:-5}
+STARTUP_RUNS=${BENCH_STARTUP_RUNS:-200}
+EMU_RUNS=${BENCH_EMU_RUNS:-10}
+TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+COMMAND_LINE="$0${*:+ $*}"
+for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_RUNS BENCH_RSS_RUNS \
+    BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS; do
+    if [[ -n ${!knob:-} ]]; then
+        COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
+    fi
+done
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+
+# ---------------------------------------------------------------- cleanup
+WORK=""
+NGINX_PID=""
+EMU_PID=""
+cleanup() {
+    local status=$?
+    set +e
+    if [[ -n $EMU_PID ]] && kill -0 "$EMU_PID" 2>/dev/null; then
+        # Ctrl-C is how `capfile serve` stops; TERM if it has not in 5 s.
+        kill -INT "$EMU_PID"
+        for _ in $(seq 50); do
+            kill -0 "$EMU_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -TERM "$EMU_PID" 2>/dev/null
+        wait "$EMU_PID" 2>/dev/null
+    fi
+    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
+        kill -TERM "$NGINX_PID"
+        wait "$NGINX_PID" 2>/dev/null
+    fi
+    if [[ -n $WORK && -d $WORK ]]; then
+        rm -rf -- "$WORK"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- tools
+missing=()
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+[[ -x /usr/bin/time ]] || missing+=(time)
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null || die "missing ${missing[*]}, and no apt-get to install them with"
+    SUDO=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null || die "missing ${missing[*]}; run as root or install them"
+        SUDO=(sudo)
+    fi
+    say "installing ${missing[*]}"
+    "${SUDO[@]}" apt-get update -qq >&2
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    # The package may start its own service on port 80; the bench runs its own
+    # nginx, so a service that this run installed is stopped and disabled.
+    if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null &&
+        systemctl is-active --quiet nginx 2>/dev/null; then
+        say "stopping and disabling the nginx service the package started"
+        "${SUDO[@]}" systemctl disable --now nginx >&2 || true
+    fi
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# hyperfine -N (no shell) came in 1.13; older ones fall back to a shell,
+# whose start-up hyperfine measures and subtracts.
+NO_SHELL=(-N)
+hyperfine -N --runs 1 true >/dev/null 2>&1 || NO_SHELL=()
+
+# ---------------------------------------------------------------- capfile
+if [[ -n ${BENCH_CAPFILE:-} ]]; then
+    CAPFILE=$(realpath "$BENCH_CAPFILE")
+else
+    say "building capfile (cargo build --release)"
+    (cd "$REPO" && cargo build --release --quiet) >&2
+    target=${CARGO_TARGET_DIR:-target}
+    [[ $target == /* ]] || target=$REPO/$target
+    CAPFILE=$target/release/capfile
+fi
+[[ -x $CAPFILE ]] || die "no capfile binary at $CAPFILE"
+
+# ---------------------------------------------------------------- temp dir
+mkdir -p "$TMP_PARENT"
+need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + 256) * 1024))
+free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
+((free_kb > need_kb)) || die "$TMP_PARENT has $((free_kb / 1024)) MiB free; this run needs about $((need_kb / 1024)) MiB (set BENCH_TMPDIR)"
+WORK=$(mktemp -d "$TMP_PARENT/capfile-bench.XXXXXX")
+mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json"
+
+# ---------------------------------------------------------------- images
+# Real image bytes as far as capfile's sniffing goes: the PNG signature, then
+# random data (random, so nothing on the way can compress it).
+png() { # png FILE BYTES
+    { printf '\211PNG\r\n\032\n'; head -c "$(($2 - 8))" /dev/urandom; } >"$1"
+}
+BIG=$WORK/big.png
+BIG_BYTES=$((BIG_MB * 1024 * 1024))
+say "writing a $BIG_MB MiB image and $SMALL_COUNT images of $SMALL_KB KiB under $WORK"
+png "$BIG" "$BIG_BYTES"
+for ((i = 1; i <= SMALL_COUNT; i++)); do
+    png "$(printf '%s/small/img-%05d.png' "$WORK" "$i")" $((SMALL_KB * 1024))
+done
+
+# ---------------------------------------------------------------- sinks
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+    local port
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 40000))
+        if port_is_free "$port"; then
+            echo "$port"
+            return
+        fi
+    done
+    die "no free port found"
+}
+wait_for_port() { # wait_for_port PORT PID
+    for _ in $(seq 100); do
+        kill -0 "$2" 2>/dev/null || return 1
+        port_is_free "$1" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The workers write request bodies into our private temp dir; as root, that
+# needs them to run as root too (it is a loopback-only sink for this run).
+USER_LINE=""
+((EUID == 0)) && USER_LINE="user root;"
+for attempt in 1 2 3 4 5; do
+    PORT=$(pick_port)
+    ANSWER_PORT=$(pick_port)
+    [[ $PORT != "$ANSWER_PORT" ]] || continue
+    sed -e "s|@WORK@|$WORK/nginx|g" -e "s|@USER@|$USER_LINE|" \
+        -e "s|@PORT@|$PORT|g" -e "s|@ANSWER_PORT@|$ANSWER_PORT|g" \
+        "$REPO/bench/nginx.conf.in" >"$WORK/nginx/nginx.conf"
+    "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -g 'daemon off;' \
+        </dev/null >&2 &
+    NGINX_PID=$!
+    if wait_for_port "$PORT" "$NGINX_PID" && wait_for_port "$ANSWER_PORT" "$NGINX_PID"; then
+        break
+    fi
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=""
+    say "nginx did not start (attempt $attempt): $(tail -n 3 "$WORK/nginx/error.log" 2>/dev/null)"
+done
+[[ -n $NGINX_PID ]] || die "cannot start nginx"
+SINK=http://127.0.0.1:$PORT
+URL=$SINK/api_gateway/file-service/rewards
+say "nginx sink at $SINK (pid $NGINX_PID)"
+
+EMU_PORT=$(pick_port)
+"$CAPFILE" serve --addr "127.0.0.1:$EMU_PORT" --data "$WORK/emu" </dev/null 2>"$WORK/emu.log" &
+EMU_PID=$!
+wait_for_port "$EMU_PORT" "$EMU_PID" || die "the emulator did not start: $(cat "$WORK/emu.log")"
+say "capfile's emulator at http://127.0.0.1:$EMU_PORT (pid $EMU_PID)"
+
+# Both clients send the same Basic credentials; the sink does not check them.
+export CAPFILE_BASE_URL=$SINK CAPFILE_USERNAME=u CAPFILE_PASSWORD=p
+AUTH="u:$(printf p | md5sum | cut -d' ' -f1)"
+CURL=(curl -sS -f -o /dev/null -u "$AUTH")
+UPLOAD=("$CAPFILE" upload --no-progress -q -j "$JOBS")
+
+# A wrong answer must fail loudly before anything is timed.
+first=$WORK/small/img-00001.png
+answer=$(curl -sS -f -u "$AUTH" -F "file=@$first" "$URL/img-00001.png")
+[[ $answer == *secureFilePath* ]] || die "the sink answered: $answer"
+answer=$("${UPLOAD[@]}" "$first") || die "capfile could not upload to the sink"
+[[ $answer == *http://127.0.0.1/bench.png* ]] || die "capfile printed: $answer"
+answer=$(CAPFILE_BASE_URL=http://127.0.0.1:$EMU_PORT CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
+    "${UPLOAD[@]}" "$first") || die "capfile could not upload to the emulator"
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- measuring
+hf() { # hf NAME hyperfine-args...: runs hyperfine, JSON to $WORK/json/NAME.json
+    local name=$1
+    shift
+    # shellcheck disable=SC2086 # BENCH_HYPERFINE_OPTS is a list of options
+    hyperfine ${BENCH_HYPERFINE_OPTS:---style basic} --export-json "$WORK/json/$name.json" "$@" >&2
+}
+# rounds NAME ROUNDS LABEL1 COMMAND1 LABEL2 COMMAND2: one hyperfine run of each
+# command per round, in turns (A B, then B A, ...), after one untimed round, so
+# that a change in the machine's load hits both commands alike; hyperfine's
+# usual "all runs of A, then all runs of B" would let it favour one of them.
+rounds() {
+    local name=$1 count=$2 r
+    local first=(-n "$3" "$4") second=(-n "$5" "$6")
+    hyperfine --style none --runs 1 "${first[@]}" "${second[@]}" >&2
+    for ((r = 1; r <= count; r++)); do
+        if ((r % 2)); then
+            hyperfine --style none --runs 1 --export-json "$WORK/json/$name-$r.json" "${first[@]}" "${second[@]}" >&2
+        else
+            hyperfine --style none --runs 1 --export-json "$WORK/json/$name-$r.json" "${second[@]}" "${first[@]}" >&2
+        fi
+        say "  round $r/$count: $(jq -r '[.results[] | "\(.command) \(.mean * 1000 | round) ms"] | join(", ")' \
+            "$WORK/json/$name-$r.json")"
+    done
+}
+# round_secs NAME LABEL: "min median max" seconds of one command over all rounds
+round_secs() {
+    jq -r --arg name "$2" '.results[] | select(.command == $name) | .times[]' "$WORK/json/$1"-*.json | stats
+}
+# q WORDS...: the words quoted for a shell command line
+q() {
+    local words=() word
+    for word; do words+=("$(printf %q "$word")"); done
+    printf '%s' "${words[*]}"
+}
+# secs NAME LABEL: "min median max" seconds of one command of a hyperfine run
+secs() {
+    jq -r --arg name "$2" '.results[] | select(.command == $name) | "\(.min) \(.median) \(.max)"' \
+        "$WORK/json/$1.json"
+}
+# stats: "min median max" of the numbers on standard input
+stats() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        print v[1], m, v[NR] }'
+}
+# peak_rss RUNS COMMAND...: "min median max" MiB of "Maximum resident set size"
+peak_rss() {
+    local runs=$1
+    shift
+    for ((r = 0; r < runs; r++)); do
+        /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null
+        awk -F': ' '/Maximum resident set size/ { print $2 / 1024 }' "$WORK/time.txt"
+    done | stats
+}
+
+say "1/4: one $BIG_MB MiB file"
+rounds big "$BIG_RUNS" \
+    capfile "$(q "${UPLOAD[@]}" "$BIG")" \
+    curl "$(q "${CURL[@]}" -F "file=@$BIG" "$URL/big.png")"
+BIG_CAPFILE_T=$(round_secs big capfile)
+BIG_CURL_T=$(round_secs big curl)
+BIG_CAPFILE_RSS=$(peak_rss "$RSS_RUNS" "${UPLOAD[@]}" "$BIG")
+BIG_CURL_RSS=$(peak_rss "$RSS_RUNS" "${CURL[@]}" -F "file=@$BIG" "$URL/big.png")
+
+say "2/4: $SMALL_COUNT images of $SMALL_KB KiB"
+cd "$WORK/small"
+hf batch --warmup 1 --runs "$BATCH_RUNS" \
+    -n capfile "$(q "${UPLOAD[@]}") *.png"
+hf xargs --warmup 1 --runs "$XARGS_RUNS" \
+    -n xargs "ls | xargs -P $JOBS -I{} $(q "${CURL[@]}") -F file=@{} $(q "$URL")/{}"
+hf loop --warmup 1 --runs "$LOOP_RUNS" \
+    -n loop "for f in *.png; do $(q "${CURL[@]}") -F \"file=@\$f\" $(q "$URL")/\"\$f\" || exit 1; done"
+cd "$REPO"
+BATCH_T=$(secs batch capfile)
+XARGS_T=$(secs xargs xargs)
+LOOP_T=$(secs loop loop)
+
+say "3/4: start-up"
+hf startup "${NO_SHELL[@]}" --warmup 20 --runs "$STARTUP_RUNS" \
+    -n capfile "$(q "$CAPFILE") --version" \
+    -n curl "curl --version"
+START_CAPFILE_T=$(secs startup capfile)
+START_CURL_T=$(secs startup curl)
+
+say "4/4: the emulator"
+cd "$WORK/small"
+CAPFILE_BASE_URL=http://127.0.0.1:$EMU_PORT CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
+    hf emu --warmup 1 --runs "$EMU_RUNS" -n emulator "$(q "${UPLOAD[@]}") *.png"
+cd "$REPO"
+EMU_T=$(secs emu emulator)
+
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- the table
+# fmt FORMAT "min median max" [SCALE]: the three figures, times SCALE
+fmt() { awk -v f="$1" -v s="${3:-1}" '{ printf f " | " f " | " f, $1 * s, $2 * s, $3 * s }' <<<"$2"; }
+# rate FORMAT "min median max" (seconds) AMOUNT: AMOUNT per second, slowest first
+rate() { awk -v f="$1" -v a="$3" '{ printf f " | " f " | " f, a / $3, a / $2, a / $1 }' <<<"$2"; }
+median() { awk '{ print $2 }' <<<"$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+    ok = (op == ">=") ? v >= t : (op == "<=") ? v <= t : v < t
+    print ok ? "met" : "NOT met" }'; }
+
+version() { "$@" 2>&1 | head -n 1; }
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+# shellcheck source=/dev/null
+os=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-}")
+
+cat <<EOF
+Machine: $cpu, $(nproc) CPUs, $mem RAM, $os, Linux $(uname -r); load average $LOAD_BEFORE before, $LOAD_AFTER after.
+Tools: $(version "$CAPFILE" --version), $(version curl --version | cut -d' ' -f1-2), $(version "$NGINX" -v | sed 's/^nginx version: //'), $(version hyperfine --version).
+Command: \`$COMMAND_LINE\` ($(date -u +%Y-%m-%d)); uploads go to nginx on 127.0.0.1 that reads each body in full, from files in the page cache.
+
+| case | tool | runs | min | median | max |
+|---|---|---:|---:|---:|---:|
+| $BIG_MB MiB file, throughput (MiB/s) | \`capfile upload\` | $BIG_RUNS | $(rate %.0f "$BIG_CAPFILE_T" "$BIG_MB") |
+| | \`curl -F file=@…\` | $BIG_RUNS | $(rate %.0f "$BIG_CURL_T" "$BIG_MB") |
+| $BIG_MB MiB file, peak RSS (MiB) | \`capfile upload\` | $RSS_RUNS | $(fmt %.1f "$BIG_CAPFILE_RSS") |
+| | \`curl -F file=@…\` | $RSS_RUNS | $(fmt %.1f "$BIG_CURL_RSS") |
+| $SMALL_COUNT × $SMALL_KB KiB, wall time (s) | \`capfile upload -j $JOBS\` | $BATCH_RUNS | $(fmt %.2f "$BATCH_T") |
+| | \`xargs -P $JOBS curl\` | $XARGS_RUNS | $(fmt %.2f "$XARGS_T") |
+| | sequential curl loop | $LOOP_RUNS | $(fmt %.2f "$LOOP_T") |
+| start-up (ms) | \`capfile --version\` | $STARTUP_RUNS | $(fmt %.2f "$START_CAPFILE_T" 1000) |
+| | \`curl --version\` | $STARTUP_RUNS | $(fmt %.2f "$START_CURL_T" 1000) |
+| emulator, $SMALL_KB KiB uploads/s | \`capfile serve\` ← \`capfile upload -j $JOBS\` | $EMU_RUNS | $(rate %.0f "$EMU_T" "$SMALL_COUNT") |
+
+EOF
+
+tput_ratio=$(ratio "$(median "$BIG_CURL_T")" "$(median "$BIG_CAPFILE_T")")
+rss_max=$(awk '{ printf "%.1f", $3 }' <<<"$BIG_CAPFILE_RSS")
+loop_ratio=$(ratio "$(median "$LOOP_T")" "$(median "$BATCH_T")")
+xargs_ratio=$(ratio "$(median "$XARGS_T")" "$(median "$BATCH_T")")
+start_ratio=$(ratio "$(median "$START_CAPFILE_T")" "$(median "$START_CURL_T")")
+cat <<EOF
+| target (medians) | figure | |
+|---|---:|---|
+| $BIG_MB MiB: capfile's throughput ≥ curl's | ${tput_ratio}× curl's | $(verdict "$tput_ratio" ">=" 1) |
+| $BIG_MB MiB: capfile's peak RSS < 32 MiB (largest run) | $rss_max MiB | $(verdict "$rss_max" "<" 32) |
+| $SMALL_COUNT images: ≥ 10× faster than the curl loop | ${loop_ratio}× | $(verdict "$loop_ratio" ">=" 10) |
+| $SMALL_COUNT images: ≥ 2× faster than \`xargs -P $JOBS curl\` | ${xargs_ratio}× | $(verdict "$xargs_ratio" ">=" 2) |
+| start-up within 2× curl's | ${start_ratio}× curl's | $(verdict "$start_ratio" "<=" 2) |
+EOF
