@@ -228,6 +228,11 @@ impl BatchProgress {
         }
     }
 
+    /// Whether bars are drawn (standard error is a terminal, progress is on).
+    pub fn draws_bars(&self) -> bool {
+        self.bars.is_some()
+    }
+
     /// Counts a finished file (done or failed) on the total bar.
     pub fn file_finished(&self) {
         if let Some(bars) = &self.bars {

@@ -293,7 +293,8 @@ impl Batch {
             let Some((index, outcome)) = next else { break };
             let input = &self.inputs[index];
             match &outcome {
-                Outcome::Done(done) if self.show_progress => printer.note(&format!(
+                // On a terminal the bars show this; a line per file is for logs.
+                Outcome::Done(done) if self.show_progress && !progress.draws_bars() => printer.note(&format!(
                     "uploaded {} ({}) as version {}",
                     input.label,
                     output::human_bytes(input.size),
