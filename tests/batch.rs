@@ -305,7 +305,7 @@ fn ctrl_c_stops_the_batch_and_reports_what_finished() {
 #[test]
 fn a_request_without_progress_times_out() {
     let service = Service::with_faults(Faults {
-        latency: Duration::from_millis(2500),
+        latency: Duration::from_secs(6),
         ..Default::default()
     });
     let started = Instant::now();
