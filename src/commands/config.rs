@@ -45,10 +45,7 @@ pub fn run(action: ConfigAction, global: &GlobalArgs, printer: &Arc<Printer>) ->
 /// The effective settings of the selected profile, as an upload would see
 /// them without flags.
 fn effective(paths: &Paths, global: &GlobalArgs) -> Result<(Profile, Settings), Error> {
-    let profile = Profile::select(global)?;
-    let config = Config::load(&paths.config)?;
-    let settings = settings::resolve(&settings::Flags::default(), &process_env, &config.values(&profile)?)?;
-    Ok((profile, settings))
+    super::effective_settings(paths, global, &settings::Flags::default())
 }
 
 fn parse_key(paths: &Paths, name: &str) -> Result<Key, Error> {

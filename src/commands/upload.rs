@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::api::{ApiError, FileService, UploadJob, Uploaded};
 use crate::cli::{BodyFormat, GlobalArgs, OutputFormat, UploadArgs};
-use crate::config_file::{Config, Paths, Profile};
+use crate::config_file::Paths;
 use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Credentials};
 use crate::emulator;
@@ -38,9 +38,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         ..settings::Flags::default()
     };
     let paths = Paths::locate(global.config.as_deref())?;
-    let profile = Profile::select(global)?;
-    let config = Config::load(&paths.config)?;
-    let mut settings = settings::resolve(&flags, &settings::process_env, &config.values(&profile)?)?;
+    let (profile, mut settings) = super::effective_settings(&paths, global, &flags)?;
 
     let options = inputs::Options {
         name: args.name.clone(),
