@@ -37,6 +37,11 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 const CHUNK: usize = 256 * 1024;
 /// Chunks read ahead of the connection, per upload.
 const READ_AHEAD: usize = 2;
+/// The most of a response body capfile reads. The service's answer is under
+/// 2 KB; a server that sends more (or streams without end) is cut off here.
+pub const MAX_RESPONSE: usize = 1024 * 1024;
+/// The longest token lifetime believed: Capillary's maximum is 30 days.
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Why a request failed.
 #[derive(Debug, Clone)]
@@ -55,7 +60,7 @@ pub enum ApiError {
     Response(String),
     /// The local file could not be read as checked.
     File(String),
-    /// A redirect to another host, which would carry the credentials away.
+    /// A redirect, which an upload never follows.
     Redirect(String),
 }
 
@@ -173,37 +178,77 @@ impl Throttle {
 }
 
 /// The last moment a request made progress, for the idle timeout.
+///
+/// Progress is bytes handed to the connection or read from it. Bytes handed
+/// over are not yet bytes the server took: the socket's send buffer and the
+/// server's receive buffer (several MiB together) take the first MiBs of a
+/// body at once, and a server that reads slowly but steadily still has them to
+/// drain after the last byte was handed over, with nothing to see meanwhile.
+/// So once the whole body is out, the idle window grows by the time the server
+/// needs to read what the buffers may still hold (`drain_grace`).
 struct Activity {
     start: Instant,
     last_ms: AtomicU64,
+    grace_ms: AtomicU64,
+    body_size: u64,
+    handed: AtomicU64,
 }
 
 impl Activity {
-    fn new() -> Arc<Activity> {
+    fn new(body_size: u64) -> Arc<Activity> {
         Arc::new(Activity {
             start: Instant::now(),
             last_ms: AtomicU64::new(0),
+            grace_ms: AtomicU64::new(0),
+            body_size,
+            handed: AtomicU64::new(0),
         })
     }
 
     fn touch(&self) {
-        self.last_ms
-            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(now, Ordering::Relaxed);
     }
 
-    /// Resolves once nothing has happened for `limit`.
-    async fn stalled(&self, limit: Duration) {
-        loop {
-            let idle = self
-                .start
-                .elapsed()
-                .saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)));
-            if idle >= limit {
-                return;
-            }
-            tokio::time::sleep(limit - idle).await;
+    /// `bytes` more of the body were handed to the connection.
+    fn sent(&self, bytes: u64) {
+        self.touch();
+        let handed = self.handed.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);
+        if handed >= self.body_size {
+            let grace = drain_grace(self.body_size);
+            self.grace_ms
+                .store(u64::try_from(grace.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
         }
     }
+
+    /// Resolves once nothing has happened for `limit` (plus the drain grace).
+    async fn stalled(&self, limit: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+            let grace = Duration::from_millis(self.grace_ms.load(Ordering::Relaxed));
+            let idle = self.start.elapsed().saturating_sub(last);
+            let window = limit.saturating_add(grace);
+            if idle >= window {
+                return;
+            }
+            tokio::time::sleep(window - idle).await;
+        }
+    }
+}
+
+/// The most a body's bytes that the buffers between capfile and the server can
+/// hold once capfile has handed the last one over: Linux's largest default
+/// send (4 MiB) and receive (6 MiB) buffers, with room for a proxy.
+const BUFFERED_AT_MOST: u64 = 16 * 1024 * 1024;
+/// The slowest a server may read and still count as making progress: one
+/// body chunk a second, which is also what keeps the idle timer fed while the
+/// body is being handed over.
+const SLOWEST_READ: u64 = CHUNK as u64;
+
+/// Extra idle time once a body of `size` bytes is handed over: the time to
+/// read what the buffers may still hold at the slowest rate that counts.
+fn drain_grace(size: u64) -> Duration {
+    Duration::from_secs_f64(size.min(BUFFERED_AT_MOST) as f64 / SLOWEST_READ as f64)
 }
 
 /// What to upload.
@@ -256,24 +301,12 @@ pub fn http_client(idle_timeout: Duration) -> Result<reqwest::Client, String> {
     // reqwest is built without a default TLS crypto provider; ring is installed
     // once per process (a second install is a harmless error).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let redirects = reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if !same_origin {
-            attempt.stop()
-        } else if attempt.previous().len() > 5 {
-            attempt.error("too many redirects")
-        } else {
-            attempt.follow()
-        }
-    });
     reqwest::Client::builder()
         .user_agent(concat!("capfile/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(idle_timeout)
         .tcp_nodelay(true)
-        .redirect(redirects)
+        // No request capfile makes follows a redirect (see read_upload_response).
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
@@ -374,7 +407,7 @@ impl FileService {
             Err(err) => return (Err(err), None),
         };
         let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
-        let activity = Activity::new();
+        let activity = Activity::new(job.body.map_or(0, |(_, size, _)| size));
         let request = async {
             let mut request = self
                 .http
@@ -402,7 +435,7 @@ impl FileService {
             };
             let response = request.send().await.map_err(network_error)?;
             activity.touch();
-            read_upload_response(response).await
+            read_upload_response(response, &activity).await
         };
         let result = tokio::select! {
             result = request => result,
@@ -464,7 +497,7 @@ impl FileService {
             .map_err(network_error)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let raw = response.bytes().await.map_err(network_error)?;
+        let raw = read_body(response, None).await?;
         if !status.is_success() {
             return Err(status_error(status, &headers, &raw));
         }
@@ -485,11 +518,14 @@ impl FileService {
         let mut value = HeaderValue::from_str(&data.access_token)
             .map_err(|_| ApiError::Response("the token has characters a header cannot carry".into()))?;
         value.set_sensitive(true);
-        let ttl = Duration::from_secs(data.ttl_seconds);
+        // The lifetime is the server's number: believe at most 30 days of it,
+        // so no arithmetic on it can overflow.
+        let ttl = Duration::from_secs(data.ttl_seconds).min(MAX_TOKEN_TTL);
         let lifetime = ttl.saturating_sub(TOKEN_MARGIN.min(ttl / 4));
+        let now = Instant::now();
         Ok(Token {
             value,
-            expires: Instant::now() + lifetime,
+            expires: now.checked_add(lifetime).unwrap_or(now),
         })
     }
 }
@@ -536,7 +572,7 @@ async fn file_body(
     .inspect(move |chunk| {
         if let Ok(chunk) = chunk {
             progress.sent(chunk.len() as u64);
-            activity.touch();
+            activity.sent(chunk.len() as u64);
         }
     });
     Ok(reqwest::Body::wrap_stream(stream))
@@ -568,55 +604,149 @@ fn read_chunks(file: std::fs::File, size: u64, chunks: &tokio::sync::mpsc::Sende
     }
 }
 
-async fn read_upload_response(response: reqwest::Response) -> Result<Uploaded, ApiError> {
+async fn read_upload_response(response: reqwest::Response, activity: &Activity) -> Result<Uploaded, ApiError> {
     let status = response.status();
     if status.is_redirection() {
+        // An upload never follows a redirect: a 301/302/303 would turn the POST
+        // into a GET (whose answer is not an upload), and any redirect could
+        // carry the credentials to where the service did not mean them to go.
         let target = response
             .headers()
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("another location");
+            .and_then(|v| response.url().join(v).ok())
+            .and_then(|url| url.host_str().map(str::to_string));
+        let target = target.map_or_else(
+            || "no usable location".to_string(),
+            |host| format!("a location on {host}"),
+        );
         return Err(ApiError::Redirect(format!(
-            "server redirected to {target}; not followed, so credentials stay with the configured host"
+            "server answered {status} (a redirect to {}); uploads never follow redirects: check the base URL",
+            crate::output::escape_control(&target)
         )));
     }
     let headers = response.headers().clone();
-    let raw = response.bytes().await.map_err(network_error)?;
+    let raw = read_body(response, Some(activity)).await?;
     if !status.is_success() {
         return Err(status_error(status, &headers, &raw));
     }
     parse_uploaded(raw)
 }
 
+/// Reads a response body, refusing one over `MAX_RESPONSE` bytes. Each chunk
+/// read counts as progress for the idle timeout.
+async fn read_body(response: reqwest::Response, activity: Option<&Activity>) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::Response(format!("response too large (over {} KiB)", MAX_RESPONSE / 1024));
+    if response.content_length().is_some_and(|len| len > MAX_RESPONSE as u64) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(network_error)?;
+        if let Some(activity) = activity {
+            activity.touch();
+        }
+        if body.len() + chunk.len() > MAX_RESPONSE {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// Reads the fields capfile shows from the service's JSON, keeping the raw body.
+///
+/// Everything here comes from the server, so it is checked before anything
+/// shows it: a body that reports a failure is a failure whatever the HTTP
+/// status, the version must be an integer, and the secure URL an absolute
+/// http(s) URL with no whitespace or control characters (one line on output,
+/// nothing that can steer a terminal).
 pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(&raw).map_err(|e| ApiError::Response(format!("the body is not JSON ({e})")))?;
-    // Some Capillary APIs answer HTTP 200 with an error code in the body.
-    if let Some(code) = value.get("code").and_then(|c| c.as_u64())
-        && !(200..300).contains(&code)
-    {
-        let status = StatusCode::from_u16(code as u16).unwrap_or(StatusCode::BAD_GATEWAY);
-        return Err(ApiError::Status {
-            status,
-            message: error_message(&value).unwrap_or_default(),
-            retry_after: None,
-        });
+    if let Some(failure) = body_failure(&value) {
+        return Err(failure);
     }
     let file = value.get("file");
-    let text = |v: Option<&serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
+    let secure_file_path = match value.get("secureFilePath") {
+        Some(serde_json::Value::String(url)) => check_secure_url(url)?,
+        Some(_) => return Err(ApiError::Response("secureFilePath is not a string".into())),
+        None => return Err(ApiError::Response("no secureFilePath in the body".into())),
     };
-    let secure_file_path =
-        text(value.get("secureFilePath")).ok_or_else(|| ApiError::Response("no secureFilePath in the body".into()))?;
+    let version = match file.and_then(|f| f.get("version")) {
+        None => String::new(),
+        Some(serde_json::Value::Number(n)) if n.is_u64() => n.to_string(),
+        Some(serde_json::Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
+        Some(_) => return Err(ApiError::Response("file.version is not an integer".into())),
+    };
+    let name = match file.and_then(|f| f.get("name")) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
     Ok(Uploaded {
-        name: text(file.and_then(|f| f.get("name"))).unwrap_or_default(),
-        version: text(file.and_then(|f| f.get("version"))).unwrap_or_default(),
+        name,
+        version,
         secure_file_path,
         raw,
     })
+}
+
+/// A failure that a body reports, whatever the HTTP status was: `status`
+/// false (boolean or string), or a `code` that is not 2xx. Codes in 100-599
+/// are HTTP statuses (retried, or the auth exit, as such); other codes are
+/// Capillary's own (8015, ...) and are plain failures.
+fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
+    let message = || error_message(value).unwrap_or_default();
+    let code = match value.get("code") {
+        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| n.as_i64().map(|_| u64::MAX)),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    if let Some(code) = code
+        && !(200..300).contains(&code)
+    {
+        return Some(match u16::try_from(code).ok().filter(|c| (100..=599).contains(c)) {
+            Some(http) => ApiError::Status {
+                status: StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_GATEWAY),
+                message: message(),
+                retry_after: None,
+            },
+            None => ApiError::Response(with_message(
+                format!("the service reported error code {code}"),
+                &message(),
+            )),
+        });
+    }
+    let failed = match value.get("status") {
+        Some(serde_json::Value::Bool(ok)) => !ok,
+        Some(serde_json::Value::String(s)) => s.trim().eq_ignore_ascii_case("false"),
+        _ => false,
+    };
+    failed.then(|| ApiError::Response(with_message("the service reported a failure".into(), &message())))
+}
+
+fn with_message(text: String, message: &str) -> String {
+    if message.is_empty() {
+        text
+    } else {
+        format!("{text}: {message}")
+    }
+}
+
+/// The secure URL as printed: an absolute http(s) URL on one line.
+fn check_secure_url(url: &str) -> Result<String, ApiError> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::Response(
+            "secureFilePath holds whitespace or control characters".into(),
+        ));
+    }
+    match Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some() => Ok(url.to_string()),
+        _ => Err(ApiError::Response(
+            "secureFilePath is not an absolute http(s) URL".into(),
+        )),
+    }
 }
 
 /// The message of Capillary's error shape `{"errors":[{"message":...}]}`.
@@ -817,6 +947,86 @@ mod tests {
         let err = chunks[1].as_ref().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
         assert!(err.to_string().contains("490 bytes early"), "{err}");
+    }
+
+    fn parsed(body: &'static str) -> Result<Uploaded, ApiError> {
+        parse_uploaded(Bytes::from_static(body.as_bytes()))
+    }
+
+    #[test]
+    fn body_codes_outside_http_statuses_are_plain_failures() {
+        for body in [
+            r#"{"code":8015,"errors":[{"message":"bad"}],"secureFilePath":"https://s/a"}"#,
+            r#"{"code":65939,"secureFilePath":"https://s/a"}"#,
+            r#"{"code":-401,"secureFilePath":"https://s/a"}"#,
+            r#"{"code":18446744073709551615,"secureFilePath":"https://s/a"}"#,
+        ] {
+            let err = parsed(body).unwrap_err();
+            assert!(matches!(err, ApiError::Response(_)), "{body}: {err:?}");
+            assert!(!err.is_retryable() && !err.is_auth(), "{body}");
+        }
+        let err = parsed(r#"{"code":8015,"errors":[{"message":"bad"}]}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unexpected response: the service reported error code 8015: bad"
+        );
+        // A string code in range is the HTTP status it names.
+        assert!(
+            parsed(r#"{"code":"401","secureFilePath":"https://s/a"}"#)
+                .unwrap_err()
+                .is_auth()
+        );
+    }
+
+    #[test]
+    fn status_false_is_a_failure_whatever_the_http_status() {
+        for body in [
+            r#"{"status":false,"errors":[{"message":"no"}],"secureFilePath":"https://s/a"}"#,
+            r#"{"status":"false","secureFilePath":"https://s/a","file":{"version":1}}"#,
+            r#"{"status":"FALSE","code":200,"secureFilePath":"https://s/a"}"#,
+        ] {
+            assert!(parsed(body).is_err(), "{body}");
+        }
+        let ok = parsed(r#"{"status":"true","code":200,"file":{"version":3},"secureFilePath":"https://s/a"}"#);
+        assert_eq!(ok.unwrap().version, "3");
+    }
+
+    #[test]
+    fn secure_url_and_version_are_checked_before_anything_shows_them() {
+        for body in [
+            r#"{"secureFilePath":"\nhttps://evil.example/x"}"#,
+            r#"{"secureFilePath":"https://a/x\nhttps://evil.example/x"}"#,
+            r#"{"secureFilePath":"https://a/x y"}"#,
+            r#"{"secureFilePath":"https://a/\u001b]0;t\u0007"}"#,
+            r#"{"secureFilePath":"/relative/path"}"#,
+            r#"{"secureFilePath":"javascript:alert(1)"}"#,
+            r#"{"secureFilePath":"file:///etc/passwd"}"#,
+            r#"{"secureFilePath":42}"#,
+            r#"{"secureFilePath":"https://s/a","file":{"version":"1\n2"}}"#,
+            r#"{"secureFilePath":"https://s/a","file":{"version":1.5}}"#,
+            r#"{"secureFilePath":"https://s/a","file":{"version":-1}}"#,
+            r#"{"secureFilePath":"https://s/a","file":{"version":"\t"}}"#,
+        ] {
+            let err = parsed(body).unwrap_err();
+            assert!(matches!(err, ApiError::Response(_)), "{body}: {err:?}");
+        }
+        let ok = parsed(r#"{"secureFilePath":"https://s/a?X-Amz-Expires=3600","file":{"version":"12"}}"#).unwrap();
+        assert_eq!(ok.version, "12");
+    }
+
+    #[test]
+    fn the_idle_window_grows_by_the_drain_time_only_once_the_body_is_out() {
+        assert_eq!(drain_grace(0), Duration::ZERO);
+        assert_eq!(drain_grace(CHUNK as u64 * 8), Duration::from_secs(8));
+        assert_eq!(drain_grace(u64::MAX), Duration::from_secs(64));
+        let activity = Activity::new(1000);
+        activity.sent(999);
+        assert_eq!(activity.grace_ms.load(Ordering::Relaxed), 0);
+        activity.sent(1);
+        assert_eq!(
+            activity.grace_ms.load(Ordering::Relaxed),
+            drain_grace(1000).as_millis() as u64
+        );
     }
 
     #[test]

@@ -146,8 +146,11 @@ pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Re
 }
 
 fn placeholder(file: &Path, options: &Options) -> Result<Vec<Input>, Error> {
-    let label = file.to_string_lossy().into_owned();
-    let name = options.name.clone().unwrap_or_else(|| label.clone());
+    let label = crate::output::quote_path(&file.to_string_lossy());
+    let name = options
+        .name
+        .clone()
+        .unwrap_or_else(|| file.to_string_lossy().into_owned());
     let remote = RemoteName::parse(&name).map_err(|e| Error::usage(format!("{label}: {e}")))?;
     Ok(vec![Input {
         label,
@@ -178,7 +181,7 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
 }
 
 fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
-    let label = path.to_string_lossy().into_owned();
+    let label = crate::output::quote_path(&path.to_string_lossy());
     let meta = fs::metadata(path).map_err(|e| io_error(&label, &e))?;
     if meta.is_dir() {
         if !options.recursive {
@@ -215,7 +218,7 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
 /// files that are not images are passed over; directory links are not followed,
 /// so a link cycle cannot loop.
 fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Error> {
-    let label = dir.to_string_lossy().into_owned();
+    let label = crate::output::quote_path(&dir.to_string_lossy());
     let mut entries: Vec<_> = fs::read_dir(dir)
         .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
         .map_err(|e| io_error(&label, &e))?;
@@ -225,23 +228,23 @@ fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Er
             continue;
         }
         let path = entry.path();
-        let file_type = entry.file_type().map_err(|e| io_error(&path.to_string_lossy(), &e))?;
+        let file_label = crate::output::quote_path(&path.to_string_lossy());
+        let file_type = entry.file_type().map_err(|e| io_error(&file_label, &e))?;
         if file_type.is_dir() {
             walk(&path, options, inputs)?;
             continue;
         }
-        let meta = fs::metadata(&path).map_err(|e| io_error(&path.to_string_lossy(), &e))?;
+        let meta = fs::metadata(&path).map_err(|e| io_error(&file_label, &e))?;
         if !meta.is_file() || meta.len() == 0 {
             continue;
         }
-        let head = read_head(&path).map_err(|e| io_error(&path.to_string_lossy(), &e))?;
+        let head = read_head(&path).map_err(|e| io_error(&file_label, &e))?;
         let mime = match (media_type::sniff(&head), options.allow_any_type) {
             (Some(mime), _) => mime,
             (None, true) => ANY_TYPE,
             (None, false) => continue,
         };
         let name = entry.file_name().to_string_lossy().into_owned();
-        let file_label = path.to_string_lossy().into_owned();
         let remote = RemoteName::parse(&name).map_err(|e| Error::usage(format!("{file_label}: {e}")))?;
         inputs.push(Input {
             label: file_label,

@@ -34,12 +34,24 @@ pub fn run(cli: Cli) -> Exit {
         Command::Logout => commands::logout::run(&cli.global, &printer),
         Command::Config { action } => commands::config::run(action, &cli.global, &printer),
     };
-    match result {
+    let exit = match result {
         Ok(exit) => exit,
         Err(err) => {
             printer.error(&err);
             err.exit()
         }
+    };
+    // Results that could not be written are lost: the run did not succeed,
+    // even if every upload did.
+    match printer.stdout_failure() {
+        Some(cause) if matches!(exit, Exit::Success | Exit::Partial) => {
+            printer.error(
+                &Error::failure(format!("cannot write results to standard output: {cause}"))
+                    .with_hint("any upload that finished is stored; send standard output to a file or a pipe"),
+            );
+            Exit::Failure
+        }
+        _ => exit,
     }
 }
 

@@ -3,6 +3,32 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    #[cfg(target_os = "linux")]
+    if closed_stdout::WAS_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        capfile::output::STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let cli = capfile::cli::Cli::parse();
     std::process::ExitCode::from(capfile::run(cli).code())
+}
+
+/// Whether standard output was closed when the process started (`>&-`). Rust's
+/// runtime reopens a closed standard stream on /dev/null before `main` runs, so
+/// writes would vanish without an error; this looks first, from the ELF init
+/// array, which the C runtime runs before Rust's start-up code.
+#[cfg(target_os = "linux")]
+mod closed_stdout {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    pub static WAS_CLOSED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn check() {
+        // SAFETY: fcntl(F_GETFD) only reads the descriptor table.
+        if unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1 {
+            WAS_CLOSED.store(true, Ordering::Relaxed);
+        }
+    }
+
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static CHECK: extern "C" fn() = check;
 }

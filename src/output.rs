@@ -34,6 +34,9 @@ pub struct Printer {
     /// Set once standard output is closed by its reader (`| head -1`): results
     /// are then dropped quietly while the work itself goes on.
     stdout_closed: AtomicBool,
+    /// Why results could not be written, when it was not the reader leaving
+    /// (a full disk, a closed descriptor): the run then fails at the end.
+    stdout_error: Mutex<Option<String>>,
     /// The progress bars being drawn, if any: other stderr output is written
     /// above them instead of through them.
     bars: Mutex<Option<MultiProgress>>,
@@ -64,6 +67,11 @@ impl Printer {
             stdout_tty: io::stdout().is_terminal(),
             stderr_tty,
             stdout_closed: AtomicBool::new(false),
+            stdout_error: Mutex::new(
+                STDOUT_CLOSED_AT_START
+                    .load(Ordering::Relaxed)
+                    .then(|| "standard output is closed".to_string()),
+            ),
             bars: Mutex::new(None),
         }
     }
@@ -86,25 +94,45 @@ impl Printer {
 
     /// Writes a block of result text to standard output. Each call writes whole
     /// lines in one `write_all`, so an interrupted run never leaves half a line.
+    ///
+    /// A reader that goes away (`| head -1`, a broken pipe) is not an error, as
+    /// with ripgrep: the rest is dropped quietly. Any other write error (a full
+    /// disk, a closed descriptor) means results are lost: it is remembered, and
+    /// `stdout_failure` turns it into a failed run at the end.
     pub fn result(&self, text: &str) {
         if text.is_empty() || self.stdout_closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.stdout_failure().is_some() {
+            self.stdout_closed.store(true, Ordering::Relaxed);
             return;
         }
         let mut out = io::stdout().lock();
         let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
         if let Err(err) = written {
             self.stdout_closed.store(true, Ordering::Relaxed);
-            if err.kind() != io::ErrorKind::BrokenPipe {
-                self.warn(&format!("cannot write to standard output: {err}"));
+            if err.kind() != io::ErrorKind::BrokenPipe
+                && let Ok(mut failure) = self.stdout_error.lock()
+            {
+                *failure = Some(err.to_string());
             }
         }
     }
 
+    /// Why results could not be written to standard output, if they could not.
+    pub fn stdout_failure(&self) -> Option<String> {
+        self.stdout_error.lock().ok().and_then(|failure| failure.clone())
+    }
+
     /// `capfile: error: ...` and, where one helps, a hint line.
     pub fn error(&self, err: &Error) {
-        let mut text = format!("{}: {}\n", self.paint("capfile: error", RED), err.message());
+        let mut text = format!(
+            "{}: {}\n",
+            self.paint("capfile: error", RED),
+            escape_control(err.message())
+        );
         if let Some(hint) = err.hint() {
-            text.push_str(&format!("{}: {hint}\n", self.paint("hint", CYAN)));
+            text.push_str(&format!("{}: {}\n", self.paint("hint", CYAN), escape_control(hint)));
         }
         self.stderr(&text);
     }
@@ -115,13 +143,17 @@ impl Printer {
     }
 
     pub fn warn(&self, message: &str) {
-        self.stderr(&format!("{}: {message}\n", self.paint("capfile: warning", YELLOW)));
+        self.stderr(&format!(
+            "{}: {}\n",
+            self.paint("capfile: warning", YELLOW),
+            escape_control(message)
+        ));
     }
 
     /// Ordinary progress and summary lines; dropped with `--quiet`.
     pub fn note(&self, message: &str) {
         if self.verbosity >= Verbosity::Normal {
-            self.stderr(&format!("{message}\n"));
+            self.stderr(&format!("{}\n", escape_control(message)));
         }
     }
 
@@ -130,7 +162,7 @@ impl Printer {
         if let Verbosity::Verbose(v) = self.verbosity
             && v >= level
         {
-            self.stderr(&format!("{}\n", self.paint(message, DIM)));
+            self.stderr(&format!("{}\n", self.paint(&escape_control(message), DIM)));
         }
     }
 
@@ -314,6 +346,11 @@ impl Drop for FileProgress {
     }
 }
 
+/// Set by `main` when standard output was already closed as the process
+/// started (`capfile ... >&-`). Rust's runtime reopens a closed standard stream
+/// on /dev/null before `main`, where writes would then vanish without an error.
+pub static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
 const RED: &str = "1;31";
 const YELLOW: &str = "1;33";
 const CYAN: &str = "36";
@@ -332,7 +369,12 @@ pub fn render_table(rows: &[Row], terminal: bool) -> String {
     let mut out = String::new();
     if !terminal {
         for row in rows {
-            out.push_str(&format!("{}\t{}\t{}\n", row.name, row.version, row.secure_url));
+            out.push_str(&format!(
+                "{}\t{}\t{}\n",
+                escape_control(&row.name),
+                escape_control(&row.version),
+                escape_control(&row.secure_url)
+            ));
         }
         return out;
     }
@@ -341,6 +383,14 @@ pub fn render_table(rows: &[Row], terminal: bool) -> String {
         version: "VERSION".into(),
         secure_url: "SECURE URL".into(),
     };
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            name: escape_control(&r.name).into_owned(),
+            version: escape_control(&r.version).into_owned(),
+            secure_url: escape_control(&r.secure_url).into_owned(),
+        })
+        .collect();
     let name_width = rows
         .iter()
         .chain([&header])
@@ -348,7 +398,7 @@ pub fn render_table(rows: &[Row], terminal: bool) -> String {
         .max()
         .unwrap_or(0);
     let version_width = rows.iter().chain([&header]).map(|r| r.version.len()).max().unwrap_or(0);
-    for row in std::iter::once(&header).chain(rows) {
+    for row in std::iter::once(&header).chain(&rows) {
         out.push_str(&format!(
             "{:<name_width$}  {:<version_width$}  {}\n",
             row.name, row.version, row.secure_url
@@ -413,7 +463,14 @@ pub fn json_pretty(raw: &[u8]) -> String {
     };
     while let Some(c) = chars.next() {
         if strings.step(c) {
-            out.push(c);
+            // JSON strings may hold DEL and the C1 controls raw (U+009B is a
+            // one-character CSI to some terminals): on a terminal they are
+            // written as the equivalent \u escape.
+            if c.is_control() {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                out.push(c);
+            }
             continue;
         }
         match c {
@@ -444,6 +501,73 @@ pub fn json_pretty(raw: &[u8]) -> String {
     out
 }
 
+/// Text from outside capfile (a server, a file name) made safe to print on one
+/// line: control characters (C0, DEL, C1) and the Unicode bidirectional
+/// overrides are written as visible escapes (`\n`, `\t`, `\r`, `\x1b`,
+/// `\u{202e}`), so nothing received can move the cursor, retitle the window,
+/// start a new line or reorder what is shown.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A local path for messages, quoted as coreutils quotes names that hold
+/// control characters: `'a'$'\033''b'`, so a file name cannot write escape
+/// sequences to the terminal. Ordinary names are shown as they are.
+pub fn quote_path(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut quoted_run = false;
+    for c in text.chars() {
+        if needs_escape(c) {
+            if quoted_run {
+                out.push('\'');
+                quoted_run = false;
+            }
+            match c {
+                '\n' => out.push_str("$'\\n'"),
+                '\t' => out.push_str("$'\\t'"),
+                '\r' => out.push_str("$'\\r'"),
+                c if (c as u32) < 0x100 => out.push_str(&format!("$'\\{:03o}'", c as u32)),
+                c => out.push_str(&format!("$'\\u{:04x}'", c as u32)),
+            }
+        } else {
+            if !quoted_run {
+                out.push('\'');
+                quoted_run = true;
+            }
+            if c == '\'' {
+                out.push_str("'\\''");
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    if quoted_run {
+        out.push('\'');
+    }
+    out
+}
+
 /// Bytes in the units people read: `51 B`, `1.2 MiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -463,6 +587,52 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape_control("plain.png"), "plain.png");
+        assert_eq!(
+            escape_control("\x1b]0;title\x07\x1b[31mred\n\t\r\u{9b}\u{7f}"),
+            "\\x1b]0;title\\x07\\x1b[31mred\\n\\t\\r\\x9b\\x7f"
+        );
+        assert_eq!(escape_control("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn paths_with_control_characters_are_quoted_as_coreutils_does() {
+        assert_eq!(quote_path("dir/a b.png"), "dir/a b.png");
+        assert_eq!(quote_path("a\x1bb"), "'a'$'\\033''b'");
+        assert_eq!(quote_path("\nx'y"), "$'\\n''x'\\''y'");
+    }
+
+    #[test]
+    fn table_and_tsv_keep_one_line_per_row() {
+        let row = Row {
+            name: "\x1b]0;pwned\x07a.png".into(),
+            version: "1\n2\t3".into(),
+            secure_url: "https://s/a".into(),
+        };
+        for terminal in [false, true] {
+            let text = render_table(std::slice::from_ref(&row), terminal);
+            assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+            assert_eq!(text.lines().count(), if terminal { 2 } else { 1 }, "{text:?}");
+        }
+        assert_eq!(
+            render_table(&[row], false).matches('\t').count(),
+            2,
+            "a tab in a value must not add a column"
+        );
+    }
+
+    #[test]
+    fn pretty_json_escapes_raw_c1_controls_in_strings() {
+        let raw = "{\"name\":\"a\u{9b}31mb\u{7f}\"}".as_bytes();
+        let pretty = json_pretty(raw);
+        assert!(pretty.contains("a\\u009b31mb\\u007f"), "{pretty}");
+        let reparsed: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        let original: serde_json::Value = serde_json::from_slice(raw).unwrap();
+        assert_eq!(reparsed, original);
+    }
 
     fn row(name: &str, version: &str, url: &str) -> Row {
         Row {

@@ -441,22 +441,45 @@ pub fn check_namespace(namespace: &str) -> Result<(), String> {
 }
 
 /// Parses a base URL: `https://`, or `http://` to a loopback host only, so that
-/// credentials never cross a network in clear text.
+/// credentials never cross a network in clear text. A URL with a user name or
+/// password in it is refused before anything else is looked at, and no message
+/// ever quotes that part.
 pub fn parse_base_url(value: &str) -> Result<Url, String> {
-    let url = Url::parse(value.trim()).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{value:?} must not have a query or fragment"));
+    let shown = redact_userinfo(value.trim());
+    if shown != value.trim() {
+        return Err(format!(
+            "{shown:?} carries a user name or password; remove it and use `capfile login`"
+        ));
     }
+    let url = Url::parse(value.trim()).map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("the URL must not carry credentials; use `capfile login`".into());
+        return Err(format!(
+            "{shown:?} carries a user name or password; remove it and use `capfile login`"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{shown:?} must not have a query or fragment"));
     }
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(format!(
-            "{value:?} uses plain http to a host that is not loopback; use https so credentials are encrypted"
+            "{shown:?} uses plain http to a host that is not loopback; use https so credentials are encrypted"
         )),
-        other => Err(format!("{value:?} has scheme `{other}`; use https")),
+        other => Err(format!("{shown:?} has scheme `{other}`; use https")),
+    }
+}
+
+/// The URL text with anything before an `@` in its authority replaced by
+/// `***`, for messages: `https://user:pw@host/` -> `https://***@host/`.
+pub fn redact_userinfo(text: &str) -> String {
+    let rest_start = text.find("://").map_or(0, |i| i + 3);
+    let authority_end = text[rest_start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| rest_start + i);
+    match text[rest_start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..rest_start], &text[rest_start + at..]),
+        None => text.to_string(),
     }
 }
 
@@ -666,6 +689,23 @@ mod tests {
         ] {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_password_in_the_base_url_is_refused_first_and_never_quoted() {
+        for bad in [
+            "https://user:hunter2@host/?a=1",
+            "http://user:hunter2@example.com",
+            "ftp://user:hunter2@x",
+            "https://user:hunter2@[not a host/",
+            "https://hunter2@h",
+        ] {
+            let err = parse_base_url(bad).unwrap_err();
+            assert!(!err.contains("hunter2"), "{bad}: {err}");
+            assert!(err.contains("user name or password"), "{bad}: {err}");
+        }
+        assert_eq!(redact_userinfo("https://a:b@h:1/p@x"), "https://***@h:1/p@x");
+        assert_eq!(redact_userinfo("https://h/p@x"), "https://h/p@x");
     }
 
     #[test]

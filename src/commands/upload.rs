@@ -39,6 +39,10 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
     };
     let paths = Paths::locate(global.config.as_deref())?;
     let (profile, mut settings) = super::effective_settings(&paths, global, &flags)?;
+    if let Some(cause) = printer.stdout_failure() {
+        return Err(Error::usage(format!("{cause}: the results would be lost"))
+            .with_hint("send standard output to a file, a pipe or /dev/null"));
+    }
 
     let options = inputs::Options {
         name: args.name.clone(),
@@ -218,7 +222,7 @@ impl<'a> Results<'a> {
                 }
                 None => output::render_table(&[row()], false),
             },
-            OutputFormat::Url => format!("{}\n", done.secure_file_path),
+            OutputFormat::Url => format!("{}\n", output::escape_control(&done.secure_file_path)),
             OutputFormat::Json if self.printer.stdout_is_terminal() => format!("{}\n", output::json_pretty(&done.raw)),
             OutputFormat::Json => format!("{}\n", output::json_compact(&done.raw)),
         };

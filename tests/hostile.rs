@@ -1,0 +1,518 @@
+//! capfile against hostile servers and hostile names: one stand-in server per
+//! case, each run asserting the exit code, a one-line error, no panic, no
+//! secret, nothing that can steer a terminal, and (where a server floods)
+//! bounded memory.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use common::{Service, capfile_for, run, sample, stderr, stdout};
+
+const UPLOAD: &str = "/api_gateway/file-service/{namespace}/{name}";
+
+/// A body capfile accepts, with `name`, `version` and `url` spliced in as raw
+/// JSON values.
+fn answer(name: &str, version: &str, url: &str) -> String {
+    format!(r#"{{"code":200,"status":"true","file":{{"name":{name},"version":{version}}},"secureFilePath":{url}}}"#)
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A stand-in that answers every upload with `respond`, counting requests.
+fn stand_in(respond: fn() -> Response) -> (tokio::runtime::Runtime, String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = Router::new().fallback(any(move |body: Body| {
+        let counted = counted.clone();
+        async move {
+            // Take the whole request in, as a real service would.
+            let _ = axum::body::to_bytes(body, usize::MAX).await;
+            counted.fetch_add(1, Ordering::SeqCst);
+            respond()
+        }
+    }));
+    let (runtime, url) = common::serve_app(app);
+    (runtime, url, hits)
+}
+
+/// What every hostile case must hold to: no raw ESC, BEL or CR anywhere, every
+/// stderr line one `capfile:` line or a hint/summary, and the error once.
+fn assert_terminal_safe(output: &std::process::Output) {
+    for (stream, text) in [("stdout", stdout(output)), ("stderr", stderr(output))] {
+        for bad in ['\x1b', '\x07', '\r', '\u{9b}'] {
+            assert!(!text.contains(bad), "{stream} holds {bad:?}:\n{text:?}");
+        }
+    }
+}
+
+struct Case {
+    name: &'static str,
+    respond: fn() -> Response,
+    args: &'static [&'static str],
+    exit: i32,
+    /// Text stderr must hold.
+    says: &'static str,
+    /// Requests the server may receive (retries are not allowed to add any).
+    requests: usize,
+}
+
+#[test]
+fn hostile_answers_fail_cleanly() {
+    let cases = [
+        Case {
+            name: "OSC/CSI in the name: printed escaped, one row",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    answer(
+                        r#""\u001b]0;pwned\u0007\u001b[31ma.png""#,
+                        "1",
+                        r#""https://s.example/a""#,
+                    ),
+                )
+            },
+            args: &[],
+            exit: 0,
+            says: "uploaded",
+            requests: 1,
+        },
+        Case {
+            name: "a newline and tab in the version",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    answer(r#""a.png""#, r#""1\n\t2""#, r#""https://s.example/a""#),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: "file.version is not an integer",
+            requests: 1,
+        },
+        Case {
+            name: "a second URL smuggled into secureFilePath",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    answer(r#""a.png""#, "1", r#""\nhttps://evil.example/x""#),
+                )
+            },
+            args: &["-o", "url"],
+            exit: 1,
+            says: "secureFilePath holds whitespace or control characters",
+            requests: 1,
+        },
+        Case {
+            name: "secureFilePath that is not an absolute http(s) URL",
+            respond: || json(StatusCode::OK, answer(r#""a.png""#, "1", r#""javascript:alert(1)""#)),
+            args: &["-o", "url"],
+            exit: 1,
+            says: "secureFilePath is not an absolute http(s) URL",
+            requests: 1,
+        },
+        Case {
+            name: "an error message that erases the line and fakes success",
+            respond: || {
+                json(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"errors":[{"code":1,"message":"\u001b[2K\ruploaded a.png as version 1"}]}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r"\x1b[2K\ruploaded",
+            requests: 1,
+        },
+        Case {
+            name: "a plain-text error body with escapes",
+            respond: || (StatusCode::BAD_REQUEST, "oops\x1b]0;title\x07\r\n").into_response(),
+            args: &[],
+            exit: 1,
+            says: r"oops\x1b]0;title\x07",
+            requests: 1,
+        },
+        Case {
+            name: "code 8015 in a 200 body is Capillary's code, not a 5xx",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":8015,"errors":[{"message":"Invalid file"}],"secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: "error code 8015: Invalid file",
+            requests: 1,
+        },
+        Case {
+            name: "code 65939 is not cut to 16 bits (403)",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":65939,"secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: "error code 65939",
+            requests: 1,
+        },
+        Case {
+            name: "status false with HTTP 200",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"status":false,"errors":[{"message":"quota"}],"secureFilePath":"https://s/a","file":{"name":"a.png","version":1}}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: "the service reported a failure: quota",
+            requests: 1,
+        },
+        Case {
+            name: "status \"false\" as a string",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"status":"false","secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: "the service reported a failure",
+            requests: 1,
+        },
+        Case {
+            name: "a 200 answer of more than 1 MiB",
+            respond: || json(StatusCode::OK, format!("\"{}\"", "x".repeat(2 << 20))),
+            args: &[],
+            exit: 1,
+            says: "response too large",
+            requests: 1,
+        },
+        Case {
+            name: "a 500 error body of more than 1 MiB (declared length)",
+            respond: || (StatusCode::INTERNAL_SERVER_ERROR, "e".repeat(3 << 20)).into_response(),
+            args: &[],
+            exit: 1,
+            says: "response too large",
+            requests: 1,
+        },
+        Case {
+            name: "a same-origin 303 to a GET that would look like success",
+            respond: || {
+                (
+                    StatusCode::SEE_OTHER,
+                    [(header::LOCATION, "/api_gateway/file-service/rewards/elsewhere")],
+                )
+                    .into_response()
+            },
+            args: &[],
+            exit: 1,
+            says: "server answered 303 See Other (a redirect to a location on 127.0.0.1); uploads never follow redirects",
+            requests: 1,
+        },
+        Case {
+            name: "a same-origin 302",
+            respond: || (StatusCode::FOUND, [(header::LOCATION, "/x")]).into_response(),
+            args: &[],
+            exit: 1,
+            says: "server answered 302 Found",
+            requests: 1,
+        },
+    ];
+    for case in cases {
+        let (_runtime, url, hits) = stand_in(case.respond);
+        let home = tempfile::tempdir().unwrap();
+        let output = run(capfile_for(&url, home.path())
+            .args(["upload", "--retries", "2"])
+            .args(case.args)
+            .arg(sample("sample.png")));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(case.exit), "{}: {err}", case.name);
+        assert!(
+            err.contains(case.says),
+            "{}: stderr lacks {:?}:\n{err}",
+            case.name,
+            case.says
+        );
+        assert_terminal_safe(&output);
+        assert_eq!(hits.load(Ordering::SeqCst), case.requests, "{}: requests", case.name);
+        if case.exit == 0 {
+            assert_eq!(stdout(&output).lines().count(), 1, "{}: {}", case.name, stdout(&output));
+        } else {
+            assert_eq!(stdout(&output), "", "{}", case.name);
+            // One error line, not one per retry.
+            let errors = err.lines().filter(|l| l.starts_with("capfile: error:")).count();
+            assert_eq!(errors, 1, "{}: {errors} error lines:\n{err}", case.name);
+        }
+    }
+}
+
+/// The peak resident memory of the largest child this test process waited for.
+#[cfg(unix)]
+fn children_peak_rss_mib() -> i64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct it is given.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    usage.ru_maxrss / 1024
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_body_is_cut_off_at_the_cap_with_bounded_memory() {
+    fn endless(status: StatusCode) -> Response {
+        let chunk = bytes::Bytes::from(vec![b' '; 64 * 1024]);
+        let stream = futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+        (status, Body::from_stream(stream)).into_response()
+    }
+    for respond in [(|| endless(StatusCode::OK)) as fn() -> Response, || {
+        endless(StatusCode::SERVICE_UNAVAILABLE)
+    }] {
+        let (_runtime, url, hits) = stand_in(respond);
+        let home = tempfile::tempdir().unwrap();
+        let output = run(capfile_for(&url, home.path())
+            .args(["upload", "--retries", "0", "--timeout", "5"])
+            .arg(sample("sample.png")));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(stderr(&output).contains("response too large"), "{}", stderr(&output));
+        assert!(!stderr(&output).contains("no progress"), "{}", stderr(&output));
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+    }
+    let peak = children_peak_rss_mib();
+    assert!(peak < 200, "a child peaked at {peak} MiB");
+}
+
+#[test]
+fn a_body_that_stalls_after_the_headers_times_out() {
+    let app = Router::new().route(
+        UPLOAD,
+        post(|| async {
+            let stream = futures_util::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{")) })
+                .chain(futures_util::stream::pending());
+            (StatusCode::OK, Body::from_stream(stream))
+        }),
+    );
+    let (_runtime, url) = common::serve_app(app);
+    let home = tempfile::tempdir().unwrap();
+    let output = run(capfile_for(&url, home.path())
+        .args(["upload", "--retries", "0", "--timeout", "1"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no progress for 1 s"), "{}", stderr(&output));
+}
+
+use futures_util::StreamExt;
+
+/// A server that takes the body in at about 1 MB/s: capfile hands the first
+/// MiBs to the kernel's buffers at once, and must not call the time the server
+/// needs to drain them "no progress".
+#[test]
+fn a_slow_steady_reader_is_not_a_stalled_one() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = Router::new().route(
+        UPLOAD,
+        post(move |body: Body| {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut stream = body.into_data_stream();
+                let mut got = 0usize;
+                while let Some(Ok(chunk)) = stream.next().await {
+                    got += chunk.len();
+                    // ~1 MB/s: 64 KiB every 64 ms.
+                    tokio::time::sleep(Duration::from_micros(chunk.len() as u64)).await;
+                }
+                json(
+                    StatusCode::OK,
+                    answer(r#""big.png""#, &got.to_string(), r#""https://s.example/big""#),
+                )
+            }
+        }),
+    );
+    let (_runtime, url) = common::serve_app(app);
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.png");
+    let mut bytes = std::fs::read(sample("sample.png")).unwrap();
+    bytes.resize(8 << 20, 0);
+    std::fs::write(&big, &bytes).unwrap();
+    let started = std::time::Instant::now();
+    let output = run(capfile_for(&url, dir.path())
+        .args(["upload", "--body", "raw", "--retries", "0", "--timeout", "3"])
+        .arg(&big));
+    eprintln!("8 MiB at ~1 MB/s took {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("big.png\t{}\thttps://s.example/big\n", 8 << 20)
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_password_in_the_base_url_is_refused_and_never_shown() {
+    let home = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("CAPFILE_BASE_URL", "https://user:hunter2@host.example/?a=1"),
+        ("CAPFILE_BASE_URL", "http://user:hunter2@example.com"),
+        ("CAPFILE_BASE_URL", "https://user:hunter2@[bad/"),
+    ] {
+        let output = run(common::bare_capfile(home.path())
+            .env(var, value)
+            .env("CAPFILE_USERNAME", "u")
+            .env("CAPFILE_PASSWORD", "p")
+            .args(["upload", "--dry-run"])
+            .arg(sample("sample.png")));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{value}: {err}");
+        assert!(!err.contains("hunter2"), "{value}: {err}");
+        assert!(err.contains("user name or password"), "{value}: {err}");
+    }
+    let output = run(common::bare_capfile(home.path())
+        .env("CAPFILE_USERNAME", "u")
+        .env("CAPFILE_PASSWORD", "p")
+        .args(["upload", "--base-url", "https://u:hunter2@h.example", "--dry-run"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!stderr(&output).contains("hunter2"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_huge_token_lifetime_does_not_panic() {
+    let app = Router::new()
+        .route(
+            "/v3/oauth/token/generate",
+            post(|| async {
+                json(
+                    StatusCode::OK,
+                    r#"{"data":{"accessToken":"t0k","ttlSeconds":18446744073709551615},"errors":null}"#.into(),
+                )
+            }),
+        )
+        .route(
+            UPLOAD,
+            post(|headers: axum::http::HeaderMap| async move {
+                if headers.get("x-cap-api-oauth-token").is_some_and(|v| v == "t0k") {
+                    json(StatusCode::OK, answer(r#""a.png""#, "1", r#""https://s.example/a""#))
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        );
+    let (_runtime, url) = common::serve_app(app);
+    let home = tempfile::tempdir().unwrap();
+    let output = run(common::bare_capfile(home.path())
+        .env("CAPFILE_BASE_URL", &url)
+        .env("CAPFILE_CLIENT_KEY", "k")
+        .env("CAPFILE_CLIENT_SECRET", "s")
+        .arg("upload")
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let output = run(common::bare_capfile(home.path())
+        .env("CAPFILE_CONFIG", home.path().join("c.toml"))
+        .args(["login", "--auth", "oauth", "--client-key", "k", "--client-secret-stdin"])
+        .args(["--base-url", &url, "--insecure-storage"])
+        .write_stdin("s"));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[cfg(unix)]
+#[test]
+fn results_that_cannot_be_written_fail_the_run() {
+    let service = Service::start();
+    // A full disk: the upload happens, its URL is lost, so the run fails.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let mut cmd = common::std_capfile(service.home.path());
+    cmd.env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", common::PASSWORD)
+        .args(["upload", "-o", "url"])
+        .arg(sample("sample.png"))
+        .stdout(full)
+        .stderr(std::process::Stdio::piped());
+    let output = cmd.output().unwrap();
+    common::assert_clean(&output);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write results to standard output: No space left on device"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A closed standard output: refused before anything is sent.
+    let before = service.stats().uploads_stored;
+    let mut cmd = common::std_capfile(service.home.path());
+    cmd.env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", common::PASSWORD)
+        .args(["upload", "-o", "url"])
+        .arg(sample("sample.png"));
+    // SAFETY: closing fd 1 in the child before exec is async-signal-safe.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let output = cmd.stderr(std::process::Stdio::piped()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("standard output is closed"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(service.stats().uploads_stored, before, "nothing may be sent");
+
+    // A reader that leaves early is not an error (ripgrep's convention).
+    let output = run(service
+        .capfile()
+        .args(["upload", "-o", "url"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_with_escape_sequences_are_quoted() {
+    use std::os::unix::ffi::OsStrExt;
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"x\x1b]0;pwned\x07\x1b[2K\r.png"));
+    std::fs::copy(sample("sample.png"), &hostile).unwrap();
+    // As a direct input the name is refused as a remote name; the message
+    // quotes the path.
+    let output = run(service.capfile().arg("upload").arg(&hostile));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_terminal_safe(&output);
+    assert!(
+        stderr(&output).contains(r"x'$'\033'']0;pwned'$'\007'"),
+        "{}",
+        stderr(&output)
+    );
+    // Inside a directory given with -r, the same.
+    let output = run(service.capfile().args(["upload", "-r"]).arg(dir.path()));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_terminal_safe(&output);
+    // With --name, it uploads, and the progress line quotes the path.
+    let output = run(service.capfile().args(["upload", "--name", "ok.png"]).arg(&hostile));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_terminal_safe(&output);
+    assert!(stderr(&output).contains(r"$'\033'"), "{}", stderr(&output));
+}
