@@ -13,7 +13,7 @@ use std::fmt;
 pub enum Exit {
     /// Everything asked for succeeded.
     Success,
-    /// Every upload failed, or a server/network error.
+    /// Every upload failed, a server/network error, or results could not be written.
     Failure,
     /// Usage or input error: nothing was sent.
     Usage,

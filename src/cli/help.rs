@@ -128,7 +128,7 @@ pub const EXIT_STATUS: &[Entry] = &[
     },
     Entry {
         name: "1",
-        text: "failure: every upload failed, or a server/network error",
+        text: "failure: every upload failed, a server/network error, or results lost (stdout unwritable)",
     },
     Entry {
         name: "2",
