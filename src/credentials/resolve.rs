@@ -168,15 +168,22 @@ pub fn check_binding(
         SecretKind::ClientSecret => "CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET",
     };
     let origin = origin_of(&base_url.value);
-    if parse_origin(&binding.origin).as_deref() != Some(origin.as_str()) {
+    let saved_origin = parse_origin(&binding.origin);
+    if saved_origin.as_deref() != Some(origin.as_str()) {
+        // The URL to log in with: the base URL itself when it has a path.
+        let login_url = match base_url.value.path() {
+            "/" => origin.clone(),
+            _ => base_url.value.to_string(),
+        };
         return Err(Error::auth(format!(
             "the {} saved for profile `{profile}` ({source}) is for {}, not for {origin} (base URL from {}); {outcome}",
             kind.name(),
-            binding.origin,
+            // What a store holds is shown only in the form capfile writes.
+            saved_origin.as_deref().unwrap_or("an origin that is not a URL"),
             given_by(&base_url.origin, "--base-url", "CAPFILE_BASE_URL")
         ))
         .with_hint(format!(
-            "log in for {origin} under a profile of its own (`capfile -p NAME login --base-url {origin}`), or give {env_hint} in the environment"
+            "log in for {origin} under a profile of its own (`capfile -p NAME login --base-url {login_url}`), or give {env_hint} in the environment"
         )));
     }
     let (what, flag, variable) = identity_names(kind);
@@ -186,7 +193,7 @@ pub fn check_binding(
         return Err(Error::auth(format!(
             "the {} saved for profile `{profile}` ({source}) belongs to {what} `{}`, not `{}` ({what} from {}); {outcome}",
             kind.name(),
-            binding.identity,
+            binding.identity.escape_debug(),
             identity.value,
             given_by(&identity.origin, flag, variable)
         ))

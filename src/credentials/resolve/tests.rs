@@ -241,6 +241,53 @@ fn a_saved_secret_goes_only_with_its_identity() {
     );
 }
 
+#[test]
+fn what_a_store_holds_reaches_the_terminal_only_escaped() {
+    // A keyring entry written by something else: control characters in its
+    // origin and identity must not reach the terminal.
+    let none = |_: &str| None;
+    let settings = settings(&[(Key::Username, "till")], &none);
+    let keyring = MemoryStore::holding("default", SecretKind::PasswordMd5, MD5, "\u{1b}]0;pwned\u{7}", "till");
+    let err = resolve_at_a(&settings, "default", &none, &[&keyring]).unwrap_err();
+    assert!(
+        err.message()
+            .contains("is for an origin that is not a URL, not for https://a.example.com"),
+        "{}",
+        err.message()
+    );
+    let keyring = MemoryStore::holding("default", SecretKind::PasswordMd5, MD5, HOST_A, "x\u{1b}[2K");
+    let err = resolve_at_a(&settings, "default", &none, &[&keyring]).unwrap_err();
+    assert!(!err.message().contains('\u{1b}'), "{:?}", err.message());
+    assert!(
+        err.message().contains("belongs to user `x\\u{1b}[2K`"),
+        "{:?}",
+        err.message()
+    );
+
+    // A base URL with a path is what the hint logs in with.
+    let err = resolve(
+        &settings,
+        &url("https://b.example.com/api/"),
+        "default",
+        &FileValues::default(),
+        &none,
+        &[&MemoryStore::holding(
+            "default",
+            SecretKind::PasswordMd5,
+            MD5,
+            HOST_A,
+            "till",
+        )],
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        err.hint().unwrap().contains("--base-url https://b.example.com/api/`"),
+        "{:?}",
+        err.hint()
+    );
+}
+
 fn settings_oauth(env: Env, client_key: &str) -> Settings {
     settings(&[(Key::ClientKey, client_key), (Key::Auth, "oauth")], env)
 }
