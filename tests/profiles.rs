@@ -490,7 +490,7 @@ fn config_set_refuses_bad_values_and_unknown_keys() {
         assert_eq!(output.status.code(), Some(2), "{key}={value}");
         let err = stderr(&output);
         assert!(err.contains(expected), "{key}={value}: {err}");
-        assert!(err.contains("config.toml"), "names the file: {err}");
+        assert!(err.contains("config.toml"), "names the file it left alone: {err}");
     }
     assert!(!config_path(&service).exists());
 }
