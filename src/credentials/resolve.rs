@@ -182,9 +182,15 @@ pub fn check_binding(
             saved_origin.as_deref().unwrap_or("an origin that is not a URL"),
             given_by(&base_url.origin, "--base-url", "CAPFILE_BASE_URL")
         ))
-        .with_hint(format!(
-            "log in for {origin} under a profile of its own (`capfile -p NAME login --base-url {login_url}`), or give {env_hint} in the environment"
-        )));
+        .with_hint(match base_url.origin {
+            // The profile itself now names another host (`config set base_url`).
+            Origin::File => format!(
+                "to use {origin} with this profile, run `capfile -p {profile} login` again, or give {env_hint} in the environment"
+            ),
+            _ => format!(
+                "log in for {origin} under a profile of its own (`capfile -p NAME login --base-url {login_url}`), or give {env_hint} in the environment"
+            ),
+        }));
     }
     let (what, flag, variable) = identity_names(kind);
     if let Some(identity) = identity(settings, kind)
@@ -197,10 +203,16 @@ pub fn check_binding(
             identity.value,
             given_by(&identity.origin, flag, variable)
         ))
-        .with_hint(format!(
-            "log in as `{}` under a profile of its own (`capfile -p NAME login`), or give {env_hint} in the environment",
-            identity.value
-        )));
+        .with_hint(match identity.origin {
+            Origin::File => format!(
+                "to use {what} `{}` with this profile, run `capfile -p {profile} login` again, or give {env_hint} in the environment",
+                identity.value
+            ),
+            _ => format!(
+                "log in as `{}` under a profile of its own (`capfile -p NAME login`), or give {env_hint} in the environment",
+                identity.value
+            ),
+        }));
     }
     Ok(binding)
 }

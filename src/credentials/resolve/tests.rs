@@ -242,6 +242,46 @@ fn a_saved_secret_goes_only_with_its_identity() {
 }
 
 #[test]
+fn a_profile_edited_after_login_is_told_to_log_in_again() {
+    // `config set base_url` / `config set username` after login: the file
+    // itself now names another host or user.
+    let none = |_: &str| None;
+    let keyring = MemoryStore::holding("ci", SecretKind::PasswordMd5, MD5, HOST_A, "till");
+    let moved = settings(&[(Key::Username, "till")], &none);
+    let err = resolve(
+        &moved,
+        &url("https://b.example.com"),
+        "ci",
+        &FileValues::default(),
+        &none,
+        &[&keyring],
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        err.message().contains("(base URL from config.toml)"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(
+        err.hint(),
+        Some(
+            "to use https://b.example.com with this profile, run `capfile -p ci login` again, or give CAPFILE_USERNAME and CAPFILE_PASSWORD in the environment"
+        )
+    );
+    let renamed = settings(&[(Key::Username, "jo")], &none);
+    let err = resolve_at_a(&renamed, "ci", &none, &[&keyring]).unwrap_err();
+    assert!(err.message().contains("(user from config.toml)"), "{}", err.message());
+    assert!(
+        err.hint()
+            .unwrap()
+            .starts_with("to use user `jo` with this profile, run `capfile -p ci login` again"),
+        "{:?}",
+        err.hint()
+    );
+}
+
+#[test]
 fn what_a_store_holds_reaches_the_terminal_only_escaped() {
     // A keyring entry written by something else: control characters in its
     // origin and identity must not reach the terminal.
@@ -267,7 +307,7 @@ fn what_a_store_holds_reaches_the_terminal_only_escaped() {
     // A base URL with a path is what the hint logs in with.
     let err = resolve(
         &settings,
-        &url("https://b.example.com/api/"),
+        &Setting::new(Url::parse("https://b.example.com/api/").unwrap(), Origin::Flag),
         "default",
         &FileValues::default(),
         &none,
