@@ -1,28 +1,42 @@
 //! Credentials for the file service, the `Secret` type that carries them, and
 //! where secrets are kept.
 //!
-//! A secret's `Debug` and `Display` never show it, so it cannot leak into a log,
-//! an error message or a panic. Basic auth keeps only `md5_hex(password)`: it is
-//! all the service ever sees, so it is the secret worth keeping.
+//! A secret's `Debug` never shows it, so it cannot leak into a log, an error
+//! message or a panic. Basic auth keeps only `md5_hex(password)`: it is all the
+//! service ever sees, so it is the secret worth keeping.
 //!
 //! Secrets live behind one trait, `SecretStore`, with two implementations: the
 //! OS keyring (`keyring`) and the plain-text `credentials.toml`
-//! (`file`, for `login --insecure-storage`). Both key a secret by profile name.
-//! `resolve` decides where an upload's secret comes from, first match wins:
-//! environment (then no store is touched at all, so CI never waits on a
+//! (`file`, for `login --insecure-storage`). Both key a secret by profile name
+//! and kind. `resolve` decides where an upload's secret comes from, first match
+//! wins: environment (then no store is touched at all, so CI never waits on a
 //! keyring), OS keyring, credentials file.
+//!
+//! A saved secret is bound to the origin (scheme, host and port of the base
+//! URL) and the identity (username or client key) it was saved for, as gh
+//! binds a token to its host: an upload that would send it to another origin,
+//! or pair it with another identity, is refused before anything is sent, so a
+//! stray `--base-url`, `CAPFILE_BASE_URL` or `CAPFILE_USERNAME` (a malicious
+//! `.env`, a CI variable) cannot collect it. A secret given in the environment
+//! is not bound: whoever set it chose the host too. Secrets saved by capfile
+//! 0.1.0 recorded no binding; they are taken as bound to what their profile in
+//! `config.toml` says (its `base_url` and its username or client key), and the
+//! next `login` saves them in the new shape.
 
 pub mod file;
 pub mod keyring;
+mod resolve;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use md5::{Digest, Md5};
+use url::Url;
+
+pub use resolve::{Resolved, check_binding, env_secret, find_secret, resolve};
 
 use crate::cli::AuthKind;
-use crate::error::{Error, LOGIN_HINT};
-use crate::settings::{Env, Settings};
+use crate::error::Error;
 
 /// A value that must not be shown. Read it with `expose` where it is sent.
 #[derive(Clone, PartialEq, Eq)]
@@ -178,321 +192,79 @@ impl fmt::Display for StoreError {
     }
 }
 
+/// The origin and identity a secret was saved for; it is sent to nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// `scheme://host[:port]` of the base URL, as `origin_of` writes it.
+    pub origin: String,
+    /// The username (Basic) or client key (OAuth).
+    pub identity: String,
+}
+
+impl Binding {
+    pub fn new(base_url: &Url, identity: &str) -> Binding {
+        Binding {
+            origin: origin_of(base_url),
+            identity: identity.to_string(),
+        }
+    }
+}
+
+/// A base URL's origin, `scheme://host[:port]`, the port left out when it is
+/// the scheme's default; the path plays no part.
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// A stored origin in the form `origin_of` writes, or `None` when it is not
+/// an http(s) origin.
+pub fn parse_origin(text: &str) -> Option<String> {
+    let url = Url::parse(text).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.has_host()).then(|| origin_of(&url))
+}
+
+/// A secret as a store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedSecret {
+    pub secret: Secret,
+    /// What it was saved for; `None` when capfile 0.1.0 saved it, which did
+    /// not record that.
+    pub binding: Option<Binding>,
+    /// Whether the store knows the secret's kind: capfile 0.1.0's keyring
+    /// entries held the bare secret, and the kind was whatever the profile's
+    /// auth was then.
+    pub kind_recorded: bool,
+}
+
+impl SavedSecret {
+    pub fn bound(secret: Secret, binding: Binding) -> SavedSecret {
+        SavedSecret {
+            secret,
+            binding: Some(binding),
+            kind_recorded: true,
+        }
+    }
+
+    /// A secret saved by capfile 0.1.0.
+    pub fn unbound(secret: Secret, kind_recorded: bool) -> SavedSecret {
+        SavedSecret {
+            secret,
+            binding: None,
+            kind_recorded,
+        }
+    }
+}
+
 /// Somewhere secrets are kept, one per profile.
 pub trait SecretStore {
     fn source(&self) -> SecretSource;
     /// For messages: "the OS keyring (Secret Service)", or the file's path.
     fn describe(&self) -> String;
-    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, StoreError>;
-    /// Saves the profile's secret, replacing whatever it had.
-    fn set(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), StoreError>;
+    /// The profile's secret of that kind. A secret of another kind is not
+    /// returned, except an 0.1.0 keyring entry, whose kind is not recorded.
+    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SavedSecret>, StoreError>;
+    /// Saves the profile's secret, bound to `binding`, replacing whatever it had.
+    fn set(&self, profile: &str, kind: SecretKind, secret: &Secret, binding: &Binding) -> Result<(), StoreError>;
     /// Removes the profile's secret; says whether there was one.
     fn delete(&self, profile: &str) -> Result<bool, StoreError>;
-}
-
-/// A secret given by the environment: its kind, value and variable.
-///
-/// `CAPFILE_PASSWORD` is hashed here and dropped; `CAPFILE_PASSWORD_MD5` is used
-/// as it is. Basic and OAuth secrets together are refused rather than guessed.
-pub fn env_secret(env: Env) -> Result<Option<(SecretKind, Secret, &'static str)>, Error> {
-    let basic = match (env("CAPFILE_PASSWORD"), env("CAPFILE_PASSWORD_MD5")) {
-        (Some(_), Some(_)) => {
-            return Err(Error::usage(
-                "both CAPFILE_PASSWORD and CAPFILE_PASSWORD_MD5 are set; keep one",
-            ));
-        }
-        (Some(password), None) => Some((md5_hex(&password), "CAPFILE_PASSWORD")),
-        (None, Some(md5)) if is_md5_hex(&md5) => Some((Secret::new(md5.to_ascii_lowercase()), "CAPFILE_PASSWORD_MD5")),
-        (None, Some(_)) => {
-            return Err(Error::usage("CAPFILE_PASSWORD_MD5 is not 32 hexadecimal digits"));
-        }
-        (None, None) => None,
-    };
-    let oauth = env("CAPFILE_CLIENT_SECRET").map(|s| (Secret::new(s), "CAPFILE_CLIENT_SECRET"));
-    match (basic, oauth) {
-        (Some((_, basic)), Some(_)) => Err(Error::usage(format!(
-            "both {basic} (Basic) and CAPFILE_CLIENT_SECRET (OAuth) are set; keep one"
-        ))),
-        (Some((secret, name)), None) => Ok(Some((SecretKind::PasswordMd5, secret, name))),
-        (None, Some((secret, name))) => Ok(Some((SecretKind::ClientSecret, secret, name))),
-        (None, None) => Ok(None),
-    }
-}
-
-/// An upload's credentials and where the secret came from.
-#[derive(Clone, Debug)]
-pub struct Resolved {
-    pub credentials: Credentials,
-    pub source: SecretSource,
-}
-
-/// The first store, in order, that holds the profile's secret; stores that
-/// failed are passed over and their errors returned beside the answer.
-pub fn find_secret(
-    profile: &str,
-    kind: SecretKind,
-    stores: &[&dyn SecretStore],
-) -> (Option<(Secret, SecretSource)>, Vec<StoreError>) {
-    let mut failures = Vec::new();
-    for store in stores {
-        match store.get(profile, kind) {
-            Ok(Some(secret)) => return (Some((secret, store.source())), failures),
-            Ok(None) => {}
-            Err(err) => failures.push(err),
-        }
-    }
-    (None, failures)
-}
-
-/// The credentials an upload uses. The secret comes from the environment, then
-/// from the stores in order (OS keyring, credentials file); the username or
-/// client key is a setting (flag, env, file). With a secret in the
-/// environment no store is asked at all.
-pub fn resolve(
-    settings: &Settings,
-    profile: &str,
-    env: Env,
-    stores: &[&dyn SecretStore],
-    passed_over: &mut dyn FnMut(&StoreError),
-) -> Result<Resolved, Error> {
-    let (kind, secret, source) = match env_secret(env)? {
-        Some((kind, secret, name)) => (kind, secret, SecretSource::Env(name)),
-        None => {
-            let kind = SecretKind::for_auth(settings.auth.value);
-            if identity(settings, kind).is_none() {
-                return Err(Error::auth(format!(
-                    "no credentials: profile `{profile}` is not logged in and the environment has none"
-                ))
-                .with_hint(LOGIN_HINT));
-            }
-            let (found, failures) = find_secret(profile, kind, stores);
-            if let Some(malformed) = failures.iter().find(|f| f.malformed) {
-                return Err(malformed.clone().into_error());
-            }
-            for failure in &failures {
-                passed_over(failure);
-            }
-            let Some((secret, source)) = found else {
-                let places: Vec<String> = stores.iter().map(|s| s.describe()).collect();
-                let mut message = format!(
-                    "no saved {} for profile `{profile}` (looked in {})",
-                    kind.name(),
-                    places.join(" and ")
-                );
-                for failure in &failures {
-                    message.push_str(&format!("; {failure}"));
-                }
-                return Err(Error::auth(message).with_hint(LOGIN_HINT));
-            };
-            if kind == SecretKind::PasswordMd5 && !is_md5_hex(secret.expose()) {
-                return Err(Error::auth(format!(
-                    "the password_md5 saved for profile `{profile}` ({source}) is not 32 hexadecimal digits"
-                ))
-                .with_hint(format!("run `capfile -p {profile} login` again")));
-            }
-            (kind, secret, source)
-        }
-    };
-    let Some(identity) = identity(settings, kind) else {
-        let (what, variable, key) = match kind {
-            SecretKind::PasswordMd5 => ("username", "CAPFILE_USERNAME", "username"),
-            SecretKind::ClientSecret => ("client key", "CAPFILE_CLIENT_KEY", "client_key"),
-        };
-        return Err(Error::auth(format!(
-            "the secret comes from {source} but there is no {what}: set {variable}, or `capfile config set {key} ...`"
-        ))
-        .with_hint(LOGIN_HINT));
-    };
-    let credentials = match kind {
-        SecretKind::PasswordMd5 => Credentials::Basic {
-            username: identity,
-            password_md5: secret,
-        },
-        SecretKind::ClientSecret => Credentials::OAuth {
-            client_key: identity,
-            client_secret: secret,
-        },
-    };
-    Ok(Resolved { credentials, source })
-}
-
-/// The username (Basic) or client key (OAuth) that goes with a secret.
-fn identity(settings: &Settings, kind: SecretKind) -> Option<String> {
-    let setting = match kind {
-        SecretKind::PasswordMd5 => &settings.username,
-        SecretKind::ClientSecret => &settings.client_key,
-    };
-    setting.as_ref().map(|s| s.value.clone())
-}
-
-/// An in-memory store for unit tests, which can also be made to fail.
-#[cfg(test)]
-pub(crate) mod memory {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-
-    use super::*;
-
-    #[derive(Default)]
-    pub struct MemoryStore {
-        pub secrets: RefCell<HashMap<String, String>>,
-        pub fail: Option<String>,
-        pub calls: RefCell<usize>,
-    }
-
-    impl SecretStore for MemoryStore {
-        fn source(&self) -> SecretSource {
-            SecretSource::Keyring
-        }
-        fn describe(&self) -> String {
-            "the test store".into()
-        }
-        fn get(&self, profile: &str, _kind: SecretKind) -> Result<Option<Secret>, StoreError> {
-            *self.calls.borrow_mut() += 1;
-            if let Some(fail) = &self.fail {
-                return Err(StoreError::new(fail.clone()));
-            }
-            Ok(self.secrets.borrow().get(profile).cloned().map(Secret::new))
-        }
-        fn set(&self, profile: &str, _kind: SecretKind, secret: &Secret) -> Result<(), StoreError> {
-            *self.calls.borrow_mut() += 1;
-            self.secrets
-                .borrow_mut()
-                .insert(profile.to_string(), secret.expose().to_string());
-            Ok(())
-        }
-        fn delete(&self, profile: &str) -> Result<bool, StoreError> {
-            *self.calls.borrow_mut() += 1;
-            Ok(self.secrets.borrow_mut().remove(profile).is_some())
-        }
-    }
-}
-
-#[cfg(test)]
-mod resolve_tests {
-    use super::memory::MemoryStore;
-    use super::*;
-    use crate::settings::{FileValues, Flags, Key};
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
-    }
-
-    fn settings(pairs: &[(Key, &str)], env: Env) -> Settings {
-        let mut file = FileValues::default();
-        for (key, value) in pairs {
-            file.set(*key, &(*value).into()).unwrap();
-        }
-        crate::settings::resolve(&Flags::default(), env, &file).unwrap()
-    }
-
-    const MD5: &str = "0123456789abcdef0123456789abcdef";
-
-    #[test]
-    fn plain_password_is_hashed() {
-        let env = env_of(&[("CAPFILE_USERNAME", "store123"), ("CAPFILE_PASSWORD", "Pass123")]);
-        let (kind, secret, name) = env_secret(&env).unwrap().unwrap();
-        assert_eq!((kind, name), (SecretKind::PasswordMd5, "CAPFILE_PASSWORD"));
-        assert_eq!(secret.expose(), "2f23fa3579f3f75175793649115c1b25");
-    }
-
-    #[test]
-    fn env_conflicts_are_refused() {
-        let both = env_of(&[
-            ("CAPFILE_CLIENT_SECRET", "s"),
-            ("CAPFILE_PASSWORD_MD5", "bdc87b9c894da5168059e00ebffb9077"),
-        ]);
-        assert!(env_secret(&both).is_err());
-        let two = env_of(&[("CAPFILE_PASSWORD", "x"), ("CAPFILE_PASSWORD_MD5", MD5)]);
-        assert!(env_secret(&two).is_err());
-        assert!(env_secret(&env_of(&[("CAPFILE_PASSWORD_MD5", "nothex")])).is_err());
-        assert!(env_secret(&|_| None).unwrap().is_none());
-    }
-
-    #[test]
-    fn env_secret_wins_and_no_store_is_asked() {
-        let env = env_of(&[("CAPFILE_PASSWORD", "pw")]);
-        let settings = settings(&[(Key::Username, "till")], &env);
-        let keyring = MemoryStore::default();
-        keyring.secrets.borrow_mut().insert("default".into(), MD5.into());
-        let resolved = resolve(&settings, "default", &env, &[&keyring], &mut |_| {}).unwrap();
-        assert_eq!(resolved.source, SecretSource::Env("CAPFILE_PASSWORD"));
-        assert_eq!(*keyring.calls.borrow(), 0, "the keyring must not be touched");
-        let Credentials::Basic { username, password_md5 } = resolved.credentials else {
-            panic!("basic expected");
-        };
-        assert_eq!(username, "till");
-        assert_eq!(password_md5, md5_hex("pw"));
-    }
-
-    #[test]
-    fn keyring_before_file_and_failures_are_passed_over() {
-        let none = |_: &str| None;
-        let settings = settings(&[(Key::Username, "till")], &none);
-        let keyring = MemoryStore::default();
-        let file = MemoryStore::default();
-        file.secrets.borrow_mut().insert("default".into(), MD5.into());
-        let resolved = resolve(&settings, "default", &none, &[&keyring, &file], &mut |_| {}).unwrap();
-        assert!(matches!(resolved.credentials, Credentials::Basic { .. }));
-        keyring.secrets.borrow_mut().insert("default".into(), "f".repeat(32));
-        let resolved = resolve(&settings, "default", &none, &[&keyring, &file], &mut |_| {}).unwrap();
-        let Credentials::Basic { password_md5, .. } = resolved.credentials else {
-            panic!()
-        };
-        assert_eq!(password_md5.expose(), "f".repeat(32));
-
-        let broken = MemoryStore {
-            fail: Some("no D-Bus".into()),
-            ..MemoryStore::default()
-        };
-        let mut seen = Vec::new();
-        let resolved = resolve(&settings, "default", &none, &[&broken, &file], &mut |e| {
-            seen.push(e.message.clone())
-        })
-        .unwrap();
-        assert_eq!(
-            resolved.credentials,
-            Credentials::Basic {
-                username: "till".into(),
-                password_md5: Secret::new(MD5),
-            }
-        );
-        assert_eq!(seen, ["no D-Bus"]);
-    }
-
-    #[test]
-    fn missing_pieces_are_auth_errors_with_the_login_hint() {
-        let none = |_: &str| None;
-        let empty = MemoryStore::default();
-        let err = resolve(&settings(&[], &none), "default", &none, &[&empty], &mut |_| {}).unwrap_err();
-        assert_eq!(err.exit().code(), 4);
-        assert_eq!(err.hint(), Some(LOGIN_HINT));
-        let oauth = settings(&[(Key::ClientKey, "key")], &none);
-        let err = resolve(&oauth, "ci", &none, &[&empty], &mut |_| {}).unwrap_err();
-        assert!(
-            err.message().contains("no saved client_secret for profile `ci`"),
-            "{}",
-            err.message()
-        );
-        let env = env_of(&[("CAPFILE_CLIENT_SECRET", "s")]);
-        let err = resolve(&settings(&[], &env), "default", &env, &[], &mut |_| {}).unwrap_err();
-        assert!(err.message().contains("CAPFILE_CLIENT_KEY"), "{}", err.message());
-    }
-
-    #[test]
-    fn oauth_profile_reads_the_client_secret() {
-        let none = |_: &str| None;
-        let keyring = MemoryStore::default();
-        keyring.secrets.borrow_mut().insert("ci".into(), "sekrit".into());
-        let settings = settings(&[(Key::ClientKey, "key"), (Key::Auth, "oauth")], &none);
-        let resolved = resolve(&settings, "ci", &none, &[&keyring], &mut |_| {}).unwrap();
-        assert_eq!(
-            resolved.credentials,
-            Credentials::OAuth {
-                client_key: "key".into(),
-                client_secret: Secret::new("sekrit"),
-            }
-        );
-        assert_eq!(resolved.source, SecretSource::Keyring);
-    }
 }

@@ -50,6 +50,41 @@ impl Backend {
         }
     }
 
+    /// The secret the keyring holds for a profile, asked from outside
+    /// capfile; the entry must be capfile's JSON object, bound to `origin`.
+    fn secret(&self, profile: &str, origin: &str) -> Option<String> {
+        let value = self.lookup(profile)?;
+        let entry: serde_json::Value = serde_json::from_str(&value).expect("the entry is JSON");
+        assert_eq!(entry["origin"], origin, "bound to the login's origin");
+        assert!(entry["identity"].is_string() && entry["kind"].is_string(), "{entry}");
+        Some(entry["secret"].as_str().expect("a secret").to_string())
+    }
+
+    /// Saves a bare secret for a profile from outside capfile, as capfile
+    /// 0.1.0 did.
+    fn store_bare(&self, profile: &str, secret: &str) {
+        let mut command = match self {
+            Backend::SecretService(_) => {
+                let mut command = Command::new("secret-tool");
+                command.args(["store", "--label=capfile", "service", "capfile", "username", profile]);
+                command
+            }
+            Backend::Kernel => {
+                let mut command = Command::new("keyctl");
+                command.args(["padd", "user", &format!("keyring:{profile}@capfile"), "@s"]);
+                command
+            }
+        };
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the keyring tool runs");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(secret.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "the bare secret was stored");
+    }
+
     /// What the keyring holds for a profile, asked from outside capfile.
     fn lookup(&self, profile: &str) -> Option<String> {
         let read = |args: &[&str]| {
@@ -104,7 +139,10 @@ fn basic_login_upload_logout_through_the_keyring() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(backend.lookup(&profile).as_deref(), Some(md5_hex(PASSWORD).expose()));
+    assert_eq!(
+        backend.secret(&profile, &service.base_url()).as_deref(),
+        Some(md5_hex(PASSWORD).expose())
+    );
     let config_dir = service.home.path().join("config/capfile");
     assert!(!config_dir.join("credentials.toml").exists(), "no plain-text copy");
     let config = std::fs::read_to_string(config_dir.join("config.toml")).unwrap();
@@ -164,7 +202,10 @@ fn oauth_secret_in_the_keyring_and_insecure_storage_moves_it_out() {
         .args(["--client-key", DEFAULT_CLIENT_KEY, "--client-secret-stdin"])
         .write_stdin(DEFAULT_CLIENT_SECRET));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(backend.lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
+    assert_eq!(
+        backend.secret(&profile, &service.base_url()).as_deref(),
+        Some(DEFAULT_CLIENT_SECRET)
+    );
 
     let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "upload"])
@@ -209,7 +250,124 @@ fn oauth_secret_in_the_keyring_and_insecure_storage_moves_it_out() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(backend.lookup(&profile).as_deref(), Some(DEFAULT_CLIENT_SECRET));
+    assert_eq!(
+        backend.secret(&profile, &service.base_url()).as_deref(),
+        Some(DEFAULT_CLIENT_SECRET)
+    );
+
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(backend.lookup(&profile), None);
+}
+
+#[test]
+fn a_keyring_secret_goes_only_to_its_host_its_user_and_as_its_kind() {
+    let Some(backend) = backend() else { return };
+    let service = Service::start();
+    let other = Service::start();
+    let profile = unique_profile("bound");
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "login", "--base-url", &service.base_url()])
+        .args(["--username", DEFAULT_USERNAME, "--password-stdin"])
+        .write_stdin(PASSWORD));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Another host, by flag or environment: refused, and it hears nothing.
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "upload", "--base-url", &other.base_url()])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "(keyring) is for {}, not for {}",
+            service.base_url(),
+            other.base_url()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(capfile(&service, &backend)
+        .env("CAPFILE_BASE_URL", other.base_url())
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert_eq!(other.stats().upload_requests, 0, "the other host heard nothing");
+
+    // Another user with the saved hash: refused.
+    let output = run(capfile(&service, &backend)
+        .env("CAPFILE_USERNAME", "other")
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(stderr(&output).contains("belongs to user"), "{}", stderr(&output));
+    assert_eq!(service.stats().upload_requests, 0);
+
+    // Switched to OAuth by hand: the saved MD5 is not a client secret.
+    for (key, value) in [("auth", "oauth"), ("client_key", DEFAULT_CLIENT_KEY)] {
+        let output = run(capfile(&service, &backend).args(["-p", &profile, "config", "set", key, value]));
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no saved client_secret"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        service.stats().token_requests,
+        0,
+        "the MD5 was not offered as a client secret"
+    );
+
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_bare_entry_saved_by_0_1_0_works_for_its_profile_only() {
+    let Some(backend) = backend() else { return };
+    let service = Service::start();
+    let other = Service::start();
+    let profile = unique_profile("legacy");
+    let config_dir = service.home.path().join("config/capfile");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[profiles.{profile}]\nbase_url = \"{}\"\nauth = \"basic\"\nusername = \"{DEFAULT_USERNAME}\"\n",
+            service.base_url()
+        ),
+    )
+    .unwrap();
+    backend.store_bare(&profile, md5_hex(PASSWORD).expose());
+
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(service.stats().uploads_stored, 1);
+
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "upload", "--base-url", &other.base_url()])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert_eq!(other.stats().upload_requests, 0, "the other host heard nothing");
+
+    // After `config set auth oauth` its kind is unknown: refused, not sent
+    // as a client secret.
+    for (key, value) in [("auth", "oauth"), ("client_key", DEFAULT_CLIENT_KEY)] {
+        let output = run(capfile(&service, &backend).args(["-p", &profile, "config", "set", key, value]));
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "upload"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(stderr(&output).contains("by capfile 0.1.0"), "{}", stderr(&output));
+    assert_eq!(service.stats().token_requests, 0);
 
     let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
     assert!(output.status.success(), "{}", stderr(&output));

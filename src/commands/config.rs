@@ -48,12 +48,20 @@ fn effective(paths: &Paths, global: &GlobalArgs) -> Result<(Profile, Settings), 
     super::effective_settings(paths, global, &settings::Flags::default())
 }
 
-fn parse_key(paths: &Paths, name: &str) -> Result<Key, Error> {
-    Key::parse(name).map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))
+/// A key typed on the command line. Its errors do not name the config file:
+/// the file is not at fault.
+fn parse_key(name: &str) -> Result<Key, Error> {
+    Key::parse(name).map_err(Error::usage)
+}
+
+/// What `config set` says about a key or value it refuses: the cause, and
+/// that the file was left alone.
+fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
+    |err| err.with_hint(format!("{} was not changed", paths.config.display()))
 }
 
 fn get(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str) -> Result<Exit, Error> {
-    let key = parse_key(paths, name)?;
+    let key = parse_key(name)?;
     let (profile, settings) = effective(paths, global)?;
     match settings.get(key) {
         Some((value, _)) => {
@@ -82,6 +90,22 @@ fn secret_source(
     let keyring = Keyring::native();
     let file = super::credentials_file(paths, printer);
     let (found, failures) = credentials::find_secret(&profile.name, kind, &[&keyring, &file]);
+    // A secret that an upload would refuse to send is worth a word.
+    if let (Some((saved, source)), Some(base_url)) = (&found, &settings.base_url) {
+        let saved_profile = Config::load(&paths.config)?.values(profile)?;
+        if let Err(refusal) = credentials::check_binding(
+            saved,
+            kind,
+            source,
+            &profile.name,
+            settings,
+            base_url,
+            &saved_profile,
+            "an upload would not send it",
+        ) {
+            printer.warn(refusal.message());
+        }
+    }
     for failure in failures {
         if failure.malformed {
             return Err(failure.into_error());
@@ -180,12 +204,10 @@ fn entry_of(value: Value, origin: Option<&Origin>) -> Value {
 }
 
 fn set(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str, input: &str) -> Result<Exit, Error> {
-    let key = parse_key(paths, name)?;
+    let key = parse_key(name).map_err(not_set(paths))?;
     let profile = Profile::select(global)?;
     let config = Config::load(&paths.config)?;
-    let value = key
-        .parse_input(input)
-        .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
+    let value = key.parse_input(input).map_err(|e| not_set(paths)(Error::usage(e)))?;
     let mut doc = config.file.document_mut()?;
     let table = config_file::profile_table_mut(&mut doc, &profile.name)
         .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
@@ -204,7 +226,7 @@ fn set(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str, input:
 }
 
 fn unset(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str) -> Result<Exit, Error> {
-    let key = parse_key(paths, name)?;
+    let key = parse_key(name)?;
     let profile = Profile::select(global)?;
     let config = Config::load(&paths.config)?;
     if config.get(&profile.name).is_none() {

@@ -8,6 +8,9 @@
 //! a secret as an argument, where `ps` and shell history would keep it. Basic
 //! keeps `md5_hex(password)`, never the password.
 //!
+//! The secret is saved bound to the base URL's origin and to the username or
+//! client key: uploads send it nowhere else (see `credentials`).
+//!
 //! Nothing is saved until everything is known and, for OAuth, the token
 //! endpoint has accepted the key and secret. The secret is saved before the
 //! settings, so when the keyring cannot be reached both files stay as they were.
@@ -22,7 +25,7 @@ use crate::api::FileService;
 use crate::cli::{AuthKind, GlobalArgs, LoginArgs};
 use crate::config_file::{self, Config, Paths, Profile};
 use crate::credentials::keyring::Keyring;
-use crate::credentials::{self, Credentials, Secret, SecretKind, SecretStore};
+use crate::credentials::{self, Binding, Credentials, Secret, SecretKind, SecretStore};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::settings::{self, FileValues, Key, choice_name, process_env};
@@ -66,10 +69,13 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Resu
         Credentials::Basic { password_md5, .. } => password_md5,
         Credentials::OAuth { client_secret, .. } => client_secret,
     };
+    // The secret will be sent only to this origin, with this identity.
+    let binding = Binding::new(&base_url, &identity);
     let keyring = Keyring::native();
     let file = super::credentials_file(&paths, printer);
     let stored_in = if args.insecure_storage {
-        file.set(&profile.name, kind, secret).map_err(|e| e.into_error())?;
+        file.set(&profile.name, kind, secret, &binding)
+            .map_err(|e| e.into_error())?;
         // The keyring is read before the file, so an older secret there would
         // shadow this one.
         match keyring.delete(&profile.name) {
@@ -83,7 +89,7 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Resu
         }
         format!("{} (plain text, mode 0600)", paths.credentials.display())
     } else {
-        keyring.set(&profile.name, kind, secret).map_err(|err| {
+        keyring.set(&profile.name, kind, secret, &binding).map_err(|err| {
             let kernel = if cfg!(target_os = "linux") {
                 ", use the kernel keyring with CAPFILE_KEYRING=keyutils"
             } else {

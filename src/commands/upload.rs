@@ -17,7 +17,6 @@ use futures_util::StreamExt;
 use crate::api::{ApiError, FileService, UploadJob, Uploaded};
 use crate::cli::{BodyFormat, GlobalArgs, OutputFormat, UploadArgs};
 use crate::config_file::Paths;
-use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Credentials};
 use crate::emulator;
 use crate::error::{Error, Exit, LOGIN_HINT};
@@ -61,22 +60,21 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         }
     };
 
-    let credentials = if args.local {
+    if args.local {
         settings.base_url = Some(Setting::new(local_url(), Origin::Local));
+    }
+    // Before any secret is looked up: without a URL there is nowhere to send one.
+    let Some(base_url) = settings.base_url.clone() else {
+        return Err(Error::usage("no base URL for the file service")
+            .with_hint("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"));
+    };
+    let credentials = if args.local {
         Credentials::Basic {
             username: emulator::DEFAULT_USERNAME.to_string(),
             password_md5: credentials::md5_hex(emulator::DEFAULT_PASSWORD),
         }
     } else {
-        let keyring = Keyring::native();
-        let file = super::credentials_file(&paths, printer);
-        let resolved = credentials::resolve(
-            &settings,
-            &profile.name,
-            &settings::process_env,
-            &[&keyring, &file],
-            &mut |failure| printer.detail(1, &format!("{failure}; trying the next place")),
-        )?;
+        let resolved = super::resolve_credentials(&paths, &profile, &settings, &base_url, printer)?;
         printer.detail(1, &format!("secret: from {}", resolved.source));
         resolved.credentials
     };
@@ -86,10 +84,6 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
             printer.detail(1, &format!("{}: {value} ({origin})", key.name()));
         }
     }
-    let Some(base_url) = settings.base_url.clone() else {
-        return Err(Error::usage("no base URL for the file service")
-            .with_hint("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"));
-    };
 
     let timeout = Duration::from_secs(settings.timeout.value);
     let service =

@@ -9,11 +9,20 @@
 //! do not survive a reboot). Its entries are described `keyring:PROFILE@capfile`
 //! (`keyctl request user keyring:PROFILE@capfile`).
 //!
-//! An entry has service `capfile` and user = the profile name, and holds the
-//! profile's secret: `md5_hex(password)` for Basic, the client secret for OAuth.
-//! (The username or client key is not part of the entry: it is a setting in
-//! `config.toml`, so `config set username` does not orphan a secret.) With
-//! `secret-tool`: `secret-tool lookup service capfile username PROFILE`.
+//! An entry has service `capfile` and user = the profile name, and holds a
+//! small JSON object: the secret's kind, the origin and identity it was saved
+//! for, and the secret itself (`md5_hex(password)` for Basic, the client
+//! secret for OAuth):
+//!
+//! ```json
+//! {"kind":"password_md5","origin":"https://eu.api.capillarytech.com","identity":"till","secret":"2f23..."}
+//! ```
+//!
+//! A profile has one entry, so a secret of another kind is never read as the
+//! one asked for. capfile 0.1.0 kept the bare secret; such an entry is still
+//! read, as a secret with no recorded kind or binding (see `credentials`), and
+//! the next `login` replaces it. With `secret-tool`:
+//! `secret-tool lookup service capfile username PROFILE`.
 //!
 //! Every call runs on a thread of its own and is waited for at most
 //! `TIME_LIMIT`: a missing D-Bus fails at once, a hung one costs at most that
@@ -26,7 +35,7 @@ use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry};
 
-use super::{Secret, SecretKind, SecretSource, SecretStore, StoreError};
+use super::{Binding, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError};
 
 /// The keyring service name of every capfile entry.
 pub const SERVICE: &str = "capfile";
@@ -186,6 +195,39 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// What an entry holds: the JSON object of the module docs.
+fn entry_value(kind: SecretKind, secret: &Secret, binding: &Binding) -> Secret {
+    let value = serde_json::json!({
+        "kind": kind.name(),
+        "origin": binding.origin,
+        "identity": binding.identity,
+        "secret": secret.expose(),
+    });
+    Secret::new(value.to_string())
+}
+
+/// An entry's secret when it is of `kind`. A value that is not capfile's JSON
+/// object is the bare secret capfile 0.1.0 saved.
+fn read_entry(value: &str, kind: SecretKind) -> Option<SavedSecret> {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(value) else {
+        return Some(SavedSecret::unbound(Secret::new(value), false));
+    };
+    let field = |name: &str| object.get(name).and_then(serde_json::Value::as_str);
+    match (field("kind"), field("origin"), field("identity"), field("secret")) {
+        (Some(saved_kind), Some(origin), Some(identity), Some(secret)) => (saved_kind == kind.name()).then(|| {
+            SavedSecret::bound(
+                Secret::new(secret),
+                Binding {
+                    origin: origin.to_string(),
+                    identity: identity.to_string(),
+                },
+            )
+        }),
+        // Some other JSON (a client secret may be anything): a bare secret.
+        _ => Some(SavedSecret::unbound(Secret::new(value), false)),
+    }
+}
+
 impl SecretStore for Keyring {
     fn source(&self) -> SecretSource {
         SecretSource::Keyring
@@ -195,17 +237,18 @@ impl SecretStore for Keyring {
         format!("the OS keyring ({})", self.name)
     }
 
-    fn get(&self, profile: &str, _kind: SecretKind) -> Result<Option<Secret>, StoreError> {
-        self.call(profile, |entry| match entry.get_password() {
-            Ok(secret) => Ok(Some(Secret::new(secret))),
+    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SavedSecret>, StoreError> {
+        let value = self.call(profile, |entry| match entry.get_password() {
+            Ok(value) => Ok(Some(value)),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(err) => Err(err),
-        })
+        })?;
+        Ok(value.and_then(|value| read_entry(&value, kind)))
     }
 
-    fn set(&self, profile: &str, _kind: SecretKind, secret: &Secret) -> Result<(), StoreError> {
-        let secret = secret.clone();
-        self.call(profile, move |entry| entry.set_password(secret.expose()))
+    fn set(&self, profile: &str, kind: SecretKind, secret: &Secret, binding: &Binding) -> Result<(), StoreError> {
+        let value = entry_value(kind, secret, binding);
+        self.call(profile, move |entry| entry.set_password(value.expose()))
     }
 
     fn delete(&self, profile: &str) -> Result<bool, StoreError> {
@@ -228,18 +271,84 @@ mod tests {
         Keyring::with_store(move || Ok(store.clone()), Duration::from_secs(5))
     }
 
+    fn binding(identity: &str) -> Binding {
+        Binding {
+            origin: "https://eu.api.capillarytech.com".into(),
+            identity: identity.into(),
+        }
+    }
+
     #[test]
     fn round_trip_per_profile() {
         let keyring = mock();
         let kind = SecretKind::PasswordMd5;
         assert_eq!(keyring.get("default", kind), Ok(None));
-        keyring.set("default", kind, &Secret::new("abc")).unwrap();
-        keyring.set("ci", kind, &Secret::new("other")).unwrap();
-        assert_eq!(keyring.get("default", kind).unwrap().unwrap().expose(), "abc");
+        keyring
+            .set("default", kind, &Secret::new("abc"), &binding("till"))
+            .unwrap();
+        keyring.set("ci", kind, &Secret::new("other"), &binding("ci")).unwrap();
+        assert_eq!(
+            keyring.get("default", kind).unwrap(),
+            Some(SavedSecret::bound(Secret::new("abc"), binding("till")))
+        );
         assert!(keyring.delete("default").unwrap());
         assert!(!keyring.delete("default").unwrap());
         assert_eq!(keyring.get("default", kind), Ok(None));
-        assert_eq!(keyring.get("ci", kind).unwrap().unwrap().expose(), "other");
+        assert_eq!(keyring.get("ci", kind).unwrap().unwrap().secret.expose(), "other");
+    }
+
+    #[test]
+    fn a_secret_is_read_only_as_its_own_kind() {
+        let keyring = mock();
+        keyring
+            .set(
+                "default",
+                SecretKind::PasswordMd5,
+                &Secret::new("abc"),
+                &binding("till"),
+            )
+            .unwrap();
+        assert_eq!(keyring.get("default", SecretKind::ClientSecret), Ok(None));
+        keyring
+            .set("default", SecretKind::ClientSecret, &Secret::new("s"), &binding("key"))
+            .unwrap();
+        assert_eq!(keyring.get("default", SecretKind::PasswordMd5), Ok(None));
+        assert_eq!(
+            keyring
+                .get("default", SecretKind::ClientSecret)
+                .unwrap()
+                .unwrap()
+                .secret
+                .expose(),
+            "s"
+        );
+    }
+
+    #[test]
+    fn the_entry_is_json_and_a_bare_0_1_0_entry_is_still_read() {
+        let value = entry_value(SecretKind::ClientSecret, &Secret::new("s\"x"), &binding("key"));
+        let parsed: serde_json::Value = serde_json::from_str(value.expose()).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "kind": "client_secret",
+                "origin": "https://eu.api.capillarytech.com",
+                "identity": "key",
+                "secret": "s\"x",
+            })
+        );
+        for bare in [
+            "2f23fa3579f3f75175793649115c1b25",
+            "{not json",
+            "{\"a\":1}",
+            "\"quoted\"",
+        ] {
+            assert_eq!(
+                read_entry(bare, SecretKind::PasswordMd5),
+                Some(SavedSecret::unbound(Secret::new(bare), false)),
+                "{bare}"
+            );
+        }
     }
 
     #[test]
@@ -268,7 +377,7 @@ mod tests {
             Duration::from_secs(1),
         );
         let err = keyring
-            .set("default", SecretKind::ClientSecret, &Secret::new("s"))
+            .set("default", SecretKind::ClientSecret, &Secret::new("s"), &binding("key"))
             .unwrap_err();
         assert_eq!(
             err.message,
