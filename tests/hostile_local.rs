@@ -501,3 +501,38 @@ fn a_second_ctrl_c_stops_serve_at_once() {
     read_until_closed(&mut slow);
     assert_eq!(files_in(&data.path().join("tmp")), Vec::<PathBuf>::new());
 }
+
+// Case 17: Ctrl-C while `-` spooled standard input to a temporary file left
+// that file (holding the image) behind.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_spooling_standard_input_leaves_no_spool_file() {
+    let home = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = common::std_capfile(home.path());
+    cmd.args(["upload", "-", "--name", "x.png", "--no-progress"])
+        .env("CAPFILE_BASE_URL", "http://127.0.0.1:9")
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("capfile starts");
+    // A few bytes, and the pipe stays open: capfile is mid-spool.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"\x89PNG\r\n\x1a\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for_a_file_in(tmp.path());
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let status = wait_for_exit(&mut child);
+    drop(stdin);
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.starts_with("capfile: error: interrupted\n"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(files_in(tmp.path()), Vec::<PathBuf>::new());
+}
