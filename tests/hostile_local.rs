@@ -274,6 +274,10 @@ fn a_second_emulator_on_the_same_data_directory_is_refused() {
         err.starts_with("capfile: error: cannot serve on 127.0.0.1:0: another capfile emulator"),
         "{err}"
     );
+    assert!(
+        err.contains("hint: give this one a data directory of its own with --data"),
+        "{err}"
+    );
 
     // Once the first one has shut down, the directory is free again.
     let mut service = service;

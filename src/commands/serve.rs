@@ -57,9 +57,14 @@ pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let runtime = crate::runtime()?;
     let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
-        let service = Emulator::start(args.addr, config)
-            .await
-            .map_err(|e| Error::failure(format!("cannot serve on {}: {e}", args.addr)))?;
+        let service = Emulator::start(args.addr, config).await.map_err(|e| {
+            let err = Error::failure(format!("cannot serve on {}: {e}", args.addr));
+            if e.kind() == std::io::ErrorKind::ResourceBusy {
+                err.with_hint("give this one a data directory of its own with --data")
+            } else {
+                err
+            }
+        })?;
         printer.note(&format!(
             "capfile: local file service at {} (data in {}); Ctrl-C stops it",
             service.base_url(),

@@ -383,8 +383,7 @@ fn lock_data_dir(dir: &Path) -> std::io::Result<std::fs::File> {
         Err(std::fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
             std::io::ErrorKind::ResourceBusy,
             format!(
-                "another capfile emulator is using {} (one emulator per data directory; \
-                 give this one its own with --data)",
+                "another capfile emulator is using {} (one emulator per data directory)",
                 dir.display()
             ),
         )),
