@@ -238,12 +238,10 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             break
         }
         'capfile;serve' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port); loopback only, unless --public')
             [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'Directory for stored files and versions [default: the platform data dir]')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'Basic-auth username the service accepts')
-            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Basic-auth password the service accepts (clients send its MD5)')
             [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'OAuth client key the token endpoint accepts')
-            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'OAuth client secret the token endpoint accepts')
             [CompletionResult]::new('--token-ttl', '--token-ttl', [CompletionResultType]::ParameterName, 'Lifetime of OAuth tokens, in seconds')
             [CompletionResult]::new('--url-ttl', '--url-ttl', [CompletionResultType]::ParameterName, 'Lifetime of secure file URLs, in seconds')
             [CompletionResult]::new('--public-url', '--public-url', [CompletionResultType]::ParameterName, 'Base of the secure URLs it hands out [default: http://ADDR]')
@@ -256,6 +254,7 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read and edit instead of the default location')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)')
+            [CompletionResult]::new('--public', '--public', [CompletionResultType]::ParameterName, 'Allow an --addr that is not loopback: anyone who can reach it can then upload with the default, publicly known credentials')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print results only: no progress, no summary, no notes')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print results only: no progress, no summary, no notes')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening (repeat for more)')

@@ -900,7 +900,7 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__serve)
-            opts="-p -q -v -h --addr --data --username --password --client-key --client-secret --token-ttl --url-ttl --public-url --fail-rate --fail-status --retry-after --latency-ms --drop-rate --profile --config --quiet --verbose --color --help"
+            opts="-p -q -v -h --addr --public --data --username --client-key --token-ttl --url-ttl --public-url --fail-rate --fail-status --retry-after --latency-ms --drop-rate --profile --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -921,15 +921,7 @@ _capfile() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --password)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --client-key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --client-secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -216,12 +216,10 @@ set edit:completion:arg-completer[capfile] = {|@words|
         &'capfile;config;help;help'= {
         }
         &'capfile;serve'= {
-            cand --addr 'Address to listen on (port 0 picks a free port)'
+            cand --addr 'Address to listen on (port 0 picks a free port); loopback only, unless --public'
             cand --data 'Directory for stored files and versions [default: the platform data dir]'
             cand --username 'Basic-auth username the service accepts'
-            cand --password 'Basic-auth password the service accepts (clients send its MD5)'
             cand --client-key 'OAuth client key the token endpoint accepts'
-            cand --client-secret 'OAuth client secret the token endpoint accepts'
             cand --token-ttl 'Lifetime of OAuth tokens, in seconds'
             cand --url-ttl 'Lifetime of secure file URLs, in seconds'
             cand --public-url 'Base of the secure URLs it hands out [default: http://ADDR]'
@@ -234,6 +232,7 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand --profile 'Profile to use from the config file [default: default]'
             cand --config 'Config file to read and edit instead of the default location'
             cand --color 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)'
+            cand --public 'Allow an --addr that is not loopback: anyone who can reach it can then upload with the default, publicly known credentials'
             cand -q 'Print results only: no progress, no summary, no notes'
             cand --quiet 'Print results only: no progress, no summary, no notes'
             cand -v 'Say more about what is happening (repeat for more)'

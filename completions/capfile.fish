@@ -161,12 +161,10 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "profiles" -d 'List the profiles in the config file'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c capfile -n "__fish_capfile_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port); loopback only, unless --public' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l data -d 'Directory for stored files and versions [default: the platform data dir]' -r -f -a "(__fish_complete_directories)"
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l username -d 'Basic-auth username the service accepts' -r
-complete -c capfile -n "__fish_capfile_using_subcommand serve" -l password -d 'Basic-auth password the service accepts (clients send its MD5)' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l client-key -d 'OAuth client key the token endpoint accepts' -r
-complete -c capfile -n "__fish_capfile_using_subcommand serve" -l client-secret -d 'OAuth client secret the token endpoint accepts' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l token-ttl -d 'Lifetime of OAuth tokens, in seconds' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l url-ttl -d 'Lifetime of secure file URLs, in seconds' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l public-url -d 'Base of the secure URLs it hands out [default: http://ADDR]' -r -f
@@ -180,6 +178,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand serve" -l config -d 'Con
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -l public -d 'Allow an --addr that is not loopback: anyone who can reach it can then upload with the default, publicly known credentials'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'

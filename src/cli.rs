@@ -139,8 +139,16 @@ pub enum Command {
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
     /// service.
     ///
+    /// It listens on loopback only, unless --public: its default credentials
+    /// are published. The password and the OAuth client secret it accepts are
+    /// read from CAPFILE_SERVE_PASSWORD and CAPFILE_SERVE_CLIENT_SECRET
+    /// (defaults: capfile and capfile-local-secret), never from flags, which any
+    /// user could read with `ps`.
+    ///
     /// `capfile upload --local` uses this service at its default address with its
     /// default credentials, starting it inside the upload when nothing listens.
+    /// Ctrl-C or SIGTERM stops it, after letting uploads in flight finish for a
+    /// few seconds; a second Ctrl-C stops it at once.
     #[command(after_long_help = help::subcommand("serve"))]
     Serve(ServeArgs),
     /// Print a shell completion script
@@ -314,9 +322,14 @@ pub enum ConfigAction {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free port)
+    /// Address to listen on (port 0 picks a free port); loopback only, unless --public
     #[arg(long, default_value = crate::emulator::DEFAULT_ADDR, value_name = "ADDR")]
     pub addr: std::net::SocketAddr,
+
+    /// Allow an --addr that is not loopback: anyone who can reach it can then
+    /// upload with the default, publicly known credentials
+    #[arg(long)]
+    pub public: bool,
 
     /// Directory for stored files and versions [default: the platform data dir]
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
@@ -326,17 +339,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CAPFILE_SERVE_USERNAME", default_value = crate::emulator::DEFAULT_USERNAME)]
     pub username: String,
 
-    /// Basic-auth password the service accepts (clients send its MD5)
-    #[arg(long, env = "CAPFILE_SERVE_PASSWORD", default_value = crate::emulator::DEFAULT_PASSWORD, hide_env_values = true)]
-    pub password: String,
-
     /// OAuth client key the token endpoint accepts
     #[arg(long, env = "CAPFILE_SERVE_CLIENT_KEY", default_value = crate::emulator::DEFAULT_CLIENT_KEY)]
     pub client_key: String,
-
-    /// OAuth client secret the token endpoint accepts
-    #[arg(long, env = "CAPFILE_SERVE_CLIENT_SECRET", default_value = crate::emulator::DEFAULT_CLIENT_SECRET, hide_env_values = true)]
-    pub client_secret: String,
 
     /// Lifetime of OAuth tokens, in seconds
     #[arg(long, default_value_t = 300, value_name = "SECS")]

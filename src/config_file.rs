@@ -10,7 +10,7 @@
 //! and a file that is a symlink (dotfile managers) is written through the link.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -92,11 +92,18 @@ pub struct TomlFile {
 
 impl TomlFile {
     pub fn read(path: &Path) -> Result<TomlFile, Error> {
-        let text = match fs::read_to_string(path) {
+        let text = match read_capped(path) {
             Ok(text) => Some(text),
             Err(err) if err.kind() == io::ErrorKind::NotFound => None,
             Err(err) if err.kind() == io::ErrorKind::InvalidData => {
                 return Err(Error::usage(format!("{}: not UTF-8 text", path.display())));
+            }
+            Err(err) if err.kind() == io::ErrorKind::FileTooLarge => {
+                return Err(Error::usage(format!(
+                    "{}: larger than {} MiB, which no capfile file is",
+                    path.display(),
+                    MAX_FILE_LEN >> 20
+                )));
             }
             Err(err) => return Err(Error::usage(format!("cannot read {}: {err}", path.display()))),
         };
@@ -142,11 +149,29 @@ impl TomlFile {
     }
 
     /// Writes the document atomically. `private` files get mode 0600 whatever
-    /// they had; others keep their mode (new ones get 0644).
+    /// they had; others keep their mode (new ones get 0644 less the umask).
+    /// Missing directories are created 0700.
     pub fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), Error> {
         write_atomically(&self.path, doc.to_string().as_bytes(), private)
             .map_err(|e| Error::failure(format!("cannot write {}: {e}", self.path.display())))
     }
+}
+
+/// The most capfile reads of a config or credentials file. Real ones are a
+/// few hundred bytes; the cap keeps `--config /dev/zero` (or a log file named
+/// by mistake) from filling memory.
+const MAX_FILE_LEN: u64 = 1 << 20;
+
+/// Reads a whole text file of at most `MAX_FILE_LEN` bytes; a longer one is
+/// `FileTooLarge`, found without reading more than one byte past the cap.
+fn read_capped(path: &Path) -> io::Result<String> {
+    let file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_LEN + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(io::ErrorKind::FileTooLarge.into());
+    }
+    String::from_utf8(bytes).map_err(|_| io::ErrorKind::InvalidData.into())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -158,6 +183,21 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Creates a directory and its missing parents with mode 0700 (a umask can
+/// only narrow it): capfile's directories hold credentials, and a directory others can
+/// write to would let them replace a file in it. Existing directories are left
+/// as they are.
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 fn write_atomically(path: &Path, contents: &[u8], private: bool) -> io::Result<()> {
     // Write through a symlink rather than replacing it with a plain file.
     let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -165,24 +205,35 @@ fn write_atomically(path: &Path, contents: &[u8], private: bool) -> io::Result<(
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&dir)?;
+    create_private_dir_all(&dir)?;
     let old_mode = fs::metadata(&target).ok().map(|m| m.permissions());
-    // tempfile creates the file with mode 0600, so a secret is never readable
-    // by others, not even for a moment.
-    let mut temp = tempfile::Builder::new()
-        .prefix(".capfile-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".capfile-").suffix(".tmp");
+    // A new file that is not private is created 0644 less the umask, as any
+    // editor would create it; tempfile's own default (0600) is kept for
+    // private files, so a secret is never readable by others, not even for a
+    // moment.
+    #[cfg(unix)]
+    if !private && old_mode.is_none() {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o644));
+    }
+    let mut temp = builder.tempfile_in(&dir)?;
     temp.write_all(contents)?;
+    // Then the mode is made exact: 0600 for a private file whatever the
+    // umask, and an existing file keeps its own (never widened, never
+    // narrowed behind the user's back).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = if private {
-            0o600
+            Some(0o600)
         } else {
-            old_mode.map_or(0o644, |p| p.mode() & 0o7777)
+            old_mode.map(|p| p.mode() & 0o7777)
         };
-        fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode))?;
+        if let Some(mode) = mode {
+            fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode))?;
+        }
     }
     #[cfg(not(unix))]
     {
@@ -477,5 +528,48 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn files_over_a_mebibyte_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = "# padding\n".repeat(110_000);
+        text.push_str("[profiles.default]\njobs = 3\n");
+        assert!(text.len() > 1 << 20);
+        let path = write(dir.path(), &text);
+        let err = TomlFile::read(&path).unwrap_err();
+        assert_eq!(
+            err.message(),
+            format!("{}: larger than 1 MiB, which no capfile file is", path.display())
+        );
+        assert_eq!(err.exit().code(), 2);
+        // Exactly the cap is still read.
+        let path = write(dir.path(), &"#".repeat(1 << 20));
+        assert!(TomlFile::read(&path).unwrap().exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_file_is_refused_without_reading_it_all() {
+        let err = TomlFile::read(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(err.message(), "/dev/zero: larger than 1 MiB, which no capfile file is");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_directories_are_private_and_new_files_follow_the_umask_up_to_0644() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let parent = dir.path().join("a").join("b");
+        let path = parent.join("config.toml");
+        let file = TomlFile::read(&path).unwrap();
+        let mut doc = file.document_mut().unwrap();
+        set_value(profile_table_mut(&mut doc, "default").unwrap(), "jobs", 3.into());
+        file.write(&doc, false).unwrap();
+        assert_eq!(mode(&parent), 0o700);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
+        // The test process's umask narrows 0644 at most.
+        assert_eq!(mode(&path) & !0o644, 0, "{:o}", mode(&path));
     }
 }

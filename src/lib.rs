@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod emulator;
 pub mod error;
 pub mod inputs;
+mod interrupt;
 pub mod media_type;
 pub mod output;
 pub mod settings;

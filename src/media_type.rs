@@ -65,8 +65,80 @@ fn is_svg(head: &[u8]) -> bool {
         },
         Err(_) => return false,
     };
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    text.starts_with('<') && text.contains("<svg")
+    root_element_is_svg(text.trim_start_matches('\u{feff}'))
+}
+
+/// Whether the first element of an XML text, after the prolog, comments,
+/// processing instructions and the doctype, is a complete `<svg ...>` start
+/// tag. Anything else first (text, another element, an unfinished construct
+/// within the sniffed window) means it is not SVG: an HTML page that mentions
+/// `<svg` in a comment or in its body is not an image.
+fn root_element_is_svg(mut text: &str) -> bool {
+    loop {
+        text = text.trim_start_matches(is_xml_space);
+        if let Some(rest) = text.strip_prefix("<?") {
+            // The XML declaration or a processing instruction.
+            let Some(end) = rest.find("?>") else { return false };
+            text = &rest[end + 2..];
+        } else if let Some(rest) = text.strip_prefix("<!--") {
+            let Some(end) = rest.find("-->") else { return false };
+            text = &rest[end + 3..];
+        } else if let Some(rest) = text.strip_prefix("<!") {
+            // `<!DOCTYPE svg ...>`, possibly with an internal subset in [...].
+            let Some(end) = doctype_end(rest) else { return false };
+            text = &rest[end + 1..];
+        } else if let Some(rest) = text.strip_prefix('<') {
+            let name_len = rest
+                .find(|c: char| is_xml_space(c) || c == '/' || c == '>')
+                .unwrap_or(rest.len());
+            let name = &rest[..name_len];
+            // `svg`, or `svg` with a namespace prefix (`<svg:svg ...>`).
+            let local = name.rsplit_once(':').map_or(name, |(_, local)| local);
+            return local == "svg" && start_tag_end(&rest[name_len..]).is_some();
+        } else {
+            return false;
+        }
+    }
+}
+
+fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The offset of the `>` that ends a doctype, skipping an internal subset and
+/// quoted strings.
+fn doctype_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '>') if depth == 0 => return Some(at),
+            (None, _) => {}
+        }
+    }
+    None
+}
+
+/// The offset of the `>` that ends a start tag's attributes, skipping quoted
+/// attribute values; `None` when the tag is not complete.
+fn start_tag_end(attributes: &str) -> Option<usize> {
+    let mut quote = None;
+    for (at, c) in attributes.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '<') => return None,
+            (None, '>') => return Some(at),
+            (None, _) => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -94,6 +166,18 @@ mod tests {
                 "image/svg+xml",
             ),
             (b"\xef\xbb\xbf  <svg></svg>", "image/svg+xml"),
+            (
+                b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- made by hand <html> -->\n\
+                  <!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n\
+                  <svg width=\"10\" height=\"10\"><rect/></svg>",
+                "image/svg+xml",
+            ),
+            (
+                b"<!DOCTYPE svg [ <!ENTITY ns \"http://www.w3.org/2000/svg\"> ]><svg xmlns=\"&ns;\">",
+                "image/svg+xml",
+            ),
+            (b"<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"/>", "image/svg+xml"),
+            (b"<svg\n  viewBox=\"0 0 1 1\"\n  data-x=\"a > b\"\n>", "image/svg+xml"),
         ];
         for (bytes, mime) in cases {
             assert_eq!(sniff(bytes), Some(*mime), "{bytes:?}");
@@ -109,6 +193,30 @@ mod tests {
             b"%PDF-1.7",
             b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom",
             b"BM",
+        ] {
+            assert_eq!(sniff(bytes), None, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn svg_is_judged_by_its_root_element() {
+        for bytes in [
+            // `<svg` only in a comment of an HTML page, or in its body.
+            &b"<!DOCTYPE html>\n<!-- <svg -->\n<html><body></body></html>"[..],
+            b"<html><body><svg width=\"1\"></svg></body></html>",
+            b"<!-- <svg> --><p>text</p>",
+            // No complete start tag.
+            b"<svg",
+            b"<svg width=\"10\"",
+            b"<svg width=\"a>b",
+            // Not the svg element, or text before the root.
+            b"<svgx></svgx>",
+            b"<foo:svgx/>",
+            b"hello <svg></svg>",
+            // Unfinished prolog, comment or doctype.
+            b"<?xml version=\"1.0\"",
+            b"<!-- <svg></svg>",
+            b"<!DOCTYPE svg [ <svg> ",
         ] {
             assert_eq!(sniff(bytes), None, "{bytes:?}");
         }

@@ -104,11 +104,12 @@ impl Fixture {
         json_ok(self.multipart(name, bytes, "image/png").await).await
     }
 
-    /// Every file in the data directory except the key: what uploads left.
+    /// Every file in the data directory except the key and the writer lock:
+    /// what uploads left.
     fn stored_files(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();
         walk(self.dir.path(), &mut files);
-        files.retain(|f| f.file_name().is_some_and(|n| n != "secret.key"));
+        files.retain(|f| f.file_name().is_some_and(|n| n != "secret.key" && n != "lock"));
         files
     }
 

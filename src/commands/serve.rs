@@ -1,4 +1,9 @@
-//! `capfile serve`: run the local file service until Ctrl-C.
+//! `capfile serve`: run the local file service until Ctrl-C or SIGTERM.
+//!
+//! Its secrets come from the environment only (there are no `--password` or
+//! `--client-secret` flags): a flag's value is visible to every user of the
+//! machine in `ps`. And it listens on loopback unless told
+//! otherwise with `--public`, since its default credentials are published.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,9 +11,22 @@ use std::time::Duration;
 use crate::cli::ServeArgs;
 use crate::emulator::{self, Config, Emulator, Faults};
 use crate::error::{Error, Exit};
+use crate::interrupt::{Interrupts, Signals};
 use crate::output::Printer;
 
+/// The variable that sets the Basic-auth password the service accepts.
+const PASSWORD_VAR: &str = "CAPFILE_SERVE_PASSWORD";
+/// The variable that sets the OAuth client secret the service accepts.
+const CLIENT_SECRET_VAR: &str = "CAPFILE_SERVE_CLIENT_SECRET";
+
 pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+    if !args.addr.ip().is_loopback() && !args.public {
+        return Err(Error::usage(format!(
+            "--addr {}: not a loopback address; the service's default credentials are public",
+            args.addr
+        ))
+        .with_hint("add --public to serve on it anyway, e.g. inside a container or a private network"));
+    }
     for (flag, share) in [("--fail-rate", args.fail_rate), ("--drop-rate", args.drop_rate)] {
         if !(0.0..=1.0).contains(&share) {
             return Err(Error::usage(format!("{flag}: {share} is not a share between 0 and 1")));
@@ -21,38 +39,56 @@ pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
         )));
     }
     let data_dir = args.data.clone().unwrap_or_else(emulator::default_data_dir);
-    let config = Config {
-        data_dir: data_dir.clone(),
-        username: args.username,
-        password: args.password,
-        client_key: args.client_key,
-        client_secret: args.client_secret,
-        token_ttl: Duration::from_secs(args.token_ttl),
-        url_ttl: Duration::from_secs(args.url_ttl),
-        public_url: args.public_url,
-        faults: Faults {
-            fail_rate: args.fail_rate,
-            fail_status: args.fail_status,
-            retry_after: args.retry_after,
-            latency: Duration::from_millis(args.latency_ms),
-            drop_rate: args.drop_rate,
-        },
+    let mut config = Config::new(data_dir.clone());
+    config.username = args.username;
+    config.password = secret_from_env(PASSWORD_VAR)?.unwrap_or(config.password);
+    config.client_key = args.client_key;
+    config.client_secret = secret_from_env(CLIENT_SECRET_VAR)?.unwrap_or(config.client_secret);
+    config.token_ttl = Duration::from_secs(args.token_ttl);
+    config.url_ttl = Duration::from_secs(args.url_ttl);
+    config.public_url = args.public_url;
+    config.faults = Faults {
+        fail_rate: args.fail_rate,
+        fail_status: args.fail_status,
+        retry_after: args.retry_after,
+        latency: Duration::from_millis(args.latency_ms),
+        drop_rate: args.drop_rate,
     };
     let runtime = crate::runtime()?;
+    let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
-        let service = Emulator::start(args.addr, config)
-            .await
-            .map_err(|e| Error::failure(format!("cannot serve on {}: {e}", args.addr)))?;
+        let service = Emulator::start(args.addr, config).await.map_err(|e| {
+            let err = Error::failure(format!("cannot serve on {}: {e}", args.addr));
+            if e.kind() == std::io::ErrorKind::ResourceBusy {
+                err.with_hint("give this one a data directory of its own with --data")
+            } else {
+                err
+            }
+        })?;
         printer.note(&format!(
             "capfile: local file service at {} (data in {}); Ctrl-C stops it",
             service.base_url(),
             data_dir.display()
         ));
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| Error::failure(format!("cannot wait for Ctrl-C: {e}")))?;
-        printer.note("capfile: stopping the local file service");
-        service.shutdown().await;
-        Ok(Exit::Success)
+        stop.next().await;
+        printer.note("capfile: stopping the local file service (Ctrl-C again stops it at once)");
+        tokio::select! {
+            () = service.shutdown() => Ok(Exit::Success),
+            () = stop.next() => {
+                printer.note("capfile: stopped at once; uploads in flight were cut");
+                Ok(Exit::Interrupted)
+            }
+        }
     })
+}
+
+/// A secret from the environment: `None` when unset; an empty or non-UTF-8
+/// value is refused rather than turned into an empty password.
+fn secret_from_env(var: &str) -> Result<Option<String>, Error> {
+    match std::env::var(var) {
+        Ok(value) if value.is_empty() => Err(Error::usage(format!("{var} is set but empty"))),
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!("{var} is not valid UTF-8"))),
+    }
 }

@@ -21,6 +21,7 @@ use crate::credentials::{self, Credentials};
 use crate::emulator;
 use crate::error::{Error, Exit, LOGIN_HINT};
 use crate::inputs::{self, Input};
+use crate::interrupt::{Interrupts, Signals};
 use crate::output::{self, Printer, Row};
 use crate::settings::{self, Key, Origin, Setting};
 
@@ -49,7 +50,23 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         recursive: args.recursive,
         allow_any_type: args.allow_any_type,
     };
-    let inputs = match inputs::collect(&args.files, &options, &mut std::io::stdin().lock()) {
+    // Ctrl-C is handled from here on, before standard input is spooled to a
+    // temporary file: an interrupted spool is deleted, and the command exits
+    // 130 without sending anything.
+    let runtime = crate::runtime()?;
+    let mut interrupts = Interrupts::install(&runtime, Signals::CtrlC)?;
+    let mut stdin: Box<dyn std::io::Read> = if args.files.iter().any(|f| f.as_os_str() == "-") {
+        Box::new(interrupts.stdin())
+    } else {
+        Box::new(std::io::empty())
+    };
+    let collected = inputs::collect(&args.files, &options, &mut stdin);
+    if interrupts.fired() {
+        printer.error(&Error::interrupted());
+        printer.note("nothing was uploaded");
+        return Ok(Exit::Interrupted);
+    }
+    let inputs = match collected {
         Ok(inputs) => inputs,
         Err(errors) => {
             for err in &errors {
@@ -108,7 +125,6 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         return Ok(Exit::Success);
     }
 
-    let runtime = crate::runtime()?;
     runtime.block_on(async {
         let local = if args.local {
             ensure_local_service(printer).await?
@@ -124,7 +140,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
             jobs: settings.jobs.value as usize,
             show_progress: !args.no_progress,
         };
-        let exit = batch.run(printer).await;
+        let exit = batch.run(printer, interrupts.next()).await;
         if let Some(local) = local {
             local.shutdown().await;
             printer.note(
@@ -152,7 +168,11 @@ async fn ensure_local_service(printer: &Printer) -> Result<Option<emulator::Emul
         return Ok(None);
     }
     let data_dir = emulator::default_data_dir();
-    let service = emulator::Emulator::start(addr, emulator::Config::new(data_dir.clone()))
+    let mut config = emulator::Config::new(data_dir.clone());
+    // By the time it shuts down, this command's own uploads are over:
+    // requests still in flight are another client's, and are not waited for.
+    config.shutdown_grace = Duration::ZERO;
+    let service = emulator::Emulator::start(addr, config)
         .await
         .map_err(|e| Error::failure(format!("cannot start the local file service at {addr}: {e}")))?;
     printer.detail(
@@ -233,7 +253,8 @@ impl<'a> Results<'a> {
 }
 
 impl Batch {
-    async fn run(self, printer: &Arc<Printer>) -> Exit {
+    /// Runs the uploads until they are done or `interrupt` resolves.
+    async fn run(self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
         let started = Instant::now();
         let stop = AtomicBool::new(false);
         let total = self.inputs.len();
@@ -277,7 +298,6 @@ impl Batch {
             })
             .buffer_unordered(self.jobs.max(1));
         let mut uploads = Box::pin(uploads);
-        let interrupt = tokio::signal::ctrl_c();
         tokio::pin!(interrupt);
         let mut interrupted = false;
 

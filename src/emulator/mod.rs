@@ -13,6 +13,17 @@
 //! dropping a connection in the middle of a request (a fault the emulator must
 //! be able to inject) needs the connection task, not the handler: each
 //! connection hands its requests a [`faults::ConnectionKill`] to pull.
+//!
+//! No client can hold the service: request headers must arrive within
+//! [`Config::header_read_timeout`], a body must not stall for longer than
+//! [`Config::body_idle_timeout`], and [`Emulator::shutdown`] cuts requests
+//! still running after [`Config::shutdown_grace`].
+//!
+//! One emulator writes a data directory at a time: it holds a lock on
+//! `DATA/lock` while it runs, and a second one is refused with a clear error.
+//! That keeps versions unique (they are counted under an in-process lock) and
+//! lets a starting emulator clear every temporary file it finds, since they
+//! can only be leftovers of one that was killed.
 
 mod auth;
 mod faults;
@@ -21,7 +32,7 @@ mod signing;
 mod store;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -29,12 +40,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use faults::ConnectionKill;
@@ -55,6 +66,13 @@ pub const DEFAULT_CLIENT_SECRET: &str = "capfile-local-secret";
 const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
 /// Default `secureFilePath` lifetime (`X-Amz-Expires=3600` in the vendor sample).
 const DEFAULT_URL_TTL: Duration = Duration::from_secs(3600);
+/// Default time allowed for a request's headers (and for an idle keep-alive
+/// connection's next request).
+const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time a request body may go without a byte arriving.
+const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time a shutdown waits for requests in flight before cutting them.
+const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The emulator's default data directory: `emulator/` in capfile's data
 /// directory (on Linux `$XDG_DATA_HOME/capfile/emulator`), or
@@ -83,11 +101,22 @@ pub struct Config {
     /// `http://{bound address}`.
     pub public_url: Option<String>,
     pub faults: Faults,
+    /// A connection whose request headers are not complete this long after
+    /// it opened (or after its previous response) is closed.
+    pub header_read_timeout: Duration,
+    /// A request whose body goes this long without a byte is answered 408
+    /// and its connection closed; nothing is stored.
+    pub body_idle_timeout: Duration,
+    /// How long [`Emulator::shutdown`] lets requests in flight finish before
+    /// it closes their connections. Zero cuts them at once (`upload --local`,
+    /// whose own requests are done by then, never waits for other clients).
+    pub shutdown_grace: Duration,
 }
 
 impl Config {
     /// The defaults: the `DEFAULT_*` credentials, 300 s tokens, 3600 s URLs,
-    /// no faults.
+    /// no faults, 30 s for headers and between body bytes, 5 s of grace at
+    /// shutdown.
     pub fn new(data_dir: PathBuf) -> Self {
         Config {
             data_dir,
@@ -99,6 +128,9 @@ impl Config {
             url_ttl: DEFAULT_URL_TTL,
             public_url: None,
             faults: Faults::default(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -116,6 +148,9 @@ impl std::fmt::Debug for Config {
             .field("url_ttl", &self.url_ttl)
             .field("public_url", &self.public_url)
             .field("faults", &self.faults)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_idle_timeout", &self.body_idle_timeout)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -176,15 +211,24 @@ impl Counters {
 }
 
 /// A running emulator. Dropping it stops accepting connections (without
-/// waiting); [`Emulator::shutdown`] also waits for requests in flight.
+/// waiting) and releases the data directory; [`Emulator::shutdown`] also
+/// waits, for a while, for requests in flight.
 pub struct Emulator {
     addr: SocketAddr,
     counters: Arc<Counters>,
+    /// Stops the accept loop and asks connections to finish their request.
     shutdown: CancellationToken,
+    /// Closes every connection at once, whatever it is doing.
+    force: CancellationToken,
     accept_loop: Option<JoinHandle<()>>,
-    /// Every connection task and every publish holds a receiver; `closed()`
-    /// resolves once the last one is gone.
-    in_flight: watch::Sender<()>,
+    /// One task per connection.
+    connections: TaskTracker,
+    /// One token per publish: a publish outlives its request (see
+    /// `routes::upload_inner`), and shutdown waits for it.
+    publishes: TaskTracker,
+    shutdown_grace: Duration,
+    /// The lock on `DATA/lock`, held while this emulator may write there.
+    data_lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -200,11 +244,14 @@ impl Emulator {
     /// free port) and serves on the current tokio runtime.
     pub async fn start(addr: SocketAddr, config: Config) -> std::io::Result<Emulator> {
         let data_dir = config.data_dir.clone();
-        let (store, master) = tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&data_dir)?;
+        let (store, master, data_lock) = tokio::task::spawn_blocking(move || {
+            create_private_dir_all(&data_dir)?;
+            // First the lock: the store clears temporary files, and only
+            // the one emulator writing here may.
+            let data_lock = lock_data_dir(&data_dir)?;
             let store = store::Store::open(&data_dir)?;
             let master = signing::MasterKey::load_or_create(&data_dir)?;
-            Ok::<_, std::io::Error>((store, master))
+            Ok::<_, std::io::Error>((store, master, data_lock))
         })
         .await
         .map_err(std::io::Error::other)??;
@@ -213,7 +260,7 @@ impl Emulator {
         let addr = listener.local_addr()?;
 
         let counters = Arc::new(Counters::default());
-        let (in_flight, in_flight_rx) = watch::channel(());
+        let publishes = TaskTracker::new();
         let public_url = config
             .public_url
             .as_deref()
@@ -234,17 +281,34 @@ impl Emulator {
             faults: config.faults.clone(),
             url_ttl: config.url_ttl,
             public_url,
-            in_flight: in_flight_rx,
+            body_idle_timeout: config.body_idle_timeout,
+            publishes: publishes.clone(),
         };
         let router = routes::router(Arc::new(state));
         let shutdown = CancellationToken::new();
-        let accept_loop = tokio::spawn(accept_loop(listener, router, shutdown.clone(), config.faults.latency));
+        let force = CancellationToken::new();
+        let connections = TaskTracker::new();
+        let accept_loop = tokio::spawn(accept_loop(
+            listener,
+            Connections {
+                router,
+                shutdown: shutdown.clone(),
+                force: force.clone(),
+                tracker: connections.clone(),
+                latency: config.faults.latency,
+                header_read_timeout: config.header_read_timeout,
+            },
+        ));
         Ok(Emulator {
             addr,
             counters,
             shutdown,
+            force,
             accept_loop: Some(accept_loop),
-            in_flight,
+            connections,
+            publishes,
+            shutdown_grace: config.shutdown_grace,
+            data_lock: Some(data_lock),
         })
     }
 
@@ -263,14 +327,26 @@ impl Emulator {
         self.counters.snapshot()
     }
 
-    /// Stops accepting connections, lets requests in flight (and publishes of
-    /// bodies already received) finish, closes idle connections, and returns.
+    /// Stops accepting connections, closes idle ones, lets requests in
+    /// flight finish for up to [`Config::shutdown_grace`] and then closes
+    /// their connections (their partial bodies are deleted), waits for
+    /// publishes of bodies already received, and releases the data directory.
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
         if let Some(accept_loop) = self.accept_loop.take() {
             let _ = accept_loop.await;
         }
-        self.in_flight.closed().await;
+        self.connections.close();
+        if tokio::time::timeout(self.shutdown_grace, self.connections.wait())
+            .await
+            .is_err()
+        {
+            self.force.cancel();
+            self.connections.wait().await;
+        }
+        self.publishes.close();
+        self.publishes.wait().await;
+        self.data_lock.take();
     }
 }
 
@@ -280,7 +356,57 @@ impl Drop for Emulator {
     }
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, shutdown: CancellationToken, latency: Duration) {
+/// Creates the data directory (and missing parents) with mode 0700: it holds
+/// the key that signs download URLs.
+fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Takes the data directory's writer lock, or explains who holds it. The
+/// operating system releases it when the process ends, however it ends.
+fn lock_data_dir(dir: &Path) -> std::io::Result<std::fs::File> {
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+            std::io::ErrorKind::ResourceBusy,
+            format!(
+                "another capfile emulator is using {} (one emulator per data directory)",
+                dir.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(err)) => Err(std::io::Error::new(
+            err.kind(),
+            format!("cannot lock {}: {err}", path.display()),
+        )),
+    }
+}
+
+/// What every connection task shares.
+#[derive(Clone)]
+struct Connections {
+    router: Router,
+    shutdown: CancellationToken,
+    force: CancellationToken,
+    tracker: TaskTracker,
+    latency: Duration,
+    header_read_timeout: Duration,
+}
+
+async fn accept_loop(listener: TcpListener, connections: Connections) {
+    let shutdown = connections.shutdown.clone();
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -297,11 +423,19 @@ async fn accept_loop(listener: TcpListener, router: Router, shutdown: Cancellati
             () = shutdown.cancelled() => break,
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(stream, router.clone(), shutdown.clone(), latency));
+        connections.tracker.spawn(serve_connection(stream, connections.clone()));
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, shutdown: CancellationToken, latency: Duration) {
+async fn serve_connection(stream: TcpStream, connections: Connections) {
+    let Connections {
+        router,
+        shutdown,
+        force,
+        latency,
+        header_read_timeout,
+        ..
+    } = connections;
     let kill = CancellationToken::new();
     let handle = ConnectionKill(kill.clone());
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -315,7 +449,14 @@ async fn serve_connection(stream: TcpStream, router: Router, shutdown: Cancellat
             router.oneshot(request).await
         }
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1 only: the emulator speaks plain HTTP, which clients use with
+    // HTTP/1.1, and the auto-detection of HTTP/2 would wait for bytes with no
+    // time limit. The header timeout needs a timer to work.
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
     let mut draining = false;
@@ -326,6 +467,7 @@ async fn serve_connection(stream: TcpStream, router: Router, shutdown: Cancellat
             // the request unanswered.
             biased;
             () = kill.cancelled() => break,
+            () = force.cancelled() => break,
             _ = connection.as_mut() => break,
             () = shutdown.cancelled(), if !draining => {
                 draining = true;

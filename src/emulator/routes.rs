@@ -20,8 +20,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::watch;
 use tokio_util::io::ReaderStream;
+use tokio_util::task::TaskTracker;
 
 use super::auth::Authenticator;
 use super::faults::ConnectionKill;
@@ -46,9 +46,11 @@ pub(crate) struct AppState {
     pub(crate) url_ttl: Duration,
     /// Base of `secureFilePath`, without a trailing slash.
     pub(crate) public_url: String,
-    /// A clone travels with every publish, so that shutdown can wait for
+    /// A request body that goes this long without a byte is refused (408).
+    pub(crate) body_idle_timeout: Duration,
+    /// Every publish holds a token of it, so that shutdown can wait for
     /// publishes that outlive their request (see `Emulator::shutdown`).
-    pub(crate) in_flight: watch::Receiver<()>,
+    pub(crate) publishes: TaskTracker,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -240,7 +242,7 @@ async fn upload_inner(
         None
     };
     let mut spool = Spool::create(&state.store, cut, counters)?;
-    let content_type = receive_body(request, &mut spool).await?;
+    let content_type = receive_body(request, &mut spool, state.body_idle_timeout).await?;
     // A body too short to be cut in the middle (a placeholder) is cut at its end.
     spool.cut_if_due().await?;
     let upload = spool.finish(namespace, name, content_type).await?;
@@ -250,7 +252,7 @@ async fn upload_inner(
     // handler being dropped cannot interrupt it half-way.
     let store = Arc::clone(&state.store);
     let publish_counters = Arc::clone(counters);
-    let in_flight = state.in_flight.clone();
+    let in_flight = state.publishes.token();
     let last_modified = last_modified_now();
     let meta = tokio::task::spawn_blocking(move || {
         let _in_flight = in_flight;
@@ -306,8 +308,8 @@ fn usable_content_type(value: Option<&str>) -> String {
 }
 
 /// Streams the request body (multipart or raw) into `spool`; returns the
-/// content type to store.
-async fn receive_body(request: Request, spool: &mut Spool<'_>) -> Result<String, ApiError> {
+/// content type to store. A body that stalls for `idle` fails with 408.
+async fn receive_body(request: Request, spool: &mut Spool<'_>, idle: Duration) -> Result<String, ApiError> {
     let content_type = if is_multipart(request.headers()) {
         let mut multipart = Multipart::from_request(request, &())
             .await
@@ -315,12 +317,12 @@ async fn receive_body(request: Request, spool: &mut Spool<'_>) -> Result<String,
         let mut file_type = None;
         // Every part is read to the end, even after the file: a body cut short
         // anywhere must fail the upload, not store a truncated file.
-        while let Some(mut field) = multipart.next_field().await.map_err(body_error)? {
+        while let Some(mut field) = within(idle, multipart.next_field()).await?.map_err(body_error)? {
             let is_file = file_type.is_none() && field.name() == Some("file");
             if is_file {
                 file_type = Some(usable_content_type(field.content_type()));
             }
-            while let Some(chunk) = field.chunk().await.map_err(body_error)? {
+            while let Some(chunk) = within(idle, field.chunk()).await?.map_err(body_error)? {
                 if is_file {
                     spool.push(&chunk).await?;
                 }
@@ -330,7 +332,7 @@ async fn receive_body(request: Request, spool: &mut Spool<'_>) -> Result<String,
     } else {
         let header = usable_content_type(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()));
         let mut body = request.into_body().into_data_stream();
-        while let Some(chunk) = body.next().await {
+        while let Some(chunk) = within(idle, body.next()).await? {
             spool.push(&chunk.map_err(body_error)?).await?;
         }
         Some(header)
@@ -339,6 +341,16 @@ async fn receive_body(request: Request, spool: &mut Spool<'_>) -> Result<String,
         Some(content_type) if spool.size > 0 => content_type,
         // No bytes: a placeholder, whatever type was announced.
         _ => PLACEHOLDER_TYPE.to_owned(),
+    })
+}
+
+/// Waits for the next piece of a request body for at most `idle`.
+async fn within<T>(idle: Duration, next: impl Future<Output = T>) -> Result<T, ApiError> {
+    tokio::time::timeout(idle, next).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("Request body timed out: no data for {} s", idle.as_secs_f64()),
+        )
     })
 }
 
@@ -457,7 +469,9 @@ fn token_error(status: StatusCode, message: &str) -> Response {
 
 async fn generate_token(State(state): State<Arc<AppState>>, request: Request) -> Response {
     bump(&state.counters.token_requests);
-    let Ok(body) = axum::body::to_bytes(request.into_body(), TOKEN_BODY_LIMIT).await else {
+    // A token request is tiny: the whole body gets the time a body may idle.
+    let body = axum::body::to_bytes(request.into_body(), TOKEN_BODY_LIMIT);
+    let Ok(Ok(body)) = tokio::time::timeout(state.body_idle_timeout, body).await else {
         return token_error(StatusCode::BAD_REQUEST, "Invalid request body");
     };
     let Ok(TokenRequest { key, secret }) = serde_json::from_slice(&body) else {

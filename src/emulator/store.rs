@@ -9,6 +9,8 @@
 //! objects/{uuid}.json    its metadata (name, namespace, version, type, size, ...)
 //! names/{sha256}.json    latest version of one (namespace, name); the hash is
 //!                        of namespace NUL name, so any remote name is safe
+//!
+//! lock                   held by the one emulator that writes here (see mod.rs)
 //! ```
 //!
 //! A body is first spooled to a temporary file in `tmp/` (deleted if the
@@ -22,7 +24,6 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,9 +36,6 @@ pub(crate) const ORG_ID: &str = "100000";
 
 /// Content type of a placeholder (an upload without bytes).
 pub(crate) const PLACEHOLDER_TYPE: &str = "application/octet-stream";
-
-/// Temporary files untouched for this long are leftovers of a crashed run.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 
 /// What the emulator knows about one stored version.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,7 +80,8 @@ pub(crate) struct Store {
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`, and clears
-    /// temporary files left by a crashed run.
+    /// temporary files left by a run that was killed. The caller holds the
+    /// data directory's lock, so no other emulator is receiving into `tmp/`.
     pub(crate) fn open(data_dir: &Path) -> io::Result<Store> {
         let store = Store {
             tmp: data_dir.join("tmp"),
@@ -93,26 +92,20 @@ impl Store {
         for dir in [&store.tmp, &store.objects, &store.names] {
             std::fs::create_dir_all(dir)?;
         }
-        store.remove_stale_temps();
+        store.remove_leftover_temps();
         Ok(store)
     }
 
-    /// Only files idle for an hour are removed: another emulator may be
-    /// receiving into the same directory right now.
-    fn remove_stale_temps(&self) {
+    fn remove_leftover_temps(&self) {
         let Ok(entries) = std::fs::read_dir(&self.tmp) else {
             return;
         };
-        let now = SystemTime::now();
         for entry in entries.flatten() {
-            let stale = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|modified| now.duration_since(modified).ok())
-                .is_some_and(|age| age > STALE_TEMP_AGE);
-            if stale {
-                let _ = std::fs::remove_file(entry.path());
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir_all(path);
+            } else {
+                let _ = std::fs::remove_file(path);
             }
         }
     }
