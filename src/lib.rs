@@ -14,6 +14,7 @@ pub mod error;
 pub mod inputs;
 pub mod media_type;
 pub mod output;
+pub mod pacing;
 pub mod settings;
 
 use std::sync::Arc;
