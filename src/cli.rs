@@ -369,6 +369,15 @@ pub struct ServeArgs {
     /// Share of uploads whose connection is dropped mid-body (0 to 1)
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     pub drop_rate: f64,
+
+    /// Accept at most N uploads per credential in any rolling PERIOD (e.g.
+    /// 100/min or 10/2s); answer the others 429
+    #[arg(long, value_name = "N/PERIOD", value_parser = crate::pacing::Rate::parse)]
+    pub rate_limit: Option<crate::pacing::Rate>,
+
+    /// Send Retry-After with the 429s of --rate-limit (Capillary sends none)
+    #[arg(long, requires = "rate_limit")]
+    pub rate_limit_retry_after: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
