@@ -119,7 +119,8 @@ pub enum Command {
     /// now: flag, then environment, then the profile, then the default.
     ///
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
-    /// jobs, retries, timeout (seconds), output (table, json or url), body
+    /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
+    /// 100/min), rate_wait (seconds), output (table, json or url), body
     /// (multipart or raw). Secrets are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
@@ -137,7 +138,7 @@ pub enum Command {
     /// count up per namespace and name and survive restarts. Secure URLs are
     /// signed, expiring links to the emulator itself. Fault injection
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
-    /// service.
+    /// service, and --rate-limit a rate-limited one.
     ///
     /// `capfile upload --local` uses this service at its default address with its
     /// default credentials, starting it inside the upload when nothing listens.
@@ -202,6 +203,17 @@ pub struct UploadArgs {
     /// Fail a request that makes no progress for this many seconds [default: 60]
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: Option<u64>,
+
+    /// Send at most N requests per PERIOD, e.g. 100/min or 10/2s: set it to
+    /// the org's rate limit and the service never has to answer 429 [env:
+    /// CAPFILE_RATE]
+    #[arg(long, value_name = "N/PERIOD")]
+    pub rate: Option<String>,
+
+    /// Seconds one upload may wait in all for rate limits (429s) before it
+    /// fails; 429s do not use up --retries [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub max_rate_wait: Option<u64>,
 
     /// Check inputs and credentials and show what would be sent; send nothing
     #[arg(long)]
