@@ -211,8 +211,13 @@ impl Aimd {
         Ok(self.epoch)
     }
 
-    /// A request succeeded: the pace creeps up.
-    pub fn success(&mut self) {
+    /// A request sent in `epoch` succeeded: the pace creeps up. A request
+    /// sent before the last pause says nothing about the pace since, and is
+    /// not counted.
+    pub fn success(&mut self, epoch: u64) {
+        if epoch != self.epoch {
+            return;
+        }
         self.successes += 1;
         self.strikes = 0;
         if let Some(rate) = &mut self.rate {
@@ -377,7 +382,7 @@ impl Pacer {
     /// The request sent with `permit` succeeded.
     pub fn success(&self, permit: Permit<'_>) {
         if let Ok(mut state) = self.state.lock() {
-            state.aimd.success();
+            state.aimd.success(permit.epoch);
         }
         drop(permit);
     }
@@ -489,7 +494,7 @@ mod tests {
         // Unpaced at first: ten go at once and succeed.
         for _ in 0..10 {
             assert_eq!(aimd.try_send(t0), Ok(0));
-            aimd.success();
+            aimd.success(0);
         }
         let limited = aimd.limited(0, None, t0 + secs(0.01));
         assert!(limited.new_pause);
@@ -527,7 +532,7 @@ mod tests {
         assert_eq!(aimd.rate, None);
         // A success ends the streak: the next pause is short again.
         let epoch = aimd.try_send(now).unwrap();
-        aimd.success();
+        aimd.success(epoch);
         let limited = aimd.limited(epoch, None, now + secs(0.1));
         assert_eq!(limited.until - (now + secs(0.1)), secs(1.0));
     }
@@ -538,7 +543,7 @@ mod tests {
         let mut aimd = Aimd::default();
         for _ in 0..20 {
             aimd.try_send(t0).unwrap();
-            aimd.success();
+            aimd.success(0);
         }
         // 20 in two seconds: 10/s measured, 7/s after the cut.
         let first = aimd.limited(0, None, t0 + secs(2.0));
@@ -546,10 +551,13 @@ mod tests {
         // Each success adds 7/50 = 0.14/s.
         let mut now = first.until;
         for _ in 0..25 {
-            while let Err(at) = aimd.try_send(now) {
-                now = at;
-            }
-            aimd.success();
+            let epoch = loop {
+                match aimd.try_send(now) {
+                    Ok(epoch) => break epoch,
+                    Err(at) => now = at,
+                }
+            };
+            aimd.success(epoch);
         }
         let rate = aimd.rate.unwrap();
         assert!((rate - (7.0 + 25.0 * 0.14)).abs() < 1e-9, "{rate}");
@@ -559,6 +567,29 @@ mod tests {
         let expected = measured.min(rate) * DECREASE;
         assert!((second.rate.unwrap() - expected).abs() < 1e-9);
         assert!(second.rate.unwrap() < 7.0);
+    }
+
+    #[test]
+    fn answers_to_requests_sent_before_a_pause_teach_nothing() {
+        let t0 = Instant::now();
+        let mut aimd = Aimd::default();
+        for _ in 0..8 {
+            aimd.try_send(t0).unwrap();
+        }
+        aimd.success(0);
+        let first = aimd.limited(0, None, t0 + secs(0.01));
+        // Requests still in flight from before the pause succeed...
+        for _ in 0..3 {
+            aimd.success(0);
+        }
+        // ...but the first one sent after it is refused again: the window has
+        // not moved on. That is a repeat (a longer pause), not a pace to cut.
+        let rate = first.rate;
+        let epoch = aimd.try_send(first.until).unwrap();
+        let again = aimd.limited(epoch, None, first.until + secs(0.01));
+        assert!(again.new_pause);
+        assert_eq!(again.until - (first.until + secs(0.01)), secs(2.0));
+        assert_eq!(again.rate, rate);
     }
 
     #[test]
