@@ -196,7 +196,8 @@ pub struct UploadArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
 
-    /// Retries for connection errors, timeouts, 408, 429 and 5xx [default: 3]
+    /// Retries for connection errors, timeouts, 408 and 5xx; a 429 waits for
+    /// the rate limit instead (see --max-rate-wait) [default: 3]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: Option<u32>,
 

@@ -90,9 +90,9 @@ impl Rate {
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.period.as_secs();
-        let (amount, unit) = if secs % 3600 == 0 {
+        let (amount, unit) = if secs.is_multiple_of(3600) {
             (secs / 3600, "h")
-        } else if secs % 60 == 0 {
+        } else if secs.is_multiple_of(60) {
             (secs / 60, "min")
         } else {
             (secs, "s")
@@ -404,10 +404,7 @@ impl Pacer {
 
     /// 429s met so far, and the time every worker spent paused for them.
     pub fn totals(&self) -> (u64, Duration) {
-        self.state
-            .lock()
-            .map(|state| state.aimd.totals())
-            .unwrap_or_default()
+        self.state.lock().map(|state| state.aimd.totals()).unwrap_or_default()
     }
 }
 
@@ -432,11 +429,20 @@ mod tests {
             ("1/24hour", 1, 86_400, "1/24h"),
         ] {
             let rate = Rate::parse(text).unwrap();
-            assert_eq!(rate, Rate { requests, period: Duration::from_secs(period) }, "{text}");
+            assert_eq!(
+                rate,
+                Rate {
+                    requests,
+                    period: Duration::from_secs(period)
+                },
+                "{text}"
+            );
             assert_eq!(rate.to_string(), shown);
             assert_eq!(Rate::parse(shown), Ok(rate));
         }
-        for bad in ["", "100", "0/min", "-1/min", "1.5/min", "100/week", "100/0s", "10/25h", "x/s", "10/2 s s"] {
+        for bad in [
+            "", "100", "0/min", "-1/min", "1.5/min", "100/week", "100/0s", "10/25h", "x/s", "10/2 s s",
+        ] {
             assert!(Rate::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -481,7 +487,11 @@ mod tests {
         }
         for (i, start) in starts.iter().enumerate() {
             let in_window = starts[i..].iter().take_while(|s| **s < *start + rate.period).count();
-            assert!(in_window <= 5, "{in_window} requests in the second from {:?}", *start - t0);
+            assert!(
+                in_window <= 5,
+                "{in_window} requests in the second from {:?}",
+                *start - t0
+            );
         }
         // And it does not waste the limit: about 5 a second.
         assert!(starts.len() >= 95, "{}", starts.len());

@@ -119,8 +119,14 @@ fn the_rate_comes_from_the_environment_or_the_profile_too() {
 fn a_bad_rate_is_a_one_line_usage_error() {
     let service = Service::start();
     for (source, expected) in [
-        ("--rate", "capfile: error: --rate: \"fast\" is not a rate like 100/min, 10/2s or 5000/h"),
-        ("env", "capfile: error: CAPFILE_RATE: \"fast\" is not a rate like 100/min, 10/2s or 5000/h"),
+        (
+            "--rate",
+            "capfile: error: --rate: \"fast\" is not a rate like 100/min, 10/2s or 5000/h",
+        ),
+        (
+            "env",
+            "capfile: error: CAPFILE_RATE: \"fast\" is not a rate like 100/min, 10/2s or 5000/h",
+        ),
     ] {
         let mut cmd = service.capfile();
         cmd.arg("upload");
@@ -146,7 +152,11 @@ fn retry_after_from_the_limit_is_obeyed() {
     let dir = tempfile::tempdir().unwrap();
     make_images(dir.path(), 12);
     let started = Instant::now();
-    let output = run(service.capfile().args(["upload", "-j", "4", "-r"]).arg(dir.path()));
+    // No retries: waiting for the rate limit does not use them up.
+    let output = run(service
+        .capfile()
+        .args(["upload", "-j", "4", "--retries", "0", "-r"])
+        .arg(dir.path()));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stats = service.stats();
     eprintln!(
@@ -228,8 +238,7 @@ fn the_emulator_limit_answers_capillarys_error_shape_per_credential() {
     assert_eq!(second.status(), 429);
     let retry_after: u64 = second.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    let body: serde_json::Value =
-        serde_json::from_slice(&service.runtime.block_on(second.bytes()).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&service.runtime.block_on(second.bytes()).unwrap()).unwrap();
     assert_eq!(
         body,
         serde_json::json!({
@@ -246,16 +255,14 @@ fn the_emulator_limit_answers_capillarys_error_shape_per_credential() {
 #[test]
 fn serve_refuses_a_bad_rate_limit() {
     let home = tempfile::tempdir().unwrap();
-    let output = run(common::bare_capfile(home.path()).args([
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--rate-limit",
-        "lots",
-    ]));
+    let output =
+        run(common::bare_capfile(home.path()).args(["serve", "--addr", "127.0.0.1:0", "--rate-limit", "lots"]));
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
-    assert!(err.contains("--rate-limit") && err.contains("is not a rate like 100/min"), "{err}");
+    assert!(
+        err.contains("--rate-limit") && err.contains("is not a rate like 100/min"),
+        "{err}"
+    );
 }
 
 fn base64_of(text: &str) -> String {

@@ -106,7 +106,10 @@ impl RateLimit {
             return Ok(());
         };
         let times = admitted.entry(credential).or_default();
-        while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
+        while times
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+        {
             times.pop_front();
         }
         if times.len() < self.requests as usize {
