@@ -599,6 +599,56 @@ mod tests {
     }
 
     #[test]
+    fn rate_comes_from_flag_env_or_file_and_rate_wait_from_flag_or_file() {
+        let file = file_with(&[(Key::Rate, "100/min".into()), (Key::RateWait, 0.into())]);
+        let defaults = resolve(&Flags::default(), &none, &FileValues::default()).unwrap();
+        assert_eq!(defaults.rate, None);
+        assert_eq!(defaults.get(Key::Rate), None);
+        assert_eq!(defaults.rate_wait, Setting::new(300, Origin::Default));
+
+        let from_file = resolve(&Flags::default(), &none, &file).unwrap();
+        assert_eq!(from_file.get(Key::Rate), Some(("100/min".to_string(), Origin::File)));
+        assert_eq!(from_file.rate_wait, Setting::new(0, Origin::File));
+
+        let env = env_of(&[("CAPFILE_RATE", "10/2s")]);
+        let from_env = resolve(&Flags::default(), &env, &file).unwrap();
+        assert_eq!(
+            from_env.get(Key::Rate),
+            Some(("10/2s".to_string(), Origin::Env("CAPFILE_RATE")))
+        );
+
+        let flags = Flags {
+            rate: Some("5/s".into()),
+            rate_wait: Some(60),
+            ..Flags::default()
+        };
+        let from_flag = resolve(&flags, &env, &file).unwrap();
+        assert_eq!(from_flag.get(Key::Rate), Some(("5/s".to_string(), Origin::Flag)));
+        assert_eq!(from_flag.rate_wait, Setting::new(60, Origin::Flag));
+
+        let bad = env_of(&[("CAPFILE_RATE", "fast")]);
+        let err = resolve(&Flags::default(), &bad, &file).unwrap_err();
+        assert!(
+            err.message().starts_with("CAPFILE_RATE: \"fast\" is not a rate"),
+            "{}",
+            err.message()
+        );
+        let flags = Flags {
+            rate: Some("0/s".into()),
+            ..Flags::default()
+        };
+        let err = resolve(&flags, &none, &file).unwrap_err();
+        assert!(err.message().starts_with("--rate: "), "{}", err.message());
+
+        assert_eq!(Key::Rate.parse_input("60/10s").unwrap().as_str(), Some("60/10s"));
+        assert_eq!(Key::RateWait.parse_input("0").unwrap().as_integer(), Some(0));
+        assert!(Key::Rate.parse_input("60").unwrap_err().starts_with("rate: "));
+        assert!(Key::RateWait.parse_input("-1").unwrap_err().contains("rate_wait"));
+        let mut values = FileValues::default();
+        assert!(values.set(Key::Rate, &60.into()).unwrap_err().contains("string"));
+    }
+
+    #[test]
     fn identity_layers_and_auth_inference() {
         let file = file_with(&[(Key::Username, "till-file".into())]);
         let env = env_of(&[("CAPFILE_USERNAME", "till-env")]);
