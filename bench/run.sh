@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                     # the full run (1 GiB file, 1,000 images)
 #   BENCH_BIG_MB=64 bench/run.sh     # a quick check with a 64 MiB file
+#   BENCH_ONLY=rate bench/run.sh     # only the rate-limit case (no nginx, no hyperfine)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -26,6 +27,11 @@
 #   BENCH_LOOP_RUNS=5        timed runs of the sequential curl loop
 #   BENCH_STARTUP_RUNS=200   timed runs of each `--version`
 #   BENCH_EMU_RUNS=10        timed runs of the emulator batch
+#   BENCH_RATE_FILES=300     images sent to the rate-limited emulator
+#   BENCH_RATE_LIMIT=60      uploads it accepts per window...
+#   BENCH_RATE_WINDOW=10     ...of this many seconds (rolling), 429 beyond
+#   BENCH_RATE_RUNS=3        runs without, and runs with, --rate LIMIT/WINDOWs
+#   BENCH_ONLY=rate          run the rate-limit case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
 #   BENCH_CAPFILE=path       time this capfile binary instead of building one
 #   BENCH_HYPERFINE_OPTS     hyperfine's display options (default --style basic;
@@ -45,12 +51,22 @@ XARGS_RUNS=${BENCH_XARGS_RUNS:-5}
 LOOP_RUNS=${BENCH_LOOP_RUNS:-5}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-200}
 EMU_RUNS=${BENCH_EMU_RUNS:-10}
+RATE_FILES=${BENCH_RATE_FILES:-300}
+RATE_LIMIT=${BENCH_RATE_LIMIT:-60}
+RATE_WINDOW=${BENCH_RATE_WINDOW:-10}
+RATE_RUNS=${BENCH_RATE_RUNS:-3}
+ONLY=${BENCH_ONLY:-}
+[[ -z $ONLY || $ONLY == rate ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate" or unset\n' >&2
+    exit 1
+}
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND_LINE="$0${*:+ $*}"
 for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_RUNS BENCH_RSS_RUNS \
-    BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS; do
+    BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
+    BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_ONLY; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -66,19 +82,25 @@ die() {
 WORK=""
 NGINX_PID=""
 EMU_PID=""
+RATE_EMU_PID=""
+stop_emulator() { # stop_emulator PID
+    if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
+        # Ctrl-C is how `capfile serve` stops; TERM if it has not in 5 s.
+        kill -INT "$1"
+        for _ in $(seq 50); do
+            kill -0 "$1" 2>/dev/null || break
+            sleep 0.1
+        done
+        # Under `set -e`: it may be gone already, and `wait` gives its status.
+        kill -TERM "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+    fi
+}
 cleanup() {
     local status=$?
     set +e
-    if [[ -n $EMU_PID ]] && kill -0 "$EMU_PID" 2>/dev/null; then
-        # Ctrl-C is how `capfile serve` stops; TERM if it has not in 5 s.
-        kill -INT "$EMU_PID"
-        for _ in $(seq 50); do
-            kill -0 "$EMU_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -TERM "$EMU_PID" 2>/dev/null
-        wait "$EMU_PID" 2>/dev/null
-    fi
+    stop_emulator "$EMU_PID"
+    stop_emulator "$RATE_EMU_PID"
     if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
         kill -TERM "$NGINX_PID"
         wait "$NGINX_PID" 2>/dev/null
@@ -94,10 +116,12 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 missing=()
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
-command -v hyperfine >/dev/null || missing+=(hyperfine)
-[[ -x /usr/bin/time ]] || missing+=(time)
-command -v curl >/dev/null || missing+=(curl)
+if [[ $ONLY != rate ]]; then
+    command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+    command -v hyperfine >/dev/null || missing+=(hyperfine)
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    command -v curl >/dev/null || missing+=(curl)
+fi
 command -v jq >/dev/null || missing+=(jq)
 if ((${#missing[@]})); then
     command -v apt-get >/dev/null || die "missing ${missing[*]}, and no apt-get to install them with"
@@ -121,7 +145,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 # hyperfine -N (no shell) came in 1.13; older ones fall back to a shell,
 # whose start-up hyperfine measures and subtracts.
 NO_SHELL=(-N)
-hyperfine -N --runs 1 true >/dev/null 2>&1 || NO_SHELL=()
+[[ $ONLY == rate ]] || hyperfine -N --runs 1 true >/dev/null 2>&1 || NO_SHELL=()
 
 # ---------------------------------------------------------------- capfile
 if [[ -n ${BENCH_CAPFILE:-} ]]; then
@@ -137,11 +161,14 @@ fi
 
 # ---------------------------------------------------------------- temp dir
 mkdir -p "$TMP_PARENT"
+if [[ $ONLY == rate ]]; then
+    BIG_MB=0 SMALL_COUNT=0
+fi
 need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
 ((free_kb > need_kb)) || die "$TMP_PARENT has $((free_kb / 1024)) MiB free; this run needs about $((need_kb / 1024)) MiB (set BENCH_TMPDIR)"
 WORK=$(mktemp -d "$TMP_PARENT/capfile-bench.XXXXXX")
-mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json"
+mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate"
 
 # ---------------------------------------------------------------- images
 # Real image bytes as far as capfile's sniffing goes: the PNG signature, then
@@ -151,10 +178,15 @@ png() { # png FILE BYTES
 }
 BIG=$WORK/big.png
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
-say "writing a $BIG_MB MiB image and $SMALL_COUNT images of $SMALL_KB KiB under $WORK"
-png "$BIG" "$BIG_BYTES"
-for ((i = 1; i <= SMALL_COUNT; i++)); do
-    png "$(printf '%s/small/img-%05d.png' "$WORK" "$i")" $((SMALL_KB * 1024))
+if [[ $ONLY != rate ]]; then
+    say "writing a $BIG_MB MiB image and $SMALL_COUNT images of $SMALL_KB KiB under $WORK"
+    png "$BIG" "$BIG_BYTES"
+    for ((i = 1; i <= SMALL_COUNT; i++)); do
+        png "$(printf '%s/small/img-%05d.png' "$WORK" "$i")" $((SMALL_KB * 1024))
+    done
+fi
+for ((i = 1; i <= RATE_FILES; i++)); do
+    png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
 
 # ---------------------------------------------------------------- sinks
@@ -178,6 +210,74 @@ wait_for_port() { # wait_for_port PORT PID
     done
     return 1
 }
+
+# ---------------------------------------------------------------- rate limit
+# stats: "min median max" of the numbers on standard input
+stats() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        print v[1], m, v[NR] }'
+}
+# rate_run NAME ARGS...: one batch of the rate images, `capfile upload -j JOBS
+# ARGS`, against an emulator that accepts RATE_LIMIT uploads per rolling
+# RATE_WINDOW seconds and answers 429 without Retry-After beyond that (as
+# Capillary documents no such header). A new emulator per run, so that every
+# run starts on an empty window. Appends "seconds 429s" to $WORK/rate-NAME.txt.
+rate_run() {
+    local name=$1 port start end limited
+    shift
+    port=$(pick_port)
+    "$CAPFILE" serve --addr "127.0.0.1:$port" --data "$WORK/rate-emu" \
+        --rate-limit "$RATE_LIMIT/${RATE_WINDOW}s" </dev/null 2>"$WORK/rate-emu.log" &
+    RATE_EMU_PID=$!
+    wait_for_port "$port" "$RATE_EMU_PID" || die "the rate-limited emulator did not start: $(cat "$WORK/rate-emu.log")"
+    start=$(date +%s.%N)
+    (cd "$WORK/rate" && CAPFILE_BASE_URL=http://127.0.0.1:$port CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
+        "$CAPFILE" upload --no-progress -j "$JOBS" "$@" -- *.png >/dev/null 2>"$WORK/rate-$name.err") ||
+        die "capfile upload $* failed against the rate limit: $(tail -n 3 "$WORK/rate-$name.err")"
+    end=$(date +%s.%N)
+    stop_emulator "$RATE_EMU_PID"
+    RATE_EMU_PID=""
+    limited=$(sed -n 's/^rate limit: the service answered 429 \([0-9]*\) time.*/\1/p' "$WORK/rate-$name.err")
+    echo "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }') ${limited:-0}" >>"$WORK/rate-$name.txt"
+}
+# rate_case: the runs, in turns, then their table on stdout.
+rate_case() {
+    local r name label secs limited ideal
+    for ((r = 1; r <= RATE_RUNS; r++)); do
+        rate_run adaptive
+        rate_run set --rate "$RATE_LIMIT/${RATE_WINDOW}s"
+        say "  round $r/$RATE_RUNS: without --rate $(awk 'END { printf "%.1f s, %d 429s", $1, $2 }' "$WORK/rate-adaptive.txt");" \
+            "with --rate $(awk 'END { printf "%.1f s, %d 429s", $1, $2 }' "$WORK/rate-set.txt")"
+    done
+    ideal=$(awk -v n="$RATE_FILES" -v l="$RATE_LIMIT" -v w="$RATE_WINDOW" 'BEGIN { printf "%.0f", n * w / l }')
+    echo "Rate limit: $RATE_FILES images of 4 KiB, \`-j $JOBS\`, against \`capfile serve --rate-limit $RATE_LIMIT/${RATE_WINDOW}s\`" \
+        "($RATE_LIMIT uploads per rolling $RATE_WINDOW s, then 429 without Retry-After); ideal time" \
+        "$RATE_FILES ÷ $RATE_LIMIT × $RATE_WINDOW s = $ideal s (a rolling window lets the first $RATE_LIMIT go at once," \
+        "so $(awk -v n="$RATE_FILES" -v l="$RATE_LIMIT" -v w="$RATE_WINDOW" 'BEGIN { k = int((n + l - 1) / l); printf "%d", (k - 1) * w }') s is the floor)."
+    echo
+    echo "| run | runs | min (s) | median (s) | max (s) | median ÷ ideal | 429s: min | median | max |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for name in adaptive set; do
+        if [[ $name == adaptive ]]; then
+            label="\`capfile upload\` (learns the limit)"
+        else
+            label="\`capfile upload --rate $RATE_LIMIT/${RATE_WINDOW}s\`"
+        fi
+        secs=$(awk '{ print $1 }' "$WORK/rate-$name.txt" | stats)
+        limited=$(awk '{ print $2 }' "$WORK/rate-$name.txt" | stats)
+        echo "| $label | $RATE_RUNS | $(awk '{ printf "%.1f | %.1f | %.1f", $1, $2, $3 }' <<<"$secs")" \
+            "| $(awk -v i="$ideal" '{ printf "%.2f×", $2 / i }' <<<"$secs")" \
+            "| $(awk '{ printf "%d | %d | %d", $1, $2, $3 }' <<<"$limited") |"
+    done
+    echo
+}
+
+if [[ $ONLY == rate ]]; then
+    say "the rate limit alone: $RATE_RUNS rounds of $RATE_FILES images, without and with --rate"
+    rate_case
+    exit 0
+fi
 
 # The workers write request bodies into our private temp dir; as root, that
 # needs them to run as root too (it is a loopback-only sink for this run).
@@ -269,12 +369,6 @@ secs() {
     jq -r --arg name "$2" '.results[] | select(.command == $name) | "\(.min) \(.median) \(.max)"' \
         "$WORK/json/$1.json"
 }
-# stats: "min median max" of the numbers on standard input
-stats() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        print v[1], m, v[NR] }'
-}
 # peak_rss RUNS COMMAND...: "min median max" MiB of "Maximum resident set size"
 peak_rss() {
     local runs=$1
@@ -285,7 +379,7 @@ peak_rss() {
     done | stats
 }
 
-say "1/4: one $BIG_MB MiB file"
+say "1/5: one $BIG_MB MiB file"
 rounds big "$BIG_RUNS" \
     capfile "$(q "${UPLOAD[@]}" "$BIG")" \
     curl "$(q "${CURL[@]}" -F "file=@$BIG" "$URL/big.png")"
@@ -294,7 +388,7 @@ BIG_CURL_T=$(round_secs big curl)
 BIG_CAPFILE_RSS=$(peak_rss "$RSS_RUNS" "${UPLOAD[@]}" "$BIG")
 BIG_CURL_RSS=$(peak_rss "$RSS_RUNS" "${CURL[@]}" -F "file=@$BIG" "$URL/big.png")
 
-say "2/4: $SMALL_COUNT images of $SMALL_KB KiB"
+say "2/5: $SMALL_COUNT images of $SMALL_KB KiB"
 cd "$WORK/small"
 hf batch --warmup 1 --runs "$BATCH_RUNS" \
     -n capfile "$(q "${UPLOAD[@]}") *.png"
@@ -307,19 +401,22 @@ BATCH_T=$(secs batch capfile)
 XARGS_T=$(secs xargs xargs)
 LOOP_T=$(secs loop loop)
 
-say "3/4: start-up"
+say "3/5: start-up"
 hf startup "${NO_SHELL[@]}" --warmup 20 --runs "$STARTUP_RUNS" \
     -n capfile "$(q "$CAPFILE") --version" \
     -n curl "curl --version"
 START_CAPFILE_T=$(secs startup capfile)
 START_CURL_T=$(secs startup curl)
 
-say "4/4: the emulator"
+say "4/5: the emulator"
 cd "$WORK/small"
 CAPFILE_BASE_URL=http://127.0.0.1:$EMU_PORT CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
     hf emu --warmup 1 --runs "$EMU_RUNS" -n emulator "$(q "${UPLOAD[@]}") *.png"
 cd "$REPO"
 EMU_T=$(secs emu emulator)
+
+say "5/5: $RATE_FILES images against a limit of $RATE_LIMIT per $RATE_WINDOW s, without and with --rate"
+rate_case >"$WORK/rate-table.md"
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -374,3 +471,5 @@ cat <<EOF
 | $SMALL_COUNT images: ≥ 2× faster than \`xargs -P $JOBS curl\` | ${xargs_ratio}× | $(verdict "$xargs_ratio" ">=" 2) |
 | start-up within 2× curl's | ${start_ratio}× curl's | $(verdict "$start_ratio" "<=" 2) |
 EOF
+
+cat "$WORK/rate-table.md"

@@ -900,7 +900,7 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__serve)
-            opts="-p -q -v -h --addr --public --data --username --client-key --token-ttl --url-ttl --public-url --fail-rate --fail-status --retry-after --latency-ms --drop-rate --profile --config --quiet --verbose --color --help"
+            opts="-p -q -v -h --addr --public --data --username --client-key --token-ttl --url-ttl --public-url --fail-rate --fail-status --retry-after --latency-ms --drop-rate --rate-limit --rate-limit-retry-after --profile --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -957,6 +957,10 @@ _capfile() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -992,7 +996,7 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__upload)
-            opts="-n -r -j -o -p -q -v -h --name --namespace --base-url --body --placeholder --recursive --allow-any-type --jobs --retries --timeout --dry-run --output --json --no-progress --local --profile --config --quiet --verbose --color --help"
+            opts="-n -r -j -o -p -q -v -h --name --namespace --base-url --body --placeholder --recursive --allow-any-type --jobs --retries --timeout --rate --max-rate-wait --dry-run --output --json --no-progress --local --profile --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1031,6 +1035,14 @@ _capfile() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rate-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

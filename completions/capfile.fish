@@ -46,8 +46,10 @@ complete -c capfile -n "__fish_capfile_using_subcommand upload" -l base-url -d '
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l body -d 'How the image is sent: a multipart part named `file`, or the raw bytes' -r -f -a "multipart\t'multipart/form-data with one part named `file`'
 raw\t'The image bytes as the body, with the image MIME type as Content-Type'"
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s j -l jobs -d 'Number of uploads in flight at once [default: 4]' -r
-complete -c capfile -n "__fish_capfile_using_subcommand upload" -l retries -d 'Retries for connection errors, timeouts, 408, 429 and 5xx [default: 3]' -r
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l retries -d 'Retries for connection errors, timeouts, 408 and 5xx; a 429 waits for the rate limit instead (see --max-rate-wait) [default: 3]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l timeout -d 'Fail a request that makes no progress for this many seconds [default: 60]' -r
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l rate -d 'Send at most N requests per PERIOD, e.g. 100/min or 10/2s: set it to the org\'s rate limit and the service never has to answer 429 [env: CAPFILE_RATE]' -r
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l max-rate-wait -d 'Seconds one upload may wait in all for rate limits (429s) before it fails; 429s do not use up --retries [default: 300]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s o -l output -d 'Output format on standard output [default: table]' -r -f -a "table\t'name, version and secure URL (tab-separated when not a terminal)'
 json\t'The server\'s response body, unchanged (one document per line when piped)'
 url\t'The secure URL alone, one per line'"
@@ -173,12 +175,14 @@ complete -c capfile -n "__fish_capfile_using_subcommand serve" -l fail-status -d
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l retry-after -d 'Send Retry-After with injected failures, in seconds' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l latency-ms -d 'Added latency per request, in milliseconds' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l drop-rate -d 'Share of uploads whose connection is dropped mid-body (0 to 1)' -r
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -l rate-limit -d 'Accept at most N uploads per credential in any rolling PERIOD (e.g. 100/min or 10/2s); answer the others 429' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l config -d 'Config file to read and edit instead of the default location' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l public -d 'Allow an --addr that is not loopback: anyone who can reach it can then upload with the default, publicly known credentials'
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -l rate-limit-retry-after -d 'Send Retry-After with the 429s of --rate-limit (Capillary sends none)'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'

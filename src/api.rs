@@ -24,6 +24,7 @@ use url::Url;
 use crate::cli::BodyFormat;
 use crate::credentials::{Credentials, Secret};
 use crate::inputs::RemoteName;
+use crate::pacing::{Pacer, Rate};
 
 /// The OAuth token header of Capillary's API.
 pub const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
@@ -86,6 +87,12 @@ impl ApiError {
         }
     }
 
+    /// 429: over the service's rate limit. Waiting for its window is not a
+    /// failure: it is paced (see `pacing`) and does not use up the retries.
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS)
+    }
+
     /// 429 and 503 mean the service as a whole wants fewer requests.
     fn slows_everyone(&self) -> bool {
         matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 429 | 503))
@@ -119,11 +126,18 @@ pub trait Progress: Send + Sync {
     fn restart(&self) {}
     /// An attempt failed and will be retried after `delay`.
     fn retrying(&self, _attempt: u32, _delay: Duration, _cause: &ApiError) {}
+    /// The service said 429: this upload waits `wait` for the rate limit.
+    /// `new_pause` is set for the answer that paused every upload, and clear
+    /// for answers to requests sent before that pause.
+    fn rate_limited(&self, _wait: Duration, _new_pause: bool, _cause: &ApiError) {}
 }
 
 /// A `Progress` that ignores everything.
 pub struct NoProgress;
 impl Progress for NoProgress {}
+
+/// The default bound on the time one upload waits for rate limits.
+pub const DEFAULT_RATE_WAIT: Duration = Duration::from_secs(300);
 
 /// Exponential backoff with jitter, honouring `Retry-After`.
 #[derive(Clone, Copy, Debug)]
@@ -131,6 +145,9 @@ pub struct RetryPolicy {
     pub retries: u32,
     pub base: Duration,
     pub cap: Duration,
+    /// How long one upload may wait in all for the rate limit (after 429s)
+    /// before it fails; 429s do not count against `retries`.
+    pub rate_wait: Duration,
 }
 
 impl RetryPolicy {
@@ -139,6 +156,7 @@ impl RetryPolicy {
             retries,
             base: Duration::from_millis(250),
             cap: Duration::from_secs(20),
+            rate_wait: DEFAULT_RATE_WAIT,
         }
     }
 
@@ -293,6 +311,8 @@ pub struct FileService {
     idle_timeout: Duration,
     retry: RetryPolicy,
     throttle: Throttle,
+    /// The pace under the service's rate limit, learnt from 429s or set.
+    pacer: Pacer,
     token_requests: AtomicU64,
 }
 
@@ -343,8 +363,22 @@ impl FileService {
             idle_timeout,
             retry: RetryPolicy::new(retries),
             throttle: Throttle::default(),
+            pacer: Pacer::new(None),
             token_requests: AtomicU64::new(0),
         })
+    }
+
+    /// Never sends faster than `rate` (when given), and lets one upload wait
+    /// up to `rate_wait` in all for the rate limit after 429s.
+    pub fn with_pacing(mut self, rate: Option<Rate>, rate_wait: Duration) -> FileService {
+        self.pacer = Pacer::new(rate);
+        self.retry.rate_wait = rate_wait;
+        self
+    }
+
+    /// How many 429s this run met, and how long its uploads were paused for them.
+    pub fn rate_limit_totals(&self) -> (u64, Duration) {
+        self.pacer.totals()
     }
 
     /// `{base}/api_gateway/file-service/{namespace}/{name}`, the name percent-encoded.
@@ -370,14 +404,31 @@ impl FileService {
     pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
         let mut attempt = 0;
         let mut renewed_token = false;
+        let mut rate_waited = Duration::ZERO;
         loop {
             self.throttle.wait().await;
+            let permit = self.pacer.acquire().await;
             progress.restart();
             let (result, sent_with) = self.upload_once(job, progress.clone()).await;
             let err = match result {
-                Ok(done) => return Ok(done),
+                Ok(done) => {
+                    self.pacer.success(permit);
+                    return Ok(done);
+                }
                 Err(err) => err,
             };
+            if err.is_rate_limit() {
+                let limited = self.pacer.limited(permit, err.retry_after());
+                let wait = limited.until.saturating_duration_since(Instant::now());
+                if rate_waited + wait > self.retry.rate_wait {
+                    return Err(gave_up_waiting(err, rate_waited));
+                }
+                rate_waited += wait;
+                progress.rate_limited(wait, limited.new_pause, &err);
+                // The pacer holds the next attempt until the pause is over.
+                continue;
+            }
+            drop(permit);
             if err.is_auth() && !renewed_token && matches!(self.auth, Auth::OAuth { .. }) {
                 renewed_token = true;
                 self.forget_token(sent_with).await;
@@ -527,6 +578,27 @@ impl FileService {
             value,
             expires: now.checked_add(lifetime).unwrap_or(now),
         })
+    }
+}
+
+/// A 429 that came after this upload had waited its fill for the rate limit.
+fn gave_up_waiting(err: ApiError, waited: Duration) -> ApiError {
+    match err {
+        ApiError::Status {
+            status,
+            message,
+            retry_after,
+        } => ApiError::Status {
+            status,
+            message: format!(
+                "{message} (still limited after waiting {:.0} s for the rate limit; see --max-rate-wait)",
+                waited.as_secs_f64()
+            )
+            .trim_start()
+            .to_string(),
+            retry_after,
+        },
+        other => other,
     }
 }
 

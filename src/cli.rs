@@ -119,7 +119,8 @@ pub enum Command {
     /// now: flag, then environment, then the profile, then the default.
     ///
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
-    /// jobs, retries, timeout (seconds), output (table, json or url), body
+    /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
+    /// 100/min), rate_wait (seconds), output (table, json or url), body
     /// (multipart or raw). Secrets are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
@@ -137,7 +138,7 @@ pub enum Command {
     /// count up per namespace and name and survive restarts. Secure URLs are
     /// signed, expiring links to the emulator itself. Fault injection
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
-    /// service.
+    /// service, and --rate-limit a rate-limited one.
     ///
     /// It listens on loopback only, unless --public: its default credentials
     /// are published. The password and the OAuth client secret it accepts are
@@ -203,13 +204,25 @@ pub struct UploadArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
 
-    /// Retries for connection errors, timeouts, 408, 429 and 5xx [default: 3]
+    /// Retries for connection errors, timeouts, 408 and 5xx; a 429 waits for
+    /// the rate limit instead (see --max-rate-wait) [default: 3]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: Option<u32>,
 
     /// Fail a request that makes no progress for this many seconds [default: 60]
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: Option<u64>,
+
+    /// Send at most N requests per PERIOD, e.g. 100/min or 10/2s: set it to
+    /// the org's rate limit and the service never has to answer 429 [env:
+    /// CAPFILE_RATE]
+    #[arg(long, value_name = "N/PERIOD")]
+    pub rate: Option<String>,
+
+    /// Seconds one upload may wait in all for rate limits (429s) before it
+    /// fails; 429s do not use up --retries [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub max_rate_wait: Option<u64>,
 
     /// Check inputs and credentials and show what would be sent; send nothing
     #[arg(long)]
@@ -374,6 +387,15 @@ pub struct ServeArgs {
     /// Share of uploads whose connection is dropped mid-body (0 to 1)
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     pub drop_rate: f64,
+
+    /// Accept at most N uploads per credential in any rolling PERIOD (e.g.
+    /// 100/min or 10/2s); answer the others 429
+    #[arg(long, value_name = "N/PERIOD", value_parser = crate::pacing::Rate::parse)]
+    pub rate_limit: Option<crate::pacing::Rate>,
+
+    /// Send Retry-After with the 429s of --rate-limit (Capillary sends none)
+    #[arg(long, requires = "rate_limit")]
+    pub rate_limit_retry_after: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

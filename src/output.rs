@@ -336,6 +336,24 @@ impl crate::api::Progress for FileProgress {
             ),
         );
     }
+
+    fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &crate::api::ApiError) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(format!("wait {:.0} s", wait.as_secs_f64().ceil()));
+        }
+        // The answer that paused every upload is news; those sent before it
+        // only wait for the same pause.
+        let text = format!(
+            "{}: {cause}; waiting {:.1} s for the rate limit",
+            self.label,
+            wait.as_secs_f64()
+        );
+        if new_pause {
+            self.printer.note(&text);
+        } else {
+            self.printer.detail(1, &text);
+        }
+    }
 }
 
 impl Drop for FileProgress {

@@ -17,6 +17,7 @@ use url::{Host, Url};
 
 use crate::cli::{AuthKind, BodyFormat, OutputFormat};
 use crate::error::Error;
+use crate::pacing::Rate;
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub const DEFAULT_NAMESPACE: &str = "rewards";
 pub const DEFAULT_JOBS: u16 = 4;
 pub const DEFAULT_RETRIES: u32 = 3;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// Five minutes: the longest one upload waits in all for rate limits.
+pub const DEFAULT_RATE_WAIT_SECS: u64 = crate::api::DEFAULT_RATE_WAIT.as_secs();
 
 /// The environment, as a function so tests can pass their own.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -79,6 +82,8 @@ pub enum Key {
     Jobs,
     Retries,
     Timeout,
+    Rate,
+    RateWait,
     Output,
     Body,
 }
@@ -88,7 +93,7 @@ pub enum Key {
 pub const SECRET_NAMES: [&str; 2] = ["password_md5", "client_secret"];
 
 impl Key {
-    pub const ALL: [Key; 10] = [
+    pub const ALL: [Key; 12] = [
         Key::BaseUrl,
         Key::Auth,
         Key::Username,
@@ -97,6 +102,8 @@ impl Key {
         Key::Jobs,
         Key::Retries,
         Key::Timeout,
+        Key::Rate,
+        Key::RateWait,
         Key::Output,
         Key::Body,
     ];
@@ -111,6 +118,8 @@ impl Key {
             Key::Jobs => "jobs",
             Key::Retries => "retries",
             Key::Timeout => "timeout",
+            Key::Rate => "rate",
+            Key::RateWait => "rate_wait",
             Key::Output => "output",
             Key::Body => "body",
         }
@@ -141,6 +150,7 @@ impl Key {
             Key::Username => Some("CAPFILE_USERNAME"),
             Key::ClientKey => Some("CAPFILE_CLIENT_KEY"),
             Key::Namespace => Some("CAPFILE_NAMESPACE"),
+            Key::Rate => Some("CAPFILE_RATE"),
             _ => None,
         }
     }
@@ -151,6 +161,7 @@ impl Key {
             Key::Jobs => Some((1, 64)),
             Key::Retries => Some((0, 20)),
             Key::Timeout => Some((1, 86400)),
+            Key::RateWait => Some((0, 86400)),
             _ => None,
         }
     }
@@ -185,6 +196,8 @@ pub struct FileValues {
     pub jobs: Option<u16>,
     pub retries: Option<u32>,
     pub timeout: Option<u64>,
+    pub rate: Option<Rate>,
+    pub rate_wait: Option<u64>,
     pub output: Option<OutputFormat>,
     pub body: Option<BodyFormat>,
 }
@@ -204,6 +217,7 @@ impl FileValues {
             match key {
                 Key::Jobs => self.jobs = Some(number as u16),
                 Key::Retries => self.retries = Some(number as u32),
+                Key::RateWait => self.rate_wait = Some(number as u64),
                 _ => self.timeout = Some(number as u64),
             }
             return Ok(());
@@ -216,6 +230,7 @@ impl FileValues {
             Key::Auth => self.auth = Some(parse_choice(name, text)?),
             Key::Output => self.output = Some(parse_choice(name, text)?),
             Key::Body => self.body = Some(parse_choice(name, text)?),
+            Key::Rate => self.rate = Some(Rate::parse(text).map_err(|e| format!("rate: {e}"))?),
             Key::Namespace => {
                 check_namespace(text).map_err(|e| format!("namespace: {e}"))?;
                 self.namespace = Some(text.to_string());
@@ -228,7 +243,9 @@ impl FileValues {
                 check_identity(text, false).map_err(|e| format!("client_key: {e}"))?;
                 self.client_key = Some(text.to_string());
             }
-            Key::Jobs | Key::Retries | Key::Timeout => unreachable!("integer settings are handled above"),
+            Key::Jobs | Key::Retries | Key::Timeout | Key::RateWait => {
+                unreachable!("integer settings are handled above")
+            }
         }
         Ok(())
     }
@@ -287,6 +304,9 @@ pub struct Flags {
     pub jobs: Option<u16>,
     pub retries: Option<u32>,
     pub timeout: Option<u64>,
+    /// As typed: checked like the file's value.
+    pub rate: Option<String>,
+    pub rate_wait: Option<u64>,
     pub output: Option<OutputFormat>,
     pub body: Option<BodyFormat>,
 }
@@ -304,6 +324,10 @@ pub struct Settings {
     pub jobs: Setting<u16>,
     pub retries: Setting<u32>,
     pub timeout: Setting<u64>,
+    /// The most requests to send per period; unset means no set limit.
+    pub rate: Option<Setting<Rate>>,
+    /// Seconds one upload may wait in all for rate limits.
+    pub rate_wait: Setting<u64>,
     pub output: Setting<OutputFormat>,
     pub body: Setting<BodyFormat>,
 }
@@ -381,6 +405,12 @@ pub fn resolve(flags: &Flags, env: Env, file: &FileValues) -> Result<Settings, E
         from_env(env, Key::Namespace, text(check_namespace))?,
         file.namespace.clone(),
     );
+    let check_rate = |v: &str| Rate::parse(v);
+    let rate = pick(
+        from_flag(flags.rate.as_ref(), "--rate", check_rate)?,
+        from_env(env, Key::Rate, check_rate)?,
+        file.rate,
+    );
     let inferred = if username.is_none() && client_key.is_some() {
         AuthKind::Oauth
     } else {
@@ -395,6 +425,8 @@ pub fn resolve(flags: &Flags, env: Env, file: &FileValues) -> Result<Settings, E
         jobs: or_default(pick(flags.jobs, None, file.jobs), DEFAULT_JOBS),
         retries: or_default(pick(flags.retries, None, file.retries), DEFAULT_RETRIES),
         timeout: or_default(pick(flags.timeout, None, file.timeout), DEFAULT_TIMEOUT_SECS),
+        rate,
+        rate_wait: or_default(pick(flags.rate_wait, None, file.rate_wait), DEFAULT_RATE_WAIT_SECS),
         output: or_default(pick(flags.output, None, file.output), OutputFormat::Table),
         body: or_default(pick(flags.body, None, file.body), BodyFormat::Multipart),
     })
@@ -418,6 +450,8 @@ impl Settings {
             Key::Jobs => Some(show(&self.jobs)),
             Key::Retries => Some(show(&self.retries)),
             Key::Timeout => Some(show(&self.timeout)),
+            Key::Rate => self.rate.as_ref().map(show),
+            Key::RateWait => Some(show(&self.rate_wait)),
             Key::Output => Some(show_choice(&self.output)),
             Key::Body => Some(show_choice(&self.body)),
         }
@@ -585,6 +619,56 @@ mod tests {
         assert_eq!(from_flag.timeout, Setting::new(5, Origin::Flag));
         assert_eq!(from_flag.output, Setting::new(OutputFormat::Json, Origin::Flag));
         assert_eq!(from_flag.body, Setting::new(BodyFormat::Multipart, Origin::Flag));
+    }
+
+    #[test]
+    fn rate_comes_from_flag_env_or_file_and_rate_wait_from_flag_or_file() {
+        let file = file_with(&[(Key::Rate, "100/min".into()), (Key::RateWait, 0.into())]);
+        let defaults = resolve(&Flags::default(), &none, &FileValues::default()).unwrap();
+        assert_eq!(defaults.rate, None);
+        assert_eq!(defaults.get(Key::Rate), None);
+        assert_eq!(defaults.rate_wait, Setting::new(300, Origin::Default));
+
+        let from_file = resolve(&Flags::default(), &none, &file).unwrap();
+        assert_eq!(from_file.get(Key::Rate), Some(("100/min".to_string(), Origin::File)));
+        assert_eq!(from_file.rate_wait, Setting::new(0, Origin::File));
+
+        let env = env_of(&[("CAPFILE_RATE", "10/2s")]);
+        let from_env = resolve(&Flags::default(), &env, &file).unwrap();
+        assert_eq!(
+            from_env.get(Key::Rate),
+            Some(("10/2s".to_string(), Origin::Env("CAPFILE_RATE")))
+        );
+
+        let flags = Flags {
+            rate: Some("5/s".into()),
+            rate_wait: Some(60),
+            ..Flags::default()
+        };
+        let from_flag = resolve(&flags, &env, &file).unwrap();
+        assert_eq!(from_flag.get(Key::Rate), Some(("5/s".to_string(), Origin::Flag)));
+        assert_eq!(from_flag.rate_wait, Setting::new(60, Origin::Flag));
+
+        let bad = env_of(&[("CAPFILE_RATE", "fast")]);
+        let err = resolve(&Flags::default(), &bad, &file).unwrap_err();
+        assert!(
+            err.message().starts_with("CAPFILE_RATE: \"fast\" is not a rate"),
+            "{}",
+            err.message()
+        );
+        let flags = Flags {
+            rate: Some("0/s".into()),
+            ..Flags::default()
+        };
+        let err = resolve(&flags, &none, &file).unwrap_err();
+        assert!(err.message().starts_with("--rate: "), "{}", err.message());
+
+        assert_eq!(Key::Rate.parse_input("60/10s").unwrap().as_str(), Some("60/10s"));
+        assert_eq!(Key::RateWait.parse_input("0").unwrap().as_integer(), Some(0));
+        assert!(Key::Rate.parse_input("60").unwrap_err().starts_with("rate: "));
+        assert!(Key::RateWait.parse_input("-1").unwrap_err().contains("rate_wait"));
+        let mut values = FileValues::default();
+        assert!(values.set(Key::Rate, &60.into()).unwrap_err().contains("string"));
     }
 
     #[test]

@@ -821,6 +821,7 @@ async fn stats_count_each_kind_of_request() {
             token_requests: 2,
             auth_failures: 2,
             faults_injected: 0,
+            rate_limited: 0,
         }
     );
 }

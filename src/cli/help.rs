@@ -75,6 +75,10 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "Namespace to upload into (default: rewards)",
     },
     Entry {
+        name: "CAPFILE_RATE",
+        text: "Most requests to send per period, e.g. 100/min (the org's rate limit)",
+    },
+    Entry {
         name: "CAPFILE_PROFILE",
         text: "Profile to use (default: default)",
     },
@@ -203,6 +207,10 @@ pub const UPLOAD_EXAMPLES: &[Example] = &[
         command: "capfile -p staging upload -n solutions a.png",
     },
     Example {
+        what: "Stay within an org limit of 100 requests a minute: no 429 at all",
+        command: "capfile upload --rate 100/min -r images/",
+    },
+    Example {
         what: "Upload to the built-in local file service",
         command: "capfile upload --local a.png",
     },
@@ -277,6 +285,10 @@ pub const SERVE_EXAMPLES: &[Example] = &[
     Example {
         what: "Rehearse retries: 30% of uploads get 503 with Retry-After, 5% dropped",
         command: "capfile serve --fail-rate 0.3 --retry-after 1 --drop-rate 0.05",
+    },
+    Example {
+        what: "Rehearse a rate limit: 100 uploads a minute, 429 without Retry-After",
+        command: "capfile serve --rate-limit 100/min",
     },
     Example {
         what: "Upload to it from another shell",
@@ -479,6 +491,7 @@ mod tests {
             "CAPFILE_CLIENT_KEY",
             "CAPFILE_CLIENT_SECRET",
             "CAPFILE_NAMESPACE",
+            "CAPFILE_RATE",
             "CAPFILE_PROFILE",
             "CAPFILE_CONFIG",
             "CAPFILE_KEYRING",

@@ -180,7 +180,9 @@ fn entry(key: Key, value: Option<&str>, origin: Option<&Origin>) -> Value {
     let value = match value {
         None => Value::Null,
         Some(text) => match key {
-            Key::Jobs | Key::Retries | Key::Timeout => text.parse::<u64>().map_or_else(|_| json!(text), |n| json!(n)),
+            Key::Jobs | Key::Retries | Key::Timeout | Key::RateWait => {
+                text.parse::<u64>().map_or_else(|_| json!(text), |n| json!(n))
+            }
             _ => json!(text),
         },
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::ServeArgs;
-use crate::emulator::{self, Config, Emulator, Faults};
+use crate::emulator::{self, Config, Emulator, Faults, RateLimit};
 use crate::error::{Error, Exit};
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::Printer;
@@ -53,6 +53,9 @@ pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
         retry_after: args.retry_after,
         latency: Duration::from_millis(args.latency_ms),
         drop_rate: args.drop_rate,
+        rate_limit: args
+            .rate_limit
+            .map(|rate| RateLimit::new(rate.requests, rate.period, args.rate_limit_retry_after)),
     };
     let runtime = crate::runtime()?;
     let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;

@@ -33,6 +33,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         jobs: args.jobs,
         retries: args.retries,
         timeout: args.timeout,
+        rate: args.rate.clone(),
+        rate_wait: args.max_rate_wait,
         output: args.output.or(args.json.then_some(OutputFormat::Json)),
         body: args.body,
         ..settings::Flags::default()
@@ -103,8 +105,12 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
     }
 
     let timeout = Duration::from_secs(settings.timeout.value);
-    let service =
-        FileService::new(base_url.value, &credentials, timeout, settings.retries.value).map_err(Error::usage)?;
+    let service = FileService::new(base_url.value, &credentials, timeout, settings.retries.value)
+        .map_err(Error::usage)?
+        .with_pacing(
+            settings.rate.as_ref().map(|rate| rate.value),
+            Duration::from_secs(settings.rate_wait.value),
+        );
 
     if args.dry_run {
         let mut text = String::new();
@@ -369,6 +375,13 @@ impl Batch {
             output::human_bytes(bytes),
             elapsed.as_secs_f64()
         ));
+        let (limited, paused) = self.service.rate_limit_totals();
+        if limited > 0 {
+            printer.note(&format!(
+                "rate limit: the service answered 429 {limited} time(s); uploads waited {:.1} s for it",
+                paused.as_secs_f64()
+            ));
+        }
         if !failed.is_empty() {
             printer.note(&format!("failed: {}", failed.join(", ")));
         }

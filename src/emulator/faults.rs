@@ -2,11 +2,15 @@
 //! service on purpose, so that capfile's retry, backoff and cleanup paths can be
 //! exercised offline. This module decides *whether* a request is hit (random
 //! draws against the configured shares) and knows how to cut a connection;
-//! the routes decide *where* in a request each fault applies.
+//! the routes decide *where* in a request each fault applies. It also keeps the
+//! emulator's rate limit, which is not random but counts requests.
 
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::Faults;
@@ -30,6 +34,7 @@ impl Default for Faults {
             retry_after: None,
             latency: Duration::ZERO,
             drop_rate: 0.0,
+            rate_limit: None,
         }
     }
 }
@@ -51,6 +56,68 @@ impl Faults {
             .ok()
             .filter(|status| !status.is_informational())
             .unwrap_or(FALLBACK_FAIL_STATUS)
+    }
+}
+
+/// A rate limit as an API gateway keeps one: at most `requests` uploads per
+/// credential in any rolling `window`; the others are answered 429 in
+/// Capillary's error shape. Only admitted requests count, so a client that
+/// waits for the window gets through. Clones share the count.
+#[derive(Clone, Debug)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window: Duration,
+    /// Send `Retry-After` with each 429: the whole seconds until the window
+    /// has room. Capillary documents no such header, hence off by default.
+    pub retry_after: bool,
+    /// When each credential's admitted requests arrived, oldest first.
+    admitted: Arc<Mutex<HashMap<&'static str, VecDeque<Instant>>>>,
+}
+
+impl RateLimit {
+    pub fn new(requests: u32, window: Duration, retry_after: bool) -> RateLimit {
+        RateLimit {
+            requests,
+            window,
+            retry_after,
+            admitted: Arc::default(),
+        }
+    }
+
+    /// Counts an authenticated upload request against its credential's
+    /// window; when the window is full, returns the `Retry-After` to send (if
+    /// any). The emulator accepts one Basic user and one OAuth client, so the
+    /// header that carried the credential tells whose request it is.
+    pub(crate) fn admit(&self, headers: &HeaderMap) -> Result<(), Option<u64>> {
+        let credential = if headers.contains_key(AUTHORIZATION) {
+            "basic"
+        } else {
+            "oauth"
+        };
+        self.admit_at(credential, Instant::now()).map_err(|wait| {
+            self.retry_after
+                .then(|| wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+        })
+    }
+
+    /// Admits one request at `now`, or says how long until the window has room.
+    fn admit_at(&self, credential: &'static str, now: Instant) -> Result<(), Duration> {
+        let Ok(mut admitted) = self.admitted.lock() else {
+            return Ok(());
+        };
+        let times = admitted.entry(credential).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+        {
+            times.pop_front();
+        }
+        if times.len() < self.requests as usize {
+            times.push_back(now);
+            return Ok(());
+        }
+        let oldest = times.front().copied().unwrap_or(now);
+        Err((oldest + self.window).saturating_duration_since(now))
     }
 }
 
@@ -99,5 +166,34 @@ mod tests {
         assert_eq!(faults.failure_status(), StatusCode::SERVICE_UNAVAILABLE);
         faults.fail_status = 500;
         assert_eq!(faults.failure_status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn the_rate_limit_counts_a_rolling_window_per_credential() {
+        let limit = RateLimit::new(2, Duration::from_secs(10), false);
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert_eq!(limit.admit_at("basic", at(0)), Ok(()));
+        assert_eq!(limit.admit_at("basic", at(4)), Ok(()));
+        assert_eq!(limit.admit_at("basic", at(5)), Err(Duration::from_secs(5)));
+        // Another credential has a window of its own.
+        assert_eq!(limit.admit_at("oauth", at(5)), Ok(()));
+        // Refused requests do not count: room again once the first is 10 s old.
+        assert_eq!(limit.admit_at("basic", at(9)), Err(Duration::from_secs(1)));
+        assert_eq!(limit.admit_at("basic", at(10)), Ok(()));
+        assert_eq!(limit.admit_at("basic", at(11)), Err(Duration::from_secs(3)));
+        assert_eq!(limit.admit_at("basic", at(14)), Ok(()));
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_only_when_asked() {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, "Basic x".parse().unwrap());
+        let quiet = RateLimit::new(1, Duration::from_millis(1500), false);
+        assert_eq!(quiet.admit(&headers), Ok(()));
+        assert_eq!(quiet.admit(&headers), Err(None));
+        let telling = RateLimit::new(1, Duration::from_millis(1500), true);
+        assert_eq!(telling.admit(&headers), Ok(()));
+        assert_eq!(telling.admit(&headers), Err(Some(2)));
     }
 }

@@ -49,6 +49,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use faults::ConnectionKill;
+pub use faults::RateLimit;
 
 /// Where `serve` and `upload --local` listen by default.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:7878";
@@ -171,6 +172,8 @@ pub struct Faults {
     /// Share (0..=1) of uploads whose TCP connection is cut after part of the
     /// body has been read; nothing is stored for them.
     pub drop_rate: f64,
+    /// Uploads beyond this limit are answered 429.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Counters since the emulator started.
@@ -186,6 +189,8 @@ pub struct Stats {
     pub auth_failures: u64,
     /// Injected failures plus dropped connections.
     pub faults_injected: u64,
+    /// Uploads answered 429 by the rate limit.
+    pub rate_limited: u64,
 }
 
 #[derive(Default)]
@@ -195,6 +200,7 @@ pub(crate) struct Counters {
     pub(crate) token_requests: AtomicU64,
     pub(crate) auth_failures: AtomicU64,
     pub(crate) faults_injected: AtomicU64,
+    pub(crate) rate_limited: AtomicU64,
 }
 
 impl Counters {
@@ -206,6 +212,7 @@ impl Counters {
             token_requests: read(&self.token_requests),
             auth_failures: read(&self.auth_failures),
             faults_injected: read(&self.faults_injected),
+            rate_limited: read(&self.rate_limited),
         }
     }
 }

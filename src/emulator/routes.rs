@@ -230,6 +230,12 @@ async fn upload_inner(
         bump(&counters.auth_failures);
         return Err(ApiError::unauthorized());
     }
+    if let Some(Err(retry_after)) = state.faults.rate_limit.as_ref().map(|l| l.admit(request.headers())) {
+        bump(&counters.rate_limited);
+        let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this API key");
+        err.retry_after = retry_after;
+        return Err(err);
+    }
 
     let Path((namespace, name)) =
         path.map_err(|rejection| ApiError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
