@@ -13,6 +13,7 @@ pub mod emulator;
 pub mod error;
 pub mod inputs;
 mod interrupt;
+pub mod manifest;
 pub mod media_type;
 pub mod output;
 pub mod pacing;
