@@ -279,14 +279,9 @@ impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ManifestError::Busy { path, lock, waited } => {
-                write!(f, "manifest {} is in use by another capfile process", path.display())?;
+                write!(f, "manifest {} is in use by another capfile process (", path.display())?;
                 if let Some(waited) = waited {
-                    write!(f, " (waited {} s", waited.as_secs())?;
-                } else {
-                    write!(f, " (")?;
-                }
-                if waited.is_some() {
-                    write!(f, "; ")?;
+                    write!(f, "waited {} s; ", waited.as_secs())?;
                 }
                 write!(f, "lock file {})", lock.display())
             }
@@ -332,6 +327,8 @@ pub struct Manifest {
     entries: BTreeMap<String, Entry>,
     /// The journal, once the first entry of this run was recorded.
     journal: Option<File>,
+    /// The journal's length after its last complete line.
+    journal_len: u64,
     /// True when the file on disk differs from `entries` (or does not exist).
     dirty: bool,
     /// Held for the life of the value; closing it releases the lock.
@@ -383,6 +380,7 @@ impl Manifest {
             binding: binding.clone(),
             entries: BTreeMap::new(),
             journal: None,
+            journal_len: 0,
             dirty: false,
             _lock: lock,
         };
@@ -456,21 +454,33 @@ impl Manifest {
 
     /// Records an upload: the entry is in the journal, synced to disk, when
     /// this returns, so the caller may then report the file as uploaded.
+    ///
+    /// On an error the entry is not recorded (a partly written line is cut
+    /// off again): the file was uploaded but the manifest does not know it, so
+    /// the caller should report the error and not count the file as done.
     pub fn record(&mut self, name: &str, entry: Entry) -> io::Result<()> {
-        let mut line = Vec::with_capacity(512);
         if self.journal.is_none() {
             let file = OpenOptions::new().create(true).append(true).open(&self.journal_path)?;
             sync_parent(&self.journal_path);
+            self.journal_len = file.metadata()?.len();
             self.journal = Some(file);
+        }
+        let mut line = Vec::with_capacity(512);
+        if self.journal_len == 0 {
             serde_json::to_writer(&mut line, &JournalHeader::of(&self.binding))?;
             line.push(b'\n');
         }
         serde_json::to_writer(&mut line, &JournalLine::of(name, &entry))?;
         line.push(b'\n');
         if let Some(journal) = self.journal.as_mut() {
-            // One write, so only the last line can ever be torn.
-            journal.write_all(&line)?;
-            journal.sync_data()?;
+            // One write, so a kill can only tear the last line.
+            let written = journal.write_all(&line).and_then(|()| journal.sync_data());
+            if let Err(e) = written {
+                // So that the next line does not follow a torn one.
+                let _ = journal.set_len(self.journal_len);
+                return Err(e);
+            }
+            self.journal_len += line.len() as u64;
         }
         self.entries.insert(name.to_string(), entry);
         self.dirty = true;
@@ -1474,6 +1484,79 @@ mod tests {
             assert_eq!(manifest.lookup(&format!("first/{i}.png")), Some(&entry(i)));
             assert_eq!(manifest.lookup(&format!("second/{i}.png")), Some(&entry(i)));
         }
+    }
+
+    /// Run by `a_sigkilled_process_loses_nothing_it_reported` in a child
+    /// process: records entries until killed, printing each name once
+    /// `record` has returned. Does nothing in a normal test run.
+    #[test]
+    fn sigkill_child() {
+        let Some(path) = std::env::var_os("CAPFILE_MANIFEST_KILL_CHILD") else {
+            return;
+        };
+        let mut manifest = open(Path::new(&path));
+        let mut stdout = io::stdout().lock();
+        for i in 0u32.. {
+            let name = format!("batch/{i}.png");
+            manifest.record(&name, entry((i % 200) as u8)).unwrap();
+            writeln!(stdout, "recorded {name}").unwrap();
+            stdout.flush().unwrap();
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_sigkilled_process_loses_nothing_it_reported() {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        let mut manifest = open(&path);
+        manifest.record("before.png", entry(1)).unwrap();
+        manifest.finish().unwrap();
+
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "manifest::tests::sigkill_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("CAPFILE_MANIFEST_KILL_CHILD", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut reported = Vec::new();
+        while reported.len() < 200 {
+            let line = lines.next().expect("the child ended early").unwrap();
+            if let Some(name) = line.strip_prefix("recorded ") {
+                reported.push(name.to_string());
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Whatever it printed before it died counts too.
+        reported.extend(
+            lines
+                .map_while(Result::ok)
+                .filter_map(|l| l.strip_prefix("recorded ").map(str::to_string)),
+        );
+
+        let manifest = open(&path);
+        assert!(manifest.lookup("before.png").is_some());
+        for name in &reported {
+            assert!(
+                manifest.lookup(name).is_some(),
+                "{name} was reported but is not in the manifest"
+            );
+        }
+        drop(manifest);
+        // And the manifest on disk parses without the journal.
+        assert!(!sibling(&path, ".journal").exists());
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(toml_edit::Document::parse(text.as_str()).is_ok());
     }
 
     #[test]
