@@ -1107,6 +1107,8 @@ mod tests {
     use std::sync::mpsc;
     use time::macros::datetime;
 
+    const WAIT: LockWait = LockWait::Wait(Duration::from_secs(60));
+
     fn binding() -> Binding {
         Binding {
             origin: "https://eu.api.capillarytech.com".into(),
@@ -1129,8 +1131,11 @@ mod tests {
         }
     }
 
+    /// Opens with a wait: another test's `Command::spawn` forks this process
+    /// and the child holds copies of every open file until it execs, which
+    /// can keep a just-released lock busy for a moment.
     fn open(path: &Path) -> Manifest {
-        Manifest::open(path, &binding(), LockWait::Fail).expect("open")
+        Manifest::open(path, &binding(), WAIT).expect("open")
     }
 
     #[test]
@@ -1310,7 +1315,7 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&journal).unwrap();
         file.write_all(b"garbage\n").unwrap();
         drop(file);
-        let err = Manifest::open(&path, &binding(), LockWait::Fail).unwrap_err();
+        let err = Manifest::open(&path, &binding(), WAIT).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Usage);
         assert_eq!(
             err.to_string(),
@@ -1350,7 +1355,7 @@ mod tests {
                 },
             ),
         ] {
-            let err = Manifest::open(&path, &other, LockWait::Fail).unwrap_err();
+            let err = Manifest::open(&path, &other, WAIT).unwrap_err();
             assert!(
                 matches!(err, ManifestError::WrongBinding { field: f, .. } if f == field),
                 "{err}"
@@ -1365,14 +1370,14 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), before);
 
         // A journal of another binding is refused too.
-        let mut manifest = Manifest::open(&dir.path().join("n.toml"), &binding(), LockWait::Fail).unwrap();
+        let mut manifest = Manifest::open(&dir.path().join("n.toml"), &binding(), WAIT).unwrap();
         manifest.record("a.png", entry(1)).unwrap();
         drop(manifest);
         let other = Binding {
             origin: "http://127.0.0.1:8080".into(),
             ..binding()
         };
-        let err = Manifest::open(&dir.path().join("n.toml"), &other, LockWait::Fail).unwrap_err();
+        let err = Manifest::open(&dir.path().join("n.toml"), &other, WAIT).unwrap_err();
         assert!(matches!(err, ManifestError::WrongBinding { .. }), "{err}");
     }
 
@@ -1390,7 +1395,7 @@ mod tests {
         // A merge conflict left in the file.
         let broken = good.replacen("[files.\"b.png\"]", "<<<<<<< HEAD\n[files.\"b.png\"]", 1);
         fs::write(&path, &broken).unwrap();
-        let err = Manifest::open(&path, &binding(), LockWait::Fail).unwrap_err();
+        let err = Manifest::open(&path, &binding(), WAIT).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Usage);
         let shown = err.to_string();
         assert!(
@@ -1404,7 +1409,7 @@ mod tests {
         let bad_size = good.replacen("size = 102", "size = \"big\"", 1);
         let size_line = bad_size.lines().position(|l| l == "size = \"big\"").unwrap() + 1;
         fs::write(&path, &bad_size).unwrap();
-        let err = Manifest::open(&path, &binding(), LockWait::Fail).unwrap_err();
+        let err = Manifest::open(&path, &binding(), WAIT).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
@@ -1416,12 +1421,12 @@ mod tests {
 
         // Something that is not a manifest at all.
         fs::write(&path, "[profile]\nx = 1\n").unwrap();
-        let err = Manifest::open(&path, &binding(), LockWait::Fail).unwrap_err();
+        let err = Manifest::open(&path, &binding(), WAIT).unwrap_err();
         assert!(err.to_string().contains("not a capfile manifest"), "{err}");
 
         // A newer format.
         fs::write(&path, good.replacen("format = 1", "format = 2", 1)).unwrap();
-        let err = Manifest::open(&path, &binding(), LockWait::Fail).unwrap_err();
+        let err = Manifest::open(&path, &binding(), WAIT).unwrap_err();
         assert!(err.to_string().contains("format 2 is not supported"), "{err}");
     }
 
