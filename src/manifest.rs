@@ -132,6 +132,20 @@ pub struct Binding {
     pub body: String,
 }
 
+impl Binding {
+    /// The binding for uploads to `base_url`: its origin is the scheme, host
+    /// and port (default ports left out, host in lower case), so
+    /// `https://EU.api.capillarytech.com:443/v1` and
+    /// `https://eu.api.capillarytech.com` are the same service.
+    pub fn new(base_url: &url::Url, namespace: &str, body: &str) -> Binding {
+        Binding {
+            origin: base_url.origin().ascii_serialization(),
+            namespace: namespace.to_string(),
+            body: body.to_string(),
+        }
+    }
+}
+
 /// One remote name's last upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -458,7 +472,15 @@ impl Manifest {
     /// On an error the entry is not recorded (a partly written line is cut
     /// off again): the file was uploaded but the manifest does not know it, so
     /// the caller should report the error and not count the file as done.
-    pub fn record(&mut self, name: &str, entry: Entry) -> io::Result<()> {
+    pub fn record(&mut self, name: &str, entry: Entry) -> Result<(), ManifestError> {
+        self.append(name, entry).map_err(|source| ManifestError::Io {
+            path: self.journal_path.clone(),
+            action: "write",
+            source,
+        })
+    }
+
+    fn append(&mut self, name: &str, entry: Entry) -> io::Result<()> {
         if self.journal.is_none() {
             let file = OpenOptions::new().create(true).append(true).open(&self.journal_path)?;
             sync_parent(&self.journal_path);
@@ -487,8 +509,9 @@ impl Manifest {
         Ok(())
     }
 
-    /// Writes the manifest atomically (when anything changed), removes the
-    /// journal and releases the lock.
+    /// Writes the manifest atomically (when anything changed, or when it did
+    /// not exist), removes the journal and releases the lock. A dry run drops
+    /// the manifest instead.
     pub fn finish(mut self) -> Result<(), ManifestError> {
         self.write()?;
         self.journal = None;
@@ -676,9 +699,9 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 fn lock(path: &Path, wait: LockWait, notice: &mut dyn FnMut()) -> Result<File, ManifestError> {
     let lock_path = sibling(path, ".lock");
-    let io_error = |source| ManifestError::Io {
+    let io_error = |action, source| ManifestError::Io {
         path: lock_path.clone(),
-        action: "lock",
+        action,
         source,
     };
     let file = OpenOptions::new()
@@ -686,13 +709,13 @@ fn lock(path: &Path, wait: LockWait, notice: &mut dyn FnMut()) -> Result<File, M
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .map_err(io_error)?;
+        .map_err(|e| io_error("create", e))?;
     let started = Instant::now();
     let mut noticed = false;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(file),
-            Err(fs::TryLockError::Error(source)) => return Err(io_error(source)),
+            Err(fs::TryLockError::Error(source)) => return Err(io_error("lock", source)),
             Err(fs::TryLockError::WouldBlock) => {}
         }
         let limit = match wait {
@@ -1663,6 +1686,34 @@ mod tests {
         let url = "http://127.0.0.1:4321/files/rewards/1/a.png?expires=1715139659&signature=0a1b2c";
         assert_eq!(expiry_of(url), Some(datetime!(2024-05-08 03:40:59 UTC)));
         assert_eq!(expiry_of("http://127.0.0.1:1/files/x?expires=soon&signature=ab"), None);
+    }
+
+    #[test]
+    fn a_failed_record_names_the_journal_and_records_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        let mut manifest = open(&path);
+        let journal = sibling(&path, ".journal");
+        fs::create_dir(&journal).unwrap();
+        let err = manifest.record("a.png", entry(1)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot write {}: ", journal.display())),
+            "{err}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Failure);
+        assert_eq!(manifest.lookup("a.png"), None);
+    }
+
+    #[test]
+    fn a_binding_names_the_origin_only() {
+        let url = url::Url::parse("https://EU.api.capillarytech.com:443/v1/api_gateway?x=1").unwrap();
+        assert_eq!(
+            Binding::new(&url, "rewards", "raw").origin,
+            "https://eu.api.capillarytech.com"
+        );
+        let url = url::Url::parse("http://127.0.0.1:8080/").unwrap();
+        assert_eq!(Binding::new(&url, "rewards", "raw").origin, "http://127.0.0.1:8080");
     }
 
     #[test]
