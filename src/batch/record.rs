@@ -61,6 +61,13 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// The origin of a base URL as bindings hold it: `scheme://host[:port]`,
+    /// host lower-cased, the scheme's default port left out, no user, path or
+    /// query, so `HTTPS://Eu.Example:443/x` and `https://eu.example` match.
+    pub fn origin_of(base_url: &url::Url) -> String {
+        base_url.origin().ascii_serialization()
+    }
+
     /// How the binding reads in an error message.
     pub fn describe(&self) -> String {
         let profile = match &self.profile {
@@ -234,6 +241,17 @@ mod tests {
             line.starts_with(r#"{"schema":1,"input":"dir/a.png","name":"a.png","outcome":"uploaded","version":3,"#)
         );
         assert!(line.contains(r#""file_handle":null"#), "absent fields are null: {line}");
+    }
+
+    #[test]
+    fn origins_are_normalized_and_hold_no_credentials() {
+        for (url, origin) in [
+            ("HTTPS://Eu.Example:443/v2/?sig=s", "https://eu.example"),
+            ("http://user:pass@127.0.0.1:8080/base", "http://127.0.0.1:8080"),
+            ("http://[::1]:80", "http://[::1]"),
+        ] {
+            assert_eq!(Binding::origin_of(&url::Url::parse(url).unwrap()), origin);
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use super::record::{Outcome, Record};
+use super::record::{Outcome, Record, one_line};
+use crate::output::escape_control;
 
 /// Inputs listed per cause before "and N more".
 pub const LISTED_PER_CAUSE: usize = 10;
@@ -95,10 +96,13 @@ impl Summary {
 
     fn add_failure(&mut self, record: &Record) {
         self.failed += 1;
-        let cause = cause_of(record);
+        // Names and errors come from the file system and the server: escape
+        // control characters before they reach a terminal.
+        let cause = escape_control(&one_line(&cause_of(record))).into_owned();
+        let input = escape_control(&record.input);
         let listed = match &record.request_id {
-            Some(id) => format!("{} (request id {id})", record.input),
-            None => record.input.clone(),
+            Some(id) => format!("{input} (request id {})", escape_control(id)),
+            None => input.into_owned(),
         };
         if self.first_failure.is_none() {
             self.first_failure = Some(format!("failed: {}: {cause}", listed));
@@ -309,6 +313,15 @@ mod tests {
                 "rate limit: the service answered 429 4 time(s); uploads waited 12.3 s for it"
             ]
         );
+    }
+
+    #[test]
+    fn names_and_errors_cannot_inject_terminal_controls() {
+        let mut s = Summary::new(None);
+        let mut r = failed("a\u{1b}[2J.png", Some(500), "x");
+        r.error = Some("bad\nline\u{7}".into());
+        s.add(&r);
+        assert_eq!(s.lines(), ["failed: a\\x1b[2J.png: HTTP 500: bad line"]);
     }
 
     #[test]
