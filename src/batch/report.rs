@@ -232,6 +232,24 @@ mod tests {
     }
 
     #[test]
+    fn two_writers_on_one_report_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.ndjson");
+        let one = ReportWriter::create(&path).unwrap();
+        let two = ReportWriter::create(&path).unwrap();
+        one.write(&rec("a.png", Outcome::Failed)).unwrap();
+        two.write(&rec("b.png", Outcome::Failed)).unwrap();
+        one.write(&rec("c.png", Outcome::Failed)).unwrap();
+        let plan = read_report(&path, &test_binding()).unwrap();
+        let inputs: Vec<_> = plan
+            .retry
+            .iter()
+            .map(|r| r.input.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(inputs, ["a.png", "b.png", "c.png"]);
+    }
+
+    #[test]
     fn reopening_a_crashed_report_drops_its_torn_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.ndjson");
