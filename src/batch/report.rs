@@ -157,10 +157,10 @@ fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Re
                 .with_hint("retry with the capfile version that wrote the report"));
             }
             None => {
-                return Err(
-                    Error::usage(format!("{shown} line {number}: not a capfile record: no schema field"))
-                        .with_hint("--retry-from takes a file written by `capfile upload --report FILE`"),
-                );
+                return Err(Error::usage(format!(
+                    "{shown} line {number}: not a capfile record: no \"schema\" number"
+                ))
+                .with_hint("--retry-from takes a file written by `capfile upload --report FILE`"));
             }
         }
         let record: Record = serde_json::from_value(value)
@@ -350,7 +350,7 @@ mod tests {
             err.message()
         );
         let err = read("[1,2]\n").unwrap_err();
-        assert!(err.message().contains("no schema field"), "{}", err.message());
+        assert!(err.message().contains("no \"schema\" number"), "{}", err.message());
     }
 
     #[test]
