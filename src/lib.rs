@@ -5,6 +5,7 @@
 //! this library so the integration tests can start the emulator in-process.
 
 pub mod api;
+pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod config_file;

@@ -1,0 +1,21 @@
+//! Batch bookkeeping that does not depend on how uploads are sent: one record
+//! per input, the `--report` file and `--retry-from`, releasing results in input
+//! order with bounded memory, failure summaries, and the fail-fast detector for
+//! failures that hit every upload alike.
+//!
+//! Nothing here touches the network or prints: the upload command feeds these
+//! types with outcomes and prints the lines they return.
+
+pub mod record;
+pub mod reorder;
+pub mod report;
+pub mod request_id;
+pub mod summary;
+pub mod systemic;
+
+pub use record::{Binding, Outcome, Record, SCHEMA};
+pub use reorder::Reorder;
+pub use report::{ReportWriter, RetryInput, RetryPlan, read_report};
+pub use request_id::request_id;
+pub use summary::Summary;
+pub use systemic::{FailFast, FailureClass, Stop, SystemicKind, Verdict};

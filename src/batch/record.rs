@@ -1,0 +1,294 @@
+//! The record of one input: what happened to it, and enough about the run it
+//! belongs to that `--retry-from` can refuse a report from another service.
+//!
+//! Records are written as one JSON object per line (NDJSON) to `--report` and,
+//! with `-o records`, to standard output. Every field is always present (`null`
+//! when it does not apply), so `jq` filters never meet a missing key, and the
+//! run binding (`profile`, `origin`, `namespace`) is repeated on every record
+//! rather than written once in a header line: a report cut short by a crash, or
+//! filtered with `grep`/`jq`, still says where each record belongs.
+//!
+//! `schema` is the version of this layout. It changes only when a field changes
+//! meaning or disappears; new fields may be added within a version, so readers
+//! ignore fields they do not know.
+
+use serde::{Deserialize, Serialize};
+
+/// The layout version written in every record's `schema` field.
+pub const SCHEMA: u32 = 1;
+
+/// How one input ended. Every input ends in exactly one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The server stored it.
+    Uploaded,
+    /// It was sent (or tried) and did not succeed.
+    Failed,
+    /// Not sent because it is unchanged since a recorded upload (manifest).
+    Skipped,
+    /// Never tried: the batch stopped first (Ctrl-C, fail-fast, auth error).
+    NotAttempted,
+}
+
+impl Outcome {
+    /// Whether `--retry-from` sends this input again.
+    pub fn needs_retry(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::NotAttempted)
+    }
+
+    /// The word used in records and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Uploaded => "uploaded",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+            Outcome::NotAttempted => "not_attempted",
+        }
+    }
+}
+
+/// The service a run talked to. A report is only replayed against the same one:
+/// retrying another cluster's failures there would upload the wrong set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The profile name, `null` when none was used.
+    pub profile: Option<String>,
+    /// `scheme://host[:port]` of the base URL, no path, no credentials.
+    pub origin: String,
+    /// The file-service namespace the names were uploaded under.
+    pub namespace: String,
+}
+
+impl Binding {
+    /// The origin of a base URL as bindings hold it: `scheme://host[:port]`,
+    /// host lower-cased, the scheme's default port left out, no user, path or
+    /// query, so `HTTPS://Eu.Example:443/x` and `https://eu.example` match.
+    pub fn origin_of(base_url: &url::Url) -> String {
+        base_url.origin().ascii_serialization()
+    }
+
+    /// How the binding reads in an error message.
+    pub fn describe(&self) -> String {
+        let profile = match &self.profile {
+            Some(p) => format!("profile `{p}`"),
+            None => "no profile".to_string(),
+        };
+        format!("{profile}, {} namespace `{}`", self.origin, self.namespace)
+    }
+}
+
+/// One input's record. Field order here is the order in the JSON line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Always [`SCHEMA`] when written by this version.
+    pub schema: u32,
+    /// The input path as given on the command line (or found under a directory);
+    /// a path that is not UTF-8 is written with U+FFFD in place of bad bytes.
+    pub input: String,
+    /// The remote name it was (or would have been) uploaded under.
+    pub name: String,
+    pub outcome: Outcome,
+    /// The version the server gave the stored file.
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub file_handle: Option<String>,
+    /// The secure URL of the stored file (`secureFilePath` in the server's body).
+    #[serde(default)]
+    pub secure_file_path: Option<String>,
+    /// The HTTP status of the last response, `null` when none was received.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Why it failed or was not attempted, one line; `null` when uploaded.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The server's request id (`X-Cap-Requestid`) of the last response.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// Requests sent for this input, retries included (0 if never sent).
+    #[serde(default)]
+    pub attempts: u32,
+    /// Size of the input file in bytes.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// Time from the first request to the outcome, in milliseconds.
+    #[serde(default)]
+    pub elapsed_ms: u64,
+    /// Part of `elapsed_ms` spent waiting for a rate limit (429s, `--rate`).
+    #[serde(default)]
+    pub rate_wait_ms: u64,
+    /// The server's JSON body of the last response, when it was JSON.
+    #[serde(default)]
+    pub response: Option<serde_json::Value>,
+    #[serde(flatten)]
+    pub binding: Binding,
+}
+
+impl Record {
+    /// A record with the given outcome and every optional field empty.
+    pub fn new(input: impl Into<String>, name: impl Into<String>, outcome: Outcome, binding: Binding) -> Self {
+        Record {
+            schema: SCHEMA,
+            input: input.into(),
+            name: name.into(),
+            outcome,
+            version: None,
+            file_handle: None,
+            secure_file_path: None,
+            status: None,
+            error: None,
+            request_id: None,
+            attempts: 0,
+            bytes: None,
+            elapsed_ms: 0,
+            rate_wait_ms: 0,
+            response: None,
+            binding,
+        }
+    }
+
+    /// Sets the error, kept to one line: line breaks and other control
+    /// characters become spaces, so a record never spans two lines of a log.
+    pub fn with_error(mut self, error: &str) -> Self {
+        self.error = Some(one_line(error));
+        self
+    }
+
+    /// The record as one JSON line, without the trailing newline.
+    pub fn to_line(&self) -> String {
+        // Serializing plain data with string keys cannot fail; fall back to a
+        // minimal record rather than panic if it ever did.
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            serde_json::json!({
+                "schema": SCHEMA,
+                "input": self.input,
+                "name": self.name,
+                "outcome": self.outcome.as_str(),
+                "error": format!("cannot write this record: {e}"),
+            })
+            .to_string()
+        })
+    }
+}
+
+/// `text` with every control character (line breaks included) replaced by a
+/// space and runs of whitespace collapsed, trimmed.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) fn test_binding() -> Binding {
+    Binding {
+        profile: Some("dev".into()),
+        origin: "http://127.0.0.1:8080".into(),
+        namespace: "ns".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_one_line_with_every_field_in_order() {
+        let mut r = Record::new("dir/a.png", "a.png", Outcome::Uploaded, test_binding());
+        r.version = Some(3);
+        r.status = Some(200);
+        r.response = Some(serde_json::json!({"secureFilePath": "https://s/a"}));
+        let line = r.to_line();
+        assert!(!line.contains('\n'));
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line)
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "schema",
+                "input",
+                "name",
+                "outcome",
+                "version",
+                "file_handle",
+                "secure_file_path",
+                "status",
+                "error",
+                "request_id",
+                "attempts",
+                "bytes",
+                "elapsed_ms",
+                "rate_wait_ms",
+                "response",
+                "profile",
+                "origin",
+                "namespace"
+            ]
+        );
+        assert!(
+            line.starts_with(r#"{"schema":1,"input":"dir/a.png","name":"a.png","outcome":"uploaded","version":3,"#)
+        );
+        assert!(line.contains(r#""file_handle":null"#), "absent fields are null: {line}");
+    }
+
+    #[test]
+    fn origins_are_normalized_and_hold_no_credentials() {
+        for (url, origin) in [
+            ("HTTPS://Eu.Example:443/v2/?sig=s", "https://eu.example"),
+            ("http://user:pass@127.0.0.1:8080/base", "http://127.0.0.1:8080"),
+            ("http://[::1]:80", "http://[::1]"),
+        ] {
+            assert_eq!(Binding::origin_of(&url::Url::parse(url).unwrap()), origin);
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut r = Record::new("a.png", "x/a.png", Outcome::NotAttempted, test_binding()).with_error("stopped");
+        r.binding.profile = None;
+        let back: Record = serde_json::from_str(&r.to_line()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn outcomes_are_snake_case_and_only_failures_are_retried() {
+        for (o, word, retry) in [
+            (Outcome::Uploaded, "uploaded", false),
+            (Outcome::Failed, "failed", true),
+            (Outcome::Skipped, "skipped", false),
+            (Outcome::NotAttempted, "not_attempted", true),
+        ] {
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{word}\""));
+            assert_eq!(o.as_str(), word);
+            assert_eq!(o.needs_retry(), retry);
+        }
+    }
+
+    #[test]
+    fn errors_are_kept_to_one_line() {
+        let r =
+            Record::new("a", "a", Outcome::Failed, test_binding()).with_error("HTTP 500:\n  boom\r\n\u{1b}[31mred\t");
+        assert_eq!(r.error.as_deref(), Some("HTTP 500: boom [31mred"));
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_missing_optional_ones_default() {
+        let line = r#"{"schema":1,"input":"a","name":"a","outcome":"failed","future":1,"profile":null,"origin":"http://h","namespace":"n"}"#;
+        let r: Record = serde_json::from_str(line).unwrap();
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.attempts, 0);
+        assert_eq!(r.response, None);
+    }
+}

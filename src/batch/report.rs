@@ -1,0 +1,399 @@
+//! The `--report FILE` writer and the `--retry-from FILE` reader.
+//!
+//! The writer appends one record per line as each input ends, each line written
+//! whole (one `write_all` under a lock) and flushed, so after Ctrl-C or a crash
+//! the file holds every input that had ended, and at most its last line is torn.
+//! The file is opened for appending, never truncated: `--report r.ndjson
+//! --retry-from r.ndjson` adds the retried inputs' new records after the old
+//! ones, and the reader takes the latest record of each input.
+//!
+//! The reader refuses a report written for another profile, origin or namespace,
+//! or in a schema it does not know (exit 2: nothing is sent). A last line with no
+//! newline that does not parse is the torn write of a crash and is ignored; any
+//! other malformed line is an error naming the file and line.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::record::{Binding, Outcome, Record, SCHEMA};
+use crate::error::Error;
+
+/// Appends records to a report file, one flushed line per record.
+#[derive(Debug)]
+pub struct ReportWriter {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl ReportWriter {
+    /// Opens (creating if needed) `path` for appending. An error is a usage
+    /// error: it happens before anything is sent.
+    pub fn create(path: &Path) -> Result<Self, Error> {
+        let open_error = |e: std::io::Error| Error::usage(format!("cannot open the report {}: {e}", path.display()));
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(open_error)?;
+        drop_torn_tail(&mut file).map_err(open_error)?;
+        Ok(ReportWriter {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
+    /// The file written to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `record` as one line and flushes it.
+    pub fn write(&self, record: &Record) -> Result<(), Error> {
+        let mut line = record.to_line();
+        line.push('\n');
+        // A poisoned lock only means another writer panicked mid-call; the file
+        // itself is still usable.
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(|e| Error::failure(format!("cannot write the report {}: {e}", self.path.display())))
+    }
+}
+
+/// Cuts a torn last line (a crashed run's partial write, no newline) off the
+/// end of `file`, so the records appended next start on a line of their own
+/// and the file stays readable.
+fn drop_torn_tail(file: &mut File) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = [0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if end == len && part.last() == Some(&b'\n') {
+            return Ok(());
+        }
+        if let Some(i) = part.iter().rposition(|&b| b == b'\n') {
+            return file.set_len(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    file.set_len(0)
+}
+
+/// One input that `--retry-from` sends again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryInput {
+    /// The input path as recorded.
+    pub input: PathBuf,
+    /// The remote name it is uploaded under again.
+    pub name: String,
+    /// Why it is retried: `Failed` or `NotAttempted`.
+    pub outcome: Outcome,
+}
+
+/// What a report says to do again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetryPlan {
+    /// The inputs to send again, in the order they first appear in the report.
+    pub retry: Vec<RetryInput>,
+    /// Inputs whose latest record is `uploaded` or `skipped`: nothing to do.
+    pub done: usize,
+}
+
+/// Reads a report for `--retry-from`, checking that it was written for
+/// `expected`. The latest record of each (input, name) pair wins.
+pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, Error> {
+    let file = File::open(path).map_err(|e| Error::usage(format!("cannot read the report {}: {e}", path.display())))?;
+    read_records(BufReader::new(file), path, expected)
+}
+
+fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, Error> {
+    let shown = path.display();
+    // Latest outcome per input, in order of first appearance.
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut latest: HashMap<(String, String), Outcome> = HashMap::new();
+    let mut buf = Vec::new();
+    let mut number = 0usize;
+    loop {
+        buf.clear();
+        let read = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::usage(format!("cannot read the report {shown}: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            // The last line of a crashed run: written in part, no newline.
+            Err(_) if !complete => break,
+            Err(e) => {
+                return Err(
+                    Error::usage(format!("{shown} line {number}: not a capfile record: {e}"))
+                        .with_hint("--retry-from takes a file written by `capfile upload --report FILE`"),
+                );
+            }
+        };
+        match value.get("schema").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(SCHEMA) => {}
+            Some(v) => {
+                return Err(Error::usage(format!(
+                    "{shown} line {number}: record schema {v} is not known to this capfile (it reads schema {SCHEMA})"
+                ))
+                .with_hint("retry with the capfile version that wrote the report"));
+            }
+            None => {
+                return Err(Error::usage(format!(
+                    "{shown} line {number}: not a capfile record: no \"schema\" number"
+                ))
+                .with_hint("--retry-from takes a file written by `capfile upload --report FILE`"));
+            }
+        }
+        let record: Record = serde_json::from_value(value)
+            .map_err(|e| Error::usage(format!("{shown} line {number}: not a capfile record: {e}")))?;
+        if record.binding != *expected {
+            return Err(Error::usage(format!(
+                "{shown} line {number} was written for {}, not for {}",
+                record.binding.describe(),
+                expected.describe()
+            ))
+            .with_hint("retry with the same profile, base URL and namespace as the run that wrote the report"));
+        }
+        let key = (record.input, record.name);
+        if latest.insert(key.clone(), record.outcome).is_none() {
+            order.push(key);
+        }
+    }
+    let mut plan = RetryPlan::default();
+    for key in order {
+        let outcome = latest[&key];
+        if outcome.needs_retry() {
+            plan.retry.push(RetryInput {
+                input: PathBuf::from(key.0),
+                name: key.1,
+                outcome,
+            });
+        } else {
+            plan.done += 1;
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::record::test_binding;
+    use crate::error::ErrorKind;
+
+    fn rec(input: &str, outcome: Outcome) -> Record {
+        Record::new(input, format!("remote/{input}"), outcome, test_binding())
+    }
+
+    fn lines(records: &[Record]) -> String {
+        records.iter().map(|r| r.to_line() + "\n").collect()
+    }
+
+    fn read(text: &str) -> Result<RetryPlan, Error> {
+        read_records(text.as_bytes(), Path::new("r.ndjson"), &test_binding())
+    }
+
+    #[test]
+    fn the_writer_appends_whole_lines_and_never_truncates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.ndjson");
+        let w = ReportWriter::create(&path).unwrap();
+        w.write(&rec("a.png", Outcome::Uploaded)).unwrap();
+        w.write(&rec("b.png", Outcome::Failed)).unwrap();
+        // Visible to a reader straight away, without dropping the writer.
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+        drop(w);
+        let w = ReportWriter::create(&path).unwrap();
+        w.write(&rec("b.png", Outcome::Uploaded)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.ends_with('\n'));
+        let plan = read_report(&path, &test_binding()).unwrap();
+        assert_eq!(plan, RetryPlan { retry: vec![], done: 2 });
+    }
+
+    #[test]
+    fn two_writers_on_one_report_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.ndjson");
+        let one = ReportWriter::create(&path).unwrap();
+        let two = ReportWriter::create(&path).unwrap();
+        one.write(&rec("a.png", Outcome::Failed)).unwrap();
+        two.write(&rec("b.png", Outcome::Failed)).unwrap();
+        one.write(&rec("c.png", Outcome::Failed)).unwrap();
+        let plan = read_report(&path, &test_binding()).unwrap();
+        let inputs: Vec<_> = plan
+            .retry
+            .iter()
+            .map(|r| r.input.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(inputs, ["a.png", "b.png", "c.png"]);
+    }
+
+    #[test]
+    fn reopening_a_crashed_report_drops_its_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.ndjson");
+        let first = rec("a.png", Outcome::Failed).to_line() + "\n";
+        // A torn line longer than one read chunk, to cross the chunk boundary.
+        let mut torn = rec("b.png", Outcome::Failed);
+        torn.error = Some("x".repeat(10_000));
+        let torn = torn.to_line();
+        std::fs::write(&path, format!("{first}{}", &torn[..9_000])).unwrap();
+        ReportWriter::create(&path)
+            .unwrap()
+            .write(&rec("c.png", Outcome::Failed))
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, first + &rec("c.png", Outcome::Failed).to_line() + "\n");
+        // Only a torn line: the file is emptied.
+        std::fs::write(&path, &torn[..100]).unwrap();
+        drop(ReportWriter::create(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    }
+
+    #[test]
+    fn an_unwritable_report_is_a_usage_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no/such/dir/r.ndjson");
+        let err = ReportWriter::create(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert!(err.message().contains("r.ndjson"), "{}", err.message());
+    }
+
+    #[test]
+    fn failed_and_not_attempted_inputs_are_retried_with_their_names() {
+        let plan = read(&lines(&[
+            rec("a.png", Outcome::Uploaded),
+            rec("b.png", Outcome::Failed),
+            rec("c.png", Outcome::Skipped),
+            rec("d.png", Outcome::NotAttempted),
+        ]))
+        .unwrap();
+        assert_eq!(plan.done, 2);
+        assert_eq!(
+            plan.retry,
+            vec![
+                RetryInput {
+                    input: "b.png".into(),
+                    name: "remote/b.png".into(),
+                    outcome: Outcome::Failed
+                },
+                RetryInput {
+                    input: "d.png".into(),
+                    name: "remote/d.png".into(),
+                    outcome: Outcome::NotAttempted
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_latest_record_of_an_input_wins() {
+        let plan = read(&lines(&[
+            rec("a.png", Outcome::Failed),
+            rec("b.png", Outcome::Failed),
+            rec("a.png", Outcome::Uploaded),
+            rec("b.png", Outcome::NotAttempted),
+        ]))
+        .unwrap();
+        assert_eq!(plan.done, 1);
+        assert_eq!(plan.retry.len(), 1);
+        assert_eq!(plan.retry[0].outcome, Outcome::NotAttempted);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored() {
+        let mut text = lines(&[rec("a.png", Outcome::Failed)]);
+        let torn = rec("b.png", Outcome::Failed).to_line();
+        text.push_str(&torn[..torn.len() / 2]);
+        let plan = read(&text).unwrap();
+        assert_eq!(plan.retry.len(), 1);
+        assert_eq!(plan.retry[0].input, PathBuf::from("a.png"));
+    }
+
+    #[test]
+    fn a_malformed_line_elsewhere_names_the_file_and_line() {
+        let text = lines(&[rec("a.png", Outcome::Failed)])
+            + "{\"schema\":1,\"inp\n"
+            + &lines(&[rec("b.png", Outcome::Failed)]);
+        let err = read(&text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert!(err.message().starts_with("r.ndjson line 2: "), "{}", err.message());
+        // A complete last line (it has its newline) that does not parse is not torn.
+        let err = read("not json\n").unwrap_err();
+        assert!(err.message().starts_with("r.ndjson line 1: "), "{}", err.message());
+        // Valid JSON that is not a record.
+        let err = read("{\"schema\":1}\n").unwrap_err();
+        assert!(
+            err.message().starts_with("r.ndjson line 1: not a capfile record"),
+            "{}",
+            err.message()
+        );
+        let err = read("[1,2]\n").unwrap_err();
+        assert!(err.message().contains("no \"schema\" number"), "{}", err.message());
+    }
+
+    #[test]
+    fn an_unknown_schema_is_refused() {
+        let text = lines(&[rec("a.png", Outcome::Failed)]).replace("\"schema\":1", "\"schema\":2");
+        let err = read(&text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert!(err.message().contains("schema 2"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_report_for_another_profile_origin_or_namespace_is_refused() {
+        let changes: [fn(&mut Binding); 4] = [
+            |b| b.profile = Some("prod".into()),
+            |b| b.profile = None,
+            |b| b.origin = "https://eu.api.capillarytech.com".into(),
+            |b| b.namespace = "other".into(),
+        ];
+        for change in changes {
+            let mut r = rec("a.png", Outcome::Failed);
+            change(&mut r.binding);
+            let err = read(&lines(&[rec("z.png", Outcome::Failed), r])).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Usage);
+            assert!(
+                err.message().starts_with("r.ndjson line 2 was written for "),
+                "{}",
+                err.message()
+            );
+            assert!(err.hint().is_some());
+        }
+    }
+
+    #[test]
+    fn an_empty_report_or_blank_lines_are_fine() {
+        assert_eq!(read("").unwrap(), RetryPlan::default());
+        let plan = read(&("\n".to_string() + &lines(&[rec("a.png", Outcome::Failed)]) + "\n")).unwrap();
+        assert_eq!(plan.retry.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_report_is_a_usage_error() {
+        let err = read_report(Path::new("/no/such/report.ndjson"), &test_binding()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert!(err.message().contains("/no/such/report.ndjson"));
+    }
+}

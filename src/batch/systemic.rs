@@ -1,0 +1,282 @@
+//! Failing fast when the service is unreachable or wrong for every upload.
+//!
+//! Some failures say nothing about the file and everything about the setup:
+//! nothing listens on the port, the host name does not resolve, its TLS
+//! certificate is not trusted, or the upload endpoint itself answers 404.
+//! Retrying hundreds of inputs against them only repeats one error for
+//! minutes. [`FailFast`] watches outcomes and says stop after a few such
+//! failures with no success in between; the caller then marks the remaining
+//! inputs `not_attempted` and prints one grouped error with a hint.
+//!
+//! A success resets the count (the service works; the failures were passing).
+//! An ordinary failure (a 5xx, a timeout, a file the server refused) neither
+//! counts nor resets: it says nothing either way about the setup.
+//!
+//! The classification is this module's own type, so the HTTP client maps its
+//! errors to it and nothing here depends on the client library.
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// Consecutive systemic failures that stop a batch by default.
+pub const DEFAULT_THRESHOLD: usize = 3;
+
+/// A failure that no input can get past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SystemicKind {
+    /// The TCP connection was refused: `target` is `host:port`.
+    ConnectionRefused,
+    /// The host name did not resolve: `target` is the host.
+    DnsFailure,
+    /// The server's certificate was not accepted: `target` is the host.
+    TlsVerification,
+    /// The upload endpoint's path itself answered 404 (not a 404 about one
+    /// file): `target` is the URL without query.
+    EndpointNotFound,
+}
+
+/// How the client classifies one failed upload for fail-fast purposes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureClass {
+    /// A failure that may be this input's own, or passing.
+    Ordinary,
+    /// A failure of the setup: see [`SystemicKind`] for what `target` holds.
+    Systemic { kind: SystemicKind, target: String },
+}
+
+impl FailureClass {
+    pub fn systemic(kind: SystemicKind, target: impl Into<String>) -> Self {
+        FailureClass::Systemic {
+            kind,
+            target: target.into(),
+        }
+    }
+}
+
+/// Why a batch stopped early: a one-line message and a hint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop {
+    pub kind: SystemicKind,
+    pub message: String,
+    pub hint: String,
+}
+
+impl Stop {
+    /// The error to report (exit 1: the service failed, not the input).
+    pub fn to_error(&self) -> Error {
+        Error::failure(self.message.clone()).with_hint(self.hint.clone())
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What to do after an outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Continue,
+    /// Start nothing more; the remaining inputs are `not_attempted`.
+    Stop(Stop),
+}
+
+/// Counts systemic failures since the last success.
+#[derive(Debug)]
+pub struct FailFast {
+    threshold: usize,
+    /// The systemic failures since the last success, grouped by kind and
+    /// target, in order of first appearance (a handful of entries at most).
+    streak: Vec<(SystemicKind, String, usize)>,
+    stopped: Option<Stop>,
+}
+
+impl FailFast {
+    /// Stops after `threshold` (at least one) systemic failures in a row.
+    pub fn new(threshold: usize) -> Self {
+        FailFast {
+            threshold: threshold.max(1),
+            streak: Vec::new(),
+            stopped: None,
+        }
+    }
+
+    /// An input was uploaded: the service works.
+    pub fn success(&mut self) {
+        if self.stopped.is_none() {
+            self.streak.clear();
+        }
+    }
+
+    /// An input failed; says whether to stop. Once stopped, it stays stopped
+    /// and every later call returns the same verdict.
+    pub fn failure(&mut self, class: &FailureClass) -> Verdict {
+        if let Some(stop) = &self.stopped {
+            return Verdict::Stop(stop.clone());
+        }
+        let FailureClass::Systemic { kind, target } = class else {
+            return Verdict::Continue;
+        };
+        match self.streak.iter_mut().find(|(k, t, _)| k == kind && t == target) {
+            Some((_, _, count)) => *count += 1,
+            None => self.streak.push((*kind, target.clone(), 1)),
+        }
+        let total: usize = self.streak.iter().map(|(_, _, n)| n).sum();
+        if total < self.threshold {
+            return Verdict::Continue;
+        }
+        // Name the commonest cause; the earliest one on a tie.
+        let mut commonest = &self.streak[0];
+        for entry in &self.streak[1..] {
+            if entry.2 > commonest.2 {
+                commonest = entry;
+            }
+        }
+        let stop = describe(commonest.0, &commonest.1, total);
+        self.stopped = Some(stop.clone());
+        Verdict::Stop(stop)
+    }
+
+    /// Why the batch stopped, once it has.
+    pub fn stopped(&self) -> Option<&Stop> {
+        self.stopped.as_ref()
+    }
+}
+
+impl Default for FailFast {
+    fn default() -> Self {
+        FailFast::new(DEFAULT_THRESHOLD)
+    }
+}
+
+/// The grouped message and hint for `count` failures of `kind` at `target`.
+pub fn describe(kind: SystemicKind, target: &str, count: usize) -> Stop {
+    let (what, hint) = match kind {
+        SystemicKind::ConnectionRefused => (
+            format!("connection refused by {target}"),
+            format!("nothing listens on {target} - is the service running, is the base URL right?"),
+        ),
+        SystemicKind::DnsFailure => (
+            format!("cannot resolve the host name {target}"),
+            format!("is the host name {target} in the base URL right, and is the network (or its DNS) up?"),
+        ),
+        SystemicKind::TlsVerification => (
+            format!("the TLS certificate of {target} was not accepted"),
+            format!(
+                "is the base URL right? If {target} is the right host, its certificate is not trusted by this machine \
+                 (an intercepting proxy needs its CA certificate installed in the system's trust store)"
+            ),
+        ),
+        SystemicKind::EndpointNotFound => (
+            format!("the upload endpoint {target} answered 404"),
+            "is the base URL right? It should be the cluster's API host (scheme://host[:port]) with no path"
+                .to_string(),
+        ),
+    };
+    Stop {
+        kind,
+        message: format!(
+            "stopped after {count} uploads in a row failed: {what}; the remaining inputs were not attempted"
+        ),
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn refused() -> FailureClass {
+        FailureClass::systemic(SystemicKind::ConnectionRefused, "127.0.0.1:9")
+    }
+
+    #[test]
+    fn three_systemic_failures_in_a_row_stop_with_one_grouped_message() {
+        let mut f = FailFast::default();
+        assert_eq!(f.failure(&refused()), Verdict::Continue);
+        assert_eq!(f.failure(&refused()), Verdict::Continue);
+        let Verdict::Stop(stop) = f.failure(&refused()) else {
+            panic!("the third one stops")
+        };
+        assert_eq!(
+            stop.message,
+            "stopped after 3 uploads in a row failed: connection refused by 127.0.0.1:9; \
+             the remaining inputs were not attempted"
+        );
+        assert_eq!(
+            stop.hint,
+            "nothing listens on 127.0.0.1:9 - is the service running, is the base URL right?"
+        );
+        let err = stop.to_error();
+        assert_eq!(err.kind(), ErrorKind::Failure);
+        assert_eq!(err.hint(), Some(stop.hint.as_str()));
+        // Later results (uploads already in flight) keep the verdict.
+        assert_eq!(f.failure(&FailureClass::Ordinary), Verdict::Stop(stop.clone()));
+        f.success();
+        assert_eq!(f.stopped(), Some(&stop));
+    }
+
+    #[test]
+    fn a_success_in_between_resets_the_count() {
+        let mut f = FailFast::new(3);
+        f.failure(&refused());
+        f.failure(&refused());
+        f.success();
+        assert_eq!(f.failure(&refused()), Verdict::Continue);
+        assert_eq!(f.failure(&refused()), Verdict::Continue);
+        assert!(matches!(f.failure(&refused()), Verdict::Stop(_)));
+    }
+
+    #[test]
+    fn ordinary_failures_neither_count_nor_reset() {
+        let mut f = FailFast::new(3);
+        for _ in 0..100 {
+            assert_eq!(f.failure(&FailureClass::Ordinary), Verdict::Continue);
+        }
+        f.failure(&refused());
+        f.failure(&FailureClass::Ordinary);
+        f.failure(&refused());
+        f.failure(&FailureClass::Ordinary);
+        assert!(matches!(f.failure(&refused()), Verdict::Stop(_)));
+    }
+
+    #[test]
+    fn mixed_systemic_failures_stop_naming_the_commonest() {
+        let mut f = FailFast::new(3);
+        f.failure(&FailureClass::systemic(SystemicKind::TlsVerification, "h.example"));
+        f.failure(&FailureClass::systemic(SystemicKind::DnsFailure, "h.example"));
+        let Verdict::Stop(stop) = f.failure(&FailureClass::systemic(SystemicKind::DnsFailure, "h.example")) else {
+            panic!("three systemic failures stop")
+        };
+        assert_eq!(stop.kind, SystemicKind::DnsFailure);
+        assert!(
+            stop.message.contains("cannot resolve the host name h.example"),
+            "{}",
+            stop.message
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_message_and_a_hint_naming_the_target() {
+        for kind in [
+            SystemicKind::ConnectionRefused,
+            SystemicKind::DnsFailure,
+            SystemicKind::TlsVerification,
+            SystemicKind::EndpointNotFound,
+        ] {
+            let stop = describe(kind, "TARGET", 3);
+            assert!(stop.message.contains("TARGET"), "{kind:?}: {}", stop.message);
+            assert!(stop.hint.contains("base URL"), "{kind:?}: {}", stop.hint);
+            assert!(!stop.message.contains('\n') && !stop.hint.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn a_threshold_of_zero_is_one() {
+        let mut f = FailFast::new(0);
+        assert!(matches!(f.failure(&refused()), Verdict::Stop(_)));
+    }
+}
