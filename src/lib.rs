@@ -15,7 +15,7 @@ pub mod inputs;
 mod interrupt;
 pub mod media_type;
 pub mod output;
-pub mod pacing;
+pub use api::pacing;
 pub mod settings;
 
 use std::sync::Arc;
