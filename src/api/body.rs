@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::activity::Activity;
+use super::error::FileError;
 use super::{ApiError, Progress};
 
 /// Read size when streaming a file into a request body: one read, and one
@@ -31,23 +32,34 @@ pub(super) async fn file_body(
     progress: Arc<dyn Progress>,
     activity: Arc<Activity>,
 ) -> Result<reqwest::Body, ApiError> {
-    let label = path.display().to_string();
     let owned = path.to_path_buf();
     let opened = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&owned).map_err(|e| format!("cannot open {}: {e}", owned.display()))?;
+        let file = std::fs::File::open(&owned).map_err(|e| FileError::Open {
+            path: owned.clone(),
+            source: Arc::new(e),
+        })?;
         let len = file
             .metadata()
-            .map_err(|e| format!("cannot read {}: {e}", owned.display()))?
+            .map_err(|e| FileError::Stat {
+                path: owned.clone(),
+                source: Arc::new(e),
+            })?
             .len();
-        Ok::<_, String>((file, len))
+        Ok::<_, FileError>((file, len))
     })
     .await
-    .map_err(|e| ApiError::File(format!("cannot open {label}: {e}")))?;
-    let (file, now) = opened.map_err(ApiError::File)?;
+    .map_err(|e| FileError::Task {
+        path: path.to_path_buf(),
+        source: Arc::new(e),
+    })?;
+    let (file, now) = opened?;
     if now != size {
-        return Err(ApiError::File(format!(
-            "{label} changed size since it was checked ({size} -> {now} bytes)"
-        )));
+        return Err(FileError::Changed {
+            path: path.to_path_buf(),
+            checked: size,
+            now,
+        }
+        .into());
     }
     let (chunks, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
     tokio::task::spawn_blocking(move || read_chunks(file, size, &chunks));
@@ -130,5 +142,45 @@ mod tests {
         let err = chunks[1].as_ref().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
         assert!(err.to_string().contains("490 bytes early"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_opened_keeps_the_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.png");
+        let activity = Activity::new(3);
+        let Err(err) = file_body(&missing, 3, Arc::new(super::super::NoProgress), activity).await else {
+            panic!("a missing file cannot be a body")
+        };
+        let ApiError::File(FileError::Open { path, source }) = &err else {
+            panic!("open error expected: {err:?}")
+        };
+        assert_eq!(path, &missing);
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot open {}: ", missing.display())),
+            "{err}"
+        );
+        assert!(!err.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn a_file_whose_size_changed_is_refused_before_sending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        std::fs::write(&path, b"12345").unwrap();
+        let activity = Activity::new(3);
+        let Err(err) = file_body(&path, 3, Arc::new(super::super::NoProgress), activity).await else {
+            panic!("a file of another size cannot be a body")
+        };
+        assert!(
+            matches!(&err, ApiError::File(FileError::Changed { checked: 3, now: 5, .. })),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("{} changed size since it was checked (3 -> 5 bytes)", path.display())
+        );
     }
 }

@@ -10,7 +10,7 @@ use url::Url;
 use super::activity::Activity;
 use super::auth::Auth;
 use super::body::file_body;
-use super::error::network_error;
+use super::error::{FileError, network_error};
 use super::pacing::{Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
@@ -183,7 +183,10 @@ impl FileService {
                             let part = reqwest::multipart::Part::stream_with_length(body, size)
                                 .file_name(job.name.as_str().to_string())
                                 .mime_str(mime)
-                                .map_err(|e| ApiError::File(format!("bad MIME type {mime}: {e}")))?;
+                                .map_err(|e| FileError::Mime {
+                                    mime: mime.to_string(),
+                                    source: Arc::new(e),
+                                })?;
                             request.multipart(reqwest::multipart::Form::new().part("file", part))
                         }
                     }

@@ -45,12 +45,5 @@ pub(super) fn refuse(response: &reqwest::Response) -> Option<ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| response.url().join(v).ok())
         .and_then(|url| url.host_str().map(str::to_string));
-    let target = target.map_or_else(
-        || "no usable location".to_string(),
-        |host| format!("a location on {host}"),
-    );
-    Some(ApiError::Redirect(format!(
-        "server answered {status} (a redirect to {}); uploads never follow redirects: check the base URL",
-        crate::output::escape_control(&target)
-    )))
+    Some(ApiError::Redirect { status, target })
 }
