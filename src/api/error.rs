@@ -28,8 +28,8 @@ pub enum ApiError {
     Network(NetworkError),
     /// No progress for the idle time limit.
     Timeout(Duration),
-    /// A success status with a body that is not the service's JSON.
-    Response(String),
+    /// A body that is not the service's JSON, or that reports a failure.
+    Response(ResponseError),
     /// The local file could not be read as checked.
     File(FileError),
     /// A redirect, which an upload never follows (see `redirect.rs`).
@@ -110,6 +110,70 @@ impl fmt::Display for NetworkError {
 impl std::error::Error for NetworkError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.source)
+    }
+}
+
+/// What is wrong with an answer's body.
+#[derive(Debug, Clone)]
+pub enum ResponseError {
+    /// Over `MAX_RESPONSE` bytes.
+    TooLarge { limit: usize },
+    /// Not JSON at all.
+    NotJson(Arc<serde_json::Error>),
+    /// A `code` that is not an HTTP status: one of Capillary's own (8015, ...).
+    ServiceCode { code: u64, message: String },
+    /// `status: false`.
+    ServiceFailure { message: String },
+    /// A field that is there but cannot be shown as it is.
+    Field { field: &'static str, problem: &'static str },
+    /// No `secureFilePath`.
+    NoSecureUrl,
+    /// The token endpoint's answer has no `data.accessToken`.
+    NoToken,
+    /// The token cannot be sent as a header value.
+    TokenNotHeader,
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let with_message = |f: &mut fmt::Formatter<'_>, message: &str| {
+            if message.is_empty() {
+                Ok(())
+            } else {
+                write!(f, ": {message}")
+            }
+        };
+        match self {
+            ResponseError::TooLarge { limit } => write!(f, "response too large (over {} KiB)", limit / 1024),
+            ResponseError::NotJson(err) => write!(f, "the body is not JSON ({err})"),
+            ResponseError::ServiceCode { code, message } => {
+                write!(f, "the service reported error code {code}")?;
+                with_message(f, message)
+            }
+            ResponseError::ServiceFailure { message } => {
+                f.write_str("the service reported a failure")?;
+                with_message(f, message)
+            }
+            ResponseError::Field { field, problem } => write!(f, "{field} {problem}"),
+            ResponseError::NoSecureUrl => f.write_str("no secureFilePath in the body"),
+            ResponseError::NoToken => f.write_str("the token endpoint's answer has no data.accessToken"),
+            ResponseError::TokenNotHeader => f.write_str("the token has characters a header cannot carry"),
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ResponseError::NotJson(err) => Some(&**err),
+            _ => None,
+        }
+    }
+}
+
+impl From<ResponseError> for ApiError {
+    fn from(err: ResponseError) -> ApiError {
+        ApiError::Response(err)
     }
 }
 
@@ -225,7 +289,8 @@ impl std::error::Error for ApiError {
         match self {
             ApiError::Network(err) => Some(err),
             ApiError::File(err) => Some(err),
-            ApiError::Status { .. } | ApiError::Timeout(_) | ApiError::Response(_) | ApiError::Redirect { .. } => None,
+            ApiError::Response(err) => Some(err),
+            ApiError::Status { .. } | ApiError::Timeout(_) | ApiError::Redirect { .. } => None,
         }
     }
 }

@@ -40,7 +40,7 @@ use crate::cli::BodyFormat;
 use crate::inputs::RemoteName;
 
 pub use client::{FileService, http_client};
-pub use error::{ApiError, FileError, NetworkError, NetworkStage};
+pub use error::{ApiError, FileError, NetworkError, NetworkStage, ResponseError};
 pub use pacing::Rate;
 pub use response::{MAX_RESPONSE, parse_uploaded, retry_after};
 pub use retry::{DEFAULT_RATE_WAIT, RetryPolicy};

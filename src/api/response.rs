@@ -2,6 +2,7 @@
 //! `Retry-After`, and the fields of a successful upload, checked before
 //! anything shows them.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -11,7 +12,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use super::activity::Activity;
-use super::error::network_error;
+use super::error::{ResponseError, network_error};
 use super::{ApiError, Uploaded};
 
 /// The most of a response body capfile reads. The service's answer is under
@@ -37,7 +38,7 @@ pub(super) async fn read_upload_response(
 /// Reads a response body, refusing one over `MAX_RESPONSE` bytes. Each chunk
 /// read counts as progress for the idle timeout.
 pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Activity>) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::Response(format!("response too large (over {} KiB)", MAX_RESPONSE / 1024));
+    let too_large = || ApiError::Response(ResponseError::TooLarge { limit: MAX_RESPONSE });
     if response.content_length().is_some_and(|len| len > MAX_RESPONSE as u64) {
         return Err(too_large());
     }
@@ -64,22 +65,21 @@ pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Act
 /// http(s) URL with no whitespace or control characters (one line on output,
 /// nothing that can steer a terminal).
 pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(&raw).map_err(|e| ApiError::Response(format!("the body is not JSON ({e})")))?;
+    let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| ResponseError::NotJson(Arc::new(e)))?;
     if let Some(failure) = body_failure(&value) {
         return Err(failure);
     }
     let file = value.get("file");
     let secure_file_path = match value.get("secureFilePath") {
         Some(serde_json::Value::String(url)) => check_secure_url(url)?,
-        Some(_) => return Err(ApiError::Response("secureFilePath is not a string".into())),
-        None => return Err(ApiError::Response("no secureFilePath in the body".into())),
+        Some(_) => return Err(field("secureFilePath", "is not a string")),
+        None => return Err(ResponseError::NoSecureUrl.into()),
     };
     let version = match file.and_then(|f| f.get("version")) {
         None => String::new(),
         Some(serde_json::Value::Number(n)) if n.is_u64() => n.to_string(),
         Some(serde_json::Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
-        Some(_) => return Err(ApiError::Response("file.version is not an integer".into())),
+        Some(_) => return Err(field("file.version", "is not an integer")),
     };
     let name = match file.and_then(|f| f.get("name")) {
         Some(serde_json::Value::String(s)) => s.clone(),
@@ -113,10 +113,11 @@ fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
                 message: message(),
                 retry_after: None,
             },
-            None => ApiError::Response(with_message(
-                format!("the service reported error code {code}"),
-                &message(),
-            )),
+            None => ResponseError::ServiceCode {
+                code,
+                message: message(),
+            }
+            .into(),
         });
     }
     let failed = match value.get("status") {
@@ -124,29 +125,21 @@ fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
         Some(serde_json::Value::String(s)) => s.trim().eq_ignore_ascii_case("false"),
         _ => false,
     };
-    failed.then(|| ApiError::Response(with_message("the service reported a failure".into(), &message())))
+    failed.then(|| ResponseError::ServiceFailure { message: message() }.into())
 }
 
-fn with_message(text: String, message: &str) -> String {
-    if message.is_empty() {
-        text
-    } else {
-        format!("{text}: {message}")
-    }
+fn field(field: &'static str, problem: &'static str) -> ApiError {
+    ResponseError::Field { field, problem }.into()
 }
 
 /// The secure URL as printed: an absolute http(s) URL on one line.
 fn check_secure_url(url: &str) -> Result<String, ApiError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::Response(
-            "secureFilePath holds whitespace or control characters".into(),
-        ));
+        return Err(field("secureFilePath", "holds whitespace or control characters"));
     }
     match Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some() => Ok(url.to_string()),
-        _ => Err(ApiError::Response(
-            "secureFilePath is not an absolute http(s) URL".into(),
-        )),
+        _ => Err(field("secureFilePath", "is not an absolute http(s) URL")),
     }
 }
 
@@ -226,7 +219,10 @@ mod tests {
             r#"{"code":18446744073709551615,"secureFilePath":"https://s/a"}"#,
         ] {
             let err = parsed(body).unwrap_err();
-            assert!(matches!(err, ApiError::Response(_)), "{body}: {err:?}");
+            assert!(
+                matches!(err, ApiError::Response(ResponseError::ServiceCode { .. })),
+                "{body}: {err:?}"
+            );
             assert!(!err.is_retryable() && !err.is_auth(), "{body}");
         }
         let err = parsed(r#"{"code":8015,"errors":[{"message":"bad"}]}"#).unwrap_err();
@@ -272,7 +268,10 @@ mod tests {
             r#"{"secureFilePath":"https://s/a","file":{"version":"\t"}}"#,
         ] {
             let err = parsed(body).unwrap_err();
-            assert!(matches!(err, ApiError::Response(_)), "{body}: {err:?}");
+            assert!(
+                matches!(err, ApiError::Response(ResponseError::Field { .. })),
+                "{body}: {err:?}"
+            );
         }
         let ok = parsed(r#"{"secureFilePath":"https://s/a?X-Amz-Expires=3600","file":{"version":"12"}}"#).unwrap();
         assert_eq!(ok.version, "12");
@@ -287,5 +286,25 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((ok.name.as_str(), ok.version.as_str()), ("a.png", "2"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_keeps_the_parse_error() {
+        let err = parsed("<html>busy</html>").unwrap_err();
+        let ApiError::Response(ResponseError::NotJson(cause)) = &err else {
+            panic!("not-JSON expected: {err:?}")
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("unexpected response: the body is not JSON ({cause})")
+        );
+        let source = std::error::Error::source(&err).and_then(std::error::Error::source);
+        assert!(source.is_some_and(|s| s.is::<serde_json::Error>()), "{source:?}");
+        let err = parsed(r#"{"status":false}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Response(ResponseError::ServiceFailure { message }) if message.is_empty()),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "unexpected response: the service reported a failure");
     }
 }

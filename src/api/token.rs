@@ -9,7 +9,7 @@ use reqwest::header::{self, HeaderValue};
 use url::Url;
 
 use super::ApiError;
-use super::error::network_error;
+use super::error::{ResponseError, network_error};
 use super::response::{read_body, status_error};
 use crate::credentials::Secret;
 
@@ -113,9 +113,9 @@ impl TokenCache {
         let data = serde_json::from_slice::<TokenResponse>(&raw)
             .ok()
             .and_then(|r| r.data)
-            .ok_or_else(|| ApiError::Response("the token endpoint's answer has no data.accessToken".into()))?;
-        let mut value = HeaderValue::from_str(&data.access_token)
-            .map_err(|_| ApiError::Response("the token has characters a header cannot carry".into()))?;
+            .ok_or_else(|| ApiError::Response(ResponseError::NoToken))?;
+        let mut value =
+            HeaderValue::from_str(&data.access_token).map_err(|_| ApiError::Response(ResponseError::TokenNotHeader))?;
         value.set_sensitive(true);
         // The lifetime is the server's number: believe at most 30 days of it,
         // so no arithmetic on it can overflow.
