@@ -18,7 +18,7 @@
 //! actual waiting for `api::FileService`.
 //!
 //! The pieces: [`Rate`] (`rate.rs`), [`TokenBucket`] (`bucket.rs`), [`Aimd`]
-//! (`aimd.rs`), [`Pacer`] (here), and the retry-wait [`Throttle`]
+//! (`aimd.rs`), [`Pacer`] (here), and the retry-wait `Throttle`
 //! (`throttle.rs`) that 503s and backoffs set for every worker.
 
 mod aimd;
