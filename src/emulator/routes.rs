@@ -79,43 +79,43 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 /// An error answered in Capillary's shape:
 /// `{"errors":[{"status":false,"code":N,"message":"..."}],"warnings":[]}`.
 #[derive(Debug)]
-pub(crate) struct ApiError {
+pub(crate) struct ServiceError {
     status: StatusCode,
     message: String,
     retry_after: Option<u64>,
 }
 
-impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError {
+impl ServiceError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ServiceError {
+        ServiceError {
             status,
             message: message.into(),
             retry_after: None,
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, message)
+    fn bad_request(message: impl Into<String>) -> ServiceError {
+        ServiceError::new(StatusCode::BAD_REQUEST, message)
     }
 
-    fn unauthorized() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "Authentication failed")
+    fn unauthorized() -> ServiceError {
+        ServiceError::new(StatusCode::UNAUTHORIZED, "Authentication failed")
     }
 
-    fn forbidden(message: &str) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, message)
+    fn forbidden(message: &str) -> ServiceError {
+        ServiceError::new(StatusCode::FORBIDDEN, message)
     }
 
-    fn not_found() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "Not found")
+    fn not_found() -> ServiceError {
+        ServiceError::new(StatusCode::NOT_FOUND, "Not found")
     }
 
-    fn internal(cause: impl std::fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("Internal error: {cause}"))
+    fn internal(cause: impl std::fmt::Display) -> ServiceError {
+        ServiceError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("Internal error: {cause}"))
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         let body = json!({
             "errors": [{
@@ -133,8 +133,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found()
+async fn not_found() -> ServiceError {
+    ServiceError::not_found()
 }
 
 async fn method_not_allowed(request: Request) -> Response {
@@ -143,7 +143,7 @@ async fn method_not_allowed(request: Request) -> Response {
     } else {
         "POST"
     };
-    let mut response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response();
+    let mut response = ServiceError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response();
     response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
     response
 }
@@ -190,9 +190,9 @@ async fn empty_name(State(state): State<Arc<AppState>>, request: Request) -> Res
     bump(&state.counters.upload_requests);
     if !state.auth.authorize(request.headers(), unix_now()) {
         bump(&state.counters.auth_failures);
-        return ApiError::unauthorized().into_response();
+        return ServiceError::unauthorized().into_response();
     }
-    ApiError::bad_request("Invalid file name: empty").into_response()
+    ServiceError::bad_request("Invalid file name: empty").into_response()
 }
 
 async fn upload(
@@ -210,7 +210,7 @@ async fn upload_inner(
     state: &Arc<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let counters = &state.counters;
     bump(&counters.upload_requests);
 
@@ -218,7 +218,7 @@ async fn upload_inner(
     // looking at credentials or the body.
     if state.faults.draw_failure() {
         bump(&counters.faults_injected);
-        let mut err = ApiError::new(
+        let mut err = ServiceError::new(
             state.faults.failure_status(),
             "Service unavailable (fault injected by the capfile emulator)",
         );
@@ -228,17 +228,17 @@ async fn upload_inner(
 
     if !state.auth.authorize(request.headers(), unix_now()) {
         bump(&counters.auth_failures);
-        return Err(ApiError::unauthorized());
+        return Err(ServiceError::unauthorized());
     }
     if let Some(Err(retry_after)) = state.faults.rate_limit.as_ref().map(|l| l.admit(request.headers())) {
         bump(&counters.rate_limited);
-        let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this API key");
+        let mut err = ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this API key");
         err.retry_after = retry_after;
         return Err(err);
     }
 
     let Path((namespace, name)) =
-        path.map_err(|rejection| ApiError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
+        path.map_err(|rejection| ServiceError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
     check_remote_name("namespace", &namespace)?;
     check_remote_name("file name", &name)?;
 
@@ -267,14 +267,14 @@ async fn upload_inner(
         Ok::<_, std::io::Error>(meta)
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .map_err(ServiceError::internal)?
+    .map_err(ServiceError::internal)?;
 
     Ok(axum::Json(success_body(state, meta)).into_response())
 }
 
 /// Refuses what cannot be one file name: the same rules the CLI applies.
-fn check_remote_name(what: &str, name: &str) -> Result<(), ApiError> {
+fn check_remote_name(what: &str, name: &str) -> Result<(), ServiceError> {
     let problem = if name.is_empty() {
         Some("empty")
     } else if name == "." || name == ".." {
@@ -287,7 +287,7 @@ fn check_remote_name(what: &str, name: &str) -> Result<(), ApiError> {
         None
     };
     match problem {
-        Some(problem) => Err(ApiError::bad_request(format!("Invalid {what}: {problem}"))),
+        Some(problem) => Err(ServiceError::bad_request(format!("Invalid {what}: {problem}"))),
         None => Ok(()),
     }
 }
@@ -315,11 +315,11 @@ fn usable_content_type(value: Option<&str>) -> String {
 
 /// Streams the request body (multipart or raw) into `spool`; returns the
 /// content type to store. A body that stalls for `idle` fails with 408.
-async fn receive_body(request: Request, spool: &mut Spool<'_>, idle: Duration) -> Result<String, ApiError> {
+async fn receive_body(request: Request, spool: &mut Spool<'_>, idle: Duration) -> Result<String, ServiceError> {
     let content_type = if is_multipart(request.headers()) {
         let mut multipart = Multipart::from_request(request, &())
             .await
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+            .map_err(|rejection| ServiceError::bad_request(rejection.body_text()))?;
         let mut file_type = None;
         // Every part is read to the end, even after the file: a body cut short
         // anywhere must fail the upload, not store a truncated file.
@@ -351,17 +351,17 @@ async fn receive_body(request: Request, spool: &mut Spool<'_>, idle: Duration) -
 }
 
 /// Waits for the next piece of a request body for at most `idle`.
-async fn within<T>(idle: Duration, next: impl Future<Output = T>) -> Result<T, ApiError> {
+async fn within<T>(idle: Duration, next: impl Future<Output = T>) -> Result<T, ServiceError> {
     tokio::time::timeout(idle, next).await.map_err(|_| {
-        ApiError::new(
+        ServiceError::new(
             StatusCode::REQUEST_TIMEOUT,
             format!("Request body timed out: no data for {} s", idle.as_secs_f64()),
         )
     })
 }
 
-fn body_error(err: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(format!("Could not read the request body: {err}"))
+fn body_error(err: impl std::fmt::Display) -> ServiceError {
+    ServiceError::bad_request(format!("Could not read the request body: {err}"))
 }
 
 /// A body being received into a temporary file.
@@ -375,8 +375,8 @@ struct Spool<'a> {
 }
 
 impl<'a> Spool<'a> {
-    fn create(store: &Store, cut: Option<ConnectionKill>, counters: &'a Counters) -> Result<Spool<'a>, ApiError> {
-        let (file, path) = store.spool_file().map_err(ApiError::internal)?;
+    fn create(store: &Store, cut: Option<ConnectionKill>, counters: &'a Counters) -> Result<Spool<'a>, ServiceError> {
+        let (file, path) = store.spool_file().map_err(ServiceError::internal)?;
         Ok(Spool {
             file: tokio::fs::File::from_std(file),
             path,
@@ -386,11 +386,11 @@ impl<'a> Spool<'a> {
         })
     }
 
-    async fn push(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+    async fn push(&mut self, chunk: &[u8]) -> Result<(), ServiceError> {
         if chunk.is_empty() {
             return Ok(());
         }
-        self.file.write_all(chunk).await.map_err(ApiError::internal)?;
+        self.file.write_all(chunk).await.map_err(ServiceError::internal)?;
         self.size += chunk.len() as u64;
         // Part of the body is in: the moment to drop the connection.
         self.cut_if_due().await
@@ -398,18 +398,18 @@ impl<'a> Spool<'a> {
 
     /// Cuts the connection if this upload was drawn for it. Normally the
     /// handler is dropped with the connection and this never returns.
-    async fn cut_if_due(&mut self) -> Result<(), ApiError> {
+    async fn cut_if_due(&mut self) -> Result<(), ServiceError> {
         if let Some(kill) = self.cut.take() {
             bump(&self.counters.faults_injected);
             kill.cut().await;
-            return Err(ApiError::internal("the connection was to be dropped"));
+            return Err(ServiceError::internal("the connection was to be dropped"));
         }
         Ok(())
     }
 
-    async fn finish(mut self, namespace: String, name: String, content_type: String) -> Result<Upload, ApiError> {
-        self.file.flush().await.map_err(ApiError::internal)?;
-        self.file.sync_all().await.map_err(ApiError::internal)?;
+    async fn finish(mut self, namespace: String, name: String, content_type: String) -> Result<Upload, ServiceError> {
+        self.file.flush().await.map_err(ServiceError::internal)?;
+        self.file.sync_all().await.map_err(ServiceError::internal)?;
         Ok(Upload {
             namespace,
             name,
@@ -517,8 +517,8 @@ async fn download_inner(
     state: &AppState,
     path: Result<Path<String>, PathRejection>,
     query: Option<String>,
-) -> Result<Response, ApiError> {
-    let Path(s3_token) = path.map_err(|_| ApiError::not_found())?;
+) -> Result<Response, ServiceError> {
+    let Path(s3_token) = path.map_err(|_| ServiceError::not_found())?;
     let (mut expires, mut signature) = (None, None);
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match &*key {
@@ -531,7 +531,7 @@ async fn download_inner(
         .urls
         .verify(&s3_token, expires.as_deref(), signature.as_deref(), unix_now())
         .map_err(|refusal| {
-            ApiError::forbidden(match refusal {
+            ServiceError::forbidden(match refusal {
                 UrlRefusal::Missing => "Missing signature",
                 UrlRefusal::BadSignature => "Signature does not match",
                 UrlRefusal::Expired => "Request has expired",
@@ -542,22 +542,22 @@ async fn download_inner(
         .store
         .lookup(&s3_token)
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(ApiError::not_found)?;
+        .map_err(ServiceError::internal)?
+        .ok_or_else(ServiceError::not_found)?;
     let file = match tokio::fs::File::open(&blob).await {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ApiError::not_found());
+            return Err(ServiceError::not_found());
         }
-        Err(err) => return Err(ApiError::internal(err)),
+        Err(err) => return Err(ServiceError::internal(err)),
     };
-    let len = file.metadata().await.map_err(ApiError::internal)?.len();
+    let len = file.metadata().await.map_err(ServiceError::internal)?.len();
     let content_type = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static(PLACEHOLDER_TYPE));
     Response::builder()
         .header(CONTENT_TYPE, content_type)
         .header(CONTENT_LENGTH, len)
         .body(Body::from_stream(ReaderStream::new(file)))
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
 #[cfg(test)]

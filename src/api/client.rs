@@ -1,0 +1,241 @@
+//! The client of one file service: one upload, with retries, pacing and the
+//! idle timeout.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderName, HeaderValue};
+use url::Url;
+
+use super::activity::Activity;
+use super::auth::Auth;
+use super::body::file_body;
+use super::error::{FileError, network_error};
+use super::pacing::{Pacer, Rate, Throttle};
+use super::redirect;
+use super::response::read_upload_response;
+use super::retry::{RetryPolicy, gave_up_waiting};
+use super::token::OAUTH_HEADER;
+use super::{ApiError, Progress, UploadJob, Uploaded};
+use crate::cli::BodyFormat;
+use crate::credentials::Credentials;
+use crate::inputs::RemoteName;
+
+/// The client of one file service, for one run.
+pub struct FileService {
+    http: reqwest::Client,
+    base_url: Url,
+    auth: Auth,
+    idle_timeout: Duration,
+    retry: RetryPolicy,
+    throttle: Throttle,
+    /// The pace under the service's rate limit, learnt from 429s or set.
+    pacer: Pacer,
+}
+
+/// The one HTTP client configuration capfile uses.
+pub fn http_client(idle_timeout: Duration) -> Result<reqwest::Client, String> {
+    // reqwest is built without a default TLS crypto provider; ring is installed
+    // once per process (a second install is a harmless error).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("capfile/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(idle_timeout)
+        .tcp_nodelay(true)
+        // No request capfile makes follows a redirect (see redirect.rs).
+        .redirect(redirect::policy())
+        .build()
+        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+impl FileService {
+    pub fn new(
+        base_url: Url,
+        credentials: &Credentials,
+        idle_timeout: Duration,
+        retries: u32,
+    ) -> Result<FileService, String> {
+        let auth = Auth::new(credentials)?;
+        Ok(FileService {
+            http: http_client(idle_timeout)?,
+            base_url,
+            auth,
+            idle_timeout,
+            retry: RetryPolicy::new(retries),
+            throttle: Throttle::default(),
+            pacer: Pacer::new(None),
+        })
+    }
+
+    /// Never sends faster than `rate` (when given), and lets one upload wait
+    /// up to `rate_wait` in all for the rate limit after 429s.
+    pub fn with_pacing(mut self, rate: Option<Rate>, rate_wait: Duration) -> FileService {
+        self.pacer = Pacer::new(rate);
+        self.retry.rate_wait = rate_wait;
+        self
+    }
+
+    /// How many 429s this run met, and how long its uploads were paused for them.
+    pub fn rate_limit_totals(&self) -> (u64, Duration) {
+        self.pacer.totals()
+    }
+
+    /// `{base}/api_gateway/file-service/{namespace}/{name}`, the name percent-encoded.
+    pub fn upload_url(&self, namespace: &str, name: &RemoteName) -> String {
+        let base = self.base_url.as_str().trim_end_matches('/');
+        format!("{base}/api_gateway/file-service/{namespace}/{}", name.url_segment())
+    }
+
+    /// How many OAuth tokens this run has asked for.
+    pub fn token_requests(&self) -> u64 {
+        match &self.auth {
+            Auth::Basic(_) => 0,
+            Auth::OAuth(cache) => cache.requests(),
+        }
+    }
+
+    /// Asks for an OAuth token now, to check a client key and secret before
+    /// they are saved (`login`). Basic credentials have nothing to check
+    /// against without uploading, so they pass.
+    pub async fn check_credentials(&self) -> Result<(), ApiError> {
+        self.auth_header().await.map(|_| ())
+    }
+
+    /// Uploads with retries. An OAuth 401 renews the token once and tries again
+    /// at once; other failures follow the retry policy.
+    pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
+        let mut attempt = 0;
+        let mut renewed_token = false;
+        let mut rate_waited = Duration::ZERO;
+        loop {
+            self.throttle.wait().await;
+            let permit = self.pacer.acquire().await;
+            progress.restart();
+            let (result, sent_with) = self.upload_once(job, progress.clone()).await;
+            let err = match result {
+                Ok(done) => {
+                    self.pacer.success(permit);
+                    return Ok(done);
+                }
+                Err(err) => err,
+            };
+            if err.is_rate_limit() {
+                let limited = self.pacer.limited(permit, err.retry_after());
+                let wait = limited.until.saturating_duration_since(Instant::now());
+                if rate_waited + wait > self.retry.rate_wait {
+                    return Err(gave_up_waiting(err, rate_waited));
+                }
+                rate_waited += wait;
+                progress.rate_limited(wait, limited.new_pause, &err);
+                // The pacer holds the next attempt until the pause is over.
+                continue;
+            }
+            drop(permit);
+            if err.is_auth()
+                && !renewed_token
+                && let Auth::OAuth(cache) = &self.auth
+            {
+                renewed_token = true;
+                cache.forget(sent_with).await;
+                continue;
+            }
+            if !err.is_retryable() || attempt >= self.retry.retries {
+                return Err(err);
+            }
+            attempt += 1;
+            let delay = self.retry.delay(attempt, err.retry_after());
+            if err.slows_everyone() {
+                self.throttle.hold_until(Instant::now() + delay);
+            }
+            progress.retrying(attempt, delay, &err);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt; also returns the token it used, so a 401 can retire it.
+    async fn upload_once(
+        &self,
+        job: &UploadJob<'_>,
+        progress: Arc<dyn Progress>,
+    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>) {
+        let (auth_name, auth_value) = match self.auth_header().await {
+            Ok(header) => header,
+            Err(err) => return (Err(err), None),
+        };
+        let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
+        let activity = Activity::new(job.body.map_or(0, |(_, size, _)| size));
+        let request = async {
+            let mut request = self
+                .http
+                .post(self.upload_url(job.namespace, job.name))
+                .header(auth_name, auth_value)
+                .header(header::ACCEPT, "application/json");
+            request = match job.body {
+                None => request.header(header::CONTENT_LENGTH, 0).body(Vec::new()),
+                Some((path, size, mime)) => {
+                    let body = file_body(path, size, progress.clone(), activity.clone()).await?;
+                    match job.format {
+                        BodyFormat::Raw => request
+                            .header(header::CONTENT_TYPE, mime)
+                            .header(header::CONTENT_LENGTH, size)
+                            .body(body),
+                        BodyFormat::Multipart => {
+                            let part = reqwest::multipart::Part::stream_with_length(body, size)
+                                .file_name(job.name.as_str().to_string())
+                                .mime_str(mime)
+                                .map_err(|e| FileError::Mime {
+                                    mime: mime.to_string(),
+                                    source: Arc::new(e),
+                                })?;
+                            request.multipart(reqwest::multipart::Form::new().part("file", part))
+                        }
+                    }
+                }
+            };
+            let response = request.send().await.map_err(network_error)?;
+            activity.touch();
+            read_upload_response(response, &activity).await
+        };
+        let result = tokio::select! {
+            result = request => result,
+            () = activity.stalled(self.idle_timeout) => Err(ApiError::Timeout(self.idle_timeout)),
+        };
+        (result, used_token)
+    }
+
+    async fn auth_header(&self) -> Result<(HeaderName, HeaderValue), ApiError> {
+        match &self.auth {
+            Auth::Basic(value) => Ok((header::AUTHORIZATION, value.clone())),
+            Auth::OAuth(cache) => {
+                let token = cache.token(&self.http, &self.base_url, self.idle_timeout).await?;
+                Ok((HeaderName::from_static(OAUTH_HEADER), token))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::Secret;
+
+    #[test]
+    fn upload_url_encodes_the_name_and_keeps_a_base_path() {
+        let creds = Credentials::Basic {
+            username: "u".into(),
+            password_md5: Secret::new("0".repeat(32)),
+        };
+        let service = FileService::new(
+            Url::parse("https://h.example/prefix/").unwrap(),
+            &creds,
+            Duration::from_secs(5),
+            0,
+        )
+        .unwrap();
+        let name = RemoteName::parse("a b#1.png").unwrap();
+        assert_eq!(
+            service.upload_url("rewards", &name),
+            "https://h.example/prefix/api_gateway/file-service/rewards/a%20b%231.png"
+        );
+    }
+}

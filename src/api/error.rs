@@ -1,0 +1,377 @@
+//! Why a request failed: `ApiError`, and what each kind means for retries,
+//! the auth exit and the rate limit.
+//!
+//! Every kind that has a cause below it keeps it: a network failure keeps
+//! reqwest's error (and says which of its kinds it was), a file that cannot be
+//! read keeps the `io::Error`. `Display` gives the one line users see, with
+//! the innermost cause already in it ("Connection refused"); `source()` gives
+//! the cause itself, for code that needs to look at it.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// Why a request failed.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// The service answered with an error status.
+    Status {
+        status: StatusCode,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// Connecting, sending or receiving failed.
+    Network(NetworkError),
+    /// No progress for the idle time limit.
+    Timeout(Duration),
+    /// A body that is not the service's JSON, or that reports a failure.
+    Response(ResponseError),
+    /// The local file could not be read as checked.
+    File(FileError),
+    /// A redirect, which an upload never follows (see `redirect.rs`).
+    Redirect {
+        status: StatusCode,
+        /// The host the `Location` points to, when it names a usable one.
+        target: Option<String>,
+    },
+}
+
+/// What the client was doing when the connection failed, from reqwest's
+/// error kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkStage {
+    /// Opening the connection (DNS, TCP, TLS).
+    Connect,
+    /// A request's own time limit ran out.
+    Timeout,
+    /// Sending the request or its body.
+    Send,
+    /// Anything else, such as reading the answer.
+    Other,
+}
+
+/// A failed connection, with reqwest's error as its source.
+#[derive(Debug, Clone)]
+pub struct NetworkError {
+    pub stage: NetworkStage,
+    /// `host:port` of the request, when reqwest knew its URL.
+    pub host: Option<String>,
+    source: Arc<reqwest::Error>,
+}
+
+impl NetworkError {
+    /// Classifies a reqwest error.
+    pub fn new(err: reqwest::Error) -> NetworkError {
+        let stage = if err.is_connect() {
+            NetworkStage::Connect
+        } else if err.is_timeout() {
+            NetworkStage::Timeout
+        } else if err.is_body() || err.is_request() {
+            NetworkStage::Send
+        } else {
+            NetworkStage::Other
+        };
+        let host = err
+            .url()
+            .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)));
+        NetworkError {
+            stage,
+            host,
+            source: Arc::new(err),
+        }
+    }
+}
+
+/// reqwest's message is generic ("error sending request"); the innermost
+/// cause is what tells users what happened ("Connection refused").
+impl fmt::Display for NetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let doing = match self.stage {
+            NetworkStage::Connect => "cannot connect",
+            NetworkStage::Timeout => "timed out",
+            NetworkStage::Send => "connection failed while sending",
+            NetworkStage::Other => "request failed",
+        };
+        let mut cause: &dyn std::error::Error = &*self.source;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        match &self.host {
+            Some(host) => write!(f, "{doing} to {host}: {cause}"),
+            None => write!(f, "{doing}: {cause}"),
+        }
+    }
+}
+
+impl std::error::Error for NetworkError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// What is wrong with an answer's body.
+#[derive(Debug, Clone)]
+pub enum ResponseError {
+    /// Over `MAX_RESPONSE` bytes.
+    TooLarge { limit: usize },
+    /// Not JSON at all.
+    NotJson(Arc<serde_json::Error>),
+    /// A `code` that is not an HTTP status: one of Capillary's own (8015, ...).
+    ServiceCode { code: u64, message: String },
+    /// `status: false`.
+    ServiceFailure { message: String },
+    /// A field that is there but cannot be shown as it is.
+    Field { field: &'static str, problem: &'static str },
+    /// No `secureFilePath`.
+    NoSecureUrl,
+    /// The token endpoint's answer has no `data.accessToken`.
+    NoToken,
+    /// The token cannot be sent as a header value.
+    TokenNotHeader,
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let with_message = |f: &mut fmt::Formatter<'_>, message: &str| {
+            if message.is_empty() {
+                Ok(())
+            } else {
+                write!(f, ": {message}")
+            }
+        };
+        match self {
+            ResponseError::TooLarge { limit } => write!(f, "response too large (over {} KiB)", limit / 1024),
+            ResponseError::NotJson(err) => write!(f, "the body is not JSON ({err})"),
+            ResponseError::ServiceCode { code, message } => {
+                write!(f, "the service reported error code {code}")?;
+                with_message(f, message)
+            }
+            ResponseError::ServiceFailure { message } => {
+                f.write_str("the service reported a failure")?;
+                with_message(f, message)
+            }
+            ResponseError::Field { field, problem } => write!(f, "{field} {problem}"),
+            ResponseError::NoSecureUrl => f.write_str("no secureFilePath in the body"),
+            ResponseError::NoToken => f.write_str("the token endpoint's answer has no data.accessToken"),
+            ResponseError::TokenNotHeader => f.write_str("the token has characters a header cannot carry"),
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ResponseError::NotJson(err) => Some(&**err),
+            _ => None,
+        }
+    }
+}
+
+impl From<ResponseError> for ApiError {
+    fn from(err: ResponseError) -> ApiError {
+        ApiError::Response(err)
+    }
+}
+
+/// A local file that could not be sent as it was checked.
+#[derive(Debug, Clone)]
+pub enum FileError {
+    /// The file could not be opened.
+    Open { path: PathBuf, source: Arc<io::Error> },
+    /// Its size could not be read.
+    Stat { path: PathBuf, source: Arc<io::Error> },
+    /// The task that opens it did not finish (the runtime is shutting down).
+    Task {
+        path: PathBuf,
+        source: Arc<tokio::task::JoinError>,
+    },
+    /// Its size is not the size checked before the batch.
+    Changed { path: PathBuf, checked: u64, now: u64 },
+    /// Its MIME type cannot be put in a multipart header.
+    Mime { mime: String, source: Arc<reqwest::Error> },
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::Open { path, source } => write!(f, "cannot open {}: {source}", path.display()),
+            FileError::Stat { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            FileError::Task { path, source } => write!(f, "cannot open {}: {source}", path.display()),
+            FileError::Changed { path, checked, now } => write!(
+                f,
+                "{} changed size since it was checked ({checked} -> {now} bytes)",
+                path.display()
+            ),
+            FileError::Mime { mime, source } => write!(f, "bad MIME type {mime}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for FileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FileError::Open { source, .. } | FileError::Stat { source, .. } => Some(&**source),
+            FileError::Task { source, .. } => Some(&**source),
+            FileError::Mime { source, .. } => Some(&**source),
+            FileError::Changed { .. } => None,
+        }
+    }
+}
+
+impl ApiError {
+    /// Connection errors, timeouts, 408, 429 and 5xx gateway errors may pass.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504),
+            ApiError::Network(_) | ApiError::Timeout(_) => true,
+            ApiError::Response(_) | ApiError::File(_) | ApiError::Redirect { .. } => false,
+        }
+    }
+
+    /// 401 or 403: the credentials are wrong or not allowed.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 401 | 403))
+    }
+
+    pub(super) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// 429: over the service's rate limit. Waiting for its window is not a
+    /// failure: it is paced (see `pacing`) and does not use up the retries.
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// 429 and 503 mean the service as a whole wants fewer requests.
+    pub(super) fn slows_everyone(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 429 | 503))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Status { status, message, .. } => {
+                write!(f, "server answered {status}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            ApiError::Network(err) => err.fmt(f),
+            ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs()),
+            ApiError::Response(cause) => write!(f, "unexpected response: {cause}"),
+            ApiError::File(err) => err.fmt(f),
+            ApiError::Redirect { status, target } => {
+                let target = target.as_deref().map_or_else(
+                    || "no usable location".to_string(),
+                    |host| format!("a location on {}", crate::output::escape_control(host)),
+                );
+                write!(
+                    f,
+                    "server answered {status} (a redirect to {target}); uploads never follow redirects: check the base URL"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ApiError::Network(err) => Some(err),
+            ApiError::File(err) => Some(err),
+            ApiError::Response(err) => Some(err),
+            ApiError::Status { .. } | ApiError::Timeout(_) | ApiError::Redirect { .. } => None,
+        }
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(err: FileError) -> ApiError {
+        ApiError::File(err)
+    }
+}
+
+/// A reqwest error as an `ApiError`.
+pub(super) fn network_error(err: reqwest::Error) -> ApiError {
+    ApiError::Network(NetworkError::new(err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_statuses_follow_the_spec() {
+        let status = |code| ApiError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            message: String::new(),
+            retry_after: None,
+        };
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(status(code).is_retryable(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 413, 415, 501] {
+            assert!(!status(code).is_retryable(), "{code}");
+        }
+        assert!(status(401).is_auth() && status(403).is_auth() && !status(400).is_auth());
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_keeps_reqwest_error_as_its_source() {
+        // A port that was just free: nothing listens there now.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let sent = super::super::http_client(Duration::from_secs(5))
+            .unwrap()
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let err = network_error(sent);
+        let ApiError::Network(network) = &err else {
+            panic!("network expected: {err:?}")
+        };
+        assert_eq!(network.stage, NetworkStage::Connect);
+        assert_eq!(network.host.as_deref(), Some(format!("127.0.0.1:{port}").as_str()));
+        let source = std::error::Error::source(&err).and_then(std::error::Error::source);
+        assert!(source.is_some_and(|s| s.is::<reqwest::Error>()), "{source:?}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot connect to 127.0.0.1:{port}: ")),
+            "{err}"
+        );
+        assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn a_redirect_names_only_the_host_it_pointed_to() {
+        let err = ApiError::Redirect {
+            status: StatusCode::FOUND,
+            target: Some("evil\u{1b}.example".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "server answered 302 Found (a redirect to a location on evil\\x1b.example); \
+             uploads never follow redirects: check the base URL"
+        );
+        let err = ApiError::Redirect {
+            status: StatusCode::TEMPORARY_REDIRECT,
+            target: None,
+        };
+        assert!(err.to_string().contains("(a redirect to no usable location)"), "{err}");
+        assert!(!err.is_retryable() && !err.is_auth());
+    }
+}

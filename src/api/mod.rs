@@ -1,0 +1,84 @@
+//! The file-service client: URL building, authentication, one upload, retries.
+//!
+//! One `FileService` serves a whole run: one reqwest client (one connection
+//! pool), one OAuth token shared by every upload, one retry policy, and one
+//! throttle, so that when the service says "slow down" (429/503) every worker
+//! slows down, not only the one that was told. Bodies are streamed from disk with
+//! a `Content-Length`, and a retried upload re-opens the file and streams it again
+//! from the start. Nothing here prints: progress and retries are reported through
+//! the `Progress` trait, and errors are returned as `ApiError`.
+//!
+//! Where each concern lives:
+//! - `client.rs`: [`FileService`], the upload loop (retries, token renewal,
+//!   pacing) and one attempt with its idle timeout;
+//! - `error.rs`: [`ApiError`], and what each kind means for retries;
+//! - `retry.rs`: [`RetryPolicy`], backoff with jitter and `Retry-After`;
+//! - `pacing/`: the rate limit ([`Rate`], token bucket, AIMD) and the retry
+//!   throttle shared by every worker;
+//! - `activity.rs`: the idle timer;
+//! - `auth.rs`, `token.rs`: the Basic header and the OAuth token cache;
+//! - `body.rs`: files streamed as request bodies;
+//! - `response.rs`: reading and checking the service's answers;
+//! - `redirect.rs`: why no redirect is followed.
+
+mod activity;
+mod auth;
+mod body;
+mod client;
+mod error;
+pub mod pacing;
+mod redirect;
+mod response;
+mod retry;
+mod token;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::cli::BodyFormat;
+use crate::inputs::RemoteName;
+
+pub use client::{FileService, http_client};
+pub use error::{ApiError, FileError, NetworkError, NetworkStage, ResponseError};
+pub use pacing::Rate;
+pub use response::{MAX_RESPONSE, parse_uploaded, retry_after};
+pub use retry::{DEFAULT_RATE_WAIT, RetryPolicy};
+pub use token::OAUTH_HEADER;
+
+/// Receives what an upload does, for progress bars and `-v` logs.
+pub trait Progress: Send + Sync {
+    /// More bytes of the body were handed to the connection.
+    fn sent(&self, _bytes: u64) {}
+    /// A new attempt starts; bytes count from zero again.
+    fn restart(&self) {}
+    /// An attempt failed and will be retried after `delay`.
+    fn retrying(&self, _attempt: u32, _delay: Duration, _cause: &ApiError) {}
+    /// The service said 429: this upload waits `wait` for the rate limit.
+    /// `new_pause` is set for the answer that paused every upload, and clear
+    /// for answers to requests sent before that pause.
+    fn rate_limited(&self, _wait: Duration, _new_pause: bool, _cause: &ApiError) {}
+}
+
+/// A `Progress` that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What to upload.
+pub struct UploadJob<'a> {
+    pub namespace: &'a str,
+    pub name: &'a RemoteName,
+    /// The file to stream, its size and MIME type; `None` for a placeholder.
+    pub body: Option<(&'a std::path::Path, u64, &'a str)>,
+    pub format: BodyFormat,
+}
+
+/// A successful upload.
+#[derive(Clone, Debug)]
+pub struct Uploaded {
+    /// The response body exactly as received.
+    pub raw: Bytes,
+    pub name: String,
+    pub version: String,
+    pub secure_file_path: String,
+}

@@ -1,0 +1,130 @@
+//! The OAuth token cache: one token for every upload of a run, asked for once
+//! (not once per worker), and replaced before it expires or when the service
+//! refuses it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderValue};
+use url::Url;
+
+use super::ApiError;
+use super::error::{ResponseError, network_error};
+use super::response::{read_body, status_error};
+use crate::credentials::Secret;
+
+/// The OAuth token header of Capillary's API.
+pub const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
+/// How long before its stated expiry a token is replaced: 10 s, or a quarter of
+/// a lifetime shorter than 40 s (so a 2 s token is still used for 1.5 s).
+const TOKEN_MARGIN: Duration = Duration::from_secs(10);
+/// The longest token lifetime believed: Capillary's maximum is 30 days.
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[derive(Clone)]
+struct Token {
+    value: HeaderValue,
+    expires: Instant,
+}
+
+/// A client key and secret, and the token they were last exchanged for.
+pub(super) struct TokenCache {
+    client_key: String,
+    client_secret: Secret,
+    token: tokio::sync::Mutex<Option<Token>>,
+    requests: AtomicU64,
+}
+
+impl TokenCache {
+    pub(super) fn new(client_key: String, client_secret: Secret) -> TokenCache {
+        TokenCache {
+            client_key,
+            client_secret,
+            token: tokio::sync::Mutex::new(None),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// How many tokens were asked for.
+    pub(super) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The current token, asking the service for a new one when there is none
+    /// or it is about to expire.
+    pub(super) async fn token(
+        &self,
+        http: &reqwest::Client,
+        base_url: &Url,
+        timeout: Duration,
+    ) -> Result<HeaderValue, ApiError> {
+        // Held across the token request, so a batch asks for one token,
+        // not one per worker.
+        let mut token = self.token.lock().await;
+        if let Some(current) = token.as_ref()
+            && current.expires > Instant::now()
+        {
+            return Ok(current.value.clone());
+        }
+        let fresh = self.generate(http, base_url, timeout).await?;
+        let value = fresh.value.clone();
+        *token = Some(fresh);
+        Ok(value)
+    }
+
+    /// Drops the token `used` after the service refused it.
+    pub(super) async fn forget(&self, used: Option<HeaderValue>) {
+        let mut token = self.token.lock().await;
+        // Another worker may have renewed it already.
+        if token.as_ref().map(|t| &t.value) == used.as_ref() {
+            *token = None;
+        }
+    }
+
+    /// `POST /v3/oauth/token/generate` with the key and secret.
+    async fn generate(&self, http: &reqwest::Client, base_url: &Url, timeout: Duration) -> Result<Token, ApiError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let url = format!("{}/v3/oauth/token/generate", base_url.as_str().trim_end_matches('/'));
+        let body = serde_json::json!({ "key": self.client_key, "secret": self.client_secret.expose() }).to_string();
+        let response = http
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = read_body(response, None).await?;
+        if !status.is_success() {
+            return Err(status_error(status, &headers, &raw));
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            access_token: String,
+            ttl_seconds: u64,
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            data: Option<Data>,
+        }
+        let data = serde_json::from_slice::<TokenResponse>(&raw)
+            .ok()
+            .and_then(|r| r.data)
+            .ok_or_else(|| ApiError::Response(ResponseError::NoToken))?;
+        let mut value =
+            HeaderValue::from_str(&data.access_token).map_err(|_| ApiError::Response(ResponseError::TokenNotHeader))?;
+        value.set_sensitive(true);
+        // The lifetime is the server's number: believe at most 30 days of it,
+        // so no arithmetic on it can overflow.
+        let ttl = Duration::from_secs(data.ttl_seconds).min(MAX_TOKEN_TTL);
+        let lifetime = ttl.saturating_sub(TOKEN_MARGIN.min(ttl / 4));
+        let now = Instant::now();
+        Ok(Token {
+            value,
+            expires: now.checked_add(lifetime).unwrap_or(now),
+        })
+    }
+}
