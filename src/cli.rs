@@ -393,6 +393,28 @@ mod tests {
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "--json", "-o", "url"]).is_err());
     }
 
+    /// The prose that lists settings (the `config` help, the ENVIRONMENT
+    /// table) is not generated; this holds it to the settings table.
+    #[test]
+    fn help_prose_names_every_setting_and_variable() {
+        let command = Cli::command();
+        let config = command.find_subcommand("config").unwrap();
+        let about = config.get_long_about().unwrap().to_string();
+        for key in Key::ALL {
+            assert!(
+                about.contains(key.name()),
+                "`config --help` does not name {}",
+                key.name()
+            );
+            if let Some(var) = key.env_var() {
+                assert!(
+                    help::ENVIRONMENT.iter().any(|entry| entry.name == var),
+                    "help::ENVIRONMENT lacks {var}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn jobs_must_be_positive() {
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "0"]).is_err());
