@@ -279,6 +279,18 @@ mod tests {
     }
 
     #[test]
+    fn the_keyring_is_chosen_by_the_env_given() {
+        let env = crate::settings::Env::from_pairs([(KEYRING_ENV, "no-such-keyring")]);
+        let err = Keyring::native(&env)
+            .get("default", SecretKind::PasswordMd5)
+            .unwrap_err();
+        assert!(
+            err.message.contains("\"no-such-keyring\" is not a keyring here"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn round_trip_per_profile() {
         let keyring = mock();
         let kind = SecretKind::PasswordMd5;

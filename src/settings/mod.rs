@@ -138,7 +138,9 @@ enum FlagValue {
 }
 
 impl Flags {
-    /// The flag given for `key`, if any. A setting without a flag has no arm.
+    /// The flag given for `key`, if any. A setting without a flag needs no
+    /// arm: it falls to the last one.
+    #[allow(unreachable_patterns)]
     fn get(&self, key: Key) -> Option<FlagValue> {
         use FlagValue::{Checked, Text};
         let int = |n: u64| Checked(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
@@ -155,6 +157,7 @@ impl Flags {
             Key::RateWait => self.rate_wait.map(int),
             Key::Output => self.output.map(|v| Checked(v.into())),
             Key::Body => self.body.map(|v| Checked(v.into())),
+            _ => None,
         }
     }
 }
