@@ -418,5 +418,8 @@ mod tests {
     #[test]
     fn jobs_must_be_positive() {
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "0"]).is_err());
+        // The range comes from the settings table.
+        assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "64"]).is_ok());
+        assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "65"]).is_err());
     }
 }
