@@ -10,6 +10,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 pub mod help;
 
+// The domain's choices live in `settings`; re-exported here for the modules
+// that still name them by their old path.
+use crate::settings::Key;
+pub use crate::settings::{AuthKind, BodyFormat, ColorChoice, OutputFormat};
+
 /// Upload images to Capillary's file service.
 #[derive(Debug, Parser)]
 #[command(
@@ -53,16 +58,6 @@ pub struct GlobalArgs {
     /// unless --color always)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when standard error is a terminal and NO_COLOR is not set
-    Auto,
-    /// Always colour
-    Always,
-    /// Never colour
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,17 +170,13 @@ pub struct UploadArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Namespace to upload into [env: CAPFILE_NAMESPACE] [default: rewards]
-    #[arg(short = 'n', long, value_name = "NS")]
+    #[arg(short = 'n', long, value_name = "NS", help = Key::Namespace.flag_help())]
     pub namespace: Option<String>,
 
-    /// Base URL of the Capillary API host, e.g. https://eu.api.capillarytech.com
-    /// [env: CAPFILE_BASE_URL]
-    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, help = Key::BaseUrl.flag_help())]
     pub base_url: Option<String>,
 
-    /// How the image is sent: a multipart part named `file`, or the raw bytes
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", help = Key::Body.spec().help)]
     pub body: Option<BodyFormat>,
 
     /// Create placeholders: each FILE is a remote name, and no body is sent
@@ -200,36 +191,30 @@ pub struct UploadArgs {
     #[arg(long)]
     pub allow_any_type: bool,
 
-    /// Number of uploads in flight at once [default: 4]
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(Key::Jobs.range()),
+          help = Key::Jobs.flag_help())]
     pub jobs: Option<u16>,
 
-    /// Retries for connection errors, timeouts, 408 and 5xx; a 429 waits for
-    /// the rate limit instead (see --max-rate-wait) [default: 3]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(Key::Retries.range()),
+          help = Key::Retries.flag_help())]
     pub retries: Option<u32>,
 
-    /// Fail a request that makes no progress for this many seconds [default: 60]
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(Key::Timeout.range_u64()),
+          help = Key::Timeout.flag_help())]
     pub timeout: Option<u64>,
 
-    /// Send at most N requests per PERIOD, e.g. 100/min or 10/2s: set it to
-    /// the org's rate limit and the service never has to answer 429 [env:
-    /// CAPFILE_RATE]
-    #[arg(long, value_name = "N/PERIOD")]
+    #[arg(long, value_name = "N/PERIOD", help = Key::Rate.flag_help())]
     pub rate: Option<String>,
 
-    /// Seconds one upload may wait in all for rate limits (429s) before it
-    /// fails; 429s do not use up --retries [default: 300]
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86400))]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(Key::RateWait.range_u64()),
+          help = Key::RateWait.flag_help())]
     pub max_rate_wait: Option<u64>,
 
     /// Check inputs and credentials and show what would be sent; send nothing
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Output format on standard output [default: table]
-    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT", help = Key::Output.flag_help())]
     pub output: Option<OutputFormat>,
 
     /// Print the server's JSON response (same as -o json)
@@ -243,32 +228,6 @@ pub struct UploadArgs {
     /// Upload to the local file service at 127.0.0.1:7878, starting it if needed
     #[arg(long, conflicts_with = "base_url")]
     pub local: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BodyFormat {
-    /// multipart/form-data with one part named `file`
-    Multipart,
-    /// The image bytes as the body, with the image MIME type as Content-Type
-    Raw,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// name, version and secure URL (tab-separated when not a terminal)
-    Table,
-    /// The server's response body, unchanged (one document per line when piped)
-    Json,
-    /// The secure URL alone, one per line
-    Url,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthKind {
-    /// Till username and the MD5 of its password
-    Basic,
-    /// API client key and secret, exchanged for a token
-    Oauth,
 }
 
 #[derive(Debug, Args)]
@@ -434,8 +393,33 @@ mod tests {
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "--json", "-o", "url"]).is_err());
     }
 
+    /// The prose that lists settings (the `config` help, the ENVIRONMENT
+    /// table) is not generated; this holds it to the settings table.
+    #[test]
+    fn help_prose_names_every_setting_and_variable() {
+        let command = Cli::command();
+        let config = command.find_subcommand("config").unwrap();
+        let about = config.get_long_about().unwrap().to_string();
+        for key in Key::ALL {
+            assert!(
+                about.contains(key.name()),
+                "`config --help` does not name {}",
+                key.name()
+            );
+            if let Some(var) = key.env_var() {
+                assert!(
+                    help::ENVIRONMENT.iter().any(|entry| entry.name == var),
+                    "help::ENVIRONMENT lacks {var}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn jobs_must_be_positive() {
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "0"]).is_err());
+        // The range comes from the settings table.
+        assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "64"]).is_ok());
+        assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "65"]).is_err());
     }
 }

@@ -16,9 +16,8 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table};
 
-use crate::cli::GlobalArgs;
 use crate::error::Error;
-use crate::settings::{self, DEFAULT_PROFILE, FileValues, Key, Origin};
+use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin};
 
 /// Where the config and credentials files are.
 #[derive(Clone, Debug)]
@@ -61,8 +60,10 @@ pub struct Profile {
 }
 
 impl Profile {
-    pub fn select(global: &GlobalArgs) -> Result<Profile, Error> {
-        let Some(name) = global.profile.clone() else {
+    /// The profile named by `--profile` (which clap fills from
+    /// `CAPFILE_PROFILE` when the flag is absent), else `default`.
+    pub fn select(name: Option<&str>, env: &Env) -> Result<Profile, Error> {
+        let Some(name) = name.map(str::to_string) else {
             return Ok(Profile {
                 name: DEFAULT_PROFILE.to_string(),
                 origin: Origin::Default,
@@ -70,7 +71,7 @@ impl Profile {
         };
         settings::check_profile_name(&name).map_err(Error::usage)?;
         // clap reads the flag over the variable; equal values mean either.
-        let origin = if std::env::var("CAPFILE_PROFILE").ok().as_deref() == Some(name.as_str()) {
+        let origin = if env.get_os("CAPFILE_PROFILE").and_then(|v| v.to_str()) == Some(name.as_str()) {
             Origin::Env("CAPFILE_PROFILE")
         } else {
             Origin::Flag
@@ -385,6 +386,18 @@ mod tests {
     }
 
     #[test]
+    fn the_profile_origin_comes_from_the_env_given() {
+        let env = Env::from_pairs([("CAPFILE_PROFILE", "ci")]);
+        let chosen = Profile::select(Some("ci"), &env).unwrap();
+        assert_eq!(chosen.origin, Origin::Env("CAPFILE_PROFILE"));
+        let flagged = Profile::select(Some("ci"), &Env::default()).unwrap();
+        assert_eq!(flagged.origin, Origin::Flag);
+        let default = Profile::select(None, &env).unwrap();
+        assert_eq!((default.name.as_str(), default.origin), ("default", Origin::Default));
+        assert!(Profile::select(Some("a b"), &env).is_err());
+    }
+
+    #[test]
     fn line_and_column_are_one_based_characters() {
         assert_eq!(line_column("abc", 0), (1, 1));
         assert_eq!(line_column("ab\ncdé\nf", 7), (2, 4));
@@ -442,7 +455,7 @@ mod tests {
         );
         let config = Config::load(&path).unwrap();
         assert_eq!(config.names(), ["staging", "default"]);
-        assert_eq!(config.get("default").unwrap().jobs, Some(8));
+        assert_eq!(config.get("default").unwrap().typed::<u16>(Key::Jobs), Some(8));
         let explicit = Profile {
             name: "prod".into(),
             origin: Origin::Flag,

@@ -33,10 +33,10 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
-pub use resolve::{Resolved, check_binding, env_secret, find_secret, resolve};
+pub use resolve::{Located, Resolved, check_binding, env_secret, find_secret, locate, resolve};
 
-use crate::cli::AuthKind;
 use crate::error::Error;
+use crate::settings::AuthKind;
 
 /// A value that must not be shown. Read it with `expose` where it is sent.
 #[derive(Clone, PartialEq, Eq)]

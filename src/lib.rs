@@ -29,14 +29,17 @@ use output::Printer;
 /// Runs a parsed command line and returns the exit status; every error has
 /// been reported on standard error by then.
 pub fn run(cli: Cli) -> Exit {
-    let printer = Arc::new(Printer::new(&cli.global));
+    // The environment is read here, once; everything below asks this value.
+    let env = settings::Env::capture();
+    let global = &cli.global;
+    let printer = Arc::new(Printer::new(global.color, global.quiet, global.verbose, &env));
     let result = match cli.command {
-        Command::Upload(args) => commands::upload::run(args, &cli.global, &printer),
-        Command::Serve(args) => commands::serve::run(args, &printer),
+        Command::Upload(args) => commands::upload::run(args, global, &env, &printer),
+        Command::Serve(args) => commands::serve::run(args, &env, &printer),
         Command::Completions { shell } => commands::completions::run(shell, &printer),
-        Command::Login(args) => commands::login::run(args, &cli.global, &printer),
-        Command::Logout => commands::logout::run(&cli.global, &printer),
-        Command::Config { action } => commands::config::run(action, &cli.global, &printer),
+        Command::Login(args) => commands::login::run(args, global, &env, &printer),
+        Command::Logout => commands::logout::run(global, &env, &printer),
+        Command::Config { action } => commands::config::run(action, global, &env, &printer),
     };
     let exit = match result {
         Ok(exit) => exit,

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{ColorChoice, GlobalArgs};
 use crate::error::Error;
+use crate::settings::{ColorChoice, Env};
 
 /// How much is said on standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,21 +43,23 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(global: &GlobalArgs) -> Printer {
+    /// A printer for `--color`, `--quiet` and `--verbose`; `NO_COLOR` and
+    /// `TERM` come from `env`.
+    pub fn new(color: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Printer {
         let stderr_tty = io::stderr().is_terminal();
-        let color = match global.color {
+        let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
                 stderr_tty
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                    && env.get_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && env.get_os("TERM").is_none_or(|t| t != "dumb")
             }
         };
-        let verbosity = if global.quiet {
+        let verbosity = if quiet {
             Verbosity::Quiet
-        } else if global.verbose > 0 {
-            Verbosity::Verbose(global.verbose)
+        } else if verbose > 0 {
+            Verbosity::Verbose(verbose)
         } else {
             Verbosity::Normal
         };

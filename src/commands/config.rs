@@ -12,14 +12,14 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::{ConfigAction, GlobalArgs};
 use crate::config_file::{self, Config, Paths, Profile};
-use crate::credentials::keyring::Keyring;
-use crate::credentials::{self, SecretKind, SecretSource};
+use crate::credentials::{self, Located, SecretKind, SecretSource};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
-use crate::settings::{self, Key, Origin, Settings, process_env};
+use crate::settings::{self, Env, Key, Origin, Settings};
 
 /// Runs `capfile config ...`.
-pub fn run(action: ConfigAction, global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(action: ConfigAction, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
+    let ctx = Context { global, env };
     let paths = Paths::locate(global.config.as_deref())?;
     match action {
         ConfigAction::Path => {
@@ -35,17 +35,23 @@ pub fn run(action: ConfigAction, global: &GlobalArgs, printer: &Arc<Printer>) ->
             printer.result(&names.iter().map(|n| format!("{n}\n")).collect::<String>());
             Ok(Exit::Success)
         }
-        ConfigAction::List { json } => list(&paths, global, printer, json),
-        ConfigAction::Get { key } => get(&paths, global, printer, &key),
-        ConfigAction::Set { key, value } => set(&paths, global, printer, &key, &value),
-        ConfigAction::Unset { key } => unset(&paths, global, printer, &key),
+        ConfigAction::List { json } => list(&paths, &ctx, printer, json),
+        ConfigAction::Get { key } => get(&paths, &ctx, printer, &key),
+        ConfigAction::Set { key, value } => set(&paths, &ctx, printer, &key, &value),
+        ConfigAction::Unset { key } => unset(&paths, &ctx, printer, &key),
     }
 }
 
 /// The effective settings of the selected profile, as an upload would see
 /// them without flags.
-fn effective(paths: &Paths, global: &GlobalArgs) -> Result<(Profile, Settings), Error> {
-    super::effective_settings(paths, global, &settings::Flags::default())
+fn effective(paths: &Paths, ctx: &Context) -> Result<(Profile, Settings), Error> {
+    super::effective_settings(paths, ctx.global, ctx.env, &settings::Flags::default())
+}
+
+/// The global options and the environment, as every action needs them.
+struct Context<'a> {
+    global: &'a GlobalArgs,
+    env: &'a Env,
 }
 
 /// A key typed on the command line. Its errors do not name the config file:
@@ -60,9 +66,9 @@ fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
     |err| err.with_hint(format!("{} was not changed", paths.config.display()))
 }
 
-fn get(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str) -> Result<Exit, Error> {
+fn get(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
     let key = parse_key(name)?;
-    let (profile, settings) = effective(paths, global)?;
+    let (profile, settings) = effective(paths, ctx)?;
     match settings.get(key) {
         Some((value, _)) => {
             printer.result(&format!("{value}\n"));
@@ -81,15 +87,15 @@ fn secret_source(
     settings: &Settings,
     profile: &Profile,
     paths: &Paths,
+    env: &Env,
     printer: &Arc<Printer>,
 ) -> Result<(SecretKind, Option<SecretSource>), Error> {
-    if let Some((kind, _, name)) = credentials::env_secret(&process_env)? {
-        return Ok((kind, Some(SecretSource::Env(name))));
-    }
-    let kind = SecretKind::for_auth(settings.auth.value);
-    let keyring = Keyring::native();
-    let file = super::credentials_file(paths, printer);
-    let (found, failures) = credentials::find_secret(&profile.name, kind, &[&keyring, &file]);
+    let stores = super::Stores::open(paths, env, printer);
+    let (kind, found, failures) =
+        match credentials::locate(env, settings.auth.value, &profile.name, &stores.in_order(), |_| Ok(()))? {
+            Located::Env { kind, variable, .. } => return Ok((kind, Some(SecretSource::Env(variable)))),
+            Located::Stored { kind, found, failures } => (kind, found, failures),
+        };
     // A secret that an upload would refuse to send is worth a word.
     if let (Some((saved, source)), Some(base_url)) = (&found, &settings.base_url) {
         let saved_profile = Config::load(&paths.config)?.values(profile)?;
@@ -121,9 +127,9 @@ fn secret_source(
     Ok((kind, found.map(|(_, source)| source)))
 }
 
-fn list(paths: &Paths, global: &GlobalArgs, printer: &Arc<Printer>, as_json: bool) -> Result<Exit, Error> {
-    let (profile, settings) = effective(paths, global)?;
-    let (kind, source) = secret_source(&settings, &profile, paths, printer)?;
+fn list(paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> Result<Exit, Error> {
+    let (profile, settings) = effective(paths, ctx)?;
+    let (kind, source) = secret_source(&settings, &profile, paths, ctx.env, printer)?;
     if as_json {
         let mut doc = Map::new();
         doc.insert("profile".into(), entry_of(json!(profile.name), Some(&profile.origin)));
@@ -179,12 +185,8 @@ fn list(paths: &Paths, global: &GlobalArgs, printer: &Arc<Printer>, as_json: boo
 fn entry(key: Key, value: Option<&str>, origin: Option<&Origin>) -> Value {
     let value = match value {
         None => Value::Null,
-        Some(text) => match key {
-            Key::Jobs | Key::Retries | Key::Timeout | Key::RateWait => {
-                text.parse::<u64>().map_or_else(|_| json!(text), |n| json!(n))
-            }
-            _ => json!(text),
-        },
+        Some(text) if key.is_integer() => text.parse::<u64>().map_or_else(|_| json!(text), |n| json!(n)),
+        Some(text) => json!(text),
     };
     entry_of(value, origin)
 }
@@ -205,9 +207,9 @@ fn entry_of(value: Value, origin: Option<&Origin>) -> Value {
     Value::Object(entry)
 }
 
-fn set(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str, input: &str) -> Result<Exit, Error> {
+fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str) -> Result<Exit, Error> {
     let key = parse_key(name).map_err(not_set(paths))?;
-    let profile = Profile::select(global)?;
+    let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;
     let value = key.parse_input(input).map_err(|e| not_set(paths)(Error::usage(e)))?;
     let mut doc = config.file.document_mut()?;
@@ -220,16 +222,16 @@ fn set(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str, input:
         &format!("set {name} in profile `{}` of {}", profile.name, paths.config.display()),
     );
     if let Some(variable) = key.env_var()
-        && process_env(variable).is_some()
+        && ctx.env.get(variable).is_some()
     {
         printer.warn(&format!("{variable} is set, and overrides this value"));
     }
     Ok(Exit::Success)
 }
 
-fn unset(paths: &Paths, global: &GlobalArgs, printer: &Printer, name: &str) -> Result<Exit, Error> {
+fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
     let key = parse_key(name)?;
-    let profile = Profile::select(global)?;
+    let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;
     if config.get(&profile.name).is_none() {
         return Err(config.unknown_profile(&profile.name));

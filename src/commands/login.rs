@@ -22,13 +22,12 @@ use std::time::Duration;
 use url::Url;
 
 use crate::api::FileService;
-use crate::cli::{AuthKind, GlobalArgs, LoginArgs};
+use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config_file::{self, Config, Paths, Profile};
-use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Binding, Credentials, Secret, SecretKind, SecretStore};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
-use crate::settings::{self, FileValues, Key, choice_name, process_env};
+use crate::settings::{self, AuthKind, Env, FileValues, Flags, Key, Origin, Value, choice_name};
 
 /// How long the OAuth check may take without progress.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,9 +35,9 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_SECRET: u64 = 64 * 1024;
 
 /// Runs `capfile login`.
-pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let paths = Paths::locate(global.config.as_deref())?;
-    let profile = Profile::select(global)?;
+    let profile = super::select_profile(global, env)?;
     let config = Config::load(&paths.config)?;
     let existing = config.get(&profile.name).cloned().unwrap_or_default();
     let ask = Asker {
@@ -46,9 +45,9 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Resu
         interactive: !args.password_stdin && !args.client_secret_stdin && io::stdin().is_terminal(),
     };
 
-    let base_url = base_url(&args, &existing, &ask)?;
+    let base_url = base_url(&args, &existing, env, &ask)?;
     let auth = auth_kind(&args, &existing, &ask)?;
-    let identity = identity(&args, auth, &existing, &ask)?;
+    let identity = identity(&args, auth, &existing, env, &ask)?;
     let secret = read_secret(&args, auth, &ask)?;
     let credentials = match auth {
         AuthKind::Basic => Credentials::Basic {
@@ -71,8 +70,7 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Resu
     };
     // The secret will be sent only to this origin, with this identity.
     let binding = Binding::new(&base_url, &identity);
-    let keyring = Keyring::native();
-    let file = super::credentials_file(&paths, printer);
+    let super::Stores { keyring, file } = super::Stores::open(&paths, env, printer);
     let stored_in = if args.insecure_storage {
         file.set(&profile.name, kind, secret, &binding)
             .map_err(|e| e.into_error())?;
@@ -179,13 +177,10 @@ fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Aut
         (Some(auth), _) => auth,
         (None, Some(implied)) => implied,
         (None, None) => {
-            let current = existing
-                .auth
-                .unwrap_or(if existing.client_key.is_some() && existing.username.is_none() {
-                    AuthKind::Oauth
-                } else {
-                    AuthKind::Basic
-                });
+            let current = existing.auth().unwrap_or(settings::inferred_auth(
+                existing.username().is_some(),
+                existing.client_key().is_some(),
+            ));
             if ask.interactive {
                 let answer = ask.line("Authentication (basic or oauth)", Some(&choice_name(&current)))?;
                 let value = Key::Auth.parse_input(&answer).map_err(Error::usage)?;
@@ -216,13 +211,32 @@ fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Aut
     Ok(auth)
 }
 
-fn base_url(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Url, Error> {
-    if let Some(flag) = &args.base_url {
-        return settings::parse_base_url(flag).map_err(|e| Error::usage(format!("--base-url: {e}")));
+/// The flags login shares with the settings, for `settings::resolve_key`.
+fn login_flags(args: &LoginArgs) -> Flags {
+    Flags {
+        base_url: args.base_url.clone(),
+        username: args.username.clone(),
+        client_key: args.client_key.clone(),
+        ..Flags::default()
     }
-    let env = process_env("CAPFILE_BASE_URL");
-    let current = env.clone().or_else(|| existing.base_url.as_ref().map(Url::to_string));
-    if ask.interactive {
+}
+
+/// A setting as an upload would resolve it (flag, environment, profile), for
+/// a question's default: a value the environment gets wrong is said, and no
+/// default is offered.
+fn offered(key: Key, existing: &FileValues, env: &Env, ask: &Asker) -> Option<String> {
+    match settings::resolve_key(key, &Flags::default(), env, existing) {
+        Ok(setting) => setting.map(|s| s.value.to_string()),
+        Err(err) => {
+            ask.printer.warn(err.message());
+            None
+        }
+    }
+}
+
+fn base_url(args: &LoginArgs, existing: &FileValues, env: &Env, ask: &Asker) -> Result<Url, Error> {
+    if ask.interactive && args.base_url.is_none() {
+        let current = offered(Key::BaseUrl, existing, env, ask);
         loop {
             let answer = ask.line("Base URL of the Capillary API host", current.as_deref())?;
             match settings::parse_base_url(&answer) {
@@ -231,49 +245,39 @@ fn base_url(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Url,
             }
         }
     }
-    match (env, &existing.base_url) {
-        (Some(env), _) => settings::parse_base_url(&env).map_err(|e| Error::usage(format!("CAPFILE_BASE_URL: {e}"))),
-        (None, Some(url)) => Ok(url.clone()),
-        (None, None) => Err(Error::usage("login needs the base URL of the API host")
+    match settings::resolve_key(Key::BaseUrl, &login_flags(args), env, existing)? {
+        Some(setting) => match setting.value {
+            Value::Url(url) => Ok(url),
+            other => Err(Error::usage(format!("base_url: {other:?} is not a URL"))),
+        },
+        None => Err(Error::usage("login needs the base URL of the API host")
             .with_hint("pass --base-url, e.g. --base-url https://eu.api.capillarytech.com")),
     }
 }
 
-fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, ask: &Asker) -> Result<String, Error> {
-    let (key, flag, current, question) = match auth {
-        AuthKind::Basic => (
-            Key::Username,
-            &args.username,
-            &existing.username,
-            "Username (till login)",
-        ),
-        AuthKind::Oauth => (Key::ClientKey, &args.client_key, &existing.client_key, "Client key"),
+fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, env: &Env, ask: &Asker) -> Result<String, Error> {
+    let (key, flag, question) = match auth {
+        AuthKind::Basic => (Key::Username, &args.username, "Username (till login)"),
+        AuthKind::Oauth => (Key::ClientKey, &args.client_key, "Client key"),
     };
-    let flag_name = format!("--{}", key.name().replace('_', "-"));
-    let check = |value: &str, from: &str| {
-        Key::parse_input(key, value)
-            .map(|_| value.trim().to_string())
-            .map_err(|e| Error::usage(format!("{from}: {e}")))
-    };
-    if let Some(value) = flag {
-        return check(value, &flag_name);
-    }
-    let env_var = key.env_var().unwrap_or_default();
-    let env = process_env(env_var);
-    let current = env.clone().or_else(|| current.clone());
-    if ask.interactive {
+    let flag_name = key.spec().flag.unwrap_or_default();
+    if ask.interactive && flag.is_none() {
+        let current = offered(key, existing, env, ask);
         loop {
             let answer = ask.line(question, current.as_deref())?;
-            match check(&answer, key.name()) {
-                Ok(value) => return Ok(value),
-                Err(err) => ask.printer.warn(err.message()),
+            match key.parse_input(&answer) {
+                Ok(_) => return Ok(answer.trim().to_string()),
+                Err(err) => ask.printer.warn(&err),
             }
         }
     }
-    match (env, current) {
-        (Some(env), _) => check(&env, env_var),
-        (None, Some(current)) => Ok(current),
-        (None, None) => Err(
+    match settings::resolve_key(key, &login_flags(args), env, existing)? {
+        // Typed text is trimmed; the file's value is kept as it is.
+        Some(setting) if matches!(setting.origin, Origin::Flag | Origin::Env(_)) => {
+            Ok(setting.value.to_string().trim().to_string())
+        }
+        Some(setting) => Ok(setting.value.to_string()),
+        None => Err(
             Error::usage(format!("login needs the {}", key.name().replace('_', " ")))
                 .with_hint(format!("pass {flag_name}")),
         ),

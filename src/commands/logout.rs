@@ -5,23 +5,20 @@
 use std::sync::Arc;
 
 use crate::cli::GlobalArgs;
-use crate::config_file::{Paths, Profile};
-use crate::credentials::SecretStore;
-use crate::credentials::keyring::Keyring;
+use crate::config_file::Paths;
 use crate::error::{Error, Exit};
 use crate::output::Printer;
+use crate::settings::Env;
 
 /// Runs `capfile logout`.
-pub fn run(global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let paths = Paths::locate(global.config.as_deref())?;
-    let profile = Profile::select(global)?;
-    let keyring = Keyring::native();
-    let file = super::credentials_file(&paths, printer);
-    let stores: [&dyn SecretStore; 2] = [&keyring, &file];
+    let profile = super::select_profile(global, env)?;
+    let stores = super::Stores::open(&paths, env, printer);
 
     let mut removed = Vec::new();
     let mut failed = Vec::new();
-    for store in stores {
+    for store in stores.in_order() {
         match store.delete(&profile.name) {
             Ok(true) => removed.push(store.describe()),
             Ok(false) => {}

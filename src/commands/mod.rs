@@ -1,4 +1,9 @@
 //! One module per subcommand: options in, exit status out.
+//!
+//! What several commands share is here, written once: the selected profile
+//! and its settings (`effective_settings`), the secret stores in the order they
+//! are read (`Stores`), and an upload's credentials (`resolve_credentials`).
+//! Every command gets the environment as the one `Env` captured at start.
 
 pub mod completions;
 pub mod config;
@@ -15,24 +20,51 @@ use crate::cli::GlobalArgs;
 use crate::config_file::{Config, Paths, Profile};
 use crate::credentials::file::CredentialsFile;
 use crate::credentials::keyring::Keyring;
-use crate::credentials::{self, Resolved};
+use crate::credentials::{self, Resolved, SecretStore};
 use crate::error::Error;
 use crate::output::Printer;
-use crate::settings::{self, Flags, Setting, Settings};
+use crate::settings::{self, Env, Flags, Setting, Settings};
+
+/// The selected profile: `--profile` or `CAPFILE_PROFILE`, else `default`.
+fn select_profile(global: &GlobalArgs, env: &Env) -> Result<Profile, Error> {
+    Profile::select(global.profile.as_deref(), env)
+}
 
 /// The selected profile and its effective settings: `flags`, then the
 /// environment, then the profile in the config file, then the defaults.
-fn effective_settings(paths: &Paths, global: &GlobalArgs, flags: &Flags) -> Result<(Profile, Settings), Error> {
-    let profile = Profile::select(global)?;
+fn effective_settings(
+    paths: &Paths,
+    global: &GlobalArgs,
+    env: &Env,
+    flags: &Flags,
+) -> Result<(Profile, Settings), Error> {
+    let profile = select_profile(global, env)?;
     let config = Config::load(&paths.config)?;
-    let settings = settings::resolve(flags, &settings::process_env, &config.values(&profile)?)?;
+    let settings = settings::resolve(flags, env, &config.values(&profile)?)?;
     Ok((profile, settings))
 }
 
-/// `credentials.toml` beside the config file, warning through the printer.
-fn credentials_file(paths: &Paths, printer: &Arc<Printer>) -> CredentialsFile {
-    let printer = printer.clone();
-    CredentialsFile::new(&paths.credentials, move |warning| printer.warn(warning))
+/// The places a secret is saved, in the order they are read: the OS keyring,
+/// then `credentials.toml` beside the config file.
+struct Stores {
+    keyring: Keyring,
+    file: CredentialsFile,
+}
+
+impl Stores {
+    /// The stores of these paths; the file store warns through the printer.
+    fn open(paths: &Paths, env: &Env, printer: &Arc<Printer>) -> Stores {
+        let printer = printer.clone();
+        Stores {
+            keyring: Keyring::native(env),
+            file: CredentialsFile::new(&paths.credentials, move |warning| printer.warn(warning)),
+        }
+    }
+
+    /// Every store, in the order they are read.
+    fn in_order(&self) -> [&dyn SecretStore; 2] {
+        [&self.keyring, &self.file]
+    }
 }
 
 /// The credentials an upload to `base_url` uses: the secret from the
@@ -43,19 +75,19 @@ fn resolve_credentials(
     profile: &Profile,
     settings: &Settings,
     base_url: &Setting<Url>,
+    env: &Env,
     printer: &Arc<Printer>,
 ) -> Result<Resolved, Error> {
     // The profile as the file has it, for secrets saved by capfile 0.1.0.
     let saved_profile = Config::load(&paths.config)?.values(profile)?;
-    let keyring = Keyring::native();
-    let file = credentials_file(paths, printer);
+    let stores = Stores::open(paths, env, printer);
     credentials::resolve(
         settings,
         base_url,
         &profile.name,
         &saved_profile,
-        &settings::process_env,
-        &[&keyring, &file],
+        env,
+        &stores.in_order(),
         &mut |failure| printer.detail(1, &format!("{failure}; trying the next place")),
     )
 }

@@ -13,13 +13,14 @@ use crate::emulator::{self, Config, Emulator, Faults, RateLimit};
 use crate::error::{Error, Exit};
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::Printer;
+use crate::settings::Env;
 
 /// The variable that sets the Basic-auth password the service accepts.
 const PASSWORD_VAR: &str = "CAPFILE_SERVE_PASSWORD";
 /// The variable that sets the OAuth client secret the service accepts.
 const CLIENT_SECRET_VAR: &str = "CAPFILE_SERVE_CLIENT_SECRET";
 
-pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     if !args.addr.ip().is_loopback() && !args.public {
         return Err(Error::usage(format!(
             "--addr {}: not a loopback address; the service's default credentials are public",
@@ -41,9 +42,9 @@ pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let data_dir = args.data.clone().unwrap_or_else(emulator::default_data_dir);
     let mut config = Config::new(data_dir.clone());
     config.username = args.username;
-    config.password = secret_from_env(PASSWORD_VAR)?.unwrap_or(config.password);
+    config.password = secret_from_env(env, PASSWORD_VAR)?.unwrap_or(config.password);
     config.client_key = args.client_key;
-    config.client_secret = secret_from_env(CLIENT_SECRET_VAR)?.unwrap_or(config.client_secret);
+    config.client_secret = secret_from_env(env, CLIENT_SECRET_VAR)?.unwrap_or(config.client_secret);
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.url_ttl = Duration::from_secs(args.url_ttl);
     config.public_url = args.public_url;
@@ -87,11 +88,11 @@ pub fn run(args: ServeArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
 
 /// A secret from the environment: `None` when unset; an empty or non-UTF-8
 /// value is refused rather than turned into an empty password.
-fn secret_from_env(var: &str) -> Result<Option<String>, Error> {
-    match std::env::var(var) {
-        Ok(value) if value.is_empty() => Err(Error::usage(format!("{var} is set but empty"))),
-        Ok(value) => Ok(Some(value)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!("{var} is not valid UTF-8"))),
+fn secret_from_env(env: &Env, var: &str) -> Result<Option<String>, Error> {
+    match env.get_os(var).map(|value| value.to_str()) {
+        None => Ok(None),
+        Some(Some("")) => Err(Error::usage(format!("{var} is set but empty"))),
+        Some(Some(value)) => Ok(Some(value.to_string())),
+        Some(None) => Err(Error::usage(format!("{var} is not valid UTF-8"))),
     }
 }

@@ -23,10 +23,10 @@ use crate::error::{Error, Exit, LOGIN_HINT};
 use crate::inputs::{self, Input};
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::{self, Printer, Row};
-use crate::settings::{self, Key, Origin, Setting};
+use crate::settings::{self, Key};
 
 /// Runs `capfile upload`.
-pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let flags = settings::Flags {
         base_url: args.base_url.clone(),
         namespace: args.namespace.clone(),
@@ -40,7 +40,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         ..settings::Flags::default()
     };
     let paths = Paths::locate(global.config.as_deref())?;
-    let (profile, mut settings) = super::effective_settings(&paths, global, &flags)?;
+    let (profile, mut settings) = super::effective_settings(&paths, global, env, &flags)?;
     if let Some(cause) = printer.stdout_failure() {
         return Err(Error::usage(format!("{cause}: the results would be lost"))
             .with_hint("send standard output to a file, a pipe or /dev/null"));
@@ -80,7 +80,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
     };
 
     if args.local {
-        settings.base_url = Some(Setting::new(local_url(), Origin::Local));
+        settings.use_local(local_url());
     }
     // Before any secret is looked up: without a URL there is nowhere to send one.
     let Some(base_url) = settings.base_url.clone() else {
@@ -93,7 +93,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
             password_md5: credentials::md5_hex(emulator::DEFAULT_PASSWORD),
         }
     } else {
-        let resolved = super::resolve_credentials(&paths, &profile, &settings, &base_url, printer)?;
+        let resolved = super::resolve_credentials(&paths, &profile, &settings, &base_url, env, printer)?;
         printer.detail(1, &format!("secret: from {}", resolved.source));
         resolved.credentials
     };

@@ -97,9 +97,9 @@ fn open_kernel() -> keyring_core::Result<Arc<CredentialStore>> {
 }
 
 impl Keyring {
-    /// The platform's keyring, or the one `CAPFILE_KEYRING` names.
-    pub fn native() -> Keyring {
-        let choice = std::env::var(KEYRING_ENV).unwrap_or_default();
+    /// The platform's keyring, or the one `CAPFILE_KEYRING` names in `env`.
+    pub fn native(env: &crate::settings::Env) -> Keyring {
+        let choice = env.get(KEYRING_ENV).unwrap_or_default();
         let open: Opener = match choice.as_str() {
             "" | "native" | "secret-service" => Arc::new(open_native),
             #[cfg(target_os = "linux")]
@@ -276,6 +276,18 @@ mod tests {
             origin: "https://eu.api.capillarytech.com".into(),
             identity: identity.into(),
         }
+    }
+
+    #[test]
+    fn the_keyring_is_chosen_by_the_env_given() {
+        let env = crate::settings::Env::from_pairs([(KEYRING_ENV, "no-such-keyring")]);
+        let err = Keyring::native(&env)
+            .get("default", SecretKind::PasswordMd5)
+            .unwrap_err();
+        assert!(
+            err.message.contains("\"no-such-keyring\" is not a keyring here"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -10,14 +10,14 @@ use super::{
     origin_of, parse_origin,
 };
 use crate::error::{Error, LOGIN_HINT};
-use crate::settings::{Env, FileValues, Origin, Setting, Settings};
+use crate::settings::{AuthKind, FileValues, Lookup, Origin, Setting, Settings};
 
 /// A secret given by the environment: its kind, value and variable.
 ///
 /// `CAPFILE_PASSWORD` is hashed here and dropped; `CAPFILE_PASSWORD_MD5` is used
 /// as it is. Basic and OAuth secrets together are refused rather than guessed.
-pub fn env_secret(env: Env) -> Result<Option<(SecretKind, Secret, &'static str)>, Error> {
-    let basic = match (env("CAPFILE_PASSWORD"), env("CAPFILE_PASSWORD_MD5")) {
+pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, Error> {
+    let basic = match (env.var("CAPFILE_PASSWORD"), env.var("CAPFILE_PASSWORD_MD5")) {
         (Some(_), Some(_)) => {
             return Err(Error::usage(
                 "both CAPFILE_PASSWORD and CAPFILE_PASSWORD_MD5 are set; keep one",
@@ -30,7 +30,9 @@ pub fn env_secret(env: Env) -> Result<Option<(SecretKind, Secret, &'static str)>
         }
         (None, None) => None,
     };
-    let oauth = env("CAPFILE_CLIENT_SECRET").map(|s| (Secret::new(s), "CAPFILE_CLIENT_SECRET"));
+    let oauth = env
+        .var("CAPFILE_CLIENT_SECRET")
+        .map(|s| (Secret::new(s), "CAPFILE_CLIENT_SECRET"));
     match (basic, oauth) {
         (Some((_, basic)), Some(_)) => Err(Error::usage(format!(
             "both {basic} (Basic) and CAPFILE_CLIENT_SECRET (OAuth) are set; keep one"
@@ -46,6 +48,43 @@ pub fn env_secret(env: Env) -> Result<Option<(SecretKind, Secret, &'static str)>
 pub struct Resolved {
     pub credentials: Credentials,
     pub source: SecretSource,
+}
+
+/// Where a profile's secret is: in the environment, or looked up in the stores.
+pub enum Located {
+    /// Given by the environment; no store was asked.
+    Env {
+        kind: SecretKind,
+        secret: Secret,
+        variable: &'static str,
+    },
+    /// The first store, in order, that holds a secret of `kind` (if any),
+    /// and the failures of the stores asked before it.
+    Stored {
+        kind: SecretKind,
+        found: Option<(SavedSecret, SecretSource)>,
+        failures: Vec<StoreError>,
+    },
+}
+
+/// Finds the profile's secret: the environment first, and then, when
+/// `before_stores` agrees, the stores in order for the kind `auth` needs. This
+/// is the one place that order is written; `resolve` (uploads) and
+/// `config list` both go through it.
+pub fn locate(
+    env: &dyn Lookup,
+    auth: AuthKind,
+    profile: &str,
+    stores: &[&dyn SecretStore],
+    before_stores: impl FnOnce(SecretKind) -> Result<(), Error>,
+) -> Result<Located, Error> {
+    if let Some((kind, secret, variable)) = env_secret(env)? {
+        return Ok(Located::Env { kind, secret, variable });
+    }
+    let kind = SecretKind::for_auth(auth);
+    before_stores(kind)?;
+    let (found, failures) = find_secret(profile, kind, stores);
+    Ok(Located::Stored { kind, found, failures })
 }
 
 /// The first store, in order, that holds the profile's secret; stores that
@@ -80,28 +119,32 @@ pub fn resolve(
     base_url: &Setting<Url>,
     profile: &str,
     saved_profile: &FileValues,
-    env: Env,
+    env: &dyn Lookup,
     stores: &[&dyn SecretStore],
     passed_over: &mut dyn FnMut(&StoreError),
 ) -> Result<Resolved, Error> {
-    if let Some((kind, secret, name)) = env_secret(env)? {
-        let source = SecretSource::Env(name);
-        let Some(identity) = identity(settings, kind) else {
-            return Err(no_identity(kind, &source));
-        };
-        return Ok(Resolved {
-            credentials: credentials(kind, identity.value.clone(), secret),
-            source,
-        });
-    }
-    let kind = SecretKind::for_auth(settings.auth.value);
-    if identity(settings, kind).is_none() {
-        return Err(Error::auth(format!(
-            "no credentials: profile `{profile}` is not logged in and the environment has none"
-        ))
-        .with_hint(LOGIN_HINT));
-    }
-    let (found, failures) = find_secret(profile, kind, stores);
+    let located = locate(env, settings.auth.value, profile, stores, |kind| {
+        if identity(settings, kind).is_none() {
+            return Err(Error::auth(format!(
+                "no credentials: profile `{profile}` is not logged in and the environment has none"
+            ))
+            .with_hint(LOGIN_HINT));
+        }
+        Ok(())
+    })?;
+    let (kind, found, failures) = match located {
+        Located::Env { kind, secret, variable } => {
+            let source = SecretSource::Env(variable);
+            let Some(identity) = identity(settings, kind) else {
+                return Err(no_identity(kind, &source));
+            };
+            return Ok(Resolved {
+                credentials: credentials(kind, identity.value.clone(), secret),
+                source,
+            });
+        }
+        Located::Stored { kind, found, failures } => (kind, found, failures),
+    };
     if let Some(malformed) = failures.iter().find(|f| f.malformed) {
         return Err(malformed.clone().into_error());
     }
@@ -238,7 +281,7 @@ fn unbound_binding(
         .with_hint(login_again(profile))
     };
     if !saved.kind_recorded {
-        let saved_kind = match (&saved_profile.username, &saved_profile.client_key) {
+        let saved_kind = match (saved_profile.username(), saved_profile.client_key()) {
             (Some(_), None) => SecretKind::PasswordMd5,
             (None, Some(_)) => SecretKind::ClientSecret,
             _ => {
@@ -255,22 +298,22 @@ fn unbound_binding(
             )));
         }
     }
-    let Some(base_url) = &saved_profile.base_url else {
+    let Some(base_url) = saved_profile.base_url() else {
         return Err(refuse(
             "is bound to the profile's base_url in config.toml, and the profile has none".into(),
         ));
     };
     let (what, _, _) = identity_names(kind);
     let identity = match kind {
-        SecretKind::PasswordMd5 => &saved_profile.username,
-        SecretKind::ClientSecret => &saved_profile.client_key,
+        SecretKind::PasswordMd5 => saved_profile.username(),
+        SecretKind::ClientSecret => saved_profile.client_key(),
     };
     let Some(identity) = identity else {
         return Err(refuse(format!(
             "is bound to the profile's {what} in config.toml, and the profile has none"
         )));
     };
-    Ok(Binding::new(base_url, identity))
+    Ok(Binding::new(&base_url, &identity))
 }
 
 fn login_again(profile: &str) -> String {

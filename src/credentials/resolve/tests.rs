@@ -16,7 +16,7 @@ fn file_values(pairs: &[(Key, &str)]) -> FileValues {
     file
 }
 
-fn settings(pairs: &[(Key, &str)], env: Env) -> Settings {
+fn settings(pairs: &[(Key, &str)], env: &dyn Lookup) -> Settings {
     crate::settings::resolve(&Flags::default(), env, &file_values(pairs)).unwrap()
 }
 
@@ -28,7 +28,12 @@ fn url(text: &str) -> Setting<Url> {
 }
 
 /// Resolves with the base URL HOST_A from the file, as most tests want.
-fn resolve_at_a(settings: &Settings, profile: &str, env: Env, stores: &[&dyn SecretStore]) -> Result<Resolved, Error> {
+fn resolve_at_a(
+    settings: &Settings,
+    profile: &str,
+    env: &dyn Lookup,
+    stores: &[&dyn SecretStore],
+) -> Result<Resolved, Error> {
     resolve(
         settings,
         &url(HOST_A),
@@ -58,7 +63,7 @@ fn env_conflicts_are_refused() {
     let two = env_of(&[("CAPFILE_PASSWORD", "x"), ("CAPFILE_PASSWORD_MD5", MD5)]);
     assert!(env_secret(&two).is_err());
     assert!(env_secret(&env_of(&[("CAPFILE_PASSWORD_MD5", "nothex")])).is_err());
-    assert!(env_secret(&|_| None).unwrap().is_none());
+    assert!(env_secret(&|_: &str| None).unwrap().is_none());
 }
 
 #[test]
@@ -328,7 +333,7 @@ fn what_a_store_holds_reaches_the_terminal_only_escaped() {
     );
 }
 
-fn settings_oauth(env: Env, client_key: &str) -> Settings {
+fn settings_oauth(env: &dyn Lookup, client_key: &str) -> Settings {
     settings(&[(Key::ClientKey, client_key), (Key::Auth, "oauth")], env)
 }
 

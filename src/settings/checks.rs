@@ -1,0 +1,98 @@
+//! The checks a setting's text must pass, wherever it comes from: a flag, the
+//! environment, the config file or `config set`.
+
+use url::{Host, Url};
+
+/// A username or client key: something that fits in a header. A Basic-auth
+/// user name cannot hold `:`, which separates it from the password.
+pub fn check_identity(text: &str, basic: bool) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    if basic && text.contains(':') {
+        return Err("must not contain `:`".into());
+    }
+    Ok(())
+}
+
+/// A profile name: it names a TOML table and a keyring entry, so it is kept
+/// to plain characters.
+pub fn check_profile_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        return Err(format!(
+            "profile name {name:?} may hold only letters, digits, `-`, `_` and `.`"
+        ));
+    }
+    Ok(())
+}
+
+/// A namespace is one URL path segment of plain characters.
+pub fn check_namespace(namespace: &str) -> Result<(), String> {
+    if namespace.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if !namespace
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        || namespace == "."
+        || namespace == ".."
+    {
+        return Err(format!("{namespace:?} may hold only letters, digits, `-`, `_` and `.`"));
+    }
+    Ok(())
+}
+
+/// Parses a base URL: `https://`, or `http://` to a loopback host only, so that
+/// credentials never cross a network in clear text. A URL with a user name or
+/// password in it is refused before anything else is looked at, and no message
+/// ever quotes that part.
+pub fn parse_base_url(value: &str) -> Result<Url, String> {
+    let shown = redact_userinfo(value.trim());
+    if shown != value.trim() {
+        return Err(format!(
+            "{shown:?} carries a user name or password; remove it and use `capfile login`"
+        ));
+    }
+    let url = Url::parse(value.trim()).map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{shown:?} carries a user name or password; remove it and use `capfile login`"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{shown:?} must not have a query or fragment"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(format!(
+            "{shown:?} uses plain http to a host that is not loopback; use https so credentials are encrypted"
+        )),
+        other => Err(format!("{shown:?} has scheme `{other}`; use https")),
+    }
+}
+
+/// The URL text with anything before an `@` in its authority replaced by
+/// `***`, for messages: `https://user:pw@host/` -> `https://***@host/`.
+pub fn redact_userinfo(text: &str) -> String {
+    let rest_start = text.find("://").map_or(0, |i| i + 3);
+    let authority_end = text[rest_start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| rest_start + i);
+    match text[rest_start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..rest_start], &text[rest_start + at..]),
+        None => text.to_string(),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}

@@ -1,0 +1,89 @@
+//! The environment, read once.
+//!
+//! `Env::capture` copies the variables capfile reads (`CAPFILE_*`, `NO_COLOR`,
+//! `TERM`) when a command starts; everything below the command line (settings,
+//! profile selection, secrets, the keyring choice, colour) asks this value, not
+//! the process. Tests build one with `Env::from_pairs`. The only other readers
+//! of the process environment are clap's `env = ...` attributes on
+//! `--profile`, `--config` and `serve`'s identity flags, kept because the help
+//! text shows them.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+
+/// A snapshot of the variables capfile reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Env {
+    vars: BTreeMap<OsString, OsString>,
+}
+
+/// Variables read besides the `CAPFILE_*` ones.
+const OTHERS: [&str; 2] = ["NO_COLOR", "TERM"];
+
+impl Env {
+    /// The process environment's `CAPFILE_*`, `NO_COLOR` and `TERM`.
+    pub fn capture() -> Env {
+        let vars = std::env::vars_os()
+            .filter(|(name, _)| {
+                let name = name.to_string_lossy();
+                name.starts_with("CAPFILE_") || OTHERS.contains(&name.as_ref())
+            })
+            .collect();
+        Env { vars }
+    }
+
+    /// An environment holding just these variables (for tests).
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (OsString::from(k.as_ref()), OsString::from(v.as_ref())))
+            .collect();
+        Env { vars }
+    }
+
+    /// A variable as UTF-8 text; empty or not UTF-8 counts as unset.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(OsStr::new(name))
+            .and_then(|v| v.to_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    /// A variable as set, even when empty or not UTF-8.
+    pub fn get_os(&self, name: &str) -> Option<&OsStr> {
+        self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
+    }
+}
+
+/// Anything that answers "what is this variable?": an `Env`, or in tests a
+/// closure.
+pub trait Lookup {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+impl Lookup for Env {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name)
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Lookup for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_variables_count_as_unset() {
+        let env = Env::from_pairs([("CAPFILE_RATE", ""), ("CAPFILE_NAMESPACE", "x")]);
+        assert_eq!(env.get("CAPFILE_RATE"), None);
+        assert_eq!(env.get_os("CAPFILE_RATE"), Some(OsStr::new("")));
+        assert_eq!(env.var("CAPFILE_NAMESPACE").as_deref(), Some("x"));
+        assert_eq!(env.get("HOME"), None);
+    }
+}

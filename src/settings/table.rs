@@ -1,0 +1,423 @@
+//! The settings table: one declaration per setting.
+//!
+//! Each entry gives a setting's key (as written in `config.toml` and to
+//! `config get/set`), its environment variable, its flag, what its text must
+//! be (an integer range, one of fixed names, or text a function checks), its
+//! default and its help line. Everything else is derived from the entry: the
+//! `Key` enum and `Key::ALL` (the order `config list` shows), resolution
+//! (`super::resolve`), `config get/set/unset/list`, the config file's checks,
+//! every validation message, and the ranges and `[env: ...]` / `[default: ...]`
+//! notes in the upload flags' help (`cli.rs` calls `Key::flag_help` and
+//! `Key::range`).
+//!
+//! Adding a setting is one entry here plus its use (a field of `Settings`, and
+//! a flag if it has one).
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use clap::ValueEnum;
+use url::Url;
+
+use super::checks::{check_identity, check_namespace, parse_base_url};
+use super::types::{AuthKind, BodyFormat, OutputFormat, choice_name, choice_names};
+use crate::pacing::Rate;
+
+/// A setting's value, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Int(i64),
+    Text(String),
+    Url(Url),
+    Rate(Rate),
+    Auth(AuthKind),
+    Output(OutputFormat),
+    Body(BodyFormat),
+}
+
+impl fmt::Display for Value {
+    /// The value as `config get` prints it and the config file holds it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Text(text) => f.write_str(text),
+            Value::Url(url) => f.write_str(url.as_str()),
+            Value::Rate(rate) => write!(f, "{rate}"),
+            Value::Auth(auth) => f.write_str(&choice_name(auth)),
+            Value::Output(output) => f.write_str(&choice_name(output)),
+            Value::Body(body) => f.write_str(&choice_name(body)),
+        }
+    }
+}
+
+/// What a setting's text must be.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// An integer in a range; a TOML integer in the config file.
+    Int { min: i64, max: i64 },
+    /// One of the names of a clap value enum; a string in the file.
+    Choice {
+        parse: fn(&str) -> Option<Value>,
+        names: fn() -> Vec<String>,
+    },
+    /// Text that `check` accepts; a string in the file. Its errors do not name
+    /// the setting: the caller says where the text came from.
+    Text(fn(&str) -> Result<Value, String>),
+}
+
+/// The declaration of one setting.
+pub struct Spec {
+    /// The key in `config.toml`, `config get/set/unset` and `config list`.
+    pub name: &'static str,
+    /// The environment variable that sets it, between the flag and the file.
+    pub env: Option<&'static str>,
+    /// The flag that sets it, as error messages name it.
+    pub flag: Option<&'static str>,
+    pub kind: Kind,
+    /// The default, as text (it is checked like any other text); `None` for a
+    /// setting that may stay unset.
+    pub default: Option<&'static str>,
+    /// The flag's help line, without the `[env: ...]` and `[default: ...]` notes.
+    pub help: &'static str,
+}
+
+/// Generates `Key`, `Key::ALL` and `Key::spec` from the table below.
+macro_rules! settings_table {
+    ($( $(#[$doc:meta])* $variant:ident => $spec:expr; )*) => {
+        /// A setting a profile can hold, in the order `config list` shows them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Key {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Key {
+            /// Every setting, in the order of the table.
+            pub const ALL: [Key; [$(stringify!($variant)),*].len()] = [$(Key::$variant),*];
+
+            /// This setting's declaration.
+            pub fn spec(self) -> &'static Spec {
+                match self {
+                    $( Key::$variant => {
+                        static SPEC: Spec = $spec;
+                        &SPEC
+                    } )*
+                }
+            }
+        }
+    };
+}
+
+/// One of the names of a clap value enum, e.g. `basic` or `oauth`.
+fn choice<E: ValueEnum + Into<Value>>(text: &str) -> Option<Value> {
+    E::from_str(text.trim(), false).ok().map(Into::into)
+}
+
+fn url(text: &str) -> Result<Value, String> {
+    parse_base_url(text).map(Value::Url)
+}
+
+fn username(text: &str) -> Result<Value, String> {
+    check_identity(text, true).map(|()| Value::Text(text.to_string()))
+}
+
+fn client_key(text: &str) -> Result<Value, String> {
+    check_identity(text, false).map(|()| Value::Text(text.to_string()))
+}
+
+fn namespace(text: &str) -> Result<Value, String> {
+    check_namespace(text).map(|()| Value::Text(text.to_string()))
+}
+
+fn rate(text: &str) -> Result<Value, String> {
+    Rate::parse(text).map(Value::Rate)
+}
+
+settings_table! {
+    BaseUrl => Spec {
+        name: "base_url",
+        env: Some("CAPFILE_BASE_URL"),
+        flag: Some("--base-url"),
+        kind: Kind::Text(url),
+        default: None,
+        help: "Base URL of the Capillary API host, e.g. https://eu.api.capillarytech.com",
+    };
+    Auth => Spec {
+        name: "auth",
+        env: None,
+        flag: Some("--auth"),
+        kind: Kind::Choice { parse: choice::<AuthKind>, names: choice_names::<AuthKind> },
+        // Inferred when unset: OAuth when only a client key is set.
+        default: None,
+        help: "Authentication kind",
+    };
+    Username => Spec {
+        name: "username",
+        env: Some("CAPFILE_USERNAME"),
+        flag: Some("--username"),
+        kind: Kind::Text(username),
+        default: None,
+        help: "Till username (basic auth)",
+    };
+    ClientKey => Spec {
+        name: "client_key",
+        env: Some("CAPFILE_CLIENT_KEY"),
+        flag: Some("--client-key"),
+        kind: Kind::Text(client_key),
+        default: None,
+        help: "API client key (OAuth)",
+    };
+    Namespace => Spec {
+        name: "namespace",
+        env: Some("CAPFILE_NAMESPACE"),
+        flag: Some("--namespace"),
+        kind: Kind::Text(namespace),
+        default: Some("rewards"),
+        help: "Namespace to upload into",
+    };
+    Jobs => Spec {
+        name: "jobs",
+        env: None,
+        flag: Some("--jobs"),
+        kind: Kind::Int { min: 1, max: 64 },
+        default: Some("4"),
+        help: "Number of uploads in flight at once",
+    };
+    Retries => Spec {
+        name: "retries",
+        env: None,
+        flag: Some("--retries"),
+        kind: Kind::Int { min: 0, max: 20 },
+        default: Some("3"),
+        help: "Retries for connection errors, timeouts, 408 and 5xx; a 429 waits for \
+               the rate limit instead (see --max-rate-wait)",
+    };
+    Timeout => Spec {
+        name: "timeout",
+        env: None,
+        flag: Some("--timeout"),
+        kind: Kind::Int { min: 1, max: 86400 },
+        default: Some("60"),
+        help: "Fail a request that makes no progress for this many seconds",
+    };
+    Rate => Spec {
+        name: "rate",
+        env: Some("CAPFILE_RATE"),
+        flag: Some("--rate"),
+        kind: Kind::Text(rate),
+        default: None,
+        help: "Send at most N requests per PERIOD, e.g. 100/min or 10/2s: set it to \
+               the org's rate limit and the service never has to answer 429",
+    };
+    RateWait => Spec {
+        name: "rate_wait",
+        env: None,
+        flag: Some("--max-rate-wait"),
+        kind: Kind::Int { min: 0, max: 86400 },
+        // Five minutes: the longest one upload waits in all for rate limits
+        // (the same as `api::DEFAULT_RATE_WAIT`, which a test holds).
+        default: Some("300"),
+        help: "Seconds one upload may wait in all for rate limits (429s) before it \
+               fails; 429s do not use up --retries",
+    };
+    Output => Spec {
+        name: "output",
+        env: None,
+        flag: Some("--output"),
+        kind: Kind::Choice { parse: choice::<OutputFormat>, names: choice_names::<OutputFormat> },
+        default: Some("table"),
+        help: "Output format on standard output",
+    };
+    Body => Spec {
+        name: "body",
+        env: None,
+        flag: Some("--body"),
+        kind: Kind::Choice { parse: choice::<BodyFormat>, names: choice_names::<BodyFormat> },
+        default: Some("multipart"),
+        help: "How the image is sent: a multipart part named `file`, or the raw bytes",
+    };
+}
+
+impl From<AuthKind> for Value {
+    fn from(value: AuthKind) -> Value {
+        Value::Auth(value)
+    }
+}
+
+impl From<OutputFormat> for Value {
+    fn from(value: OutputFormat) -> Value {
+        Value::Output(value)
+    }
+}
+
+impl From<BodyFormat> for Value {
+    fn from(value: BodyFormat) -> Value {
+        Value::Body(value)
+    }
+}
+
+/// The names under which secrets are kept (keyring, credentials file); they are
+/// not settings, and are shown only as their source.
+pub const SECRET_NAMES: [&str; 2] = ["password_md5", "client_secret"];
+
+impl Key {
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The key of that name, or a message listing the valid ones.
+    pub fn parse(name: &str) -> Result<Key, String> {
+        if let Some(key) = Key::ALL.iter().find(|k| k.name() == name) {
+            return Ok(*key);
+        }
+        if SECRET_NAMES.contains(&name) {
+            return Err(format!(
+                "`{name}` is a secret, not a setting: `capfile login` stores it, `capfile logout` removes it"
+            ));
+        }
+        Err(format!("unknown setting `{name}`; valid settings: {}", Key::names()))
+    }
+
+    /// Every key name, comma-separated, for error messages.
+    pub fn names() -> String {
+        Key::ALL.map(Key::name).join(", ")
+    }
+
+    /// The environment variable that sets this key, if there is one.
+    pub fn env_var(self) -> Option<&'static str> {
+        self.spec().env
+    }
+
+    /// Whether the value is an integer (a TOML integer, a JSON number).
+    pub fn is_integer(self) -> bool {
+        matches!(self.spec().kind, Kind::Int { .. })
+    }
+
+    /// The allowed range of an integer setting, for clap's `value_parser`;
+    /// the full `i64` range for the others.
+    pub fn range(self) -> RangeInclusive<i64> {
+        match self.spec().kind {
+            Kind::Int { min, max } => min..=max,
+            _ => i64::MIN..=i64::MAX,
+        }
+    }
+
+    /// `range` for clap's `u64` parser, whose bounds are `u64`.
+    pub fn range_u64(self) -> RangeInclusive<u64> {
+        let range = self.range();
+        u64::try_from(*range.start()).unwrap_or(0)..=u64::try_from(*range.end()).unwrap_or(u64::MAX)
+    }
+
+    /// The flag's help: the help line, then `[env: VAR]` and `[default: D]`
+    /// when there are such.
+    pub fn flag_help(self) -> String {
+        let spec = self.spec();
+        let mut help = spec.help.to_string();
+        if let Some(env) = spec.env {
+            help.push_str(&format!(" [env: {env}]"));
+        }
+        if let Some(default) = spec.default {
+            help.push_str(&format!(" [default: {default}]"));
+        }
+        help
+    }
+
+    /// Checks text from a flag or the environment. The error does not say
+    /// where the text came from: the caller prefixes the flag or variable.
+    pub fn from_text(self, text: &str) -> Result<Value, String> {
+        match self.spec().kind {
+            Kind::Int { min, max } => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .map(Value::Int)
+                .ok_or_else(|| format!("must be an integer from {min} to {max}, not {text:?}")),
+            Kind::Choice { parse, names } => {
+                parse(text).ok_or_else(|| format!("must be one of {}, not {text:?}", names().join(", ")))
+            }
+            Kind::Text(check) => check(text),
+        }
+    }
+
+    /// The default value, when the setting has one.
+    pub fn default_value(self) -> Option<Value> {
+        // A default the table's own check refuses is a bug the unit tests catch.
+        self.spec().default.and_then(|text| self.from_text(text).ok())
+    }
+
+    /// Checks a value typed on the command line (`config set KEY VALUE`) and
+    /// returns it as the config file stores it: an integer for the integer
+    /// settings, a string for the others.
+    pub fn parse_input(self, input: &str) -> Result<toml_edit::Value, String> {
+        let value = match self.spec().kind {
+            Kind::Int { min, max } => {
+                let number = input
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("{} must be an integer from {min} to {max}, not {input:?}", self.name()))?;
+                toml_edit::Value::from(number)
+            }
+            _ => toml_edit::Value::from(input.trim()),
+        };
+        self.from_file(&value)?;
+        Ok(value)
+    }
+
+    /// Checks one value as found in the config file; the error says what is
+    /// wrong with it, without naming the file (the caller does).
+    pub fn from_file(self, value: &toml_edit::Value) -> Result<Value, String> {
+        let name = self.name();
+        match self.spec().kind {
+            Kind::Int { min, max } => {
+                let number = value
+                    .as_integer()
+                    .ok_or_else(|| format!("{name} must be an integer from {min} to {max}"))?;
+                if !(min..=max).contains(&number) {
+                    return Err(format!("{name} must be from {min} to {max}, not {number}"));
+                }
+                Ok(Value::Int(number))
+            }
+            Kind::Choice { parse, names } => {
+                let text = file_text(name, value)?;
+                parse(text).ok_or_else(|| format!("{name} must be one of {}, not {text:?}", names().join(", ")))
+            }
+            Kind::Text(check) => check(file_text(name, value)?).map_err(|e| format!("{name}: {e}")),
+        }
+    }
+}
+
+fn file_text<'a>(name: &str, value: &'a toml_edit::Value) -> Result<&'a str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("{name} must be a string (in quotes)"))
+}
+
+/// A typed view of a `Value`, for the fields of `Settings`.
+pub trait FromValue: Sized {
+    fn from_value(value: &Value) -> Option<Self>;
+}
+
+macro_rules! from_value {
+    ($($ty:ty => $pattern:pat => $out:expr;)*) => {
+        $(impl FromValue for $ty {
+            fn from_value(value: &Value) -> Option<Self> {
+                match value {
+                    $pattern => $out,
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+from_value! {
+    Url => Value::Url(url) => Some(url.clone());
+    String => Value::Text(text) => Some(text.clone());
+    u16 => Value::Int(n) => u16::try_from(*n).ok();
+    u32 => Value::Int(n) => u32::try_from(*n).ok();
+    u64 => Value::Int(n) => u64::try_from(*n).ok();
+    Rate => Value::Rate(rate) => Some(*rate);
+    AuthKind => Value::Auth(auth) => Some(*auth);
+    OutputFormat => Value::Output(output) => Some(*output);
+    BodyFormat => Value::Body(body) => Some(*body);
+}
