@@ -1,11 +1,18 @@
 //! `capfile upload`: check every input, then stream them to the file service.
 //!
-//! The work runs in three steps, and only the last sends anything: resolve the
-//! settings and credentials, check every input (one bad input refuses the whole
-//! batch), then upload with up to `--jobs` requests in flight over one connection
-//! pool. Results are printed in input order as soon as each one's predecessors
-//! are done; failures are reported as they happen and summed up at the end, where
-//! the exit code is decided.
+//! `run` follows this order, and only the last step sends anything:
+//! 1. resolve the settings (flags, environment, profile), and refuse to start
+//!    when standard output already cannot take the results;
+//! 2. install the Ctrl-C handler, then check every input, spooling standard
+//!    input to a temporary file (one bad input refuses the whole batch);
+//! 3. find the base URL, and only then look up the credentials: without a URL
+//!    there is nowhere a secret could go;
+//! 4. build the client, and for `--dry-run` print the requests instead;
+//! 5. upload with up to `--jobs` requests in flight over one connection pool.
+//!
+//! Results are printed in input order as soon as each one's predecessors are
+//! done; failures are reported as they happen and summed up at the end by
+//! `summarize`, which decides the exit code.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +29,7 @@ use crate::emulator;
 use crate::error::{Error, Exit, LOGIN_HINT};
 use crate::inputs::{self, Input};
 use crate::interrupt::{Interrupts, Signals};
-use crate::output::{self, Printer, Row};
+use crate::output::{self, Printer, Results};
 use crate::settings::{self, Key, Origin, Setting};
 
 /// Runs `capfile upload`.
@@ -113,19 +120,13 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
         );
 
     if args.dry_run {
-        let mut text = String::new();
-        for input in &inputs {
-            text.push_str(&format!(
-                "POST {}\t{} bytes\t{}\n",
-                service.upload_url(&settings.namespace.value, &input.remote),
-                input.size,
-                if input.body_path().is_some() {
-                    input.mime
-                } else {
-                    "(placeholder, no body)"
-                }
-            ));
-        }
+        let text: String = inputs
+            .iter()
+            .map(|input| {
+                let url = service.upload_url(&settings.namespace.value, &input.remote);
+                output::dry_run_line(&url, input.size, input.body_path().map(|_| input.mime))
+            })
+            .collect();
         printer.result(&text);
         printer.note(&format!("dry run: {} file(s) checked, nothing sent", inputs.len()));
         return Ok(Exit::Success);
@@ -208,54 +209,6 @@ enum Outcome {
     Failed(ApiError),
     /// Not attempted: the batch stopped first (credentials refused).
     Skipped,
-}
-
-/// Writes results to standard output in the chosen form. An aligned table is
-/// held back until the end, since its widths depend on every row.
-struct Results<'a> {
-    printer: &'a Printer,
-    format: OutputFormat,
-    held_rows: Option<Vec<Row>>,
-}
-
-impl<'a> Results<'a> {
-    fn new(printer: &'a Printer, format: OutputFormat) -> Self {
-        let hold = format == OutputFormat::Table && printer.stdout_is_terminal();
-        Results {
-            printer,
-            format,
-            held_rows: hold.then(Vec::new),
-        }
-    }
-
-    fn push(&mut self, done: &Uploaded) {
-        let row = || Row {
-            name: done.name.clone(),
-            version: done.version.clone(),
-            secure_url: done.secure_file_path.clone(),
-        };
-        let text = match self.format {
-            OutputFormat::Table => match &mut self.held_rows {
-                Some(rows) => {
-                    rows.push(row());
-                    return;
-                }
-                None => output::render_table(&[row()], false),
-            },
-            OutputFormat::Url => format!("{}\n", output::escape_control(&done.secure_file_path)),
-            OutputFormat::Json if self.printer.stdout_is_terminal() => format!("{}\n", output::json_pretty(&done.raw)),
-            OutputFormat::Json => format!("{}\n", output::json_compact(&done.raw)),
-        };
-        self.printer.result(&text);
-    }
-
-    fn finish(self) {
-        if let Some(rows) = self.held_rows
-            && !rows.is_empty()
-        {
-            self.printer.result(&output::render_table(&rows, true));
-        }
-    }
 }
 
 impl Batch {
@@ -347,60 +300,240 @@ impl Batch {
             }
         }
         results.finish();
-        self.summarize(&outcomes, interrupted, started.elapsed(), printer)
+        let (answers, waited) = self.service.rate_limit_totals();
+        let rate_limit = RateLimitTotals { answers, waited };
+        summarize(
+            &self.inputs,
+            &outcomes,
+            interrupted,
+            started.elapsed(),
+            rate_limit,
+            printer,
+        )
+    }
+}
+
+/// What the batch asked of the rate limit: how many 429 answers came, and how
+/// long uploads waited for them in all.
+#[derive(Clone, Copy, Debug, Default)]
+struct RateLimitTotals {
+    answers: u64,
+    waited: Duration,
+}
+
+/// Prints the summary lines of a batch and decides its exit code: 130 when
+/// interrupted; else 0 when every input was uploaded; 4 when none was and the
+/// credentials were refused; 1 when none was; 3 when some were.
+fn summarize(
+    inputs: &[Input],
+    outcomes: &[Option<Outcome>],
+    interrupted: bool,
+    elapsed: Duration,
+    rate_limit: RateLimitTotals,
+    printer: &Printer,
+) -> Exit {
+    let mut done = 0;
+    let mut bytes = 0;
+    let mut failed = Vec::new();
+    let mut not_sent = Vec::new();
+    let mut auth_failed = false;
+    for (input, outcome) in inputs.iter().zip(outcomes) {
+        match outcome {
+            Some(Outcome::Done(_)) => {
+                done += 1;
+                bytes += input.size;
+            }
+            Some(Outcome::Failed(err)) => {
+                auth_failed |= err.is_auth();
+                failed.push(format!("{} ({err})", input.label));
+            }
+            Some(Outcome::Skipped) | None => not_sent.push(input.label.as_str()),
+        }
+    }
+    let total = inputs.len();
+    printer.note(&format!(
+        "uploaded {done} of {total} file(s), {} in {:.1} s",
+        output::human_bytes(bytes),
+        elapsed.as_secs_f64()
+    ));
+    if rate_limit.answers > 0 {
+        printer.note(&format!(
+            "rate limit: the service answered 429 {} time(s); uploads waited {:.1} s for it",
+            rate_limit.answers,
+            rate_limit.waited.as_secs_f64()
+        ));
+    }
+    if !failed.is_empty() {
+        printer.note(&format!("failed: {}", failed.join(", ")));
+    }
+    if !not_sent.is_empty() {
+        printer.note(&format!("not uploaded: {}", not_sent.join(", ")));
+    }
+    if auth_failed {
+        printer.error(&Error::auth("the file service refused the credentials").with_hint(LOGIN_HINT));
+    }
+    if interrupted {
+        Exit::Interrupted
+    } else if failed.is_empty() && not_sent.is_empty() {
+        Exit::Success
+    } else if auth_failed && done == 0 {
+        Exit::Auth
+    } else if done == 0 {
+        Exit::Failure
+    } else {
+        Exit::Partial
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::StatusCode;
+
+    use super::*;
+    use crate::inputs::{RemoteName, Source};
+    use crate::output::{Buffer, Verbosity};
+
+    fn input(label: &str, size: u64) -> Input {
+        Input {
+            label: label.into(),
+            remote: RemoteName::parse(label).unwrap(),
+            source: Source::Placeholder,
+            size,
+            mime: "image/png",
+        }
     }
 
-    fn summarize(&self, outcomes: &[Option<Outcome>], interrupted: bool, elapsed: Duration, printer: &Printer) -> Exit {
-        let mut done = 0;
-        let mut bytes = 0;
-        let mut failed = Vec::new();
-        let mut not_sent = Vec::new();
-        let mut auth_failed = false;
-        for (input, outcome) in self.inputs.iter().zip(outcomes) {
-            match outcome {
-                Some(Outcome::Done(_)) => {
-                    done += 1;
-                    bytes += input.size;
-                }
-                Some(Outcome::Failed(err)) => {
-                    auth_failed |= err.is_auth();
-                    failed.push(format!("{} ({err})", input.label));
-                }
-                Some(Outcome::Skipped) | None => not_sent.push(input.label.as_str()),
-            }
-        }
-        let total = self.inputs.len();
-        printer.note(&format!(
-            "uploaded {done} of {total} file(s), {} in {:.1} s",
-            output::human_bytes(bytes),
-            elapsed.as_secs_f64()
-        ));
-        let (limited, paused) = self.service.rate_limit_totals();
-        if limited > 0 {
-            printer.note(&format!(
-                "rate limit: the service answered 429 {limited} time(s); uploads waited {:.1} s for it",
-                paused.as_secs_f64()
-            ));
-        }
-        if !failed.is_empty() {
-            printer.note(&format!("failed: {}", failed.join(", ")));
-        }
-        if !not_sent.is_empty() {
-            printer.note(&format!("not uploaded: {}", not_sent.join(", ")));
-        }
-        if auth_failed {
-            printer.error(&Error::auth("the file service refused the credentials").with_hint(LOGIN_HINT));
-        }
-        if interrupted {
-            Exit::Interrupted
-        } else if failed.is_empty() && not_sent.is_empty() {
-            Exit::Success
-        } else if auth_failed && done == 0 {
-            Exit::Auth
-        } else if done == 0 {
-            Exit::Failure
-        } else {
-            Exit::Partial
-        }
+    fn done(name: &str) -> Option<Outcome> {
+        Some(Outcome::Done(Uploaded {
+            raw: Default::default(),
+            name: name.into(),
+            version: "1".into(),
+            secure_file_path: format!("https://s/{name}"),
+        }))
+    }
+
+    fn failed(status: StatusCode) -> Option<Outcome> {
+        Some(Outcome::Failed(ApiError::Status {
+            status,
+            message: "no".into(),
+            retry_after: None,
+        }))
+    }
+
+    /// Summarizes three inputs of 1, 2 and 4 KiB with these outcomes, and
+    /// returns the exit code and what was written to standard error.
+    fn summary(outcomes: [Option<Outcome>; 3], interrupted: bool, rate_limit: RateLimitTotals) -> (Exit, String) {
+        let inputs = [input("a.png", 1024), input("b.png", 2048), input("c.png", 4096)];
+        let (out, err) = (Buffer::memory(false), Buffer::memory(false));
+        let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), err.clone());
+        let exit = summarize(
+            &inputs,
+            &outcomes,
+            interrupted,
+            Duration::from_millis(1500),
+            rate_limit,
+            &printer,
+        );
+        assert_eq!(out.contents(), "", "the summary is not a result");
+        (exit, err.contents())
+    }
+
+    fn no_limit() -> RateLimitTotals {
+        RateLimitTotals::default()
+    }
+
+    #[test]
+    fn every_input_uploaded_is_success() {
+        let (exit, text) = summary([done("a.png"), done("b.png"), done("c.png")], false, no_limit());
+        assert_eq!(exit, Exit::Success);
+        assert_eq!(text, "uploaded 3 of 3 file(s), 7.0 KiB in 1.5 s\n");
+    }
+
+    #[test]
+    fn some_failed_is_partial() {
+        let (exit, text) = summary(
+            [done("a.png"), failed(StatusCode::INTERNAL_SERVER_ERROR), done("c.png")],
+            false,
+            no_limit(),
+        );
+        assert_eq!(exit, Exit::Partial);
+        assert_eq!(
+            text,
+            "uploaded 2 of 3 file(s), 5.0 KiB in 1.5 s\n\
+             failed: b.png (server answered 500 Internal Server Error: no)\n"
+        );
+    }
+
+    #[test]
+    fn none_uploaded_is_failure() {
+        let err = || failed(StatusCode::BAD_GATEWAY);
+        let (exit, text) = summary([err(), err(), err()], false, no_limit());
+        assert_eq!(exit, Exit::Failure);
+        assert!(
+            text.starts_with("uploaded 0 of 3 file(s), 0 B in 1.5 s\nfailed: a.png ("),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn refused_credentials_and_nothing_uploaded_is_auth_with_the_login_hint() {
+        let (exit, text) = summary(
+            [failed(StatusCode::UNAUTHORIZED), Some(Outcome::Skipped), None],
+            false,
+            no_limit(),
+        );
+        assert_eq!(exit, Exit::Auth);
+        assert!(text.contains("\nnot uploaded: b.png, c.png\n"), "{text}");
+        assert!(
+            text.ends_with(&format!(
+                "capfile: error: the file service refused the credentials\nhint: {}\n",
+                crate::error::LOGIN_HINT
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn refused_credentials_after_some_uploads_is_partial() {
+        let (exit, text) = summary(
+            [done("a.png"), failed(StatusCode::FORBIDDEN), Some(Outcome::Skipped)],
+            false,
+            no_limit(),
+        );
+        assert_eq!(exit, Exit::Partial);
+        assert!(text.contains("refused the credentials"), "{text}");
+    }
+
+    #[test]
+    fn interrupted_wins_over_every_other_outcome() {
+        let (exit, text) = summary([done("a.png"), done("b.png"), None], true, no_limit());
+        assert_eq!(exit, Exit::Interrupted);
+        assert!(text.ends_with("not uploaded: c.png\n"), "{text}");
+        let (exit, _) = summary([done("a.png"), done("b.png"), done("c.png")], true, no_limit());
+        assert_eq!(exit, Exit::Interrupted);
+    }
+
+    #[test]
+    fn rate_limit_waits_are_told() {
+        let limited = RateLimitTotals {
+            answers: 2,
+            waited: Duration::from_millis(3200),
+        };
+        let (exit, text) = summary([done("a.png"), done("b.png"), done("c.png")], false, limited);
+        assert_eq!(exit, Exit::Success);
+        assert!(
+            text.ends_with("rate limit: the service answered 429 2 time(s); uploads waited 3.2 s for it\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn quiet_summaries_still_decide_the_exit_code() {
+        let inputs = [input("a.png", 1)];
+        let err = Buffer::memory(false);
+        let printer = Printer::with_buffers(Verbosity::Quiet, false, Buffer::memory(false), err.clone());
+        let exit = summarize(&inputs, &[None], false, Duration::ZERO, no_limit(), &printer);
+        assert_eq!(exit, Exit::Failure);
+        assert_eq!(err.contents(), "");
     }
 }
