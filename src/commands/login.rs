@@ -266,7 +266,7 @@ fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, ask: &Asker
             let answer = ask.line(question, current.as_deref())?;
             match check(&answer, key.name()) {
                 Ok(value) => return Ok(value),
-                Err(err) => ask.printer.warn(err.message()),
+                Err(err) => ask.printer.warn(&err.message()),
             }
         }
     }

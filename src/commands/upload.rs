@@ -26,7 +26,7 @@ use crate::cli::{BodyFormat, GlobalArgs, OutputFormat, UploadArgs};
 use crate::config_file::Paths;
 use crate::credentials::{self, Credentials};
 use crate::emulator;
-use crate::error::{Error, Exit, LOGIN_HINT};
+use crate::error::{Error, Exit};
 use crate::inputs::{self, Input};
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::{self, Printer, Results};
@@ -49,8 +49,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
     let paths = Paths::locate(global.config.as_deref())?;
     let (profile, mut settings) = super::effective_settings(&paths, global, &flags)?;
     if let Some(cause) = printer.stdout_failure() {
-        return Err(Error::usage(format!("{cause}: the results would be lost"))
-            .with_hint("send standard output to a file, a pipe or /dev/null"));
+        return Err(Error::ResultsWouldBeLost { cause });
     }
 
     let options = inputs::Options {
@@ -91,8 +90,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
     }
     // Before any secret is looked up: without a URL there is nowhere to send one.
     let Some(base_url) = settings.base_url.clone() else {
-        return Err(Error::usage("no base URL for the file service")
-            .with_hint("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"));
+        return Err(Error::NoBaseUrl);
     };
     let credentials = if args.local {
         Credentials::Basic {
@@ -113,7 +111,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, printer: &Arc<Printer>) -> Res
 
     let timeout = Duration::from_secs(settings.timeout.value);
     let service = FileService::new(base_url.value, &credentials, timeout, settings.retries.value)
-        .map_err(Error::usage)?
+        .map_err(Error::Client)?
         .with_pacing(
             settings.rate.as_ref().map(|rate| rate.value),
             Duration::from_secs(settings.rate_wait.value),
@@ -181,7 +179,7 @@ async fn ensure_local_service(printer: &Printer) -> Result<Option<emulator::Emul
     config.shutdown_grace = Duration::ZERO;
     let service = emulator::Emulator::start(addr, config)
         .await
-        .map_err(|e| Error::failure(format!("cannot start the local file service at {addr}: {e}")))?;
+        .map_err(|source| Error::LocalService { addr, source })?;
     printer.detail(
         1,
         &format!(
@@ -275,7 +273,10 @@ impl Batch {
                     output::human_bytes(input.size),
                     done.version
                 )),
-                Outcome::Failed(err) => printer.error(&Error::failure(format!("{}: {err}", input.label))),
+                Outcome::Failed(err) => printer.error(&Error::Upload {
+                    label: input.label.clone(),
+                    source: err.clone(),
+                }),
                 _ => {}
             }
             outcomes[index] = Some(outcome);
@@ -370,7 +371,7 @@ fn summarize(
         printer.note(&format!("not uploaded: {}", not_sent.join(", ")));
     }
     if auth_failed {
-        printer.error(&Error::auth("the file service refused the credentials").with_hint(LOGIN_HINT));
+        printer.error(&Error::CredentialsRefused);
     }
     if interrupted {
         Exit::Interrupted

@@ -145,7 +145,7 @@ impl Printer {
         let mut text = format!(
             "{}: {}\n",
             self.paint("capfile: error", RED),
-            escape_control(err.message())
+            escape_control(&err.message())
         );
         if let Some(hint) = err.hint() {
             text.push_str(&format!("{}: {}\n", self.paint("hint", CYAN), escape_control(hint)));
