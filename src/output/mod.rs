@@ -211,3 +211,49 @@ const RED: &str = "1;31";
 const YELLOW: &str = "1;33";
 const CYAN: &str = "36";
 const DIM: &str = "2";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printer(verbosity: Verbosity, color: bool) -> (Printer, Buffer, Buffer) {
+        let (out, err) = (Buffer::memory(false), Buffer::memory(false));
+        (
+            Printer::with_buffers(verbosity, color, out.clone(), err.clone()),
+            out,
+            err,
+        )
+    }
+
+    #[test]
+    fn errors_and_hints_go_to_standard_error_one_line_each() {
+        let (printer, out, err) = printer(Verbosity::Normal, false);
+        printer.error(&Error::EmptyFile {
+            label: "a\nb.png".into(),
+        });
+        assert_eq!(
+            err.contents(),
+            "capfile: error: a\\nb.png: file is empty\nhint: use --placeholder to create a placeholder without a body\n"
+        );
+        assert_eq!(out.contents(), "");
+    }
+
+    #[test]
+    fn quiet_drops_notes_but_not_warnings_or_results() {
+        let (printer, out, err) = printer(Verbosity::Quiet, false);
+        printer.note("uploaded 1 of 1 file(s)");
+        printer.detail(1, "profile: default");
+        printer.warn("careful");
+        printer.result("a\t1\tu\n");
+        assert_eq!(err.contents(), "capfile: warning: careful\n");
+        assert_eq!(out.contents(), "a\t1\tu\n");
+    }
+
+    #[test]
+    fn details_need_their_verbosity_and_color_only_when_asked() {
+        let (printer, _, err) = printer(Verbosity::Verbose(1), true);
+        printer.detail(1, "shown");
+        printer.detail(2, "hidden");
+        assert_eq!(err.contents(), "\x1b[2mshown\x1b[0m\n");
+    }
+}
