@@ -1,14 +1,24 @@
 //! Errors that end a command, and the exit codes they map to.
 //!
-//! Every failure a user can meet is one of a few kinds, and the kind alone decides
-//! the exit code (see the spec's table). Messages are one line that names the file
-//! or setting and the cause; a hint line is added where there is an obvious next
-//! step. Nothing here ever holds a secret: callers build messages from names,
-//! paths and server answers only.
+//! Every failure a user can meet is one variant of `Error`, and this file alone
+//! says how each is worded (`Display`), which hint goes with it (`hint`) and
+//! which exit code it ends with (`kind`, then `exit`): 0 success, 1 failure,
+//! 2 usage or input error (nothing was sent), 3 partial success, 4 missing or
+//! refused credentials, 130 interrupted. Messages are one line that names the
+//! file or setting and the cause. Nothing here ever holds a secret: variants
+//! carry names, paths and server answers only.
+//!
+//! Code not yet converted to a variant builds free-form errors with
+//! `Error::usage`, `Error::auth` and `Error::failure`.
 
 use std::fmt;
+use std::io;
+use std::net::SocketAddr;
 
-/// The process exit statuses of the spec.
+use crate::api::ApiError;
+use crate::inputs::NameError;
+
+/// The process exit statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Everything asked for succeeded.
@@ -51,17 +61,72 @@ pub enum ErrorKind {
     Interrupted,
 }
 
-/// An error that ends the command.
+/// An error that ends the command (or, for one input of a batch, is reported
+/// as it happens).
 #[derive(Debug)]
-pub struct Error {
-    kind: ErrorKind,
-    message: String,
-    hint: Option<String>,
+pub enum Error {
+    /// Ctrl-C.
+    Interrupted,
+
+    // Inputs (all usage errors: nothing is sent).
+    /// `--name` given with more than one input.
+    NameNeedsOneInput,
+    /// `-` given more than once.
+    StdinTwice,
+    /// `-` given without `--name`.
+    StdinNeedsName,
+    /// Standard input could not be copied to its temporary file.
+    Spool(io::Error),
+    /// Two inputs would be stored under the same name.
+    DuplicateName {
+        label: String,
+        remote: String,
+        first: String,
+    },
+    /// Only directories were given, and they hold no image.
+    NoImagesFound,
+    /// The remote name an input would get is not a valid file name.
+    BadName { label: String, source: NameError },
+    /// A directory given without `-r`.
+    IsDirectory { label: String },
+    /// `--name` given for a directory.
+    NameForDirectory { label: String },
+    /// A path without a final component (`/`, `..`) and no `--name`.
+    NoFileName { label: String },
+    /// An empty file (only a placeholder has no body).
+    EmptyFile { label: String },
+    /// Not an image by its first bytes, without `--allow-any-type`.
+    NotAnImage { label: String },
+    /// A file or directory could not be read.
+    Io { label: String, source: io::Error },
+
+    // Upload.
+    /// Standard output cannot take the results (it is closed, or failed).
+    ResultsWouldBeLost { cause: String },
+    /// No base URL from any flag, variable or profile.
+    NoBaseUrl,
+    /// The file-service client could not be built from the settings.
+    Client(String),
+    /// The local file service could not be started.
+    LocalService { addr: SocketAddr, source: io::Error },
+    /// One input's upload failed.
+    Upload { label: String, source: ApiError },
+    /// The service answered 401/403 during a batch.
+    CredentialsRefused,
+
+    /// Free-form errors from code not yet converted to a variant.
+    Other {
+        kind: ErrorKind,
+        message: String,
+        hint: Option<String>,
+    },
+    /// Any error with its hint replaced.
+    Hinted { error: Box<Error>, hint: String },
 }
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error::Other {
             kind,
             message: message.into(),
             hint: None,
@@ -81,29 +146,76 @@ impl Error {
     }
 
     pub fn interrupted() -> Self {
-        Self::new(ErrorKind::Interrupted, "interrupted")
+        Error::Interrupted
     }
 
-    /// Adds the line that tells the user what to do next.
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
+    /// Adds (or replaces) the line that tells the user what to do next.
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        match self {
+            Error::Other { kind, message, .. } => Error::Other {
+                kind,
+                message,
+                hint: Some(hint.into()),
+            },
+            Error::Hinted { error, .. } => Error::Hinted {
+                error,
+                hint: hint.into(),
+            },
+            error => Error::Hinted {
+                error: Box::new(error),
+                hint: hint.into(),
+            },
+        }
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        match self {
+            Error::Interrupted => ErrorKind::Interrupted,
+            Error::NameNeedsOneInput
+            | Error::StdinTwice
+            | Error::StdinNeedsName
+            | Error::Spool(_)
+            | Error::DuplicateName { .. }
+            | Error::NoImagesFound
+            | Error::BadName { .. }
+            | Error::IsDirectory { .. }
+            | Error::NameForDirectory { .. }
+            | Error::NoFileName { .. }
+            | Error::EmptyFile { .. }
+            | Error::NotAnImage { .. }
+            | Error::Io { .. }
+            | Error::ResultsWouldBeLost { .. }
+            | Error::NoBaseUrl
+            | Error::Client(_) => ErrorKind::Usage,
+            Error::CredentialsRefused => ErrorKind::Auth,
+            Error::LocalService { .. } | Error::Upload { .. } => ErrorKind::Failure,
+            Error::Other { kind, .. } => *kind,
+            Error::Hinted { error, .. } => error.kind(),
+        }
     }
 
-    pub fn message(&self) -> &str {
-        &self.message
+    /// The one-line message (the same text as `Display`).
+    pub fn message(&self) -> String {
+        self.to_string()
     }
 
+    /// The line that tells the user what to do next, where there is one.
     pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
+        match self {
+            Error::IsDirectory { .. } => Some("use -r to upload the images inside it"),
+            Error::EmptyFile { .. } => Some("use --placeholder to create a placeholder without a body"),
+            Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
+            Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
+            Error::NoBaseUrl => Some("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"),
+            Error::CredentialsRefused => Some(LOGIN_HINT),
+            Error::Other { hint, .. } => hint.as_deref(),
+            Error::Hinted { hint, .. } => Some(hint),
+            _ => None,
+        }
     }
 
     pub fn exit(&self) -> Exit {
-        match self.kind {
+        match self.kind() {
             ErrorKind::Usage => Exit::Usage,
             ErrorKind::Auth => Exit::Auth,
             ErrorKind::Failure => Exit::Failure,
@@ -114,11 +226,56 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        match self {
+            Error::Interrupted => f.write_str("interrupted"),
+            Error::NameNeedsOneInput => f.write_str("--name takes a single input"),
+            Error::StdinTwice => f.write_str("standard input (`-`) can be read only once"),
+            Error::StdinNeedsName => f.write_str("-: standard input needs --name"),
+            Error::Spool(source) => write!(f, "-: cannot spool standard input: {source}"),
+            Error::DuplicateName { label, remote, first } => {
+                write!(f, "{label}: remote name `{remote}` is also used by {first}")
+            }
+            Error::NoImagesFound => f.write_str("no image files found in the given directories"),
+            Error::BadName { label, source } => write!(f, "{label}: {source}"),
+            Error::IsDirectory { label } => write!(f, "{label}: is a directory"),
+            Error::NameForDirectory { label } => write!(f, "{label}: --name cannot name a directory's files"),
+            Error::NoFileName { label } => write!(f, "{label}: has no file name; give one with --name"),
+            Error::EmptyFile { label } => write!(f, "{label}: file is empty"),
+            Error::NotAnImage { label } => write!(
+                f,
+                "{label}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"
+            ),
+            Error::Io { label, source } => match source.kind() {
+                // In words, without the OS error code noise.
+                io::ErrorKind::NotFound => write!(f, "{label}: no such file or directory"),
+                io::ErrorKind::PermissionDenied => write!(f, "{label}: permission denied"),
+                io::ErrorKind::IsADirectory => write!(f, "{label}: is a directory"),
+                _ => write!(f, "{label}: {source}"),
+            },
+            Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
+            Error::NoBaseUrl => f.write_str("no base URL for the file service"),
+            Error::Client(cause) => f.write_str(cause),
+            Error::LocalService { addr, source } => {
+                write!(f, "cannot start the local file service at {addr}: {source}")
+            }
+            Error::Upload { label, source } => write!(f, "{label}: {source}"),
+            Error::CredentialsRefused => f.write_str("the file service refused the credentials"),
+            Error::Other { message, .. } => f.write_str(message),
+            Error::Hinted { error, .. } => error.fmt(f),
+        }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Spool(source) | Error::Io { source, .. } | Error::LocalService { source, .. } => Some(source),
+            Error::BadName { source, .. } => Some(source),
+            Error::Hinted { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 /// The hint every authentication failure carries.
 pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
@@ -128,12 +285,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_map_to_the_spec_exit_codes() {
+    fn kinds_map_to_the_exit_codes() {
         assert_eq!(Error::usage("x").exit().code(), 2);
         assert_eq!(Error::auth("x").exit().code(), 4);
         assert_eq!(Error::failure("x").exit().code(), 1);
         assert_eq!(Error::interrupted().exit().code(), 130);
         assert_eq!(Exit::Partial.code(), 3);
         assert_eq!(Exit::Success.code(), 0);
+    }
+
+    #[test]
+    fn typed_variants_decide_their_exit_code() {
+        let label = || "a.png".to_string();
+        assert_eq!(Error::NotAnImage { label: label() }.exit(), Exit::Usage);
+        assert_eq!(Error::NoBaseUrl.exit(), Exit::Usage);
+        assert_eq!(Error::CredentialsRefused.exit(), Exit::Auth);
+        let upload = Error::Upload {
+            label: label(),
+            source: ApiError::Timeout(std::time::Duration::from_secs(5)),
+        };
+        assert_eq!(upload.exit(), Exit::Failure);
+        assert_eq!(upload.to_string(), "a.png: no progress for 5 s (--timeout)");
+    }
+
+    #[test]
+    fn io_causes_are_put_in_words() {
+        let err = |kind| Error::Io {
+            label: "a.png".into(),
+            source: io::Error::from(kind),
+        };
+        assert_eq!(
+            err(io::ErrorKind::NotFound).message(),
+            "a.png: no such file or directory"
+        );
+        assert_eq!(
+            err(io::ErrorKind::PermissionDenied).message(),
+            "a.png: permission denied"
+        );
+    }
+
+    #[test]
+    fn a_hint_can_be_replaced_without_changing_the_kind() {
+        let err = Error::EmptyFile { label: "a.png".into() };
+        assert_eq!(
+            err.hint(),
+            Some("use --placeholder to create a placeholder without a body")
+        );
+        let err = err.with_hint("something else");
+        assert_eq!(err.hint(), Some("something else"));
+        assert_eq!(err.exit(), Exit::Usage);
+        assert_eq!(err.message(), "a.png: file is empty");
+        assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));
     }
 }

@@ -24,18 +24,18 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'
 impl RemoteName {
     /// Refuses what cannot be a file name on the service: empty, `.`, `..`, or
     /// containing a path separator or a control character.
-    pub fn parse(name: &str) -> Result<RemoteName, String> {
+    pub fn parse(name: &str) -> Result<RemoteName, NameError> {
         if name.is_empty() {
-            return Err("the remote name is empty".into());
+            return Err(NameError::Empty);
         }
         if name == "." || name == ".." {
-            return Err(format!("`{name}` is not a file name"));
+            return Err(NameError::Dots(name.to_string()));
         }
         if name.contains(['/', '\\']) {
-            return Err(format!("remote name {name:?} contains a path separator"));
+            return Err(NameError::Separator(name.to_string()));
         }
         if name.chars().any(char::is_control) {
-            return Err(format!("remote name {name:?} contains a control character"));
+            return Err(NameError::Control(name.to_string()));
         }
         Ok(RemoteName(name.to_string()))
     }
@@ -55,6 +55,31 @@ impl std::fmt::Display for RemoteName {
         f.write_str(&self.0)
     }
 }
+
+/// Why a name cannot be a file name on the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    /// `.` or `..`.
+    Dots(String),
+    /// Holds `/` or `\\`.
+    Separator(String),
+    /// Holds a control character (shown escaped).
+    Control(String),
+}
+
+impl std::fmt::Display for NameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameError::Empty => f.write_str("the remote name is empty"),
+            NameError::Dots(name) => write!(f, "`{name}` is not a file name"),
+            NameError::Separator(name) => write!(f, "remote name {name:?} contains a path separator"),
+            NameError::Control(name) => write!(f, "remote name {name:?} contains a control character"),
+        }
+    }
+}
+
+impl std::error::Error for NameError {}
 
 /// Where an input's bytes come from.
 #[derive(Debug)]
@@ -107,10 +132,10 @@ pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Re
     let mut errors = Vec::new();
 
     if options.name.is_some() && files.len() != 1 {
-        errors.push(Error::usage("--name takes a single input"));
+        errors.push(Error::NameNeedsOneInput);
     }
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
-        errors.push(Error::usage("standard input (`-`) can be read only once"));
+        errors.push(Error::StdinTwice);
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -133,14 +158,15 @@ pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Re
     let mut seen = std::collections::HashMap::new();
     for input in &inputs {
         if let Some(first) = seen.insert(&input.remote, &input.label) {
-            errors.push(Error::usage(format!(
-                "{}: remote name `{}` is also used by {first}",
-                input.label, input.remote
-            )));
+            errors.push(Error::DuplicateName {
+                label: input.label.clone(),
+                remote: input.remote.to_string(),
+                first: first.clone(),
+            });
         }
     }
     if inputs.is_empty() && errors.is_empty() {
-        errors.push(Error::usage("no image files found in the given directories"));
+        errors.push(Error::NoImagesFound);
     }
     if errors.is_empty() { Ok(inputs) } else { Err(errors) }
 }
@@ -151,7 +177,7 @@ fn placeholder(file: &Path, options: &Options) -> Result<Vec<Input>, Error> {
         .name
         .clone()
         .unwrap_or_else(|| file.to_string_lossy().into_owned());
-    let remote = RemoteName::parse(&name).map_err(|e| Error::usage(format!("{label}: {e}")))?;
+    let remote = RemoteName::parse(&name).map_err(|source| bad_name(&label, source))?;
     Ok(vec![Input {
         label,
         remote,
@@ -164,10 +190,10 @@ fn placeholder(file: &Path, options: &Options) -> Result<Vec<Input>, Error> {
 fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> {
     let label = "-".to_string();
     let Some(name) = &options.name else {
-        return Err(Error::usage("-: standard input needs --name"));
+        return Err(Error::StdinNeedsName);
     };
-    let remote = RemoteName::parse(name).map_err(|e| Error::usage(format!("-: {e}")))?;
-    let cause = |e: io::Error| Error::usage(format!("-: cannot spool standard input: {e}"));
+    let remote = RemoteName::parse(name).map_err(|source| bad_name(&label, source))?;
+    let cause = Error::Spool;
     let mut spool = tempfile::NamedTempFile::new().map_err(cause)?;
     let size = io::copy(stdin, &mut spool).map_err(cause)?;
     let mime = check_content(spool.path(), &label, size, options)?;
@@ -182,15 +208,13 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
 
 fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
     let label = crate::output::quote_path(&path.to_string_lossy());
-    let meta = fs::metadata(path).map_err(|e| io_error(&label, &e))?;
+    let meta = fs::metadata(path).map_err(|e| io_error(&label, e))?;
     if meta.is_dir() {
         if !options.recursive {
-            return Err(
-                Error::usage(format!("{label}: is a directory")).with_hint("use -r to upload the images inside it")
-            );
+            return Err(Error::IsDirectory { label });
         }
         if options.name.is_some() {
-            return Err(Error::usage(format!("{label}: --name cannot name a directory's files")));
+            return Err(Error::NameForDirectory { label });
         }
         let mut inputs = Vec::new();
         walk(path, options, &mut inputs)?;
@@ -200,10 +224,10 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
         Some(name) => name.clone(),
         None => match path.file_name() {
             Some(base) => base.to_string_lossy().into_owned(),
-            None => return Err(Error::usage(format!("{label}: has no file name; give one with --name"))),
+            None => return Err(Error::NoFileName { label }),
         },
     };
-    let remote = RemoteName::parse(&base).map_err(|e| Error::usage(format!("{label}: {e}")))?;
+    let remote = RemoteName::parse(&base).map_err(|source| bad_name(&label, source))?;
     let mime = check_content(path, &label, meta.len(), options)?;
     Ok(vec![Input {
         label,
@@ -221,7 +245,7 @@ fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Er
     let label = crate::output::quote_path(&dir.to_string_lossy());
     let mut entries: Vec<_> = fs::read_dir(dir)
         .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| io_error(&label, &e))?;
+        .map_err(|e| io_error(&label, e))?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         if entry.file_name().to_string_lossy().starts_with('.') {
@@ -229,23 +253,23 @@ fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Er
         }
         let path = entry.path();
         let file_label = crate::output::quote_path(&path.to_string_lossy());
-        let file_type = entry.file_type().map_err(|e| io_error(&file_label, &e))?;
+        let file_type = entry.file_type().map_err(|e| io_error(&file_label, e))?;
         if file_type.is_dir() {
             walk(&path, options, inputs)?;
             continue;
         }
-        let meta = fs::metadata(&path).map_err(|e| io_error(&file_label, &e))?;
+        let meta = fs::metadata(&path).map_err(|e| io_error(&file_label, e))?;
         if !meta.is_file() || meta.len() == 0 {
             continue;
         }
-        let head = read_head(&path).map_err(|e| io_error(&file_label, &e))?;
+        let head = read_head(&path).map_err(|e| io_error(&file_label, e))?;
         let mime = match (media_type::sniff(&head), options.allow_any_type) {
             (Some(mime), _) => mime,
             (None, true) => ANY_TYPE,
             (None, false) => continue,
         };
         let name = entry.file_name().to_string_lossy().into_owned();
-        let remote = RemoteName::parse(&name).map_err(|e| Error::usage(format!("{file_label}: {e}")))?;
+        let remote = RemoteName::parse(&name).map_err(|source| bad_name(&file_label, source))?;
         inputs.push(Input {
             label: file_label,
             remote,
@@ -260,17 +284,17 @@ fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Er
 /// The content checks shared by files and standard input.
 fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Result<&'static str, Error> {
     if size == 0 {
-        return Err(Error::usage(format!("{label}: file is empty"))
-            .with_hint("use --placeholder to create a placeholder without a body"));
+        return Err(Error::EmptyFile {
+            label: label.to_string(),
+        });
     }
-    let head = read_head(path).map_err(|e| io_error(label, &e))?;
+    let head = read_head(path).map_err(|e| io_error(label, e))?;
     match media_type::sniff(&head) {
         Some(mime) => Ok(mime),
         None if options.allow_any_type => Ok(ANY_TYPE),
-        None => Err(Error::usage(format!(
-            "{label}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"
-        ))
-        .with_hint("use --allow-any-type to send it anyway")),
+        None => Err(Error::NotAnImage {
+            label: label.to_string(),
+        }),
     }
 }
 
@@ -282,15 +306,18 @@ fn read_head(path: &Path) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// A file error in words, without the OS error code noise.
-fn io_error(label: &str, err: &io::Error) -> Error {
-    let cause = match err.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        io::ErrorKind::IsADirectory => "is a directory".to_string(),
-        _ => err.to_string(),
-    };
-    Error::usage(format!("{label}: {cause}"))
+fn io_error(label: &str, err: io::Error) -> Error {
+    Error::Io {
+        label: label.to_string(),
+        source: err,
+    }
+}
+
+fn bad_name(label: &str, source: NameError) -> Error {
+    Error::BadName {
+        label: label.to_string(),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +349,7 @@ mod tests {
         let missing = dir.path().join("missing.png");
         let files = vec![text, empty, missing, dir.path().to_path_buf()];
         let errors = collect(&files, &Options::default(), &mut io::empty()).unwrap_err();
-        let messages: Vec<&str> = errors.iter().map(|e| e.message()).collect();
+        let messages: Vec<String> = errors.iter().map(|e| e.message()).collect();
         assert_eq!(messages.len(), 4, "{messages:?}");
         assert!(
             messages[0].ends_with("notes.txt: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)")
@@ -330,6 +357,12 @@ mod tests {
         assert!(messages[1].ends_with("empty.png: file is empty"));
         assert!(messages[2].ends_with("missing.png: no such file or directory"));
         assert!(messages[3].ends_with(": is a directory"));
+        assert!(matches!(errors[0], Error::NotAnImage { .. }));
+        assert!(matches!(errors[1], Error::EmptyFile { .. }));
+        assert!(matches!(&errors[2], Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound));
+        assert!(matches!(errors[3], Error::IsDirectory { .. }));
+        assert_eq!(errors[3].hint(), Some("use -r to upload the images inside it"));
+        assert!(errors.iter().all(|e| e.exit() == crate::error::Exit::Usage));
     }
 
     #[test]
@@ -337,6 +370,7 @@ mod tests {
         let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
         let without = collect(&[PathBuf::from("-")], &Options::default(), &mut &png[..]).unwrap_err();
         assert!(without[0].message().contains("needs --name"));
+        assert!(matches!(without[0], Error::StdinNeedsName));
         let options = Options {
             name: Some("in.png".into()),
             ..Options::default()
@@ -360,6 +394,7 @@ mod tests {
         };
         let errors = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
         assert!(errors[0].message().contains("remote name `x.gif` is also used by"));
+        assert!(matches!(&errors[0], Error::DuplicateName { remote, .. } if remote == "x.gif"));
     }
 
     #[test]

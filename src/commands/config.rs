@@ -109,7 +109,7 @@ fn secret_source(
             &saved_profile,
             "an upload would not send it",
         ) {
-            printer.warn(refusal.message());
+            printer.warn(&refusal.message());
         }
     }
     for failure in failures {

@@ -1,0 +1,333 @@
+//! Text renderers for results and messages: the upload table (aligned or
+//! tab-separated), the server's JSON (compact or indented, tokens kept), and the
+//! escaping that keeps anything received from a server or a file name from
+//! driving the terminal.
+
+/// One row of the upload table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    pub version: String,
+    pub secure_url: String,
+}
+
+/// The table form: aligned with a header on a terminal, tab-separated otherwise.
+pub fn render_table(rows: &[Row], terminal: bool) -> String {
+    let mut out = String::new();
+    if !terminal {
+        for row in rows {
+            out.push_str(&format!(
+                "{}\t{}\t{}\n",
+                escape_control(&row.name),
+                escape_control(&row.version),
+                escape_control(&row.secure_url)
+            ));
+        }
+        return out;
+    }
+    let header = Row {
+        name: "NAME".into(),
+        version: "VERSION".into(),
+        secure_url: "SECURE URL".into(),
+    };
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            name: escape_control(&r.name).into_owned(),
+            version: escape_control(&r.version).into_owned(),
+            secure_url: escape_control(&r.secure_url).into_owned(),
+        })
+        .collect();
+    let name_width = rows
+        .iter()
+        .chain([&header])
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let version_width = rows.iter().chain([&header]).map(|r| r.version.len()).max().unwrap_or(0);
+    for row in std::iter::once(&header).chain(&rows) {
+        out.push_str(&format!(
+            "{:<name_width$}  {:<version_width$}  {}\n",
+            row.name, row.version, row.secure_url
+        ));
+    }
+    out
+}
+
+/// The server's JSON with the whitespace outside strings removed, so it fits on
+/// one line. Tokens are copied byte for byte: no key is reordered and no number
+/// reformatted, which re-serialising through a JSON value could do.
+pub fn json_compact(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::with_capacity(text.len());
+    let mut strings = StringTracker::default();
+    for c in text.chars() {
+        if strings.step(c) || !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Follows JSON text character by character to tell string literals, whose
+/// every character counts, from the structure between them.
+#[derive(Default)]
+struct StringTracker {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl StringTracker {
+    /// Whether `c`, the next character, belongs to a string (quotes included).
+    fn step(&mut self, c: char) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if c == '\\' {
+                self.escaped = true;
+            } else if c == '"' {
+                self.in_string = false;
+            }
+            true
+        } else {
+            self.in_string = c == '"';
+            self.in_string
+        }
+    }
+}
+
+/// The server's JSON indented by two spaces for reading on a terminal; like
+/// `json_compact`, it keeps the same keys, order and values; only the whitespace
+/// outside strings differs from what the server sent.
+pub fn json_pretty(raw: &[u8]) -> String {
+    let compact = json_compact(raw);
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let mut strings = StringTracker::default();
+    let mut chars = compact.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    while let Some(c) = chars.next() {
+        if strings.step(c) {
+            // JSON strings may hold DEL and the C1 controls raw (U+009B is a
+            // one-character CSI to some terminals): on a terminal they are
+            // written as the equivalent \u escape.
+            if c.is_control() {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if chars.peek() == Some(&close) {
+                    out.push(close);
+                    chars.next();
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text from outside capfile (a server, a file name) made safe to print on one
+/// line: control characters (C0, DEL, C1) and the Unicode bidirectional
+/// overrides are written as visible escapes (`\n`, `\t`, `\r`, `\x1b`,
+/// `\u{202e}`), so nothing received can move the cursor, retitle the window,
+/// start a new line or reorder what is shown.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A local path for messages, quoted as coreutils quotes names that hold
+/// control characters: `'a'$'\033''b'`, so a file name cannot write escape
+/// sequences to the terminal. Ordinary names are shown as they are.
+pub fn quote_path(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut quoted_run = false;
+    for c in text.chars() {
+        if needs_escape(c) {
+            if quoted_run {
+                out.push('\'');
+                quoted_run = false;
+            }
+            match c {
+                '\n' => out.push_str("$'\\n'"),
+                '\t' => out.push_str("$'\\t'"),
+                '\r' => out.push_str("$'\\r'"),
+                c if (c as u32) < 0x100 => out.push_str(&format!("$'\\{:03o}'", c as u32)),
+                c => out.push_str(&format!("$'\\u{:04x}'", c as u32)),
+            }
+        } else {
+            if !quoted_run {
+                out.push('\'');
+                quoted_run = true;
+            }
+            if c == '\'' {
+                out.push_str("'\\''");
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    if quoted_run {
+        out.push('\'');
+    }
+    out
+}
+
+/// Bytes in the units people read: `51 B`, `1.2 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escape_control("plain.png"), "plain.png");
+        assert_eq!(
+            escape_control("\x1b]0;title\x07\x1b[31mred\n\t\r\u{9b}\u{7f}"),
+            "\\x1b]0;title\\x07\\x1b[31mred\\n\\t\\r\\x9b\\x7f"
+        );
+        assert_eq!(escape_control("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn paths_with_control_characters_are_quoted_as_coreutils_does() {
+        assert_eq!(quote_path("dir/a b.png"), "dir/a b.png");
+        assert_eq!(quote_path("a\x1bb"), "'a'$'\\033''b'");
+        assert_eq!(quote_path("\nx'y"), "$'\\n''x'\\''y'");
+    }
+
+    #[test]
+    fn table_and_tsv_keep_one_line_per_row() {
+        let row = Row {
+            name: "\x1b]0;pwned\x07a.png".into(),
+            version: "1\n2\t3".into(),
+            secure_url: "https://s/a".into(),
+        };
+        for terminal in [false, true] {
+            let text = render_table(std::slice::from_ref(&row), terminal);
+            assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+            assert_eq!(text.lines().count(), if terminal { 2 } else { 1 }, "{text:?}");
+        }
+        assert_eq!(
+            render_table(&[row], false).matches('\t').count(),
+            2,
+            "a tab in a value must not add a column"
+        );
+    }
+
+    #[test]
+    fn pretty_json_escapes_raw_c1_controls_in_strings() {
+        let raw = "{\"name\":\"a\u{9b}31mb\u{7f}\"}".as_bytes();
+        let pretty = json_pretty(raw);
+        assert!(pretty.contains("a\\u009b31mb\\u007f"), "{pretty}");
+        let reparsed: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        let original: serde_json::Value = serde_json::from_slice(raw).unwrap();
+        assert_eq!(reparsed, original);
+    }
+
+    fn row(name: &str, version: &str, url: &str) -> Row {
+        Row {
+            name: name.into(),
+            version: version.into(),
+            secure_url: url.into(),
+        }
+    }
+
+    #[test]
+    fn table_for_scripts_is_tab_separated_without_header() {
+        let rows = [row("a.png", "1", "http://x/a"), row("b b.png", "12", "http://x/b")];
+        assert_eq!(
+            render_table(&rows, false),
+            "a.png\t1\thttp://x/a\nb b.png\t12\thttp://x/b\n"
+        );
+    }
+
+    #[test]
+    fn table_on_terminal_is_aligned_with_header() {
+        let rows = [row("a.png", "1", "u1"), row("longer-name.png", "12", "u2")];
+        let text = render_table(&rows, true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "NAME             VERSION  SECURE URL");
+        assert_eq!(lines[1], "a.png            1        u1");
+        assert_eq!(lines[2], "longer-name.png  12       u2");
+    }
+
+    #[test]
+    fn compact_json_keeps_tokens_and_string_whitespace() {
+        let raw = br#"{ "b": 1.50, "a" : "x  y\" }", "n": [ 1e2 , null ] }"#;
+        assert_eq!(json_compact(raw), r#"{"b":1.50,"a":"x  y\" }","n":[1e2,null]}"#);
+    }
+
+    #[test]
+    fn pretty_json_indents_and_keeps_order() {
+        let raw = br#"{"z":1,"a":{"k":[]},"s":"{,}"}"#;
+        assert_eq!(
+            json_pretty(raw),
+            "{\n  \"z\": 1,\n  \"a\": {\n    \"k\": []\n  },\n  \"s\": \"{,}\"\n}"
+        );
+    }
+
+    #[test]
+    fn bytes_are_human_readable() {
+        assert_eq!(human_bytes(51), "51 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+}

@@ -1,0 +1,162 @@
+//! The results of an upload on standard output, in the chosen form, and the
+//! plan a dry run prints instead.
+//!
+//! Results are written in input order as they become known. An aligned table
+//! (standard output is a terminal) is held back until the end, since its column
+//! widths depend on every row; the script forms (tab-separated lines, one URL or
+//! one compact JSON document per line) are written row by row, so a pipe sees
+//! each result as soon as it is final.
+
+use crate::api::Uploaded;
+use crate::cli::OutputFormat;
+
+use super::{Printer, Row, escape_control, json_compact, json_pretty, render_table};
+
+/// Writes upload results to the printer's standard output.
+pub struct Results<'a> {
+    printer: &'a Printer,
+    format: OutputFormat,
+    held_rows: Option<Vec<Row>>,
+}
+
+impl<'a> Results<'a> {
+    pub fn new(printer: &'a Printer, format: OutputFormat) -> Self {
+        let hold = format == OutputFormat::Table && printer.stdout_is_terminal();
+        Results {
+            printer,
+            format,
+            held_rows: hold.then(Vec::new),
+        }
+    }
+
+    /// The result of one finished upload.
+    pub fn push(&mut self, done: &Uploaded) {
+        let row = || Row {
+            name: done.name.clone(),
+            version: done.version.clone(),
+            secure_url: done.secure_file_path.clone(),
+        };
+        let text = match self.format {
+            OutputFormat::Table => match &mut self.held_rows {
+                Some(rows) => {
+                    rows.push(row());
+                    return;
+                }
+                None => render_table(&[row()], false),
+            },
+            OutputFormat::Url => format!("{}\n", escape_control(&done.secure_file_path)),
+            OutputFormat::Json if self.printer.stdout_is_terminal() => format!("{}\n", json_pretty(&done.raw)),
+            OutputFormat::Json => format!("{}\n", json_compact(&done.raw)),
+        };
+        self.printer.result(&text);
+    }
+
+    /// Writes what was held back (the aligned table), if anything.
+    pub fn finish(self) {
+        if let Some(rows) = self.held_rows
+            && !rows.is_empty()
+        {
+            self.printer.result(&render_table(&rows, true));
+        }
+    }
+}
+
+/// One line of a dry run's plan: the request that would be sent, the body's
+/// size and its media type (`None`: a placeholder, sent without a body).
+pub fn dry_run_line(url: &str, size: u64, mime: Option<&str>) -> String {
+    format!(
+        "POST {url}\t{size} bytes\t{}\n",
+        mime.unwrap_or("(placeholder, no body)")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Buffer, Verbosity};
+    use super::*;
+
+    fn uploaded(name: &str, version: &str) -> Uploaded {
+        let url = format!("https://files.example.com/{name}");
+        Uploaded {
+            raw: format!(r#"{{ "name" : "{name}", "version": {version}, "secureFilePath": "{url}" }}"#)
+                .into_bytes()
+                .into(),
+            name: name.into(),
+            version: version.into(),
+            secure_file_path: url,
+        }
+    }
+
+    /// Renders two results in `format` to a standard output that is a
+    /// terminal or not, and returns what was written there.
+    fn render(format: OutputFormat, terminal: bool) -> String {
+        let out = Buffer::memory(terminal);
+        let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), Buffer::memory(false));
+        let mut results = Results::new(&printer, format);
+        results.push(&uploaded("a.png", "1"));
+        results.push(&uploaded("longer-name.png", "12"));
+        results.finish();
+        out.contents()
+    }
+
+    #[test]
+    fn table_is_tab_separated_for_scripts_and_aligned_on_a_terminal() {
+        assert_eq!(
+            render(OutputFormat::Table, false),
+            "a.png\t1\thttps://files.example.com/a.png\n\
+             longer-name.png\t12\thttps://files.example.com/longer-name.png\n"
+        );
+        assert_eq!(
+            render(OutputFormat::Table, true),
+            "NAME             VERSION  SECURE URL\n\
+             a.png            1        https://files.example.com/a.png\n\
+             longer-name.png  12       https://files.example.com/longer-name.png\n"
+        );
+    }
+
+    #[test]
+    fn url_form_is_one_url_per_line_either_way() {
+        let expected = "https://files.example.com/a.png\nhttps://files.example.com/longer-name.png\n";
+        assert_eq!(render(OutputFormat::Url, false), expected);
+        assert_eq!(render(OutputFormat::Url, true), expected);
+    }
+
+    #[test]
+    fn json_is_one_compact_document_per_line_for_scripts() {
+        assert_eq!(
+            render(OutputFormat::Json, false),
+            "{\"name\":\"a.png\",\"version\":1,\"secureFilePath\":\"https://files.example.com/a.png\"}\n\
+             {\"name\":\"longer-name.png\",\"version\":12,\"secureFilePath\":\"https://files.example.com/longer-name.png\"}\n"
+        );
+    }
+
+    #[test]
+    fn json_is_indented_on_a_terminal() {
+        let text = render(OutputFormat::Json, true);
+        assert!(
+            text.starts_with("{\n  \"name\": \"a.png\",\n  \"version\": 1,\n  \"secureFilePath\": \"https://files.example.com/a.png\"\n}\n{\n"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 10, "{text}");
+    }
+
+    #[test]
+    fn an_empty_aligned_table_prints_nothing() {
+        let out = Buffer::memory(true);
+        let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), Buffer::memory(false));
+        Results::new(&printer, OutputFormat::Table).finish();
+        assert_eq!(out.contents(), "");
+    }
+
+    #[test]
+    fn dry_run_lines_name_the_request_size_and_type() {
+        assert_eq!(
+            dry_run_line("http://x/api/n/a.png", 51, Some("image/png")),
+            "POST http://x/api/n/a.png\t51 bytes\timage/png\n"
+        );
+        assert_eq!(
+            dry_run_line("http://x/api/n/p", 0, None),
+            "POST http://x/api/n/p\t0 bytes\t(placeholder, no body)\n"
+        );
+    }
+}
