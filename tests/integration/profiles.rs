@@ -2,11 +2,11 @@
 //! the emulator in this process. No test here reaches a keyring: the D-Bus
 //! session is removed (or replaced by a socket that never answers), so secrets
 //! go to `credentials.toml` with `--insecure-storage`. The real Secret Service
-//! is exercised by `tests/keyring.rs`. Unix only: file modes and a Unix
+//! is exercised by the `keyring` module. Unix only: file modes and a Unix
 //! socket standing in for D-Bus.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! service in-process on its default address, and the secure URL it prints
 //! serves the exact bytes once `capfile serve` runs on the same data directory.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

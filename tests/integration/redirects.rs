@@ -1,7 +1,7 @@
 //! Credentials never follow a redirect to another host: capfile stops at the
 //! redirect and says so, and the other host hears nothing.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! and `Retry-After`, partial failure, Ctrl-C, and progress on both kinds of
 //! standard error.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
