@@ -308,7 +308,8 @@ fn a_request_without_progress_times_out() {
         latency: Duration::from_secs(6),
         ..Default::default()
     });
-    let started = Instant::now();
+    // The answer would come after 6 s and succeed: the failure (not a timed
+    // bound, which a loaded machine can break) shows that capfile gave up.
     let output = run(service
         .capfile()
         .args(["upload", "--timeout", "1", "--retries", "0"])
@@ -318,9 +319,5 @@ fn a_request_without_progress_times_out() {
         stderr(&output).contains("sample.png: no progress for 1 s"),
         "{}",
         stderr(&output)
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(2400),
-        "waited for the slow answer"
     );
 }
