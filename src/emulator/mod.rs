@@ -357,6 +357,16 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// [`Emulator::shutdown`], then the counters' final values: once it
+    /// returns, no request in flight can still store anything.
+    pub async fn shutdown_stats(self) -> Stats {
+        let counters = Arc::clone(&self.counters);
+        self.shutdown().await;
+        counters.snapshot()
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shutdown.cancel();

@@ -96,6 +96,13 @@ impl Service {
     pub fn stats(&self) -> capfile::emulator::Stats {
         self.emulator().stats()
     }
+
+    /// Shuts the emulator down (requests in flight get its shutdown grace)
+    /// and returns its final counters.
+    pub fn stop(&mut self) -> capfile::emulator::Stats {
+        let emulator = self.emulator.take().expect("emulator running");
+        self.runtime.block_on(emulator.shutdown_stats())
+    }
 }
 
 /// `capfile` with no CAPFILE_* variables and a private HOME.
