@@ -304,7 +304,7 @@ impl Emulator {
             body_idle_timeout: config.body_idle_timeout,
             publishes: publishes.clone(),
             clock: config.clock.clone(),
-            upload_latency: config.upload_latency.clone(),
+            upload_latency: faults::UploadLatency(config.upload_latency.clone()),
         };
         let router = routes::router(Arc::new(state));
         let shutdown = CancellationToken::new();

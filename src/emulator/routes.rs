@@ -24,7 +24,7 @@ use tokio_util::io::ReaderStream;
 use tokio_util::task::TaskTracker;
 
 use super::auth::Authenticator;
-use super::faults::ConnectionKill;
+use super::faults::{ConnectionKill, UploadLatency};
 use super::signing::{UrlRefusal, UrlSigner};
 use super::store::{ObjectMeta, PLACEHOLDER_TYPE, Store, Upload};
 use super::{Clock, Counters, Faults};
@@ -52,8 +52,7 @@ pub(crate) struct AppState {
     /// publishes that outlive their request (see `Emulator::shutdown`).
     pub(crate) publishes: TaskTracker,
     pub(crate) clock: Clock,
-    /// See `Config::upload_latency`.
-    pub(crate) upload_latency: Vec<(String, Duration)>,
+    pub(crate) upload_latency: UploadLatency,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -240,9 +239,7 @@ async fn upload_inner(
         path.map_err(|rejection| ApiError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
     check_remote_name("namespace", &namespace)?;
     check_remote_name("file name", &name)?;
-    if let Some((_, latency)) = state.upload_latency.iter().find(|(n, _)| *n == name) {
-        tokio::time::sleep(*latency).await;
-    }
+    state.upload_latency.wait(&name).await;
 
     let cut = if state.faults.draw_drop() {
         request.extensions().get::<ConnectionKill>().cloned()
@@ -529,14 +526,10 @@ async fn download_inner(
             _ => {}
         }
     }
+    let now = state.clock.unix_now();
     state
         .urls
-        .verify(
-            &s3_token,
-            expires.as_deref(),
-            signature.as_deref(),
-            state.clock.unix_now(),
-        )
+        .verify(&s3_token, expires.as_deref(), signature.as_deref(), now)
         .map_err(|refusal| {
             ApiError::forbidden(match refusal {
                 UrlRefusal::Missing => "Missing signature",

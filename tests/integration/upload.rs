@@ -35,7 +35,13 @@ fn each_sample_type_round_trips_as_multipart_and_raw() {
 
 #[test]
 fn results_come_in_input_order() {
-    let service = Service::start();
+    // The service holds each upload longer the earlier its file comes, so
+    // with four at once they finish in reverse: the order printed is capfile's.
+    let service = Service::with_config(|config| {
+        config.upload_latency = [("sample.webp", 900), ("sample.png", 600), ("sample.gif", 300)]
+            .map(|(name, ms)| (name.to_owned(), std::time::Duration::from_millis(ms)))
+            .to_vec();
+    });
     let files = ["sample.webp", "sample.png", "sample.gif", "sample.jpg"];
     let output = run(service.capfile().args(["upload", "-j", "4"]).args(files.map(sample)));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
