@@ -158,16 +158,26 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
 }
 
 fn local_url() -> url::Url {
-    // DEFAULT_ADDR is a constant socket address; the URL always parses.
-    url::Url::parse(&format!("http://{}", emulator::DEFAULT_ADDR)).expect("the default local address is a valid URL")
+    // A socket address always makes a valid URL.
+    url::Url::parse(&format!("http://{}", local_addr())).expect("a socket address is a valid URL")
+}
+
+/// Where `--local` finds or starts the file service: its default address, or
+/// CAPFILE_LOCAL_ADDR (undocumented, for tests: so that they need not have
+/// 127.0.0.1:7878 to themselves). A value that is not a socket address is
+/// ignored.
+fn local_addr() -> SocketAddr {
+    std::env::var("CAPFILE_LOCAL_ADDR")
+        .ok()
+        .and_then(|addr| addr.parse().ok())
+        .or_else(|| emulator::DEFAULT_ADDR.parse().ok())
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 7878)))
 }
 
 /// Starts the emulator in this process unless something already listens on
 /// its default address (a `capfile serve` in another terminal).
 async fn ensure_local_service(printer: &Printer) -> Result<Option<emulator::Emulator>, Error> {
-    let addr: SocketAddr = emulator::DEFAULT_ADDR
-        .parse()
-        .map_err(|_| Error::failure("bad default local address"))?;
+    let addr = local_addr();
     let probe = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await;
     if matches!(probe, Ok(Ok(_))) {
         printer.detail(1, &format!("using the file service already listening at {addr}"));

@@ -121,6 +121,19 @@ impl RateLimit {
     }
 }
 
+/// `Config::upload_latency`: how long to hold the upload of each named file.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UploadLatency(pub(crate) Vec<(String, Duration)>);
+
+impl UploadLatency {
+    /// Waits as long as the upload of `name` is to be held, if at all.
+    pub(crate) async fn wait(&self, name: &str) {
+        if let Some((_, latency)) = self.0.iter().find(|(held, _)| held == name) {
+            tokio::time::sleep(*latency).await;
+        }
+    }
+}
+
 /// True with probability `rate`. `fastrand::f64` is in `[0, 1)`, so a rate of
 /// 1.0 (or more) always hits and 0.0 (or less, or NaN) never does.
 fn hits(rate: f64) -> bool {

@@ -26,6 +26,7 @@
 //! can only be leftovers of one that was killed.
 
 mod auth;
+mod clock;
 mod faults;
 mod routes;
 mod signing;
@@ -48,6 +49,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+pub use clock::Clock;
 use faults::ConnectionKill;
 pub use faults::RateLimit;
 
@@ -112,6 +114,13 @@ pub struct Config {
     /// it closes their connections. Zero cuts them at once (`upload --local`,
     /// whose own requests are done by then, never waits for other clients).
     pub shutdown_grace: Duration,
+    /// The clock tokens and secure URLs expire by: the system's, unless a
+    /// test moves it.
+    pub clock: Clock,
+    /// Latency added to the upload of a file of this name (after its checks,
+    /// before its body is read), on top of [`Faults::latency`]: lets tests
+    /// make some uploads finish after others. Empty by default.
+    pub upload_latency: Vec<(String, Duration)>,
 }
 
 impl Config {
@@ -132,6 +141,8 @@ impl Config {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            clock: Clock::default(),
+            upload_latency: Vec::new(),
         }
     }
 }
@@ -152,6 +163,8 @@ impl std::fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("body_idle_timeout", &self.body_idle_timeout)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("clock", &self.clock)
+            .field("upload_latency", &self.upload_latency)
             .finish()
     }
 }
@@ -290,6 +303,8 @@ impl Emulator {
             public_url,
             body_idle_timeout: config.body_idle_timeout,
             publishes: publishes.clone(),
+            clock: config.clock.clone(),
+            upload_latency: faults::UploadLatency(config.upload_latency.clone()),
         };
         let router = routes::router(Arc::new(state));
         let shutdown = CancellationToken::new();
@@ -354,6 +369,16 @@ impl Emulator {
         self.publishes.close();
         self.publishes.wait().await;
         self.data_lock.take();
+    }
+}
+
+impl Emulator {
+    /// [`Emulator::shutdown`], then the counters' final values: once it
+    /// returns, no request in flight can still store anything.
+    pub async fn shutdown_stats(self) -> Stats {
+        let counters = Arc::clone(&self.counters);
+        self.shutdown().await;
+        counters.snapshot()
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -24,10 +24,10 @@ use tokio_util::io::ReaderStream;
 use tokio_util::task::TaskTracker;
 
 use super::auth::Authenticator;
-use super::faults::ConnectionKill;
+use super::faults::{ConnectionKill, UploadLatency};
 use super::signing::{UrlRefusal, UrlSigner};
 use super::store::{ObjectMeta, PLACEHOLDER_TYPE, Store, Upload};
-use super::{Counters, Faults};
+use super::{Clock, Counters, Faults};
 
 /// Largest body accepted by the token endpoint; it only ever needs a key and
 /// a secret, and the global body limit is off for the sake of uploads.
@@ -51,6 +51,8 @@ pub(crate) struct AppState {
     /// Every publish holds a token of it, so that shutdown can wait for
     /// publishes that outlive their request (see `Emulator::shutdown`).
     pub(crate) publishes: TaskTracker,
+    pub(crate) clock: Clock,
+    pub(crate) upload_latency: UploadLatency,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -148,10 +150,6 @@ async fn method_not_allowed(request: Request) -> Response {
     response
 }
 
-fn unix_now() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
-}
-
 fn bump(counter: &std::sync::atomic::AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
@@ -188,7 +186,7 @@ struct FileInfo {
 
 async fn empty_name(State(state): State<Arc<AppState>>, request: Request) -> Response {
     bump(&state.counters.upload_requests);
-    if !state.auth.authorize(request.headers(), unix_now()) {
+    if !state.auth.authorize(request.headers(), state.clock.unix_now()) {
         bump(&state.counters.auth_failures);
         return ServiceError::unauthorized().into_response();
     }
@@ -226,7 +224,7 @@ async fn upload_inner(
         return Err(err);
     }
 
-    if !state.auth.authorize(request.headers(), unix_now()) {
+    if !state.auth.authorize(request.headers(), state.clock.unix_now()) {
         bump(&counters.auth_failures);
         return Err(ServiceError::unauthorized());
     }
@@ -241,6 +239,7 @@ async fn upload_inner(
         path.map_err(|rejection| ServiceError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
     check_remote_name("namespace", &namespace)?;
     check_remote_name("file name", &name)?;
+    state.upload_latency.wait(&name).await;
 
     let cut = if state.faults.draw_drop() {
         request.extensions().get::<ConnectionKill>().cloned()
@@ -432,7 +431,7 @@ fn success_body(state: &AppState, meta: ObjectMeta) -> UploadResponse {
         .split('/')
         .map(|segment| utf8_percent_encode(segment, PATH_SEGMENT).to_string())
         .collect();
-    let query = state.urls.sign(&meta.s3_token, unix_now(), state.url_ttl);
+    let query = state.urls.sign(&meta.s3_token, state.clock.unix_now(), state.url_ttl);
     let secure_file_path = format!("{}/files/{}?{query}", state.public_url, path.join("/"));
     UploadResponse {
         code: 200,
@@ -486,7 +485,7 @@ async fn generate_token(State(state): State<Arc<AppState>>, request: Request) ->
             r#"Invalid request body: expected {"key":"...","secret":"..."}"#,
         );
     };
-    match state.auth.issue_token(&key, &secret, unix_now()) {
+    match state.auth.issue_token(&key, &secret, state.clock.unix_now()) {
         Some(token) => axum::Json(json!({
             "data": {"accessToken": token, "ttlSeconds": state.auth.token_ttl_secs()},
             "errors": null,
@@ -527,9 +526,10 @@ async fn download_inner(
             _ => {}
         }
     }
+    let now = state.clock.unix_now();
     state
         .urls
-        .verify(&s3_token, expires.as_deref(), signature.as_deref(), unix_now())
+        .verify(&s3_token, expires.as_deref(), signature.as_deref(), now)
         .map_err(|refusal| {
             ServiceError::forbidden(match refusal {
                 UrlRefusal::Missing => "Missing signature",

@@ -3,7 +3,7 @@
 //! secret, nothing that can steer a terminal, and (where a server floods)
 //! bounded memory.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! order, same values, nothing added or dropped — even fields capfile does not
 //! know. A tiny server here answers with such a body.
 
-mod common;
+use crate::common;
 
 use axum::Router;
 use axum::routing::post;

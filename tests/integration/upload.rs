@@ -1,9 +1,9 @@
 //! `capfile upload` end to end: the built binary against the emulator on a real
 //! loopback socket.
 
-mod common;
+use crate::common;
 
-use common::{Service, bare_capfile, rows, run, sample, stderr, stdout};
+use common::{Service, Test, bare_capfile, rows, run, sample, stderr, stdout};
 
 #[test]
 fn each_sample_type_round_trips_as_multipart_and_raw() {
@@ -35,7 +35,13 @@ fn each_sample_type_round_trips_as_multipart_and_raw() {
 
 #[test]
 fn results_come_in_input_order() {
-    let service = Service::start();
+    // The service holds each upload longer the earlier its file comes, so
+    // with four at once they finish in reverse: the order printed is capfile's.
+    let service = Service::with_config(|config| {
+        config.upload_latency = [("sample.webp", 900), ("sample.png", 600), ("sample.gif", 300)]
+            .map(|(name, ms)| (name.to_owned(), std::time::Duration::from_millis(ms)))
+            .to_vec();
+    });
     let files = ["sample.webp", "sample.png", "sample.gif", "sample.jpg"];
     let output = run(service.capfile().args(["upload", "-j", "4"]).args(files.map(sample)));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -47,19 +53,21 @@ fn results_come_in_input_order() {
 fn standard_input_needs_a_name_and_uploads_its_bytes() {
     let service = Service::start();
     let png = std::fs::read(sample("sample.png")).unwrap();
-    let refused = run(service.capfile().args(["upload", "-"]).write_stdin(png.clone()));
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(
-        stderr(&refused).contains("-: standard input needs --name"),
-        "{}",
-        stderr(&refused)
-    );
+    service
+        .test()
+        .args(["upload", "-"])
+        .stdin(png.clone())
+        .status(2)
+        .stdout("")
+        .stderr_has("-: standard input needs --name")
+        .run();
 
-    let output = run(service
-        .capfile()
+    let output = service
+        .test()
         .args(["upload", "-", "--name", "from-stdin.png"])
-        .write_stdin(png.clone()));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .stdin(png.clone())
+        .status(0)
+        .run();
     let rows = rows(&output);
     assert_eq!(rows[0][0], "from-stdin.png");
     assert_eq!(service.fetch(&rows[0][2]).2, png);
@@ -68,10 +76,11 @@ fn standard_input_needs_a_name_and_uploads_its_bytes() {
 #[test]
 fn placeholder_sends_no_body() {
     let service = Service::start();
-    let output = run(service
-        .capfile()
-        .args(["upload", "--placeholder", "banner.png", "--json"]));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = service
+        .test()
+        .args(["upload", "--placeholder", "banner.png", "--json"])
+        .status(0)
+        .run();
     let doc: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     assert_eq!(doc["file"]["name"], "banner.png");
     assert_eq!(doc["file"]["fileSize"], "0");
@@ -196,13 +205,13 @@ fn a_text_file_goes_with_allow_any_type() {
 #[test]
 fn duplicate_remote_names_are_refused() {
     let service = Service::start();
-    let output = run(service
-        .capfile()
+    service
+        .test()
         .arg("upload")
-        .arg(sample("sample.png"))
-        .arg(sample("sample.png")));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("remote name `sample.png` is also used by"));
+        .args([sample("sample.png"), sample("sample.png")])
+        .status(2)
+        .stderr_has("remote name `sample.png` is also used by")
+        .run();
     assert_eq!(service.stats().upload_requests, 0);
 }
 
@@ -227,12 +236,13 @@ fn a_wrong_password_exits_4_with_a_hint() {
 fn no_credentials_exits_4_before_sending() {
     let service = Service::start();
     let home = tempfile::tempdir().unwrap();
-    let output = run(bare_capfile(home.path())
+    Test::new(bare_capfile(home.path()))
         .env("CAPFILE_BASE_URL", service.base_url())
         .arg("upload")
-        .arg(sample("sample.png")));
-    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
-    assert!(stderr(&output).contains("hint: run `capfile login`"));
+        .arg(sample("sample.png"))
+        .status(4)
+        .stderr_has("hint: run `capfile login`")
+        .run();
     assert_eq!(service.stats().upload_requests, 0);
 }
 

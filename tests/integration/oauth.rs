@@ -1,7 +1,7 @@
 //! OAuth at upload time: one token per run, shared by every file, renewed when
 //! it expires in the middle of a batch.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

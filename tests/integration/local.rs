@@ -1,8 +1,8 @@
 //! `upload --local`, the README's first command: it starts the local file
-//! service in-process on its default address, and the secure URL it prints
+//! service in-process on its address (here not the default one), and the secure URL it prints
 //! serves the exact bytes once `capfile serve` runs on the same data directory.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -30,25 +30,37 @@ fn fetch(url: &str) -> Option<(u16, Vec<u8>)> {
     })
 }
 
+/// A loopback address with a port that was free a moment ago: the port 0 the
+/// system gave a listener that is then closed. (`upload --local` puts the
+/// address in the URL before it binds, so it cannot take port 0 itself.)
+fn free_local_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("bound address").to_string()
+}
+
 #[test]
 fn local_upload_then_serve_returns_the_same_bytes() {
-    assert!(
-        std::net::TcpStream::connect(capfile::emulator::DEFAULT_ADDR).is_err(),
-        "something already listens on {}; stop it to run this test",
-        capfile::emulator::DEFAULT_ADDR
-    );
+    // CAPFILE_LOCAL_ADDR stands in for the default 127.0.0.1:7878, so that a
+    // `capfile serve` someone runs while testing does not get in the way.
+    let addr = free_local_addr();
     let home = tempfile::tempdir().unwrap();
     let output = run(bare_capfile(home.path())
-        .args(["upload", "--local"])
+        .env("CAPFILE_LOCAL_ADDR", &addr)
+        .args(["upload", "--local", "-v"])
         .arg(sample("sample.webp")));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("started the local file service at {addr}")),
+        "{}",
+        stderr(&output)
+    );
     let url = rows(&output)[0][2].clone();
-    assert!(url.starts_with("http://127.0.0.1:7878/"), "{url}");
+    assert!(url.starts_with(&format!("http://{addr}/")), "{url}");
 
     // The in-process service is gone with the command; `serve` on the same
     // data directory (the default one, under XDG_DATA_HOME) honours the URL.
     let child = common::std_capfile(home.path())
-        .arg("serve")
+        .args(["serve", "--addr", &addr])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

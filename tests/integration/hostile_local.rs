@@ -3,7 +3,7 @@
 //! file service, and two services on one data directory. Each test pins one
 //! numbered case of the issue.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

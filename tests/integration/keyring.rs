@@ -8,7 +8,7 @@
 //! under `keyctl session`). A plain `cargo test` skips them, and says so.
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

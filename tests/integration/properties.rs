@@ -2,7 +2,7 @@
 //! URL and the emulator's decoding, no bytes a server sends can make response
 //! parsing panic, and no setting text can make settings parsing panic.
 
-mod common;
+use crate::common;
 
 use capfile::inputs::RemoteName;
 use capfile::settings::{self, FileValues, Flags, Key};

@@ -2,7 +2,7 @@
 //! pace capfile learns from 429s, the `--rate` a user sets, and the bound on
 //! waiting. Times are printed for the record, never asserted.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

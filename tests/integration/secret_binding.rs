@@ -6,11 +6,11 @@
 //!
 //! Secrets here live in `credentials.toml` (`login --insecure-storage`); the
 //! D-Bus session is removed, so no test reaches a keyring. The same rules
-//! against a real keyring are in `tests/keyring.rs`. The stand-in "other
+//! against a real keyring are in the `keyring` module. The stand-in "other
 //! host" counts every request it gets, and must get none.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};

@@ -2,18 +2,18 @@
 //! the emulator in this process. No test here reaches a keyring: the D-Bus
 //! session is removed (or replaced by a socket that never answers), so secrets
 //! go to `credentials.toml` with `--insecure-storage`. The real Secret Service
-//! is exercised by `tests/keyring.rs`. Unix only: file modes and a Unix
+//! is exercised by the `keyring` module. Unix only: file modes and a Unix
 //! socket standing in for D-Bus.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use capfile::credentials::md5_hex;
 use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
@@ -201,7 +201,6 @@ fn a_wrong_oauth_secret_saves_nothing_and_exits_4() {
 #[test]
 fn login_without_a_keyring_fails_fast_with_the_hint_and_writes_nothing() {
     let service = Service::start();
-    let started = Instant::now();
     let output = run(bare(&service)
         .args([
             "login",
@@ -212,16 +211,14 @@ fn login_without_a_keyring_fails_fast_with_the_hint_and_writes_nothing() {
         ])
         .arg("--password-stdin")
         .write_stdin(PASSWORD));
-    let took = started.elapsed();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("cannot use the OS keyring"), "{err}");
     assert!(err.contains("nothing was saved"), "{err}");
     assert!(err.contains("hint: pass --insecure-storage"), "{err}");
-    assert!(
-        took < Duration::from_secs(2),
-        "no keyring must fail at once, took {took:?}"
-    );
+    // At once: with no session bus the keyring says so, rather than being
+    // waited for until its time limit.
+    assert!(!err.contains("did not answer"), "{err}");
     assert!(!config_dir(&service).exists(), "neither file is written");
 }
 
@@ -229,7 +226,6 @@ fn login_without_a_keyring_fails_fast_with_the_hint_and_writes_nothing() {
 fn a_hung_keyring_costs_at_most_its_time_limit() {
     let service = Service::start();
     let bus = HungBus::start();
-    let started = Instant::now();
     let output = run(bare(&service)
         .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
         .args([
@@ -241,13 +237,14 @@ fn a_hung_keyring_costs_at_most_its_time_limit() {
         ])
         .arg("--password-stdin")
         .write_stdin(PASSWORD));
-    let took = started.elapsed();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("did not answer within 3 s"), "{err}");
     assert!(err.contains("--insecure-storage"), "{err}");
-    assert!(took < Duration::from_secs(6), "took {took:?}");
-    assert!(bus.accepted.load(Ordering::Relaxed) > 0, "the keyring was asked");
+    // Each keyring operation connects afresh, so one connection means that
+    // one time limit was waited out, not one per operation. (The count only
+    // ever lags: the connection came 3 s before capfile gave up.)
+    assert_eq!(bus.accepted.load(Ordering::SeqCst), 1, "connections to the keyring");
     assert!(!config_dir(&service).exists());
 }
 

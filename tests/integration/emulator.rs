@@ -540,12 +540,17 @@ async fn oauth_token_flow() {
 
 #[tokio::test]
 async fn expired_token_gets_401() {
-    let fx = start_with(|c| c.token_ttl = Duration::from_secs(1)).await;
+    let clock = emulator::Clock::default();
+    let fx = start_with(|c| {
+        c.token_ttl = Duration::from_secs(60);
+        c.clock = clock.clone();
+    })
+    .await;
     let body = json_ok(generate_token(&fx, emulator::DEFAULT_CLIENT_KEY, emulator::DEFAULT_CLIENT_SECRET).await).await;
-    assert_eq!(body["data"]["ttlSeconds"], Value::from(1));
+    assert_eq!(body["data"]["ttlSeconds"], Value::from(60));
     let token = body["data"]["accessToken"].as_str().expect("token");
     json_ok(upload_with_token(&fx, token).await).await;
-    tokio::time::sleep(Duration::from_millis(2_050)).await;
+    clock.advance(Duration::from_secs(61));
     assert_error(upload_with_token(&fx, token).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(fx.emu.stats().uploads_stored, 1);
 }
@@ -595,10 +600,15 @@ async fn tampered_or_unsigned_urls_get_403() {
 
 #[tokio::test]
 async fn expired_url_gets_403() {
-    let fx = start_with(|c| c.url_ttl = Duration::from_secs(1)).await;
+    let clock = emulator::Clock::default();
+    let fx = start_with(|c| {
+        c.url_ttl = Duration::from_secs(60);
+        c.clock = clock.clone();
+    })
+    .await;
     let url = secure_url(&fx.upload_ok("e.png", sample_bytes(10)).await);
     fetch_ok(&fx, &url).await;
-    tokio::time::sleep(Duration::from_millis(2_050)).await;
+    clock.advance(Duration::from_secs(61));
     let message = assert_error(fx.get(&url).await, StatusCode::FORBIDDEN).await;
     assert!(message.contains("expired"), "{message}");
 }

@@ -96,6 +96,13 @@ impl Service {
     pub fn stats(&self) -> capfile::emulator::Stats {
         self.emulator().stats()
     }
+
+    /// Shuts the emulator down (requests in flight get its shutdown grace)
+    /// and returns its final counters.
+    pub fn stop(&mut self) -> capfile::emulator::Stats {
+        let emulator = self.emulator.take().expect("emulator running");
+        self.runtime.block_on(emulator.shutdown_stats())
+    }
 }
 
 /// `capfile` with no CAPFILE_* variables and a private HOME.
@@ -198,4 +205,109 @@ pub fn capfile_for(base_url: &str, home: &Path) -> assert_cmd::Command {
         .env("CAPFILE_USERNAME", "u")
         .env("CAPFILE_PASSWORD", "p");
     cmd
+}
+
+/// A run of the built binary and what it must do, in the manner of just's
+/// `Test`: build it with the arguments, environment and standard input, state
+/// the expected exit status and output, then [`Test::run`] runs it, checks that
+/// no secret leaked and that it did not panic, and checks each expectation.
+/// Unstated expectations are not checked; the output is returned for more.
+///
+/// ```ignore
+/// service.test().args(["upload", "-"]).status(2).stderr_has("--name").run();
+/// ```
+pub struct Test {
+    cmd: assert_cmd::Command,
+    status: Option<i32>,
+    stdout: Option<String>,
+    stderr: Option<String>,
+    stderr_has: Vec<String>,
+}
+
+impl Test {
+    /// A test of `cmd` (from [`Service::capfile`], [`bare_capfile`] or
+    /// [`capfile_for`]).
+    pub fn new(cmd: assert_cmd::Command) -> Test {
+        Test {
+            cmd,
+            status: None,
+            stdout: None,
+            stderr: None,
+            stderr_has: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Test {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Test {
+        self.cmd.env(name, value);
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Test {
+        self.cmd.write_stdin(bytes.into());
+        self
+    }
+
+    /// The exit status it must end with.
+    pub fn status(mut self, code: i32) -> Test {
+        self.status = Some(code);
+        self
+    }
+
+    /// Its whole standard output.
+    pub fn stdout(mut self, text: &str) -> Test {
+        self.stdout = Some(text.to_owned());
+        self
+    }
+
+    /// Its whole standard error.
+    pub fn stderr(mut self, text: &str) -> Test {
+        self.stderr = Some(text.to_owned());
+        self
+    }
+
+    /// A piece its standard error must contain (may be given more than once).
+    pub fn stderr_has(mut self, text: &str) -> Test {
+        self.stderr_has.push(text.to_owned());
+        self
+    }
+
+    /// Runs it and checks everything stated; returns the output.
+    pub fn run(mut self) -> Output {
+        let output = run(&mut self.cmd);
+        let (out, err) = (stdout(&output), stderr(&output));
+        if let Some(code) = self.status {
+            assert_eq!(output.status.code(), Some(code), "exit status; stderr:\n{err}");
+        }
+        if let Some(expected) = &self.stdout {
+            assert_eq!(&out, expected, "stdout; stderr:\n{err}");
+        }
+        if let Some(expected) = &self.stderr {
+            assert_eq!(&err, expected, "stderr");
+        }
+        for piece in &self.stderr_has {
+            assert!(err.contains(piece.as_str()), "stderr lacks {piece:?}:\n{err}");
+        }
+        output
+    }
+}
+
+impl Service {
+    /// A [`Test`] of `capfile` with this emulator's Basic credentials.
+    pub fn test(&self) -> Test {
+        Test::new(self.capfile())
+    }
 }

@@ -7,7 +7,7 @@
 //! and the password must not.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
