@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::MultiProgress;
 
-use crate::settings::{ColorChoice, Env};
 use crate::error::Error;
+use crate::settings::{ColorChoice, Env};
 
 mod buffer;
 mod progress;
