@@ -1,0 +1,353 @@
+//! The manifest and journal formats: rendering and parsing.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml_edit::{DocumentMut, Item, Table, Value};
+
+use super::*;
+
+pub(super) fn render(binding: &Binding, entries: &BTreeMap<String, Entry>) -> String {
+    let mut doc = DocumentMut::new();
+    let mut header = Table::new();
+    header.decor_mut().set_prefix(
+        "# capfile upload manifest: what was uploaded, so a re-run sends only what changed.\n\
+         # Written by capfile; commit it with the files it describes.\n",
+    );
+    header.insert("format", Item::Value(Value::from(FORMAT_VERSION)));
+    header.insert("origin", Item::Value(Value::from(binding.origin.as_str())));
+    header.insert("namespace", Item::Value(Value::from(binding.namespace.as_str())));
+    header.insert("body", Item::Value(Value::from(binding.body.as_str())));
+    doc.insert("manifest", Item::Table(header));
+    let mut files = Table::new();
+    files.set_implicit(true);
+    for (name, entry) in entries {
+        let mut table = Table::new();
+        table.decor_mut().set_prefix("\n");
+        let mut put = |key: &str, value: Value| {
+            table.insert(key, Item::Value(value));
+        };
+        put("sha256", Value::from(entry.sha256.as_str()));
+        // TOML integers are i64; a size beyond that cannot exist on disk.
+        put("size", Value::from(i64::try_from(entry.size).unwrap_or(i64::MAX)));
+        put("content_type", Value::from(entry.content_type.as_str()));
+        put("version", Value::from(entry.version.as_str()));
+        if let Some(handle) = &entry.file_handle {
+            put("file_handle", Value::from(handle.as_str()));
+        }
+        if let Some(s3_url) = &entry.s3_url {
+            put("s3_url", Value::from(s3_url.as_str()));
+        }
+        put("secure_file_path", Value::from(entry.secure_file_path.as_str()));
+        if let Some(at) = entry.url_expires_at {
+            put("url_expires_at", Value::from(format_time(at)));
+        }
+        put("uploaded_at", Value::from(format_time(entry.uploaded_at)));
+        files.insert(name, Item::Table(table));
+    }
+    doc.insert("files", Item::Table(files));
+    doc.to_string()
+}
+
+/// Where a parse error points: a 1-based line of the text.
+pub(super) fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+    let offset = span?.start.min(text.len());
+    Some(text.get(..offset).unwrap_or(text).matches('\n').count() + 1)
+}
+
+pub(super) fn parse_manifest(
+    path: &Path,
+    bytes: &[u8],
+    binding: &Binding,
+) -> Result<BTreeMap<String, Entry>, ManifestError> {
+    let invalid = |line: Option<usize>, message: String| ManifestError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = line_of(&String::from_utf8_lossy(bytes), Some(e.valid_up_to()..e.valid_up_to()));
+        invalid(line, "not UTF-8 text".into())
+    })?;
+    let doc = toml_edit::Document::parse(text).map_err(|e| {
+        invalid(
+            line_of(text, e.span()),
+            format!("invalid TOML: {}", e.message().trim_end()),
+        )
+    })?;
+    let root = doc.as_table();
+    let Some(header) = root.get("manifest").and_then(Item::as_table) else {
+        return Err(invalid(Some(1), "not a capfile manifest (no [manifest] table)".into()));
+    };
+    let header_line = line_of(text, header.span()).or(Some(1));
+    let format = match header.get("format") {
+        Some(item) => item
+            .as_integer()
+            .ok_or_else(|| invalid(line_of(text, item.span()), "format is not an integer".into()))?,
+        None => return Err(invalid(header_line, "the [manifest] table has no format".into())),
+    };
+    if format != FORMAT_VERSION {
+        return Err(invalid(
+            line_of(text, header.get("format").and_then(Item::span)),
+            format!(
+                "manifest format {format} is not supported (this capfile reads format {FORMAT_VERSION}; a newer capfile may have written it)"
+            ),
+        ));
+    }
+    for (field, expected) in [
+        ("origin", &binding.origin),
+        ("namespace", &binding.namespace),
+        ("body", &binding.body),
+    ] {
+        let found = match header.get(field) {
+            Some(item) => item
+                .as_str()
+                .ok_or_else(|| invalid(line_of(text, item.span()), format!("{field} is not a string")))?,
+            None => return Err(invalid(header_line, format!("the [manifest] table has no {field}"))),
+        };
+        if found != expected {
+            return Err(ManifestError::WrongBinding {
+                path: path.to_path_buf(),
+                field,
+                found: found.to_string(),
+                expected: expected.clone(),
+            });
+        }
+    }
+    let mut entries = BTreeMap::new();
+    let Some(files) = root.get("files") else {
+        return Ok(entries);
+    };
+    let Some(files) = files.as_table() else {
+        return Err(invalid(line_of(text, files.span()), "files is not a table".into()));
+    };
+    for (name, item) in files.iter() {
+        let Some(table) = item.as_table() else {
+            return Err(invalid(
+                line_of(text, item.span()),
+                format!("files.{name:?} is not a table"),
+            ));
+        };
+        let line = line_of(text, table.span()).or(header_line);
+        let entry = entry_from_table(table)
+            .map_err(|(span, message)| invalid(line_of(text, span).or(line), format!("entry {name:?}: {message}")))?;
+        entries.insert(name.to_string(), entry);
+    }
+    Ok(entries)
+}
+
+type FieldError = (Option<std::ops::Range<usize>>, String);
+
+pub(super) fn entry_from_table(table: &Table) -> Result<Entry, FieldError> {
+    let text = |key: &str| -> Result<Option<String>, FieldError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(item) => match item.as_value() {
+                Some(Value::String(s)) => Ok(Some(s.value().clone())),
+                // A hand edit may turn a time into a TOML datetime.
+                Some(Value::Datetime(d)) => Ok(Some(d.value().to_string())),
+                _ => Err((item.span(), format!("{key} is not a string"))),
+            },
+        }
+    };
+    let required = |key: &str| -> Result<String, FieldError> { text(key)?.ok_or_else(|| (None, format!("no {key}"))) };
+    let size = match table.get("size") {
+        Some(item) => item
+            .as_integer()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| (item.span(), "size is not a non-negative integer".to_string()))?,
+        None => return Err((None, "no size".into())),
+    };
+    let time_field = |key: &str, value: String| {
+        parse_time(&value).ok_or_else(|| {
+            (
+                table.get(key).and_then(Item::span),
+                format!("{key} is not a time like 2024-05-08T03:40:59Z"),
+            )
+        })
+    };
+    let fields = RawEntry {
+        sha256: required("sha256")?,
+        size,
+        content_type: required("content_type")?,
+        version: required("version")?,
+        file_handle: text("file_handle")?,
+        s3_url: text("s3_url")?,
+        secure_file_path: required("secure_file_path")?,
+        url_expires_at: text("url_expires_at")?,
+        uploaded_at: required("uploaded_at")?,
+    };
+    if !is_sha256(&fields.sha256) {
+        return Err((
+            table.get("sha256").and_then(Item::span),
+            "sha256 is not 64 hex digits".into(),
+        ));
+    }
+    Ok(Entry {
+        sha256: fields.sha256.to_ascii_lowercase(),
+        size: fields.size,
+        content_type: fields.content_type,
+        version: fields.version,
+        file_handle: fields.file_handle,
+        s3_url: fields.s3_url,
+        secure_file_path: fields.secure_file_path,
+        url_expires_at: fields
+            .url_expires_at
+            .map(|v| time_field("url_expires_at", v))
+            .transpose()?,
+        uploaded_at: time_field("uploaded_at", fields.uploaded_at)?,
+    })
+}
+
+pub(super) fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An entry's fields as text, before their times are checked.
+pub(super) struct RawEntry {
+    sha256: String,
+    size: u64,
+    content_type: String,
+    version: String,
+    file_handle: Option<String>,
+    s3_url: Option<String>,
+    secure_file_path: String,
+    url_expires_at: Option<String>,
+    uploaded_at: String,
+}
+
+/// The journal's first line.
+#[derive(Serialize, Deserialize)]
+pub(super) struct JournalHeader {
+    journal: i64,
+    origin: String,
+    namespace: String,
+    body: String,
+}
+
+impl JournalHeader {
+    pub(super) fn of(binding: &Binding) -> Self {
+        JournalHeader {
+            journal: FORMAT_VERSION,
+            origin: binding.origin.clone(),
+            namespace: binding.namespace.clone(),
+            body: binding.body.clone(),
+        }
+    }
+}
+
+/// One recorded upload in the journal.
+#[derive(Serialize, Deserialize)]
+pub(super) struct JournalLine {
+    name: String,
+    sha256: String,
+    size: u64,
+    content_type: String,
+    version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file_handle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s3_url: Option<String>,
+    secure_file_path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url_expires_at: Option<String>,
+    uploaded_at: String,
+}
+
+impl JournalLine {
+    pub(super) fn of(name: &str, entry: &Entry) -> Self {
+        JournalLine {
+            name: name.to_string(),
+            sha256: entry.sha256.clone(),
+            size: entry.size,
+            content_type: entry.content_type.clone(),
+            version: entry.version.clone(),
+            file_handle: entry.file_handle.clone(),
+            s3_url: entry.s3_url.clone(),
+            secure_file_path: entry.secure_file_path.clone(),
+            url_expires_at: entry.url_expires_at.map(format_time),
+            uploaded_at: format_time(entry.uploaded_at),
+        }
+    }
+
+    fn into_entry(self) -> Option<(String, Entry)> {
+        if !is_sha256(&self.sha256) {
+            return None;
+        }
+        let url_expires_at = match self.url_expires_at {
+            Some(at) => Some(parse_time(&at)?),
+            None => None,
+        };
+        Some((
+            self.name,
+            Entry {
+                sha256: self.sha256.to_ascii_lowercase(),
+                size: self.size,
+                content_type: self.content_type,
+                version: self.version,
+                file_handle: self.file_handle,
+                s3_url: self.s3_url,
+                secure_file_path: self.secure_file_path,
+                url_expires_at,
+                uploaded_at: parse_time(&self.uploaded_at)?,
+            },
+        ))
+    }
+}
+
+/// The journal's entries, in order. A last line without its newline was torn
+/// by a kill and is ignored; any other bad line is an error.
+pub(super) fn parse_journal(
+    path: &Path,
+    bytes: &[u8],
+    binding: &Binding,
+) -> Result<Vec<(String, Entry)>, ManifestError> {
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(last) => &bytes[..=last],
+        None => &[][..],
+    };
+    let mut entries = Vec::new();
+    for (index, line) in complete.split(|&b| b == b'\n').enumerate() {
+        let number = index + 1;
+        if index == 0 {
+            if line.is_empty() && complete.is_empty() {
+                break;
+            }
+            let header: JournalHeader = serde_json::from_slice(line).map_err(|e| ManifestError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(number),
+                message: format!("invalid journal header: {e}"),
+            })?;
+            for (field, found, expected) in [
+                ("origin", header.origin, &binding.origin),
+                ("namespace", header.namespace, &binding.namespace),
+                ("body", header.body, &binding.body),
+            ] {
+                if &found != expected {
+                    return Err(ManifestError::WrongBinding {
+                        path: path.to_path_buf(),
+                        field,
+                        found,
+                        expected: expected.clone(),
+                    });
+                }
+            }
+            continue;
+        }
+        if line.is_empty() {
+            // What follows the last newline: nothing.
+            continue;
+        }
+        let entry = serde_json::from_slice::<JournalLine>(line)
+            .ok()
+            .and_then(JournalLine::into_entry)
+            .ok_or_else(|| ManifestError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(number),
+                message: "invalid journal entry".into(),
+            })?;
+        entries.push(entry);
+    }
+    Ok(entries)
+}

@@ -1,0 +1,54 @@
+//! Content hashes: streamed while uploading, or of a whole file.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+/// A streaming SHA-256 of a file's content, fed each chunk as the uploader
+/// reads it.
+#[derive(Clone, Debug, Default)]
+pub struct ContentHasher {
+    hasher: Sha256,
+    size: u64,
+}
+
+impl ContentHasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+    }
+
+    /// The bytes fed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The lower-case hex SHA-256 and the size of everything fed.
+    pub fn finish(self) -> (String, u64) {
+        (hex::encode(self.hasher.finalize()), self.size)
+    }
+}
+
+/// Hashes a whole file in large reads: its lower-case hex SHA-256 and size.
+pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = File::open(path)?;
+    let mut hasher = ContentHasher::new();
+    let mut buffer = vec![0u8; HASH_BUFFER];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hasher.finish())
+}
