@@ -33,15 +33,12 @@ impl Paths {
     pub fn locate(config: Option<&Path>) -> Result<Paths, Error> {
         let config = match config {
             Some(path) if path.as_os_str().is_empty() => {
-                return Err(Error::usage("--config / CAPFILE_CONFIG is empty"));
+                return Err(Error::ConfigPathEmpty);
             }
             Some(path) => path.to_path_buf(),
             None => directories::ProjectDirs::from("", "", "capfile")
                 .map(|dirs| dirs.config_dir().join("config.toml"))
-                .ok_or_else(|| {
-                    Error::usage("cannot find the config directory (is HOME set?)")
-                        .with_hint("pass --config FILE or set CAPFILE_CONFIG")
-                })?,
+                .ok_or(Error::NoConfigDir)?,
         };
         let dir = config.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Paths {
@@ -97,16 +94,22 @@ impl TomlFile {
             Ok(text) => Some(text),
             Err(err) if err.kind() == io::ErrorKind::NotFound => None,
             Err(err) if err.kind() == io::ErrorKind::InvalidData => {
-                return Err(Error::usage(format!("{}: not UTF-8 text", path.display())));
+                return Err(Error::FileNotText {
+                    path: path.to_path_buf(),
+                });
             }
             Err(err) if err.kind() == io::ErrorKind::FileTooLarge => {
-                return Err(Error::usage(format!(
-                    "{}: larger than {} MiB, which no capfile file is",
-                    path.display(),
-                    MAX_FILE_LEN >> 20
-                )));
+                return Err(Error::FileTooLarge {
+                    path: path.to_path_buf(),
+                    limit_mib: MAX_FILE_LEN >> 20,
+                });
             }
-            Err(err) => return Err(Error::usage(format!("cannot read {}: {err}", path.display()))),
+            Err(source) => {
+                return Err(Error::FileRead {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         Ok(TomlFile {
             path: path.to_path_buf(),
@@ -140,12 +143,10 @@ impl TomlFile {
 
     /// A usage error naming the file and, when known, the line and column.
     pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> Error {
-        match span {
-            Some(span) => {
-                let (line, column) = line_column(self.text(), span.start);
-                Error::usage(format!("{}:{line}:{column}: {message}", self.path.display()))
-            }
-            None => Error::usage(format!("{}: {message}", self.path.display())),
+        Error::FileInvalid {
+            path: self.path.clone(),
+            at: span.map(|span| line_column(self.text(), span.start)),
+            message: message.to_string(),
         }
     }
 
@@ -153,8 +154,10 @@ impl TomlFile {
     /// they had; others keep their mode (new ones get 0644 less the umask).
     /// Missing directories are created 0700.
     pub fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), Error> {
-        write_atomically(&self.path, doc.to_string().as_bytes(), private)
-            .map_err(|e| Error::failure(format!("cannot write {}: {e}", self.path.display())))
+        write_atomically(&self.path, doc.to_string().as_bytes(), private).map_err(|source| Error::FileWrite {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -320,18 +323,15 @@ impl Config {
 
     /// The error for a profile that is not in the file, listing those that are.
     pub fn unknown_profile(&self, name: &str) -> Error {
-        let path = self.file.path.display();
-        let message = if !self.file.exists() {
-            format!("profile `{name}` does not exist: there is no config file at {path}")
-        } else if self.profiles.is_empty() {
-            format!("profile `{name}` does not exist: {path} has no profiles")
-        } else {
-            format!(
-                "profile `{name}` is not in {path}; existing profiles: {}",
-                self.names().join(", ")
-            )
-        };
-        Error::usage(message).with_hint(format!(
+        Error::UnknownProfile {
+            name: name.to_string(),
+            path: self.file.path.clone(),
+            existing: self
+                .file
+                .exists()
+                .then(|| self.names().into_iter().map(str::to_string).collect()),
+        }
+        .with_hint(format!(
             "create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`"
         ))
     }

@@ -14,6 +14,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use crate::api::ApiError;
 use crate::inputs::NameError;
@@ -114,6 +115,42 @@ pub enum Error {
     /// The service answered 401/403 during a batch.
     CredentialsRefused,
 
+    // Settings and their files (usage errors, but for a failed write).
+    /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
+    ConfigPathEmpty,
+    /// No platform config directory (no HOME) and no `--config`.
+    NoConfigDir,
+    /// A config or credentials file that is not UTF-8.
+    FileNotText { path: PathBuf },
+    /// A config or credentials file over the size any capfile file has.
+    FileTooLarge { path: PathBuf, limit_mib: u64 },
+    /// A config or credentials file that cannot be read.
+    FileRead { path: PathBuf, source: io::Error },
+    /// Bad content in a config or credentials file, at a line and column
+    /// when known.
+    FileInvalid {
+        path: PathBuf,
+        at: Option<(usize, usize)>,
+        message: String,
+    },
+    /// A config or credentials file that cannot be written.
+    FileWrite { path: PathBuf, source: io::Error },
+    /// A setting's value from a flag or variable (named by `from`) is refused.
+    BadSetting { from: String, message: String },
+    /// A profile that is not in the config file.
+    UnknownProfile {
+        name: String,
+        path: PathBuf,
+        /// `None`: there is no config file; else the profiles it has.
+        existing: Option<Vec<String>>,
+    },
+
+    // The run as a whole.
+    /// Results could not be written to standard output after the work ran.
+    ResultsLost { cause: String },
+    /// The async runtime could not start.
+    Runtime(io::Error),
+
     /// Free-form errors from code not yet converted to a variant.
     Other {
         kind: ErrorKind,
@@ -186,9 +223,21 @@ impl Error {
             | Error::Io { .. }
             | Error::ResultsWouldBeLost { .. }
             | Error::NoBaseUrl
-            | Error::Client(_) => ErrorKind::Usage,
+            | Error::Client(_)
+            | Error::ConfigPathEmpty
+            | Error::NoConfigDir
+            | Error::FileNotText { .. }
+            | Error::FileTooLarge { .. }
+            | Error::FileRead { .. }
+            | Error::FileInvalid { .. }
+            | Error::BadSetting { .. }
+            | Error::UnknownProfile { .. } => ErrorKind::Usage,
             Error::CredentialsRefused => ErrorKind::Auth,
-            Error::LocalService { .. } | Error::Upload { .. } => ErrorKind::Failure,
+            Error::LocalService { .. }
+            | Error::Upload { .. }
+            | Error::FileWrite { .. }
+            | Error::ResultsLost { .. }
+            | Error::Runtime(_) => ErrorKind::Failure,
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -208,6 +257,10 @@ impl Error {
             Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
             Error::NoBaseUrl => Some("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"),
             Error::CredentialsRefused => Some(LOGIN_HINT),
+            Error::NoConfigDir => Some("pass --config FILE or set CAPFILE_CONFIG"),
+            Error::ResultsLost { .. } => {
+                Some("any upload that finished is stored; send standard output to a file or a pipe")
+            }
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -260,6 +313,41 @@ impl fmt::Display for Error {
             }
             Error::Upload { label, source } => write!(f, "{label}: {source}"),
             Error::CredentialsRefused => f.write_str("the file service refused the credentials"),
+            Error::ConfigPathEmpty => f.write_str("--config / CAPFILE_CONFIG is empty"),
+            Error::NoConfigDir => f.write_str("cannot find the config directory (is HOME set?)"),
+            Error::FileNotText { path } => write!(f, "{}: not UTF-8 text", path.display()),
+            Error::FileTooLarge { path, limit_mib } => {
+                write!(
+                    f,
+                    "{}: larger than {limit_mib} MiB, which no capfile file is",
+                    path.display()
+                )
+            }
+            Error::FileRead { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            Error::FileInvalid { path, at, message } => match at {
+                Some((line, column)) => write!(f, "{}:{line}:{column}: {message}", path.display()),
+                None => write!(f, "{}: {message}", path.display()),
+            },
+            Error::FileWrite { path, source } => write!(f, "cannot write {}: {source}", path.display()),
+            Error::BadSetting { from, message } => write!(f, "{from}: {message}"),
+            Error::UnknownProfile { name, path, existing } => match existing {
+                None => write!(
+                    f,
+                    "profile `{name}` does not exist: there is no config file at {}",
+                    path.display()
+                ),
+                Some(names) if names.is_empty() => {
+                    write!(f, "profile `{name}` does not exist: {} has no profiles", path.display())
+                }
+                Some(names) => write!(
+                    f,
+                    "profile `{name}` is not in {}; existing profiles: {}",
+                    path.display(),
+                    names.join(", ")
+                ),
+            },
+            Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
+            Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
@@ -269,7 +357,12 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Spool(source) | Error::Io { source, .. } | Error::LocalService { source, .. } => Some(source),
+            Error::Spool(source)
+            | Error::Io { source, .. }
+            | Error::LocalService { source, .. }
+            | Error::FileRead { source, .. }
+            | Error::FileWrite { source, .. }
+            | Error::Runtime(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
@@ -292,6 +385,54 @@ mod tests {
         assert_eq!(Error::interrupted().exit().code(), 130);
         assert_eq!(Exit::Partial.code(), 3);
         assert_eq!(Exit::Success.code(), 0);
+    }
+
+    #[test]
+    fn file_and_setting_errors_name_the_file_or_source() {
+        let path = || PathBuf::from("/c/config.toml");
+        let invalid = Error::FileInvalid {
+            path: path(),
+            at: Some((2, 8)),
+            message: "jobs must be from 1 to 64, not 0".into(),
+        };
+        assert_eq!(
+            invalid.to_string(),
+            "/c/config.toml:2:8: jobs must be from 1 to 64, not 0"
+        );
+        assert_eq!(invalid.exit(), Exit::Usage);
+        let write = Error::FileWrite {
+            path: path(),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(write.exit(), Exit::Failure);
+        assert!(std::error::Error::source(&write).is_some());
+        let profile = |existing| Error::UnknownProfile {
+            name: "demo".into(),
+            path: path(),
+            existing,
+        };
+        assert_eq!(
+            profile(None).to_string(),
+            "profile `demo` does not exist: there is no config file at /c/config.toml"
+        );
+        assert_eq!(
+            profile(Some(vec![])).to_string(),
+            "profile `demo` does not exist: /c/config.toml has no profiles"
+        );
+        assert_eq!(
+            profile(Some(vec!["a".into(), "b".into()])).to_string(),
+            "profile `demo` is not in /c/config.toml; existing profiles: a, b"
+        );
+        let bad = Error::BadSetting {
+            from: "CAPFILE_JOBS".into(),
+            message: "must be from 1 to 64".into(),
+        };
+        assert_eq!(bad.to_string(), "CAPFILE_JOBS: must be from 1 to 64");
+        assert_eq!(
+            Error::NoConfigDir.hint(),
+            Some("pass --config FILE or set CAPFILE_CONFIG")
+        );
+        assert_eq!(Error::ResultsLost { cause: "x".into() }.exit(), Exit::Failure);
     }
 
     #[test]

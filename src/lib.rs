@@ -52,10 +52,7 @@ pub fn run(cli: Cli) -> Exit {
     // even if every upload did.
     match printer.stdout_failure() {
         Some(cause) if matches!(exit, Exit::Success | Exit::Partial) => {
-            printer.error(
-                &Error::failure(format!("cannot write results to standard output: {cause}"))
-                    .with_hint("any upload that finished is stored; send standard output to a file or a pipe"),
-            );
+            printer.error(&Error::ResultsLost { cause });
             Exit::Failure
         }
         _ => exit,
@@ -67,5 +64,5 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
+        .map_err(Error::Runtime)
 }

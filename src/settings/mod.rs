@@ -198,15 +198,18 @@ pub fn resolve_key(
     let spec = key.spec();
     let flag = match flags.get(key) {
         Some(FlagValue::Checked(value)) => Some(value),
-        Some(FlagValue::Text(text)) => Some(
-            key.from_text(&text)
-                .map_err(|e| Error::usage(format!("{}: {e}", spec.flag.unwrap_or(spec.name))))?,
-        ),
+        Some(FlagValue::Text(text)) => Some(key.from_text(&text).map_err(|message| Error::BadSetting {
+            from: spec.flag.unwrap_or(spec.name).to_string(),
+            message,
+        })?),
         None => None,
     };
     let from_env = match spec.env.and_then(|var| env.var(var).map(|text| (var, text))) {
         Some((var, text)) => Some((
-            key.from_text(&text).map_err(|e| Error::usage(format!("{var}: {e}")))?,
+            key.from_text(&text).map_err(|message| Error::BadSetting {
+                from: var.to_string(),
+                message,
+            })?,
             var,
         )),
         None => None,
