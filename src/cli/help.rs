@@ -172,8 +172,8 @@ pub const TOP_EXAMPLES: &[Example] = &[
                   capfile upload -o url banner.png",
     },
     Example {
-        what: "Install completions for bash",
-        command: "capfile completions bash > ~/.local/share/bash-completion/completions/capfile",
+        what: "Install completions for bash (profiles, settings, image files)",
+        command: BASH_INSTALL,
     },
 ];
 
@@ -296,10 +296,15 @@ pub const SERVE_EXAMPLES: &[Example] = &[
     },
 ];
 
+/// Where bash-completion looks for a user's completions: under
+/// $XDG_DATA_HOME, which defaults to ~/.local/share.
+pub const BASH_INSTALL: &str = "dir=${XDG_DATA_HOME:-$HOME/.local/share}/bash-completion/completions\n\
+                                mkdir -p \"$dir\" && capfile completions bash > \"$dir/capfile\"";
+
 pub const COMPLETIONS_EXAMPLES: &[Example] = &[
     Example {
-        what: "bash (needs the bash-completion package)",
-        command: "capfile completions bash > ~/.local/share/bash-completion/completions/capfile",
+        what: "bash (needs the bash-completion package, which looks here)",
+        command: BASH_INSTALL,
     },
     Example {
         what: "zsh: a directory on $fpath, before compinit runs in ~/.zshrc",
