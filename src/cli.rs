@@ -109,6 +109,22 @@ pub enum Command {
     /// environment are not affected.
     #[command(after_long_help = help::subcommand("logout"))]
     Logout,
+    /// Show the profile's setup and check it: URL, credentials, host
+    ///
+    /// For the selected profile (--profile, else CAPFILE_PROFILE, else
+    /// `default`), or every profile with --all: the base URL and where it came
+    /// from, the auth kind and identity, where the secret is (environment, OS
+    /// keyring or credentials file) and whether it can be read, whether the OS
+    /// keyring answers, and whether the host answers (a GET of the base URL,
+    /// which creates nothing). For OAuth it also asks the token endpoint for a
+    /// token. A Basic password cannot be checked without an upload: the service
+    /// has no endpoint that checks it, and status says so.
+    ///
+    /// Exit status: 0 when everything that can be checked is fine, 4 when
+    /// credentials are missing or refused, 1 when the host cannot be reached.
+    /// No secret is ever printed.
+    #[command(after_long_help = help::subcommand("status"))]
+    Status(StatusArgs),
     /// Read and edit settings
     ///
     /// Settings live in profiles, the [profiles.NAME] tables of config.toml.
@@ -239,6 +255,17 @@ pub struct UploadArgs {
     /// Upload to the local file service at 127.0.0.1:7878, starting it if needed
     #[arg(long, conflicts_with = "base_url")]
     pub local: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Check every profile in the config file
+    #[arg(long)]
+    pub all: bool,
+
+    /// Print the report as JSON, for scripts
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -325,6 +325,17 @@ pub const COMPLETIONS_EXAMPLES: &[Example] = &[
     },
 ];
 
+pub const STATUS_EXAMPLES: &[Example] = &[
+    Example {
+        what: "Is the default profile ready to upload?",
+        command: "capfile status",
+    },
+    Example {
+        what: "Every profile, as JSON for a script",
+        command: "capfile status --all --json | jq '.profiles[] | {profile, exit}'",
+    },
+];
+
 /// The examples of a command, by its name (`capfile` for the top level).
 pub fn examples(command: &str) -> &'static [Example] {
     match command {
@@ -335,6 +346,7 @@ pub fn examples(command: &str) -> &'static [Example] {
         "config" => CONFIG_EXAMPLES,
         "serve" => SERVE_EXAMPLES,
         "completions" => COMPLETIONS_EXAMPLES,
+        "status" => STATUS_EXAMPLES,
         _ => &[],
     }
 }
@@ -466,7 +478,7 @@ mod tests {
 
     fn all_help() -> Vec<String> {
         let mut all = vec![top_level(), LONG_ABOUT.to_owned()];
-        for name in ["upload", "login", "logout", "config", "serve", "completions"] {
+        for name in ["upload", "login", "logout", "config", "serve", "completions", "status"] {
             all.push(subcommand(name));
         }
         all.into_iter().map(|text| plain(&text)).collect()
