@@ -38,11 +38,10 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Print
         let config = Config::load(&paths.config)?;
         let names = config.names();
         if names.is_empty() {
-            return Err(Error::usage(format!(
-                "--all: there are no profiles in {}",
-                paths.config.display()
-            ))
-            .with_hint("create one with `capfile login`"));
+            return Err(
+                Error::usage(format!("--all: there are no profiles in {}", paths.config.display()))
+                    .with_hint("create one with `capfile login`"),
+            );
         }
         names
             .into_iter()
@@ -58,7 +57,11 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Print
     for global in &globals {
         reports.push(check(&paths, global, env, printer)?);
     }
-    let exit = reports.iter().map(|r| r.exit()).max_by_key(|e| severity(*e)).unwrap_or(Exit::Success);
+    let exit = reports
+        .iter()
+        .map(|r| r.exit())
+        .max_by_key(|e| severity(*e))
+        .unwrap_or(Exit::Success);
     if args.json {
         let doc = json!({
             "profiles": reports.iter().map(Report::to_json).collect::<Vec<_>>(),
@@ -144,7 +147,11 @@ impl Report {
             Some((url, origin)) => text.push_str(&format!("  base URL:       {url} ({origin})\n")),
             None => text.push_str("  base URL:       not set\n"),
         }
-        text.push_str(&format!("  auth:           {} ({})\n", choice_name(&self.auth), self.auth_origin));
+        text.push_str(&format!(
+            "  auth:           {} ({})\n",
+            choice_name(&self.auth),
+            self.auth_origin
+        ));
         match &self.identity {
             Some((what, value, origin)) => text.push_str(&format!("  {:<15} {value} ({origin})\n", format!("{what}:"))),
             None => text.push_str(&format!("  {:<15} not set\n", format!("{}:", identity_name(self.auth)))),
@@ -153,14 +160,22 @@ impl Report {
             Some(source) => format!("from {}", source_text(source)),
             None => "not found".to_string(),
         };
-        text.push_str(&format!("  {:<15} {source}: {}\n", format!("{}:", self.kind.name()), self.secret.to_text()));
+        text.push_str(&format!(
+            "  {:<15} {source}: {}\n",
+            format!("{}:", self.kind.name()),
+            self.secret.to_text()
+        ));
         text.push_str(&format!("  keyring:        {}\n", self.keyring.to_text()));
         text.push_str(&format!("  host:           {}\n", self.host.to_text()));
         let what = match self.auth {
             AuthKind::Oauth => "token",
             AuthKind::Basic => "password",
         };
-        text.push_str(&format!("  {:<15} {}\n", format!("{what}:"), self.credentials.to_text()));
+        text.push_str(&format!(
+            "  {:<15} {}\n",
+            format!("{what}:"),
+            self.credentials.to_text()
+        ));
         text
     }
 
@@ -193,7 +208,9 @@ impl Report {
             match &self.secret_source {
                 Some(SecretSource::Env(name)) => json!({"kind": "env", "variable": name}),
                 Some(SecretSource::Keyring) => json!({"kind": "keyring"}),
-                Some(SecretSource::File(path)) => json!({"kind": "credentials_file", "path": path.display().to_string()}),
+                Some(SecretSource::File(path)) => {
+                    json!({"kind": "credentials_file", "path": path.display().to_string()})
+                }
                 None => Value::Null,
             },
         );
@@ -315,14 +332,18 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         (Some(_), false) => Check::Skipped("the host does not answer".into()),
         (Some(creds @ Credentials::OAuth { .. }), true) => {
             let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0) {
-                Ok(service) => runtime.block_on(service.check_credentials()).map_err(|e| (e.is_auth(), e.to_string())),
+                Ok(service) => runtime
+                    .block_on(service.check_credentials())
+                    .map_err(|e| (e.is_auth(), e.to_string())),
                 Err(e) => Err((false, e)),
             };
             match checked {
                 Ok(()) => Check::Ok("the token endpoint gave a token".into()),
                 Err((true, cause)) => {
                     report.exit = Exit::Auth;
-                    Check::Failed(format!("the token endpoint refused the client key and secret ({cause})"))
+                    Check::Failed(format!(
+                        "the token endpoint refused the client key and secret ({cause})"
+                    ))
                 }
                 Err((false, cause)) => {
                     report.exit = Exit::Failure;
