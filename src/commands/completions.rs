@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 use clap_complete::engine::{CompletionCandidate, PathCompleter, ValueCompleter};
-use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell};
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
 
 use crate::cli::{Cli, Shell};
 use crate::config_file::{Config, Paths};
@@ -44,6 +44,7 @@ pub fn run(shell: Shell, printer: &Printer) -> Result<Exit, Error> {
 /// exits; returns at once when the variable is not set.
 pub fn complete_if_asked() {
     clap_complete::CompleteEnv::with_factory(Cli::command)
+        .shells(Shells(&[&BashQuoted, &Elvish, &Fish, &Powershell, &Zsh]))
         .var(COMPLETE_VAR)
         .bin(BIN_NAME)
         .completer(BIN_NAME)
@@ -64,6 +65,95 @@ pub fn script(shell: Shell) -> String {
     // Writing to a Vec cannot fail; the registrations are UTF-8 text.
     debug_assert!(written.is_ok());
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// clap_complete's bash adapter, with the candidates quoted for the command
+/// line: bash inserts a reply as it is, so `with space.png` must come back as
+/// `with\ space.png` to stay one argument. The word being completed arrives
+/// as typed (`with\ sp`) and is unquoted before it is matched.
+struct BashQuoted;
+
+impl EnvCompleter for BashQuoted {
+    fn name(&self) -> &'static str {
+        "bash"
+    }
+
+    fn is(&self, name: &str) -> bool {
+        name == "bash"
+    }
+
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn std::io::Write,
+    ) -> Result<(), std::io::Error> {
+        Bash.write_registration(var, name, bin, completer, buf)
+    }
+
+    fn write_complete(
+        &self,
+        cmd: &mut clap::Command,
+        mut args: Vec<OsString>,
+        current_dir: Option<&Path>,
+        buf: &mut dyn std::io::Write,
+    ) -> Result<(), std::io::Error> {
+        let index: usize = std::env::var("_CLAP_COMPLETE_INDEX")
+            .ok()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_default();
+        let ifs = std::env::var("_CLAP_IFS").unwrap_or_else(|_| "\n".to_string());
+        if let Some(word) = args.get_mut(index)
+            && let Some(text) = word.to_str()
+        {
+            *word = OsString::from(bash_unquote(text));
+        }
+        let candidates = clap_complete::engine::complete(cmd, args, index, current_dir)?;
+        let replies: Vec<String> = candidates
+            .iter()
+            .map(|c| bash_quote(&c.get_value().to_string_lossy()))
+            .collect();
+        write!(buf, "{}", replies.join(&ifs))
+    }
+}
+
+/// A word as bash would pass it on: backslashes before the characters bash
+/// treats specially (but not `~`, so `~/` still expands).
+fn bash_quote(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        if " \t\n'\"\\$`!&;|<>()*?[]{}#^".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A word as typed, with its backslashes and quotes taken away; an unclosed
+/// quote runs to the end of the word.
+fn bash_unquote(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut chars = word.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '\'' => out.extend(chars.by_ref().take_while(|c| *c != '\'')),
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => out.extend(chars.next()),
+                        c => out.push(c),
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The zsh script: clap_complete's registration, shaped as a completion
@@ -263,6 +353,19 @@ mod tests {
                 "capfile.elv"
             ]
         );
+    }
+
+    #[test]
+    fn bash_words_are_quoted_and_unquoted() {
+        assert_eq!(bash_quote("with space.png"), "with\\ space.png");
+        assert_eq!(bash_quote("it's (1).png"), "it\\'s\\ \\(1\\).png");
+        assert_eq!(bash_quote("~/dir/a.png"), "~/dir/a.png");
+        assert_eq!(bash_unquote("with\\ sp"), "with sp");
+        assert_eq!(bash_unquote("'with sp"), "with sp");
+        assert_eq!(bash_unquote("\"with\" sp"), "with sp");
+        for word in ["with space.png", "it's (1).png", "a\\b$c"] {
+            assert_eq!(bash_unquote(&bash_quote(word)), word);
+        }
     }
 
     #[test]

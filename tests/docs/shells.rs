@@ -209,9 +209,53 @@ fn bash_completes_from_the_committed_script() {
     for action in ["list", "get", "set", "unset", "profiles", "path"] {
         assert!(actions.contains(&action), "{action}: {}", run.describe());
     }
+    // bash inserts a reply as it is: a space comes quoted, so the name stays
+    // one argument.
+    let files = candidates(&run.stdout, "capfile upload ");
+    assert!(files.contains(&"with\\ space.png"), "{}", run.describe());
     assert_setup_candidates("bash", &run, "sub dir/", |line| {
-        candidates(&run.stdout, line).into_iter().map(String::from).collect()
+        candidates(&run.stdout, line)
+            .into_iter()
+            .map(|c| c.replace("\\ ", " "))
+            .collect()
     });
+
+    // A name typed with its space quoted is completed, and comes back quoted.
+    let run = tools::run(
+        setup
+            .shell("bash")
+            .args(["--noprofile", "--norc", "-c"])
+            .arg(
+                r#"source "$1" || exit 10
+source "$2" || exit 11
+for word in 'with\ sp' "'with sp" 'sub\ d'; do
+    COMP_WORDS=(capfile upload "$word"); COMP_CWORD=2
+    COMP_LINE="capfile upload $word"; COMP_POINT=${#COMP_LINE}
+    COMPREPLY=()
+    _clap_complete_capfile capfile "$word" upload
+    echo "== $word"
+    printf '%s\n' "${COMPREPLY[@]}"
+done"#,
+            )
+            .arg("bash")
+            .arg(BASH_COMPLETION)
+            .arg(script("capfile.bash")),
+        setup.path(),
+    );
+    assert_clean("bash", &run);
+    assert_eq!(
+        candidates(&run.stdout, "with\\ sp"),
+        ["with\\ space.png"],
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        candidates(&run.stdout, "'with sp"),
+        ["with\\ space.png"],
+        "{}",
+        run.describe()
+    );
+    assert_eq!(candidates(&run.stdout, "sub\\ d"), ["sub\\ dir/"], "{}", run.describe());
 }
 
 /// The install command of `capfile completions --help` puts the script where
