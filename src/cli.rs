@@ -7,6 +7,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::{ArgValueCandidates, ArgValueCompleter};
+
+use crate::commands::completions::{complete_key, complete_profile, complete_upload_file, complete_value};
 
 pub mod help;
 
@@ -39,7 +42,8 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use from the config file [default: default]
-    #[arg(short = 'p', long, global = true, env = "CAPFILE_PROFILE", value_name = "NAME")]
+    #[arg(short = 'p', long, global = true, env = "CAPFILE_PROFILE", value_name = "NAME",
+          add = ArgValueCompleter::new(complete_profile))]
     pub profile: Option<String>,
 
     /// Config file to read and edit instead of the default location
@@ -105,6 +109,22 @@ pub enum Command {
     /// environment are not affected.
     #[command(after_long_help = help::subcommand("logout"))]
     Logout,
+    /// Show the profile's setup and check it: URL, credentials, host
+    ///
+    /// For the selected profile (--profile, else CAPFILE_PROFILE, else
+    /// `default`), or every profile with --all: the base URL and where it came
+    /// from, the auth kind and identity, where the secret is (environment, OS
+    /// keyring or credentials file) and whether it can be read, whether the OS
+    /// keyring answers, and whether the host answers (a GET of the base URL,
+    /// which creates nothing). For OAuth it also asks the token endpoint for a
+    /// token. A Basic password cannot be checked without an upload: the service
+    /// has no endpoint that checks it, and status says so.
+    ///
+    /// Exit status: 0 when everything that can be checked is fine, 4 when
+    /// credentials are missing or refused, 1 when the host cannot be reached.
+    /// No secret is ever printed.
+    #[command(after_long_help = help::subcommand("status"))]
+    Status(StatusArgs),
     /// Read and edit settings
     ///
     /// Settings live in profiles, the [profiles.NAME] tables of config.toml.
@@ -152,6 +172,12 @@ pub enum Command {
     /// The script goes to standard output; the examples show where each shell
     /// looks for it. The same scripts are in the completions/ directory of the
     /// source tree.
+    ///
+    /// The script asks `capfile` (on PATH) for the candidates as you type, so
+    /// completion knows the subcommands and flags of the installed version,
+    /// the profiles in config.toml (-p), the setting keys of `config
+    /// get/set/unset` and the fixed values of a setting (`config set auth`),
+    /// and offers directories and image files to `upload`.
     #[command(after_long_help = help::subcommand("completions"))]
     Completions {
         /// The shell to print the script for
@@ -163,7 +189,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Image files to upload; `-` reads standard input (needs --name)
-    #[arg(value_name = "FILE", required = true, value_hint = ValueHint::AnyPath)]
+    #[arg(value_name = "FILE", required = true, value_hint = ValueHint::AnyPath,
+          add = ArgValueCompleter::new(complete_upload_file))]
     pub files: Vec<PathBuf>,
 
     /// Remote file name, for a single input (default: the file's base name)
@@ -231,6 +258,17 @@ pub struct UploadArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Check every profile in the config file
+    #[arg(long)]
+    pub all: bool,
+
+    /// Print the report as JSON, for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Base URL of the Capillary API host (https, or http to a loopback host)
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
@@ -272,18 +310,22 @@ pub enum ConfigAction {
     /// Print the effective value of one setting
     Get {
         /// Setting name, e.g. base_url or namespace
+        #[arg(add = ArgValueCandidates::new(complete_key))]
         key: String,
     },
     /// Set a value in the selected profile
     Set {
         /// Setting name
+        #[arg(add = ArgValueCandidates::new(complete_key))]
         key: String,
         /// New value
+        #[arg(add = ArgValueCompleter::new(complete_value))]
         value: String,
     },
     /// Remove a value from the selected profile
     Unset {
         /// Setting name
+        #[arg(add = ArgValueCandidates::new(complete_key))]
         key: String,
     },
     /// List the profiles in the config file

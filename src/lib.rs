@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Completions { shell } => commands::completions::run(shell, &printer),
         Command::Login(args) => commands::login::run(args, global, &env, &printer),
         Command::Logout => commands::logout::run(global, &env, &printer),
+        Command::Status(args) => commands::status::run(args, global, &env, &printer),
         Command::Config { action } => commands::config::run(action, global, &env, &printer),
     };
     let exit = match result {

@@ -7,6 +7,8 @@ fn main() -> std::process::ExitCode {
     if closed_stdout::WAS_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
         capfile::output::STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+    // A shell asking for completions (CAPFILE_COMPLETE set) is answered here.
+    capfile::commands::completions::complete_if_asked();
     let cli = capfile::cli::Cli::parse();
     std::process::ExitCode::from(capfile::run(cli).code())
 }

@@ -172,8 +172,8 @@ pub const TOP_EXAMPLES: &[Example] = &[
                   capfile upload -o url banner.png",
     },
     Example {
-        what: "Install completions for bash",
-        command: "capfile completions bash > ~/.local/share/bash-completion/completions/capfile",
+        what: "Install completions for bash (profiles, settings, image files)",
+        command: BASH_INSTALL,
     },
 ];
 
@@ -296,10 +296,15 @@ pub const SERVE_EXAMPLES: &[Example] = &[
     },
 ];
 
+/// Where bash-completion looks for a user's completions: under
+/// $XDG_DATA_HOME, which defaults to ~/.local/share.
+pub const BASH_INSTALL: &str = "dir=${XDG_DATA_HOME:-$HOME/.local/share}/bash-completion/completions\n\
+                                mkdir -p \"$dir\" && capfile completions bash > \"$dir/capfile\"";
+
 pub const COMPLETIONS_EXAMPLES: &[Example] = &[
     Example {
-        what: "bash (needs the bash-completion package)",
-        command: "capfile completions bash > ~/.local/share/bash-completion/completions/capfile",
+        what: "bash (needs the bash-completion package, which looks here)",
+        command: BASH_INSTALL,
     },
     Example {
         what: "zsh: a directory on $fpath, before compinit runs in ~/.zshrc",
@@ -320,6 +325,17 @@ pub const COMPLETIONS_EXAMPLES: &[Example] = &[
     },
 ];
 
+pub const STATUS_EXAMPLES: &[Example] = &[
+    Example {
+        what: "Is the default profile ready to upload?",
+        command: "capfile status",
+    },
+    Example {
+        what: "Every profile, as JSON for a script",
+        command: "capfile status --all --json | jq '.profiles[] | {profile, exit}'",
+    },
+];
+
 /// The examples of a command, by its name (`capfile` for the top level).
 pub fn examples(command: &str) -> &'static [Example] {
     match command {
@@ -330,6 +346,7 @@ pub fn examples(command: &str) -> &'static [Example] {
         "config" => CONFIG_EXAMPLES,
         "serve" => SERVE_EXAMPLES,
         "completions" => COMPLETIONS_EXAMPLES,
+        "status" => STATUS_EXAMPLES,
         _ => &[],
     }
 }
@@ -461,7 +478,7 @@ mod tests {
 
     fn all_help() -> Vec<String> {
         let mut all = vec![top_level(), LONG_ABOUT.to_owned()];
-        for name in ["upload", "login", "logout", "config", "serve", "completions"] {
+        for name in ["upload", "login", "logout", "config", "serve", "completions", "status"] {
             all.push(subcommand(name));
         }
         all.into_iter().map(|text| plain(&text)).collect()

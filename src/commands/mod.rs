@@ -10,6 +10,7 @@ pub mod config;
 pub mod login;
 pub mod logout;
 pub mod serve;
+pub mod status;
 pub mod upload;
 
 use std::sync::Arc;

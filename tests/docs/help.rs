@@ -16,6 +16,7 @@ const SCREENS: &[(&str, &[&str])] = &[
     ("capfile-upload.txt", &["upload", "--help"]),
     ("capfile-login.txt", &["login", "--help"]),
     ("capfile-logout.txt", &["logout", "--help"]),
+    ("capfile-status.txt", &["status", "--help"]),
     ("capfile-config.txt", &["config", "--help"]),
     ("capfile-serve.txt", &["serve", "--help"]),
     ("capfile-completions.txt", &["completions", "--help"]),

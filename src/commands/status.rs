@@ -1,0 +1,375 @@
+//! `capfile status`: what an upload would use, and whether it would work, for
+//! the selected profile (or every profile with `--all`), in the manner of
+//! `gh auth status`.
+//!
+//! For each profile: the base URL and where it came from, the auth kind and
+//! identity, where the secret is and whether it can be read, whether the OS
+//! keyring answers, whether the host answers (a GET of the base URL, which
+//! creates nothing), and for OAuth whether the token endpoint gives a token.
+//! A Basic password cannot be checked without an upload, and it says so.
+//!
+//! The settings and the secret are found the way an upload finds them
+//! (`effective_settings`, `resolve_credentials`, `Stores`): nothing here
+//! re-implements that order. Exit status: 0 when everything that can be
+//! checked is fine, 4 when credentials are missing or refused, 1 when the host
+//! cannot be reached (and no credential problem was found first).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use url::Url;
+
+use crate::api::{FileService, http_client};
+use crate::cli::{GlobalArgs, StatusArgs};
+use crate::config_file::{Config, Paths, Profile};
+use crate::credentials::{Credentials, SecretKind, SecretSource, SecretStore};
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+use crate::settings::{AuthKind, Env, Flags, Origin, choice_name};
+
+/// How long the host and the token endpoint get to answer.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Runs `capfile status`.
+pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
+    let paths = Paths::locate(global.config.as_deref())?;
+    let globals: Vec<GlobalArgs> = if args.all {
+        let config = Config::load(&paths.config)?;
+        let names = config.names();
+        if names.is_empty() {
+            return Err(
+                Error::usage(format!("--all: there are no profiles in {}", paths.config.display()))
+                    .with_hint("create one with `capfile login`"),
+            );
+        }
+        names
+            .into_iter()
+            .map(|name| GlobalArgs {
+                profile: Some(name.to_string()),
+                ..global.clone()
+            })
+            .collect()
+    } else {
+        vec![global.clone()]
+    };
+    let mut reports = Vec::new();
+    for global in &globals {
+        reports.push(check(&paths, global, env, printer)?);
+    }
+    let exit = reports
+        .iter()
+        .map(|r| r.exit())
+        .max_by_key(|e| severity(*e))
+        .unwrap_or(Exit::Success);
+    if args.json {
+        let doc = json!({
+            "profiles": reports.iter().map(Report::to_json).collect::<Vec<_>>(),
+            "exit": exit.code(),
+        });
+        let text = if printer.stdout_is_terminal() {
+            serde_json::to_string_pretty(&doc)
+        } else {
+            serde_json::to_string(&doc)
+        };
+        printer.result(&format!("{}\n", text.unwrap_or_default()));
+    } else {
+        let text: Vec<String> = reports.iter().map(Report::to_text).collect();
+        printer.result(&text.join("\n"));
+    }
+    Ok(exit)
+}
+
+/// Which exit wins when profiles disagree: credentials, then the host.
+fn severity(exit: Exit) -> u8 {
+    match exit {
+        Exit::Success => 0,
+        Exit::Failure => 1,
+        Exit::Auth => 2,
+        _ => 3,
+    }
+}
+
+/// A check: passed, failed (with why), or not made (with why not).
+#[derive(Debug)]
+enum Check {
+    Ok(String),
+    Failed(String),
+    Skipped(String),
+}
+
+impl Check {
+    fn to_json(&self) -> Value {
+        match self {
+            Check::Ok(detail) => json!({"ok": true, "detail": detail}),
+            Check::Failed(detail) => json!({"ok": false, "detail": detail}),
+            Check::Skipped(detail) => json!({"ok": null, "detail": detail}),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        match self {
+            Check::Ok(detail) => format!("ok: {detail}"),
+            Check::Failed(detail) => format!("FAILED: {detail}"),
+            Check::Skipped(detail) => format!("not checked: {detail}"),
+        }
+    }
+}
+
+/// What `status` found for one profile.
+struct Report {
+    profile: Profile,
+    base_url: Option<(Url, Origin)>,
+    auth: AuthKind,
+    auth_origin: Origin,
+    /// `("username" | "client_key", value, origin)`.
+    identity: Option<(&'static str, String, Origin)>,
+    kind: SecretKind,
+    secret_source: Option<SecretSource>,
+    /// Whether the secret was found and may be sent (binding, shape).
+    secret: Check,
+    keyring: Check,
+    host: Check,
+    /// OAuth: a token; Basic: what cannot be checked.
+    credentials: Check,
+    /// The exit this profile alone would give.
+    exit: Exit,
+}
+
+impl Report {
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    fn to_text(&self) -> String {
+        let mut text = format!("profile {} ({})\n", self.profile.name, self.profile.origin);
+        match &self.base_url {
+            Some((url, origin)) => text.push_str(&format!("  base URL:       {url} ({origin})\n")),
+            None => text.push_str("  base URL:       not set\n"),
+        }
+        text.push_str(&format!(
+            "  auth:           {} ({})\n",
+            choice_name(&self.auth),
+            self.auth_origin
+        ));
+        match &self.identity {
+            Some((what, value, origin)) => text.push_str(&format!("  {:<15} {value} ({origin})\n", format!("{what}:"))),
+            None => text.push_str(&format!("  {:<15} not set\n", format!("{}:", identity_name(self.auth)))),
+        }
+        let source = match &self.secret_source {
+            Some(source) => format!("from {}", source_text(source)),
+            None => "not found".to_string(),
+        };
+        text.push_str(&format!(
+            "  {:<15} {source}: {}\n",
+            format!("{}:", self.kind.name()),
+            self.secret.to_text()
+        ));
+        text.push_str(&format!("  keyring:        {}\n", self.keyring.to_text()));
+        text.push_str(&format!("  host:           {}\n", self.host.to_text()));
+        let what = match self.auth {
+            AuthKind::Oauth => "token",
+            AuthKind::Basic => "password",
+        };
+        text.push_str(&format!(
+            "  {:<15} {}\n",
+            format!("{what}:"),
+            self.credentials.to_text()
+        ));
+        text
+    }
+
+    fn to_json(&self) -> Value {
+        let mut doc = Map::new();
+        doc.insert("profile".into(), json!(self.profile.name));
+        doc.insert("profile_origin".into(), origin_json(&self.profile.origin));
+        doc.insert(
+            "base_url".into(),
+            match &self.base_url {
+                Some((url, origin)) => json!({"value": url.as_str(), "origin": origin_json(origin)}),
+                None => json!({"value": null, "origin": null}),
+            },
+        );
+        doc.insert(
+            "auth".into(),
+            json!({"value": choice_name(&self.auth), "origin": origin_json(&self.auth_origin)}),
+        );
+        doc.insert(
+            "identity".into(),
+            match &self.identity {
+                Some((what, value, origin)) => json!({"key": what, "value": value, "origin": origin_json(origin)}),
+                None => json!({"key": identity_name(self.auth), "value": null, "origin": null}),
+            },
+        );
+        let mut secret = Map::new();
+        secret.insert("key".into(), json!(self.kind.name()));
+        secret.insert(
+            "source".into(),
+            match &self.secret_source {
+                Some(SecretSource::Env(name)) => json!({"kind": "env", "variable": name}),
+                Some(SecretSource::Keyring) => json!({"kind": "keyring"}),
+                Some(SecretSource::File(path)) => {
+                    json!({"kind": "credentials_file", "path": path.display().to_string()})
+                }
+                None => Value::Null,
+            },
+        );
+        secret.insert("check".into(), self.secret.to_json());
+        doc.insert("secret".into(), Value::Object(secret));
+        doc.insert("keyring".into(), self.keyring.to_json());
+        doc.insert("host".into(), self.host.to_json());
+        doc.insert(
+            match self.auth {
+                AuthKind::Oauth => "token".into(),
+                AuthKind::Basic => "password".into(),
+            },
+            self.credentials.to_json(),
+        );
+        doc.insert("exit".into(), json!(self.exit.code()));
+        Value::Object(doc)
+    }
+}
+
+fn identity_name(auth: AuthKind) -> &'static str {
+    match auth {
+        AuthKind::Basic => "username",
+        AuthKind::Oauth => "client_key",
+    }
+}
+
+fn source_text(source: &SecretSource) -> String {
+    match source {
+        SecretSource::Env(name) => format!("env {name}"),
+        SecretSource::Keyring => "OS keyring".to_string(),
+        SecretSource::File(path) => format!("credentials file {}", path.display()),
+    }
+}
+
+/// `{"kind": "env", "variable": ...}` or the origin's name.
+fn origin_json(origin: &Origin) -> Value {
+    match origin {
+        Origin::Env(name) => json!({"kind": "env", "variable": name}),
+        other => json!({"kind": other.to_string()}),
+    }
+}
+
+/// Checks one profile. Only a broken config file or a profile that does not
+/// exist is an error; everything else is reported.
+fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Report, Error> {
+    let (profile, settings) = super::effective_settings(paths, global, env, &Flags::default())?;
+    let auth = settings.auth.value;
+    let identity = match auth {
+        AuthKind::Basic => settings
+            .username
+            .as_ref()
+            .map(|s| ("username", s.value.clone(), s.origin.clone())),
+        AuthKind::Oauth => settings
+            .client_key
+            .as_ref()
+            .map(|s| ("client_key", s.value.clone(), s.origin.clone())),
+    };
+    let stores = super::Stores::open(paths, env, printer);
+    let keyring = match stores.keyring.get(&profile.name, SecretKind::for_auth(auth)) {
+        Ok(_) => Check::Ok(format!("{} answers", stores.keyring.describe())),
+        Err(err) => Check::Failed(err.message),
+    };
+    let mut report = Report {
+        profile,
+        base_url: settings.base_url.as_ref().map(|s| (s.value.clone(), s.origin.clone())),
+        auth,
+        auth_origin: settings.auth.origin.clone(),
+        identity,
+        kind: SecretKind::for_auth(auth),
+        secret_source: None,
+        secret: Check::Skipped("no base URL".into()),
+        keyring,
+        host: Check::Skipped("no base URL".into()),
+        credentials: Check::Skipped("no base URL".into()),
+        exit: Exit::Success,
+    };
+    let Some(base_url) = &settings.base_url else {
+        report.exit = Exit::Auth;
+        report.secret = Check::Failed(format!(
+            "profile `{}` has no base URL: run `capfile -p {} login`, or set CAPFILE_BASE_URL",
+            report.profile.name, report.profile.name
+        ));
+        return Ok(report);
+    };
+    let resolved = super::resolve_credentials(paths, &report.profile, &settings, base_url, env, printer);
+    let credentials = match resolved {
+        Ok(resolved) => {
+            report.kind = match resolved.credentials {
+                Credentials::Basic { .. } => SecretKind::PasswordMd5,
+                Credentials::OAuth { .. } => SecretKind::ClientSecret,
+            };
+            report.secret_source = Some(resolved.source);
+            report.secret = Check::Ok("readable, and may be sent to this host".into());
+            Some(resolved.credentials)
+        }
+        Err(err) => {
+            report.secret = Check::Failed(match err.hint() {
+                Some(hint) => format!("{}; {hint}", err.message()),
+                None => err.message(),
+            });
+            report.exit = match err.exit() {
+                Exit::Usage => Exit::Usage,
+                _ => Exit::Auth,
+            };
+            None
+        }
+    };
+    let runtime = crate::runtime()?;
+    report.host = runtime.block_on(probe_host(&base_url.value));
+    let host_ok = matches!(report.host, Check::Ok(_));
+    if !host_ok && report.exit == Exit::Success {
+        report.exit = Exit::Failure;
+    }
+    report.credentials = match (&credentials, host_ok) {
+        (None, _) => Check::Skipped("no credentials".into()),
+        (Some(Credentials::Basic { .. }), _) => Check::Skipped(
+            "a Basic password cannot be checked without an upload: the service has no endpoint that checks it".into(),
+        ),
+        (Some(_), false) => Check::Skipped("the host does not answer".into()),
+        (Some(creds @ Credentials::OAuth { .. }), true) => {
+            let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0) {
+                Ok(service) => runtime
+                    .block_on(service.check_credentials())
+                    .map_err(|e| (e.is_auth(), e.to_string())),
+                Err(e) => Err((false, e)),
+            };
+            match checked {
+                Ok(()) => Check::Ok("the token endpoint gave a token".into()),
+                Err((true, cause)) => {
+                    report.exit = Exit::Auth;
+                    Check::Failed(format!(
+                        "the token endpoint refused the client key and secret ({cause})"
+                    ))
+                }
+                Err((false, cause)) => {
+                    report.exit = Exit::Failure;
+                    Check::Failed(format!("cannot get a token: {cause}"))
+                }
+            }
+        }
+    };
+    Ok(report)
+}
+
+/// A GET of the base URL, which creates nothing: any HTTP answer means the
+/// host answers (over TLS for https).
+async fn probe_host(base_url: &Url) -> Check {
+    let client = match http_client(CHECK_TIMEOUT) {
+        Ok(client) => client,
+        Err(e) => return Check::Failed(e),
+    };
+    let over = match base_url.scheme() {
+        "https" => "over TLS",
+        _ => "over plain HTTP",
+    };
+    let request = client.get(base_url.clone()).send();
+    match tokio::time::timeout(CHECK_TIMEOUT, request).await {
+        Ok(Ok(response)) => Check::Ok(format!("answers {over} (HTTP {})", response.status().as_u16())),
+        Ok(Err(err)) => Check::Failed(crate::api::NetworkError::new(err).to_string()),
+        Err(_) => Check::Failed(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+    }
+}
