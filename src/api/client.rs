@@ -101,8 +101,9 @@ impl FileService {
         self.auth_header().await.map(|_| ())
     }
 
-    /// Uploads with retries. An OAuth 401 renews the token once and tries again
-    /// at once; other failures follow the retry policy.
+    /// Uploads with retries. A token refused with 401 or 498 ("Token
+    /// expired") is renewed once and the upload tried again at once; other
+    /// failures follow the retry policy.
     pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
         let mut attempt = 0;
         let mut renewed_token = false;
@@ -131,7 +132,10 @@ impl FileService {
                 continue;
             }
             drop(permit);
-            if err.is_auth()
+            // Only a token that was sent can have gone stale: a refused key
+            // and secret at the token endpoint are refused again.
+            if err.is_token_refused()
+                && sent_with.is_some()
                 && !renewed_token
                 && let Auth::OAuth(cache) = &self.auth
             {

@@ -81,4 +81,6 @@ pub struct Uploaded {
     pub name: String,
     pub version: String,
     pub secure_file_path: String,
+    /// The server's request id (`X-Cap-Requestid`), when it sent one.
+    pub request_id: Option<String>,
 }
