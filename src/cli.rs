@@ -133,7 +133,10 @@ pub enum Command {
     /// count up per namespace and name and survive restarts. Secure URLs are
     /// signed, expiring links to the emulator itself. Fault injection
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
-    /// service, and --rate-limit a rate-limited one.
+    /// service, and --rate-limit a rate-limited one. --error-shape and
+    /// --expired-token-498 answer errors in the other ways Capillary's hosts do.
+    /// Every answer carries an X-Cap-Requestid; with -v, one line per request
+    /// (method, path, status, time, fault injected, request id).
     ///
     /// It listens on loopback only, unless --public: its default credentials
     /// are published. The password and the OAuth client secret it accepts are
@@ -355,6 +358,15 @@ pub struct ServeArgs {
     /// Send Retry-After with the 429s of --rate-limit (Capillary sends none)
     #[arg(long, requires = "rate_limit")]
     pub rate_limit_retry_after: bool,
+
+    /// Body shape of the upload endpoint's error answers, one of Capillary's
+    #[arg(long, value_enum, default_value_t = crate::emulator::ErrorShape::Errors, value_name = "SHAPE")]
+    pub error_shape: crate::emulator::ErrorShape,
+
+    /// Answer an expired OAuth token with 498 "Token expired", as Capillary
+    /// documents, instead of 401
+    #[arg(long)]
+    pub expired_token_498: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -25,4 +25,5 @@ mod properties;
 mod rate_limit;
 mod redirects;
 mod secret_binding;
+mod tracing;
 mod upload;
