@@ -20,9 +20,12 @@ use crate::batch::request_id::request_id;
 /// 2 KB; a server that sends more (or streams without end) is cut off here.
 pub const MAX_RESPONSE: usize = 1024 * 1024;
 
+/// Reads and checks an upload's answer; the body read is also left in
+/// `body`, for the trace.
 pub(super) async fn read_upload_response(
     response: reqwest::Response,
     activity: &Activity,
+    body: &mut Option<Bytes>,
 ) -> Result<Uploaded, ApiError> {
     let status = response.status();
     if let Some(refused) = super::redirect::refuse(&response) {
@@ -31,6 +34,7 @@ pub(super) async fn read_upload_response(
     let headers = response.headers().clone();
     let request_id = request_id(&headers);
     let raw = read_body(response, Some(activity)).await?;
+    *body = Some(raw.clone());
     if !status.is_success() {
         return Err(status_error(status, &headers, &raw));
     }

@@ -11,6 +11,7 @@ use url::Url;
 use super::ApiError;
 use super::error::{ResponseError, network_error};
 use super::response::{read_body, status_error};
+use super::trace::{Notes, TraceLevel, Tracer, redact_headers};
 use crate::batch::request_id::request_id;
 
 /// Capillary's error code for a client key and secret it does not accept.
@@ -39,6 +40,14 @@ fn key_refused(raw: &[u8]) -> Option<ApiError> {
         message: message.chars().take(200).collect(),
         request_id: None,
     })
+}
+
+/// What the trace is told about a token request.
+#[derive(Default)]
+pub(super) struct TokenNotes {
+    notes: Notes,
+    /// The request body's length.
+    sent: u64,
 }
 
 #[derive(Clone)]
@@ -77,6 +86,8 @@ impl TokenCache {
         http: &reqwest::Client,
         base_url: &Url,
         timeout: Duration,
+        tracer: &Tracer,
+        request: u32,
     ) -> Result<HeaderValue, ApiError> {
         // Held across the token request, so a batch asks for one token,
         // not one per worker.
@@ -86,7 +97,20 @@ impl TokenCache {
         {
             return Ok(current.value.clone());
         }
-        let fresh = self.generate(http, base_url, timeout).await?;
+        let started = Instant::now();
+        let mut notes = TokenNotes::default();
+        let url = format!("{}/v3/oauth/token/generate", base_url.as_str().trim_end_matches('/'));
+        let generated = self.generate(http, &url, timeout, tracer.level(), &mut notes).await;
+        if tracer.level() > TraceLevel::Off {
+            let failed = generated.as_ref().err().map(ToString::to_string);
+            let sent = notes.sent;
+            let exchange = notes
+                .notes
+                .exchange("POST", &url, request, started.elapsed(), sent, failed);
+            let token = generated.as_ref().ok().and_then(|t| t.value.to_str().ok());
+            tracer.emit(exchange, token);
+        }
+        let fresh = generated?;
         let value = fresh.value.clone();
         *token = Some(fresh);
         Ok(value)
@@ -102,22 +126,34 @@ impl TokenCache {
     }
 
     /// `POST /v3/oauth/token/generate` with the key and secret.
-    async fn generate(&self, http: &reqwest::Client, base_url: &Url, timeout: Duration) -> Result<Token, ApiError> {
+    async fn generate(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        timeout: Duration,
+        level: TraceLevel,
+        notes: &mut TokenNotes,
+    ) -> Result<Token, ApiError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = format!("{}/v3/oauth/token/generate", base_url.as_str().trim_end_matches('/'));
         let body = serde_json::json!({ "key": self.client_key, "secret": self.client_secret.expose() }).to_string();
-        let response = http
+        notes.sent = body.len() as u64;
+        let request = http
             .post(url)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(timeout)
-            .send()
-            .await
+            .build()
             .map_err(network_error)?;
+        if level >= TraceLevel::Headers {
+            notes.notes.request_headers = redact_headers(request.headers());
+        }
+        let response = http.execute(request).await.map_err(network_error)?;
         let status = response.status();
         let headers = response.headers().clone();
+        notes.notes.answer(status, &headers, level);
         let request_id = request_id(&headers);
         let raw = read_body(response, None).await?;
+        notes.notes.body = Some(raw.clone());
         if let Some(refused) = key_refused(&raw) {
             return Err(refused.with_request_id(request_id));
         }

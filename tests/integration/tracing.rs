@@ -128,3 +128,183 @@ fn a_refused_client_key_is_error_320001_exit_4_after_one_token_request() {
     assert_eq!(service.stats().token_requests, 1, "a refused key is not asked again");
     assert_eq!(service.stats().upload_requests, 0);
 }
+
+/// The fixed first part of every token the emulator issues (a JWT header).
+const JWT_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+fn http_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("http: POST ")).collect()
+}
+
+#[test]
+fn vv_prints_one_line_per_request_with_no_secret() {
+    let log = Log::default();
+    let service = Service::with_config(|config| log.install(config));
+    let dir = tempfile::tempdir().unwrap();
+    let files = images(dir.path(), 3);
+    let output = run(oauth_capfile(&service).args(["upload", "-vv", "-j", "1"]).args(&files));
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert!(output.status.success(), "{err}");
+    let requests = log.requests();
+    assert_eq!(requests.len(), 4, "a token and three uploads");
+    let lines = http_lines(&err);
+    assert_eq!(lines.len(), requests.len(), "{err}");
+    let base = service.base_url();
+    assert_eq!(
+        lines[0].split(" in ").next(),
+        Some(format!("http: POST {base}/v3/oauth/token/generate -> 200 OK").as_str()),
+        "{err}"
+    );
+    for request in &requests {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("request id {}", request.request_id)))
+            .unwrap_or_else(|| panic!("no line for {request:?}:\n{err}"));
+        assert!(
+            line.contains(&format!("POST {base}{} -> 200 OK in ", request.path)),
+            "{line}"
+        );
+        assert!(line.ends_with(", attempt 1"), "{line}");
+    }
+    let size = std::fs::metadata(&files[0]).unwrap().len();
+    assert!(
+        lines[1].contains(&format!(", sent {size} B, ")),
+        "the file's bytes: {}",
+        lines[1]
+    );
+    assert!(!err.contains(DEFAULT_CLIENT_SECRET) && !out.contains(DEFAULT_CLIENT_SECRET));
+    assert!(!err.contains(JWT_HEADER), "a token leaked:\n{err}");
+    // The secure URLs' signatures are results, never trace.
+    for url in out.lines().filter_map(|row| row.split('\t').nth(2)) {
+        let signature = url.split("signature=").nth(1).expect("a signed URL");
+        assert!(!err.contains(signature), "a signature leaked:\n{err}");
+    }
+}
+
+#[test]
+fn vvv_adds_redacted_headers_and_the_start_of_an_error_body() {
+    let log = Log::default();
+    let service = Service::with_config(|config| {
+        config.faults = Faults {
+            fail_rate: 1.0,
+            fail_status: 500,
+            ..Faults::default()
+        };
+        log.install(config);
+    });
+    let output = service
+        .test()
+        .args(["upload", "-vvv", "--retries", "1"])
+        .arg(sample("sample.png"))
+        .status(1)
+        .run();
+    let err = stderr(&output);
+    let lines = http_lines(&err);
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].ends_with("attempt 1") && lines[1].ends_with("attempt 2"),
+        "{err}"
+    );
+    assert!(err.contains("http:   > authorization: REDACTED\n"), "{err}");
+    let id = &log.requests()[1].request_id;
+    assert!(err.contains(&format!("http:   < x-cap-requestid: {id}\n")), "{err}");
+    assert!(
+        err.contains(r#"http:   < body: {"errors":[{"status":false,"code":500,"message":"Service unavailable"#),
+        "{err}"
+    );
+    // No Basic header value, in any encoding.
+    let basic = capfile::credentials::md5_hex(PASSWORD);
+    assert!(!err.contains(basic.expose()));
+    assert!(!err.contains("Basic "), "{err}");
+}
+
+#[test]
+fn retries_are_one_line_each_in_a_log_at_the_default_verbosity() {
+    let service = Service::with_faults(Faults {
+        fail_rate: 1.0,
+        fail_status: 503,
+        retry_after: Some(0),
+        ..Faults::default()
+    });
+    let output = service
+        .test()
+        .args(["upload", "--retries", "2"])
+        .arg(sample("sample.png"))
+        .status(1)
+        .run();
+    let err = stderr(&output);
+    let retries: Vec<&str> = err.lines().filter(|l| l.contains(": attempt ")).collect();
+    assert_eq!(retries.len(), 2, "{err}");
+    for (i, line) in retries.iter().enumerate() {
+        assert!(
+            line.ends_with(&format!(
+                "sample.png: attempt {} failed (server answered 503 Service Unavailable: \
+                 Service unavailable (fault injected by the capfile emulator) (request id {})); retrying in 0.0 s",
+                i + 1,
+                line.split("(request id ")
+                    .nth(1)
+                    .and_then(|r| r.split(')').next())
+                    .unwrap_or("?")
+            )),
+            "{line}"
+        );
+    }
+    // --quiet keeps them out.
+    let quiet = service
+        .test()
+        .args(["upload", "-q", "--retries", "2"])
+        .arg(sample("sample.png"))
+        .status(1)
+        .run();
+    assert!(!stderr(&quiet).contains(": attempt "), "{}", stderr(&quiet));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_v_logs_one_line_per_request() {
+    use std::io::{BufRead, BufReader, Read};
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std_capfile(home.path())
+        .args(["serve", "-v", "--addr", "127.0.0.1:0", "--fail-rate", "1", "--data"])
+        .arg(home.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let base = first
+        .split("service at ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    let upload = run(capfile_for(&base, home.path())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", PASSWORD)
+        .args(["upload", "--retries", "0"])
+        .arg(sample("sample.png")));
+    assert_eq!(upload.status.code(), Some(1), "{}", stderr(&upload));
+    let id = stderr(&upload)
+        .split("(request id ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap()
+        .to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).unwrap();
+    child.wait().unwrap();
+    let lines: Vec<&str> = rest.lines().filter(|l| l.starts_with("POST ")).collect();
+    assert_eq!(lines.len(), 1, "{rest}");
+    assert!(
+        lines[0].starts_with("POST /api_gateway/file-service/rewards/sample.png 503 in "),
+        "{rest}"
+    );
+    assert!(lines[0].ends_with(&format!(" ms (fault: fail) id {id}")), "{rest}");
+}
