@@ -900,7 +900,7 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__serve)
-            opts="-p -q -v -h --addr --public --data --username --client-key --token-ttl --url-ttl --public-url --fail-rate --fail-status --retry-after --latency-ms --drop-rate --rate-limit --rate-limit-retry-after --profile --config --quiet --verbose --color --help"
+            opts="-p -q -v -h --addr --public --data --username --client-key --token-ttl --url-ttl --public-url --fail-rate --fail-status --retry-after --latency-ms --drop-rate --rate-limit --rate-limit-retry-after --error-shape --expired-token-498 --profile --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -959,6 +959,10 @@ _capfile() {
                     ;;
                 --rate-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-shape)
+                    COMPREPLY=($(compgen -W "errors response flat" -- "${cur}"))
                     return 0
                     ;;
                 --profile)

@@ -30,7 +30,7 @@ complete -c capfile -n "__fish_capfile_needs_command" -l color -d 'When to use c
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_needs_command" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_needs_command" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_needs_command" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_needs_command" -s V -l version -d 'Print version'
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "upload" -d 'Upload images to the file service'
@@ -66,7 +66,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand upload" -l json -d 'Prin
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l no-progress -d 'Do not show progress bars or per-file progress lines'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l local -d 'Upload to the local file service at 127.0.0.1:7878, starting it if needed'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand upload" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand login" -l base-url -d 'Base URL of the Capillary API host (https, or http to a loopback host)' -r -f
 complete -c capfile -n "__fish_capfile_using_subcommand login" -l auth -d 'Authentication kind' -r -f -a "basic\t'Till username and the MD5 of its password'
@@ -82,7 +82,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand login" -l password-stdin
 complete -c capfile -n "__fish_capfile_using_subcommand login" -l client-secret-stdin -d 'Read the client secret from standard input (OAuth)'
 complete -c capfile -n "__fish_capfile_using_subcommand login" -l insecure-storage -d 'Store the secret in credentials.toml (mode 0600) instead of the OS keyring'
 complete -c capfile -n "__fish_capfile_using_subcommand login" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand login" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand login" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -90,7 +90,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand logout" -l color -d 'Whe
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand logout" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand logout" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -98,7 +98,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_s
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "list" -d 'Show every effective setting and where it came from'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "get" -d 'Print the effective value of one setting'
@@ -114,7 +114,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -l json -d 'Print as JSON'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from get" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from get" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -122,7 +122,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from set" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -130,7 +130,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from unset" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from unset" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -138,7 +138,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from unset" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from unset" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from unset" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from unset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -146,7 +146,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -154,7 +154,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show every effective setting and where it came from'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the effective value of one setting'
@@ -176,6 +176,9 @@ complete -c capfile -n "__fish_capfile_using_subcommand serve" -l retry-after -d
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l latency-ms -d 'Added latency per request, in milliseconds' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l drop-rate -d 'Share of uploads whose connection is dropped mid-body (0 to 1)' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l rate-limit -d 'Accept at most N uploads per credential in any rolling PERIOD (e.g. 100/min or 10/2s); answer the others 429' -r
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -l error-shape -d 'Body shape of the upload endpoint\'s error answers, one of Capillary\'s' -r -f -a "errors\t'{"errors": [{"status", "code", "message"}], "warnings": []}, the API gateway\'s'
+response\t'{"response": {"status": {"success", "code", "message"}}}, as OAuth token errors'
+flat\t'{"code", "status", "message"}'"
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l config -d 'Config file to read and edit instead of the default location' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
@@ -183,8 +186,9 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l public -d 'Allow an --addr that is not loopback: anyone who can reach it can then upload with the default, publicly known credentials'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l rate-limit-retry-after -d 'Send Retry-After with the 429s of --rate-limit (Capillary sends none)'
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -l expired-token-498 -d 'Answer an expired OAuth token with 498 "Token expired", as Capillary documents, instead of 401'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand serve" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand serve" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -l config -d 'Config file to read and edit instead of the default location' -r -F
@@ -192,7 +196,7 @@ complete -c capfile -n "__fish_capfile_using_subcommand completions" -l color -d
 always\t'Always colour'
 never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand completions" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand completions" -s v -l verbose -d 'Say more on standard error: -v the settings used; -vv one line per HTTP request (method, URL, status, time, bytes, request id, attempt); -vvv also its headers (credentials redacted) and the start of an error body. `serve -v` logs one line per request'
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "upload" -d 'Upload images to the file service'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "login" -d 'Save credentials for a profile (secret in the OS keyring)'

@@ -50,7 +50,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Say more about what is happening (repeat for more)
+    /// Say more on standard error: -v the settings used; -vv one line per
+    /// HTTP request (method, URL, status, time, bytes, request id, attempt);
+    /// -vvv also its headers (credentials redacted) and the start of an error
+    /// body. `serve -v` logs one line per request
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 

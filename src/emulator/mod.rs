@@ -202,12 +202,14 @@ pub struct Faults {
 /// answers the upload endpoint's errors in the one chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ErrorShape {
-    /// `{"errors":[{"status":false,"code":N,"message":"..."}],"warnings":[]}`
+    /// {"errors": [{"status", "code", "message"}], "warnings": []}, the API
+    /// gateway's
     #[default]
     Errors,
-    /// `{"response":{"status":{"success":false,"code":N,"message":"..."}}}`
+    /// {"response": {"status": {"success", "code", "message"}}}, as OAuth
+    /// token errors
     Response,
-    /// `{"code":N,"status":false,"message":"..."}`
+    /// {"code", "status", "message"}
     Flat,
 }
 
