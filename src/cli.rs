@@ -54,7 +54,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// Say more about what is happening (repeat for more)
+    /// Say more on standard error: -v the settings used; -vv one line per
+    /// HTTP request (method, URL, status, time, bytes, request id, attempt);
+    /// -vvv also its headers (credentials redacted) and the start of an error
+    /// body. `serve -v` logs one line per request
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -153,7 +156,10 @@ pub enum Command {
     /// count up per namespace and name and survive restarts. Secure URLs are
     /// signed, expiring links to the emulator itself. Fault injection
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
-    /// service, and --rate-limit a rate-limited one.
+    /// service, and --rate-limit a rate-limited one. --error-shape and
+    /// --expired-token-498 answer errors in the other ways Capillary's hosts do.
+    /// Every answer carries an X-Cap-Requestid; with -v, one line per request
+    /// (method, path, status, time, fault injected, request id).
     ///
     /// It listens on loopback only, unless --public: its default credentials
     /// are published. The password and the OAuth client secret it accepts are
@@ -397,6 +403,15 @@ pub struct ServeArgs {
     /// Send Retry-After with the 429s of --rate-limit (Capillary sends none)
     #[arg(long, requires = "rate_limit")]
     pub rate_limit_retry_after: bool,
+
+    /// Body shape of the upload endpoint's error answers, one of Capillary's
+    #[arg(long, value_enum, default_value_t = crate::emulator::ErrorShape::Errors, value_name = "SHAPE")]
+    pub error_shape: crate::emulator::ErrorShape,
+
+    /// Answer an expired OAuth token with 498 "Token expired", as Capillary
+    /// documents, instead of 401
+    #[arg(long)]
+    pub expired_token_498: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

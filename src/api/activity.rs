@@ -34,6 +34,11 @@ impl Activity {
         })
     }
 
+    /// Body bytes handed to the connection so far.
+    pub(super) fn handed(&self) -> u64 {
+        self.handed.load(Ordering::Relaxed)
+    }
+
     pub(super) fn touch(&self) {
         let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(now, Ordering::Relaxed);

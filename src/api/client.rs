@@ -16,9 +16,10 @@ use super::redirect;
 use super::response::read_upload_response;
 use super::retry::{RetryPolicy, gave_up_waiting};
 use super::token::OAUTH_HEADER;
+use super::trace::{Notes, Trace, TraceLevel, Tracer, redact_headers};
 use super::{ApiError, Progress, UploadJob, Uploaded};
 use crate::cli::BodyFormat;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Secret};
 use crate::inputs::RemoteName;
 
 /// The client of one file service, for one run.
@@ -31,6 +32,10 @@ pub struct FileService {
     throttle: Throttle,
     /// The pace under the service's rate limit, learnt from 429s or set.
     pacer: Pacer,
+    /// Where each HTTP exchange is told (`-vv`), if anywhere.
+    tracer: Tracer,
+    /// The run's secrets, scrubbed from whatever the tracer is shown.
+    secrets: Vec<Secret>,
 }
 
 /// The one HTTP client configuration capfile uses.
@@ -56,6 +61,15 @@ impl FileService {
         retries: u32,
     ) -> Result<FileService, String> {
         let auth = Auth::new(credentials)?;
+        let mut secrets = vec![match credentials {
+            Credentials::Basic { password_md5, .. } => password_md5.clone(),
+            Credentials::OAuth { client_secret, .. } => client_secret.clone(),
+        }];
+        if let Auth::Basic(header) = &auth
+            && let Ok(text) = header.to_str()
+        {
+            secrets.push(Secret::new(text.trim_start_matches("Basic ")));
+        }
         Ok(FileService {
             http: http_client(idle_timeout)?,
             base_url,
@@ -64,7 +78,15 @@ impl FileService {
             retry: RetryPolicy::new(retries),
             throttle: Throttle::default(),
             pacer: Pacer::new(None),
+            tracer: Tracer::default(),
+            secrets,
         })
+    }
+
+    /// Tells `trace` about every HTTP exchange (uploads and token requests).
+    pub fn with_trace(mut self, trace: Arc<dyn Trace>) -> FileService {
+        self.tracer = Tracer::new(trace, self.secrets.clone());
+        self
     }
 
     /// Never sends faster than `rate` (when given), and lets one upload wait
@@ -98,20 +120,23 @@ impl FileService {
     /// they are saved (`login`). Basic credentials have nothing to check
     /// against without uploading, so they pass.
     pub async fn check_credentials(&self) -> Result<(), ApiError> {
-        self.auth_header().await.map(|_| ())
+        self.auth_header(1).await.map(|_| ())
     }
 
-    /// Uploads with retries. An OAuth 401 renews the token once and tries again
-    /// at once; other failures follow the retry policy.
+    /// Uploads with retries. A token refused with 401 or 498 ("Token
+    /// expired") is renewed once and the upload tried again at once; other
+    /// failures follow the retry policy.
     pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
         let mut attempt = 0;
+        let mut requests = 0;
         let mut renewed_token = false;
         let mut rate_waited = Duration::ZERO;
         loop {
             self.throttle.wait().await;
             let permit = self.pacer.acquire().await;
             progress.restart();
-            let (result, sent_with) = self.upload_once(job, progress.clone()).await;
+            requests += 1;
+            let (result, sent_with) = self.upload_once(job, progress.clone(), requests).await;
             let err = match result {
                 Ok(done) => {
                     self.pacer.success(permit);
@@ -131,7 +156,10 @@ impl FileService {
                 continue;
             }
             drop(permit);
-            if err.is_auth()
+            // Only a token that was sent can have gone stale: a refused key
+            // and secret at the token endpoint are refused again.
+            if err.is_token_refused()
+                && sent_with.is_some()
                 && !renewed_token
                 && let Auth::OAuth(cache) = &self.auth
             {
@@ -152,30 +180,36 @@ impl FileService {
         }
     }
 
-    /// One attempt; also returns the token it used, so a 401 can retire it.
+    /// One attempt (the `request`th of this upload); also returns the token
+    /// it used, so a 401 or 498 can retire it.
     async fn upload_once(
         &self,
         job: &UploadJob<'_>,
         progress: Arc<dyn Progress>,
+        request: u32,
     ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>) {
-        let (auth_name, auth_value) = match self.auth_header().await {
+        let (auth_name, auth_value) = match self.auth_header(request).await {
             Ok(header) => header,
             Err(err) => return (Err(err), None),
         };
         let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
         let activity = Activity::new(job.body.map_or(0, |(_, size, _)| size));
-        let request = async {
-            let mut request = self
+        let level = self.tracer.level();
+        let url = self.upload_url(job.namespace, job.name);
+        let mut notes = Notes::default();
+        let started = Instant::now();
+        let attempt = async {
+            let mut builder = self
                 .http
-                .post(self.upload_url(job.namespace, job.name))
+                .post(&url)
                 .header(auth_name, auth_value)
                 .header(header::ACCEPT, "application/json");
-            request = match job.body {
-                None => request.header(header::CONTENT_LENGTH, 0).body(Vec::new()),
+            builder = match job.body {
+                None => builder.header(header::CONTENT_LENGTH, 0).body(Vec::new()),
                 Some((path, size, mime)) => {
                     let body = file_body(path, size, progress.clone(), activity.clone()).await?;
                     match job.format {
-                        BodyFormat::Raw => request
+                        BodyFormat::Raw => builder
                             .header(header::CONTENT_TYPE, mime)
                             .header(header::CONTENT_LENGTH, size)
                             .body(body),
@@ -187,27 +221,42 @@ impl FileService {
                                     mime: mime.to_string(),
                                     source: Arc::new(e),
                                 })?;
-                            request.multipart(reqwest::multipart::Form::new().part("file", part))
+                            builder.multipart(reqwest::multipart::Form::new().part("file", part))
                         }
                     }
                 }
             };
-            let response = request.send().await.map_err(network_error)?;
+            let built = builder.build().map_err(network_error)?;
+            if level >= TraceLevel::Headers {
+                notes.request_headers = redact_headers(built.headers());
+            }
+            let response = self.http.execute(built).await.map_err(network_error)?;
             activity.touch();
-            read_upload_response(response, &activity).await
+            notes.answer(response.status(), response.headers(), level);
+            read_upload_response(response, &activity, &mut notes.body).await
         };
         let result = tokio::select! {
-            result = request => result,
+            result = attempt => result,
             () = activity.stalled(self.idle_timeout) => Err(ApiError::Timeout(self.idle_timeout)),
         };
+        if level > TraceLevel::Off {
+            let failed = result.as_ref().err().map(ToString::to_string);
+            let exchange = notes.exchange("POST", &url, request, started.elapsed(), activity.handed(), failed);
+            let token = used_token.as_ref().and_then(|t| t.to_str().ok());
+            self.tracer.emit(exchange, token);
+        }
         (result, used_token)
     }
 
-    async fn auth_header(&self) -> Result<(HeaderName, HeaderValue), ApiError> {
+    /// The header that authenticates a request; `request` numbers the
+    /// attempt a token request is made for, for the trace.
+    async fn auth_header(&self, request: u32) -> Result<(HeaderName, HeaderValue), ApiError> {
         match &self.auth {
             Auth::Basic(value) => Ok((header::AUTHORIZATION, value.clone())),
             Auth::OAuth(cache) => {
-                let token = cache.token(&self.http, &self.base_url, self.idle_timeout).await?;
+                let token = cache
+                    .token(&self.http, &self.base_url, self.idle_timeout, &self.tracer, request)
+                    .await?;
                 Ok((HeaderName::from_static(OAUTH_HEADER), token))
             }
         }
@@ -217,7 +266,6 @@ impl FileService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::Secret;
 
     #[test]
     fn upload_url_encodes_the_name_and_keeps_a_base_path() {

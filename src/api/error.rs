@@ -23,13 +23,25 @@ pub enum ApiError {
         status: StatusCode,
         message: String,
         retry_after: Option<Duration>,
+        /// The server's request id (`X-Cap-Requestid`), when it sent one.
+        request_id: Option<String>,
     },
     /// Connecting, sending or receiving failed.
     Network(NetworkError),
     /// No progress for the idle time limit.
     Timeout(Duration),
     /// A body that is not the service's JSON, or that reports a failure.
-    Response(ResponseError),
+    Response {
+        cause: ResponseError,
+        /// The server's request id, when it sent one.
+        request_id: Option<String>,
+    },
+    /// The token endpoint refused the client key and secret (Capillary's
+    /// error 320001, whatever the HTTP status).
+    KeyRefused {
+        message: String,
+        request_id: Option<String>,
+    },
     /// The local file could not be read as checked.
     File(FileError),
     /// A redirect, which an upload never follows (see `redirect.rs`).
@@ -37,6 +49,7 @@ pub enum ApiError {
         status: StatusCode,
         /// The host the `Location` points to, when it names a usable one.
         target: Option<String>,
+        request_id: Option<String>,
     },
 }
 
@@ -172,8 +185,11 @@ impl std::error::Error for ResponseError {
 }
 
 impl From<ResponseError> for ApiError {
-    fn from(err: ResponseError) -> ApiError {
-        ApiError::Response(err)
+    fn from(cause: ResponseError) -> ApiError {
+        ApiError::Response {
+            cause,
+            request_id: None,
+        }
     }
 }
 
@@ -228,13 +244,51 @@ impl ApiError {
         match self {
             ApiError::Status { status, .. } => matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504),
             ApiError::Network(_) | ApiError::Timeout(_) => true,
-            ApiError::Response(_) | ApiError::File(_) | ApiError::Redirect { .. } => false,
+            ApiError::Response { .. } | ApiError::KeyRefused { .. } | ApiError::File(_) | ApiError::Redirect { .. } => {
+                false
+            }
         }
     }
 
-    /// 401 or 403: the credentials are wrong or not allowed.
+    /// 401, 403 or 498, or a refused client key: the credentials are wrong,
+    /// expired or not allowed.
     pub fn is_auth(&self) -> bool {
-        matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 401 | 403))
+        match self {
+            ApiError::Status { status, .. } => matches!(status.as_u16(), 401 | 403 | 498),
+            ApiError::KeyRefused { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// 401 or 498 ("Token expired"): the token sent may be stale, and a new
+    /// one is worth one more try.
+    pub(super) fn is_token_refused(&self) -> bool {
+        matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 401 | 498))
+    }
+
+    /// The server's request id (`X-Cap-Requestid`), which Capillary support
+    /// asks for; `None` when no answer came or it carried none.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { request_id, .. }
+            | ApiError::Response { request_id, .. }
+            | ApiError::KeyRefused { request_id, .. }
+            | ApiError::Redirect { request_id, .. } => request_id.as_deref(),
+            ApiError::Network(_) | ApiError::Timeout(_) | ApiError::File(_) => None,
+        }
+    }
+
+    /// The same error, naming the request id of the answer it came from.
+    pub(super) fn with_request_id(mut self, id: Option<String>) -> ApiError {
+        if let ApiError::Status { request_id, .. }
+        | ApiError::Response { request_id, .. }
+        | ApiError::KeyRefused { request_id, .. }
+        | ApiError::Redirect { request_id, .. } = &mut self
+            && request_id.is_none()
+        {
+            *request_id = id;
+        }
+        self
     }
 
     pub(super) fn retry_after(&self) -> Option<Duration> {
@@ -260,17 +314,22 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Status { status, message, .. } => {
-                write!(f, "server answered {status}")?;
+                write!(f, "server answered {}", status_text(*status))?;
                 if !message.is_empty() {
                     write!(f, ": {message}")?;
                 }
-                Ok(())
             }
-            ApiError::Network(err) => err.fmt(f),
-            ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs()),
-            ApiError::Response(cause) => write!(f, "unexpected response: {cause}"),
-            ApiError::File(err) => err.fmt(f),
-            ApiError::Redirect { status, target } => {
+            ApiError::Network(err) => err.fmt(f)?,
+            ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs())?,
+            ApiError::Response { cause, .. } => write!(f, "unexpected response: {cause}")?,
+            ApiError::KeyRefused { message, .. } => {
+                f.write_str("the client key or secret was refused")?;
+                if !message.is_empty() {
+                    write!(f, " ({message})")?;
+                }
+            }
+            ApiError::File(err) => err.fmt(f)?,
+            ApiError::Redirect { status, target, .. } => {
                 let target = target.as_deref().map_or_else(
                     || "no usable location".to_string(),
                     |host| format!("a location on {}", crate::output::escape_control(host)),
@@ -278,9 +337,23 @@ impl fmt::Display for ApiError {
                 write!(
                     f,
                     "server answered {status} (a redirect to {target}); uploads never follow redirects: check the base URL"
-                )
+                )?;
             }
         }
+        if let Some(id) = self.request_id() {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// `498 Token expired` for the status http does not name; else as http
+/// prints it (`401 Unauthorized`).
+fn status_text(status: StatusCode) -> String {
+    match (status.as_u16(), status.canonical_reason()) {
+        (_, Some(_)) => status.to_string(),
+        (498, None) => "498 Token expired".to_string(),
+        (code, None) => code.to_string(),
     }
 }
 
@@ -289,8 +362,11 @@ impl std::error::Error for ApiError {
         match self {
             ApiError::Network(err) => Some(err),
             ApiError::File(err) => Some(err),
-            ApiError::Response(err) => Some(err),
-            ApiError::Status { .. } | ApiError::Timeout(_) | ApiError::Redirect { .. } => None,
+            ApiError::Response { cause, .. } => Some(cause),
+            ApiError::Status { .. }
+            | ApiError::KeyRefused { .. }
+            | ApiError::Timeout(_)
+            | ApiError::Redirect { .. } => None,
         }
     }
 }
@@ -316,6 +392,7 @@ mod tests {
             status: StatusCode::from_u16(code).unwrap(),
             message: String::new(),
             retry_after: None,
+            request_id: None,
         };
         for code in [408, 429, 500, 502, 503, 504] {
             assert!(status(code).is_retryable(), "{code}");
@@ -361,6 +438,7 @@ mod tests {
         let err = ApiError::Redirect {
             status: StatusCode::FOUND,
             target: Some("evil\u{1b}.example".into()),
+            request_id: None,
         };
         assert_eq!(
             err.to_string(),
@@ -370,6 +448,7 @@ mod tests {
         let err = ApiError::Redirect {
             status: StatusCode::TEMPORARY_REDIRECT,
             target: None,
+            request_id: None,
         };
         assert!(err.to_string().contains("(a redirect to no usable location)"), "{err}");
         assert!(!err.is_retryable() && !err.is_auth());

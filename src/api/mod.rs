@@ -19,7 +19,8 @@
 //! - `auth.rs`, `token.rs`: the Basic header and the OAuth token cache;
 //! - `body.rs`: files streamed as request bodies;
 //! - `response.rs`: reading and checking the service's answers;
-//! - `redirect.rs`: why no redirect is followed.
+//! - `redirect.rs`: why no redirect is followed;
+//! - `trace.rs`: what each HTTP exchange was, redacted, for `-vv`/`-vvv`.
 
 mod activity;
 mod auth;
@@ -31,6 +32,7 @@ mod redirect;
 mod response;
 mod retry;
 mod token;
+mod trace;
 
 use std::time::Duration;
 
@@ -45,6 +47,7 @@ pub use pacing::Rate;
 pub use response::{MAX_RESPONSE, parse_uploaded, retry_after};
 pub use retry::{DEFAULT_RATE_WAIT, RetryPolicy};
 pub use token::OAUTH_HEADER;
+pub use trace::{BODY_EXCERPT, Exchange, REDACTED, Trace, TraceLevel, redact_url};
 
 /// Receives what an upload does, for progress bars and `-v` logs.
 pub trait Progress: Send + Sync {
@@ -81,4 +84,6 @@ pub struct Uploaded {
     pub name: String,
     pub version: String,
     pub secure_file_path: String,
+    /// The server's request id (`X-Cap-Requestid`), when it sent one.
+    pub request_id: Option<String>,
 }

@@ -45,5 +45,9 @@ pub(super) fn refuse(response: &reqwest::Response) -> Option<ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| response.url().join(v).ok())
         .and_then(|url| url.host_str().map(str::to_string));
-    Some(ApiError::Redirect { status, target })
+    Some(ApiError::Redirect {
+        status,
+        target,
+        request_id: crate::batch::request_id::request_id(response.headers()),
+    })
 }

@@ -14,31 +14,40 @@ use url::Url;
 use super::activity::Activity;
 use super::error::{ResponseError, network_error};
 use super::{ApiError, Uploaded};
+use crate::batch::request_id::request_id;
 
 /// The most of a response body capfile reads. The service's answer is under
 /// 2 KB; a server that sends more (or streams without end) is cut off here.
 pub const MAX_RESPONSE: usize = 1024 * 1024;
 
+/// Reads and checks an upload's answer; the body read is also left in
+/// `body`, for the trace.
 pub(super) async fn read_upload_response(
     response: reqwest::Response,
     activity: &Activity,
+    body: &mut Option<Bytes>,
 ) -> Result<Uploaded, ApiError> {
     let status = response.status();
     if let Some(refused) = super::redirect::refuse(&response) {
         return Err(refused);
     }
     let headers = response.headers().clone();
+    let request_id = request_id(&headers);
     let raw = read_body(response, Some(activity)).await?;
+    *body = Some(raw.clone());
     if !status.is_success() {
         return Err(status_error(status, &headers, &raw));
     }
-    parse_uploaded(raw)
+    match parse_uploaded(raw) {
+        Ok(uploaded) => Ok(Uploaded { request_id, ..uploaded }),
+        Err(err) => Err(err.with_request_id(request_id)),
+    }
 }
 
 /// Reads a response body, refusing one over `MAX_RESPONSE` bytes. Each chunk
 /// read counts as progress for the idle timeout.
 pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Activity>) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::Response(ResponseError::TooLarge { limit: MAX_RESPONSE });
+    let too_large = || ApiError::from(ResponseError::TooLarge { limit: MAX_RESPONSE });
     if response.content_length().is_some_and(|len| len > MAX_RESPONSE as u64) {
         return Err(too_large());
     }
@@ -90,6 +99,7 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
         version,
         secure_file_path,
         raw,
+        request_id: None,
     })
 }
 
@@ -99,11 +109,15 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
 /// Capillary's own (8015, ...) and are plain failures.
 fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
     let message = || error_message(value).unwrap_or_default();
-    let code = match value.get("code") {
-        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| n.as_i64().map(|_| u64::MAX)),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
+    // `{"code":N,...}`, or `{"response":{"status":{"code":N,...}}}`.
+    let code = code_of(value.get("code")).or_else(|| {
+        code_of(
+            value
+                .get("response")
+                .and_then(|r| r.get("status"))
+                .and_then(|s| s.get("code")),
+        )
+    });
     if let Some(code) = code
         && !(200..300).contains(&code)
     {
@@ -112,6 +126,7 @@ fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
                 status: StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_GATEWAY),
                 message: message(),
                 retry_after: None,
+                request_id: None,
             },
             None => ResponseError::ServiceCode {
                 code,
@@ -126,6 +141,16 @@ fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
         _ => false,
     };
     failed.then(|| ResponseError::ServiceFailure { message: message() }.into())
+}
+
+/// A `code` as a number or a string of digits; a negative one is out of
+/// every range (`u64::MAX`).
+fn code_of(value: Option<&serde_json::Value>) -> Option<u64> {
+    match value? {
+        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_i64().map(|_| u64::MAX)),
+        serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    }
 }
 
 fn field(field: &'static str, problem: &'static str) -> ApiError {
@@ -143,11 +168,26 @@ fn check_secure_url(url: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The message of Capillary's error shape `{"errors":[{"message":...}]}`.
+/// The longest server message shown, in characters.
+const MAX_MESSAGE: usize = 300;
+
+/// The message of one of Capillary's error shapes:
+/// `{"errors":[{"code":N,"message":"..."}]}` (the API gateway, the token
+/// endpoint), `{"response":{"status":{"code":N,"message":"..."}}}` (OAuth
+/// token errors), or `{"code":N,"status":false,"message":"..."}` (flat).
 fn error_message(value: &serde_json::Value) -> Option<String> {
-    let errors = value.get("errors")?.as_array()?;
-    let messages: Vec<&str> = errors.iter().filter_map(|e| e.get("message")?.as_str()).collect();
-    (!messages.is_empty()).then(|| messages.join("; "))
+    let from_errors = value.get("errors").and_then(|e| e.as_array()).and_then(|errors| {
+        let messages: Vec<&str> = errors.iter().filter_map(|e| e.get("message")?.as_str()).collect();
+        (!messages.is_empty()).then(|| messages.join("; "))
+    });
+    let message = from_errors
+        .or_else(|| {
+            let status = value.get("response")?.get("status")?;
+            Some(status.get("message")?.as_str()?.to_string())
+        })
+        .or_else(|| Some(value.get("message")?.as_str()?.to_string()))?;
+    let message = message.trim();
+    (!message.is_empty()).then(|| message.chars().take(MAX_MESSAGE).collect())
 }
 
 pub(super) fn status_error(status: StatusCode, headers: &HeaderMap, raw: &[u8]) -> ApiError {
@@ -164,6 +204,7 @@ pub(super) fn status_error(status: StatusCode, headers: &HeaderMap, raw: &[u8]) 
         status,
         message,
         retry_after: retry_after(headers),
+        request_id: request_id(headers),
     }
 }
 
@@ -206,6 +247,41 @@ mod tests {
         );
     }
 
+    #[test]
+    fn each_capillary_error_shape_gives_its_message_and_the_request_id() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-cap-requestid", HeaderValue::from_static("req-42"));
+        for raw in [
+            &br#"{"errors":[{"status":false,"code":500,"message":"boom"}],"warnings":[]}"#[..],
+            br#"{"response":{"status":{"success":false,"code":"500","message":"boom"}}}"#,
+            br#"{"code":500,"status":false,"message":"boom"}"#,
+        ] {
+            let err = status_error(StatusCode::INTERNAL_SERVER_ERROR, &headers, raw);
+            assert_eq!(
+                err.to_string(),
+                "server answered 500 Internal Server Error: boom (request id req-42)",
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+            assert_eq!(err.request_id(), Some("req-42"));
+        }
+        // Documented for an invalid token, with a 401 inside a 200.
+        let err =
+            parsed(r#"{"response":{"status":{"success":"true","code":"401","message":"Unauthorized"}}}"#).unwrap_err();
+        assert!(err.is_auth(), "{err}");
+        assert_eq!(err.to_string(), "server answered 401 Unauthorized: Unauthorized");
+        let expired = status_error(
+            StatusCode::from_u16(498).unwrap(),
+            &HeaderMap::new(),
+            b"Token expired at 10:00",
+        );
+        assert_eq!(
+            expired.to_string(),
+            "server answered 498 Token expired: Token expired at 10:00"
+        );
+        assert!(expired.is_auth() && expired.is_token_refused() && !expired.is_retryable());
+    }
+
     fn parsed(body: &'static str) -> Result<Uploaded, ApiError> {
         parse_uploaded(Bytes::from_static(body.as_bytes()))
     }
@@ -220,7 +296,13 @@ mod tests {
         ] {
             let err = parsed(body).unwrap_err();
             assert!(
-                matches!(err, ApiError::Response(ResponseError::ServiceCode { .. })),
+                matches!(
+                    err,
+                    ApiError::Response {
+                        cause: ResponseError::ServiceCode { .. },
+                        ..
+                    }
+                ),
                 "{body}: {err:?}"
             );
             assert!(!err.is_retryable() && !err.is_auth(), "{body}");
@@ -269,7 +351,13 @@ mod tests {
         ] {
             let err = parsed(body).unwrap_err();
             assert!(
-                matches!(err, ApiError::Response(ResponseError::Field { .. })),
+                matches!(
+                    err,
+                    ApiError::Response {
+                        cause: ResponseError::Field { .. },
+                        ..
+                    }
+                ),
                 "{body}: {err:?}"
             );
         }
@@ -291,7 +379,11 @@ mod tests {
     #[test]
     fn a_body_that_is_not_json_keeps_the_parse_error() {
         let err = parsed("<html>busy</html>").unwrap_err();
-        let ApiError::Response(ResponseError::NotJson(cause)) = &err else {
+        let ApiError::Response {
+            cause: ResponseError::NotJson(cause),
+            ..
+        } = &err
+        else {
             panic!("not-JSON expected: {err:?}")
         };
         assert_eq!(
@@ -302,7 +394,7 @@ mod tests {
         assert!(source.is_some_and(|s| s.is::<serde_json::Error>()), "{source:?}");
         let err = parsed(r#"{"status":false}"#).unwrap_err();
         assert!(
-            matches!(&err, ApiError::Response(ResponseError::ServiceFailure { message }) if message.is_empty()),
+            matches!(&err, ApiError::Response { cause: ResponseError::ServiceFailure { message }, .. } if message.is_empty()),
             "{err:?}"
         );
         assert_eq!(err.to_string(), "unexpected response: the service reported a failure");

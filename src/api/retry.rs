@@ -52,6 +52,7 @@ pub(super) fn gave_up_waiting(err: ApiError, waited: Duration) -> ApiError {
             status,
             message,
             retry_after,
+            request_id,
         } => ApiError::Status {
             status,
             message: format!(
@@ -61,6 +62,7 @@ pub(super) fn gave_up_waiting(err: ApiError, waited: Duration) -> ApiError {
             .trim_start()
             .to_string(),
             retry_after,
+            request_id,
         },
         other => other,
     }

@@ -11,6 +11,11 @@ use url::Url;
 use super::ApiError;
 use super::error::{ResponseError, network_error};
 use super::response::{read_body, status_error};
+use super::trace::{Notes, TraceLevel, Tracer, redact_headers};
+use crate::batch::request_id::request_id;
+
+/// Capillary's error code for a client key and secret it does not accept.
+const INVALID_KEY_OR_SECRET: u64 = 320_001;
 use crate::credentials::Secret;
 
 /// The OAuth token header of Capillary's API.
@@ -20,6 +25,30 @@ pub const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
 const TOKEN_MARGIN: Duration = Duration::from_secs(10);
 /// The longest token lifetime believed: Capillary's maximum is 30 days.
 const MAX_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The token endpoint's `{"data":null,"errors":[{"code":320001,"message":
+/// "Invalid client key and secret"}]}`, whatever the HTTP status it came with.
+fn key_refused(raw: &[u8]) -> Option<ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(raw).ok()?;
+    let refusal = value.get("errors")?.as_array()?.iter().find(|e| {
+        e.get("code").is_some_and(|code| {
+            code.as_u64() == Some(INVALID_KEY_OR_SECRET) || code.as_str().is_some_and(|s| s.trim() == "320001")
+        })
+    })?;
+    let message = refusal.get("message").and_then(|m| m.as_str()).unwrap_or_default();
+    Some(ApiError::KeyRefused {
+        message: message.chars().take(200).collect(),
+        request_id: None,
+    })
+}
+
+/// What the trace is told about a token request.
+#[derive(Default)]
+pub(super) struct TokenNotes {
+    notes: Notes,
+    /// The request body's length.
+    sent: u64,
+}
 
 #[derive(Clone)]
 struct Token {
@@ -57,6 +86,8 @@ impl TokenCache {
         http: &reqwest::Client,
         base_url: &Url,
         timeout: Duration,
+        tracer: &Tracer,
+        request: u32,
     ) -> Result<HeaderValue, ApiError> {
         // Held across the token request, so a batch asks for one token,
         // not one per worker.
@@ -66,7 +97,20 @@ impl TokenCache {
         {
             return Ok(current.value.clone());
         }
-        let fresh = self.generate(http, base_url, timeout).await?;
+        let started = Instant::now();
+        let mut notes = TokenNotes::default();
+        let url = format!("{}/v3/oauth/token/generate", base_url.as_str().trim_end_matches('/'));
+        let generated = self.generate(http, &url, timeout, tracer.level(), &mut notes).await;
+        if tracer.level() > TraceLevel::Off {
+            let failed = generated.as_ref().err().map(ToString::to_string);
+            let sent = notes.sent;
+            let exchange = notes
+                .notes
+                .exchange("POST", &url, request, started.elapsed(), sent, failed);
+            let token = generated.as_ref().ok().and_then(|t| t.value.to_str().ok());
+            tracer.emit(exchange, token);
+        }
+        let fresh = generated?;
         let value = fresh.value.clone();
         *token = Some(fresh);
         Ok(value)
@@ -82,21 +126,37 @@ impl TokenCache {
     }
 
     /// `POST /v3/oauth/token/generate` with the key and secret.
-    async fn generate(&self, http: &reqwest::Client, base_url: &Url, timeout: Duration) -> Result<Token, ApiError> {
+    async fn generate(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        timeout: Duration,
+        level: TraceLevel,
+        notes: &mut TokenNotes,
+    ) -> Result<Token, ApiError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = format!("{}/v3/oauth/token/generate", base_url.as_str().trim_end_matches('/'));
         let body = serde_json::json!({ "key": self.client_key, "secret": self.client_secret.expose() }).to_string();
-        let response = http
+        notes.sent = body.len() as u64;
+        let request = http
             .post(url)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(timeout)
-            .send()
-            .await
+            .build()
             .map_err(network_error)?;
+        if level >= TraceLevel::Headers {
+            notes.notes.request_headers = redact_headers(request.headers());
+        }
+        let response = http.execute(request).await.map_err(network_error)?;
         let status = response.status();
         let headers = response.headers().clone();
+        notes.notes.answer(status, &headers, level);
+        let request_id = request_id(&headers);
         let raw = read_body(response, None).await?;
+        notes.notes.body = Some(raw.clone());
+        if let Some(refused) = key_refused(&raw) {
+            return Err(refused.with_request_id(request_id));
+        }
         if !status.is_success() {
             return Err(status_error(status, &headers, &raw));
         }
@@ -113,9 +173,9 @@ impl TokenCache {
         let data = serde_json::from_slice::<TokenResponse>(&raw)
             .ok()
             .and_then(|r| r.data)
-            .ok_or_else(|| ApiError::Response(ResponseError::NoToken))?;
+            .ok_or_else(|| ApiError::from(ResponseError::NoToken).with_request_id(request_id.clone()))?;
         let mut value =
-            HeaderValue::from_str(&data.access_token).map_err(|_| ApiError::Response(ResponseError::TokenNotHeader))?;
+            HeaderValue::from_str(&data.access_token).map_err(|_| ApiError::from(ResponseError::TokenNotHeader))?;
         value.set_sensitive(true);
         // The lifetime is the server's number: believe at most 30 days of it,
         // so no arithmetic on it can overflow.
@@ -126,5 +186,24 @@ impl TokenCache {
             value,
             expires: now.checked_add(lifetime).unwrap_or(now),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_320001_is_a_refused_key_whatever_else_the_body_holds() {
+        let raw = br#"{"data":null,"errors":[{"code":320001,"message":"Invalid client key and secret"}]}"#;
+        let err = key_refused(raw).unwrap().with_request_id(Some("r1".into()));
+        assert!(err.is_auth() && !err.is_retryable() && !err.is_token_refused());
+        assert_eq!(
+            err.to_string(),
+            "the client key or secret was refused (Invalid client key and secret) (request id r1)"
+        );
+        assert!(key_refused(br#"{"data":null,"errors":[{"code":"320001"}]}"#).is_some());
+        assert!(key_refused(br#"{"data":null,"errors":[{"code":500,"message":"x"}]}"#).is_none());
+        assert!(key_refused(b"not json").is_none());
     }
 }

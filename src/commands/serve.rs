@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::ServeArgs;
-use crate::emulator::{self, Config, Emulator, Faults, RateLimit};
+use crate::emulator::{self, Config, Emulator, Faults, RateLimit, RequestLog};
 use crate::error::{Error, Exit};
 use crate::interrupt::{Interrupts, Signals};
-use crate::output::Printer;
+use crate::output::{Printer, Verbosity};
 use crate::settings::Env;
 
 /// The variable that sets the Basic-auth password the service accepts.
@@ -57,7 +57,15 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
         rate_limit: args
             .rate_limit
             .map(|rate| RateLimit::new(rate.requests, rate.period, args.rate_limit_retry_after)),
+        error_shape: args.error_shape,
+        expired_token_498: args.expired_token_498,
     };
+    if matches!(printer.verbosity(), Verbosity::Verbose(_)) {
+        let printer = Arc::clone(printer);
+        config.log = Some(Arc::new(move |request: &RequestLog| {
+            printer.detail(1, &request_line(request));
+        }));
+    }
     let runtime = crate::runtime()?;
     let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
@@ -86,6 +94,22 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
     })
 }
 
+/// `serve -v`'s line for one request:
+/// `POST /api_gateway/file-service/rewards/a.png 503 in 2 ms (fault: fail) id 0f3c...`.
+fn request_line(request: &RequestLog) -> String {
+    let status = request
+        .status
+        .map_or_else(|| "no answer".to_string(), |status| status.to_string());
+    let fault = request.fault.map(|f| format!(" (fault: {f})")).unwrap_or_default();
+    format!(
+        "{} {} {status} in {} ms{fault} id {}",
+        request.method,
+        request.path,
+        request.elapsed.as_millis(),
+        request.request_id
+    )
+}
+
 /// A secret from the environment: `None` when unset; an empty or non-UTF-8
 /// value is refused rather than turned into an empty password.
 fn secret_from_env(env: &Env, var: &str) -> Result<Option<String>, Error> {
@@ -94,5 +118,32 @@ fn secret_from_env(env: &Env, var: &str) -> Result<Option<String>, Error> {
         Some(Some("")) => Err(Error::usage(format!("{var} is set but empty"))),
         Some(Some(value)) => Ok(Some(value.to_string())),
         Some(None) => Err(Error::usage(format!("{var} is not valid UTF-8"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_line_names_method_path_status_time_and_fault() {
+        let mut request = RequestLog {
+            method: "POST".into(),
+            path: "/api_gateway/file-service/rewards/a.png".into(),
+            status: Some(503),
+            elapsed: Duration::from_millis(7),
+            fault: Some("fail"),
+            request_id: "r-1".into(),
+        };
+        assert_eq!(
+            request_line(&request),
+            "POST /api_gateway/file-service/rewards/a.png 503 in 7 ms (fault: fail) id r-1"
+        );
+        request.status = None;
+        request.fault = Some("drop");
+        assert_eq!(
+            request_line(&request),
+            "POST /api_gateway/file-service/rewards/a.png no answer in 7 ms (fault: drop) id r-1"
+        );
     }
 }

@@ -116,7 +116,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         .with_pacing(
             settings.rate.as_ref().map(|rate| rate.value),
             Duration::from_secs(settings.rate_wait.value),
-        );
+        )
+        .with_trace(printer.clone());
 
     if args.dry_run {
         let text: String = inputs

@@ -38,6 +38,17 @@ struct Claims {
 
 const ISSUER: &str = "capfile-emulator";
 
+/// What a request's credentials are worth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    Granted,
+    Denied,
+    /// A token this emulator signed, whose time (`exp`, Unix seconds) is up.
+    Expired {
+        at: u64,
+    },
+}
+
 /// Everything needed to accept or refuse a request's credentials.
 pub(crate) struct Authenticator {
     username: String,
@@ -70,15 +81,31 @@ impl Authenticator {
     /// True when the request carries valid Basic credentials or a valid,
     /// unexpired token. Either is enough, as on the real service.
     pub(crate) fn authorize(&self, headers: &HeaderMap, now: Duration) -> bool {
+        self.check(headers, now) == Access::Granted
+    }
+
+    /// Whether the request may pass, and if not, whether only the token's
+    /// time is up.
+    pub(crate) fn check(&self, headers: &HeaderMap, now: Duration) -> Access {
         let basic = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| self.basic_ok(v));
-        basic
-            || headers
-                .get(TOKEN_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| self.token_ok(v.trim(), now))
+        if basic {
+            return Access::Granted;
+        }
+        let Some(claims) = headers
+            .get(TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| self.token_claims(v.trim()))
+        else {
+            return Access::Denied;
+        };
+        if now < Duration::from_secs(claims.exp) {
+            Access::Granted
+        } else {
+            Access::Expired { at: claims.exp }
+        }
     }
 
     fn basic_ok(&self, header: &str) -> bool {
@@ -127,31 +154,30 @@ impl Authenticator {
         self.token_ttl.as_secs()
     }
 
-    fn token_ok(&self, token: &str, now: Duration) -> bool {
+    /// The claims of a token this emulator signed for its client key,
+    /// expired or not.
+    fn token_claims(&self, token: &str) -> Option<Claims> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return false;
+            return None;
         };
         let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
-            return false;
+            return None;
         };
         let mut mac = hmac(&self.token_key);
         mac.update(header.as_bytes());
         mac.update(b".");
         mac.update(payload.as_bytes());
         if mac.verify_slice(&signature).is_err() {
-            return false;
+            return None;
         }
-        let Some(claims) = URL_SAFE_NO_PAD
+        let claims = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
-            .and_then(|json| serde_json::from_slice::<Claims>(&json).ok())
-        else {
-            return false;
-        };
-        claims.iss == ISSUER && claims.sub == self.client_key && now < Duration::from_secs(claims.exp)
+            .and_then(|json| serde_json::from_slice::<Claims>(&json).ok())?;
+        (claims.iss == ISSUER && claims.sub == self.client_key).then_some(claims)
     }
 }
 
@@ -208,6 +234,12 @@ mod tests {
         assert_eq!(token.split('.').count(), 3);
         assert!(a.authorize(&headers(TOKEN_HEADER, &token), NOW));
         assert!(!a.authorize(&headers(TOKEN_HEADER, &token), NOW + Duration::from_secs(300)));
+        assert_eq!(
+            a.check(&headers(TOKEN_HEADER, &token), NOW + Duration::from_secs(300)),
+            Access::Expired {
+                at: NOW.as_secs() + 300
+            }
+        );
         // Flip one character in the middle of the signature.
         let (signed, signature) = token.rsplit_once('.').expect("three parts");
         let mut sig: Vec<char> = signature.chars().collect();

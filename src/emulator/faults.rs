@@ -35,6 +35,8 @@ impl Default for Faults {
             latency: Duration::ZERO,
             drop_rate: 0.0,
             rate_limit: None,
+            error_shape: super::ErrorShape::default(),
+            expired_token_498: false,
         }
     }
 }
@@ -120,6 +122,11 @@ impl RateLimit {
         Err((oldest + self.window).saturating_duration_since(now))
     }
 }
+
+/// Put on an answer's extensions by the route that injected a fault into it,
+/// for the request log: `fail`, `rate-limit` or `expired-498`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Injected(pub(crate) &'static str);
 
 /// `Config::upload_latency`: how long to hold the upload of each named file.
 #[derive(Clone, Debug, Default)]

@@ -121,6 +121,8 @@ pub struct Config {
     /// before its body is read), on top of [`Faults::latency`]: lets tests
     /// make some uploads finish after others. Empty by default.
     pub upload_latency: Vec<(String, Duration)>,
+    /// Called once per request, after it is answered; none by default.
+    pub log: Option<RequestLogger>,
 }
 
 impl Config {
@@ -143,6 +145,7 @@ impl Config {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             clock: Clock::default(),
             upload_latency: Vec::new(),
+            log: None,
         }
     }
 }
@@ -165,6 +168,7 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("clock", &self.clock)
             .field("upload_latency", &self.upload_latency)
+            .field("log", &self.log.is_some())
             .finish()
     }
 }
@@ -187,7 +191,46 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Uploads beyond this limit are answered 429.
     pub rate_limit: Option<RateLimit>,
+    /// The body shape of the upload endpoint's error answers.
+    pub error_shape: ErrorShape,
+    /// Answer an expired OAuth token with 498 "Token expired at ...", as
+    /// Capillary documents, instead of 401.
+    pub expired_token_498: bool,
 }
+
+/// The shapes in which Capillary's services answer errors; the emulator
+/// answers the upload endpoint's errors in the one chosen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ErrorShape {
+    /// {"errors": [{"status", "code", "message"}], "warnings": []}, the API
+    /// gateway's
+    #[default]
+    Errors,
+    /// {"response": {"status": {"success", "code", "message"}}}, as OAuth
+    /// token errors
+    Response,
+    /// {"code", "status", "message"}
+    Flat,
+}
+
+/// What `Config::log` hears about each request once it is answered (or its
+/// connection is gone).
+#[derive(Clone, Debug)]
+pub struct RequestLog {
+    pub method: String,
+    /// The path only: a download's signature is in its query, not here.
+    pub path: String,
+    /// `None` when no answer was sent (the connection was cut or closed).
+    pub status: Option<u16>,
+    pub elapsed: Duration,
+    /// The fault injected into this request, if any: `fail`, `drop`,
+    /// `rate-limit` or `expired-498`.
+    pub fault: Option<&'static str>,
+    pub request_id: String,
+}
+
+/// A callback for [`RequestLog`]s (`serve -v`).
+pub type RequestLogger = Arc<dyn Fn(&RequestLog) + Send + Sync>;
 
 /// Counters since the emulator started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -319,6 +362,8 @@ impl Emulator {
                 tracker: connections.clone(),
                 latency: config.faults.latency,
                 header_read_timeout: config.header_read_timeout,
+                error_shape: config.faults.error_shape,
+                log: config.log.clone(),
             },
         ));
         Ok(Emulator {
@@ -388,6 +433,29 @@ impl Drop for Emulator {
     }
 }
 
+/// The header that carries each answer's request id, as Capillary's does.
+pub const REQUEST_ID_HEADER: &str = "x-cap-requestid";
+
+/// Logs a request when its handling ends: answered, or dropped with its
+/// connection (then `status` is `None`, and a cut connection is the `drop`
+/// fault).
+struct LogOnDrop {
+    log: RequestLogger,
+    entry: RequestLog,
+    started: std::time::Instant,
+    kill: ConnectionKill,
+}
+
+impl Drop for LogOnDrop {
+    fn drop(&mut self) {
+        self.entry.elapsed = self.started.elapsed();
+        if self.entry.status.is_none() && self.kill.0.is_cancelled() {
+            self.entry.fault = Some("drop");
+        }
+        (self.log)(&self.entry);
+    }
+}
+
 /// Creates the data directory (and missing parents) with mode 0700: it holds
 /// the key that signs download URLs.
 fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
@@ -435,6 +503,8 @@ struct Connections {
     tracker: TaskTracker,
     latency: Duration,
     header_read_timeout: Duration,
+    error_shape: ErrorShape,
+    log: Option<RequestLogger>,
 }
 
 async fn accept_loop(listener: TcpListener, connections: Connections) {
@@ -466,6 +536,8 @@ async fn serve_connection(stream: TcpStream, connections: Connections) {
         force,
         latency,
         header_read_timeout,
+        error_shape,
+        log,
         ..
     } = connections;
     let kill = CancellationToken::new();
@@ -474,11 +546,37 @@ async fn serve_connection(stream: TcpStream, connections: Connections) {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(handle.clone());
         let router = router.clone();
+        // Every answer names its request, as Capillary's do.
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let mut logged = log.clone().map(|log| LogOnDrop {
+            log,
+            entry: RequestLog {
+                method: request.method().to_string(),
+                path: request.uri().path().to_owned(),
+                status: None,
+                elapsed: Duration::ZERO,
+                fault: None,
+                request_id: request_id.clone(),
+            },
+            started: std::time::Instant::now(),
+            kill: handle.clone(),
+        });
         async move {
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            router.oneshot(request).await
+            let response = router.oneshot(request).await;
+            response.map(|response| {
+                let mut response = routes::reshape_error(response, error_shape);
+                if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
+                    response.headers_mut().insert(REQUEST_ID_HEADER, value);
+                }
+                if let Some(logged) = logged.as_mut() {
+                    logged.entry.status = Some(response.status().as_u16());
+                    logged.entry.fault = response.extensions().get::<faults::Injected>().map(|f| f.0);
+                }
+                response
+            })
         }
     });
     // HTTP/1 only: the emulator speaks plain HTTP, which clients use with

@@ -23,8 +23,9 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 use tokio_util::task::TaskTracker;
 
-use super::auth::Authenticator;
-use super::faults::{ConnectionKill, UploadLatency};
+use super::ErrorShape;
+use super::auth::{Access, Authenticator};
+use super::faults::{ConnectionKill, Injected, UploadLatency};
 use super::signing::{UrlRefusal, UrlSigner};
 use super::store::{ObjectMeta, PLACEHOLDER_TYPE, Store, Upload};
 use super::{Clock, Counters, Faults};
@@ -85,6 +86,38 @@ pub(crate) struct ServiceError {
     status: StatusCode,
     message: String,
     retry_after: Option<u64>,
+    /// The fault this answer stands for, if it is an injected one.
+    fault: Option<&'static str>,
+}
+
+/// The status and message of an error answer, kept on its extensions so that
+/// [`reshape_error`] can answer it in another of Capillary's shapes.
+#[derive(Clone, Debug)]
+struct ErrorBody {
+    status: StatusCode,
+    message: String,
+}
+
+/// Answers an error of the upload endpoint in `shape` (the routes build every
+/// error in the `errors` shape).
+pub(crate) fn reshape_error(mut response: Response, shape: ErrorShape) -> Response {
+    if shape == ErrorShape::Errors {
+        return response;
+    }
+    let Some(ErrorBody { status, message }) = response.extensions_mut().remove::<ErrorBody>() else {
+        return response;
+    };
+    let body = match shape {
+        ErrorShape::Errors => return response,
+        ErrorShape::Response => json!({
+            "response": {"status": {"success": false, "code": status.as_u16(), "message": message}},
+        }),
+        ErrorShape::Flat => json!({"code": status.as_u16(), "status": false, "message": message}),
+    };
+    let (mut parts, _) = response.into_parts();
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 impl ServiceError {
@@ -93,6 +126,7 @@ impl ServiceError {
             status,
             message: message.into(),
             retry_after: None,
+            fault: None,
         }
     }
 
@@ -131,6 +165,13 @@ impl IntoResponse for ServiceError {
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         }
+        if let Some(fault) = self.fault {
+            response.extensions_mut().insert(Injected(fault));
+        }
+        response.extensions_mut().insert(ErrorBody {
+            status: self.status,
+            message: self.message,
+        });
         response
     }
 }
@@ -221,17 +262,28 @@ async fn upload_inner(
             "Service unavailable (fault injected by the capfile emulator)",
         );
         err.retry_after = state.faults.retry_after;
+        err.fault = Some("fail");
         return Err(err);
     }
 
-    if !state.auth.authorize(request.headers(), state.clock.unix_now()) {
-        bump(&counters.auth_failures);
-        return Err(ServiceError::unauthorized());
+    match state.auth.check(request.headers(), state.clock.unix_now()) {
+        Access::Granted => {}
+        Access::Expired { at } if state.faults.expired_token_498 => {
+            bump(&counters.auth_failures);
+            let mut err = ServiceError::new(TOKEN_EXPIRED, format!("Token expired at {}", unix_time_text(at)));
+            err.fault = Some("expired-498");
+            return Err(err);
+        }
+        Access::Expired { .. } | Access::Denied => {
+            bump(&counters.auth_failures);
+            return Err(ServiceError::unauthorized());
+        }
     }
     if let Some(Err(retry_after)) = state.faults.rate_limit.as_ref().map(|l| l.admit(request.headers())) {
         bump(&counters.rate_limited);
         let mut err = ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this API key");
         err.retry_after = retry_after;
+        err.fault = Some("rate-limit");
         return Err(err);
     }
 
@@ -419,10 +471,26 @@ impl<'a> Spool<'a> {
     }
 }
 
+const TIME_FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+
+/// Capillary's status for an expired OAuth token ("Token expired").
+const TOKEN_EXPIRED: StatusCode = match StatusCode::from_u16(498) {
+    Ok(status) => status,
+    Err(_) => StatusCode::UNAUTHORIZED,
+};
+
 fn last_modified_now() -> String {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::now_utc().format(FORMAT).unwrap_or_default()
+    time::OffsetDateTime::now_utc().format(TIME_FORMAT).unwrap_or_default()
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS` (UTC).
+fn unix_time_text(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .and_then(|at| at.format(TIME_FORMAT).ok())
+        .unwrap_or_else(|| secs.to_string())
 }
 
 fn success_body(state: &AppState, meta: ObjectMeta) -> UploadResponse {
@@ -472,6 +540,16 @@ fn token_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// Capillary's documented answer to a client key and secret it does not
+/// accept: error 320001 (sent with 401 here; the HTTP status is not documented).
+fn key_refused() -> Response {
+    let body = json!({
+        "data": null,
+        "errors": [{"code": 320001, "message": "Invalid client key and secret"}],
+    });
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
 async fn generate_token(State(state): State<Arc<AppState>>, request: Request) -> Response {
     bump(&state.counters.token_requests);
     // A token request is tiny: the whole body gets the time a body may idle.
@@ -493,7 +571,7 @@ async fn generate_token(State(state): State<Arc<AppState>>, request: Request) ->
         .into_response(),
         None => {
             bump(&state.counters.auth_failures);
-            token_error(StatusCode::UNAUTHORIZED, "Failed to generate OAuth token")
+            key_refused()
         }
     }
 }

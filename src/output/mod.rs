@@ -19,6 +19,7 @@ mod buffer;
 mod progress;
 mod render;
 mod results;
+mod trace;
 
 pub use buffer::Buffer;
 pub use progress::{BatchProgress, FileProgress};

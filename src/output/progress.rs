@@ -152,17 +152,17 @@ impl crate::api::Progress for FileProgress {
     }
 
     fn retrying(&self, attempt: u32, delay: Duration, cause: &crate::api::ApiError) {
-        if let Some(bar) = &self.bar {
-            bar.set_prefix(format!("retry {attempt}"));
+        let wait = delay.as_secs_f64();
+        match &self.bar {
+            // On a terminal the file's bar says why and how long it waits.
+            Some(bar) => {
+                bar.set_prefix(format!("retry {attempt}"));
+                bar.set_message(format!("{} ({cause}; retry {attempt} after {wait:.1} s)", self.label));
+            }
+            // In a log (standard error not a terminal), one line per retry
+            // at the default verbosity: CI logs show every one.
+            None => self.printer.note(&retry_line(&self.label, attempt, cause, delay)),
         }
-        self.printer.detail(
-            1,
-            &format!(
-                "{}: attempt {attempt} failed ({cause}); retrying in {:.1} s",
-                self.label,
-                delay.as_secs_f64()
-            ),
-        );
     }
 
     fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &crate::api::ApiError) {
@@ -182,6 +182,14 @@ impl crate::api::Progress for FileProgress {
             self.printer.detail(1, &text);
         }
     }
+}
+
+/// The line that tells a retry in a log: file, attempt, cause, wait.
+fn retry_line(label: &str, attempt: u32, cause: &crate::api::ApiError, delay: Duration) -> String {
+    format!(
+        "{label}: attempt {attempt} failed ({cause}); retrying in {:.1} s",
+        delay.as_secs_f64()
+    )
 }
 
 impl Drop for FileProgress {

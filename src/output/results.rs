@@ -84,6 +84,7 @@ mod tests {
             name: name.into(),
             version: version.into(),
             secure_file_path: url,
+            request_id: None,
         }
     }
 

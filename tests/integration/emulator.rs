@@ -511,7 +511,7 @@ async fn oauth_token_flow() {
     let bad: Value = serde_json::from_str(&bad.text().await.expect("body")).expect("json");
     assert_eq!(
         bad,
-        serde_json::json!({"data":null,"errors":[{"status":false,"code":401,"message":"Failed to generate OAuth token"}]})
+        serde_json::json!({"data":null,"errors":[{"code":320001,"message":"Invalid client key and secret"}]})
     );
     let bad_key = generate_token(&fx, "nobody", emulator::DEFAULT_CLIENT_SECRET).await;
     assert_eq!(bad_key.status(), StatusCode::UNAUTHORIZED);

@@ -26,4 +26,5 @@ mod rate_limit;
 mod redirects;
 mod secret_binding;
 mod status;
+mod tracing;
 mod upload;

@@ -71,9 +71,11 @@ fn forty_files_through_a_limit_without_retry_after_all_upload() {
         stats.rate_limited
     );
     assert!(err.contains(&summary), "{err}");
-    // The pause is shown as it starts, with its length.
+    // The pause is shown as it starts, with its length and the request id.
     assert!(
-        err.contains("server answered 429 Too Many Requests: Rate limit exceeded for this API key; waiting"),
+        err.lines().any(|line| line
+            .contains("server answered 429 Too Many Requests: Rate limit exceeded for this API key (request id ")
+            && line.contains("); waiting")),
         "{err}"
     );
 }

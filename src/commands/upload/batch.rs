@@ -239,6 +239,7 @@ mod tests {
             name: name.into(),
             version: "1".into(),
             secure_file_path: format!("https://s/{name}"),
+            request_id: None,
         }))
     }
 
@@ -247,6 +248,7 @@ mod tests {
             status,
             message: "no".into(),
             retry_after: None,
+            request_id: None,
         }))
     }
 
