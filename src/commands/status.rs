@@ -333,7 +333,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         (Some(creds @ Credentials::OAuth { .. }), true) => {
             let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0) {
                 Ok(service) => runtime
-                    .block_on(service.check_credentials())
+                    .block_on(service.with_trace(printer.clone()).check_credentials())
                     .map_err(|e| (e.is_auth(), e.to_string())),
                 Err(e) => Err((false, e)),
             };
