@@ -232,6 +232,12 @@ impl ApiError {
         }
     }
 
+    /// The server's request id of the answer, when it sent one.
+    // stub: 11B implements
+    pub fn request_id(&self) -> Option<&str> {
+        None
+    }
+
     /// 401 or 403: the credentials are wrong or not allowed.
     pub fn is_auth(&self) -> bool {
         matches!(self, ApiError::Status { status, .. } if matches!(status.as_u16(), 401 | 403))

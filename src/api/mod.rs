@@ -24,6 +24,7 @@
 mod activity;
 mod auth;
 mod body;
+mod classify;
 mod client;
 mod error;
 pub mod pacing;
@@ -39,6 +40,7 @@ use bytes::Bytes;
 use crate::cli::BodyFormat;
 use crate::inputs::RemoteName;
 
+pub use classify::classify;
 pub use client::{FileService, http_client};
 pub use error::{ApiError, FileError, NetworkError, NetworkStage, ResponseError};
 pub use pacing::Rate;
@@ -81,4 +83,6 @@ pub struct Uploaded {
     pub name: String,
     pub version: String,
     pub secure_file_path: String,
+    /// The server's request id. // stub: 11B implements
+    pub request_id: Option<String>,
 }

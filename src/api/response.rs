@@ -90,6 +90,7 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
         version,
         secure_file_path,
         raw,
+        request_id: None, // stub: 11B implements
     })
 }
 
