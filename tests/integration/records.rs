@@ -249,6 +249,25 @@ fn records_go_to_standard_output_and_records_is_a_config_value() {
     assert_eq!(printed[0]["origin"], service.base_url());
 }
 
+/// `text` without its terminal escape sequences (`ESC [ ... letter`).
+#[cfg(target_os = "linux")]
+fn visible(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Runs `capfile upload ARGS 2>/dev/null` on a pseudo-terminal with bars
 /// drawn, and returns what the terminal showed.
 #[cfg(target_os = "linux")]
@@ -293,6 +312,9 @@ fn results_printed_under_bars_are_whole_and_in_order() {
         if let Some(at) = line.find("http://") {
             let url = &line[at..];
             assert!(!url.contains('\x1b'), "a bar frame inside a URL: {line:?}");
+            // Written on a cleared line, not after a bar's text (which the
+            // next frame would then draw over).
+            assert_eq!(visible(&line[..at]).trim(), "", "a URL after a bar: {line:?}");
             found.push(url.trim_end().to_string());
         }
     }
@@ -310,6 +332,10 @@ fn results_printed_under_bars_are_whole_and_in_order() {
     let screen = on_a_terminal(&service, "--json", &files);
     let mut names = Vec::new();
     for line in screen.split(['\n', '\r']) {
+        // A document's first line, `{`, starts on a cleared line.
+        if visible(line).trim_end().ends_with('{') && !visible(line).trim_end().ends_with(": {") {
+            assert_eq!(visible(line).trim(), "{", "a document after a bar: {line:?}");
+        }
         if let Some(at) = line.find("\"name\": \"img") {
             let rest = &line[at + 9..];
             assert!(!rest.contains('\x1b'), "a bar frame inside the JSON: {line:?}");
