@@ -16,18 +16,19 @@
 //! exit code.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
-use crate::batch::{Binding, FailFast, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
+use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
 use crate::cli::{BodyFormat, OutputFormat};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Source};
-use crate::output::{self, Printer, Results};
+use crate::output::{self, FileProgress, Printer, Results};
 
 /// Results held at most while an earlier upload is still running, per job.
 const WINDOW_PER_JOB: usize = 16;
@@ -54,6 +55,8 @@ struct Ended {
     /// The error, for the line told at once.
     error: Option<ApiError>,
     label: String,
+    /// Cut off by the fail-fast stop.
+    cancelled: bool,
 }
 
 /// How the batch ended, beside its records.
@@ -65,6 +68,75 @@ struct Ending {
     report_failed: bool,
     total: usize,
     bytes: u64,
+}
+
+/// The fail-fast detector, shared with the uploads in flight. A systemic
+/// failure is counted at every failed attempt, before its retry waits, so a
+/// dead host stops the batch after a few connection attempts rather than
+/// after a few uploads' worth of retries; the uploads still in flight are then
+/// cancelled.
+struct Watch {
+    fail_fast: Mutex<FailFast>,
+    stop: CancellationToken,
+    endpoint: String,
+}
+
+impl Watch {
+    /// Counts a failed attempt; says whether it was systemic.
+    fn failed(&self, err: &ApiError) -> bool {
+        let class = api::classify(err, &self.endpoint);
+        let verdict = self.lock().failure(&class);
+        if matches!(verdict, Verdict::Stop(_)) {
+            self.stop.cancel();
+        }
+        class != FailureClass::Ordinary
+    }
+
+    fn succeeded(&self) {
+        self.lock().success();
+    }
+
+    fn stopped(&self) -> Option<Stop> {
+        self.lock().stopped().cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FailFast> {
+        // A panic elsewhere cannot leave the counts half-updated.
+        self.fail_fast.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One file's progress, with its failed attempts counted by the fail-fast
+/// watch.
+struct Tracked {
+    inner: Arc<FileProgress>,
+    watch: Arc<Watch>,
+    /// The last systemic failure of an attempt, reported if the stop cancels
+    /// this upload.
+    last_systemic: Mutex<Option<ApiError>>,
+}
+
+impl api::Progress for Tracked {
+    fn sent(&self, bytes: u64) {
+        self.inner.sent(bytes);
+    }
+
+    fn restart(&self) {
+        self.inner.restart();
+    }
+
+    fn retrying(&self, attempt: u32, delay: Duration, cause: &ApiError) {
+        self.inner.retrying(attempt, delay, cause);
+        if self.watch.failed(cause)
+            && let Ok(mut last) = self.last_systemic.lock()
+        {
+            *last = Some(cause.clone());
+        }
+    }
+
+    fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &ApiError) {
+        self.inner.rate_limited(wait, new_pause, cause);
+    }
 }
 
 /// The input path as a record names it.
@@ -91,6 +163,7 @@ impl Batch {
             uploaded: None,
             error: None,
             label: input.label.clone(),
+            cancelled: false,
         }
     }
 
@@ -102,7 +175,11 @@ impl Batch {
         let progress = printer.batch_progress(total as u64, total_bytes, self.show_progress);
         let mut results = Results::new(printer, self.output);
         let mut summary = Summary::new(self.report.as_ref().map(|r| r.path()));
-        let mut fail_fast = FailFast::default();
+        let watch = Arc::new(Watch {
+            fail_fast: Mutex::new(FailFast::default()),
+            stop: CancellationToken::new(),
+            endpoint: self.endpoint(),
+        });
         let jobs = self.jobs.max(1);
         let mut reorder: Reorder<Ended> = Reorder::new(jobs * WINDOW_PER_JOB);
         let mut ending = Ending {
@@ -115,7 +192,6 @@ impl Batch {
         let mut next = 0usize;
         let mut stopped = false;
         let mut running = FuturesUnordered::new();
-        let endpoint = self.endpoint();
         tokio::pin!(interrupt);
 
         loop {
@@ -126,7 +202,7 @@ impl Batch {
                 let Some(input) = inputs[next].take() else { break };
                 let input = Arc::new(input);
                 in_flight.insert(next, input.clone());
-                running.push(self.upload(next, input, &progress));
+                running.push(self.upload(next, input, &progress, &watch));
                 next += 1;
             }
             if running.is_empty() {
@@ -138,23 +214,26 @@ impl Batch {
             };
             let Some((index, ended)) = ended else { break };
             in_flight.remove(&index);
-            if let Some(err) = &ended.error {
-                if err.is_auth() {
-                    ending.auth_failed = true;
-                    stopped = true;
-                }
-                let class = api::classify(err, &endpoint);
-                let systemic = class != crate::batch::FailureClass::Ordinary;
-                self.tell(&ended, systemic, &progress, printer);
-                if let Verdict::Stop(stop) = fail_fast.failure(&class) {
-                    if ending.stop.is_none() {
-                        ending.stop = Some(stop);
+            match (&ended.error, ended.record.outcome) {
+                (Some(err), _) => {
+                    if err.is_auth() {
+                        ending.auth_failed = true;
+                        stopped = true;
                     }
-                    stopped = true;
+                    // Counted here unless the stop cancelled it: its last
+                    // attempt was counted as it failed.
+                    let systemic = ended.cancelled || watch.failed(err);
+                    self.tell(&ended, systemic, &progress, printer);
                 }
-            } else {
-                self.tell(&ended, false, &progress, printer);
-                fail_fast.success();
+                (None, Outcome::Uploaded) => {
+                    self.tell(&ended, false, &progress, printer);
+                    watch.succeeded();
+                }
+                _ => {}
+            }
+            if let Some(stop) = watch.stopped() {
+                ending.stop.get_or_insert(stop);
+                stopped = true;
             }
             self.push(
                 index,
@@ -211,7 +290,13 @@ impl Batch {
     }
 
     /// Uploads one input and makes its record.
-    async fn upload(&self, index: usize, input: Arc<Input>, progress: &output::BatchProgress) -> (usize, Ended) {
+    async fn upload(
+        &self,
+        index: usize,
+        input: Arc<Input>,
+        progress: &output::BatchProgress,
+        watch: &Arc<Watch>,
+    ) -> (usize, Ended) {
         let job = UploadJob {
             namespace: &self.namespace,
             name: &input.remote,
@@ -219,9 +304,28 @@ impl Batch {
             format: self.format,
         };
         let file_progress = Arc::new(progress.start_file(&input.label, input.size));
+        let tracked = Arc::new(Tracked {
+            inner: file_progress.clone(),
+            watch: watch.clone(),
+            last_systemic: Mutex::new(None),
+        });
         let started = Instant::now();
-        let result = self.service.upload(&job, file_progress.clone()).await;
+        // The stop cancels the uploads in flight: one retrying a systemic
+        // failure ends failed with it; any other was cut off, not attempted.
+        let (result, cancelled) = tokio::select! {
+            result = self.service.upload(&job, tracked.clone()) => (Some(result), false),
+            () = watch.stop.cancelled() => {
+                let last = tracked.last_systemic.lock().ok().and_then(|mut last| last.take());
+                (last.map(Err), true)
+            }
+        };
         progress.file_finished();
+        let Some(result) = result else {
+            let mut ended = self.not_attempted(&input, "the batch stopped before this upload finished");
+            ended.record.attempts = file_progress.attempts();
+            ended.cancelled = true;
+            return (index, ended);
+        };
         let outcome = if result.is_ok() {
             Outcome::Uploaded
         } else {
@@ -257,6 +361,7 @@ impl Batch {
             uploaded,
             error,
             label: input.label.clone(),
+            cancelled,
         };
         (index, ended)
     }
