@@ -56,6 +56,8 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('--max-rate-wait', '--max-rate-wait', [CompletionResultType]::ParameterName, 'Seconds one upload may wait in all for rate limits (429s) before it fails; 429s do not use up --retries [default: 300]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format on standard output [default: table]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format on standard output [default: table]')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Append one JSON record per input to FILE as each input ends')
+            [CompletionResult]::new('--retry-from', '--retry-from', [CompletionResultType]::ParameterName, 'Upload again the failed and not attempted inputs of a --report file')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read and edit instead of the default location')

@@ -52,6 +52,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand --max-rate-wait 'Seconds one upload may wait in all for rate limits (429s) before it fails; 429s do not use up --retries [default: 300]'
             cand -o 'Output format on standard output [default: table]'
             cand --output 'Output format on standard output [default: table]'
+            cand --report 'Append one JSON record per input to FILE as each input ends'
+            cand --retry-from 'Upload again the failed and not attempted inputs of a --report file'
             cand -p 'Profile to use from the config file [default: default]'
             cand --profile 'Profile to use from the config file [default: default]'
             cand --config 'Config file to read and edit instead of the default location'

@@ -52,7 +52,10 @@ complete -c capfile -n "__fish_capfile_using_subcommand upload" -l rate -d 'Send
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l max-rate-wait -d 'Seconds one upload may wait in all for rate limits (429s) before it fails; 429s do not use up --retries [default: 300]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s o -l output -d 'Output format on standard output [default: table]' -r -f -a "table\t'name, version and secure URL (tab-separated when not a terminal)'
 json\t'The server\'s response body, unchanged (one document per line when piped)'
-url\t'The secure URL alone, one per line'"
+url\t'The secure URL alone, one per line'
+records\t'One JSON record per input, whatever became of it (see upload --help)'"
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l report -d 'Append one JSON record per input to FILE as each input ends' -r -F
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l retry-from -d 'Upload again the failed and not attempted inputs of a --report file' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l config -d 'Config file to read and edit instead of the default location' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'

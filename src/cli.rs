@@ -132,7 +132,7 @@ pub enum Command {
     ///
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
-    /// 100/min), rate_wait (seconds), output (table, json or url), body
+    /// 100/min), rate_wait (seconds), output (table, json, url or records), body
     /// (multipart or raw). Secrets are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
