@@ -191,6 +191,9 @@ fn binding(profile: &str, base_url: &url::Url, namespace: &str) -> Binding {
     }
 }
 
+/// Checked inputs, or every problem found with them.
+type Collected = Result<Vec<inputs::Input>, Vec<Error>>;
+
 /// The inputs `--retry-from REPORT` sends again, checked like any input, each
 /// under its recorded remote name. `Ok(None)`: nothing to retry (said).
 fn retry_inputs(
@@ -198,7 +201,7 @@ fn retry_inputs(
     binding: &Binding,
     options: &inputs::Options,
     printer: &Printer,
-) -> Result<Option<Result<Vec<inputs::Input>, Vec<Error>>>, Error> {
+) -> Result<Option<Collected>, Error> {
     let plan = read_report(report, binding)?;
     if plan.retry.is_empty() {
         printer.note(&format!(

@@ -256,8 +256,9 @@ impl Batch {
         };
         // Every input not yet released ends now, in input order: those cut
         // off in flight, and those never started.
-        for index in reorder.released()..total {
-            let input = in_flight.remove(&index).or_else(|| inputs[index].take().map(Arc::new));
+        let first = reorder.released();
+        for (index, slot) in inputs.iter_mut().enumerate().skip(first) {
+            let input = in_flight.remove(&index).or_else(|| slot.take().map(Arc::new));
             if let Some(input) = input {
                 let ended = self.not_attempted(&input, why);
                 self.push(
