@@ -206,11 +206,19 @@ done
 
 if [[ $ONLY != rate ]]; then
     say "linking $MEM_FEW and $MEM_MANY names to one $MEM_KB KiB image"
+    # A file system allows some tens of thousands of links to one file: one
+    # copy per 10,000 names.
     png "$WORK/mem.png" $((MEM_KB * 1024))
-    perl -e 'for my $i (1 .. $ARGV[1]) { link $ARGV[0], sprintf("%s/img-%06d.png", $ARGV[2], $i) or die "link: $!" }' \
-        "$WORK/mem.png" "$MEM_FEW" "$WORK/mem-few"
-    perl -e 'for my $i (1 .. $ARGV[1]) { link $ARGV[0], sprintf("%s/img-%06d.png", $ARGV[2], $i) or die "link: $!" }' \
-        "$WORK/mem.png" "$MEM_MANY" "$WORK/mem-many"
+    for ((k = 0; k <= MEM_MANY / 10000; k++)); do
+        cp "$WORK/mem.png" "$WORK/mem-$k.png"
+    done
+    for dir in few many; do
+        count=$MEM_FEW
+        [[ $dir == many ]] && count=$MEM_MANY
+        perl -e 'for my $i (1 .. $ARGV[1]) {
+            link sprintf("%s/mem-%d.png", $ARGV[0], int($i / 10000)), sprintf("%s/mem-%s/img-%06d.png", $ARGV[0], $ARGV[2], $i)
+                or die "link: $!" }' "$WORK" "$count" "$dir"
+    done
 fi
 
 # ---------------------------------------------------------------- sinks

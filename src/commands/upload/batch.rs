@@ -66,6 +66,8 @@ struct Ending {
     auth_failed: bool,
     stop: Option<Stop>,
     report_failed: bool,
+    /// Failures told on standard error as they happened.
+    told: usize,
     total: usize,
     bytes: u64,
 }
@@ -224,6 +226,7 @@ impl Batch {
                     // attempt was counted as it failed.
                     let systemic = ended.cancelled || watch.failed(err);
                     self.tell(&ended, systemic, &progress, printer);
+                    ending.told += usize::from(!systemic);
                 }
                 (None, Outcome::Uploaded) => {
                     self.tell(&ended, false, &progress, printer);
@@ -406,13 +409,11 @@ impl Batch {
         ending: &mut Ending,
         printer: &Printer,
     ) {
-        // The scheduler starts only inputs that fit the window, so this
-        // cannot fail; if it ever did, the record is released out of order
-        // rather than lost.
-        let ready: Vec<Ended> = match reorder.push(index, ended) {
-            Ok(()) => reorder.drain_ready().map(|(_, e)| e).collect(),
-            Err(_) => Vec::new(),
-        };
+        // The scheduler starts only inputs that fit the window, and each
+        // ends once, so this cannot fail.
+        let pushed = reorder.push(index, ended);
+        debug_assert!(pushed.is_ok(), "{pushed:?}");
+        let ready: Vec<Ended> = reorder.drain_ready().map(|(_, e)| e).collect();
         for ended in ready {
             self.release(ended, results, summary, ending, printer);
         }
@@ -474,7 +475,7 @@ fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, printer: &Pr
     ));
     for (i, line) in summary.lines().into_iter().enumerate() {
         // One input that failed was told once already, as it failed.
-        if i == 0 && ending.total == 1 && summary.failed() == 1 {
+        if i == 0 && ending.total == 1 && summary.failed() == 1 && ending.told == 1 {
             continue;
         }
         printer.note(&line);
@@ -583,11 +584,21 @@ mod tests {
             text.ends_with("failed: b: server answered 500 Internal Server Error: no\n"),
             "{text}"
         );
-        let (exit, text) = summary_of(&[failed("b")], Ending::default());
+        let told = Ending {
+            told: 1,
+            ..Ending::default()
+        };
+        let (exit, text) = summary_of(&[failed("b")], told);
         assert_eq!(exit, Exit::Failure);
         assert_eq!(
             text, "uploaded 0 of 1 file(s), 0 B in 1.5 s\n",
             "told once, as it failed"
+        );
+        // Not told as it failed (a refused connection, left to the summary).
+        let (_, text) = summary_of(&[failed("b")], Ending::default());
+        assert!(
+            text.ends_with("failed: b: server answered 500 Internal Server Error: no\n"),
+            "{text}"
         );
     }
 
