@@ -64,7 +64,9 @@ fn every_input_is_reported_once_and_retry_from_sends_exactly_the_failed_ones() {
         .arg(&report)
         .arg(dir.path()));
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let first = records(&std::fs::read_to_string(&report).unwrap());
+    // Written as each input ended; sorted here into input order.
+    let mut first = records(&std::fs::read_to_string(&report).unwrap());
+    first.sort_by_key(|r| r["input"].as_str().unwrap().to_string());
     assert_eq!(first.len(), 300, "one record per input");
     let inputs: BTreeSet<&str> = first.iter().map(|r| r["input"].as_str().unwrap()).collect();
     assert_eq!(inputs.len(), 300, "every input exactly once");
@@ -176,7 +178,11 @@ fn a_dead_host_stops_the_batch_with_one_grouped_message() {
     );
     let printed = records(&stdout(&output));
     let reported = records(&std::fs::read_to_string(&report).unwrap());
-    assert_eq!(printed, reported, "-o records and --report hold the same records");
+    // The report is written as inputs end, standard output in input order.
+    let key = |r: &serde_json::Value| r["input"].as_str().unwrap().to_string();
+    let mut sorted_report = reported.clone();
+    sorted_report.sort_by_key(key);
+    assert_eq!(printed, sorted_report, "-o records and --report hold the same records");
     assert_eq!(printed.len(), 300);
     let inputs: Vec<PathBuf> = printed
         .iter()
@@ -343,4 +349,51 @@ fn results_printed_under_bars_are_whole_and_in_order() {
         }
     }
     assert_eq!(names, expected, "every document whole, in input order: {screen:?}");
+}
+
+#[test]
+fn the_report_holds_every_input_that_ended_even_after_a_crash() {
+    use std::io::BufRead;
+    // The first input is held far longer than the test runs; the others end,
+    // but their results wait behind it for standard output.
+    let service = Service::with_config(|config| {
+        config.upload_latency = [("img000.png".to_string(), std::time::Duration::from_secs(60))]
+            .into_iter()
+            .collect();
+        config.shutdown_grace = std::time::Duration::ZERO;
+    });
+    let dir = batch_dir(5);
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("r.ndjson");
+    let mut child = common::std_capfile(service.home.path())
+        .args(["upload", "-j", "2", "-r", "--report"])
+        .arg(&report)
+        .arg(dir.path())
+        .env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", common::PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Each input's record is written before it is told on standard error:
+    // once the four are told, kill capfile as a crash would.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut told = 0;
+    let mut line = String::new();
+    while told < 4 {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "capfile ended early");
+        told += usize::from(line.starts_with("uploaded "));
+    }
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&output), "", "results wait behind the held input");
+    let written = records(&std::fs::read_to_string(&report).unwrap());
+    let names: BTreeSet<&str> = written.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["img001.png", "img002.png", "img003.png", "img004.png"])
+    );
+    assert!(written.iter().all(|r| r["outcome"] == "uploaded"));
 }

@@ -216,6 +216,7 @@ impl Batch {
             };
             let Some((index, ended)) = ended else { break };
             in_flight.remove(&index);
+            self.write_report(&ended.record, &mut ending, printer);
             match (&ended.error, ended.record.outcome) {
                 (Some(err), _) => {
                     if err.is_auth() {
@@ -238,15 +239,7 @@ impl Batch {
                 ending.stop.get_or_insert(stop);
                 stopped = true;
             }
-            self.push(
-                index,
-                ended,
-                &mut reorder,
-                &mut results,
-                &mut summary,
-                &mut ending,
-                printer,
-            );
+            self.push(index, ended, &mut reorder, &mut results, &mut summary, &mut ending);
         }
         // On Ctrl-C this cancels the uploads still in flight and closes their
         // connections, so the service stores none of them.
@@ -264,15 +257,8 @@ impl Batch {
             let input = in_flight.remove(&index).or_else(|| slot.take().map(Arc::new));
             if let Some(input) = input {
                 let ended = self.not_attempted(&input, why);
-                self.push(
-                    index,
-                    ended,
-                    &mut reorder,
-                    &mut results,
-                    &mut summary,
-                    &mut ending,
-                    printer,
-                );
+                self.write_report(&ended.record, &mut ending, printer);
+                self.push(index, ended, &mut reorder, &mut results, &mut summary, &mut ending);
             }
         }
         results.finish();
@@ -396,9 +382,10 @@ impl Batch {
         }
     }
 
-    /// Holds an ended input in the reorder window and releases every record
-    /// whose predecessors are all released.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes an ended input's record to the report at once (so that after a
+    /// crash the report holds every input that had ended, and before it is
+    /// told on standard error), then holds it in the reorder window and
+    /// releases every record whose predecessors are all released.
     fn push(
         &self,
         index: usize,
@@ -407,7 +394,6 @@ impl Batch {
         results: &mut Results<'_>,
         summary: &mut Summary,
         ending: &mut Ending,
-        printer: &Printer,
     ) {
         // The scheduler starts only inputs that fit the window, and each
         // ends once, so this cannot fail.
@@ -415,27 +401,25 @@ impl Batch {
         debug_assert!(pushed.is_ok(), "{pushed:?}");
         let ready: Vec<Ended> = reorder.drain_ready().map(|(_, e)| e).collect();
         for ended in ready {
-            self.release(ended, results, summary, ending, printer);
+            self.release(ended, results, summary, ending);
         }
     }
 
-    /// Writes one record to the report, the results and the summary; nothing
-    /// of it is kept after this.
-    fn release(
-        &self,
-        ended: Ended,
-        results: &mut Results<'_>,
-        summary: &mut Summary,
-        ending: &mut Ending,
-        printer: &Printer,
-    ) {
+    /// Appends one record to `--report`, if there is one; the first error is
+    /// told, and fails the run.
+    fn write_report(&self, record: &Record, ending: &mut Ending, printer: &Printer) {
         if let Some(report) = &self.report
             && !ending.report_failed
-            && let Err(err) = report.write(&ended.record)
+            && let Err(err) = report.write(record)
         {
             printer.error(&err);
             ending.report_failed = true;
         }
+    }
+
+    /// Gives one record to the results and the summary, in input order;
+    /// nothing of it is kept after this.
+    fn release(&self, ended: Ended, results: &mut Results<'_>, summary: &mut Summary, ending: &mut Ending) {
         if ended.record.outcome == Outcome::Uploaded {
             ending.bytes += ended.record.bytes.unwrap_or(0);
         }
