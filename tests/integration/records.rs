@@ -397,3 +397,28 @@ fn the_report_holds_every_input_that_ended_even_after_a_crash() {
     );
     assert!(written.iter().all(|r| r["outcome"] == "uploaded"));
 }
+
+#[test]
+fn the_summary_and_the_records_count_retries() {
+    let service = Service::with_faults(Faults {
+        fail_rate: 0.3,
+        retry_after: Some(0),
+        ..Default::default()
+    });
+    let dir = batch_dir(10);
+    let output = run(service
+        .capfile()
+        .args(["upload", "-r", "--retries", "8", "-o", "records"])
+        .arg(dir.path()));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    let printed = records(&stdout(&output));
+    let attempts: u64 = printed.iter().map(|r| r["attempts"].as_u64().unwrap()).sum();
+    assert_eq!(attempts, service.stats().upload_requests, "every request counted");
+    let retries = attempts - 10;
+    if retries > 0 {
+        assert!(err.contains(&format!("\nretries: {retries}\n")), "{err}");
+    } else {
+        assert!(!err.contains("retries:"), "{err}");
+    }
+}
