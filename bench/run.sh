@@ -4,6 +4,7 @@
 #   bench/run.sh                     # the full run (1 GiB file, 1,000 images)
 #   BENCH_BIG_MB=64 bench/run.sh     # a quick check with a 64 MiB file
 #   BENCH_ONLY=rate bench/run.sh     # only the rate-limit case (no nginx, no hyperfine)
+#   BENCH_ONLY=memory bench/run.sh   # only the memory-per-batch-size case (likewise)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -31,7 +32,11 @@
 #   BENCH_RATE_LIMIT=60      uploads it accepts per window...
 #   BENCH_RATE_WINDOW=10     ...of this many seconds (rolling), 429 beyond
 #   BENCH_RATE_RUNS=3        runs without, and runs with, --rate LIMIT/WINDOWs
+#   BENCH_MEM_FEW=1000       memory case: peak RSS of `-o url` piped at this
+#   BENCH_MEM_MANY=100000    many inputs and at this many (target: at most 1.5x)
+#   BENCH_MEM_KB=8           size of each of its images, KiB (hard links of one file)
 #   BENCH_ONLY=rate          run the rate-limit case alone
+#   BENCH_ONLY=memory        run the memory case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
 #   BENCH_CAPFILE=path       time this capfile binary instead of building one
 #   BENCH_HYPERFINE_OPTS     hyperfine's display options (default --style basic;
@@ -55,9 +60,12 @@ RATE_FILES=${BENCH_RATE_FILES:-300}
 RATE_LIMIT=${BENCH_RATE_LIMIT:-60}
 RATE_WINDOW=${BENCH_RATE_WINDOW:-10}
 RATE_RUNS=${BENCH_RATE_RUNS:-3}
+MEM_FEW=${BENCH_MEM_FEW:-1000}
+MEM_MANY=${BENCH_MEM_MANY:-100000}
+MEM_KB=${BENCH_MEM_KB:-8}
 ONLY=${BENCH_ONLY:-}
-[[ -z $ONLY || $ONLY == rate ]] || {
-    printf 'bench: error: BENCH_ONLY is "rate" or unset\n' >&2
+[[ -z $ONLY || $ONLY == rate || $ONLY == memory ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate", "memory" or unset\n' >&2
     exit 1
 }
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
@@ -66,7 +74,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMMAND_LINE="$0${*:+ $*}"
 for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_RUNS BENCH_RSS_RUNS \
     BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
-    BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_ONLY; do
+    BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_MEM_FEW BENCH_MEM_MANY \
+    BENCH_MEM_KB BENCH_ONLY; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -83,6 +92,7 @@ WORK=""
 NGINX_PID=""
 EMU_PID=""
 RATE_EMU_PID=""
+MEM_EMU_PID=""
 stop_emulator() { # stop_emulator PID
     if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
         # Ctrl-C is how `capfile serve` stops; TERM if it has not in 5 s.
@@ -101,6 +111,7 @@ cleanup() {
     set +e
     stop_emulator "$EMU_PID"
     stop_emulator "$RATE_EMU_PID"
+    stop_emulator "$MEM_EMU_PID"
     if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
         kill -TERM "$NGINX_PID"
         wait "$NGINX_PID" 2>/dev/null
@@ -116,12 +127,12 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 missing=()
-if [[ $ONLY != rate ]]; then
+if [[ -z $ONLY ]]; then
     command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
     command -v hyperfine >/dev/null || missing+=(hyperfine)
-    [[ -x /usr/bin/time ]] || missing+=(time)
     command -v curl >/dev/null || missing+=(curl)
 fi
+[[ $ONLY == rate || -x /usr/bin/time ]] || missing+=(time)
 command -v jq >/dev/null || missing+=(jq)
 if ((${#missing[@]})); then
     command -v apt-get >/dev/null || die "missing ${missing[*]}, and no apt-get to install them with"
@@ -145,7 +156,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 # hyperfine -N (no shell) came in 1.13; older ones fall back to a shell,
 # whose start-up hyperfine measures and subtracts.
 NO_SHELL=(-N)
-[[ $ONLY == rate ]] || hyperfine -N --runs 1 true >/dev/null 2>&1 || NO_SHELL=()
+[[ -n $ONLY ]] || hyperfine -N --runs 1 true >/dev/null 2>&1 || NO_SHELL=()
 
 # ---------------------------------------------------------------- capfile
 if [[ -n ${BENCH_CAPFILE:-} ]]; then
@@ -161,14 +172,18 @@ fi
 
 # ---------------------------------------------------------------- temp dir
 mkdir -p "$TMP_PARENT"
-if [[ $ONLY == rate ]]; then
+if [[ -n $ONLY ]]; then
     BIG_MB=0 SMALL_COUNT=0
 fi
-need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + 256) * 1024))
+# The memory case's images are hard links of one file; the emulator stores
+# each upload.
+MEM_KB_STORED=$(((MEM_FEW + MEM_MANY) * MEM_KB))
+[[ $ONLY == rate ]] && MEM_KB_STORED=0
+need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
 ((free_kb > need_kb)) || die "$TMP_PARENT has $((free_kb / 1024)) MiB free; this run needs about $((need_kb / 1024)) MiB (set BENCH_TMPDIR)"
 WORK=$(mktemp -d "$TMP_PARENT/capfile-bench.XXXXXX")
-mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate"
+mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate" "$WORK/mem-few" "$WORK/mem-many"
 
 # ---------------------------------------------------------------- images
 # Real image bytes as far as capfile's sniffing goes: the PNG signature, then
@@ -178,7 +193,7 @@ png() { # png FILE BYTES
 }
 BIG=$WORK/big.png
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
-if [[ $ONLY != rate ]]; then
+if [[ -z $ONLY ]]; then
     say "writing a $BIG_MB MiB image and $SMALL_COUNT images of $SMALL_KB KiB under $WORK"
     png "$BIG" "$BIG_BYTES"
     for ((i = 1; i <= SMALL_COUNT; i++)); do
@@ -188,6 +203,23 @@ fi
 for ((i = 1; i <= RATE_FILES; i++)); do
     png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
+
+if [[ $ONLY != rate ]]; then
+    say "linking $MEM_FEW and $MEM_MANY names to one $MEM_KB KiB image"
+    # A file system allows some tens of thousands of links to one file: one
+    # copy per 10,000 names.
+    png "$WORK/mem.png" $((MEM_KB * 1024))
+    for ((k = 0; k <= MEM_MANY / 10000; k++)); do
+        cp "$WORK/mem.png" "$WORK/mem-$k.png"
+    done
+    for dir in few many; do
+        count=$MEM_FEW
+        [[ $dir == many ]] && count=$MEM_MANY
+        perl -e 'for my $i (1 .. $ARGV[1]) {
+            link sprintf("%s/mem-%d.png", $ARGV[0], int($i / 10000)), sprintf("%s/mem-%s/img-%06d.png", $ARGV[0], $ARGV[2], $i)
+                or die "link: $!" }' "$WORK" "$count" "$dir"
+    done
+fi
 
 # ---------------------------------------------------------------- sinks
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -272,6 +304,51 @@ rate_case() {
     done
     echo
 }
+
+# ---------------------------------------------------------------- memory
+# mem_run DIR: one `capfile upload -r DIR -o url`, piped, against a fresh
+# emulator; prints "peak-RSS-MiB seconds urls".
+mem_run() {
+    local port urls
+    port=$(pick_port)
+    rm -rf "$WORK/mem-emu"
+    "$CAPFILE" serve --addr "127.0.0.1:$port" --data "$WORK/mem-emu" </dev/null 2>"$WORK/mem-emu.log" &
+    MEM_EMU_PID=$!
+    wait_for_port "$port" "$MEM_EMU_PID" || die "the emulator did not start: $(cat "$WORK/mem-emu.log")"
+    urls=$(CAPFILE_BASE_URL=http://127.0.0.1:$port CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
+        /usr/bin/time -v -o "$WORK/mem-time.txt" "$CAPFILE" upload --no-progress -q -j "$JOBS" -o url -r "$1" | wc -l)
+    stop_emulator "$MEM_EMU_PID"
+    MEM_EMU_PID=""
+    awk -F': ' -v urls="$urls" '
+        /Maximum resident set size/ { rss = $2 / 1024 }
+        /Elapsed \(wall clock\)/ { n = split($2, t, ":"); secs = (n == 3) ? t[1] * 3600 + t[2] * 60 + t[3] : t[1] * 60 + t[2] }
+        END { printf "%.1f %.1f %d\n", rss, secs, urls }' "$WORK/mem-time.txt"
+}
+# mem_case: both batch sizes, then their table on stdout.
+mem_case() {
+    local few many ratio
+    few=$(mem_run "$WORK/mem-few")
+    say "  $MEM_FEW inputs: $few (MiB, s, URLs)"
+    many=$(mem_run "$WORK/mem-many")
+    say "  $MEM_MANY inputs: $many (MiB, s, URLs)"
+    ratio=$(awk -v a="${few%% *}" -v b="${many%% *}" 'BEGIN { printf "%.2f", b / a }')
+    echo "Memory: \`capfile upload -r DIR -o url -j $JOBS | wc -l\` against \`capfile serve\`, images of $MEM_KB KiB."
+    echo
+    echo "| inputs | peak RSS (MiB) | wall time (s) | URLs printed |"
+    echo "|---:|---:|---:|---:|"
+    awk -v n="$MEM_FEW" '{ printf "| %d | %.1f | %.1f | %d |\n", n, $1, $2, $3 }' <<<"$few"
+    awk -v n="$MEM_MANY" '{ printf "| %d | %.1f | %.1f | %d |\n", n, $1, $2, $3 }' <<<"$many"
+    echo
+    echo "Peak RSS at $MEM_MANY inputs is ${ratio}× the peak at $MEM_FEW (target: at most 1.5×): $(
+        awk -v r="$ratio" 'BEGIN { print (r <= 1.5) ? "met" : "NOT met" }')."
+    echo
+}
+
+if [[ $ONLY == memory ]]; then
+    say "the memory case alone: $MEM_FEW and $MEM_MANY inputs of $MEM_KB KiB, -o url piped"
+    mem_case
+    exit 0
+fi
 
 if [[ $ONLY == rate ]]; then
     say "the rate limit alone: $RATE_RUNS rounds of $RATE_FILES images, without and with --rate"
@@ -379,7 +456,7 @@ peak_rss() {
     done | stats
 }
 
-say "1/5: one $BIG_MB MiB file"
+say "1/6: one $BIG_MB MiB file"
 rounds big "$BIG_RUNS" \
     capfile "$(q "${UPLOAD[@]}" "$BIG")" \
     curl "$(q "${CURL[@]}" -F "file=@$BIG" "$URL/big.png")"
@@ -388,7 +465,7 @@ BIG_CURL_T=$(round_secs big curl)
 BIG_CAPFILE_RSS=$(peak_rss "$RSS_RUNS" "${UPLOAD[@]}" "$BIG")
 BIG_CURL_RSS=$(peak_rss "$RSS_RUNS" "${CURL[@]}" -F "file=@$BIG" "$URL/big.png")
 
-say "2/5: $SMALL_COUNT images of $SMALL_KB KiB"
+say "2/6: $SMALL_COUNT images of $SMALL_KB KiB"
 cd "$WORK/small"
 hf batch --warmup 1 --runs "$BATCH_RUNS" \
     -n capfile "$(q "${UPLOAD[@]}") *.png"
@@ -401,22 +478,25 @@ BATCH_T=$(secs batch capfile)
 XARGS_T=$(secs xargs xargs)
 LOOP_T=$(secs loop loop)
 
-say "3/5: start-up"
+say "3/6: start-up"
 hf startup "${NO_SHELL[@]}" --warmup 20 --runs "$STARTUP_RUNS" \
     -n capfile "$(q "$CAPFILE") --version" \
     -n curl "curl --version"
 START_CAPFILE_T=$(secs startup capfile)
 START_CURL_T=$(secs startup curl)
 
-say "4/5: the emulator"
+say "4/6: the emulator"
 cd "$WORK/small"
 CAPFILE_BASE_URL=http://127.0.0.1:$EMU_PORT CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
     hf emu --warmup 1 --runs "$EMU_RUNS" -n emulator "$(q "${UPLOAD[@]}") *.png"
 cd "$REPO"
 EMU_T=$(secs emu emulator)
 
-say "5/5: $RATE_FILES images against a limit of $RATE_LIMIT per $RATE_WINDOW s, without and with --rate"
+say "5/6: $RATE_FILES images against a limit of $RATE_LIMIT per $RATE_WINDOW s, without and with --rate"
 rate_case >"$WORK/rate-table.md"
+
+say "6/6: peak RSS at $MEM_FEW and $MEM_MANY inputs, -o url piped"
+mem_case >"$WORK/mem-table.md"
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -473,3 +553,4 @@ cat <<EOF
 EOF
 
 cat "$WORK/rate-table.md"
+cat "$WORK/mem-table.md"

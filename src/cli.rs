@@ -77,13 +77,30 @@ pub enum Command {
     ///
     /// Standard output carries results only: an aligned table on a terminal,
     /// `name<TAB>version<TAB>secureFilePath` lines when piped, the server's JSON
-    /// with --json, the secure URLs alone with -o url. Progress and the summary go
-    /// to standard error.
+    /// with --json, the secure URLs alone with -o url, a record per input with
+    /// -o records. Progress and the summary go to standard error.
     ///
     /// Credentials come from the environment (CAPFILE_USERNAME with
     /// CAPFILE_PASSWORD or CAPFILE_PASSWORD_MD5, or CAPFILE_CLIENT_KEY with
     /// CAPFILE_CLIENT_SECRET), else from what `capfile login` saved for the
     /// profile.
+    ///
+    /// Every input ends in one record: uploaded, failed, skipped or
+    /// not_attempted (the batch stopped first: Ctrl-C, refused credentials, or a
+    /// service that is plainly unreachable, which stops the batch after a few
+    /// failures in a row). --report FILE appends the records to FILE as NDJSON,
+    /// each flushed as its input ends; -o records prints them on standard
+    /// output, in input order. --retry-from REPORT uploads again the failed and
+    /// not_attempted inputs of a report, under the same remote names, and
+    /// refuses a report written for another profile, host or namespace.
+    ///
+    /// Record fields (schema 1; every field is always present, null when it
+    /// does not apply; later versions may add fields): schema (1), input (the
+    /// path), name (the remote name), outcome, version, file_handle,
+    /// secure_file_path, status (HTTP status of the last answer), error (one
+    /// line), request_id (the server's X-Cap-Requestid), attempts, bytes,
+    /// elapsed_ms, rate_wait_ms, response (the server's JSON body), profile,
+    /// origin (scheme://host[:port]), namespace.
     #[command(after_long_help = help::subcommand("upload"))]
     Upload(UploadArgs),
     /// Save credentials for a profile (secret in the OS keyring)
@@ -138,7 +155,7 @@ pub enum Command {
     ///
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
-    /// 100/min), rate_wait (seconds), output (table, json or url), body
+    /// 100/min), rate_wait (seconds), output (table, json, url or records), body
     /// (multipart or raw). Secrets are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
@@ -195,7 +212,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Image files to upload; `-` reads standard input (needs --name)
-    #[arg(value_name = "FILE", required = true, value_hint = ValueHint::AnyPath,
+    #[arg(value_name = "FILE", required_unless_present = "retry_from", value_hint = ValueHint::AnyPath,
           add = ArgValueCompleter::new(complete_upload_file))]
     pub files: Vec<PathBuf>,
 
@@ -261,6 +278,15 @@ pub struct UploadArgs {
     /// Upload to the local file service at 127.0.0.1:7878, starting it if needed
     #[arg(long, conflicts_with = "base_url")]
     pub local: bool,
+
+    /// Append one JSON record per input to FILE as each input ends
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report: Option<PathBuf>,
+
+    /// Upload again the failed and not attempted inputs of a --report file
+    #[arg(long, value_name = "REPORT", value_hint = ValueHint::FilePath,
+          conflicts_with_all = ["files", "name", "recursive"])]
+    pub retry_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@
 mod activity;
 mod auth;
 mod body;
+mod classify;
 mod client;
 mod error;
 pub mod pacing;
@@ -41,6 +42,7 @@ use bytes::Bytes;
 use crate::cli::BodyFormat;
 use crate::inputs::RemoteName;
 
+pub use classify::classify;
 pub use client::{FileService, http_client};
 pub use error::{ApiError, FileError, NetworkError, NetworkStage, ResponseError};
 pub use pacing::Rate;

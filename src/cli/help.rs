@@ -214,6 +214,18 @@ pub const UPLOAD_EXAMPLES: &[Example] = &[
         what: "Upload to the built-in local file service",
         command: "capfile upload --local a.png",
     },
+    Example {
+        what: "Keep a record per input (NDJSON, see above)",
+        command: "capfile upload -r images/ --report r.ndjson",
+    },
+    Example {
+        what: "List the inputs that failed",
+        command: "jq -r 'select(.outcome == \"failed\") | .input' r.ndjson",
+    },
+    Example {
+        what: "Upload again only what failed or was not attempted",
+        command: "capfile upload --retry-from r.ndjson --report r.ndjson",
+    },
 ];
 
 pub const LOGIN_EXAMPLES: &[Example] = &[

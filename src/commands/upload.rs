@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::FileService;
+use crate::batch::{Binding, ReportWriter, read_report};
 use crate::cli::{GlobalArgs, OutputFormat, UploadArgs};
 use crate::config_file::Paths;
 use crate::credentials::{self, Credentials};
@@ -69,7 +70,25 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     } else {
         Box::new(std::io::empty())
     };
-    let collected = inputs::collect(&args.files, &options, &mut stdin);
+    let retry_binding = match &args.retry_from {
+        Some(_) => {
+            if args.local {
+                settings.use_local(local_url());
+            }
+            let Some(base_url) = &settings.base_url else {
+                return Err(Error::NoBaseUrl);
+            };
+            Some(binding(&profile.name, &base_url.value, &settings.namespace.value))
+        }
+        None => None,
+    };
+    let collected = match (&args.retry_from, &retry_binding) {
+        (Some(report), Some(binding)) => match retry_inputs(report, binding, &options, printer)? {
+            Some(collected) => collected,
+            None => return Ok(Exit::Success),
+        },
+        _ => inputs::collect(&args.files, &options, &mut stdin),
+    };
     if interrupts.fired() {
         printer.error(&Error::interrupted());
         printer.note("nothing was uploaded");
@@ -86,13 +105,17 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         }
     };
 
-    if args.local {
+    if args.local && retry_binding.is_none() {
         settings.use_local(local_url());
     }
     // Before any secret is looked up: without a URL there is nowhere to send one.
     let Some(base_url) = settings.base_url.clone() else {
         return Err(Error::NoBaseUrl);
     };
+    let binding = binding(&profile.name, &base_url.value, &settings.namespace.value);
+    // Opened before any secret is looked up or anything sent: a report that cannot be written refuses
+    // the batch (exit 2).
+    let report = args.report.as_deref().map(ReportWriter::create).transpose()?;
     let credentials = if args.local {
         Credentials::Basic {
             username: emulator::DEFAULT_USERNAME.to_string(),
@@ -146,6 +169,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             output: settings.output.value,
             jobs: settings.jobs.value as usize,
             show_progress: !args.no_progress,
+            binding,
+            report,
         };
         let exit = batch.run(printer, interrupts.next()).await;
         if let Some(local) = local {
@@ -156,6 +181,60 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         }
         Ok(exit)
     })
+}
+
+/// The service a run's records are bound to.
+fn binding(profile: &str, base_url: &url::Url, namespace: &str) -> Binding {
+    Binding {
+        profile: Some(profile.to_string()),
+        origin: Binding::origin_of(base_url),
+        namespace: namespace.to_string(),
+    }
+}
+
+/// Checked inputs, or every problem found with them.
+type Collected = Result<Vec<inputs::Input>, Vec<Error>>;
+
+/// The inputs `--retry-from REPORT` sends again, checked like any input, each
+/// under its recorded remote name. `Ok(None)`: nothing to retry (said).
+fn retry_inputs(
+    report: &std::path::Path,
+    binding: &Binding,
+    options: &inputs::Options,
+    printer: &Printer,
+) -> Result<Option<Collected>, Error> {
+    let plan = read_report(report, binding)?;
+    if plan.retry.is_empty() {
+        printer.note(&format!(
+            "nothing to retry: the {} input(s) in {} were uploaded already",
+            plan.done,
+            report.display()
+        ));
+        return Ok(None);
+    }
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for retry in &plan.retry {
+        if retry.input.as_os_str() == "-" {
+            errors.push(Error::usage(format!(
+                "{}: standard input cannot be retried from {}; upload it again with `-` and --name {}",
+                retry.input.display(),
+                report.display(),
+                retry.name
+            )));
+            continue;
+        }
+        let options = inputs::Options {
+            name: Some(retry.name.clone()),
+            recursive: false,
+            ..options.clone()
+        };
+        match inputs::collect(std::slice::from_ref(&retry.input), &options, &mut std::io::empty()) {
+            Ok(mut inputs) => found.append(&mut inputs),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    Ok(Some(if errors.is_empty() { Ok(found) } else { Err(errors) }))
 }
 
 fn local_url() -> url::Url {

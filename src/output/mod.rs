@@ -128,7 +128,14 @@ impl Printer {
             self.stdout_closed.store(true, Ordering::Relaxed);
             return;
         }
-        if let Err(err) = self.out.write_all(text.as_bytes()) {
+        // While bars are drawn on a terminal, they are cleared for the write
+        // and drawn again after it, so results are never cut by a bar frame.
+        let write = || self.out.write_all(text.as_bytes());
+        let written = match self.bars.lock().ok().and_then(|bars| bars.clone()) {
+            Some(bars) => bars.suspend(write),
+            None => write(),
+        };
+        if let Err(err) = written {
             self.stdout_closed.store(true, Ordering::Relaxed);
             if err.kind() != io::ErrorKind::BrokenPipe
                 && let Ok(mut failure) = self.stdout_error.lock()

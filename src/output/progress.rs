@@ -3,7 +3,7 @@
 //! retries and rate-limit waits are told as lines through the printer.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -85,6 +85,8 @@ impl BatchProgress {
             bar,
             total: self.bars.as_ref().map(|b| b.total.clone()),
             sent: AtomicU64::new(0),
+            attempts: AtomicU32::new(0),
+            rate_wait_ms: AtomicU64::new(0),
         }
     }
 
@@ -126,6 +128,22 @@ pub struct FileProgress {
     bar: Option<ProgressBar>,
     total: Option<ProgressBar>,
     sent: AtomicU64,
+    /// Requests started for this file (each attempt calls `restart`).
+    attempts: AtomicU32,
+    /// Time spent waiting for the rate limit (429 answers), in milliseconds.
+    rate_wait_ms: AtomicU64,
+}
+
+impl FileProgress {
+    /// Requests sent for this file so far, retries included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    /// Time this file waited for the rate limit so far.
+    pub fn rate_wait(&self) -> Duration {
+        Duration::from_millis(self.rate_wait_ms.load(Ordering::Relaxed))
+    }
 }
 
 impl crate::api::Progress for FileProgress {
@@ -140,6 +158,7 @@ impl crate::api::Progress for FileProgress {
     }
 
     fn restart(&self) {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
         // A retry sends the file again from its first byte: the total counts
         // each byte once.
         let sent = self.sent.swap(0, Ordering::Relaxed);
@@ -166,6 +185,8 @@ impl crate::api::Progress for FileProgress {
     }
 
     fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &crate::api::ApiError) {
+        let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        self.rate_wait_ms.fetch_add(wait_ms, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
             bar.set_prefix(format!("wait {:.0} s", wait.as_secs_f64().ceil()));
         }

@@ -4,10 +4,14 @@
 //! Results are written in input order as they become known. An aligned table
 //! (standard output is a terminal) is held back until the end, since its column
 //! widths depend on every row; the script forms (tab-separated lines, one URL or
-//! one compact JSON document per line) are written row by row, so a pipe sees
-//! each result as soon as it is final.
+//! one compact JSON document per line, one record per line) are written row by
+//! row, so a pipe sees each result as soon as it is final and nothing is kept.
+//!
+//! `-o records` prints a line for every input, whatever became of it; the other
+//! forms print the inputs that were uploaded.
 
 use crate::api::Uploaded;
+use crate::batch::Record;
 use crate::cli::OutputFormat;
 
 use super::{Printer, Row, escape_control, json_compact, json_pretty, render_table};
@@ -29,6 +33,16 @@ impl<'a> Results<'a> {
         }
     }
 
+    /// The record of one input that ended, with its upload when it was
+    /// uploaded.
+    pub fn push_record(&mut self, record: &Record, done: Option<&Uploaded>) {
+        if self.format == OutputFormat::Records {
+            self.printer.result(&format!("{}\n", record.to_line()));
+        } else if let Some(done) = done {
+            self.push(done);
+        }
+    }
+
     /// The result of one finished upload.
     pub fn push(&mut self, done: &Uploaded) {
         let row = || Row {
@@ -47,6 +61,8 @@ impl<'a> Results<'a> {
             OutputFormat::Url => format!("{}\n", escape_control(&done.secure_file_path)),
             OutputFormat::Json if self.printer.stdout_is_terminal() => format!("{}\n", json_pretty(&done.raw)),
             OutputFormat::Json => format!("{}\n", json_compact(&done.raw)),
+            // Records are written by `push_record`, for every input.
+            OutputFormat::Records => return,
         };
         self.printer.result(&text);
     }
@@ -139,6 +155,27 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.lines().count(), 10, "{text}");
+    }
+
+    #[test]
+    fn records_are_printed_for_every_input_and_only_records() {
+        use crate::batch::{Outcome, record::test_binding};
+        let out = Buffer::memory(true);
+        let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), Buffer::memory(false));
+        let mut results = Results::new(&printer, OutputFormat::Records);
+        let up = Record::new("a.png", "a.png", Outcome::Uploaded, test_binding());
+        let failed = Record::new("b.png", "b.png", Outcome::Failed, test_binding()).with_error("boom");
+        results.push_record(&up, Some(&uploaded("a.png", "1")));
+        results.push_record(&failed, None);
+        results.finish();
+        assert_eq!(out.contents(), format!("{}\n{}\n", up.to_line(), failed.to_line()));
+        // The other forms print uploads only.
+        let out = Buffer::memory(false);
+        let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), Buffer::memory(false));
+        let mut results = Results::new(&printer, OutputFormat::Url);
+        results.push_record(&failed, None);
+        results.push_record(&up, Some(&uploaded("a.png", "1")));
+        assert_eq!(out.contents(), "https://files.example.com/a.png\n");
     }
 
     #[test]

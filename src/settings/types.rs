@@ -33,6 +33,8 @@ pub enum OutputFormat {
     Json,
     /// The secure URL alone, one per line
     Url,
+    /// One JSON record per input, whatever became of it (see upload --help)
+    Records,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -189,9 +189,18 @@ fn partial_failure_exits_3_and_names_every_failed_file() {
     let names: Vec<&str> = docs.iter().map(|d| d["file"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["sample.png", "sample.jpg"]);
     let err = stderr(&output);
-    let summary = err.lines().find(|l| l.starts_with("failed:")).expect("a failed: line");
-    assert!(summary.contains("sample.gif (server answered 415"), "{summary}");
-    assert!(summary.contains("sample.webp (server answered 500"), "{summary}");
+    // Grouped by cause, one input per line.
+    let summary = &err[err.find("2 uploads failed:\n").expect("a grouped summary")..];
+    assert!(
+        summary.contains("  server answered 415 Unsupported Media Type: scripted failure (1):\n    "),
+        "{summary}"
+    );
+    assert!(summary.contains("sample.gif\n"), "{summary}");
+    assert!(
+        summary.contains("  server answered 500 Internal Server Error: scripted failure (1):\n    "),
+        "{summary}"
+    );
+    assert!(summary.contains("sample.webp\n"), "{summary}");
     assert!(err.contains("uploaded 2 of 4 file(s)"), "{err}");
     assert_eq!(server.attempts("sample.webp").len(), 2, "500 retried once");
 }
@@ -274,7 +283,8 @@ fn ctrl_c_stops_the_batch_and_reports_what_finished() {
     let dir = tempfile::tempdir().unwrap();
     make_images(dir.path(), 40);
     let mut child = common::std_capfile(service.home.path())
-        .args(["upload", "-j", "2", "-r"])
+        .args(["upload", "-j", "2", "-r", "--report"])
+        .arg(dir.path().join("r.ndjson"))
         .arg(dir.path())
         .env("CAPFILE_BASE_URL", service.base_url())
         .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
@@ -311,8 +321,21 @@ fn ctrl_c_stops_the_batch_and_reports_what_finished() {
         assert!(row[2].starts_with("http://"), "{row:?}");
     }
     let err = stderr(&output);
-    assert!(err.contains("not uploaded:"), "{err}");
-    assert!(err.contains("img-003.png") && err.contains("img-039.png"), "{err}");
+    assert!(err.contains("\ninterrupted: 3 finished, 37 not attempted\n"), "{err}");
+    // The report holds every input: the three uploaded, the rest not attempted.
+    let report = std::fs::read_to_string(dir.path().join("r.ndjson")).unwrap();
+    let outcomes: Vec<String> = report
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 40, "{report}");
+    assert!(outcomes[..3].iter().all(|o| o == "uploaded"), "{report}");
+    assert!(outcomes[3..].iter().all(|o| o == "not_attempted"), "{report}");
     // Nothing in flight at the interrupt was stored: once the service is done
     // with every request, it has stored exactly the three reported.
     let stats = service.stop();

@@ -23,6 +23,7 @@ mod oauth;
 mod profiles;
 mod properties;
 mod rate_limit;
+mod records;
 mod redirects;
 mod secret_binding;
 mod status;

@@ -1,23 +1,37 @@
 //! One batch of checked inputs on its way to the file service.
 //!
-//! Up to `--jobs` uploads run at once over one connection pool. Each finished
-//! upload is reported as it happens (a failure at once, on standard error); the
-//! results go to standard output in input order, each as soon as every input
-//! before it is done. Refused credentials stop the batch: inputs not yet started
-//! are skipped, since they would be refused too. At the end `summarize` sums up
-//! and decides the exit code.
+//! Up to `--jobs` uploads run at once over one connection pool. Every input
+//! ends in exactly one [`Record`] (uploaded, failed, or not attempted because
+//! the batch stopped first; `skipped` is the manifest's, see `run`). A failure
+//! is told at once on standard error; records go to `--report` as each input
+//! ends, and results to standard output in input order through a bounded
+//! reorder window: an input starts only when its result fits the window, so
+//! memory does not grow with the batch (only the aligned table on a terminal
+//! keeps its rows).
+//!
+//! The batch stops starting uploads when the credentials are refused (every
+//! file would be) or when the fail-fast detector sees the service is plainly
+//! unreachable or wrong (`batch::systemic`, classified by `api::classify`); the
+//! rest are `not_attempted`. At the end `summarize` sums up and decides the
+//! exit code.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio_util::sync::CancellationToken;
 
-use crate::api::{ApiError, FileService, UploadJob, Uploaded};
+use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
+use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
 use crate::cli::{BodyFormat, OutputFormat};
 use crate::error::{Error, Exit};
-use crate::inputs::Input;
-use crate::output::{self, Printer, Results};
+use crate::inputs::{Input, Source};
+use crate::output::{self, FileProgress, Printer, Results};
+
+/// Results held at most while an earlier upload is still running, per job.
+const WINDOW_PER_JOB: usize = 16;
 
 /// One batch of checked inputs and how to send them.
 pub(super) struct Batch {
@@ -28,187 +42,442 @@ pub(super) struct Batch {
     pub(super) output: OutputFormat,
     pub(super) jobs: usize,
     pub(super) show_progress: bool,
+    /// The service the records are bound to (checked by `--retry-from`).
+    pub(super) binding: Binding,
+    /// `--report FILE`, opened before anything is sent.
+    pub(super) report: Option<ReportWriter>,
 }
 
-/// What became of one input.
-enum Outcome {
-    Done(Uploaded),
-    Failed(ApiError),
-    /// Not attempted: the batch stopped first (credentials refused).
-    Skipped,
+/// An input that ended: its record, and its upload when there was one.
+struct Ended {
+    record: Record,
+    uploaded: Option<Uploaded>,
+    /// The error, for the line told at once.
+    error: Option<ApiError>,
+    label: String,
+    /// Cut off by the fail-fast stop.
+    cancelled: bool,
+}
+
+/// How the batch ended, beside its records.
+#[derive(Default)]
+struct Ending {
+    interrupted: bool,
+    auth_failed: bool,
+    stop: Option<Stop>,
+    report_failed: bool,
+    /// Failures told on standard error as they happened.
+    told: usize,
+    total: usize,
+    bytes: u64,
+}
+
+/// The fail-fast detector, shared with the uploads in flight. A systemic
+/// failure is counted at every failed attempt, before its retry waits, so a
+/// dead host stops the batch after a few connection attempts rather than
+/// after a few uploads' worth of retries; the uploads still in flight are then
+/// cancelled.
+struct Watch {
+    fail_fast: Mutex<FailFast>,
+    stop: CancellationToken,
+    endpoint: String,
+}
+
+impl Watch {
+    /// Counts a failed attempt; says whether it was systemic.
+    fn failed(&self, err: &ApiError) -> bool {
+        let class = api::classify(err, &self.endpoint);
+        let verdict = self.lock().failure(&class);
+        if matches!(verdict, Verdict::Stop(_)) {
+            self.stop.cancel();
+        }
+        class != FailureClass::Ordinary
+    }
+
+    fn succeeded(&self) {
+        self.lock().success();
+    }
+
+    fn stopped(&self) -> Option<Stop> {
+        self.lock().stopped().cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FailFast> {
+        // A panic elsewhere cannot leave the counts half-updated.
+        self.fail_fast.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One file's progress, with its failed attempts counted by the fail-fast
+/// watch.
+struct Tracked {
+    inner: Arc<FileProgress>,
+    watch: Arc<Watch>,
+    /// The last systemic failure of an attempt, reported if the stop cancels
+    /// this upload.
+    last_systemic: Mutex<Option<ApiError>>,
+}
+
+impl api::Progress for Tracked {
+    fn sent(&self, bytes: u64) {
+        self.inner.sent(bytes);
+    }
+
+    fn restart(&self) {
+        self.inner.restart();
+    }
+
+    fn retrying(&self, attempt: u32, delay: Duration, cause: &ApiError) {
+        self.inner.retrying(attempt, delay, cause);
+        if self.watch.failed(cause)
+            && let Ok(mut last) = self.last_systemic.lock()
+        {
+            *last = Some(cause.clone());
+        }
+    }
+
+    fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &ApiError) {
+        self.inner.rate_limited(wait, new_pause, cause);
+    }
+}
+
+/// The input path as a record names it.
+fn input_path(input: &Input) -> String {
+    match &input.source {
+        Source::File(path) => path.to_string_lossy().into_owned(),
+        Source::Spooled(_) => "-".to_string(),
+        Source::Placeholder => input.remote.as_str().to_string(),
+    }
 }
 
 impl Batch {
+    fn not_attempted(&self, input: &Input, why: &str) -> Ended {
+        let mut record = Record::new(
+            input_path(input),
+            input.remote.as_str(),
+            Outcome::NotAttempted,
+            self.binding.clone(),
+        )
+        .with_error(why);
+        record.bytes = Some(input.size);
+        Ended {
+            record,
+            uploaded: None,
+            error: None,
+            label: input.label.clone(),
+            cancelled: false,
+        }
+    }
+
     /// Runs the uploads until they are done or `interrupt` resolves.
-    pub(super) async fn run(self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
+    pub(super) async fn run(mut self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
         let started = Instant::now();
-        let stop = AtomicBool::new(false);
         let total = self.inputs.len();
-        let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
-        let mut printed = 0;
-        let mut results = Results::new(printer, self.output);
         let total_bytes = self.inputs.iter().map(|i| i.size).sum();
         let progress = printer.batch_progress(total as u64, total_bytes, self.show_progress);
-
-        let uploads = futures_util::stream::iter(self.inputs.iter().enumerate())
-            .map(|(index, input)| {
-                let stop = &stop;
-                let service = &self.service;
-                let namespace = self.namespace.as_str();
-                let format = self.format;
-                let progress = &progress;
-                async move {
-                    if stop.load(Ordering::Relaxed) {
-                        return (index, Outcome::Skipped);
-                    }
-                    let job = UploadJob {
-                        namespace,
-                        name: &input.remote,
-                        body: input.body_path().map(|p| (p, input.size, input.mime)),
-                        format,
-                    };
-                    let file_progress = Arc::new(progress.start_file(&input.label, input.size));
-                    let result = service.upload(&job, file_progress).await;
-                    progress.file_finished();
-                    match result {
-                        Ok(done) => (index, Outcome::Done(done)),
-                        Err(err) => {
-                            // Refused credentials will be refused for every file.
-                            if err.is_auth() {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                            (index, Outcome::Failed(err))
-                        }
-                    }
-                }
-            })
-            .buffer_unordered(self.jobs.max(1));
-        let mut uploads = Box::pin(uploads);
+        let mut results = Results::new(printer, self.output);
+        let mut summary = Summary::new(self.report.as_ref().map(|r| r.path()));
+        let watch = Arc::new(Watch {
+            fail_fast: Mutex::new(FailFast::default()),
+            stop: CancellationToken::new(),
+            endpoint: self.endpoint(),
+        });
+        let jobs = self.jobs.max(1);
+        let mut reorder: Reorder<Ended> = Reorder::new(jobs * WINDOW_PER_JOB);
+        let mut ending = Ending {
+            total,
+            ..Ending::default()
+        };
+        // Inputs are taken out as they start, and dropped as they end.
+        let mut inputs: Vec<Option<Input>> = std::mem::take(&mut self.inputs).into_iter().map(Some).collect();
+        let mut in_flight: HashMap<usize, Arc<Input>> = HashMap::new();
+        let mut next = 0usize;
+        let mut stopped = false;
+        let mut running = FuturesUnordered::new();
         tokio::pin!(interrupt);
-        let mut interrupted = false;
 
         loop {
-            let next = tokio::select! {
-                next = uploads.next() => next,
-                _ = &mut interrupt => { interrupted = true; None }
+            // Start what the jobs and the reorder window allow. The manifest
+            // hook goes here: an input it finds unchanged ends at once in an
+            // `Outcome::Skipped` record pushed to `reorder`, and is not started.
+            while !stopped && running.len() < jobs && next < total && reorder.can_start(next) {
+                let Some(input) = inputs[next].take() else { break };
+                let input = Arc::new(input);
+                in_flight.insert(next, input.clone());
+                running.push(self.upload(next, input, &progress, &watch));
+                next += 1;
+            }
+            if running.is_empty() {
+                break;
+            }
+            let ended = tokio::select! {
+                ended = running.next() => ended,
+                _ = &mut interrupt => { ending.interrupted = true; None }
             };
-            let Some((index, outcome)) = next else { break };
-            let input = &self.inputs[index];
-            match &outcome {
-                // On a terminal the bars show this; a line per file is for logs.
-                Outcome::Done(done) if self.show_progress && !progress.draws_bars() => printer.note(&format!(
-                    "uploaded {} ({}) as version {}",
-                    input.label,
-                    output::human_bytes(input.size),
-                    done.version
-                )),
-                Outcome::Failed(err) => printer.error(&Error::Upload {
-                    label: input.label.clone(),
-                    source: err.clone(),
-                }),
+            let Some((index, ended)) = ended else { break };
+            in_flight.remove(&index);
+            self.write_report(&ended.record, &mut ending, printer);
+            match (&ended.error, ended.record.outcome) {
+                (Some(err), _) => {
+                    if err.is_auth() {
+                        ending.auth_failed = true;
+                        stopped = true;
+                    }
+                    // Counted here unless the stop cancelled it: its last
+                    // attempt was counted as it failed.
+                    let systemic = ended.cancelled || watch.failed(err);
+                    self.tell(&ended, systemic, &progress, printer);
+                    ending.told += usize::from(!systemic);
+                }
+                (None, Outcome::Uploaded) => {
+                    self.tell(&ended, false, &progress, printer);
+                    watch.succeeded();
+                }
                 _ => {}
             }
-            outcomes[index] = Some(outcome);
-            // Print every result whose predecessors are all done, in input order.
-            while printed < total
-                && let Some(outcome) = &outcomes[printed]
-            {
-                if let Outcome::Done(done) = outcome {
-                    results.push(done);
-                }
-                printed += 1;
+            if let Some(stop) = watch.stopped() {
+                ending.stop.get_or_insert(stop);
+                stopped = true;
             }
+            self.push(index, ended, &mut reorder, &mut results, &mut summary, &mut ending);
         }
         // On Ctrl-C this cancels the uploads still in flight and closes their
         // connections, so the service stores none of them.
-        drop(uploads);
+        drop(running);
         progress.finish();
-        // Finished uploads behind an unfinished one are still reported, in order.
-        for outcome in outcomes.iter().skip(printed).flatten() {
-            if let Outcome::Done(done) = outcome {
-                results.push(done);
+        let why = if ending.interrupted {
+            "interrupted before it was uploaded"
+        } else {
+            "the batch stopped before this input was sent"
+        };
+        // Every input not yet released ends now, in input order: those cut
+        // off in flight, and those never started.
+        let first = reorder.released();
+        for (index, slot) in inputs.iter_mut().enumerate().skip(first) {
+            let input = in_flight.remove(&index).or_else(|| slot.take().map(Arc::new));
+            if let Some(input) = input {
+                let ended = self.not_attempted(&input, why);
+                self.write_report(&ended.record, &mut ending, printer);
+                self.push(index, ended, &mut reorder, &mut results, &mut summary, &mut ending);
             }
         }
         results.finish();
         let (answers, waited) = self.service.rate_limit_totals();
-        let rate_limit = RateLimitTotals { answers, waited };
-        summarize(
-            &self.inputs,
-            &outcomes,
-            interrupted,
-            started.elapsed(),
-            rate_limit,
-            printer,
-        )
+        summary.add_rate_limited(answers, waited);
+        if ending.interrupted {
+            summary.set_interrupted();
+        }
+        summarize(&summary, &ending, started.elapsed(), printer)
+    }
+
+    /// The upload URL without the file name: what a 404 is reported against.
+    fn endpoint(&self) -> String {
+        let base = self.service.upload_url(&self.namespace, &probe_name());
+        match base.rsplit_once('/') {
+            Some((endpoint, _)) => endpoint.to_string(),
+            None => base,
+        }
+    }
+
+    /// Uploads one input and makes its record.
+    async fn upload(
+        &self,
+        index: usize,
+        input: Arc<Input>,
+        progress: &output::BatchProgress,
+        watch: &Arc<Watch>,
+    ) -> (usize, Ended) {
+        let job = UploadJob {
+            namespace: &self.namespace,
+            name: &input.remote,
+            body: input.body_path().map(|p| (p, input.size, input.mime)),
+            format: self.format,
+        };
+        let file_progress = Arc::new(progress.start_file(&input.label, input.size));
+        let tracked = Arc::new(Tracked {
+            inner: file_progress.clone(),
+            watch: watch.clone(),
+            last_systemic: Mutex::new(None),
+        });
+        let started = Instant::now();
+        // The stop cancels the uploads in flight: one retrying a systemic
+        // failure ends failed with it; any other was cut off, not attempted.
+        let (result, cancelled) = tokio::select! {
+            result = self.service.upload(&job, tracked.clone()) => (Some(result), false),
+            () = watch.stop.cancelled() => {
+                let last = tracked.last_systemic.lock().ok().and_then(|mut last| last.take());
+                (last.map(Err), true)
+            }
+        };
+        progress.file_finished();
+        let Some(result) = result else {
+            let mut ended = self.not_attempted(&input, "the batch stopped before this upload finished");
+            ended.record.attempts = file_progress.attempts();
+            ended.cancelled = true;
+            return (index, ended);
+        };
+        let outcome = if result.is_ok() {
+            Outcome::Uploaded
+        } else {
+            Outcome::Failed
+        };
+        let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone());
+        record.bytes = Some(input.size);
+        record.attempts = file_progress.attempts();
+        record.elapsed_ms = millis(started.elapsed());
+        record.rate_wait_ms = millis(file_progress.rate_wait());
+        let (uploaded, error) = match result {
+            Ok(done) => {
+                let body: Option<serde_json::Value> = serde_json::from_slice(&done.raw).ok();
+                record.version = done.version.parse().ok();
+                record.secure_file_path = Some(done.secure_file_path.clone());
+                record.status = Some(200);
+                record.request_id = done.request_id.clone();
+                record.file_handle = body.as_ref().and_then(file_handle);
+                record.response = body;
+                (Some(done), None)
+            }
+            Err(err) => {
+                record = record.with_error(&err.to_string());
+                if let ApiError::Status { status, .. } = &err {
+                    record.status = Some(status.as_u16());
+                }
+                record.request_id = err.request_id().map(str::to_string);
+                (None, Some(err))
+            }
+        };
+        let ended = Ended {
+            record,
+            uploaded,
+            error,
+            label: input.label.clone(),
+            cancelled,
+        };
+        (index, ended)
+    }
+
+    /// Tells an ended input at once on standard error: a failure as an error
+    /// (a systemic one only with -v: the grouped message says it once), an
+    /// upload as a line when no bars show it.
+    fn tell(&self, ended: &Ended, systemic: bool, progress: &output::BatchProgress, printer: &Printer) {
+        match (&ended.uploaded, &ended.error) {
+            (Some(done), _) if self.show_progress && !progress.draws_bars() => printer.note(&format!(
+                "uploaded {} ({}) as version {}",
+                ended.label,
+                output::human_bytes(ended.record.bytes.unwrap_or(0)),
+                done.version
+            )),
+            (_, Some(err)) => {
+                let error = Error::Upload {
+                    label: ended.label.clone(),
+                    source: err.clone(),
+                };
+                if systemic {
+                    printer.detail(1, &format!("capfile: error: {}", error.message()));
+                } else {
+                    printer.error(&error);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes an ended input's record to the report at once (so that after a
+    /// crash the report holds every input that had ended, and before it is
+    /// told on standard error), then holds it in the reorder window and
+    /// releases every record whose predecessors are all released.
+    fn push(
+        &self,
+        index: usize,
+        ended: Ended,
+        reorder: &mut Reorder<Ended>,
+        results: &mut Results<'_>,
+        summary: &mut Summary,
+        ending: &mut Ending,
+    ) {
+        // The scheduler starts only inputs that fit the window, and each
+        // ends once, so this cannot fail.
+        let pushed = reorder.push(index, ended);
+        debug_assert!(pushed.is_ok(), "{pushed:?}");
+        let ready: Vec<Ended> = reorder.drain_ready().map(|(_, e)| e).collect();
+        for ended in ready {
+            self.release(ended, results, summary, ending);
+        }
+    }
+
+    /// Appends one record to `--report`, if there is one; the first error is
+    /// told, and fails the run.
+    fn write_report(&self, record: &Record, ending: &mut Ending, printer: &Printer) {
+        if let Some(report) = &self.report
+            && !ending.report_failed
+            && let Err(err) = report.write(record)
+        {
+            printer.error(&err);
+            ending.report_failed = true;
+        }
+    }
+
+    /// Gives one record to the results and the summary, in input order;
+    /// nothing of it is kept after this.
+    fn release(&self, ended: Ended, results: &mut Results<'_>, summary: &mut Summary, ending: &mut Ending) {
+        if ended.record.outcome == Outcome::Uploaded {
+            ending.bytes += ended.record.bytes.unwrap_or(0);
+        }
+        summary.add(&ended.record);
+        results.push_record(&ended.record, ended.uploaded.as_ref());
     }
 }
 
-/// What the batch asked of the rate limit: how many 429 answers came, and how
-/// long uploads waited for them in all.
-#[derive(Clone, Copy, Debug, Default)]
-struct RateLimitTotals {
-    answers: u64,
-    waited: Duration,
+fn probe_name() -> crate::inputs::RemoteName {
+    // A plain name always parses; only its URL's directory is used.
+    crate::inputs::RemoteName::parse("x").unwrap_or_else(|_| unreachable!("`x` is a valid remote name"))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The file handle in the service's answer, when there is one.
+fn file_handle(body: &serde_json::Value) -> Option<String> {
+    let file = body.get("file")?;
+    ["file_handle", "fileHandle"]
+        .iter()
+        .find_map(|key| file.get(*key)?.as_str().map(str::to_string))
 }
 
 /// Prints the summary lines of a batch and decides its exit code: 130 when
-/// interrupted; else 0 when every input was uploaded; 4 when none was and the
-/// credentials were refused; 1 when none was; 3 when some were.
-fn summarize(
-    inputs: &[Input],
-    outcomes: &[Option<Outcome>],
-    interrupted: bool,
-    elapsed: Duration,
-    rate_limit: RateLimitTotals,
-    printer: &Printer,
-) -> Exit {
-    let mut done = 0;
-    let mut bytes = 0;
-    let mut failed = Vec::new();
-    let mut not_sent = Vec::new();
-    let mut auth_failed = false;
-    for (input, outcome) in inputs.iter().zip(outcomes) {
-        match outcome {
-            Some(Outcome::Done(_)) => {
-                done += 1;
-                bytes += input.size;
-            }
-            Some(Outcome::Failed(err)) => {
-                auth_failed |= err.is_auth();
-                failed.push(format!("{} ({err})", input.label));
-            }
-            Some(Outcome::Skipped) | None => not_sent.push(input.label.as_str()),
-        }
-    }
-    let total = inputs.len();
+/// interrupted; else 0 when every input was uploaded (or skipped); 4 when none
+/// was and the credentials were refused; 1 when none was, or the batch
+/// stopped early, or the report could not be written; 3 when some were.
+fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, printer: &Printer) -> Exit {
+    let done = summary.uploaded();
     printer.note(&format!(
-        "uploaded {done} of {total} file(s), {} in {:.1} s",
-        output::human_bytes(bytes),
+        "uploaded {done} of {} file(s), {} in {:.1} s",
+        ending.total,
+        output::human_bytes(ending.bytes),
         elapsed.as_secs_f64()
     ));
-    if rate_limit.answers > 0 {
-        printer.note(&format!(
-            "rate limit: the service answered 429 {} time(s); uploads waited {:.1} s for it",
-            rate_limit.answers,
-            rate_limit.waited.as_secs_f64()
-        ));
+    for (i, line) in summary.lines().into_iter().enumerate() {
+        // One input that failed was told once already, as it failed.
+        if i == 0 && ending.total == 1 && summary.failed() == 1 && ending.told == 1 {
+            continue;
+        }
+        printer.note(&line);
     }
-    if !failed.is_empty() {
-        printer.note(&format!("failed: {}", failed.join(", ")));
+    if let Some(stop) = &ending.stop {
+        printer.error(&stop.to_error());
     }
-    if !not_sent.is_empty() {
-        printer.note(&format!("not uploaded: {}", not_sent.join(", ")));
-    }
-    if auth_failed {
+    if ending.auth_failed {
         printer.error(&Error::CredentialsRefused);
     }
-    if interrupted {
+    let everything = summary.failed() == 0 && summary.not_attempted() == 0;
+    if ending.interrupted {
         Exit::Interrupted
-    } else if failed.is_empty() && not_sent.is_empty() {
+    } else if everything && !ending.report_failed {
         Exit::Success
-    } else if auth_failed && done == 0 {
+    } else if ending.auth_failed && done == 0 {
         Exit::Auth
-    } else if done == 0 {
+    } else if done == 0 || everything {
         Exit::Failure
     } else {
         Exit::Partial
@@ -217,105 +486,118 @@ fn summarize(
 
 #[cfg(test)]
 mod tests {
-    use reqwest::StatusCode;
-
     use super::*;
-    use crate::inputs::{RemoteName, Source};
+    use crate::batch::record::test_binding;
     use crate::output::{Buffer, Verbosity};
 
-    fn input(label: &str, size: u64) -> Input {
-        Input {
-            label: label.into(),
-            remote: RemoteName::parse(label).unwrap(),
-            source: Source::Placeholder,
-            size,
-            mime: "image/png",
+    fn rec(input: &str, outcome: Outcome, error: Option<&str>) -> Record {
+        let mut r = Record::new(input, input, outcome, test_binding());
+        r.bytes = Some(1024);
+        r.attempts = 1;
+        if let Some(e) = error {
+            r = r.with_error(e);
+            r.status = Some(500);
         }
+        r
     }
 
-    fn done(name: &str) -> Option<Outcome> {
-        Some(Outcome::Done(Uploaded {
-            raw: Default::default(),
-            name: name.into(),
-            version: "1".into(),
-            secure_file_path: format!("https://s/{name}"),
-            request_id: None,
-        }))
-    }
-
-    fn failed(status: StatusCode) -> Option<Outcome> {
-        Some(Outcome::Failed(ApiError::Status {
-            status,
-            message: "no".into(),
-            retry_after: None,
-            request_id: None,
-        }))
-    }
-
-    /// Summarizes three inputs of 1, 2 and 4 KiB with these outcomes, and
-    /// returns the exit code and what was written to standard error.
-    fn summary(outcomes: [Option<Outcome>; 3], interrupted: bool, rate_limit: RateLimitTotals) -> (Exit, String) {
-        let inputs = [input("a.png", 1024), input("b.png", 2048), input("c.png", 4096)];
+    /// Summarizes these records and returns the exit code and standard error.
+    fn summary_of(records: &[Record], ending: Ending) -> (Exit, String) {
+        let mut summary = Summary::new(None);
+        let mut ending = Ending {
+            total: records.len(),
+            ..ending
+        };
+        for r in records {
+            summary.add(r);
+            if r.outcome == Outcome::Uploaded {
+                ending.bytes += r.bytes.unwrap_or(0);
+            }
+        }
+        if ending.interrupted {
+            summary.set_interrupted();
+        }
         let (out, err) = (Buffer::memory(false), Buffer::memory(false));
         let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), err.clone());
-        let exit = summarize(
-            &inputs,
-            &outcomes,
-            interrupted,
-            Duration::from_millis(1500),
-            rate_limit,
-            &printer,
-        );
+        let exit = summarize(&summary, &ending, Duration::from_millis(1500), &printer);
         assert_eq!(out.contents(), "", "the summary is not a result");
         (exit, err.contents())
     }
 
-    fn no_limit() -> RateLimitTotals {
-        RateLimitTotals::default()
+    fn up(input: &str) -> Record {
+        rec(input, Outcome::Uploaded, None)
+    }
+
+    fn failed(input: &str) -> Record {
+        rec(
+            input,
+            Outcome::Failed,
+            Some("server answered 500 Internal Server Error: no"),
+        )
+    }
+
+    fn not_attempted(input: &str) -> Record {
+        rec(input, Outcome::NotAttempted, Some("stopped"))
     }
 
     #[test]
     fn every_input_uploaded_is_success() {
-        let (exit, text) = summary([done("a.png"), done("b.png"), done("c.png")], false, no_limit());
+        let (exit, text) = summary_of(&[up("a"), up("b")], Ending::default());
         assert_eq!(exit, Exit::Success);
-        assert_eq!(text, "uploaded 3 of 3 file(s), 7.0 KiB in 1.5 s\n");
+        assert_eq!(text, "uploaded 2 of 2 file(s), 2.0 KiB in 1.5 s\n");
     }
 
     #[test]
-    fn some_failed_is_partial() {
-        let (exit, text) = summary(
-            [done("a.png"), failed(StatusCode::INTERNAL_SERVER_ERROR), done("c.png")],
-            false,
-            no_limit(),
-        );
+    fn failures_are_grouped_by_cause_and_partial() {
+        let (exit, text) = summary_of(&[up("a"), failed("b"), failed("c")], Ending::default());
         assert_eq!(exit, Exit::Partial);
         assert_eq!(
             text,
-            "uploaded 2 of 3 file(s), 5.0 KiB in 1.5 s\n\
-             failed: b.png (server answered 500 Internal Server Error: no)\n"
+            "uploaded 1 of 3 file(s), 1.0 KiB in 1.5 s\n\
+             2 uploads failed:\n  \
+             HTTP 500: server answered 500 Internal Server Error: no (2):\n    b\n    c\n"
+                .replace("HTTP 500: ", "")
         );
     }
 
     #[test]
-    fn none_uploaded_is_failure() {
-        let err = || failed(StatusCode::BAD_GATEWAY);
-        let (exit, text) = summary([err(), err(), err()], false, no_limit());
-        assert_eq!(exit, Exit::Failure);
+    fn one_failure_in_a_batch_is_one_line_and_a_lone_input_is_not_repeated() {
+        let (exit, text) = summary_of(&[up("a"), failed("b")], Ending::default());
+        assert_eq!(exit, Exit::Partial);
         assert!(
-            text.starts_with("uploaded 0 of 3 file(s), 0 B in 1.5 s\nfailed: a.png ("),
+            text.ends_with("failed: b: server answered 500 Internal Server Error: no\n"),
+            "{text}"
+        );
+        let told = Ending {
+            told: 1,
+            ..Ending::default()
+        };
+        let (exit, text) = summary_of(&[failed("b")], told);
+        assert_eq!(exit, Exit::Failure);
+        assert_eq!(
+            text, "uploaded 0 of 1 file(s), 0 B in 1.5 s\n",
+            "told once, as it failed"
+        );
+        // Not told as it failed (a refused connection, left to the summary).
+        let (_, text) = summary_of(&[failed("b")], Ending::default());
+        assert!(
+            text.ends_with("failed: b: server answered 500 Internal Server Error: no\n"),
             "{text}"
         );
     }
 
     #[test]
     fn refused_credentials_and_nothing_uploaded_is_auth_with_the_login_hint() {
-        let (exit, text) = summary(
-            [failed(StatusCode::UNAUTHORIZED), Some(Outcome::Skipped), None],
-            false,
-            no_limit(),
-        );
+        let ending = Ending {
+            auth_failed: true,
+            ..Ending::default()
+        };
+        let (exit, text) = summary_of(&[failed("a"), not_attempted("b"), not_attempted("c")], ending);
         assert_eq!(exit, Exit::Auth);
-        assert!(text.contains("\nnot uploaded: b.png, c.png\n"), "{text}");
+        assert!(
+            text.contains("\nnot attempted: 2 (the batch stopped first)\n"),
+            "{text}"
+        );
         assert!(
             text.ends_with(&format!(
                 "capfile: error: the file service refused the credentials\nhint: {}\n",
@@ -323,49 +605,75 @@ mod tests {
             )),
             "{text}"
         );
-    }
-
-    #[test]
-    fn refused_credentials_after_some_uploads_is_partial() {
-        let (exit, text) = summary(
-            [done("a.png"), failed(StatusCode::FORBIDDEN), Some(Outcome::Skipped)],
-            false,
-            no_limit(),
-        );
-        assert_eq!(exit, Exit::Partial);
-        assert!(text.contains("refused the credentials"), "{text}");
-    }
-
-    #[test]
-    fn interrupted_wins_over_every_other_outcome() {
-        let (exit, text) = summary([done("a.png"), done("b.png"), None], true, no_limit());
-        assert_eq!(exit, Exit::Interrupted);
-        assert!(text.ends_with("not uploaded: c.png\n"), "{text}");
-        let (exit, _) = summary([done("a.png"), done("b.png"), done("c.png")], true, no_limit());
-        assert_eq!(exit, Exit::Interrupted);
-    }
-
-    #[test]
-    fn rate_limit_waits_are_told() {
-        let limited = RateLimitTotals {
-            answers: 2,
-            waited: Duration::from_millis(3200),
+        let ending = Ending {
+            auth_failed: true,
+            ..Ending::default()
         };
-        let (exit, text) = summary([done("a.png"), done("b.png"), done("c.png")], false, limited);
-        assert_eq!(exit, Exit::Success);
-        assert!(
-            text.ends_with("rate limit: the service answered 429 2 time(s); uploads waited 3.2 s for it\n"),
-            "{text}"
-        );
+        let (exit, _) = summary_of(&[up("a"), failed("b"), not_attempted("c")], ending);
+        assert_eq!(exit, Exit::Partial);
+    }
+
+    #[test]
+    fn a_fail_fast_stop_is_one_error_with_its_hint_and_exit_1() {
+        let stop = crate::batch::systemic::describe(crate::batch::SystemicKind::ConnectionRefused, "127.0.0.1:9", 3);
+        let ending = Ending {
+            stop: Some(stop),
+            ..Ending::default()
+        };
+        let (exit, text) = summary_of(&[failed("a"), failed("b"), failed("c"), not_attempted("d")], ending);
+        assert_eq!(exit, Exit::Failure);
+        assert_eq!(text.matches("capfile: error:").count(), 1, "{text}");
+        assert!(text.contains("hint: nothing listens on 127.0.0.1:9"), "{text}");
+    }
+
+    #[test]
+    fn interrupted_wins_and_says_what_finished() {
+        let ending = Ending {
+            interrupted: true,
+            ..Ending::default()
+        };
+        let (exit, text) = summary_of(&[up("a"), up("b"), not_attempted("c")], ending);
+        assert_eq!(exit, Exit::Interrupted);
+        assert!(text.ends_with("interrupted: 2 finished, 1 not attempted\n"), "{text}");
+    }
+
+    #[test]
+    fn retries_are_counted() {
+        let mut a = up("a");
+        a.attempts = 3;
+        let (_, text) = summary_of(&[a, up("b")], Ending::default());
+        assert!(text.ends_with("retries: 2\n"), "{text}");
+    }
+
+    #[test]
+    fn a_report_that_could_not_be_written_fails_the_run() {
+        let ending = Ending {
+            report_failed: true,
+            ..Ending::default()
+        };
+        let (exit, _) = summary_of(&[up("a")], ending);
+        assert_eq!(exit, Exit::Failure);
     }
 
     #[test]
     fn quiet_summaries_still_decide_the_exit_code() {
-        let inputs = [input("a.png", 1)];
         let err = Buffer::memory(false);
         let printer = Printer::with_buffers(Verbosity::Quiet, false, Buffer::memory(false), err.clone());
-        let exit = summarize(&inputs, &[None], false, Duration::ZERO, no_limit(), &printer);
+        let mut summary = Summary::new(None);
+        summary.add(&not_attempted("a"));
+        let ending = Ending {
+            total: 1,
+            ..Ending::default()
+        };
+        let exit = summarize(&summary, &ending, Duration::ZERO, &printer);
         assert_eq!(exit, Exit::Failure);
         assert_eq!(err.contents(), "");
+    }
+
+    #[test]
+    fn file_handles_are_read_from_the_answer() {
+        let body = serde_json::json!({"file": {"file_handle": "h1"}});
+        assert_eq!(file_handle(&body).as_deref(), Some("h1"));
+        assert_eq!(file_handle(&serde_json::json!({"file": {}})), None);
     }
 }
