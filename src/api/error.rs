@@ -310,8 +310,20 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ApiError {
+    /// What went wrong, without the request id: the same for every input that
+    /// failed the same way, so records and summaries can group by it.
+    pub fn cause(&self) -> String {
+        struct Cause<'a>(&'a ApiError);
+        impl fmt::Display for Cause<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_cause(f)
+            }
+        }
+        Cause(self).to_string()
+    }
+
+    fn fmt_cause(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Status { status, message, .. } => {
                 write!(f, "server answered {}", status_text(*status))?;
@@ -319,7 +331,7 @@ impl fmt::Display for ApiError {
                     write!(f, ": {message}")?;
                 }
             }
-            ApiError::Network(err) => err.fmt(f)?,
+            ApiError::Network(err) => fmt::Display::fmt(err, f)?,
             ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs())?,
             ApiError::Response { cause, .. } => write!(f, "unexpected response: {cause}")?,
             ApiError::KeyRefused { message, .. } => {
@@ -328,7 +340,7 @@ impl fmt::Display for ApiError {
                     write!(f, " ({message})")?;
                 }
             }
-            ApiError::File(err) => err.fmt(f)?,
+            ApiError::File(err) => fmt::Display::fmt(err, f)?,
             ApiError::Redirect { status, target, .. } => {
                 let target = target.as_deref().map_or_else(
                     || "no usable location".to_string(),
@@ -340,6 +352,13 @@ impl fmt::Display for ApiError {
                 )?;
             }
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_cause(f)?;
         if let Some(id) = self.request_id() {
             write!(f, " (request id {id})")?;
         }
@@ -385,6 +404,22 @@ pub(super) fn network_error(err: reqwest::Error) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cause_leaves_out_the_request_id_so_failures_group() {
+        let err = |id: &str| ApiError::Status {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "busy".into(),
+            retry_after: None,
+            request_id: Some(id.into()),
+        };
+        assert_eq!(err("a1").cause(), err("b2").cause());
+        assert_eq!(err("a1").cause(), "server answered 503 Service Unavailable: busy");
+        assert_eq!(
+            err("a1").to_string(),
+            "server answered 503 Service Unavailable: busy (request id a1)"
+        );
+    }
 
     #[test]
     fn retryable_statuses_follow_the_spec() {

@@ -338,7 +338,7 @@ impl Batch {
                 (Some(done), None)
             }
             Err(err) => {
-                record = record.with_error(&err.to_string());
+                record = record.with_error(&err.cause());
                 if let ApiError::Status { status, .. } = &err {
                     record.status = Some(status.as_u16());
                 }
