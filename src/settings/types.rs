@@ -29,7 +29,7 @@ pub enum BodyFormat {
 pub enum OutputFormat {
     /// name, version and secure URL (tab-separated when not a terminal)
     Table,
-    /// The server's response body, unchanged (one document per line when piped)
+    /// The server's response body: same keys, order and values (re-spaced: one document per line when piped)
     Json,
     /// The secure URL alone, one per line
     Url,
