@@ -17,7 +17,7 @@ mod interrupt;
 pub mod manifest;
 pub mod media_type;
 pub mod output;
-pub use api::pacing;
+
 pub mod settings;
 
 use std::sync::Arc;

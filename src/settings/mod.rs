@@ -17,8 +17,8 @@ use std::fmt;
 
 use url::Url;
 
+use crate::api::pacing::Rate;
 use crate::error::Error;
-use crate::pacing::Rate;
 
 mod checks;
 pub mod env;

@@ -21,7 +21,7 @@ use url::Url;
 
 use super::checks::{check_identity, check_namespace, parse_base_url};
 use super::types::{AuthKind, BodyFormat, OutputFormat, choice_name, choice_names};
-use crate::pacing::Rate;
+use crate::api::pacing::Rate;
 
 /// A setting's value, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
