@@ -16,7 +16,7 @@ pub mod help;
 // The domain's choices live in `settings`; re-exported here for the modules
 // that still name them by their old path.
 use crate::settings::Key;
-pub use crate::settings::{AuthKind, BodyFormat, ColorChoice, OutputFormat};
+use crate::settings::{AuthKind, BodyFormat, ColorChoice, OutputFormat};
 
 /// Upload images to Capillary's file service.
 #[derive(Debug, Parser)]

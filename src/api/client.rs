@@ -18,9 +18,9 @@ use super::retry::{RetryPolicy, gave_up_waiting};
 use super::token::OAUTH_HEADER;
 use super::trace::{Notes, Trace, TraceLevel, Tracer, redact_headers};
 use super::{ApiError, Progress, UploadJob, Uploaded};
-use crate::cli::BodyFormat;
 use crate::credentials::{Credentials, Secret};
 use crate::inputs::RemoteName;
+use crate::settings::BodyFormat;
 
 /// The client of one file service, for one run.
 pub struct FileService {

@@ -39,8 +39,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::cli::BodyFormat;
 use crate::inputs::RemoteName;
+use crate::settings::BodyFormat;
 
 pub use classify::classify;
 pub use client::{FileService, http_client};

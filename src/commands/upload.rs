@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::api::FileService;
 use crate::batch::{Binding, ReportWriter, read_report};
-use crate::cli::{GlobalArgs, OutputFormat, UploadArgs};
+use crate::cli::{GlobalArgs, UploadArgs};
 use crate::config_file::Paths;
 use crate::credentials::{self, Credentials};
 use crate::emulator;
@@ -28,6 +28,7 @@ use crate::error::{Error, Exit};
 use crate::inputs;
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::{self, Printer};
+use crate::settings::OutputFormat;
 use crate::settings::{self, Key};
 
 mod batch;

@@ -12,7 +12,7 @@
 
 use crate::api::Uploaded;
 use crate::batch::Record;
-use crate::cli::OutputFormat;
+use crate::settings::OutputFormat;
 
 use super::{Printer, Row, escape_control, json_compact, json_pretty, render_table};
 

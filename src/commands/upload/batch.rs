@@ -25,10 +25,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
 use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
-use crate::cli::{BodyFormat, OutputFormat};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Source};
 use crate::output::{self, FileProgress, Printer, Results};
+use crate::settings::{BodyFormat, OutputFormat};
 
 /// Results held at most while an earlier upload is still running, per job.
 const WINDOW_PER_JOB: usize = 16;
