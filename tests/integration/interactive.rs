@@ -37,3 +37,42 @@ fn config_list_says_the_keyring_error_in_plain_words() {
     assert!(!err.contains("zbus") && !err.contains("os error"), "raw D-Bus text:\n{err}");
     assert!(err.contains("cannot use the OS keyring"), "{err}");
 }
+
+#[test]
+fn no_credentials_names_the_profile_in_use() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "config", "set", "base_url", &service.base_url()])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "config", "set", "username", "someone"])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "upload"])
+        .arg(sample("sample.png"))
+        .status(4)
+        .stderr_has("hint: run `capfile -p demo login`")
+        .run();
+}
+
+#[test]
+fn a_refused_password_from_the_environment_says_so() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    let output = Test::new(bare(&service))
+        .env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", "not-the-password")
+        .args(["-p", "demo", "upload"])
+        .arg(sample("sample.png"))
+        .status(4)
+        .stderr_has("the environment's CAPFILE_PASSWORD was refused")
+        .stderr_has("`capfile -p demo login`")
+        .run();
+    assert!(!stderr(&output).contains("set CAPFILE_PASSWORD"), "{}", stderr(&output));
+}
