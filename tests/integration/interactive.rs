@@ -76,3 +76,90 @@ fn a_refused_password_from_the_environment_says_so() {
         .run();
     assert!(!stderr(&output).contains("set CAPFILE_PASSWORD"), "{}", stderr(&output));
 }
+
+/// What a terminal shows of `screen`, line by line: escape sequences removed,
+/// split where the cursor returns or moves down.
+#[cfg(target_os = "linux")]
+fn drawn_lines(screen: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut chars = screen.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // Parameters, then one final byte from @ to ~.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+                // A cursor move ends what was drawn on that line.
+                text.push('\n');
+            }
+            continue;
+        }
+        text.push(c);
+    }
+    text.split(['\r', '\n']).map(str::to_string).collect()
+}
+
+// `script -qec` is util-linux's.
+#[cfg(target_os = "linux")]
+#[test]
+fn at_60_columns_no_bar_line_wraps() {
+    let service = Service::with_faults(capfile::emulator::Faults {
+        latency: std::time::Duration::from_millis(600),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, sample_name) in ["sample.png", "sample.jpg", "sample.gif"].iter().enumerate() {
+        let path = dir
+            .path()
+            .join(format!("a-rather-long-name-for-the-spring-campaign-banner-{i}.png"));
+        std::fs::copy(sample(sample_name), &path).unwrap();
+        files.push(path.display().to_string());
+    }
+    let command = format!(
+        "stty cols 60 rows 40; {} upload -j 2 {} 2>&1",
+        env!("CARGO_BIN_EXE_capfile"),
+        files.join(" ")
+    );
+    let mut script = std::process::Command::new("script");
+    common::isolate(&mut script, service.home.path());
+    let output = script
+        .args(["-qec", &command, "/dev/null"])
+        .env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", common::PASSWORD)
+        .env("TERM", "xterm")
+        .output()
+        .expect("script (util-linux) runs");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("files ["), "no total bar: {screen:?}");
+    assert!(screen.contains("uploading ["), "no file bar: {screen:?}");
+    // Synchronized updates where the terminal has them.
+    assert!(screen.contains("\x1b[?2026h"), "{screen:?}");
+    // indicatif pads each bar line to the width and lets the terminal move
+    // to the next line, so the screen's lines are 60-column chunks: each one
+    // must hold a whole bar, never the wrapped tail of one.
+    for segment in drawn_lines(&screen) {
+        // Bar frames only (a table row's URL is never shortened).
+        if !segment.contains(" [") || segment.contains("://") {
+            continue;
+        }
+        let chars: Vec<char> = segment.chars().collect();
+        for chunk in chars.chunks(60) {
+            let line: String = chunk.iter().collect();
+            if line.trim().is_empty() {
+                continue;
+            }
+            let line = line.trim_start();
+            let whole = line.contains(" [")
+                && line.contains(']')
+                && (line.starts_with("uploading") || line.contains(" files ["));
+            assert!(whole, "a bar wrapped at 60 columns: {line:?}\n{screen:?}");
+        }
+    }
+}
