@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             break
         }
         'capfile;upload' {
+            [CompletionResult]::new('--files-from', '--files-from', [CompletionResultType]::ParameterName, 'Also upload the files listed in FILE, one per line (`-`: standard input)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Remote file name, for a single input (default: the file''s base name)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to upload into [env: CAPFILE_NAMESPACE] [default: rewards]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to upload into [env: CAPFILE_NAMESPACE] [default: rewards]')
@@ -60,6 +61,9 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read and edit instead of the default location')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)')
+            [CompletionResult]::new('-0', '-0', [CompletionResultType]::ParameterName, 'The --files-from list is NUL-separated, as `find -print0` writes it')
+            [CompletionResult]::new('--null', '--null', [CompletionResultType]::ParameterName, 'The --files-from list is NUL-separated, as `find -print0` writes it')
+            [CompletionResult]::new('--name-from-path', '--name-from-path', [CompletionResultType]::ParameterName, 'Name each file after its path, joined with `_`: en/banner.png -> en_banner.png (with -r, the path below the directory given)')
             [CompletionResult]::new('--placeholder', '--placeholder', [CompletionResultType]::ParameterName, 'Create placeholders: each FILE is a remote name, and no body is sent')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Upload the image files inside directories, in sorted order')
             [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Upload the image files inside directories, in sorted order')

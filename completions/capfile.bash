@@ -996,12 +996,27 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__upload)
-            opts="-n -r -j -o -p -q -v -h --name --namespace --base-url --body --placeholder --recursive --allow-any-type --jobs --retries --timeout --rate --max-rate-wait --dry-run --output --json --no-progress --local --profile --config --quiet --verbose --color --help"
+            opts="-0 -n -r -j -o -p -q -v -h --files-from --null --name-from-path --name --namespace --base-url --body --placeholder --recursive --allow-any-type --jobs --retries --timeout --rate --max-rate-wait --dry-run --output --json --no-progress --local --profile --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --files-from)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'capfile;upload'= {
+            cand --files-from 'Also upload the files listed in FILE, one per line (`-`: standard input)'
             cand --name 'Remote file name, for a single input (default: the file''s base name)'
             cand -n 'Namespace to upload into [env: CAPFILE_NAMESPACE] [default: rewards]'
             cand --namespace 'Namespace to upload into [env: CAPFILE_NAMESPACE] [default: rewards]'
@@ -56,6 +57,9 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand --profile 'Profile to use from the config file [default: default]'
             cand --config 'Config file to read and edit instead of the default location'
             cand --color 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)'
+            cand -0 'The --files-from list is NUL-separated, as `find -print0` writes it'
+            cand --null 'The --files-from list is NUL-separated, as `find -print0` writes it'
+            cand --name-from-path 'Name each file after its path, joined with `_`: en/banner.png -> en_banner.png (with -r, the path below the directory given)'
             cand --placeholder 'Create placeholders: each FILE is a remote name, and no body is sent'
             cand -r 'Upload the image files inside directories, in sorted order'
             cand --recursive 'Upload the image files inside directories, in sorted order'

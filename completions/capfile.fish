@@ -40,6 +40,7 @@ complete -c capfile -n "__fish_capfile_needs_command" -f -a "config" -d 'Read an
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "serve" -d 'Run the local file service (an emulator of Capillary\'s)'
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l files-from -d 'Also upload the files listed in FILE, one per line (`-`: standard input)' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l name -d 'Remote file name, for a single input (default: the file\'s base name)' -r
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s n -l namespace -d 'Namespace to upload into [env: CAPFILE_NAMESPACE] [default: rewards]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l base-url -d 'Base URL of the Capillary API host, e.g. https://eu.api.capillarytech.com [env: CAPFILE_BASE_URL]' -r -f
@@ -58,6 +59,8 @@ complete -c capfile -n "__fish_capfile_using_subcommand upload" -l config -d 'Co
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -s 0 -l null -d 'The --files-from list is NUL-separated, as `find -print0` writes it'
+complete -c capfile -n "__fish_capfile_using_subcommand upload" -l name-from-path -d 'Name each file after its path, joined with `_`: en/banner.png -> en_banner.png (with -r, the path below the directory given)'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l placeholder -d 'Create placeholders: each FILE is a remote name, and no body is sent'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -s r -l recursive -d 'Upload the image files inside directories, in sorted order'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l allow-any-type -d 'Send files that are not recognised as images'

@@ -163,8 +163,21 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Image files to upload; `-` reads standard input (needs --name)
-    #[arg(value_name = "FILE", required = true, value_hint = ValueHint::AnyPath)]
+    #[arg(value_name = "FILE", required_unless_present = "files_from", value_hint = ValueHint::AnyPath)]
     pub files: Vec<PathBuf>,
+
+    /// Also upload the files listed in FILE, one per line (`-`: standard input)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub files_from: Option<PathBuf>,
+
+    /// The --files-from list is NUL-separated, as `find -print0` writes it
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    pub null: bool,
+
+    /// Name each file after its path, joined with `_`: en/banner.png -> en_banner.png
+    /// (with -r, the path below the directory given)
+    #[arg(long, conflicts_with = "name")]
+    pub name_from_path: bool,
 
     /// Remote file name, for a single input (default: the file's base name)
     #[arg(long, value_name = "NAME")]

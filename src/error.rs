@@ -203,6 +203,9 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::IsDirectory { .. } => Some("use -r to upload the images inside it"),
+            Error::DuplicateName { .. } => {
+                Some("pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name")
+            }
             Error::EmptyFile { .. } => Some("use --placeholder to create a placeholder without a body"),
             Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
             Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),

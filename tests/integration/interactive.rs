@@ -163,3 +163,76 @@ fn at_60_columns_no_bar_line_wraps() {
         }
     }
 }
+
+/// `en/banner.png` and `fr/banner.png` under one directory.
+fn tree_repeating_a_base_name() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for lang in ["en", "fr"] {
+        std::fs::create_dir(dir.path().join(lang)).unwrap();
+        std::fs::copy(sample("sample.png"), dir.path().join(lang).join("banner.png")).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_tree_repeating_a_base_name_names_the_way_out() {
+    let service = Service::start();
+    let dir = tree_repeating_a_base_name();
+    service
+        .test()
+        .args(["upload", "-r"])
+        .arg(dir.path())
+        .status(2)
+        .stderr_has("hint: pass --name-from-path")
+        .run();
+    assert_eq!(service.stats().uploads_stored, 0);
+    let output = service
+        .test()
+        .args(["upload", "-r", "--name-from-path"])
+        .arg(dir.path())
+        .status(0)
+        .run();
+    let names: Vec<String> = rows(&output).into_iter().map(|row| row[0].clone()).collect();
+    assert_eq!(names, ["en_banner.png", "fr_banner.png"]);
+}
+
+#[test]
+fn files_from_a_list_or_nul_separated_standard_input() {
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("with space.png");
+    std::fs::copy(sample("sample.png"), &spaced).unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!("{}\n\n{}\n", spaced.display(), sample("sample.jpg").display()),
+    )
+    .unwrap();
+    let output = service
+        .test()
+        .args(["upload", "--files-from"])
+        .arg(&list)
+        .status(0)
+        .run();
+    let names: Vec<String> = rows(&output).into_iter().map(|row| row[0].clone()).collect();
+    assert_eq!(names, ["with space.png", "sample.jpg"]);
+
+    // find -print0 | capfile upload --files-from - -0
+    let nul = format!("{}\0{}\0", sample("sample.gif").display(), sample("sample.webp").display());
+    let output = service
+        .test()
+        .args(["upload", "--files-from", "-", "-0"])
+        .stdin(nul)
+        .status(0)
+        .run();
+    assert_eq!(rows(&output).len(), 2);
+
+    service
+        .test()
+        .args(["upload", "--files-from"])
+        .arg(dir.path().join("missing.txt"))
+        .status(2)
+        .stderr_has("--files-from")
+        .stderr_has("no such file")
+        .run();
+}
