@@ -265,7 +265,8 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
     let size = io::copy(stdin, &mut spool).map_err(cause)?;
     let mime = check_content(spool.path(), &label, size, options)?;
     Ok(Input {
-        label,
+        // Reported under the name it was given, not `-`.
+        label: remote.to_string(),
         remote,
         source: Source::Spooled(spool),
         size,
@@ -465,6 +466,7 @@ mod tests {
         assert_eq!(inputs[0].size, png.len() as u64);
         assert_eq!(inputs[0].mime, "image/png");
         assert_eq!(std::fs::read(inputs[0].body_path().unwrap()).unwrap(), png);
+        assert_eq!(inputs[0].label, "in.png", "reported under its --name");
     }
 
     #[test]

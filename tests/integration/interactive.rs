@@ -236,3 +236,32 @@ fn files_from_a_list_or_nul_separated_standard_input() {
         .stderr_has("no such file")
         .run();
 }
+
+#[test]
+fn serve_on_a_port_in_use_suggests_port_0() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let home = tempfile::tempdir().unwrap();
+    Test::new(bare_capfile(home.path()))
+        .args(["serve", "--addr", &addr, "--data"])
+        .arg(home.path().join("data"))
+        .status(1)
+        .stderr_has("hint: ")
+        .stderr_has("--addr 127.0.0.1:0")
+        .run();
+}
+
+#[test]
+fn stdin_uploads_are_reported_under_their_name() {
+    let service = Service::start();
+    let png = std::fs::read(sample("sample.png")).unwrap();
+    let output = service
+        .test()
+        .args(["upload", "-", "--name", "from-stdin.png"])
+        .stdin(png)
+        .status(0)
+        .run();
+    let err = stderr(&output);
+    assert!(err.contains("from-stdin.png"), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("-:")), "{err}");
+}
