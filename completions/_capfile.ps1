@@ -128,7 +128,8 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print the effective value of one setting')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a value in the selected profile')
             [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove a value from the selected profile')
-            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the profiles in the config file')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the profiles in the config file (on a terminal, `*` marks the active one)')
+            [CompletionResult]::new('delete-profile', 'delete-profile', [CompletionResultType]::ParameterValue, 'Delete a profile: its settings in the config file and its saved secret')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -199,6 +200,19 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'capfile;config;delete-profile' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to read and edit instead of the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print results only: no progress, no summary, no notes')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print results only: no progress, no summary, no notes')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what is happening (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what is happening (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'capfile;config;path' {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use from the config file [default: default]')
@@ -217,7 +231,8 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print the effective value of one setting')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a value in the selected profile')
             [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove a value from the selected profile')
-            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the profiles in the config file')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the profiles in the config file (on a terminal, `*` marks the active one)')
+            [CompletionResult]::new('delete-profile', 'delete-profile', [CompletionResultType]::ParameterValue, 'Delete a profile: its settings in the config file and its saved secret')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -235,6 +250,9 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             break
         }
         'capfile;config;help;profiles' {
+            break
+        }
+        'capfile;config;help;delete-profile' {
             break
         }
         'capfile;config;help;path' {
@@ -308,7 +326,8 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print the effective value of one setting')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a value in the selected profile')
             [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove a value from the selected profile')
-            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the profiles in the config file')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the profiles in the config file (on a terminal, `*` marks the active one)')
+            [CompletionResult]::new('delete-profile', 'delete-profile', [CompletionResultType]::ParameterValue, 'Delete a profile: its settings in the config file and its saved secret')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path')
             break
         }
@@ -325,6 +344,9 @@ Register-ArgumentCompleter -Native -CommandName 'capfile' -ScriptBlock {
             break
         }
         'capfile;help;config;profiles' {
+            break
+        }
+        'capfile;help;config;delete-profile' {
             break
         }
         'capfile;help;config;path' {

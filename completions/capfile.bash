@@ -37,6 +37,9 @@ _capfile() {
             capfile,upload)
                 cmd="capfile__subcmd__upload"
                 ;;
+            capfile__subcmd__config,delete-profile)
+                cmd="capfile__subcmd__config__subcmd__delete__subcmd__profile"
+                ;;
             capfile__subcmd__config,get)
                 cmd="capfile__subcmd__config__subcmd__get"
                 ;;
@@ -57,6 +60,9 @@ _capfile() {
                 ;;
             capfile__subcmd__config,unset)
                 cmd="capfile__subcmd__config__subcmd__unset"
+                ;;
+            capfile__subcmd__config__subcmd__help,delete-profile)
+                cmd="capfile__subcmd__config__subcmd__help__subcmd__delete__subcmd__profile"
                 ;;
             capfile__subcmd__config__subcmd__help,get)
                 cmd="capfile__subcmd__config__subcmd__help__subcmd__get"
@@ -99,6 +105,9 @@ _capfile() {
                 ;;
             capfile__subcmd__help,upload)
                 cmd="capfile__subcmd__help__subcmd__upload"
+                ;;
+            capfile__subcmd__help__subcmd__config,delete-profile)
+                cmd="capfile__subcmd__help__subcmd__config__subcmd__delete__subcmd__profile"
                 ;;
             capfile__subcmd__help__subcmd__config,get)
                 cmd="capfile__subcmd__help__subcmd__config__subcmd__get"
@@ -207,8 +216,49 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__config)
-            opts="-p -q -v -h --profile --config --quiet --verbose --color --help list get set unset profiles path help"
+            opts="-p -q -v -h --profile --config --quiet --verbose --color --help list get set unset profiles delete-profile path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        capfile__subcmd__config__subcmd__delete__subcmd__profile)
+            opts="-p -q -v -h --profile --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -289,8 +339,22 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__config__subcmd__help)
-            opts="list get set unset profiles path help"
+            opts="list get set unset profiles delete-profile path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        capfile__subcmd__config__subcmd__help__subcmd__delete__subcmd__profile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -634,8 +698,22 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__help__subcmd__config)
-            opts="list get set unset profiles path"
+            opts="list get set unset profiles delete-profile path"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        capfile__subcmd__help__subcmd__config__subcmd__delete__subcmd__profile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -121,7 +121,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand get 'Print the effective value of one setting'
             cand set 'Set a value in the selected profile'
             cand unset 'Remove a value from the selected profile'
-            cand profiles 'List the profiles in the config file'
+            cand profiles 'List the profiles in the config file (on a terminal, `*` marks the active one)'
+            cand delete-profile 'Delete a profile: its settings in the config file and its saved secret'
             cand path 'Print the config file''s path'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -186,6 +187,18 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'capfile;config;delete-profile'= {
+            cand -p 'Profile to use from the config file [default: default]'
+            cand --profile 'Profile to use from the config file [default: default]'
+            cand --config 'Config file to read and edit instead of the default location'
+            cand --color 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)'
+            cand -q 'Print results only: no progress, no summary, no notes'
+            cand --quiet 'Print results only: no progress, no summary, no notes'
+            cand -v 'Say more about what is happening (repeat for more)'
+            cand --verbose 'Say more about what is happening (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'capfile;config;path'= {
             cand -p 'Profile to use from the config file [default: default]'
             cand --profile 'Profile to use from the config file [default: default]'
@@ -203,7 +216,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand get 'Print the effective value of one setting'
             cand set 'Set a value in the selected profile'
             cand unset 'Remove a value from the selected profile'
-            cand profiles 'List the profiles in the config file'
+            cand profiles 'List the profiles in the config file (on a terminal, `*` marks the active one)'
+            cand delete-profile 'Delete a profile: its settings in the config file and its saved secret'
             cand path 'Print the config file''s path'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -216,6 +230,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
         &'capfile;config;help;unset'= {
         }
         &'capfile;config;help;profiles'= {
+        }
+        &'capfile;config;help;delete-profile'= {
         }
         &'capfile;config;help;path'= {
         }
@@ -280,7 +296,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand get 'Print the effective value of one setting'
             cand set 'Set a value in the selected profile'
             cand unset 'Remove a value from the selected profile'
-            cand profiles 'List the profiles in the config file'
+            cand profiles 'List the profiles in the config file (on a terminal, `*` marks the active one)'
+            cand delete-profile 'Delete a profile: its settings in the config file and its saved secret'
             cand path 'Print the config file''s path'
         }
         &'capfile;help;config;list'= {
@@ -292,6 +309,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
         &'capfile;help;config;unset'= {
         }
         &'capfile;help;config;profiles'= {
+        }
+        &'capfile;help;config;delete-profile'= {
         }
         &'capfile;help;config;path'= {
         }

@@ -95,21 +95,22 @@ never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
 complete -c capfile -n "__fish_capfile_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -l config -d 'Config file to read and edit instead of the default location' -r -F
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -l config -d 'Config file to read and edit instead of the default location' -r -F
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "list" -d 'Show every effective setting and where it came from'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "get" -d 'Print the effective value of one setting'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "set" -d 'Set a value in the selected profile'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "unset" -d 'Remove a value from the selected profile'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "profiles" -d 'List the profiles in the config file'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "path" -d 'Print the config file\'s path'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "list" -d 'Show every effective setting and where it came from'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "get" -d 'Print the effective value of one setting'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "set" -d 'Set a value in the selected profile'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "unset" -d 'Remove a value from the selected profile'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "profiles" -d 'List the profiles in the config file (on a terminal, `*` marks the active one)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "delete-profile" -d 'Delete a profile: its settings in the config file and its saved secret'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "path" -d 'Print the config file\'s path'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and not __fish_seen_subcommand_from list get set unset profiles delete-profile path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -l config -d 'Config file to read and edit instead of the default location' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from list" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
@@ -151,6 +152,14 @@ never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from delete-profile" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from delete-profile" -l config -d 'Config file to read and edit instead of the default location' -r -F
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from delete-profile" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from delete-profile" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from delete-profile" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from delete-profile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file to read and edit instead of the default location' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
@@ -163,7 +172,8 @@ complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the effective value of one setting'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set a value in the selected profile'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "unset" -d 'Remove a value from the selected profile'
-complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "profiles" -d 'List the profiles in the config file'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "profiles" -d 'List the profiles in the config file (on a terminal, `*` marks the active one)'
+complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "delete-profile" -d 'Delete a profile: its settings in the config file and its saved secret'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
 complete -c capfile -n "__fish_capfile_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c capfile -n "__fish_capfile_using_subcommand serve" -l addr -d 'Address to listen on (port 0 picks a free port); loopback only, unless --public' -r
@@ -208,5 +218,6 @@ complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_su
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print the effective value of one setting'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a value in the selected profile'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "unset" -d 'Remove a value from the selected profile'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "profiles" -d 'List the profiles in the config file'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "profiles" -d 'List the profiles in the config file (on a terminal, `*` marks the active one)'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "delete-profile" -d 'Delete a profile: its settings in the config file and its saved secret'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file\'s path'

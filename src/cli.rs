@@ -299,8 +299,13 @@ pub enum ConfigAction {
         /// Setting name
         key: String,
     },
-    /// List the profiles in the config file
+    /// List the profiles in the config file (on a terminal, `*` marks the active one)
     Profiles,
+    /// Delete a profile: its settings in the config file and its saved secret
+    DeleteProfile {
+        /// Profile name
+        name: String,
+    },
     /// Print the config file's path
     Path,
 }

@@ -331,6 +331,10 @@ impl Config {
                 self.names().join(", ")
             )
         };
+        let names = self.names();
+        if let Some(close) = crate::error::closest(name, names.iter().copied()) {
+            return Error::usage(message).with_hint(format!("did you mean `-p {close}`?"));
+        }
         Error::usage(message).with_hint(format!(
             "create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`"
         ))

@@ -265,3 +265,51 @@ fn stdin_uploads_are_reported_under_their_name() {
     assert!(err.contains("from-stdin.png"), "{err}");
     assert!(!err.lines().any(|l| l.starts_with("-:")), "{err}");
 }
+
+#[test]
+fn typos_in_keys_and_profiles_get_a_suggestion() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["config", "get", "base_ur"])
+        .status(2)
+        .stderr_has("hint: did you mean `base_url`?")
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "staging", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "stagin", "config", "unset", "namespace"])
+        .status(2)
+        .stderr_has("hint: did you mean `-p staging`?")
+        .run();
+}
+
+#[test]
+fn delete_profile_removes_its_settings_and_secret() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["-p", "old", "login", "--insecure-storage", "--base-url", &service.base_url()])
+        .args(["--username", capfile::emulator::DEFAULT_USERNAME, "--password-stdin"])
+        .stdin(PASSWORD)
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "kept", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["config", "delete-profile", "old"])
+        .status(0)
+        .stderr_has("removed the secret of profile `old`")
+        .stderr_has("deleted profile `old`")
+        .run();
+    let output = Test::new(bare(&service)).args(["config", "profiles"]).status(0).run();
+    assert_eq!(stdout(&output), "kept\n");
+    let saved = std::fs::read_to_string(service.home.path().join("config/capfile/credentials.toml")).unwrap();
+    assert!(!saved.contains("old"), "{saved}");
+    Test::new(bare(&service))
+        .args(["config", "delete-profile", "old"])
+        .status(2)
+        .run();
+}
