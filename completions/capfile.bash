@@ -37,6 +37,9 @@ _capfile() {
             capfile,upload)
                 cmd="capfile__subcmd__upload"
                 ;;
+            capfile,version)
+                cmd="capfile__subcmd__version"
+                ;;
             capfile__subcmd__config,delete-profile)
                 cmd="capfile__subcmd__config__subcmd__delete__subcmd__profile"
                 ;;
@@ -106,6 +109,9 @@ _capfile() {
             capfile__subcmd__help,upload)
                 cmd="capfile__subcmd__help__subcmd__upload"
                 ;;
+            capfile__subcmd__help,version)
+                cmd="capfile__subcmd__help__subcmd__version"
+                ;;
             capfile__subcmd__help__subcmd__config,delete-profile)
                 cmd="capfile__subcmd__help__subcmd__config__subcmd__delete__subcmd__profile"
                 ;;
@@ -134,7 +140,7 @@ _capfile() {
 
     case "${cmd}" in
         capfile)
-            opts="-p -q -v -h -V --profile --config --quiet --verbose --color --help --version upload login logout config serve completions help"
+            opts="-p -q -v -h -V --profile --config --quiet --verbose --color --help --version upload login logout config serve completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -670,7 +676,7 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__help)
-            opts="upload login logout config serve completions help"
+            opts="upload login logout config serve completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -866,6 +872,20 @@ _capfile() {
             return 0
             ;;
         capfile__subcmd__help__subcmd__upload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        capfile__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1147,6 +1167,47 @@ _capfile() {
                     COMPREPLY=($(compgen -W "table json url" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        capfile__subcmd__version)
+            opts="-p -q -v -h --profile --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

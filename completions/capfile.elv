@@ -36,6 +36,7 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand config 'Read and edit settings'
             cand serve 'Run the local file service (an emulator of Capillary''s)'
             cand completions 'Print a shell completion script'
+            cand version 'Print the version, the commit it was built from, the target and the TLS backend'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'capfile;upload'= {
@@ -276,6 +277,18 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'capfile;version'= {
+            cand -p 'Profile to use from the config file [default: default]'
+            cand --profile 'Profile to use from the config file [default: default]'
+            cand --config 'Config file to read and edit instead of the default location'
+            cand --color 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)'
+            cand -q 'Print results only: no progress, no summary, no notes'
+            cand --quiet 'Print results only: no progress, no summary, no notes'
+            cand -v 'Say more about what is happening (repeat for more)'
+            cand --verbose 'Say more about what is happening (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'capfile;help'= {
             cand upload 'Upload images to the file service'
             cand login 'Save credentials for a profile (secret in the OS keyring)'
@@ -283,6 +296,7 @@ set edit:completion:arg-completer[capfile] = {|@words|
             cand config 'Read and edit settings'
             cand serve 'Run the local file service (an emulator of Capillary''s)'
             cand completions 'Print a shell completion script'
+            cand version 'Print the version, the commit it was built from, the target and the TLS backend'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'capfile;help;upload'= {
@@ -317,6 +331,8 @@ set edit:completion:arg-completer[capfile] = {|@words|
         &'capfile;help;serve'= {
         }
         &'capfile;help;completions'= {
+        }
+        &'capfile;help;version'= {
         }
         &'capfile;help;help'= {
         }

@@ -39,6 +39,7 @@ complete -c capfile -n "__fish_capfile_needs_command" -f -a "logout" -d 'Remove 
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "config" -d 'Read and edit settings'
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "serve" -d 'Run the local file service (an emulator of Capillary\'s)'
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c capfile -n "__fish_capfile_needs_command" -f -a "version" -d 'Print the version, the commit it was built from, the target and the TLS backend'
 complete -c capfile -n "__fish_capfile_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l files-from -d 'Also upload the files listed in FILE, one per line (`-`: standard input)' -r -F
 complete -c capfile -n "__fish_capfile_using_subcommand upload" -l name -d 'Remote file name, for a single input (default: the file\'s base name)' -r
@@ -207,13 +208,22 @@ never\t'Never colour'"
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
 complete -c capfile -n "__fish_capfile_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "upload" -d 'Upload images to the file service'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "login" -d 'Save credentials for a profile (secret in the OS keyring)'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "logout" -d 'Remove the profile\'s saved secret (its settings stay)'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "config" -d 'Read and edit settings'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "serve" -d 'Run the local file service (an emulator of Capillary\'s)'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c capfile -n "__fish_capfile_using_subcommand version" -s p -l profile -d 'Profile to use from the config file [default: default]' -r
+complete -c capfile -n "__fish_capfile_using_subcommand version" -l config -d 'Config file to read and edit instead of the default location' -r -F
+complete -c capfile -n "__fish_capfile_using_subcommand version" -l color -d 'When to use colour on standard error (a non-empty NO_COLOR means never, unless --color always)' -r -f -a "auto\t'Colour when standard error is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c capfile -n "__fish_capfile_using_subcommand version" -s q -l quiet -d 'Print results only: no progress, no summary, no notes'
+complete -c capfile -n "__fish_capfile_using_subcommand version" -s v -l verbose -d 'Say more about what is happening (repeat for more)'
+complete -c capfile -n "__fish_capfile_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "upload" -d 'Upload images to the file service'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "login" -d 'Save credentials for a profile (secret in the OS keyring)'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "logout" -d 'Remove the profile\'s saved secret (its settings stay)'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "config" -d 'Read and edit settings'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "serve" -d 'Run the local file service (an emulator of Capillary\'s)'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "completions" -d 'Print a shell completion script'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "version" -d 'Print the version, the commit it was built from, the target and the TLS backend'
+complete -c capfile -n "__fish_capfile_using_subcommand help; and not __fish_seen_subcommand_from upload login logout config serve completions version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "list" -d 'Show every effective setting and where it came from'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print the effective value of one setting'
 complete -c capfile -n "__fish_capfile_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a value in the selected profile'

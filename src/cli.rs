@@ -158,6 +158,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+
+    /// Print the version, the commit it was built from, the target and the TLS backend
+    Version,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Login(args) => commands::login::run(args, global, &env, &printer),
         Command::Logout => commands::logout::run(global, &env, &printer),
         Command::Config { action } => commands::config::run(action, global, &env, &printer),
+        Command::Version => {
+            printer.result(&version_text());
+            Ok(Exit::Success)
+        }
     };
     let exit = match result {
         Ok(exit) => exit,
@@ -68,4 +72,14 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
+}
+
+/// `capfile version`: what `--version` says, then how this binary was built.
+pub fn version_text() -> String {
+    format!(
+        "capfile {}\ncommit: {}\ntarget: {}\ntls: rustls (ring crypto provider)\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CAPFILE_COMMIT"),
+        env!("CAPFILE_TARGET"),
+    )
 }

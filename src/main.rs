@@ -7,8 +7,27 @@ fn main() -> std::process::ExitCode {
     if closed_stdout::WAS_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
         capfile::output::STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
     }
-    let cli = capfile::cli::Cli::parse();
+    let cli = match capfile::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     std::process::ExitCode::from(capfile::run(cli).code())
+}
+
+/// clap's own errors, with the `capfile: error:` prefix every other error
+/// has; help and version output go out as clap writes them.
+fn usage_error(err: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    eprint!("capfile: error: {text}");
+    std::process::ExitCode::from(2)
 }
 
 /// Whether standard output was closed when the process started (`>&-`). Rust's

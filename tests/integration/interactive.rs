@@ -313,3 +313,26 @@ fn delete_profile_removes_its_settings_and_secret() {
         .status(2)
         .run();
 }
+
+#[test]
+fn clap_errors_share_capfile_s_prefix() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Test::new(bare_capfile(home.path()))
+        .args(["upload", "--bogus"])
+        .status(2)
+        .stderr_has("capfile: error: unexpected argument '--bogus'")
+        .run();
+    assert!(!stderr(&output).starts_with("error:"), "{}", stderr(&output));
+}
+
+#[test]
+fn version_says_commit_target_and_tls() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Test::new(bare_capfile(home.path())).arg("version").status(0).run();
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("capfile {}", env!("CARGO_PKG_VERSION")));
+    assert!(lines[1].starts_with("commit: ") && lines[1].len() > "commit: ".len(), "{out}");
+    assert!(lines[2].starts_with("target: ") && lines[2].contains('-'), "{out}");
+    assert!(lines[3].starts_with("tls: rustls"), "{out}");
+}
