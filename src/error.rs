@@ -203,9 +203,9 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::IsDirectory { .. } => Some("use -r to upload the images inside it"),
-            Error::DuplicateName { .. } => {
-                Some("pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name")
-            }
+            Error::DuplicateName { .. } => Some(
+                "pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name",
+            ),
             Error::EmptyFile { .. } => Some("use --placeholder to create a placeholder without a body"),
             Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
             Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
@@ -376,7 +376,10 @@ mod hint_tests {
         assert!(login_hint("demo").starts_with("run `capfile -p demo login`"));
         assert!(login_hint("default").starts_with("run `capfile login`"));
         let env = refused_hint("demo", &SecretSource::Env("CAPFILE_PASSWORD"));
-        assert!(env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"), "{env}");
+        assert!(
+            env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"),
+            "{env}"
+        );
         assert!(!env.contains("set CAPFILE_PASSWORD"), "{env}");
         let keyring = refused_hint("demo", &SecretSource::Keyring);
         assert!(keyring.contains("`capfile -p demo login`"), "{keyring}");

@@ -399,7 +399,10 @@ mod tests {
     #[test]
     fn lists_split_on_newlines_or_nuls() {
         let paths = |v: &[&str]| v.iter().map(PathBuf::from).collect::<Vec<_>>();
-        assert_eq!(parse_list(b"a.png\r\nb c.png\n\nd.png", false), paths(&["a.png", "b c.png", "d.png"]));
+        assert_eq!(
+            parse_list(b"a.png\r\nb c.png\n\nd.png", false),
+            paths(&["a.png", "b c.png", "d.png"])
+        );
         assert_eq!(parse_list(b"a\nb.png\0c.png\0", true), paths(&["a\nb.png", "c.png"]));
         assert!(parse_list(b"", false).is_empty());
     }

@@ -68,7 +68,10 @@ fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) 
     let stores = super::Stores::open(paths, env, printer);
     for store in stores.in_order() {
         match store.delete(name) {
-            Ok(true) => printer.note(&format!("removed the secret of profile `{name}` from {}", store.describe())),
+            Ok(true) => printer.note(&format!(
+                "removed the secret of profile `{name}` from {}",
+                store.describe()
+            )),
             Ok(false) => {}
             Err(err) if err.malformed => return Err(err.into_error()),
             Err(err) => printer.warn(&format!("{err}; not checked for a secret of profile `{name}`")),

@@ -98,9 +98,9 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         }
         format!("{} (plain text, mode 0600)", paths.credentials.display())
     } else {
-        keyring.set(&profile.name, kind, secret, &binding).map_err(|err| {
-            Error::failure(format!("{err}; nothing was saved")).with_hint(no_keyring_hint(&paths))
-        })?;
+        keyring
+            .set(&profile.name, kind, secret, &binding)
+            .map_err(|err| Error::failure(format!("{err}; nothing was saved")).with_hint(no_keyring_hint(&paths)))?;
         // A plain-text copy from an earlier `--insecure-storage` login is no
         // longer needed.
         match file.delete(&profile.name) {
@@ -177,7 +177,8 @@ impl Asker<'_> {
             if !text.is_empty() {
                 return Ok(text);
             }
-            self.printer.warn(&format!("the {} is empty; type it again", question.to_lowercase()));
+            self.printer
+                .warn(&format!("the {} is empty; type it again", question.to_lowercase()));
         }
     }
 }

@@ -426,8 +426,14 @@ mod plain_words {
         let raw = "zbus error: Failed to connect to address `unix:path=/run/user/0/bus`: No such file or directory (os error 2)";
         assert_eq!(plain_cause(raw), "there is no D-Bus session to reach it on");
         let raw = "org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files";
-        assert_eq!(plain_cause(raw), "no Secret Service (gnome-keyring, KWallet) is running");
-        assert_eq!(plain_cause("Collection is locked"), "the keyring is locked and was not unlocked");
+        assert_eq!(
+            plain_cause(raw),
+            "no Secret Service (gnome-keyring, KWallet) is running"
+        );
+        assert_eq!(
+            plain_cause("Collection is locked"),
+            "the keyring is locked and was not unlocked"
+        );
         assert_eq!(plain_cause("zbus error: something\nnew"), "something new");
     }
 }

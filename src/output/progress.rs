@@ -139,9 +139,11 @@ fn file_layout(widths: &Widths, size: u64) -> (usize, usize) {
 fn file_style(widths: &Widths, size: u64) -> ProgressStyle {
     let (bar, _) = file_layout(widths, size);
     let prefix = widths.prefix;
-    ProgressStyle::with_template(&format!("{{prefix:>{prefix}}} [{{bar:{bar}}}] {{bytes}}/{{total_bytes}} {{msg}}"))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
+    ProgressStyle::with_template(&format!(
+        "{{prefix:>{prefix}}} [{{bar:{bar}}}] {{bytes}}/{{total_bytes}} {{msg}}"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
 }
 
 /// Standard error, drawn in whole frames: each redraw is written at once and

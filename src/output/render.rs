@@ -386,11 +386,17 @@ mod tests {
             assert!(line.chars().count() <= 100, "{line:?} is wider than 100");
         }
         assert!(text.contains(url), "the URL is whole: {text}");
-        assert!(text.lines().nth(1).unwrap().starts_with("a-very-lon…anner.png  1 "), "{text}");
+        assert!(
+            text.lines().nth(1).unwrap().starts_with("a-very-lon…anner.png  1 "),
+            "{text}"
+        );
         // Too narrow for any cap to help: NAME keeps a readable minimum.
         let narrow = render_table_in(&rows, true, Some(60));
         assert!(narrow.contains(url), "{narrow}");
-        assert!(narrow.lines().nth(1).unwrap().starts_with("a-very-l…ner.png  1 "), "{narrow}");
+        assert!(
+            narrow.lines().nth(1).unwrap().starts_with("a-very-l…ner.png  1 "),
+            "{narrow}"
+        );
         // Scripts always get the whole name.
         assert!(render_table_in(&rows, false, Some(60)).contains(long));
     }

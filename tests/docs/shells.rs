@@ -135,7 +135,16 @@ fn fish_completes_from_the_committed_script() {
     );
     assert_eq!(
         candidates(&run.stdout, "capfile config "),
-        ["delete-profile", "get", "help", "list", "path", "profiles", "set", "unset"],
+        [
+            "delete-profile",
+            "get",
+            "help",
+            "list",
+            "path",
+            "profiles",
+            "set",
+            "unset"
+        ],
         "{}",
         run.describe()
     );

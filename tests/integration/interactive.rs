@@ -24,7 +24,10 @@ fn logout_twice_is_not_an_error_and_the_keyring_is_one_plain_line() {
             .stderr_has("there is no D-Bus session")
             .run();
         let err = stderr(&output);
-        assert!(!err.contains("zbus") && !err.contains("os error"), "raw D-Bus text:\n{err}");
+        assert!(
+            !err.contains("zbus") && !err.contains("os error"),
+            "raw D-Bus text:\n{err}"
+        );
         assert_eq!(err.lines().count(), 2, "one warning, one note:\n{err}");
     }
 }
@@ -34,7 +37,10 @@ fn config_list_says_the_keyring_error_in_plain_words() {
     let service = Service::start();
     let output = Test::new(bare(&service)).args(["config", "list"]).status(0).run();
     let err = stderr(&output);
-    assert!(!err.contains("zbus") && !err.contains("os error"), "raw D-Bus text:\n{err}");
+    assert!(
+        !err.contains("zbus") && !err.contains("os error"),
+        "raw D-Bus text:\n{err}"
+    );
     assert!(err.contains("cannot use the OS keyring"), "{err}");
 }
 
@@ -218,7 +224,11 @@ fn files_from_a_list_or_nul_separated_standard_input() {
     assert_eq!(names, ["with space.png", "sample.jpg"]);
 
     // find -print0 | capfile upload --files-from - -0
-    let nul = format!("{}\0{}\0", sample("sample.gif").display(), sample("sample.webp").display());
+    let nul = format!(
+        "{}\0{}\0",
+        sample("sample.gif").display(),
+        sample("sample.webp").display()
+    );
     let output = service
         .test()
         .args(["upload", "--files-from", "-", "-0"])
@@ -289,7 +299,14 @@ fn typos_in_keys_and_profiles_get_a_suggestion() {
 fn delete_profile_removes_its_settings_and_secret() {
     let service = Service::start();
     Test::new(bare(&service))
-        .args(["-p", "old", "login", "--insecure-storage", "--base-url", &service.base_url()])
+        .args([
+            "-p",
+            "old",
+            "login",
+            "--insecure-storage",
+            "--base-url",
+            &service.base_url(),
+        ])
         .args(["--username", capfile::emulator::DEFAULT_USERNAME, "--password-stdin"])
         .stdin(PASSWORD)
         .status(0)
@@ -332,7 +349,10 @@ fn version_says_commit_target_and_tls() {
     let out = stdout(&output);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], format!("capfile {}", env!("CARGO_PKG_VERSION")));
-    assert!(lines[1].starts_with("commit: ") && lines[1].len() > "commit: ".len(), "{out}");
+    assert!(
+        lines[1].starts_with("commit: ") && lines[1].len() > "commit: ".len(),
+        "{out}"
+    );
     assert!(lines[2].starts_with("target: ") && lines[2].contains('-'), "{out}");
     assert!(lines[3].starts_with("tls: rustls"), "{out}");
 }
