@@ -193,6 +193,10 @@ impl indicatif::TermLike for FrameTerm {
         super::render::terminal_columns(2).unwrap_or(80)
     }
 
+    fn height(&self) -> u16 {
+        super::render::terminal_size(2).map_or(24, |(_, rows)| rows)
+    }
+
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
         self.cursor(n, 'A')
     }

@@ -102,18 +102,23 @@ pub fn elide_middle(text: &str, max: usize) -> String {
 }
 
 /// The width of the terminal on file descriptor `fd`, when it is one.
-#[cfg(unix)]
 pub fn terminal_columns(fd: i32) -> Option<u16> {
+    terminal_size(fd).map(|(columns, _)| columns)
+}
+
+/// The (columns, rows) of the terminal on file descriptor `fd`, when it is one.
+#[cfg(unix)]
+pub fn terminal_size(fd: i32) -> Option<(u16, u16)> {
     // SAFETY: TIOCGWINSZ writes one `winsize` into the struct passed; the fd
     // is only queried.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
     let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0).then_some(size.ws_col)
+    (ok && size.ws_col > 0 && size.ws_row > 0).then_some((size.ws_col, size.ws_row))
 }
 
-/// The width of the terminal on file descriptor `fd`, when it is one.
+/// The (columns, rows) of the terminal on file descriptor `fd`, when it is one.
 #[cfg(not(unix))]
-pub fn terminal_columns(_fd: i32) -> Option<u16> {
+pub fn terminal_size(_fd: i32) -> Option<(u16, u16)> {
     None
 }
 
