@@ -207,14 +207,30 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+
+    /// Print the version, the commit it was built from, the target and the TLS backend
+    Version,
 }
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// Image files to upload; `-` reads standard input (needs --name)
-    #[arg(value_name = "FILE", required_unless_present = "retry_from", value_hint = ValueHint::AnyPath,
-          add = ArgValueCompleter::new(complete_upload_file))]
+    #[arg(value_name = "FILE", required_unless_present_any = ["retry_from", "files_from"],
+          value_hint = ValueHint::AnyPath, add = ArgValueCompleter::new(complete_upload_file))]
     pub files: Vec<PathBuf>,
+
+    /// Also upload the files listed in FILE, one per line (`-`: standard input)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub files_from: Option<PathBuf>,
+
+    /// The --files-from list is NUL-separated, as `find -print0` writes it
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    pub null: bool,
+
+    /// Name each file after its path, joined with `_`: en/banner.png -> en_banner.png
+    /// (with -r, the path below the directory given)
+    #[arg(long, conflicts_with = "name")]
+    pub name_from_path: bool,
 
     /// Remote file name, for a single input (default: the file's base name)
     #[arg(long, value_name = "NAME")]
@@ -360,8 +376,13 @@ pub enum ConfigAction {
         #[arg(add = ArgValueCandidates::new(complete_key))]
         key: String,
     },
-    /// List the profiles in the config file
+    /// List the profiles in the config file (on a terminal, `*` marks the active one)
     Profiles,
+    /// Delete a profile: its settings in the config file and its saved secret
+    DeleteProfile {
+        /// Profile name
+        name: String,
+    },
     /// Print the config file's path
     Path,
 }

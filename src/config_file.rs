@@ -323,15 +323,19 @@ impl Config {
 
     /// The error for a profile that is not in the file, listing those that are.
     pub fn unknown_profile(&self, name: &str) -> Error {
-        Error::UnknownProfile {
+        let error = Error::UnknownProfile {
             name: name.to_string(),
             path: self.file.path.clone(),
             existing: self
                 .file
                 .exists()
                 .then(|| self.names().into_iter().map(str::to_string).collect()),
+        };
+        let names = self.names();
+        if let Some(close) = crate::error::closest(name, names.iter().copied()) {
+            return error.with_hint(format!("did you mean `-p {close}`?"));
         }
-        .with_hint(format!(
+        error.with_hint(format!(
             "create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`"
         ))
     }

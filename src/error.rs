@@ -252,11 +252,14 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::IsDirectory { .. } => Some("use -r to upload the images inside it"),
+            Error::DuplicateName { .. } => Some(
+                "pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name",
+            ),
             Error::EmptyFile { .. } => Some("use --placeholder to create a placeholder without a body"),
             Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
             Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
             Error::NoBaseUrl => Some("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"),
-            Error::CredentialsRefused => Some(LOGIN_HINT),
+            Error::CredentialsRefused => Some(REFUSED_HINT.get().map_or(LOGIN_HINT, String::as_str)),
             Error::NoConfigDir => Some("pass --config FILE or set CAPFILE_CONFIG"),
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
@@ -372,6 +375,109 @@ impl std::error::Error for Error {
 
 /// The hint every authentication failure carries.
 pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
+
+/// The candidate closest to `typed`, when it is close enough to be a typo
+/// (at most a third of its letters wrong, and at most 3).
+pub fn closest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (typed.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(typed, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// The refused-credentials hint for this run, once the upload knows whose
+/// credentials it sends and where the secret came from (`set_refused_hint`).
+static REFUSED_HINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes a later [`Error::CredentialsRefused`] name the profile and where its
+/// secret came from. Set once per process, by the command that resolved them.
+pub fn set_refused_hint(profile: &str, source: &crate::credentials::SecretSource) {
+    let _ = REFUSED_HINT.set(refused_hint(profile, source));
+}
+
+/// `capfile login` for the profile in use: `capfile -p demo login`.
+fn login_command(profile: &str) -> String {
+    match profile {
+        "default" => "capfile login".to_string(),
+        other => format!("capfile -p {other} login"),
+    }
+}
+
+/// What to do when there are no credentials for `profile`.
+pub fn login_hint(profile: &str) -> String {
+    format!(
+        "run `{}`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)",
+        login_command(profile)
+    )
+}
+
+/// What to do when the service refused `profile`'s secret from `source`.
+pub fn refused_hint(profile: &str, source: &crate::credentials::SecretSource) -> String {
+    use crate::credentials::SecretSource;
+    match source {
+        SecretSource::Env(variable) => format!(
+            "the secret in the environment's {variable} was refused: check its value, or unset it to use the one `{}` saves",
+            login_command(profile)
+        ),
+        SecretSource::Keyring => format!(
+            "the secret saved in the OS keyring for profile `{profile}` was refused: run `{}` again",
+            login_command(profile)
+        ),
+        SecretSource::File(path) => format!(
+            "the secret saved in {} for profile `{profile}` was refused: run `{}` again",
+            path.display(),
+            login_command(profile)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+    use crate::credentials::SecretSource;
+
+    #[test]
+    fn typos_find_their_closest_candidate() {
+        let keys = ["base_url", "auth", "username", "namespace"];
+        assert_eq!(closest("base_ur", keys), Some("base_url"));
+        assert_eq!(closest("namespce", keys), Some("namespace"));
+        assert_eq!(closest("zzz", keys), None);
+        assert_eq!(closest("prod", ["prd", "staging"]), Some("prd"));
+    }
+
+    #[test]
+    fn hints_name_the_profile_and_where_the_secret_came_from() {
+        assert!(login_hint("demo").starts_with("run `capfile -p demo login`"));
+        assert!(login_hint("default").starts_with("run `capfile login`"));
+        let env = refused_hint("demo", &SecretSource::Env("CAPFILE_PASSWORD"));
+        assert!(
+            env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"),
+            "{env}"
+        );
+        assert!(!env.contains("set CAPFILE_PASSWORD"), "{env}");
+        let keyring = refused_hint("demo", &SecretSource::Keyring);
+        assert!(keyring.contains("`capfile -p demo login`"), "{keyring}");
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -120,6 +120,73 @@ pub struct Options {
     pub placeholder: bool,
     pub recursive: bool,
     pub allow_any_type: bool,
+    /// Name each file after its path (`en/banner.png` -> `en_banner.png`;
+    /// under a directory given with -r, the path below that directory).
+    pub name_from_path: bool,
+}
+
+/// The inputs named on the command line, then those listed in the
+/// `--files-from` file (`-`: standard input), one per line or, with `nul`,
+/// NUL-separated as `find -print0` writes them. Empty entries are skipped;
+/// a line's trailing `\r` is dropped.
+pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut all = files.to_vec();
+    let Some(list) = files_from else {
+        return Ok(all);
+    };
+    let label = crate::output::quote_path(&list.to_string_lossy());
+    if list.as_os_str() == "-" && files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(Error::StdinTwice);
+    }
+    let mut bytes = Vec::new();
+    let read = if list.as_os_str() == "-" {
+        io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        File::open(list).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    read.map_err(|e| io_error(&format!("--files-from {label}"), e))?;
+    all.extend(parse_list(&bytes, nul));
+    if all.is_empty() {
+        return Err(Error::usage(format!("--files-from {label}: the list names no files")));
+    }
+    Ok(all)
+}
+
+/// The paths of a `--files-from` list.
+fn parse_list(bytes: &[u8], nul: bool) -> Vec<PathBuf> {
+    let separator = if nul { b'\0' } else { b'\n' };
+    bytes
+        .split(|b| *b == separator)
+        .map(|entry| match nul {
+            true => entry,
+            false => entry.strip_suffix(b"\r").unwrap_or(entry),
+        })
+        .filter(|entry| !entry.is_empty())
+        .map(path_of_bytes)
+        .collect()
+}
+
+#[cfg(unix)]
+fn path_of_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_of_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The remote name `--name-from-path` gives `path`: its normal components
+/// (no root, `.` or `..`) joined with `_`.
+fn name_from_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// The MIME type sent for files that are not images, with `--allow-any-type`.
@@ -198,7 +265,8 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
     let size = io::copy(stdin, &mut spool).map_err(cause)?;
     let mime = check_content(spool.path(), &label, size, options)?;
     Ok(Input {
-        label,
+        // Reported under the name it was given, not `-`.
+        label: remote.to_string(),
         remote,
         source: Source::Spooled(spool),
         size,
@@ -217,11 +285,12 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
             return Err(Error::NameForDirectory { label });
         }
         let mut inputs = Vec::new();
-        walk(path, options, &mut inputs)?;
+        walk(path, path, options, &mut inputs)?;
         return Ok(inputs);
     }
     let base = match &options.name {
         Some(name) => name.clone(),
+        None if options.name_from_path => name_from_path(path),
         None => match path.file_name() {
             Some(base) => base.to_string_lossy().into_owned(),
             None => return Err(Error::NoFileName { label }),
@@ -241,7 +310,7 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
 /// A directory's image files, depth first in sorted order. Hidden entries and
 /// files that are not images are passed over; directory links are not followed,
 /// so a link cycle cannot loop.
-fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Error> {
+fn walk(top: &Path, dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Error> {
     let label = crate::output::quote_path(&dir.to_string_lossy());
     let mut entries: Vec<_> = fs::read_dir(dir)
         .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
@@ -255,7 +324,7 @@ fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Er
         let file_label = crate::output::quote_path(&path.to_string_lossy());
         let file_type = entry.file_type().map_err(|e| io_error(&file_label, e))?;
         if file_type.is_dir() {
-            walk(&path, options, inputs)?;
+            walk(top, &path, options, inputs)?;
             continue;
         }
         let meta = fs::metadata(&path).map_err(|e| io_error(&file_label, e))?;
@@ -268,7 +337,10 @@ fn walk(dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Er
             (None, true) => ANY_TYPE,
             (None, false) => continue,
         };
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = match options.name_from_path {
+            true => name_from_path(path.strip_prefix(top).unwrap_or(&path)),
+            false => entry.file_name().to_string_lossy().into_owned(),
+        };
         let remote = RemoteName::parse(&name).map_err(|source| bad_name(&file_label, source))?;
         inputs.push(Input {
             label: file_label,
@@ -325,6 +397,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lists_split_on_newlines_or_nuls() {
+        let paths = |v: &[&str]| v.iter().map(PathBuf::from).collect::<Vec<_>>();
+        assert_eq!(
+            parse_list(b"a.png\r\nb c.png\n\nd.png", false),
+            paths(&["a.png", "b c.png", "d.png"])
+        );
+        assert_eq!(parse_list(b"a\nb.png\0c.png\0", true), paths(&["a\nb.png", "c.png"]));
+        assert!(parse_list(b"", false).is_empty());
+    }
+
+    #[test]
+    fn names_from_paths_join_components() {
+        assert_eq!(name_from_path(Path::new("en/banner.png")), "en_banner.png");
+        assert_eq!(name_from_path(Path::new("./a/../b/c.png")), "a_b_c.png");
+        assert_eq!(name_from_path(Path::new("/abs/x.png")), "abs_x.png");
+    }
+
+    #[test]
     fn remote_names_are_checked() {
         assert!(RemoteName::parse("a b#?%é.png").is_ok());
         for bad in ["", ".", "..", "a/b.png", "a\\b.png", "a\nb.png", "tab\t.png"] {
@@ -379,6 +469,7 @@ mod tests {
         assert_eq!(inputs[0].size, png.len() as u64);
         assert_eq!(inputs[0].mime, "image/png");
         assert_eq!(std::fs::read(inputs[0].body_path().unwrap()).unwrap(), png);
+        assert_eq!(inputs[0].label, "in.png", "reported under its --name");
     }
 
     #[test]

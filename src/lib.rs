@@ -41,6 +41,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Logout => commands::logout::run(global, &env, &printer),
         Command::Status(args) => commands::status::run(args, global, &env, &printer),
         Command::Config { action } => commands::config::run(action, global, &env, &printer),
+        Command::Version => {
+            printer.result(&version_text());
+            Ok(Exit::Success)
+        }
     };
     let exit = match result {
         Ok(exit) => exit,
@@ -66,4 +70,14 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(Error::Runtime)
+}
+
+/// `capfile version`: what `--version` says, then how this binary was built.
+pub fn version_text() -> String {
+    format!(
+        "capfile {}\ncommit: {}\ntarget: {}\ntls: rustls (ring crypto provider)\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CAPFILE_COMMIT"),
+        env!("CAPFILE_TARGET"),
+    )
 }

@@ -9,8 +9,27 @@ fn main() -> std::process::ExitCode {
     }
     // A shell asking for completions (CAPFILE_COMPLETE set) is answered here.
     capfile::commands::completions::complete_if_asked();
-    let cli = capfile::cli::Cli::parse();
+    let cli = match capfile::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     std::process::ExitCode::from(capfile::run(cli).code())
+}
+
+/// clap's own errors, with the `capfile: error:` prefix every other error
+/// has; help and version output go out as clap writes them.
+fn usage_error(err: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    eprint!("capfile: error: {text}");
+    std::process::ExitCode::from(2)
 }
 
 /// Whether standard output was closed when the process started (`>&-`). Rust's

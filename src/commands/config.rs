@@ -32,14 +32,58 @@ pub fn run(action: ConfigAction, global: &GlobalArgs, env: &Env, printer: &Arc<P
             if names.is_empty() {
                 printer.note(&format!("no profiles in {}", paths.config.display()));
             }
-            printer.result(&names.iter().map(|n| format!("{n}\n")).collect::<String>());
+            let active = super::select_profile(global, env).map(|p| p.name).ok();
+            printer.result(&profile_lines(&names, active.as_deref(), printer.stdout_is_terminal()));
             Ok(Exit::Success)
         }
+        ConfigAction::DeleteProfile { name } => delete_profile(&paths, env, printer, &name),
         ConfigAction::List { json } => list(&paths, &ctx, printer, json),
         ConfigAction::Get { key } => get(&paths, &ctx, printer, &key),
         ConfigAction::Set { key, value } => set(&paths, &ctx, printer, &key, &value),
         ConfigAction::Unset { key } => unset(&paths, &ctx, printer, &key),
     }
+}
+
+/// `config profiles`: one name a line. On a terminal the active profile is
+/// marked `*`, as `git branch` marks the current branch; piped, the names
+/// stay bare for scripts.
+fn profile_lines(names: &[&str], active: Option<&str>, terminal: bool) -> String {
+    names
+        .iter()
+        .map(|name| match (terminal, Some(*name) == active) {
+            (false, _) => format!("{name}\n"),
+            (true, true) => format!("* {name}\n"),
+            (true, false) => format!("  {name}\n"),
+        })
+        .collect()
+}
+
+/// `config delete-profile NAME`: removes the profile's table from
+/// `config.toml` and its secret from the keyring and `credentials.toml`.
+fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) -> Result<Exit, Error> {
+    let config = Config::load(&paths.config)?;
+    if config.get(name).is_none() {
+        return Err(config.unknown_profile(name));
+    }
+    let stores = super::Stores::open(paths, env, printer);
+    for store in stores.in_order() {
+        match store.delete(name) {
+            Ok(true) => printer.note(&format!(
+                "removed the secret of profile `{name}` from {}",
+                store.describe()
+            )),
+            Ok(false) => {}
+            Err(err) if err.malformed => return Err(err.into_error()),
+            Err(err) => printer.warn(&format!("{err}; not checked for a secret of profile `{name}`")),
+        }
+    }
+    let mut doc = config.file.document_mut()?;
+    if let Some(profiles) = doc.get_mut("profiles").and_then(|p| p.as_table_like_mut()) {
+        profiles.remove(name);
+    }
+    config.file.write(&doc, false)?;
+    printer.note(&format!("deleted profile `{name}` from {}", paths.config.display()));
+    Ok(Exit::Success)
 }
 
 /// The effective settings of the selected profile, as an upload would see
@@ -57,7 +101,13 @@ struct Context<'a> {
 /// A key typed on the command line. Its errors do not name the config file:
 /// the file is not at fault.
 fn parse_key(name: &str) -> Result<Key, Error> {
-    Key::parse(name).map_err(Error::usage)
+    Key::parse(name).map_err(|message| {
+        let err = Error::usage(message);
+        match crate::error::closest(name, Key::ALL.iter().map(|k| k.name())) {
+            Some(key) => err.with_hint(format!("did you mean `{key}`?")),
+            None => err,
+        }
+    })
 }
 
 /// What `config set` says about a key or value it refuses: the cause, and
@@ -253,4 +303,16 @@ fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<
         ),
     );
     Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::profile_lines;
+
+    #[test]
+    fn the_active_profile_is_marked_on_a_terminal_only() {
+        let names = ["default", "demo"];
+        assert_eq!(profile_lines(&names, Some("demo"), true), "  default\n* demo\n");
+        assert_eq!(profile_lines(&names, Some("demo"), false), "default\ndemo\n");
+    }
 }

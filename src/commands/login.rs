@@ -45,10 +45,22 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         interactive: !args.password_stdin && !args.client_secret_stdin && io::stdin().is_terminal(),
     };
 
+    // On a terminal the keyring is asked before any question: with none to
+    // save in, every answer would be lost. Otherwise the flags are checked
+    // first, so a usage error is said as one.
+    let super::Stores { keyring, file } = super::Stores::open(&paths, env, printer);
+    let check_keyring_now = |now: bool| match now && !args.insecure_storage {
+        true => check_keyring(&keyring, &profile.name, &paths),
+        false => Ok(()),
+    };
+    let on_terminal = io::stdin().is_terminal();
+    check_keyring_now(on_terminal)?;
+
     let base_url = base_url(&args, &existing, env, &ask)?;
     let auth = auth_kind(&args, &existing, &ask)?;
     let identity = identity(&args, auth, &existing, env, &ask)?;
     let secret = read_secret(&args, auth, &ask)?;
+    check_keyring_now(!on_terminal)?;
     let credentials = match auth {
         AuthKind::Basic => Credentials::Basic {
             username: identity.clone(),
@@ -70,7 +82,6 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     };
     // The secret will be sent only to this origin, with this identity.
     let binding = Binding::new(&base_url, &identity);
-    let super::Stores { keyring, file } = super::Stores::open(&paths, env, printer);
     let stored_in = if args.insecure_storage {
         file.set(&profile.name, kind, secret, &binding)
             .map_err(|e| e.into_error())?;
@@ -87,17 +98,9 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         }
         format!("{} (plain text, mode 0600)", paths.credentials.display())
     } else {
-        keyring.set(&profile.name, kind, secret, &binding).map_err(|err| {
-            let kernel = if cfg!(target_os = "linux") {
-                ", use the kernel keyring with CAPFILE_KEYRING=keyutils"
-            } else {
-                ""
-            };
-            Error::failure(format!("{err}; nothing was saved")).with_hint(format!(
-                "pass --insecure-storage to keep the secret in {} (mode 0600) instead{kernel}, or set CAPFILE_* variables in the environment",
-                paths.credentials.display()
-            ))
-        })?;
+        keyring
+            .set(&profile.name, kind, secret, &binding)
+            .map_err(|err| Error::failure(format!("{err}; nothing was saved")).with_hint(no_keyring_hint(&paths)))?;
         // A plain-text copy from an earlier `--insecure-storage` login is no
         // longer needed.
         match file.delete(&profile.name) {
@@ -113,13 +116,15 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     };
 
     save_settings(&config, &profile, &base_url, auth, &identity)?;
+    let settings_in = paths.config.display();
     let who = match auth {
         AuthKind::Basic => format!("user `{identity}`"),
         AuthKind::Oauth => format!("client key `{identity}`"),
     };
     printer.note(&format!(
-        "logged in: profile `{}`, {who} at {base_url}; secret saved in {stored_in}",
-        profile.name
+        "logged in: profile `{}`, {who} at {}; settings saved in {settings_in}, secret saved in {stored_in}",
+        profile.name,
+        stored_url(&base_url)
     ));
     Ok(Exit::Success)
 }
@@ -144,6 +149,8 @@ impl Asker<'_> {
                 .read_line(&mut answer)
                 .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
             if read == 0 {
+                // Ctrl-D: the cursor is still after the question.
+                self.printer.prompt("\n");
                 return Err(Error::usage(format!("no answer to `{question}`; nothing was saved")));
             }
             let answer = answer.trim();
@@ -155,13 +162,24 @@ impl Asker<'_> {
         }
     }
 
-    /// A secret, typed without echo.
+    /// A secret, typed without echo; an empty one is asked again.
     fn secret(&self, question: &str) -> Result<String, Error> {
-        self.printer.prompt(&format!("{question}: "));
-        rpassword::read_password().map_err(|e| match e.kind() {
-            io::ErrorKind::Interrupted => Error::interrupted(),
-            _ => Error::usage(format!("cannot read the secret from the terminal: {e}")),
-        })
+        loop {
+            self.printer.prompt(&format!("{question}: "));
+            let text = rpassword::read_password().map_err(|e| match e.kind() {
+                io::ErrorKind::Interrupted => Error::interrupted(),
+                io::ErrorKind::UnexpectedEof => {
+                    self.printer.prompt("\n");
+                    Error::usage(format!("no answer to `{question}`; nothing was saved"))
+                }
+                _ => Error::usage(format!("cannot read the secret from the terminal: {e}")),
+            })?;
+            if !text.is_empty() {
+                return Ok(text);
+            }
+            self.printer
+                .warn(&format!("the {} is empty; type it again", question.to_lowercase()));
+        }
     }
 }
 
@@ -182,12 +200,14 @@ fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Aut
                 existing.client_key().is_some(),
             ));
             if ask.interactive {
-                let answer = ask.line("Authentication (basic or oauth)", Some(&choice_name(&current)))?;
-                let value = Key::Auth.parse_input(&answer).map_err(Error::usage)?;
-                if value.as_str() == Some("oauth") {
-                    AuthKind::Oauth
-                } else {
-                    AuthKind::Basic
+                loop {
+                    let answer = ask.line("Authentication (basic or oauth)", Some(&choice_name(&current)))?;
+                    // `Basic`, `OAUTH`: the case does not matter when typed.
+                    match Key::Auth.parse_input(&answer.to_ascii_lowercase()) {
+                        Ok(value) if value.as_str() == Some("oauth") => break AuthKind::Oauth,
+                        Ok(_) => break AuthKind::Basic,
+                        Err(err) => ask.printer.warn(&err),
+                    }
                 }
             } else {
                 current
@@ -236,12 +256,18 @@ fn offered(key: Key, existing: &FileValues, env: &Env, ask: &Asker) -> Option<St
 
 fn base_url(args: &LoginArgs, existing: &FileValues, env: &Env, ask: &Asker) -> Result<Url, Error> {
     if ask.interactive && args.base_url.is_none() {
-        let current = offered(Key::BaseUrl, existing, env, ask);
+        let mut current = offered(Key::BaseUrl, existing, env, ask);
         loop {
             let answer = ask.line("Base URL of the Capillary API host", current.as_deref())?;
             match settings::parse_base_url(&answer) {
                 Ok(url) => return Ok(url),
-                Err(err) => ask.printer.warn(&err),
+                Err(err) => {
+                    ask.printer.warn(&err);
+                    // A bare host name: offer it with https:// as the default.
+                    if let Some(suggested) = with_scheme(&answer) {
+                        current = Some(suggested);
+                    }
+                }
             }
         }
     }
@@ -322,6 +348,47 @@ fn read_secret(args: &LoginArgs, auth: AuthKind, ask: &Asker) -> Result<Secret, 
     Ok(Secret::new(text))
 }
 
+/// `eu.api.capillarytech.com` as `https://eu.api.capillarytech.com`, when the
+/// answer has no scheme and is a valid base URL with one.
+fn with_scheme(answer: &str) -> Option<String> {
+    let answer = answer.trim();
+    if answer.contains("://") || answer.is_empty() {
+        return None;
+    }
+    let suggested = format!("https://{answer}");
+    settings::parse_base_url(&suggested).ok().map(|_| suggested)
+}
+
+/// The base URL as `config set` keeps it: no `/` after a bare host.
+fn stored_url(url: &Url) -> String {
+    let text = url.as_str();
+    match url.path() {
+        "/" => text.strip_suffix('/').unwrap_or(text).to_string(),
+        _ => text.to_string(),
+    }
+}
+
+/// What to do when the keyring cannot be used.
+fn no_keyring_hint(paths: &Paths) -> String {
+    let kernel = if cfg!(target_os = "linux") {
+        ", or use the kernel keyring with CAPFILE_KEYRING=keyutils"
+    } else {
+        ""
+    };
+    format!(
+        "pass --insecure-storage to keep the secret in {} (mode 0600) instead{kernel}; or set CAPFILE_* variables in the environment",
+        paths.credentials.display()
+    )
+}
+
+/// Fails at once, before any question, when the keyring cannot be used.
+fn check_keyring(keyring: &dyn SecretStore, profile: &str, paths: &Paths) -> Result<(), Error> {
+    match keyring.get(profile, SecretKind::PasswordMd5) {
+        Ok(_) => Ok(()),
+        Err(err) => Err(Error::failure(format!("{err}; nothing was saved")).with_hint(no_keyring_hint(paths))),
+    }
+}
+
 /// Asks the token endpoint for a token with the key and secret.
 fn check_oauth(base_url: &Url, credentials: &Credentials, key: &str, printer: &Printer) -> Result<(), Error> {
     let service = FileService::new(base_url.clone(), credentials, CHECK_TIMEOUT, 0).map_err(Error::usage)?;
@@ -362,7 +429,7 @@ fn save_settings(
         .and_then(|v| settings::parse_base_url(v).ok())
         .is_some_and(|old| &old == base_url);
     if !same {
-        config_file::set_value(table, Key::BaseUrl.name(), base_url.as_str().into());
+        config_file::set_value(table, Key::BaseUrl.name(), stored_url(base_url).into());
     }
     config_file::set_value(table, Key::Auth.name(), choice_name(&auth).into());
     let (keep, drop) = match auth {

@@ -82,7 +82,7 @@ fn resolve_credentials(
     // The profile as the file has it, for secrets saved by capfile 0.1.0.
     let saved_profile = Config::load(&paths.config)?.values(profile)?;
     let stores = Stores::open(paths, env, printer);
-    credentials::resolve(
+    let resolved = credentials::resolve(
         settings,
         base_url,
         &profile.name,
@@ -90,5 +90,8 @@ fn resolve_credentials(
         env,
         &stores.in_order(),
         &mut |failure| printer.detail(1, &format!("{failure}; trying the next place")),
-    )
+    )?;
+    // A refusal later names this profile and where the secret came from.
+    crate::error::set_refused_hint(&profile.name, &resolved.source);
+    Ok(resolved)
 }

@@ -71,10 +71,14 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
     runtime.block_on(async {
         let service = Emulator::start(args.addr, config).await.map_err(|e| {
             let err = Error::failure(format!("cannot serve on {}: {e}", args.addr));
-            if e.kind() == std::io::ErrorKind::ResourceBusy {
-                err.with_hint("give this one a data directory of its own with --data")
-            } else {
-                err
+            match e.kind() {
+                std::io::ErrorKind::ResourceBusy => {
+                    err.with_hint("give this one a data directory of its own with --data")
+                }
+                std::io::ErrorKind::AddrInUse => err.with_hint(
+                    "another program listens there: pick another port, or let the system pick a free one with --addr 127.0.0.1:0",
+                ),
+                _ => err,
             }
         })?;
         printer.note(&format!(

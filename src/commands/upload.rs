@@ -55,18 +55,21 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         return Err(Error::ResultsWouldBeLost { cause });
     }
 
+    // The inputs named, then those listed with --files-from.
+    let files = inputs::with_listed(&args.files, args.files_from.as_deref(), args.null)?;
     let options = inputs::Options {
         name: args.name.clone(),
         placeholder: args.placeholder,
         recursive: args.recursive,
         allow_any_type: args.allow_any_type,
+        name_from_path: args.name_from_path,
     };
     // Ctrl-C is handled from here on, before standard input is spooled to a
     // temporary file: an interrupted spool is deleted, and the command exits
     // 130 without sending anything.
     let runtime = crate::runtime()?;
     let mut interrupts = Interrupts::install(&runtime, Signals::CtrlC)?;
-    let mut stdin: Box<dyn std::io::Read> = if args.files.iter().any(|f| f.as_os_str() == "-") {
+    let mut stdin: Box<dyn std::io::Read> = if files.iter().any(|f| f.as_os_str() == "-") {
         Box::new(interrupts.stdin())
     } else {
         Box::new(std::io::empty())
@@ -88,7 +91,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             Some(collected) => collected,
             None => return Ok(Exit::Success),
         },
-        _ => inputs::collect(&args.files, &options, &mut stdin),
+        _ => inputs::collect(&files, &options, &mut stdin),
     };
     if interrupts.fired() {
         printer.error(&Error::interrupted());

@@ -175,7 +175,7 @@ impl Keyring {
         use keyring_core::Error as E;
         let what = self.describe();
         let cause = match &err {
-            E::PlatformFailure(inner) | E::NoStorageAccess(inner) => inner.to_string(),
+            E::PlatformFailure(inner) | E::NoStorageAccess(inner) => plain_cause(&inner.to_string()),
             E::BadEncoding(_) | E::BadDataFormat(..) => {
                 format!("the secret saved for profile `{profile}` is not text")
             }
@@ -187,6 +187,25 @@ impl Keyring {
             other => other.to_string(),
         };
         StoreError::new(format!("cannot use {what}: {}", one_line(&cause)))
+    }
+}
+
+/// A platform failure in capfile's words: the usual causes (no D-Bus session,
+/// no Secret Service daemon, a locked keyring) get a short sentence instead of
+/// the raw D-Bus text; anything else is kept, on one line.
+fn plain_cause(raw: &str) -> String {
+    let lower = raw.to_ascii_lowercase();
+    let has = |needle: &str| lower.contains(needle);
+    if has("failed to connect") || has("dbus_session_bus_address") || has("no such file or directory") {
+        "there is no D-Bus session to reach it on".into()
+    } else if has("serviceunknown") || has("org.freedesktop.secrets") || has("not provided by any") {
+        "no Secret Service (gnome-keyring, KWallet) is running".into()
+    } else if has("locked") || has("dismissed") || has("prompt") {
+        "the keyring is locked and was not unlocked".into()
+    } else if has("permission denied") || has("access denied") {
+        "access was denied".into()
+    } else {
+        one_line(raw.trim_start_matches("zbus error: "))
     }
 }
 
@@ -393,7 +412,28 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.message,
-            "cannot use the OS keyring (test store): no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)"
+            "cannot use the OS keyring (test store): there is no D-Bus session to reach it on"
         );
+    }
+}
+
+#[cfg(test)]
+mod plain_words {
+    use super::plain_cause;
+
+    #[test]
+    fn raw_dbus_text_becomes_a_sentence() {
+        let raw = "zbus error: Failed to connect to address `unix:path=/run/user/0/bus`: No such file or directory (os error 2)";
+        assert_eq!(plain_cause(raw), "there is no D-Bus session to reach it on");
+        let raw = "org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files";
+        assert_eq!(
+            plain_cause(raw),
+            "no Secret Service (gnome-keyring, KWallet) is running"
+        );
+        assert_eq!(
+            plain_cause("Collection is locked"),
+            "the keyring is locked and was not unlocked"
+        );
+        assert_eq!(plain_cause("zbus error: something\nnew"), "something new");
     }
 }

@@ -9,7 +9,7 @@ use super::{
     Binding, Credentials, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError, is_md5_hex, md5_hex,
     origin_of, parse_origin,
 };
-use crate::error::{Error, LOGIN_HINT};
+use crate::error::{Error, LOGIN_HINT, login_hint};
 use crate::settings::{AuthKind, FileValues, Lookup, Origin, Setting, Settings};
 
 /// A secret given by the environment: its kind, value and variable.
@@ -128,7 +128,7 @@ pub fn resolve(
             return Err(Error::auth(format!(
                 "no credentials: profile `{profile}` is not logged in and the environment has none"
             ))
-            .with_hint(LOGIN_HINT));
+            .with_hint(login_hint(profile)));
         }
         Ok(())
     })?;
@@ -161,7 +161,7 @@ pub fn resolve(
         for failure in &failures {
             message.push_str(&format!("; {failure}"));
         }
-        return Err(Error::auth(message).with_hint(LOGIN_HINT));
+        return Err(Error::auth(message).with_hint(login_hint(profile)));
     };
     let binding = check_binding(
         &saved,

@@ -22,9 +22,9 @@ impl Printer {
                 bars: None,
             };
         }
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+        let multi = MultiProgress::with_draw_target(draw_target());
         let total = multi.add(ProgressBar::new(bytes));
-        total.set_style(total_style());
+        total.set_style(total_style(&Widths::now(files, bytes)));
         total.set_prefix(format!("0/{files} files"));
         total.enable_steady_tick(Duration::from_millis(200));
         if let Ok(mut bars) = self.bars.lock() {
@@ -42,18 +42,207 @@ impl Printer {
     }
 }
 
-fn total_style() -> ProgressStyle {
-    ProgressStyle::with_template(
-        "{prefix:>14} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-    )
+/// Bars fit the terminal: each line is at most one column short of its
+/// width. As it narrows the total bar drops its rate, then its ETA; a file bar
+/// shortens its file name in the middle. Bars run from 10 to 30 columns.
+const MIN_BAR: usize = 10;
+const MAX_BAR: usize = 30;
+/// The fewest columns a file name is shortened to.
+const MIN_NAME: usize = 12;
+/// The widest a byte count is drawn (`1023.99 KiB`).
+const BYTES: usize = 11;
+/// ` 1023.99 KiB/s`.
+const RATE: usize = 14;
+/// ` ETA 59m` (indicatif's short form).
+const ETA: usize = 8;
+
+/// The columns a batch's bars have to fit in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Widths {
+    /// The terminal's width.
+    columns: usize,
+    /// The prefix column (`12/340 files`, `uploading`, `retry 2`).
+    prefix: usize,
+    /// `{bytes}/{total_bytes}` of the total bar.
+    total_bytes: usize,
+}
+
+impl Widths {
+    /// For the terminal on standard error as it is now.
+    fn now(files: u64, bytes: u64) -> Widths {
+        let columns = super::render::terminal_columns(2).map_or(80, usize::from);
+        Widths::new(columns, files, bytes)
+    }
+
+    fn new(columns: usize, files: u64, bytes: u64) -> Widths {
+        let files = files.to_string().len();
+        Widths {
+            columns,
+            // `N/N files`, and at least `wait 300 s`.
+            prefix: (2 * files + 7).max(10),
+            total_bytes: BYTES + 1 + indicatif::BinaryBytes(bytes).to_string().len(),
+        }
+    }
+
+    /// The columns to fill: one short of the width, so the cursor never
+    /// reaches the last column.
+    fn room(&self) -> usize {
+        self.columns.saturating_sub(1)
+    }
+}
+
+/// The total bar's layout: (bar width, with rate, with ETA).
+fn total_layout(widths: &Widths) -> (usize, bool, bool) {
+    let fixed = widths.prefix + 4 + widths.total_bytes;
+    for (rate, eta) in [(true, true), (false, true), (false, false)] {
+        let needs = fixed + if rate { RATE } else { 0 } + if eta { ETA } else { 0 };
+        if widths.room() >= needs + MIN_BAR {
+            return (MAX_BAR.min(widths.room() - needs), rate, eta);
+        }
+    }
+    (widths.room().saturating_sub(fixed).max(1), false, false)
+}
+
+fn total_style(widths: &Widths) -> ProgressStyle {
+    let (bar, rate, eta) = total_layout(widths);
+    let prefix = widths.prefix;
+    let mut template = format!("{{prefix:>{prefix}}} [{{bar:{bar}.cyan/blue}}] {{bytes}}/{{total_bytes}}");
+    if rate {
+        template.push_str(" {binary_bytes_per_sec}");
+    }
+    if eta {
+        template.push_str(" ETA {eta}");
+    }
+    ProgressStyle::with_template(&template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// `label` in `max` columns: a path too long keeps its file name, shortened
+/// in the middle when even that is too long.
+fn short_label(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let name = label.rsplit('/').next().unwrap_or(label);
+    super::render::elide_middle(name, max)
+}
+
+/// A file bar's layout for a file of `size` bytes: (bar width, name width).
+fn file_layout(widths: &Widths, size: u64) -> (usize, usize) {
+    let fixed = widths.prefix + 5 + BYTES + 1 + indicatif::BinaryBytes(size).to_string().len();
+    let left = widths.room().saturating_sub(fixed);
+    let bar = left.saturating_sub(MIN_NAME).clamp(MIN_BAR.min(left), MAX_BAR);
+    (bar, left.saturating_sub(bar))
+}
+
+fn file_style(widths: &Widths, size: u64) -> ProgressStyle {
+    let (bar, _) = file_layout(widths, size);
+    let prefix = widths.prefix;
+    ProgressStyle::with_template(&format!(
+        "{{prefix:>{prefix}}} [{{bar:{bar}}}] {{bytes}}/{{total_bytes}} {{msg}}"
+    ))
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ")
 }
 
-fn file_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>14} [{bar:30}] {bytes}/{total_bytes} {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
+/// Standard error, drawn in whole frames: each redraw is written at once and
+/// wrapped in the terminal's synchronized-update mode (DEC private mode 2026;
+/// terminals without it ignore it), so slow links do not show a half-drawn
+/// frame.
+fn draw_target() -> ProgressDrawTarget {
+    let synchronized = std::env::var("TERM").is_ok_and(|term| term != "dumb");
+    ProgressDrawTarget::term_like_with_hz(Box::new(FrameTerm::new(synchronized)), 10)
+}
+
+/// indicatif's terminal operations, buffered into one write per frame.
+#[derive(Debug)]
+struct FrameTerm {
+    frame: std::sync::Mutex<String>,
+    synchronized: bool,
+}
+
+impl FrameTerm {
+    fn new(synchronized: bool) -> FrameTerm {
+        FrameTerm {
+            frame: std::sync::Mutex::new(String::new()),
+            synchronized,
+        }
+    }
+
+    fn push(&self, text: &str) -> std::io::Result<()> {
+        if let Ok(mut frame) = self.frame.lock() {
+            if frame.is_empty() && self.synchronized {
+                frame.push_str("\x1b[?2026h");
+            }
+            frame.push_str(text);
+        }
+        Ok(())
+    }
+
+    fn cursor(&self, n: usize, code: char) -> std::io::Result<()> {
+        match n {
+            0 => Ok(()),
+            n => self.push(&format!("\x1b[{n}{code}")),
+        }
+    }
+}
+
+impl indicatif::TermLike for FrameTerm {
+    fn width(&self) -> u16 {
+        super::render::terminal_columns(2).unwrap_or(80)
+    }
+
+    fn height(&self) -> u16 {
+        super::render::terminal_size(2).map_or(24, |(_, rows)| rows)
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.cursor(n, 'A')
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.cursor(n, 'B')
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.cursor(n, 'C')
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.cursor(n, 'D')
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.push(s)?;
+        self.push("\n")
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.push(s)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.push("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut frame = match self.frame.lock() {
+            Ok(frame) => frame,
+            Err(_) => return Ok(()),
+        };
+        if frame.is_empty() {
+            return Ok(());
+        }
+        if self.synchronized {
+            frame.push_str("\x1b[?2026l");
+        }
+        let mut err = std::io::stderr().lock();
+        let written = err.write_all(frame.as_bytes()).and_then(|()| err.flush());
+        frame.clear();
+        written
+    }
 }
 
 struct Bars {
@@ -74,9 +263,11 @@ impl BatchProgress {
     pub fn start_file(&self, label: &str, size: u64) -> FileProgress {
         let bar = self.bars.as_ref().map(|bars| {
             let bar = bars.multi.insert_before(&bars.total, ProgressBar::new(size));
-            bar.set_style(file_style());
+            let widths = Widths::now(bars.files, bars.total.length().unwrap_or(0));
+            let (_, name) = file_layout(&widths, size);
+            bar.set_style(file_style(&widths, size));
             bar.set_prefix("uploading");
-            bar.set_message(label.to_string());
+            bar.set_message(short_label(label, name));
             bar
         });
         FileProgress {
@@ -218,5 +409,58 @@ impl Drop for FileProgress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::*;
+
+    /// The widest line a layout can draw.
+    fn total_line(widths: &Widths) -> usize {
+        let (bar, rate, eta) = total_layout(widths);
+        widths.prefix + 4 + bar + widths.total_bytes + if rate { RATE } else { 0 } + if eta { ETA } else { 0 }
+    }
+
+    #[test]
+    fn bars_drop_the_rate_then_the_eta_then_shorten_the_name() {
+        let bytes = 5 * 1024 * 1024;
+        let wide = Widths::new(120, 40, bytes);
+        assert_eq!(total_layout(&wide), (30, true, true));
+        let (bar, rate, eta) = total_layout(&Widths::new(64, 40, bytes));
+        assert!(!rate && eta && bar >= MIN_BAR, "{bar} {rate} {eta}");
+        let (_, rate, eta) = total_layout(&Widths::new(50, 40, bytes));
+        assert!(!rate && !eta);
+        for columns in [40, 50, 60, 70, 80, 100, 200] {
+            let widths = Widths::new(columns, 40, bytes);
+            assert!(total_line(&widths) < columns, "total bar at {columns}");
+            let (bar, name) = file_layout(&widths, 4 * 1024 * 1024);
+            let line = widths.prefix + 5 + bar + BYTES + 1 + "4.00 MiB".len() + name;
+            assert!(line < columns, "file bar at {columns}: {line}");
+        }
+        let (bar, name) = file_layout(&Widths::new(60, 40, bytes), 4 * 1024 * 1024);
+        // At 60 columns the name is shortened to its minimum before the bar
+        // goes below its own.
+        assert_eq!((bar, name), (11, MIN_NAME));
+    }
+
+    #[test]
+    fn a_long_path_shows_its_shortened_file_name() {
+        assert_eq!(short_label("dir/a.png", 20), "dir/a.png");
+        assert_eq!(short_label("/tmp/x/a.png", 8), "a.png");
+        assert_eq!(short_label("/tmp/x/a-long-banner.png", 16), "a-long-b…ner.png");
+    }
+
+    #[test]
+    fn a_frame_is_one_write_in_synchronized_mode() {
+        use indicatif::TermLike;
+        let term = FrameTerm::new(true);
+        term.move_cursor_up(2).unwrap();
+        term.write_str("bar").unwrap();
+        let frame = term.frame.lock().unwrap().clone();
+        assert_eq!(frame, "\x1b[?2026h\x1b[2Abar");
+        let plain = FrameTerm::new(false);
+        plain.write_str("bar").unwrap();
+        assert_eq!(*plain.frame.lock().unwrap(), "bar");
     }
 }

@@ -12,7 +12,21 @@ pub struct Row {
 }
 
 /// The table form: aligned with a header on a terminal, tab-separated otherwise.
+/// On a terminal the NAME column is capped so the URL fits the width of
+/// standard output (see [`render_table_in`]).
 pub fn render_table(rows: &[Row], terminal: bool) -> String {
+    let width = if terminal { terminal_columns(1) } else { None };
+    render_table_in(rows, terminal, width.map(usize::from))
+}
+
+/// The shortest NAME column the cap leaves.
+const MIN_NAME_COLUMN: usize = 16;
+
+/// [`render_table`] for a terminal `width` columns wide (`None`: unknown, no
+/// cap). Names that would push a URL past the width are shortened in the
+/// middle with `…`; a URL is never shortened. Without a terminal nothing is
+/// shortened: scripts get every name whole.
+pub fn render_table_in(rows: &[Row], terminal: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     if !terminal {
         for row in rows {
@@ -38,20 +52,74 @@ pub fn render_table(rows: &[Row], terminal: bool) -> String {
             secure_url: escape_control(&r.secure_url).into_owned(),
         })
         .collect();
-    let name_width = rows
+    let longest_name = rows
         .iter()
         .chain([&header])
         .map(|r| r.name.chars().count())
         .max()
         .unwrap_or(0);
     let version_width = rows.iter().chain([&header]).map(|r| r.version.len()).max().unwrap_or(0);
+    let longest_url = rows
+        .iter()
+        .chain([&header])
+        .map(|r| r.secure_url.chars().count())
+        .max()
+        .unwrap_or(0);
+    let name_width = match width {
+        Some(width) => {
+            // What is left for NAME once VERSION, the URL and the gaps fit.
+            let room = width.saturating_sub(version_width + longest_url + 4);
+            longest_name.min(room.max(MIN_NAME_COLUMN))
+        }
+        None => longest_name,
+    };
     for row in std::iter::once(&header).chain(&rows) {
         out.push_str(&format!(
             "{:<name_width$}  {:<version_width$}  {}\n",
-            row.name, row.version, row.secure_url
+            elide_middle(&row.name, name_width),
+            row.version,
+            row.secure_url
         ));
     }
     out
+}
+
+/// `text` in at most `max` characters: a longer one keeps its start and end
+/// (the extension) around a `…`.
+pub fn elide_middle(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// The width of the terminal on file descriptor `fd`, when it is one.
+pub fn terminal_columns(fd: i32) -> Option<u16> {
+    terminal_size(fd).map(|(columns, _)| columns)
+}
+
+/// The (columns, rows) of the terminal on file descriptor `fd`, when it is one.
+#[cfg(unix)]
+pub fn terminal_size(fd: i32) -> Option<(u16, u16)> {
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct passed; the fd
+    // is only queried.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0 && size.ws_row > 0).then_some((size.ws_col, size.ws_row))
+}
+
+/// The (columns, rows) of the terminal on file descriptor `fd`, when it is one.
+#[cfg(not(unix))]
+pub fn terminal_size(_fd: i32) -> Option<(u16, u16)> {
+    None
 }
 
 /// The server's JSON with the whitespace outside strings removed, so it fits on
@@ -302,11 +370,49 @@ mod tests {
     #[test]
     fn table_on_terminal_is_aligned_with_header() {
         let rows = [row("a.png", "1", "u1"), row("longer-name.png", "12", "u2")];
-        let text = render_table(&rows, true);
+        let text = render_table_in(&rows, true, None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "NAME             VERSION  SECURE URL");
         assert_eq!(lines[1], "a.png            1        u1");
         assert_eq!(lines[2], "longer-name.png  12       u2");
+    }
+
+    #[test]
+    fn a_narrow_terminal_caps_name_and_never_shortens_a_url() {
+        let url = "https://files.example/rewards/a-very-long-name-of-a-spring-banner.png";
+        let long = "a-very-long-name-of-a-spring-banner.png";
+        let rows = [row(long, "1", url), row("b.png", "12", "https://files.example/b.png")];
+        // Wide enough: nothing changes.
+        let wide = render_table_in(&rows, true, Some(200));
+        assert!(wide.contains(long), "{wide}");
+        // 100 columns: the URL (69) stays whole, NAME gets what is left.
+        let text = render_table_in(&rows, true, Some(100));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{line:?} is wider than 100");
+        }
+        assert!(text.contains(url), "the URL is whole: {text}");
+        assert!(
+            text.lines().nth(1).unwrap().starts_with("a-very-lon…anner.png  1 "),
+            "{text}"
+        );
+        // Too narrow for any cap to help: NAME keeps a readable minimum.
+        let narrow = render_table_in(&rows, true, Some(60));
+        assert!(narrow.contains(url), "{narrow}");
+        assert!(
+            narrow.lines().nth(1).unwrap().starts_with("a-very-l…ner.png  1 "),
+            "{narrow}"
+        );
+        // Scripts always get the whole name.
+        assert!(render_table_in(&rows, false, Some(60)).contains(long));
+    }
+
+    #[test]
+    fn elision_keeps_start_and_end() {
+        assert_eq!(elide_middle("abcdefghij", 10), "abcdefghij");
+        assert_eq!(elide_middle("abcdefghij", 5), "ab…ij");
+        assert_eq!(elide_middle("abcdefghij", 6), "abc…ij");
+        assert_eq!(elide_middle("abc", 1), "…");
+        assert_eq!(elide_middle("abc", 0), "");
     }
 
     #[test]

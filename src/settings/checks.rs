@@ -56,7 +56,12 @@ pub fn parse_base_url(value: &str) -> Result<Url, String> {
             "{shown:?} carries a user name or password; remove it and use `capfile login`"
         ));
     }
-    let url = Url::parse(value.trim()).map_err(|e| format!("{shown:?} is not a URL ({e})"))?;
+    let url = Url::parse(value.trim()).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => {
+            format!("{shown:?} has no scheme; did you mean \"https://{shown}\"?")
+        }
+        e => format!("{shown:?} is not a URL ({e})"),
+    })?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
             "{shown:?} carries a user name or password; remove it and use `capfile login`"

@@ -358,3 +358,12 @@ fn use_local_changes_what_get_shows() {
     );
     assert_eq!(settings.base_url.unwrap().origin, Origin::Local);
 }
+
+#[test]
+fn a_host_without_a_scheme_is_offered_https() {
+    let err = crate::settings::parse_base_url("eu.api.capillarytech.com").unwrap_err();
+    assert_eq!(
+        err,
+        "\"eu.api.capillarytech.com\" has no scheme; did you mean \"https://eu.api.capillarytech.com\"?"
+    );
+}

@@ -325,7 +325,7 @@ fn fish_completes_from_the_committed_script() {
         run.describe()
     );
     let actions = candidates(&run.stdout, "capfile config ");
-    for action in ["list", "get", "set", "unset", "profiles", "path"] {
+    for action in ["list", "get", "set", "unset", "profiles", "path", "delete-profile"] {
         assert!(actions.contains(&action), "{action}: {}", run.describe());
     }
     // The descriptions come along.

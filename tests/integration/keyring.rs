@@ -175,7 +175,7 @@ fn basic_login_upload_logout_through_the_keyring() {
     assert_eq!(backend.lookup(&profile), None, "logout removed it from the keyring");
     let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
     assert!(output.status.success());
-    assert!(stderr(&output).contains("had no saved secret"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("nothing stored"), "{}", stderr(&output));
 
     let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "upload"])

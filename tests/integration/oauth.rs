@@ -80,7 +80,10 @@ fn a_wrong_client_secret_exits_4_after_one_token_request() {
         .args(&files));
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("hint: run `capfile login`"), "{err}");
+    assert!(
+        err.contains("hint: the secret in the environment's CAPFILE_CLIENT_SECRET was refused"),
+        "{err}"
+    );
     assert!(!err.contains("not-the-secret"));
     assert_eq!(service.stats().uploads_stored, 0);
     assert_eq!(service.stats().upload_requests, 0, "no upload is sent without a token");

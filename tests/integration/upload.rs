@@ -226,7 +226,10 @@ fn a_wrong_password_exits_4_with_a_hint() {
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("401"), "{err}");
-    assert!(err.contains("hint: run `capfile login`"), "{err}");
+    assert!(
+        err.contains("hint: the secret in the environment's CAPFILE_PASSWORD was refused"),
+        "{err}"
+    );
     assert!(!err.contains("not-the-password"));
     assert!(!err.contains(capfile::credentials::md5_hex("not-the-password").expose()));
     assert_eq!(service.stats().uploads_stored, 0);

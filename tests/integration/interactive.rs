@@ -1,0 +1,358 @@
+//! Issue 13's interactive polish through the built binary: logout twice,
+//! keyring errors in capfile's words, hints that name the profile and the
+//! secret's source, login's stored base URL, inputs from a list.
+//!
+//! These run with no keyring reachable (`common::isolate` points D-Bus away).
+
+use crate::common;
+
+use common::*;
+
+/// `capfile` in a private home with no keyring reachable.
+fn bare(service: &Service) -> assert_cmd::Command {
+    bare_capfile(service.home.path())
+}
+
+#[test]
+fn logout_twice_is_not_an_error_and_the_keyring_is_one_plain_line() {
+    let service = Service::start();
+    for _ in 0..2 {
+        let output = Test::new(bare(&service))
+            .arg("logout")
+            .status(0)
+            .stderr_has("nothing stored")
+            .stderr_has("there is no D-Bus session")
+            .run();
+        let err = stderr(&output);
+        assert!(
+            !err.contains("zbus") && !err.contains("os error"),
+            "raw D-Bus text:\n{err}"
+        );
+        assert_eq!(err.lines().count(), 2, "one warning, one note:\n{err}");
+    }
+}
+
+#[test]
+fn config_list_says_the_keyring_error_in_plain_words() {
+    let service = Service::start();
+    let output = Test::new(bare(&service)).args(["config", "list"]).status(0).run();
+    let err = stderr(&output);
+    assert!(
+        !err.contains("zbus") && !err.contains("os error"),
+        "raw D-Bus text:\n{err}"
+    );
+    assert!(err.contains("cannot use the OS keyring"), "{err}");
+}
+
+#[test]
+fn no_credentials_names_the_profile_in_use() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "config", "set", "base_url", &service.base_url()])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "config", "set", "username", "someone"])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "upload"])
+        .arg(sample("sample.png"))
+        .status(4)
+        .stderr_has("hint: run `capfile -p demo login`")
+        .run();
+}
+
+#[test]
+fn a_refused_password_from_the_environment_says_so() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["-p", "demo", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    let output = Test::new(bare(&service))
+        .env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", "not-the-password")
+        .args(["-p", "demo", "upload"])
+        .arg(sample("sample.png"))
+        .status(4)
+        .stderr_has("the environment's CAPFILE_PASSWORD was refused")
+        .stderr_has("`capfile -p demo login`")
+        .run();
+    assert!(!stderr(&output).contains("set CAPFILE_PASSWORD"), "{}", stderr(&output));
+}
+
+/// What a terminal shows of `screen`, line by line: escape sequences removed,
+/// split where the cursor returns or moves down.
+#[cfg(target_os = "linux")]
+fn drawn_lines(screen: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut chars = screen.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // Parameters, then one final byte from @ to ~.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+                // A cursor move ends what was drawn on that line.
+                text.push('\n');
+            }
+            continue;
+        }
+        text.push(c);
+    }
+    text.split(['\r', '\n']).map(str::to_string).collect()
+}
+
+// `script -qec` is util-linux's.
+#[cfg(target_os = "linux")]
+#[test]
+fn at_60_columns_no_bar_line_wraps() {
+    let service = Service::with_faults(capfile::emulator::Faults {
+        latency: std::time::Duration::from_millis(600),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, sample_name) in ["sample.png", "sample.jpg", "sample.gif"].iter().enumerate() {
+        let path = dir
+            .path()
+            .join(format!("a-rather-long-name-for-the-spring-campaign-banner-{i}.png"));
+        std::fs::copy(sample(sample_name), &path).unwrap();
+        files.push(path.display().to_string());
+    }
+    let command = format!(
+        "stty cols 60 rows 40; {} upload -j 2 {} 2>&1",
+        env!("CARGO_BIN_EXE_capfile"),
+        files.join(" ")
+    );
+    let mut script = std::process::Command::new("script");
+    common::isolate(&mut script, service.home.path());
+    let output = script
+        .args(["-qec", &command, "/dev/null"])
+        .env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_PASSWORD", common::PASSWORD)
+        .env("TERM", "xterm")
+        .output()
+        .expect("script (util-linux) runs");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("files ["), "no total bar: {screen:?}");
+    assert!(screen.contains("uploading ["), "no file bar: {screen:?}");
+    // Synchronized updates where the terminal has them.
+    assert!(screen.contains("\x1b[?2026h"), "{screen:?}");
+    // indicatif pads each bar line to the width and lets the terminal move
+    // to the next line, so the screen's lines are 60-column chunks: each one
+    // must hold a whole bar, never the wrapped tail of one.
+    for segment in drawn_lines(&screen) {
+        // Bar frames only (a table row's URL is never shortened).
+        if !segment.contains(" [") || segment.contains("://") {
+            continue;
+        }
+        let chars: Vec<char> = segment.chars().collect();
+        for chunk in chars.chunks(60) {
+            let line: String = chunk.iter().collect();
+            if line.trim().is_empty() {
+                continue;
+            }
+            let line = line.trim_start();
+            let whole = line.contains(" [")
+                && line.contains(']')
+                && (line.starts_with("uploading") || line.contains(" files ["));
+            assert!(whole, "a bar wrapped at 60 columns: {line:?}\n{screen:?}");
+        }
+    }
+}
+
+/// `en/banner.png` and `fr/banner.png` under one directory.
+fn tree_repeating_a_base_name() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for lang in ["en", "fr"] {
+        std::fs::create_dir(dir.path().join(lang)).unwrap();
+        std::fs::copy(sample("sample.png"), dir.path().join(lang).join("banner.png")).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_tree_repeating_a_base_name_names_the_way_out() {
+    let service = Service::start();
+    let dir = tree_repeating_a_base_name();
+    service
+        .test()
+        .args(["upload", "-r"])
+        .arg(dir.path())
+        .status(2)
+        .stderr_has("hint: pass --name-from-path")
+        .run();
+    assert_eq!(service.stats().uploads_stored, 0);
+    let output = service
+        .test()
+        .args(["upload", "-r", "--name-from-path"])
+        .arg(dir.path())
+        .status(0)
+        .run();
+    let names: Vec<String> = rows(&output).into_iter().map(|row| row[0].clone()).collect();
+    assert_eq!(names, ["en_banner.png", "fr_banner.png"]);
+}
+
+#[test]
+fn files_from_a_list_or_nul_separated_standard_input() {
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("with space.png");
+    std::fs::copy(sample("sample.png"), &spaced).unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!("{}\n\n{}\n", spaced.display(), sample("sample.jpg").display()),
+    )
+    .unwrap();
+    let output = service
+        .test()
+        .args(["upload", "--files-from"])
+        .arg(&list)
+        .status(0)
+        .run();
+    let names: Vec<String> = rows(&output).into_iter().map(|row| row[0].clone()).collect();
+    assert_eq!(names, ["with space.png", "sample.jpg"]);
+
+    // find -print0 | capfile upload --files-from - -0
+    let nul = format!(
+        "{}\0{}\0",
+        sample("sample.gif").display(),
+        sample("sample.webp").display()
+    );
+    let output = service
+        .test()
+        .args(["upload", "--files-from", "-", "-0"])
+        .stdin(nul)
+        .status(0)
+        .run();
+    assert_eq!(rows(&output).len(), 2);
+
+    service
+        .test()
+        .args(["upload", "--files-from"])
+        .arg(dir.path().join("missing.txt"))
+        .status(2)
+        .stderr_has("--files-from")
+        .stderr_has("no such file")
+        .run();
+}
+
+#[test]
+fn serve_on_a_port_in_use_suggests_port_0() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let home = tempfile::tempdir().unwrap();
+    Test::new(bare_capfile(home.path()))
+        .args(["serve", "--addr", &addr, "--data"])
+        .arg(home.path().join("data"))
+        .status(1)
+        .stderr_has("hint: ")
+        .stderr_has("--addr 127.0.0.1:0")
+        .run();
+}
+
+#[test]
+fn stdin_uploads_are_reported_under_their_name() {
+    let service = Service::start();
+    let png = std::fs::read(sample("sample.png")).unwrap();
+    let output = service
+        .test()
+        .args(["upload", "-", "--name", "from-stdin.png"])
+        .stdin(png)
+        .status(0)
+        .run();
+    let err = stderr(&output);
+    assert!(err.contains("from-stdin.png"), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("-:")), "{err}");
+}
+
+#[test]
+fn typos_in_keys_and_profiles_get_a_suggestion() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["config", "get", "base_ur"])
+        .status(2)
+        .stderr_has("hint: did you mean `base_url`?")
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "staging", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "stagin", "config", "unset", "namespace"])
+        .status(2)
+        .stderr_has("hint: did you mean `-p staging`?")
+        .run();
+}
+
+#[test]
+fn delete_profile_removes_its_settings_and_secret() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args([
+            "-p",
+            "old",
+            "login",
+            "--insecure-storage",
+            "--base-url",
+            &service.base_url(),
+        ])
+        .args(["--username", capfile::emulator::DEFAULT_USERNAME, "--password-stdin"])
+        .stdin(PASSWORD)
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["-p", "kept", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    Test::new(bare(&service))
+        .args(["config", "delete-profile", "old"])
+        .status(0)
+        .stderr_has("removed the secret of profile `old`")
+        .stderr_has("deleted profile `old`")
+        .run();
+    let output = Test::new(bare(&service)).args(["config", "profiles"]).status(0).run();
+    assert_eq!(stdout(&output), "kept\n");
+    let saved = std::fs::read_to_string(service.home.path().join("config/capfile/credentials.toml")).unwrap();
+    assert!(!saved.contains("old"), "{saved}");
+    Test::new(bare(&service))
+        .args(["config", "delete-profile", "old"])
+        .status(2)
+        .run();
+}
+
+#[test]
+fn clap_errors_share_capfile_s_prefix() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Test::new(bare_capfile(home.path()))
+        .args(["upload", "--bogus"])
+        .status(2)
+        .stderr_has("capfile: error: unexpected argument '--bogus'")
+        .run();
+    assert!(!stderr(&output).starts_with("error:"), "{}", stderr(&output));
+}
+
+#[test]
+fn version_says_commit_target_and_tls() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Test::new(bare_capfile(home.path())).arg("version").status(0).run();
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("capfile {}", env!("CARGO_PKG_VERSION")));
+    assert!(
+        lines[1].starts_with("commit: ") && lines[1].len() > "commit: ".len(),
+        "{out}"
+    );
+    assert!(lines[2].starts_with("target: ") && lines[2].contains('-'), "{out}");
+    assert!(lines[3].starts_with("tls: rustls"), "{out}");
+}
