@@ -241,7 +241,17 @@ async fn upload(
 ) -> Response {
     match upload_inner(&state, path, request).await {
         Ok(response) => response,
-        Err(err) => err.into_response(),
+        Err(err) => {
+            // Most errors answer before the body was read; the connection is
+            // then closed, and saying so keeps a client from reusing it for
+            // its next request while the close is still on its way.
+            let mut response = err.into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
     }
 }
 
