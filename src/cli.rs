@@ -310,8 +310,9 @@ sent. A skipped input shows its recorded version and secure URL in the table and
 -o records and --report, and nothing with --json (there is no server answer to print). A recorded URL that has \
 expired, or expires within 5 minutes, is uploaded again for a fresh one (see --no-refresh). The manifest belongs \
 to one host, namespace and body format; another one is refused. FILE.lock beside it keeps two runs from mixing \
-(the second waits up to 10 minutes); FILE.journal holds uploads until the run ends. \
-[env: CAPFILE_MANIFEST]";
+(the second waits up to 10 minutes); FILE.journal holds uploads until the run ends. With --dry-run, \
+lists each input as new, changed, expired or forced (with the request it would send) or as skip, and sends \
+nothing. [env: CAPFILE_MANIFEST]";
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
