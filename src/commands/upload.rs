@@ -129,6 +129,12 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         )?),
         None => None,
     };
+    if manifest.is_none() && (args.force || args.no_refresh) {
+        let flag = if args.force { "--force" } else { "--no-refresh" };
+        return Err(Error::usage(format!(
+            "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
+        )));
+    }
     let policy = Policy {
         force: args.force,
         refresh_expired: !args.no_refresh,

@@ -366,3 +366,22 @@ fn two_concurrent_runs_on_one_manifest_keep_every_entry() {
     assert_eq!(all.len(), 40, "{:?}", all.keys());
     assert_eq!(service.stats().upload_requests, 40);
 }
+
+#[test]
+fn force_and_no_refresh_without_a_manifest_are_usage_errors() {
+    let service = Service::start();
+    let dir = batch_dir(1);
+    for flag in ["--force", "--no-refresh"] {
+        let mut cmd = service.capfile();
+        cmd.args(["upload", flag]).args(files_of(dir.path()));
+        let out = run(&mut cmd);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "capfile: error: {flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`\n"
+            )
+        );
+    }
+    assert_eq!(service.stats().upload_requests, 0);
+}
