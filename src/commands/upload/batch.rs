@@ -1,8 +1,12 @@
 //! One batch of checked inputs on its way to the file service.
 //!
 //! Up to `--jobs` uploads run at once over one connection pool. Every input
-//! ends in exactly one [`Record`] (uploaded, failed, or not attempted because
-//! the batch stopped first; `skipped` is the manifest's, see `run`). A failure
+//! ends in exactly one [`Record`] (uploaded, failed, skipped, or not attempted
+//! because the batch stopped first). With `--manifest`, an input unchanged
+//! since its recorded upload ends at once as `skipped` without taking a job
+//! (hashed first only when its size matches its entry); every other input is
+//! hashed as its body is read (`Progress::chunk`), and its entry is recorded
+//! (synced to the journal) before its result is printed. A failure
 //! is told at once on standard error; records go to `--report` as each input
 //! ends, and results to standard output in input order through a bounded
 //! reorder window: an input starts only when its result fits the window, so
@@ -275,9 +279,7 @@ impl Batch {
         tokio::pin!(interrupt);
 
         loop {
-            // Start what the jobs and the reorder window allow. The manifest
-            // hook goes here: an input it finds unchanged ends at once in an
-            // `Outcome::Skipped` record pushed to `reorder`, and is not started.
+            // Start what the jobs and the reorder window allow.
             while !stopped && next < total && reorder.can_start(next) {
                 // An unchanged input (manifest) ends at once, without a job;
                 // `checked` keeps an input waiting for a job from being
