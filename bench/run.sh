@@ -5,6 +5,7 @@
 #   BENCH_BIG_MB=64 bench/run.sh     # a quick check with a 64 MiB file
 #   BENCH_ONLY=rate bench/run.sh     # only the rate-limit case (no nginx, no hyperfine)
 #   BENCH_ONLY=memory bench/run.sh   # only the memory-per-batch-size case (likewise)
+#   BENCH_ONLY=unchanged bench/run.sh # only the "all unchanged" manifest re-run (likewise)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -35,6 +36,9 @@
 #   BENCH_MEM_FEW=1000       memory case: peak RSS of `-o url` piped at this
 #   BENCH_MEM_MANY=100000    many inputs and at this many (target: at most 1.5x)
 #   BENCH_MEM_KB=8           size of each of its images, KiB (hard links of one file)
+#   BENCH_UNCHANGED_COUNT=1000 "all unchanged" case: images uploaded once with
+#   BENCH_UNCHANGED_KB=64      --manifest, then re-run unchanged (no request sent;
+#   BENCH_UNCHANGED_RUNS=10    target: under 0.3 s), timed runs
 #   BENCH_ONLY=rate          run the rate-limit case alone
 #   BENCH_ONLY=memory        run the memory case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
@@ -63,9 +67,12 @@ RATE_RUNS=${BENCH_RATE_RUNS:-3}
 MEM_FEW=${BENCH_MEM_FEW:-1000}
 MEM_MANY=${BENCH_MEM_MANY:-100000}
 MEM_KB=${BENCH_MEM_KB:-8}
+UNCH_COUNT=${BENCH_UNCHANGED_COUNT:-1000}
+UNCH_KB=${BENCH_UNCHANGED_KB:-64}
+UNCH_RUNS=${BENCH_UNCHANGED_RUNS:-10}
 ONLY=${BENCH_ONLY:-}
-[[ -z $ONLY || $ONLY == rate || $ONLY == memory ]] || {
-    printf 'bench: error: BENCH_ONLY is "rate", "memory" or unset\n' >&2
+[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged" or unset\n' >&2
     exit 1
 }
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
@@ -75,7 +82,7 @@ COMMAND_LINE="$0${*:+ $*}"
 for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_RUNS BENCH_RSS_RUNS \
     BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
     BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_MEM_FEW BENCH_MEM_MANY \
-    BENCH_MEM_KB BENCH_ONLY; do
+    BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_ONLY; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -93,6 +100,7 @@ NGINX_PID=""
 EMU_PID=""
 RATE_EMU_PID=""
 MEM_EMU_PID=""
+UNCH_EMU_PID=""
 stop_emulator() { # stop_emulator PID
     if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
         # Ctrl-C is how `capfile serve` stops; TERM if it has not in 5 s.
@@ -112,6 +120,7 @@ cleanup() {
     stop_emulator "$EMU_PID"
     stop_emulator "$RATE_EMU_PID"
     stop_emulator "$MEM_EMU_PID"
+    stop_emulator "$UNCH_EMU_PID"
     if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
         kill -TERM "$NGINX_PID"
         wait "$NGINX_PID" 2>/dev/null
@@ -178,12 +187,14 @@ fi
 # The memory case's images are hard links of one file; the emulator stores
 # each upload.
 MEM_KB_STORED=$(((MEM_FEW + MEM_MANY) * MEM_KB))
-[[ $ONLY == rate ]] && MEM_KB_STORED=0
-need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 + 256) * 1024))
+[[ $ONLY == rate || $ONLY == unchanged ]] && MEM_KB_STORED=0
+[[ $ONLY == rate || $ONLY == memory ]] && UNCH_COUNT=0
+need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 \
+    + UNCH_COUNT * UNCH_KB * 2 / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
 ((free_kb > need_kb)) || die "$TMP_PARENT has $((free_kb / 1024)) MiB free; this run needs about $((need_kb / 1024)) MiB (set BENCH_TMPDIR)"
 WORK=$(mktemp -d "$TMP_PARENT/capfile-bench.XXXXXX")
-mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate" "$WORK/mem-few" "$WORK/mem-many"
+mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate" "$WORK/mem-few" "$WORK/mem-many" "$WORK/unchanged"
 
 # ---------------------------------------------------------------- images
 # Real image bytes as far as capfile's sniffing goes: the PNG signature, then
@@ -200,11 +211,15 @@ if [[ -z $ONLY ]]; then
         png "$(printf '%s/small/img-%05d.png' "$WORK" "$i")" $((SMALL_KB * 1024))
     done
 fi
+for ((i = 1; i <= UNCH_COUNT; i++)); do
+    png "$(printf '%s/unchanged/img-%05d.png' "$WORK" "$i")" $((UNCH_KB * 1024))
+done
+[[ $ONLY == unchanged ]] && RATE_FILES=0
 for ((i = 1; i <= RATE_FILES; i++)); do
     png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
 
-if [[ $ONLY != rate ]]; then
+if [[ -z $ONLY || $ONLY == memory ]]; then
     say "linking $MEM_FEW and $MEM_MANY names to one $MEM_KB KiB image"
     # A file system allows some tens of thousands of links to one file: one
     # copy per 10,000 names.
@@ -343,6 +358,53 @@ mem_case() {
         awk -v r="$ratio" 'BEGIN { print (r <= 1.5) ? "met" : "NOT met" }')."
     echo
 }
+
+# ---------------------------------------------------------------- all unchanged
+# unchanged_case: UNCH_COUNT images uploaded once with --manifest, then timed
+# re-runs over the same, unchanged files: each hashes every file and sends
+# nothing (checked: the emulator's log shows no request after the first run).
+unchanged_case() {
+    local port manifest r start end secs
+    port=$(pick_port)
+    "$CAPFILE" serve -v --addr "127.0.0.1:$port" --data "$WORK/unch-emu" </dev/null 2>"$WORK/unch-emu.log" &
+    UNCH_EMU_PID=$!
+    wait_for_port "$port" "$UNCH_EMU_PID" || die "the emulator did not start: $(cat "$WORK/unch-emu.log")"
+    manifest=$WORK/unchanged.capfile.toml
+    export CAPFILE_BASE_URL=http://127.0.0.1:$port CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile
+    (cd "$WORK/unchanged" && "$CAPFILE" upload --no-progress -q -j "$JOBS" --manifest "$manifest" -- *.png >/dev/null) ||
+        die "the first upload of the unchanged case failed"
+    local logged
+    logged=$(wc -l <"$WORK/unch-emu.log")
+    : >"$WORK/unch.txt"
+    for ((r = 1; r <= UNCH_RUNS; r++)); do
+        start=$(date +%s.%N)
+        (cd "$WORK/unchanged" && "$CAPFILE" upload --no-progress -j "$JOBS" --manifest "$manifest" -- *.png \
+            >/dev/null 2>"$WORK/unch.err") || die "an unchanged re-run failed: $(tail -n 3 "$WORK/unch.err")"
+        end=$(date +%s.%N)
+        grep -q "^uploaded 0 of $UNCH_COUNT file(s).*$UNCH_COUNT skipped" "$WORK/unch.err" ||
+            die "an unchanged re-run uploaded something: $(cat "$WORK/unch.err")"
+        awk -v a="$start" -v b="$end" 'BEGIN { print b - a }' >>"$WORK/unch.txt"
+    done
+    unset CAPFILE_BASE_URL CAPFILE_USERNAME CAPFILE_PASSWORD
+    [[ $(wc -l <"$WORK/unch-emu.log") == "$logged" ]] || die "the unchanged re-runs sent requests"
+    stop_emulator "$UNCH_EMU_PID"
+    UNCH_EMU_PID=""
+    secs=$(stats <"$WORK/unch.txt")
+    say "  all unchanged: $secs s (min median max)"
+    echo "All unchanged: \`capfile upload --manifest M\` over $UNCH_COUNT images of $UNCH_KB KiB already in M (no request sent)."
+    echo
+    echo "| runs | min (s) | median (s) | max (s) | target: median < 0.3 s |"
+    echo "|---:|---:|---:|---:|---|"
+    echo "| $UNCH_RUNS | $(awk '{ printf "%.3f | %.3f | %.3f", $1, $2, $3 }' <<<"$secs") |" \
+        "$(awk '{ print ($2 < 0.3) ? "met" : "NOT met" }' <<<"$secs") |"
+    echo
+}
+
+if [[ $ONLY == unchanged ]]; then
+    say "the all-unchanged case alone: $UNCH_RUNS re-runs over $UNCH_COUNT images of $UNCH_KB KiB"
+    unchanged_case
+    exit 0
+fi
 
 if [[ $ONLY == memory ]]; then
     say "the memory case alone: $MEM_FEW and $MEM_MANY inputs of $MEM_KB KiB, -o url piped"
@@ -497,6 +559,7 @@ rate_case >"$WORK/rate-table.md"
 
 say "6/6: peak RSS at $MEM_FEW and $MEM_MANY inputs, -o url piped"
 mem_case >"$WORK/mem-table.md"
+unchanged_case >"$WORK/unchanged-table.md"
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -554,3 +617,4 @@ EOF
 
 cat "$WORK/rate-table.md"
 cat "$WORK/mem-table.md"
+cat "$WORK/unchanged-table.md"

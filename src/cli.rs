@@ -156,7 +156,8 @@ pub enum Command {
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
     /// 100/min), rate_wait (seconds), output (table, json, url or records), body
-    /// (multipart or raw). Secrets are not settings: use `capfile login`.
+    /// (multipart or raw), manifest (a file path: upload --manifest). Secrets
+    /// are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
         subcommand_value_name = "ACTION",
@@ -303,7 +304,32 @@ pub struct UploadArgs {
     #[arg(long, value_name = "REPORT", value_hint = ValueHint::FilePath,
           conflicts_with_all = ["files", "name", "recursive"])]
     pub retry_from: Option<PathBuf>,
+
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help = Key::Manifest.flag_help(),
+          long_help = MANIFEST_HELP)]
+    pub manifest: Option<String>,
+
+    /// With a manifest: upload every input, unchanged or not, and refresh its entry
+    #[arg(long)]
+    pub force: bool,
+
+    /// With a manifest: keep skipping unchanged inputs whose recorded URL has
+    /// expired (they are shown as expired, never as a valid URL) instead of
+    /// uploading them again for a fresh URL
+    #[arg(long, conflicts_with = "force")]
+    pub no_refresh: bool,
 }
+
+/// The long help of `--manifest`.
+const MANIFEST_HELP: &str = "Record each upload in FILE (TOML, meant to be committed beside the files) and skip \
+the inputs whose remote name and content (SHA-256) match their entry: their outcome is `skipped` and nothing is \
+sent. A skipped input shows its recorded version and secure URL in the table and with -o url, its record with \
+-o records and --report, and nothing with --json (there is no server answer to print). A recorded URL that has \
+expired, or expires within 5 minutes, is uploaded again for a fresh one (see --no-refresh). The manifest belongs \
+to one host, namespace and body format; another one is refused. FILE.lock beside it keeps two runs from mixing \
+(the second waits up to 10 minutes); FILE.journal holds uploads until the run ends. With --dry-run, \
+lists each input as new, changed, expired or forced (with the request it would send) or as skip, and sends \
+nothing. [env: CAPFILE_MANIFEST]";
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {

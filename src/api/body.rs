@@ -69,6 +69,7 @@ pub(super) async fn file_body(
     })
     .inspect(move |chunk| {
         if let Ok(chunk) = chunk {
+            progress.chunk(chunk);
             progress.sent(chunk.len() as u64);
             activity.sent(chunk.len() as u64);
         }

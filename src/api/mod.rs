@@ -55,6 +55,9 @@ pub use trace::{BODY_EXCERPT, Exchange, REDACTED, Trace, TraceLevel, redact_url}
 pub trait Progress: Send + Sync {
     /// More bytes of the body were handed to the connection.
     fn sent(&self, _bytes: u64) {}
+    /// The content of the next chunk of the file, as read (to hash it while
+    /// it is sent: the manifest); chunks of a new attempt follow a `restart`.
+    fn chunk(&self, _bytes: &[u8]) {}
     /// A new attempt starts; bytes count from zero again.
     fn restart(&self) {}
     /// An attempt failed and will be retried after `delay`.

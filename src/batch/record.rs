@@ -121,6 +121,10 @@ pub struct Record {
     /// The server's JSON body of the last response, when it was JSON.
     #[serde(default)]
     pub response: Option<serde_json::Value>,
+    /// Skipped (manifest): whether its recorded `secure_file_path` has
+    /// expired (or expires within 5 minutes); absent for other outcomes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_expired: Option<bool>,
     #[serde(flatten)]
     pub binding: Binding,
 }
@@ -144,6 +148,7 @@ impl Record {
             elapsed_ms: 0,
             rate_wait_ms: 0,
             response: None,
+            url_expired: None,
             binding,
         }
     }

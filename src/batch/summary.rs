@@ -86,6 +86,11 @@ impl Summary {
         self.uploaded
     }
 
+    /// Inputs the manifest found unchanged.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
     pub fn not_attempted(&self) -> usize {
         self.not_attempted
     }

@@ -79,6 +79,10 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "Most requests to send per period, e.g. 100/min (the org's rate limit)",
     },
     Entry {
+        name: "CAPFILE_MANIFEST",
+        text: "Upload manifest: skip the files unchanged since they were recorded (upload --manifest)",
+    },
+    Entry {
         name: "CAPFILE_PROFILE",
         text: "Profile to use (default: default)",
     },

@@ -15,7 +15,7 @@
 //! exit code) is in `batch`.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::api::FileService;
@@ -27,6 +27,7 @@ use crate::emulator;
 use crate::error::{Error, Exit};
 use crate::inputs;
 use crate::interrupt::{Interrupts, Signals};
+use crate::manifest::{self, ContentHasher, Decision, LockWait, Manifest, Policy, Reason, hash_file};
 use crate::output::{self, Printer};
 use crate::settings::OutputFormat;
 use crate::settings::{self, Key};
@@ -47,6 +48,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         rate_wait: args.max_rate_wait,
         output: args.output.or(args.json.then_some(OutputFormat::Json)),
         body: args.body,
+        manifest: args.manifest.clone(),
         ..settings::Flags::default()
     };
     let paths = Paths::locate(global.config.as_deref())?;
@@ -120,6 +122,27 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     // Opened before any secret is looked up or anything sent: a report that cannot be written refuses
     // the batch (exit 2).
     let report = args.report.as_deref().map(ReportWriter::create).transpose()?;
+    // Opened (and locked) before any secret is looked up or anything sent: a
+    // manifest of another host, namespace or body format refuses the batch.
+    let manifest = match &settings.manifest {
+        Some(path) => Some(open_manifest(
+            std::path::Path::new(&path.value),
+            &base_url.value,
+            &settings,
+            printer,
+        )?),
+        None => None,
+    };
+    if manifest.is_none() && (args.force || args.no_refresh) {
+        let flag = if args.force { "--force" } else { "--no-refresh" };
+        return Err(Error::usage(format!(
+            "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
+        )));
+    }
+    let policy = Policy {
+        force: args.force,
+        refresh_expired: !args.no_refresh,
+    };
     let credentials = if args.local {
         Credentials::Basic {
             username: emulator::DEFAULT_USERNAME.to_string(),
@@ -146,6 +169,21 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         )
         .with_trace(printer.clone());
 
+    if args.dry_run
+        && let Some(manifest) = &manifest
+    {
+        // Nothing is recorded: the manifest is dropped as it was.
+        let (text, sent) = dry_run_plan(&inputs, manifest, policy, |input| {
+            service.upload_url(&settings.namespace.value, &input.remote)
+        });
+        printer.result(&text);
+        printer.note(&format!(
+            "dry run: {} file(s) checked, {sent} would be uploaded, {} skipped (unchanged); nothing sent",
+            inputs.len(),
+            inputs.len() - sent
+        ));
+        return Ok(Exit::Success);
+    }
     if args.dry_run {
         let text: String = inputs
             .iter()
@@ -175,8 +213,20 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             show_progress: !args.no_progress,
             binding,
             report,
+            manifest: manifest.map(|m| Arc::new(Mutex::new(m))),
+            policy,
         };
-        let exit = batch.run(printer, interrupts.next()).await;
+        let kept = batch.manifest.clone();
+        let mut exit = batch.run(printer, interrupts.next()).await;
+        // Also after Ctrl-C or a fail-fast stop: what finished is kept.
+        if let Some(kept) = kept
+            && let Err(err) = finish_manifest(kept)
+        {
+            printer.error(&err);
+            if exit == Exit::Success {
+                exit = Exit::Failure;
+            }
+        }
         if let Some(local) = local {
             local.shutdown().await;
             printer.note(
@@ -185,6 +235,92 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         }
         Ok(exit)
     })
+}
+
+/// How long a run waits for another run's lock on the same manifest.
+const MANIFEST_LOCK_WAIT: Duration = Duration::from_secs(10 * 60);
+
+/// Opens and locks `--manifest FILE` for this base URL, namespace and body
+/// format, saying so once if another run holds it and this one waits.
+fn open_manifest(
+    path: &std::path::Path,
+    base_url: &url::Url,
+    settings: &settings::Settings,
+    printer: &Printer,
+) -> Result<Manifest, Error> {
+    let binding = manifest::Binding::new(
+        base_url,
+        &settings.namespace.value,
+        &settings::choice_name(&settings.body.value),
+    );
+    let mut notice = || {
+        printer.note(&format!(
+            "waiting for {}: another capfile run uses this manifest (up to {} minutes)",
+            path.display(),
+            MANIFEST_LOCK_WAIT.as_secs() / 60
+        ));
+    };
+    Ok(Manifest::open_with_notice(
+        path,
+        &binding,
+        LockWait::Wait(MANIFEST_LOCK_WAIT),
+        &mut notice,
+    )?)
+}
+
+/// Writes the manifest and releases its lock.
+fn finish_manifest(manifest: Arc<Mutex<Manifest>>) -> Result<(), Error> {
+    match Arc::try_unwrap(manifest) {
+        Ok(manifest) => Ok(manifest.into_inner().unwrap_or_else(|p| p.into_inner()).finish()?),
+        // Still shared (cannot happen once the batch has ended): the journal
+        // is left, and the next run folds it in.
+        Err(_) => Ok(()),
+    }
+}
+
+/// What `--dry-run --manifest` prints: a line per input, the request it
+/// would send and why (`new`, `changed`, `expired`, `forced`), or `skip` and
+/// its recorded version; and how many would be sent.
+fn dry_run_plan(
+    inputs: &[inputs::Input],
+    manifest: &Manifest,
+    policy: Policy,
+    url: impl Fn(&inputs::Input) -> String,
+) -> (String, usize) {
+    let now = time::OffsetDateTime::now_utc();
+    let mut text = String::new();
+    let mut sent = 0;
+    for input in inputs {
+        let name = input.remote.as_str();
+        let mut decision = manifest.decide(name, input.size, None, now, policy);
+        if decision == Decision::HashFirst {
+            let hash = match input.body_path() {
+                Some(path) => hash_file(path).ok().map(|(hash, _)| hash),
+                None => Some(ContentHasher::new().finish().0),
+            };
+            decision = match hash {
+                Some(hash) => manifest.decide(name, input.size, Some(&hash), now, policy),
+                None => Decision::Upload(Reason::Changed),
+            };
+        }
+        match decision {
+            Decision::Skip(entry) => {
+                let expired = if entry.url_expired(now) { " (URL expired)" } else { "" };
+                text.push_str(&format!(
+                    "skip {}\tunchanged, version {}{expired}\n",
+                    output::escape_control(name),
+                    entry.version
+                ));
+            }
+            Decision::Upload(reason) => {
+                sent += 1;
+                let line = output::dry_run_line(&url(input), input.size, input.body_path().map(|_| input.mime));
+                text.push_str(&format!("{} {line}", reason.as_str()));
+            }
+            Decision::HashFirst => {}
+        }
+    }
+    (text, sent)
 }
 
 /// The service a run's records are bound to.

@@ -16,6 +16,10 @@ use crate::settings::OutputFormat;
 
 use super::{Printer, Row, escape_control, json_compact, json_pretty, render_table};
 
+/// What the table shows instead of a skipped file's recorded URL that has
+/// expired (`--no-refresh`).
+pub const EXPIRED_URL: &str = "(expired; run without --no-refresh for a fresh URL)";
+
 /// Writes upload results to the printer's standard output.
 pub struct Results<'a> {
     printer: &'a Printer,
@@ -41,6 +45,43 @@ impl<'a> Results<'a> {
         } else if let Some(done) = done {
             self.push(done);
         }
+    }
+
+    /// The result of an input the manifest skipped (unchanged): the table
+    /// and `-o url` show its recorded version and URL, `-o records` its
+    /// record, `--json` nothing (there is no server answer). A recorded URL
+    /// that has expired is never shown as valid: the table marks the row,
+    /// `-o url` leaves it out with a note on standard error.
+    pub fn push_skipped(&mut self, record: &Record, version: &str, expired: bool) {
+        let url = record.secure_file_path.clone().unwrap_or_default();
+        let text = match self.format {
+            OutputFormat::Records => format!("{}\n", record.to_line()),
+            OutputFormat::Json => return,
+            OutputFormat::Url if expired => {
+                self.printer.note(&format!(
+                    "{}: skipped (unchanged), and its recorded URL has expired: not printed; \
+                     run without --no-refresh to upload it again for a fresh URL",
+                    escape_control(&record.name)
+                ));
+                return;
+            }
+            OutputFormat::Url => format!("{}\n", escape_control(&url)),
+            OutputFormat::Table => {
+                let row = Row {
+                    name: record.name.clone(),
+                    version: version.to_string(),
+                    secure_url: if expired { EXPIRED_URL.to_string() } else { url },
+                };
+                match &mut self.held_rows {
+                    Some(rows) => {
+                        rows.push(row);
+                        return;
+                    }
+                    None => render_table(&[row], false),
+                }
+            }
+        };
+        self.printer.result(&text);
     }
 
     /// The result of one finished upload.

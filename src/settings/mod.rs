@@ -129,6 +129,7 @@ pub struct Flags {
     pub rate_wait: Option<u64>,
     pub output: Option<OutputFormat>,
     pub body: Option<BodyFormat>,
+    pub manifest: Option<String>,
 }
 
 /// A flag's value: checked by clap already, or text to check.
@@ -157,6 +158,7 @@ impl Flags {
             Key::RateWait => self.rate_wait.map(int),
             Key::Output => self.output.map(|v| Checked(v.into())),
             Key::Body => self.body.map(|v| Checked(v.into())),
+            Key::Manifest => self.manifest.clone().map(Text),
             _ => None,
         }
     }
@@ -181,6 +183,8 @@ pub struct Settings {
     pub rate_wait: Setting<u64>,
     pub output: Setting<OutputFormat>,
     pub body: Setting<BodyFormat>,
+    /// `--manifest FILE`: the upload manifest, when one is used.
+    pub manifest: Option<Setting<String>>,
     /// Every resolved setting, for `get`.
     values: BTreeMap<Key, Setting<Value>>,
 }
@@ -281,6 +285,7 @@ impl Settings {
             rate_wait: required(&values, Key::RateWait),
             output: required(&values, Key::Output),
             body: required(&values, Key::Body),
+            manifest: typed(&values, Key::Manifest),
             values,
         }
     }

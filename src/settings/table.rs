@@ -132,6 +132,13 @@ fn rate(text: &str) -> Result<Value, String> {
     Rate::parse(text).map(Value::Rate)
 }
 
+fn manifest(text: &str) -> Result<Value, String> {
+    if text.trim().is_empty() {
+        return Err("must be a file path, not empty".into());
+    }
+    Ok(Value::Text(text.to_string()))
+}
+
 settings_table! {
     BaseUrl => Spec {
         name: "base_url",
@@ -234,6 +241,14 @@ settings_table! {
         kind: Kind::Choice { parse: choice::<BodyFormat>, names: choice_names::<BodyFormat> },
         default: Some("multipart"),
         help: "How the image is sent: a multipart part named `file`, or the raw bytes",
+    };
+    Manifest => Spec {
+        name: "manifest",
+        env: Some("CAPFILE_MANIFEST"),
+        flag: Some("--manifest"),
+        kind: Kind::Text(manifest),
+        default: None,
+        help: "Record each upload in FILE and skip inputs unchanged since (see --force, --no-refresh)",
     };
 }
 

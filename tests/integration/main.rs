@@ -20,6 +20,7 @@ mod json_output;
 mod keyring;
 mod local;
 mod login_tty;
+mod manifest;
 mod oauth;
 mod profiles;
 mod properties;

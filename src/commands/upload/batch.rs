@@ -1,8 +1,12 @@
 //! One batch of checked inputs on its way to the file service.
 //!
 //! Up to `--jobs` uploads run at once over one connection pool. Every input
-//! ends in exactly one [`Record`] (uploaded, failed, or not attempted because
-//! the batch stopped first; `skipped` is the manifest's, see `run`). A failure
+//! ends in exactly one [`Record`] (uploaded, failed, skipped, or not attempted
+//! because the batch stopped first). With `--manifest`, an input unchanged
+//! since its recorded upload ends at once as `skipped` without taking a job
+//! (hashed first only when its size matches its entry); every other input is
+//! hashed as its body is read (`Progress::chunk`), and its entry is recorded
+//! (synced to the journal) before its result is printed. A failure
 //! is told at once on standard error; records go to `--report` as each input
 //! ends, and results to standard output in input order through a bounded
 //! reorder window: an input starts only when its result fits the window, so
@@ -27,6 +31,7 @@ use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
 use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Source};
+use crate::manifest::{ContentHasher, Decision, Entry, Manifest, Policy, expiry_of, hash_file};
 use crate::output::{self, FileProgress, Printer, Results};
 use crate::settings::{BodyFormat, OutputFormat};
 
@@ -46,6 +51,17 @@ pub(super) struct Batch {
     pub(super) binding: Binding,
     /// `--report FILE`, opened before anything is sent.
     pub(super) report: Option<ReportWriter>,
+    /// `--manifest FILE`, opened and locked: unchanged inputs are skipped,
+    /// and each upload is recorded before it is printed.
+    pub(super) manifest: Option<Arc<Mutex<Manifest>>>,
+    /// `--force`, `--no-refresh`.
+    pub(super) policy: Policy,
+}
+
+/// Locks the manifest; a panic elsewhere cannot leave it half-updated (each
+/// record is one call).
+pub(super) fn lock_manifest(manifest: &Mutex<Manifest>) -> std::sync::MutexGuard<'_, Manifest> {
+    manifest.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// An input that ended: its record, and its upload when there was one.
@@ -57,6 +73,10 @@ struct Ended {
     label: String,
     /// Cut off by the fail-fast stop.
     cancelled: bool,
+    /// Skipped by the manifest: its entry, and whether its URL expired.
+    skipped: Option<(Entry, bool)>,
+    /// Uploaded, but the manifest could not record it (told as an error).
+    unrecorded: Option<Error>,
 }
 
 /// How the batch ended, beside its records.
@@ -116,6 +136,18 @@ struct Tracked {
     /// The last systemic failure of an attempt, reported if the stop cancels
     /// this upload.
     last_systemic: Mutex<Option<ApiError>>,
+    /// The content sent by the current attempt, hashed as it is read (only
+    /// with a manifest).
+    hasher: Option<Mutex<ContentHasher>>,
+}
+
+impl Tracked {
+    /// The SHA-256 and size of what the last attempt sent.
+    fn content_hash(&self) -> Option<(String, u64)> {
+        let hasher = self.hasher.as_ref()?;
+        let hasher = hasher.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Some(hasher.finish())
+    }
 }
 
 impl api::Progress for Tracked {
@@ -123,8 +155,17 @@ impl api::Progress for Tracked {
         self.inner.sent(bytes);
     }
 
+    fn chunk(&self, bytes: &[u8]) {
+        if let Some(hasher) = &self.hasher {
+            hasher.lock().unwrap_or_else(|p| p.into_inner()).update(bytes);
+        }
+    }
+
     fn restart(&self) {
         self.inner.restart();
+        if let Some(hasher) = &self.hasher {
+            *hasher.lock().unwrap_or_else(|p| p.into_inner()) = ContentHasher::new();
+        }
     }
 
     fn retrying(&self, attempt: u32, delay: Duration, cause: &ApiError) {
@@ -166,7 +207,47 @@ impl Batch {
             error: None,
             label: input.label.clone(),
             cancelled: false,
+            skipped: None,
+            unrecorded: None,
         }
+    }
+
+    /// With a manifest: the input's record when it is unchanged since its
+    /// recorded upload (hashed first only when its size matches), so it is
+    /// not sent; `None` when it must be uploaded.
+    fn skip(&self, input: &Input) -> Option<Ended> {
+        let manifest = lock_manifest(self.manifest.as_ref()?);
+        let name = input.remote.as_str();
+        let now = time::OffsetDateTime::now_utc();
+        let mut decision = manifest.decide(name, input.size, None, now, self.policy);
+        if decision == Decision::HashFirst {
+            let hash = match input.body_path() {
+                // A file that cannot be read is uploaded, and fails there
+                // with the reason.
+                Some(path) => hash_file(path).ok()?.0,
+                None => ContentHasher::new().finish().0,
+            };
+            decision = manifest.decide(name, input.size, Some(&hash), now, self.policy);
+        }
+        let Decision::Skip(entry) = decision else {
+            return None;
+        };
+        let expired = entry.url_expired(now);
+        let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone());
+        record.bytes = Some(input.size);
+        record.version = entry.version.parse().ok();
+        record.file_handle = entry.file_handle.clone();
+        record.secure_file_path = Some(entry.secure_file_path.clone());
+        record.url_expired = Some(expired);
+        Some(Ended {
+            record,
+            uploaded: None,
+            error: None,
+            label: input.label.clone(),
+            cancelled: false,
+            skipped: Some((entry.clone(), expired)),
+            unrecorded: None,
+        })
     }
 
     /// Runs the uploads until they are done or `interrupt` resolves.
@@ -192,15 +273,30 @@ impl Batch {
         let mut inputs: Vec<Option<Input>> = std::mem::take(&mut self.inputs).into_iter().map(Some).collect();
         let mut in_flight: HashMap<usize, Arc<Input>> = HashMap::new();
         let mut next = 0usize;
+        let mut checked = 0usize;
         let mut stopped = false;
         let mut running = FuturesUnordered::new();
         tokio::pin!(interrupt);
 
         loop {
-            // Start what the jobs and the reorder window allow. The manifest
-            // hook goes here: an input it finds unchanged ends at once in an
-            // `Outcome::Skipped` record pushed to `reorder`, and is not started.
-            while !stopped && running.len() < jobs && next < total && reorder.can_start(next) {
+            // Start what the jobs and the reorder window allow.
+            while !stopped && next < total && reorder.can_start(next) {
+                // An unchanged input (manifest) ends at once, without a job;
+                // `checked` keeps an input waiting for a job from being
+                // hashed again.
+                if checked < next + 1 {
+                    checked = next + 1;
+                    if let Some(ended) = inputs[next].as_ref().and_then(|input| self.skip(input)) {
+                        inputs[next] = None;
+                        self.write_report(&ended.record, &mut ending, printer);
+                        self.push(next, ended, &mut reorder, &mut results, &mut summary, &mut ending);
+                        next += 1;
+                        continue;
+                    }
+                }
+                if running.len() >= jobs {
+                    break;
+                }
                 let Some(input) = inputs[next].take() else { break };
                 let input = Arc::new(input);
                 in_flight.insert(next, input.clone());
@@ -216,6 +312,10 @@ impl Batch {
             };
             let Some((index, ended)) = ended else { break };
             in_flight.remove(&index);
+            if let Some(err) = &ended.unrecorded {
+                printer.error(err);
+                ending.told += 1;
+            }
             self.write_report(&ended.record, &mut ending, printer);
             match (&ended.error, ended.record.outcome) {
                 (Some(err), _) => {
@@ -298,6 +398,7 @@ impl Batch {
             inner: file_progress.clone(),
             watch: watch.clone(),
             last_systemic: Mutex::new(None),
+            hasher: self.manifest.as_ref().map(|_| Mutex::new(ContentHasher::new())),
         });
         let started = Instant::now();
         // The stop cancels the uploads in flight: one retrying a systemic
@@ -346,13 +447,42 @@ impl Batch {
                 (None, Some(err))
             }
         };
-        let ended = Ended {
+        let mut ended = Ended {
             record,
             uploaded,
             error,
             label: input.label.clone(),
             cancelled,
+            skipped: None,
+            unrecorded: None,
         };
+        if let Some(done) = &ended.uploaded
+            && let Some(manifest) = &self.manifest
+            && let Some((sha256, size)) = tracked.content_hash()
+        {
+            // Recorded (synced to disk) before the result is printed.
+            let entry = Entry {
+                sha256,
+                size,
+                content_type: input.mime.to_string(),
+                version: done.version.clone(),
+                file_handle: ended.record.file_handle.clone(),
+                s3_url: ended.record.response.as_ref().and_then(s3_url),
+                secure_file_path: done.secure_file_path.clone(),
+                url_expires_at: expiry_of(&done.secure_file_path),
+                uploaded_at: time::OffsetDateTime::now_utc(),
+            };
+            if let Err(err) = lock_manifest(manifest).record(input.remote.as_str(), entry) {
+                let why = format!(
+                    "uploaded as version {}, but the manifest could not record it: {err}",
+                    done.version
+                );
+                ended.record.outcome = Outcome::Failed;
+                ended.record = ended.record.with_error(&why);
+                ended.uploaded = None;
+                ended.unrecorded = Some(Error::from(err));
+            }
+        }
         (index, ended)
     }
 
@@ -424,7 +554,10 @@ impl Batch {
             ending.bytes += ended.record.bytes.unwrap_or(0);
         }
         summary.add(&ended.record);
-        results.push_record(&ended.record, ended.uploaded.as_ref());
+        match &ended.skipped {
+            Some((entry, expired)) => results.push_skipped(&ended.record, &entry.version, *expired),
+            None => results.push_record(&ended.record, ended.uploaded.as_ref()),
+        }
     }
 }
 
@@ -445,14 +578,26 @@ fn file_handle(body: &serde_json::Value) -> Option<String> {
         .find_map(|key| file.get(*key)?.as_str().map(str::to_string))
 }
 
+/// The S3 URL in the service's answer, when there is one.
+fn s3_url(body: &serde_json::Value) -> Option<String> {
+    let file = body.get("file").unwrap_or(body);
+    ["s3_url", "s3Url", "s3Path"]
+        .iter()
+        .find_map(|key| file.get(*key)?.as_str().map(str::to_string))
+}
+
 /// Prints the summary lines of a batch and decides its exit code: 130 when
 /// interrupted; else 0 when every input was uploaded (or skipped); 4 when none
 /// was and the credentials were refused; 1 when none was, or the batch
 /// stopped early, or the report could not be written; 3 when some were.
 fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, printer: &Printer) -> Exit {
     let done = summary.uploaded();
+    let skipped = match summary.skipped() {
+        0 => String::new(),
+        n => format!(", {n} skipped (unchanged)"),
+    };
     printer.note(&format!(
-        "uploaded {done} of {} file(s), {} in {:.1} s",
+        "uploaded {done} of {} file(s), {} in {:.1} s{skipped}",
         ending.total,
         output::human_bytes(ending.bytes),
         elapsed.as_secs_f64()
