@@ -1,34 +1,34 @@
 //! The emulator's HTTP surface: the upload endpoint, the OAuth token endpoint
 //! and the signed download URLs, with the response and error bodies shaped
 //! like Capillary's. Storage, credentials, signing and fault draws live in the
-//! sibling modules; this one turns requests into calls on them.
+//! sibling modules, error answers in `error.rs` and the receiving of upload
+//! bodies in `body.rs`; this one turns requests into calls on them.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
-use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures_util::StreamExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 use tokio_util::task::TaskTracker;
 
-use super::ErrorShape;
 use super::auth::{Access, Authenticator};
-use super::faults::{ConnectionKill, Injected, UploadLatency};
+use super::body::{Spool, receive_body};
+use super::config::{Counters, bump};
+use super::error::ServiceError;
+use super::faults::{ConnectionKill, UploadLatency};
 use super::signing::{UrlRefusal, UrlSigner};
-use super::store::{ObjectMeta, PLACEHOLDER_TYPE, Store, Upload};
-use super::{Clock, Counters, Faults};
+use super::store::{ObjectMeta, PLACEHOLDER_TYPE, Store};
+use super::{Clock, Faults};
 
 /// Largest body accepted by the token endpoint; it only ever needs a key and
 /// a secret, and the global body limit is off for the sake of uploads.
@@ -79,103 +79,6 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// An error answered in Capillary's shape:
-/// `{"errors":[{"status":false,"code":N,"message":"..."}],"warnings":[]}`.
-#[derive(Debug)]
-pub(crate) struct ServiceError {
-    status: StatusCode,
-    message: String,
-    retry_after: Option<u64>,
-    /// The fault this answer stands for, if it is an injected one.
-    fault: Option<&'static str>,
-}
-
-/// The status and message of an error answer, kept on its extensions so that
-/// [`reshape_error`] can answer it in another of Capillary's shapes.
-#[derive(Clone, Debug)]
-struct ErrorBody {
-    status: StatusCode,
-    message: String,
-}
-
-/// Answers an error of the upload endpoint in `shape` (the routes build every
-/// error in the `errors` shape).
-pub(crate) fn reshape_error(mut response: Response, shape: ErrorShape) -> Response {
-    if shape == ErrorShape::Errors {
-        return response;
-    }
-    let Some(ErrorBody { status, message }) = response.extensions_mut().remove::<ErrorBody>() else {
-        return response;
-    };
-    let body = match shape {
-        ErrorShape::Errors => return response,
-        ErrorShape::Response => json!({
-            "response": {"status": {"success": false, "code": status.as_u16(), "message": message}},
-        }),
-        ErrorShape::Flat => json!({"code": status.as_u16(), "status": false, "message": message}),
-    };
-    let (mut parts, _) = response.into_parts();
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-impl ServiceError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ServiceError {
-        ServiceError {
-            status,
-            message: message.into(),
-            retry_after: None,
-            fault: None,
-        }
-    }
-
-    fn bad_request(message: impl Into<String>) -> ServiceError {
-        ServiceError::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    fn unauthorized() -> ServiceError {
-        ServiceError::new(StatusCode::UNAUTHORIZED, "Authentication failed")
-    }
-
-    fn forbidden(message: &str) -> ServiceError {
-        ServiceError::new(StatusCode::FORBIDDEN, message)
-    }
-
-    fn not_found() -> ServiceError {
-        ServiceError::new(StatusCode::NOT_FOUND, "Not found")
-    }
-
-    fn internal(cause: impl std::fmt::Display) -> ServiceError {
-        ServiceError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("Internal error: {cause}"))
-    }
-}
-
-impl IntoResponse for ServiceError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "errors": [{
-                "status": false,
-                "code": self.status.as_u16(),
-                "message": self.message,
-            }],
-            "warnings": [],
-        });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
-        if let Some(fault) = self.fault {
-            response.extensions_mut().insert(Injected(fault));
-        }
-        response.extensions_mut().insert(ErrorBody {
-            status: self.status,
-            message: self.message,
-        });
-        response
-    }
-}
-
 async fn not_found() -> ServiceError {
     ServiceError::not_found()
 }
@@ -189,10 +92,6 @@ async fn method_not_allowed(request: Request) -> Response {
     let mut response = ServiceError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response();
     response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
     response
-}
-
-fn bump(counter: &std::sync::atomic::AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 // ---------------------------------------------------------------------------
@@ -350,134 +249,6 @@ fn check_remote_name(what: &str, name: &str) -> Result<(), ServiceError> {
     match problem {
         Some(problem) => Err(ServiceError::bad_request(format!("Invalid {what}: {problem}"))),
         None => Ok(()),
-    }
-}
-
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .get(..19)
-                .is_some_and(|prefix| prefix.eq_ignore_ascii_case("multipart/form-data"))
-        })
-}
-
-/// A content type as sent, if it can be sent back as a header; else the
-/// placeholder type.
-fn usable_content_type(value: Option<&str>) -> String {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && HeaderValue::from_str(v).is_ok())
-        .unwrap_or(PLACEHOLDER_TYPE)
-        .to_owned()
-}
-
-/// Streams the request body (multipart or raw) into `spool`; returns the
-/// content type to store. A body that stalls for `idle` fails with 408.
-async fn receive_body(request: Request, spool: &mut Spool<'_>, idle: Duration) -> Result<String, ServiceError> {
-    let content_type = if is_multipart(request.headers()) {
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|rejection| ServiceError::bad_request(rejection.body_text()))?;
-        let mut file_type = None;
-        // Every part is read to the end, even after the file: a body cut short
-        // anywhere must fail the upload, not store a truncated file.
-        while let Some(mut field) = within(idle, multipart.next_field()).await?.map_err(body_error)? {
-            let is_file = file_type.is_none() && field.name() == Some("file");
-            if is_file {
-                file_type = Some(usable_content_type(field.content_type()));
-            }
-            while let Some(chunk) = within(idle, field.chunk()).await?.map_err(body_error)? {
-                if is_file {
-                    spool.push(&chunk).await?;
-                }
-            }
-        }
-        file_type
-    } else {
-        let header = usable_content_type(request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()));
-        let mut body = request.into_body().into_data_stream();
-        while let Some(chunk) = within(idle, body.next()).await? {
-            spool.push(&chunk.map_err(body_error)?).await?;
-        }
-        Some(header)
-    };
-    Ok(match content_type {
-        Some(content_type) if spool.size > 0 => content_type,
-        // No bytes: a placeholder, whatever type was announced.
-        _ => PLACEHOLDER_TYPE.to_owned(),
-    })
-}
-
-/// Waits for the next piece of a request body for at most `idle`.
-async fn within<T>(idle: Duration, next: impl Future<Output = T>) -> Result<T, ServiceError> {
-    tokio::time::timeout(idle, next).await.map_err(|_| {
-        ServiceError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            format!("Request body timed out: no data for {} s", idle.as_secs_f64()),
-        )
-    })
-}
-
-fn body_error(err: impl std::fmt::Display) -> ServiceError {
-    ServiceError::bad_request(format!("Could not read the request body: {err}"))
-}
-
-/// A body being received into a temporary file.
-struct Spool<'a> {
-    file: tokio::fs::File,
-    path: tempfile::TempPath,
-    size: u64,
-    /// Set when this upload was drawn to have its connection cut.
-    cut: Option<ConnectionKill>,
-    counters: &'a Counters,
-}
-
-impl<'a> Spool<'a> {
-    fn create(store: &Store, cut: Option<ConnectionKill>, counters: &'a Counters) -> Result<Spool<'a>, ServiceError> {
-        let (file, path) = store.spool_file().map_err(ServiceError::internal)?;
-        Ok(Spool {
-            file: tokio::fs::File::from_std(file),
-            path,
-            size: 0,
-            cut,
-            counters,
-        })
-    }
-
-    async fn push(&mut self, chunk: &[u8]) -> Result<(), ServiceError> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        self.file.write_all(chunk).await.map_err(ServiceError::internal)?;
-        self.size += chunk.len() as u64;
-        // Part of the body is in: the moment to drop the connection.
-        self.cut_if_due().await
-    }
-
-    /// Cuts the connection if this upload was drawn for it. Normally the
-    /// handler is dropped with the connection and this never returns.
-    async fn cut_if_due(&mut self) -> Result<(), ServiceError> {
-        if let Some(kill) = self.cut.take() {
-            bump(&self.counters.faults_injected);
-            kill.cut().await;
-            return Err(ServiceError::internal("the connection was to be dropped"));
-        }
-        Ok(())
-    }
-
-    async fn finish(mut self, namespace: String, name: String, content_type: String) -> Result<Upload, ServiceError> {
-        self.file.flush().await.map_err(ServiceError::internal)?;
-        self.file.sync_all().await.map_err(ServiceError::internal)?;
-        Ok(Upload {
-            namespace,
-            name,
-            content_type,
-            size: self.size,
-            body: self.path,
-        })
     }
 }
 
@@ -660,18 +431,6 @@ mod tests {
         for good in ["a b#%?.png", "ünï.png", "...", ".hidden"] {
             assert!(check_remote_name("file name", good).is_ok(), "{good:?}");
         }
-    }
-
-    #[test]
-    fn multipart_is_recognised_case_insensitively() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("Multipart/Form-Data; boundary=x"),
-        );
-        assert!(is_multipart(&headers));
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/png"));
-        assert!(!is_multipart(&headers));
     }
 
     #[test]

@@ -14,22 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use capfile::emulator::Faults;
-use common::{Service, rows, run, sample, stderr, stdout};
-
-/// Distinct small PNGs (the sample with a different trailer each), so every
-/// round trip is checked against its own bytes.
-fn make_images(dir: &std::path::Path, count: usize) -> Vec<std::path::PathBuf> {
-    let png = std::fs::read(sample("sample.png")).unwrap();
-    (0..count)
-        .map(|i| {
-            let path = dir.join(format!("img-{i:03}.png"));
-            let mut bytes = png.clone();
-            bytes.extend_from_slice(format!("capfile test image {i}").as_bytes());
-            std::fs::write(&path, bytes).unwrap();
-            path
-        })
-        .collect()
-}
+use common::{Service, distinct_images, rows, run, sample, stderr, stdout};
 
 #[test]
 fn three_hundred_images_through_503s_and_dropped_connections() {
@@ -40,7 +25,7 @@ fn three_hundred_images_through_503s_and_dropped_connections() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let files = make_images(dir.path(), 300);
+    let files = distinct_images(dir.path(), 300);
     let output = run(service
         .capfile()
         .args(["upload", "-j", "8", "--retries", "12", "-r"])
@@ -245,14 +230,8 @@ fn bars_are_drawn_on_a_terminal() {
         sample("sample.jpg").display()
     );
     // `script` runs the command in a pseudo-terminal and copies what it drew.
-    let mut script = std::process::Command::new("script");
-    common::isolate(&mut script, service.home.path());
-    let output = script
-        .args(["-qec", &command, "/dev/null"])
-        .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
-        .env("TERM", "xterm")
+    let output = service
+        .in_a_terminal(&command)
         .env_remove("NO_COLOR")
         .output()
         .expect("script (util-linux) runs");
@@ -281,14 +260,12 @@ fn ctrl_c_stops_the_batch_and_reports_what_finished() {
         config.shutdown_grace = Duration::ZERO;
     });
     let dir = tempfile::tempdir().unwrap();
-    make_images(dir.path(), 40);
-    let mut child = common::std_capfile(service.home.path())
+    distinct_images(dir.path(), 40);
+    let mut child = service
+        .std_capfile()
         .args(["upload", "-j", "2", "-r", "--report"])
         .arg(dir.path().join("r.ndjson"))
         .arg(dir.path())
-        .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

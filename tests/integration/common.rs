@@ -79,6 +79,40 @@ impl Service {
         cmd
     }
 
+    /// `capfile` with OAuth client credentials for this emulator in the
+    /// environment.
+    pub fn oauth_capfile(&self) -> assert_cmd::Command {
+        let mut cmd = bare_capfile(self.home.path());
+        cmd.env("CAPFILE_BASE_URL", self.base_url())
+            .env("CAPFILE_CLIENT_KEY", capfile::emulator::DEFAULT_CLIENT_KEY)
+            .env("CAPFILE_CLIENT_SECRET", capfile::emulator::DEFAULT_CLIENT_SECRET);
+        cmd
+    }
+
+    /// [`Service::capfile`] as a plain `std::process::Command`, for spawning.
+    pub fn std_capfile(&self) -> std::process::Command {
+        let mut cmd = std_capfile(self.home.path());
+        cmd.env("CAPFILE_BASE_URL", self.base_url())
+            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_PASSWORD", PASSWORD);
+        cmd
+    }
+
+    /// `script` (util-linux) set to run `shell_command` on a pseudo-terminal
+    /// (TERM=xterm) with Basic credentials for this emulator in the
+    /// environment; its standard output is what the terminal showed.
+    pub fn in_a_terminal(&self, shell_command: &str) -> std::process::Command {
+        let mut script = std::process::Command::new("script");
+        isolate(&mut script, self.home.path());
+        script
+            .args(["-qec", shell_command, "/dev/null"])
+            .env("CAPFILE_BASE_URL", self.base_url())
+            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_PASSWORD", PASSWORD)
+            .env("TERM", "xterm");
+        script
+    }
+
     /// GET a URL: status, content type and body.
     pub fn fetch(&self, url: &str) -> (u16, String, Vec<u8>) {
         self.runtime.block_on(async {
@@ -134,6 +168,35 @@ pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
         .env("XDG_RUNTIME_DIR", home.join("run"))
         .env("NO_COLOR", "1")
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
+}
+
+/// `count` copies of the sample PNG in `dir`, named image-00.png,
+/// image-01.png, ...
+pub fn sample_copies(dir: &Path, count: usize) -> Vec<PathBuf> {
+    let bytes = std::fs::read(sample("sample.png")).unwrap();
+    (0..count)
+        .map(|i| {
+            let path = dir.join(format!("image-{i:02}.png"));
+            std::fs::write(&path, &bytes).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// `count` distinct small PNGs in `dir`, named img-000.png, img-001.png, ...:
+/// the sample with a different trailer each, so every round trip is checked
+/// against its own bytes.
+pub fn distinct_images(dir: &Path, count: usize) -> Vec<PathBuf> {
+    let png = std::fs::read(sample("sample.png")).unwrap();
+    (0..count)
+        .map(|i| {
+            let path = dir.join(format!("img-{i:03}.png"));
+            let mut bytes = png.clone();
+            bytes.extend_from_slice(format!("capfile test image {i}").as_bytes());
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect()
 }
 
 pub fn sample(name: &str) -> PathBuf {

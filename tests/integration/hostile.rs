@@ -436,11 +436,8 @@ fn results_that_cannot_be_written_fail_the_run() {
     let service = Service::start();
     // A full disk: the upload happens, its URL is lost, so the run fails.
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-    let mut cmd = common::std_capfile(service.home.path());
-    cmd.env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
-        .args(["upload", "-o", "url"])
+    let mut cmd = service.std_capfile();
+    cmd.args(["upload", "-o", "url"])
         .arg(sample("sample.png"))
         .stdout(full)
         .stderr(std::process::Stdio::piped());
@@ -455,12 +452,8 @@ fn results_that_cannot_be_written_fail_the_run() {
 
     // A closed standard output: refused before anything is sent.
     let before = service.stats().uploads_stored;
-    let mut cmd = common::std_capfile(service.home.path());
-    cmd.env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
-        .args(["upload", "-o", "url"])
-        .arg(sample("sample.png"));
+    let mut cmd = service.std_capfile();
+    cmd.args(["upload", "-o", "url"]).arg(sample("sample.png"));
     // SAFETY: closing fd 1 in the child before exec is async-signal-safe.
     unsafe {
         use std::os::unix::process::CommandExt;

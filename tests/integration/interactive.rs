@@ -131,14 +131,8 @@ fn at_60_columns_no_bar_line_wraps() {
         env!("CARGO_BIN_EXE_capfile"),
         files.join(" ")
     );
-    let mut script = std::process::Command::new("script");
-    common::isolate(&mut script, service.home.path());
-    let output = script
-        .args(["-qec", &command, "/dev/null"])
-        .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
-        .env("TERM", "xterm")
+    let output = service
+        .in_a_terminal(&command)
         .output()
         .expect("script (util-linux) runs");
     let screen = String::from_utf8_lossy(&output.stdout);

@@ -3,38 +3,17 @@
 
 use crate::common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, Faults};
+use capfile::emulator::{DEFAULT_CLIENT_SECRET, Faults};
 use common::*;
-
-/// `count` copies of the sample PNG under distinct names.
-fn batch(dir: &Path, count: usize) -> Vec<std::path::PathBuf> {
-    let bytes = std::fs::read(sample("sample.png")).unwrap();
-    (0..count)
-        .map(|i| {
-            let path = dir.join(format!("image-{i:02}.png"));
-            std::fs::write(&path, &bytes).unwrap();
-            path
-        })
-        .collect()
-}
-
-fn oauth_capfile(service: &Service) -> assert_cmd::Command {
-    let mut cmd = bare_capfile(service.home.path());
-    cmd.env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_CLIENT_KEY", DEFAULT_CLIENT_KEY)
-        .env("CAPFILE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
-    cmd
-}
 
 #[test]
 fn one_token_serves_a_twenty_file_batch() {
     let service = Service::start();
     let dir = tempfile::tempdir().unwrap();
-    let files = batch(dir.path(), 20);
-    let output = run(oauth_capfile(&service).args(["upload", "-j", "8"]).args(&files));
+    let files = sample_copies(dir.path(), 20);
+    let output = run(service.oauth_capfile().args(["upload", "-j", "8"]).args(&files));
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(rows(&output).len(), 20);
     let stats = service.stats();
@@ -56,8 +35,8 @@ fn a_token_that_expires_mid_batch_is_renewed() {
         };
     });
     let dir = tempfile::tempdir().unwrap();
-    let files = batch(dir.path(), 20);
-    let output = run(oauth_capfile(&service).args(["upload", "-j", "2"]).args(&files));
+    let files = sample_copies(dir.path(), 20);
+    let output = run(service.oauth_capfile().args(["upload", "-j", "2"]).args(&files));
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(rows(&output).len(), 20);
     let stats = service.stats();
@@ -73,8 +52,9 @@ fn a_token_that_expires_mid_batch_is_renewed() {
 fn a_wrong_client_secret_exits_4_after_one_token_request() {
     let service = Service::start();
     let dir = tempfile::tempdir().unwrap();
-    let files = batch(dir.path(), 5);
-    let output = run(oauth_capfile(&service)
+    let files = sample_copies(dir.path(), 5);
+    let output = run(service
+        .oauth_capfile()
         .env("CAPFILE_CLIENT_SECRET", "not-the-secret")
         .arg("upload")
         .args(&files));

@@ -7,21 +7,7 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use capfile::emulator::{Faults, RateLimit};
-use common::{Service, rows, run, sample, stderr};
-
-/// Distinct small PNGs in `dir`.
-fn make_images(dir: &std::path::Path, count: usize) -> Vec<std::path::PathBuf> {
-    let png = std::fs::read(sample("sample.png")).unwrap();
-    (0..count)
-        .map(|i| {
-            let path = dir.join(format!("img-{i:03}.png"));
-            let mut bytes = png.clone();
-            bytes.extend_from_slice(format!("rate limit test image {i}").as_bytes());
-            std::fs::write(&path, bytes).unwrap();
-            path
-        })
-        .collect()
-}
+use common::{Service, distinct_images, rows, run, sample, stderr};
 
 fn limited(requests: u32, window: Duration, retry_after: bool) -> Service {
     Service::with_faults(Faults {
@@ -33,7 +19,7 @@ fn limited(requests: u32, window: Duration, retry_after: bool) -> Service {
 /// 40 files, `-j 8`, against 10 uploads per 2 s; returns the output.
 fn forty_files(service: &Service, extra: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    make_images(dir.path(), 40);
+    distinct_images(dir.path(), 40);
     let started = Instant::now();
     let output = run(service
         .capfile()
@@ -152,7 +138,7 @@ fn a_bad_rate_is_a_one_line_usage_error() {
 fn retry_after_from_the_limit_is_obeyed() {
     let service = limited(5, Duration::from_secs(2), true);
     let dir = tempfile::tempdir().unwrap();
-    make_images(dir.path(), 12);
+    distinct_images(dir.path(), 12);
     let started = Instant::now();
     // No retries: waiting for the rate limit does not use them up.
     let output = run(service

@@ -284,14 +284,8 @@ fn on_a_terminal(service: &Service, args: &str, files: &[PathBuf]) -> String {
         env!("CARGO_BIN_EXE_capfile"),
         files.join(" ")
     );
-    let mut script = std::process::Command::new("script");
-    common::isolate(&mut script, service.home.path());
-    let output = script
-        .args(["-qec", &command, "/dev/null"])
-        .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
-        .env("TERM", "xterm")
+    let output = service
+        .in_a_terminal(&command)
         .output()
         .expect("script (util-linux) runs");
     let screen = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -365,13 +359,11 @@ fn the_report_holds_every_input_that_ended_even_after_a_crash() {
     let dir = batch_dir(5);
     let work = tempfile::tempdir().unwrap();
     let report = work.path().join("r.ndjson");
-    let mut child = common::std_capfile(service.home.path())
+    let mut child = service
+        .std_capfile()
         .args(["upload", "-j", "2", "-r", "--report"])
         .arg(&report)
         .arg(dir.path())
-        .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
-        .env("CAPFILE_PASSWORD", common::PASSWORD)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

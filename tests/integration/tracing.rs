@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use capfile::emulator::{Config, DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, ErrorShape, Faults, RequestLog};
+use capfile::emulator::{Config, DEFAULT_CLIENT_SECRET, ErrorShape, Faults, RequestLog};
 use common::*;
 
 /// Keeps every request the emulator logs.
@@ -27,26 +27,6 @@ impl Log {
     fn requests(&self) -> Vec<RequestLog> {
         self.0.lock().unwrap().clone()
     }
-}
-
-fn oauth_capfile(service: &Service) -> assert_cmd::Command {
-    let mut cmd = bare_capfile(service.home.path());
-    cmd.env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_CLIENT_KEY", DEFAULT_CLIENT_KEY)
-        .env("CAPFILE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
-    cmd
-}
-
-/// `count` copies of the sample PNG under distinct names.
-fn images(dir: &std::path::Path, count: usize) -> Vec<std::path::PathBuf> {
-    let bytes = std::fs::read(sample("sample.png")).unwrap();
-    (0..count)
-        .map(|i| {
-            let path = dir.join(format!("image-{i:02}.png"));
-            std::fs::write(&path, &bytes).unwrap();
-            path
-        })
-        .collect()
 }
 
 #[test]
@@ -100,8 +80,9 @@ fn a_token_answered_498_is_renewed_once_and_the_upload_retried() {
         }));
     });
     let dir = tempfile::tempdir().unwrap();
-    let files = images(dir.path(), 3);
-    let output = run(oauth_capfile(&service)
+    let files = sample_copies(dir.path(), 3);
+    let output = run(service
+        .oauth_capfile()
         .args(["upload", "-j", "1", "--retries", "0"])
         .args(&files));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -114,7 +95,8 @@ fn a_token_answered_498_is_renewed_once_and_the_upload_retried() {
 #[test]
 fn a_refused_client_key_is_error_320001_exit_4_after_one_token_request() {
     let service = Service::start();
-    let output = run(oauth_capfile(&service)
+    let output = run(service
+        .oauth_capfile()
         .env("CAPFILE_CLIENT_SECRET", "not-the-secret")
         .arg("upload")
         .arg(sample("sample.png")));
@@ -141,8 +123,8 @@ fn vv_prints_one_line_per_request_with_no_secret() {
     let log = Log::default();
     let service = Service::with_config(|config| log.install(config));
     let dir = tempfile::tempdir().unwrap();
-    let files = images(dir.path(), 3);
-    let output = run(oauth_capfile(&service).args(["upload", "-vv", "-j", "1"]).args(&files));
+    let files = sample_copies(dir.path(), 3);
+    let output = run(service.oauth_capfile().args(["upload", "-vv", "-j", "1"]).args(&files));
     let (out, err) = (stdout(&output), stderr(&output));
     assert!(output.status.success(), "{err}");
     let requests = log.requests();
