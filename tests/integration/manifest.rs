@@ -326,10 +326,11 @@ fn sigkill_mid_batch_leaves_every_printed_upload_in_the_manifest() {
             "printed but not in the manifest: {url}"
         );
     }
-    assert_eq!(
-        service.stats().upload_requests - sent_before,
-        (200 - skipped_urls.len()) as u64
-    );
+    // Everything not skipped was sent (at least once: a retry under load may
+    // add a request), and every input is one or the other.
+    let uploaded = recs.iter().filter(|r| r["outcome"] == "uploaded").count();
+    assert_eq!(uploaded + skipped_urls.len(), 200);
+    assert!(service.stats().upload_requests - sent_before >= uploaded as u64);
     assert_eq!(entries(&manifest).len(), 200);
 }
 
