@@ -33,7 +33,7 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
-pub use resolve::{Located, Resolved, check_binding, env_secret, find_secret, locate, resolve};
+pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 
 use crate::error::Error;
 use crate::settings::AuthKind;

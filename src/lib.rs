@@ -4,26 +4,35 @@
 //! `main.rs` parses the command line and calls `run`; everything else lives in
 //! this library so the integration tests can start the emulator in-process.
 
-pub mod api;
-pub mod batch;
+mod api;
+mod batch;
 pub mod cli;
-pub mod commands;
-pub mod config_file;
-pub mod credentials;
+mod commands;
+mod config_file;
+mod credentials;
 pub mod emulator;
-pub mod error;
-pub mod inputs;
+mod error;
+mod inputs;
 mod interrupt;
-pub mod manifest;
-pub mod media_type;
-pub mod output;
-
+mod manifest;
+mod media_type;
+mod output;
 pub mod settings;
+
+// What the binary and the tests use, and nothing else: the command line
+// (`cli`), the emulator the tests run in-process, the settings parsers the
+// property tests drive, and a few single items.
+pub use api::parse_uploaded;
+pub use commands::completions;
+pub use credentials::md5_hex;
+pub use error::Exit;
+pub use inputs::RemoteName;
+pub use output::STDOUT_CLOSED_AT_START;
 
 use std::sync::Arc;
 
 use cli::{Cli, Command};
-use error::{Error, Exit};
+use error::Error;
 use output::Printer;
 
 /// Runs a parsed command line and returns the exit status; every error has

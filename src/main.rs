@@ -5,10 +5,10 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     #[cfg(target_os = "linux")]
     if closed_stdout::WAS_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
-        capfile::output::STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
+        capfile::STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     // A shell asking for completions (CAPFILE_COMPLETE set) is answered here.
-    capfile::commands::completions::complete_if_asked();
+    capfile::completions::complete_if_asked();
     let cli = match capfile::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),

@@ -108,14 +108,6 @@ impl FileService {
         format!("{base}/api_gateway/file-service/{namespace}/{}", name.url_segment())
     }
 
-    /// How many OAuth tokens this run has asked for.
-    pub fn token_requests(&self) -> u64 {
-        match &self.auth {
-            Auth::Basic(_) => 0,
-            Auth::OAuth(cache) => cache.requests(),
-        }
-    }
-
     /// Asks for an OAuth token now, to check a client key and secret before
     /// they are saved (`login`). Basic credentials have nothing to check
     /// against without uploading, so they pass.

@@ -44,12 +44,11 @@ use crate::settings::BodyFormat;
 
 pub use classify::classify;
 pub use client::{FileService, http_client};
-pub use error::{ApiError, FileError, NetworkError, NetworkStage, ResponseError};
-pub use pacing::Rate;
-pub use response::{MAX_RESPONSE, parse_uploaded, retry_after};
-pub use retry::{DEFAULT_RATE_WAIT, RetryPolicy};
-pub use token::OAUTH_HEADER;
-pub use trace::{BODY_EXCERPT, Exchange, REDACTED, Trace, TraceLevel, redact_url};
+pub use error::{ApiError, NetworkError};
+pub use response::parse_uploaded;
+#[cfg(test)]
+pub use retry::DEFAULT_RATE_WAIT;
+pub use trace::{Exchange, Trace, TraceLevel};
 
 /// Receives what an upload does, for progress bars and `-v` logs.
 pub trait Progress: Send + Sync {
@@ -68,8 +67,10 @@ pub trait Progress: Send + Sync {
     fn rate_limited(&self, _wait: Duration, _new_pause: bool, _cause: &ApiError) {}
 }
 
+#[cfg(test)]
 /// A `Progress` that ignores everything.
 pub struct NoProgress;
+#[cfg(test)]
 impl Progress for NoProgress {}
 
 /// What to upload.

@@ -2,7 +2,6 @@
 //! (not once per worker), and replaced before it expires or when the service
 //! refuses it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderValue};
@@ -61,7 +60,6 @@ pub(super) struct TokenCache {
     client_key: String,
     client_secret: Secret,
     token: tokio::sync::Mutex<Option<Token>>,
-    requests: AtomicU64,
 }
 
 impl TokenCache {
@@ -70,13 +68,7 @@ impl TokenCache {
             client_key,
             client_secret,
             token: tokio::sync::Mutex::new(None),
-            requests: AtomicU64::new(0),
         }
-    }
-
-    /// How many tokens were asked for.
-    pub(super) fn requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
     }
 
     /// The current token, asking the service for a new one when there is none
@@ -134,7 +126,6 @@ impl TokenCache {
         level: TraceLevel,
         notes: &mut TokenNotes,
     ) -> Result<Token, ApiError> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let body = serde_json::json!({ "key": self.client_key, "secret": self.client_secret.expose() }).to_string();
         notes.sent = body.len() as u64;
         let request = http

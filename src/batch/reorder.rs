@@ -53,6 +53,7 @@ impl<T> Reorder<T> {
         }
     }
 
+    #[cfg(test)]
     /// The window size.
     pub fn window(&self) -> usize {
         self.window
@@ -70,6 +71,7 @@ impl<T> Reorder<T> {
     }
 
     /// Results held, waiting for an earlier one.
+    #[cfg(test)]
     pub fn held(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()
     }

@@ -95,6 +95,7 @@ impl Summary {
         self.not_attempted
     }
 
+    #[cfg(test)]
     pub fn retries(&self) -> u64 {
         self.retries
     }

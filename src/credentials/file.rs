@@ -51,6 +51,7 @@ impl CredentialsFile {
         }
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }

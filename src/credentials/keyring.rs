@@ -123,6 +123,7 @@ impl Keyring {
         }
     }
 
+    #[cfg(test)]
     /// A keyring over another credential store (tests: the mock store, a slow
     /// store).
     pub fn with_store(

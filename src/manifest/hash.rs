@@ -26,6 +26,7 @@ impl ContentHasher {
         self.size += chunk.len() as u64;
     }
 
+    #[cfg(test)]
     /// The bytes fed so far.
     pub fn size(&self) -> u64 {
         self.size

@@ -254,6 +254,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    #[cfg(test)]
     /// Locks, reads and checks the manifest at `path` for `binding`; a
     /// missing file is an empty manifest (written by `finish`).
     pub fn open(path: &Path, binding: &Binding, wait: LockWait) -> Result<Manifest, ManifestError> {
@@ -319,16 +320,13 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// The manifest's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
+    #[cfg(test)]
     /// The entry for a remote name.
     pub fn lookup(&self, name: &str) -> Option<&Entry> {
         self.entries.get(name)
     }
 
+    #[cfg(test)]
     /// All entries, sorted by remote name.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(name, entry)| (name.as_str(), entry))
@@ -364,6 +362,7 @@ impl Manifest {
         }
     }
 
+    #[cfg(test)]
     /// True when the file must be hashed before [`Manifest::decide`] can
     /// answer; otherwise it can be hashed while it is uploaded.
     pub fn must_hash_first(&self, name: &str, size: u64, now: OffsetDateTime, policy: Policy) -> bool {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use capfile::cli::Shell;
-use capfile::commands::completions;
+use capfile::completions;
 use clap::ValueEnum;
 
 use crate::tools::{REGENERATE_COMMAND, regenerating, repo};

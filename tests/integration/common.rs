@@ -213,7 +213,7 @@ pub fn stderr(output: &Output) -> String {
 
 /// Fails if a secret appears anywhere in the output, or if capfile panicked.
 pub fn assert_clean(output: &Output) {
-    let md5 = capfile::credentials::md5_hex(PASSWORD);
+    let md5 = capfile::md5_hex(PASSWORD);
     for text in [stdout(output), stderr(output)] {
         assert!(!text.contains("panicked"), "capfile panicked:\n{text}");
         assert!(!text.contains(md5.expose()), "the password's MD5 leaked:\n{text}");

@@ -130,7 +130,7 @@ const HANG: Duration = Duration::from_secs(20);
 /// The Basic header the emulator's default credentials make.
 fn basic_header() -> String {
     use base64::Engine;
-    let md5 = capfile::credentials::md5_hex(capfile::emulator::DEFAULT_PASSWORD);
+    let md5 = capfile::md5_hex(capfile::emulator::DEFAULT_PASSWORD);
     let pair = format!("{}:{}", capfile::emulator::DEFAULT_USERNAME, md5.expose());
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
 }

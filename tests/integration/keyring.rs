@@ -12,8 +12,8 @@ use crate::common;
 
 use std::process::Command;
 
-use capfile::credentials::md5_hex;
 use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
+use capfile::md5_hex;
 use common::*;
 
 /// Which real keyring the tests run against.

@@ -11,7 +11,7 @@ use crate::common;
 
 use std::process::Command;
 
-use capfile::credentials::md5_hex;
+use capfile::md5_hex;
 use common::*;
 use rexpect::session::spawn_command;
 

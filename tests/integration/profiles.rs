@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use capfile::credentials::md5_hex;
 use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
+use capfile::md5_hex;
 use common::*;
 
 fn config_dir(service: &Service) -> PathBuf {

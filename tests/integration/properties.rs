@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use capfile::inputs::RemoteName;
+use capfile::RemoteName;
 use capfile::settings::{self, FileValues, Flags, Key};
 use proptest::prelude::*;
 
@@ -36,7 +36,7 @@ proptest! {
 
     #[test]
     fn no_bytes_make_response_parsing_panic(raw in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = capfile::api::parse_uploaded(bytes::Bytes::from(raw));
+        let _ = capfile::parse_uploaded(bytes::Bytes::from(raw));
     }
 
     #[test]
@@ -50,7 +50,7 @@ proptest! {
         url in ".{0,40}",
     ) {
         let body = serde_json::json!({"code": code, "status": status, "file": {"version": version}, "secureFilePath": url});
-        if let Ok(done) = capfile::api::parse_uploaded(bytes::Bytes::from(body.to_string())) {
+        if let Ok(done) = capfile::parse_uploaded(bytes::Bytes::from(body.to_string())) {
             // Whatever is accepted prints on one line and steers no terminal.
             prop_assert!(!done.secure_file_path.chars().any(|c| c.is_control() || c.is_whitespace()));
             prop_assert!(done.version.chars().all(|c| c.is_ascii_digit()));
@@ -85,7 +85,7 @@ fn remote_names_round_trip_through_the_emulator() {
             format!(
                 "{}:{}",
                 capfile::emulator::DEFAULT_USERNAME,
-                capfile::credentials::md5_hex(common::PASSWORD).expose()
+                capfile::md5_hex(common::PASSWORD).expose()
             )
         )
     );

@@ -182,7 +182,7 @@ fn the_emulator_limit_answers_capillarys_error_shape_per_credential() {
         base64_of(&format!(
             "{}:{}",
             capfile::emulator::DEFAULT_USERNAME,
-            capfile::credentials::md5_hex(common::PASSWORD).expose()
+            capfile::md5_hex(common::PASSWORD).expose()
         ))
     );
     let (first, second, oauth) = service.runtime.block_on(async {

@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::any;
-use capfile::credentials::md5_hex;
 use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
+use capfile::md5_hex;
 use common::*;
 
 fn config_dir(home: &Path) -> PathBuf {

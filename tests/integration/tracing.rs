@@ -195,7 +195,7 @@ fn vvv_adds_redacted_headers_and_the_start_of_an_error_body() {
         "{err}"
     );
     // No Basic header value, in any encoding.
-    let basic = capfile::credentials::md5_hex(PASSWORD);
+    let basic = capfile::md5_hex(PASSWORD);
     assert!(!err.contains(basic.expose()));
     assert!(!err.contains("Basic "), "{err}");
 }

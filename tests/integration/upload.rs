@@ -231,7 +231,7 @@ fn a_wrong_password_exits_4_with_a_hint() {
         "{err}"
     );
     assert!(!err.contains("not-the-password"));
-    assert!(!err.contains(capfile::credentials::md5_hex("not-the-password").expose()));
+    assert!(!err.contains(capfile::md5_hex("not-the-password").expose()));
     assert_eq!(service.stats().uploads_stored, 0);
 }
 

@@ -45,13 +45,6 @@ pub struct Permit<'a> {
     token: bool,
 }
 
-impl Permit<'_> {
-    /// The pause epoch the request was sent in.
-    pub fn epoch(&self) -> u64 {
-        self.epoch
-    }
-}
-
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if self.token {
