@@ -178,8 +178,12 @@ impl Summary {
         }
         if self.rate_limited > 0 {
             lines.push(format!(
-                "rate limit: the service answered 429 {} time(s); uploads waited {:.1} s for it",
-                self.rate_limited,
+                "rate limit: the service answered 429 {}; uploads waited {:.1} s for it",
+                crate::output::count(
+                    usize::try_from(self.rate_limited).unwrap_or(usize::MAX),
+                    "time",
+                    "times"
+                ),
                 self.rate_wait.as_secs_f64()
             ));
         }
@@ -316,7 +320,7 @@ mod tests {
             s.lines(),
             [
                 "retries: 2",
-                "rate limit: the service answered 429 4 time(s); uploads waited 12.3 s for it"
+                "rate limit: the service answered 429 4 times; uploads waited 12.3 s for it"
             ]
         );
     }

@@ -178,8 +178,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         });
         printer.result(&text);
         printer.note(&format!(
-            "dry run: {} file(s) checked, {sent} would be uploaded, {} skipped (unchanged); nothing sent",
-            inputs.len(),
+            "dry run: {} checked, {sent} would be uploaded, {} skipped (unchanged); nothing sent",
+            output::count(inputs.len(), "file", "files"),
             inputs.len() - sent
         ));
         return Ok(Exit::Success);
@@ -193,7 +193,10 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             })
             .collect();
         printer.result(&text);
-        printer.note(&format!("dry run: {} file(s) checked, nothing sent", inputs.len()));
+        printer.note(&format!(
+            "dry run: {} checked, nothing sent",
+            output::count(inputs.len(), "file", "files")
+        ));
         return Ok(Exit::Success);
     }
 

@@ -23,7 +23,7 @@ mod trace;
 
 pub use buffer::Buffer;
 pub use progress::{BatchProgress, FileProgress};
-pub use render::{Row, escape_control, human_bytes, json_compact, json_pretty, quote_path, render_table};
+pub use render::{Row, count, escape_control, human_bytes, json_compact, json_pretty, quote_path, render_table};
 pub use results::{Results, dry_run_line};
 
 /// How much is said on standard error.
@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn quiet_drops_notes_but_not_warnings_or_results() {
         let (printer, out, err) = printer(Verbosity::Quiet, false);
-        printer.note("uploaded 1 of 1 file(s)");
+        printer.note("uploaded 1 of 1 file");
         printer.detail(1, "profile: default");
         printer.warn("careful");
         printer.result("a\t1\tu\n");

@@ -284,6 +284,11 @@ pub fn quote_path(text: &str) -> String {
     out
 }
 
+/// `1 file`, `3 files`: a count with its noun in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Bytes in the units people read: `51 B`, `1.2 MiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -186,7 +186,7 @@ fn partial_failure_exits_3_and_names_every_failed_file() {
         "{summary}"
     );
     assert!(summary.contains("sample.webp\n"), "{summary}");
-    assert!(err.contains("uploaded 2 of 4 file(s)"), "{err}");
+    assert!(err.contains("uploaded 2 of 4 files"), "{err}");
     assert_eq!(server.attempts("sample.webp").len(), 2, "500 retried once");
 }
 
@@ -212,7 +212,7 @@ fn progress_lines_for_logs_have_no_control_characters() {
         .arg(sample("sample.png")));
     let err = stderr(&no_progress);
     assert!(!err.contains("as version"), "no per-file lines: {err}");
-    assert!(err.contains("uploaded 1 of 1 file(s)"), "summary stays: {err}");
+    assert!(err.contains("uploaded 1 of 1 file,"), "summary stays: {err}");
 }
 
 // `script -qec` is util-linux's.

@@ -53,8 +53,9 @@ fn forty_files_through_a_limit_without_retry_after_all_upload() {
     );
     // The summary says how many 429s there were and how long was waited.
     let summary = format!(
-        "rate limit: the service answered 429 {} time(s); uploads waited",
-        stats.rate_limited
+        "rate limit: the service answered 429 {} time{}; uploads waited",
+        stats.rate_limited,
+        if stats.rate_limited == 1 { "" } else { "s" }
     );
     assert!(err.contains(&summary), "{err}");
     // The pause is shown as it starts, with its length and the request id.

@@ -1,0 +1,63 @@
+//! How a batch ended, and the summary that decides the exit code.
+
+use std::time::Duration;
+
+use crate::batch::{Stop, Summary};
+use crate::error::{Error, Exit};
+use crate::output::{self, Printer};
+
+/// How the batch ended, beside its records.
+#[derive(Default)]
+pub(super) struct Ending {
+    pub(super) interrupted: bool,
+    pub(super) auth_failed: bool,
+    pub(super) stop: Option<Stop>,
+    pub(super) report_failed: bool,
+    /// Failures told on standard error as they happened.
+    pub(super) told: usize,
+    pub(super) total: usize,
+    pub(super) bytes: u64,
+}
+
+/// Prints the summary lines of a batch and decides its exit code: 130 when
+/// interrupted; else 0 when every input was uploaded (or skipped); 4 when none
+/// was and the credentials were refused; 1 when none was, or the batch
+/// stopped early, or the report could not be written; 3 when some were.
+pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, printer: &Printer) -> Exit {
+    let done = summary.uploaded();
+    let skipped = match summary.skipped() {
+        0 => String::new(),
+        n => format!(", {n} skipped (unchanged)"),
+    };
+    printer.note(&format!(
+        "uploaded {done} of {}, {} in {:.1} s{skipped}",
+        output::count(ending.total, "file", "files"),
+        output::human_bytes(ending.bytes),
+        elapsed.as_secs_f64()
+    ));
+    for (i, line) in summary.lines().into_iter().enumerate() {
+        // One input that failed was told once already, as it failed.
+        if i == 0 && ending.total == 1 && summary.failed() == 1 && ending.told == 1 {
+            continue;
+        }
+        printer.note(&line);
+    }
+    if let Some(stop) = &ending.stop {
+        printer.error(&stop.to_error());
+    }
+    if ending.auth_failed {
+        printer.error(&Error::CredentialsRefused);
+    }
+    let everything = summary.failed() == 0 && summary.not_attempted() == 0;
+    if ending.interrupted {
+        Exit::Interrupted
+    } else if everything && !ending.report_failed {
+        Exit::Success
+    } else if ending.auth_failed && done == 0 {
+        Exit::Auth
+    } else if done == 0 || everything {
+        Exit::Failure
+    } else {
+        Exit::Partial
+    }
+}
