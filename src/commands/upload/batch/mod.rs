@@ -180,7 +180,7 @@ fn input_path(input: &Input) -> String {
     match &input.source {
         Source::File(path) => path.to_string_lossy().into_owned(),
         Source::Spooled(_) => "-".to_string(),
-        Source::Placeholder => input.remote.as_str().to_string(),
+        Source::Placeholder(_) => input.remote.as_str().to_string(),
     }
 }
 
@@ -198,7 +198,7 @@ impl Batch {
             record,
             uploaded: None,
             error: None,
-            label: input.label.clone(),
+            label: input.label(),
             cancelled: false,
             skipped: None,
             unrecorded: None,
@@ -236,7 +236,7 @@ impl Batch {
             record,
             uploaded: None,
             error: None,
-            label: input.label.clone(),
+            label: input.label(),
             cancelled: false,
             skipped: Some((entry.clone(), expired)),
             unrecorded: None,
@@ -386,7 +386,7 @@ impl Batch {
             body: input.body_path().map(|p| (p, input.size, input.mime)),
             format: self.format,
         };
-        let file_progress = Arc::new(progress.start_file(&input.label, input.size));
+        let file_progress = Arc::new(progress.start_file(&input.label(), input.size));
         let tracked = Arc::new(Tracked {
             inner: file_progress.clone(),
             watch: watch.clone(),
@@ -444,7 +444,7 @@ impl Batch {
             record,
             uploaded,
             error,
-            label: input.label.clone(),
+            label: input.label(),
             cancelled,
             skipped: None,
             unrecorded: None,
