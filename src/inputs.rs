@@ -5,9 +5,11 @@
 //! magic bytes). All problems are collected, so one run reports every bad file of
 //! a batch at once, and the batch is refused whole: nothing half-sent.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -26,6 +28,28 @@ impl RemoteName {
     /// Refuses what cannot be a file name on the service: empty, `.`, `..`, or
     /// containing a path separator or a control character.
     pub fn parse(name: &str) -> Result<RemoteName, NameError> {
+        check_name(name)?;
+        Ok(RemoteName(name.into()))
+    }
+
+    /// As `parse`, keeping the string's allocation.
+    fn parse_owned(name: String) -> Result<RemoteName, NameError> {
+        check_name(&name)?;
+        Ok(RemoteName(name.into_boxed_str()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as one percent-encoded URL path segment.
+    pub fn url_segment(&self) -> String {
+        utf8_percent_encode(&self.0, SEGMENT).to_string()
+    }
+}
+
+fn check_name(name: &str) -> Result<(), NameError> {
+    {
         if name.is_empty() {
             return Err(NameError::Empty);
         }
@@ -38,16 +62,7 @@ impl RemoteName {
         if name.chars().any(char::is_control) {
             return Err(NameError::Control(name.to_string()));
         }
-        Ok(RemoteName(name.into()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The name as one percent-encoded URL path segment.
-    pub fn url_segment(&self) -> String {
-        utf8_percent_encode(&self.0, SEGMENT).to_string()
+        Ok(())
     }
 }
 
@@ -87,6 +102,9 @@ impl std::error::Error for NameError {}
 #[derive(Debug)]
 pub enum Source {
     File(Box<Path>),
+    /// A file found by `-r` under its own name: the directory it is in
+    /// (shared with its siblings) joined with the remote name.
+    InDir(Arc<Path>),
     /// Standard input, spooled to a temporary file so a retry can resend it.
     Spooled(Box<tempfile::NamedTempFile>),
     /// No body: the service creates a placeholder. Holds the input as the
@@ -110,6 +128,7 @@ impl Input {
     pub fn label(&self) -> String {
         match &self.source {
             Source::File(path) => crate::output::quote_path(&path.to_string_lossy()),
+            Source::InDir(dir) => crate::output::quote_path(&dir.join(self.remote.as_str()).to_string_lossy()),
             // Reported under the name it was given, not `-`.
             Source::Spooled(_) => self.remote.to_string(),
             Source::Placeholder(label) => label.to_string(),
@@ -117,10 +136,11 @@ impl Input {
     }
 
     /// The file to stream the body from, if there is a body.
-    pub fn body_path(&self) -> Option<&Path> {
+    pub fn body_path(&self) -> Option<Cow<'_, Path>> {
         match &self.source {
-            Source::File(path) => Some(path),
-            Source::Spooled(file) => Some(file.path()),
+            Source::File(path) => Some(Cow::Borrowed(path)),
+            Source::InDir(dir) => Some(Cow::Owned(dir.join(self.remote.as_str()))),
+            Source::Spooled(file) => Some(Cow::Borrowed(file.path())),
             Source::Placeholder(_) => None,
         }
     }
@@ -332,21 +352,25 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
 /// so a link cycle cannot loop.
 fn walk(top: &Path, dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Error> {
     let label = crate::output::quote_path(&dir.to_string_lossy());
-    // Only the names are held while the directory is walked (not its
-    // `DirEntry`s): a directory of 100,000 images is listed in full, beside
-    // the inputs found so far.
-    let mut names: Vec<(Box<std::ffi::OsStr>, io::Result<fs::FileType>)> = fs::read_dir(dir)
+    // Only the paths (allocated once: each becomes its input's source) and
+    // file types are held while the directory is walked, not its
+    // `DirEntry`s: a directory of 100,000 images is listed in full, beside
+    // the inputs found so far. Hidden entries are passed over here.
+    let mut entries: Vec<(std::ffi::OsString, io::Result<fs::FileType>)> = fs::read_dir(dir)
         .and_then(|rd| {
-            rd.map(|e| e.map(|e| (e.file_name().into_boxed_os_str(), e.file_type())))
-                .collect()
+            rd.filter(|e| {
+                !e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with('.'))
+            })
+            .map(|e| e.map(|e| (e.file_name(), e.file_type())))
+            .collect()
         })
         .map_err(|e| io_error(&label, e))?;
-    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (file_name, file_type) in names {
-        if file_name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = dir.join(&*file_name);
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // An input named after its file keeps only this and its name.
+    let shared: Arc<Path> = Arc::from(dir);
+    for (file_name, file_type) in entries {
+        let path = dir.join(&file_name);
         let file_label = crate::output::quote_path(&path.to_string_lossy());
         let file_type = file_type.map_err(|e| io_error(&file_label, e))?;
         if file_type.is_dir() {
@@ -363,14 +387,20 @@ fn walk(top: &Path, dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> R
             (None, true) => ANY_TYPE,
             (None, false) => continue,
         };
-        let name = match options.name_from_path {
-            true => name_from_path(path.strip_prefix(top).unwrap_or(&path)),
-            false => file_name.to_string_lossy().into_owned(),
+        // The listed name becomes the remote name without a copy when it
+        // is one (UTF-8); the path is then not kept.
+        let (name, source) = match (options.name_from_path, file_name.into_string()) {
+            (true, _) => (
+                name_from_path(path.strip_prefix(top).unwrap_or(&path)),
+                Source::File(path.into()),
+            ),
+            (false, Ok(name)) => (name, Source::InDir(shared.clone())),
+            (false, Err(name)) => (name.to_string_lossy().into_owned(), Source::File(path.into())),
         };
-        let remote = RemoteName::parse(&name).map_err(|source| bad_name(&file_label, source))?;
+        let remote = RemoteName::parse_owned(name).map_err(|source| bad_name(&file_label, source))?;
         inputs.push(Input {
             remote,
-            source: Source::File(path.into_boxed_path()),
+            source,
             size: meta.len(),
             mime,
         });
@@ -554,5 +584,17 @@ mod tests {
         let inputs = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
         let names: Vec<&str> = inputs.iter().map(|i| i.remote.as_str()).collect();
         assert_eq!(names, ["a.gif", "b.gif", "c.gif"]);
+        // Named after their files, they keep only their directory, shared.
+        let c = dir.path().join("sub").join("c.gif");
+        assert!(matches!(inputs[2].source, Source::InDir(_)));
+        assert_eq!(inputs[2].body_path().as_deref(), Some(c.as_path()));
+        assert_eq!(inputs[2].label(), crate::output::quote_path(&c.to_string_lossy()));
+        let options = Options {
+            name_from_path: true,
+            ..options
+        };
+        let inputs = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
+        assert_eq!(inputs[2].remote.as_str(), "sub_c.gif");
+        assert_eq!(inputs[2].body_path().as_deref(), Some(c.as_path()));
     }
 }
