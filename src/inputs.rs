@@ -5,18 +5,21 @@
 //! magic bytes). All problems are collected, so one run reports every bad file of
 //! a batch at once, and the batch is refused whole: nothing half-sent.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::Error;
 use crate::media_type;
 
-/// A file name as the file service will store it.
+/// A file name as the file service will store it (boxed: a batch holds one
+/// per input).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RemoteName(String);
+pub struct RemoteName(Box<str>);
 
 /// Characters left as they are in a URL path segment: RFC 3986 "unreserved".
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -25,6 +28,28 @@ impl RemoteName {
     /// Refuses what cannot be a file name on the service: empty, `.`, `..`, or
     /// containing a path separator or a control character.
     pub fn parse(name: &str) -> Result<RemoteName, NameError> {
+        check_name(name)?;
+        Ok(RemoteName(name.into()))
+    }
+
+    /// As `parse`, keeping the string's allocation.
+    fn parse_owned(name: String) -> Result<RemoteName, NameError> {
+        check_name(&name)?;
+        Ok(RemoteName(name.into_boxed_str()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as one percent-encoded URL path segment.
+    pub fn url_segment(&self) -> String {
+        utf8_percent_encode(&self.0, SEGMENT).to_string()
+    }
+}
+
+fn check_name(name: &str) -> Result<(), NameError> {
+    {
         if name.is_empty() {
             return Err(NameError::Empty);
         }
@@ -37,16 +62,7 @@ impl RemoteName {
         if name.chars().any(char::is_control) {
             return Err(NameError::Control(name.to_string()));
         }
-        Ok(RemoteName(name.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The name as one percent-encoded URL path segment.
-    pub fn url_segment(&self) -> String {
-        utf8_percent_encode(&self.0, SEGMENT).to_string()
+        Ok(())
     }
 }
 
@@ -81,21 +97,24 @@ impl std::fmt::Display for NameError {
 
 impl std::error::Error for NameError {}
 
-/// Where an input's bytes come from.
+/// Where an input's bytes come from. Kept small (boxed): a batch holds one
+/// per input, all checked before the first is sent.
 #[derive(Debug)]
 pub enum Source {
-    File(PathBuf),
+    File(Box<Path>),
+    /// A file found by `-r` under its own name: the directory it is in
+    /// (shared with its siblings) joined with the remote name.
+    InDir(Arc<Path>),
     /// Standard input, spooled to a temporary file so a retry can resend it.
-    Spooled(tempfile::NamedTempFile),
-    /// No body: the service creates a placeholder.
-    Placeholder,
+    Spooled(Box<tempfile::NamedTempFile>),
+    /// No body: the service creates a placeholder. Holds the input as the
+    /// user named it, for messages.
+    Placeholder(Box<str>),
 }
 
 /// One checked upload.
 #[derive(Debug)]
 pub struct Input {
-    /// How the user named it (a path, `-`, or the placeholder name), for messages.
-    pub label: String,
     pub remote: RemoteName,
     pub source: Source,
     pub size: u64,
@@ -103,12 +122,26 @@ pub struct Input {
 }
 
 impl Input {
-    /// The file to stream the body from, if there is a body.
-    pub fn body_path(&self) -> Option<&Path> {
+    /// How the user named it, for messages: the path (quoted as needed), the
+    /// `--name` of standard input, or the placeholder as given. Derived, not
+    /// stored: a batch holds every input at once.
+    pub fn label(&self) -> String {
         match &self.source {
-            Source::File(path) => Some(path),
-            Source::Spooled(file) => Some(file.path()),
-            Source::Placeholder => None,
+            Source::File(path) => crate::output::quote_path(&path.to_string_lossy()),
+            Source::InDir(dir) => crate::output::quote_path(&dir.join(self.remote.as_str()).to_string_lossy()),
+            // Reported under the name it was given, not `-`.
+            Source::Spooled(_) => self.remote.to_string(),
+            Source::Placeholder(label) => label.to_string(),
+        }
+    }
+
+    /// The file to stream the body from, if there is a body.
+    pub fn body_path(&self) -> Option<Cow<'_, Path>> {
+        match &self.source {
+            Source::File(path) => Some(Cow::Borrowed(path)),
+            Source::InDir(dir) => Some(Cow::Owned(dir.join(self.remote.as_str()))),
+            Source::Spooled(file) => Some(Cow::Borrowed(file.path())),
+            Source::Placeholder(_) => None,
         }
     }
 }
@@ -222,20 +255,31 @@ pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Re
         }
     }
 
-    let mut seen = std::collections::HashMap::new();
-    for input in &inputs {
-        if let Some(first) = seen.insert(&input.remote, &input.label) {
-            errors.push(Error::DuplicateName {
-                label: input.label.clone(),
-                remote: input.remote.to_string(),
-                first: first.clone(),
-            });
-        }
-    }
+    duplicates(&inputs, &mut errors);
     if inputs.is_empty() && errors.is_empty() {
         errors.push(Error::NoImagesFound);
     }
-    if errors.is_empty() { Ok(inputs) } else { Err(errors) }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // The list lives until the batch ends: no spare capacity.
+    inputs.shrink_to_fit();
+    Ok(inputs)
+}
+
+/// Refuses a remote name used twice, naming the first input that used it.
+/// The map of names is freed before anything is sent.
+fn duplicates(inputs: &[Input], errors: &mut Vec<Error>) {
+    let mut seen: std::collections::HashMap<&str, &Input> = std::collections::HashMap::with_capacity(inputs.len());
+    for input in inputs {
+        if let Some(first) = seen.insert(input.remote.as_str(), input) {
+            errors.push(Error::DuplicateName {
+                label: input.label(),
+                remote: input.remote.to_string(),
+                first: first.label(),
+            });
+        }
+    }
 }
 
 fn placeholder(file: &Path, options: &Options) -> Result<Vec<Input>, Error> {
@@ -246,9 +290,8 @@ fn placeholder(file: &Path, options: &Options) -> Result<Vec<Input>, Error> {
         .unwrap_or_else(|| file.to_string_lossy().into_owned());
     let remote = RemoteName::parse(&name).map_err(|source| bad_name(&label, source))?;
     Ok(vec![Input {
-        label,
         remote,
-        source: Source::Placeholder,
+        source: Source::Placeholder(label.into()),
         size: 0,
         mime: ANY_TYPE,
     }])
@@ -265,10 +308,8 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
     let size = io::copy(stdin, &mut spool).map_err(cause)?;
     let mime = check_content(spool.path(), &label, size, options)?;
     Ok(Input {
-        // Reported under the name it was given, not `-`.
-        label: remote.to_string(),
         remote,
-        source: Source::Spooled(spool),
+        source: Source::Spooled(Box::new(spool)),
         size,
         mime,
     })
@@ -299,9 +340,8 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
     let remote = RemoteName::parse(&base).map_err(|source| bad_name(&label, source))?;
     let mime = check_content(path, &label, meta.len(), options)?;
     Ok(vec![Input {
-        label,
         remote,
-        source: Source::File(path.to_path_buf()),
+        source: Source::File(path.into()),
         size: meta.len(),
         mime,
     }])
@@ -312,17 +352,27 @@ fn from_path(path: &Path, options: &Options) -> Result<Vec<Input>, Error> {
 /// so a link cycle cannot loop.
 fn walk(top: &Path, dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> Result<(), Error> {
     let label = crate::output::quote_path(&dir.to_string_lossy());
-    let mut entries: Vec<_> = fs::read_dir(dir)
-        .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
+    // Only the paths (allocated once: each becomes its input's source) and
+    // file types are held while the directory is walked, not its
+    // `DirEntry`s: a directory of 100,000 images is listed in full, beside
+    // the inputs found so far. Hidden entries are passed over here.
+    let mut entries: Vec<(std::ffi::OsString, io::Result<fs::FileType>)> = fs::read_dir(dir)
+        .and_then(|rd| {
+            rd.filter(|e| {
+                !e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with('.'))
+            })
+            .map(|e| e.map(|e| (e.file_name(), e.file_type())))
+            .collect()
+        })
         .map_err(|e| io_error(&label, e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // An input named after its file keeps only this and its name.
+    let shared: Arc<Path> = Arc::from(dir);
+    for (file_name, file_type) in entries {
+        let path = dir.join(&file_name);
         let file_label = crate::output::quote_path(&path.to_string_lossy());
-        let file_type = entry.file_type().map_err(|e| io_error(&file_label, e))?;
+        let file_type = file_type.map_err(|e| io_error(&file_label, e))?;
         if file_type.is_dir() {
             walk(top, &path, options, inputs)?;
             continue;
@@ -337,15 +387,20 @@ fn walk(top: &Path, dir: &Path, options: &Options, inputs: &mut Vec<Input>) -> R
             (None, true) => ANY_TYPE,
             (None, false) => continue,
         };
-        let name = match options.name_from_path {
-            true => name_from_path(path.strip_prefix(top).unwrap_or(&path)),
-            false => entry.file_name().to_string_lossy().into_owned(),
+        // The listed name becomes the remote name without a copy when it
+        // is one (UTF-8); the path is then not kept.
+        let (name, source) = match (options.name_from_path, file_name.into_string()) {
+            (true, _) => (
+                name_from_path(path.strip_prefix(top).unwrap_or(&path)),
+                Source::File(path.into()),
+            ),
+            (false, Ok(name)) => (name, Source::InDir(shared.clone())),
+            (false, Err(name)) => (name.to_string_lossy().into_owned(), Source::File(path.into())),
         };
-        let remote = RemoteName::parse(&name).map_err(|source| bad_name(&file_label, source))?;
+        let remote = RemoteName::parse_owned(name).map_err(|source| bad_name(&file_label, source))?;
         inputs.push(Input {
-            label: file_label,
             remote,
-            source: Source::File(path),
+            source,
             size: meta.len(),
             mime,
         });
@@ -469,7 +524,33 @@ mod tests {
         assert_eq!(inputs[0].size, png.len() as u64);
         assert_eq!(inputs[0].mime, "image/png");
         assert_eq!(std::fs::read(inputs[0].body_path().unwrap()).unwrap(), png);
-        assert_eq!(inputs[0].label, "in.png", "reported under its --name");
+        assert_eq!(inputs[0].label(), "in.png", "reported under its --name");
+    }
+
+    #[test]
+    fn an_input_is_small() {
+        // A batch holds every checked input at once (issue 11 item 10): no
+        // stored label, boxed path and name, the spool behind a pointer.
+        assert!(std::mem::size_of::<Input>() <= 64, "{}", std::mem::size_of::<Input>());
+    }
+
+    #[test]
+    fn labels_name_the_input_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a b.gif");
+        std::fs::write(&file, b"GIF89a....").unwrap();
+        let inputs = collect(std::slice::from_ref(&file), &Options::default(), &mut io::empty()).unwrap();
+        assert_eq!(inputs[0].label(), crate::output::quote_path(&file.to_string_lossy()));
+        let options = Options {
+            placeholder: true,
+            name: Some("p.png".into()),
+            ..Options::default()
+        };
+        let inputs = collect(&[PathBuf::from("dir/x")], &options, &mut io::empty()).unwrap();
+        assert_eq!(
+            (inputs[0].label().as_str(), inputs[0].remote.as_str()),
+            ("dir/x", "p.png")
+        );
     }
 
     #[test]
@@ -503,5 +584,17 @@ mod tests {
         let inputs = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
         let names: Vec<&str> = inputs.iter().map(|i| i.remote.as_str()).collect();
         assert_eq!(names, ["a.gif", "b.gif", "c.gif"]);
+        // Named after their files, they keep only their directory, shared.
+        let c = dir.path().join("sub").join("c.gif");
+        assert!(matches!(inputs[2].source, Source::InDir(_)));
+        assert_eq!(inputs[2].body_path().as_deref(), Some(c.as_path()));
+        assert_eq!(inputs[2].label(), crate::output::quote_path(&c.to_string_lossy()));
+        let options = Options {
+            name_from_path: true,
+            ..options
+        };
+        let inputs = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
+        assert_eq!(inputs[2].remote.as_str(), "sub_c.gif");
+        assert_eq!(inputs[2].body_path().as_deref(), Some(c.as_path()));
     }
 }

@@ -298,7 +298,7 @@ fn dry_run_plan(
         let mut decision = manifest.decide(name, input.size, None, now, policy);
         if decision == Decision::HashFirst {
             let hash = match input.body_path() {
-                Some(path) => hash_file(path).ok().map(|(hash, _)| hash),
+                Some(path) => hash_file(&path).ok().map(|(hash, _)| hash),
                 None => Some(ContentHasher::new().finish().0),
             };
             decision = match hash {

@@ -178,9 +178,12 @@ impl api::Progress for Tracked {
 /// The input path as a record names it.
 fn input_path(input: &Input) -> String {
     match &input.source {
-        Source::File(path) => path.to_string_lossy().into_owned(),
+        Source::File(_) | Source::InDir(_) => input
+            .body_path()
+            .map(|path| path.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         Source::Spooled(_) => "-".to_string(),
-        Source::Placeholder => input.remote.as_str().to_string(),
+        Source::Placeholder(_) => input.remote.as_str().to_string(),
     }
 }
 
@@ -198,7 +201,7 @@ impl Batch {
             record,
             uploaded: None,
             error: None,
-            label: input.label.clone(),
+            label: input.label(),
             cancelled: false,
             skipped: None,
             unrecorded: None,
@@ -217,7 +220,7 @@ impl Batch {
             let hash = match input.body_path() {
                 // A file that cannot be read is uploaded, and fails there
                 // with the reason.
-                Some(path) => hash_file(path).ok()?.0,
+                Some(path) => hash_file(&path).ok()?.0,
                 None => ContentHasher::new().finish().0,
             };
             decision = manifest.decide(name, input.size, Some(&hash), now, self.policy);
@@ -236,7 +239,7 @@ impl Batch {
             record,
             uploaded: None,
             error: None,
-            label: input.label.clone(),
+            label: input.label(),
             cancelled: false,
             skipped: Some((entry.clone(), expired)),
             unrecorded: None,
@@ -380,13 +383,14 @@ impl Batch {
         progress: &output::BatchProgress,
         watch: &Arc<Watch>,
     ) -> (usize, Ended) {
+        let body_path = input.body_path();
         let job = UploadJob {
             namespace: &self.namespace,
             name: &input.remote,
-            body: input.body_path().map(|p| (p, input.size, input.mime)),
+            body: body_path.as_deref().map(|p| (p, input.size, input.mime)),
             format: self.format,
         };
-        let file_progress = Arc::new(progress.start_file(&input.label, input.size));
+        let file_progress = Arc::new(progress.start_file(&input.label(), input.size));
         let tracked = Arc::new(Tracked {
             inner: file_progress.clone(),
             watch: watch.clone(),
@@ -444,7 +448,7 @@ impl Batch {
             record,
             uploaded,
             error,
-            label: input.label.clone(),
+            label: input.label(),
             cancelled,
             skipped: None,
             unrecorded: None,
