@@ -210,11 +210,7 @@ impl Binding {
     }
 }
 
-/// A base URL's origin, `scheme://host[:port]`, the port left out when it is
-/// the scheme's default; the path plays no part.
-pub fn origin_of(url: &Url) -> String {
-    url.origin().ascii_serialization()
-}
+pub use crate::settings::origin_of;
 
 /// A stored origin in the form `origin_of` writes, or `None` when it is not
 /// an http(s) origin.

@@ -61,13 +61,6 @@ pub struct Binding {
 }
 
 impl Binding {
-    /// The origin of a base URL as bindings hold it: `scheme://host[:port]`,
-    /// host lower-cased, the scheme's default port left out, no user, path or
-    /// query, so `HTTPS://Eu.Example:443/x` and `https://eu.example` match.
-    pub fn origin_of(base_url: &url::Url) -> String {
-        base_url.origin().ascii_serialization()
-    }
-
     /// How the binding reads in an error message.
     pub fn describe(&self) -> String {
         let profile = match &self.profile {
@@ -255,7 +248,7 @@ mod tests {
             ("http://user:pass@127.0.0.1:8080/base", "http://127.0.0.1:8080"),
             ("http://[::1]:80", "http://[::1]"),
         ] {
-            assert_eq!(Binding::origin_of(&url::Url::parse(url).unwrap()), origin);
+            assert_eq!(crate::settings::origin_of(&url::Url::parse(url).unwrap()), origin);
         }
     }
 

@@ -330,7 +330,7 @@ fn dry_run_plan(
 fn binding(profile: &str, base_url: &url::Url, namespace: &str) -> Binding {
     Binding {
         profile: Some(profile.to_string()),
-        origin: Binding::origin_of(base_url),
+        origin: settings::origin_of(base_url),
         namespace: namespace.to_string(),
     }
 }

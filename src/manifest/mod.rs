@@ -147,7 +147,7 @@ impl Binding {
     /// `https://eu.api.capillarytech.com` are the same service.
     pub fn new(base_url: &url::Url, namespace: &str, body: &str) -> Binding {
         Binding {
-            origin: base_url.origin().ascii_serialization(),
+            origin: crate::settings::origin_of(base_url),
             namespace: namespace.to_string(),
             body: body.to_string(),
         }

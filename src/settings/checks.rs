@@ -45,6 +45,14 @@ pub fn check_namespace(namespace: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A base URL's origin, `scheme://host[:port]`: host lower-cased, the
+/// scheme's default port left out, no user, path or query, so
+/// `HTTPS://Eu.Example:443/x` and `https://eu.example` are the same service.
+/// Saved secrets, reports and manifests are bound to it.
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
 /// Parses a base URL: `https://`, or `http://` to a loopback host only, so that
 /// credentials never cross a network in clear text. A URL with a user name or
 /// password in it is refused before anything else is looked at, and no message

@@ -25,7 +25,7 @@ pub mod env;
 mod table;
 pub mod types;
 
-pub use checks::{check_identity, check_namespace, check_profile_name, parse_base_url, redact_userinfo};
+pub use checks::{check_identity, check_namespace, check_profile_name, origin_of, parse_base_url, redact_userinfo};
 pub use env::{Env, Lookup};
 pub use table::{FromValue, Key, Kind, SECRET_NAMES, Spec, Value};
 pub use types::{AuthKind, BodyFormat, ColorChoice, OutputFormat, choice_name, choice_names};
