@@ -86,6 +86,9 @@ pub enum Error {
     },
     /// Only directories were given, and they hold no image.
     NoImagesFound,
+    /// More inputs than one batch can hold (its list indexes 4 GiB of names,
+    /// 2^27 directories).
+    TooManyInputs,
     /// The remote name an input would get is not a valid file name.
     BadName { label: String, source: NameError },
     /// A directory given without `-r`.
@@ -214,6 +217,7 @@ impl Error {
             | Error::Spool(_)
             | Error::DuplicateName { .. }
             | Error::NoImagesFound
+            | Error::TooManyInputs
             | Error::BadName { .. }
             | Error::IsDirectory { .. }
             | Error::NameForDirectory { .. }
@@ -292,6 +296,7 @@ impl fmt::Display for Error {
                 write!(f, "{label}: remote name `{remote}` is also used by {first}")
             }
             Error::NoImagesFound => f.write_str("no image files found in the given directories"),
+            Error::TooManyInputs => f.write_str("too many inputs for one batch; split it into several runs"),
             Error::BadName { label, source } => write!(f, "{label}: {source}"),
             Error::IsDirectory { label } => write!(f, "{label}: is a directory"),
             Error::NameForDirectory { label } => write!(f, "{label}: --name cannot name a directory's files"),

@@ -285,7 +285,7 @@ fn finish_manifest(manifest: Arc<Mutex<Manifest>>) -> Result<(), Error> {
 /// would send and why (`new`, `changed`, `expired`, `forced`), or `skip` and
 /// its recorded version; and how many would be sent.
 fn dry_run_plan(
-    inputs: &[inputs::Input],
+    inputs: &inputs::Inputs,
     manifest: &Manifest,
     policy: Policy,
     url: impl Fn(&inputs::Input) -> String,
@@ -293,7 +293,7 @@ fn dry_run_plan(
     let now = time::OffsetDateTime::now_utc();
     let mut text = String::new();
     let mut sent = 0;
-    for input in inputs {
+    for input in inputs.iter() {
         let name = input.remote.as_str();
         let mut decision = manifest.decide(name, input.size, None, now, policy);
         if decision == Decision::HashFirst {
@@ -317,7 +317,7 @@ fn dry_run_plan(
             }
             Decision::Upload(reason) => {
                 sent += 1;
-                let line = output::dry_run_line(&url(input), input.size, input.body_path().map(|_| input.mime));
+                let line = output::dry_run_line(&url(&input), input.size, input.body_path().map(|_| input.mime));
                 text.push_str(&format!("{} {line}", reason.as_str()));
             }
             Decision::HashFirst => {}
@@ -336,7 +336,7 @@ fn binding(profile: &str, base_url: &url::Url, namespace: &str) -> Binding {
 }
 
 /// Checked inputs, or every problem found with them.
-type Collected = Result<Vec<inputs::Input>, Vec<Error>>;
+type Collected = Result<inputs::Inputs, Vec<Error>>;
 
 /// The inputs `--retry-from REPORT` sends again, checked like any input, each
 /// under its recorded remote name. `Ok(None)`: nothing to retry (said).
@@ -355,7 +355,7 @@ fn retry_inputs(
         ));
         return Ok(None);
     }
-    let mut found = Vec::new();
+    let mut found = inputs::Inputs::default();
     let mut errors = Vec::new();
     for retry in &plan.retry {
         if retry.input.as_os_str() == "-" {
@@ -373,7 +373,11 @@ fn retry_inputs(
             ..options.clone()
         };
         match inputs::collect(std::slice::from_ref(&retry.input), &options, &mut std::io::empty()) {
-            Ok(mut inputs) => found.append(&mut inputs),
+            Ok(inputs) => {
+                if let Err(err) = found.append(inputs) {
+                    errors.push(err);
+                }
+            }
             Err(mut errs) => errors.append(&mut errs),
         }
     }

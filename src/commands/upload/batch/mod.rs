@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
 use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
 use crate::error::{Error, Exit};
-use crate::inputs::{Input, Source};
+use crate::inputs::{Input, Inputs, Source};
 use crate::manifest::{ContentHasher, Decision, Entry, Manifest, Policy, expiry_of, hash_file};
 use crate::output::{self, FileProgress, Printer, Results};
 use crate::settings::{BodyFormat, OutputFormat};
@@ -47,7 +47,7 @@ const WINDOW_PER_JOB: usize = 16;
 /// One batch of checked inputs and how to send them.
 pub(super) struct Batch {
     pub(super) service: FileService,
-    pub(super) inputs: Vec<Input>,
+    pub(super) inputs: Inputs,
     pub(super) namespace: String,
     pub(super) format: BodyFormat,
     pub(super) output: OutputFormat,
@@ -247,10 +247,10 @@ impl Batch {
     }
 
     /// Runs the uploads until they are done or `interrupt` resolves.
-    pub(super) async fn run(mut self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
+    pub(super) async fn run(self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
         let started = Instant::now();
         let total = self.inputs.len();
-        let total_bytes = self.inputs.iter().map(|i| i.size).sum();
+        let total_bytes = self.inputs.total_bytes();
         let progress = printer.batch_progress(total as u64, total_bytes, self.show_progress);
         let mut results = Results::new(printer, self.output);
         let mut summary = Summary::new(self.report.as_ref().map(|r| r.path()));
@@ -265,8 +265,8 @@ impl Batch {
             total,
             ..Ending::default()
         };
-        // Inputs are taken out as they start, and dropped as they end.
-        let mut inputs: Vec<Option<Input>> = std::mem::take(&mut self.inputs).into_iter().map(Some).collect();
+        // Each input is made whole as it starts (or is checked against the
+        // manifest), and dropped as it ends.
         let mut in_flight: HashMap<usize, Arc<Input>> = HashMap::new();
         let mut next = 0usize;
         let mut checked = 0usize;
@@ -282,8 +282,7 @@ impl Batch {
                 // hashed again.
                 if checked < next + 1 {
                     checked = next + 1;
-                    if let Some(ended) = inputs[next].as_ref().and_then(|input| self.skip(input)) {
-                        inputs[next] = None;
+                    if let Some(ended) = self.inputs.get(next).and_then(|input| self.skip(&input)) {
                         self.write_report(&ended.record, &mut ending, printer);
                         self.push(next, ended, &mut reorder, &mut results, &mut summary, &mut ending);
                         next += 1;
@@ -293,7 +292,7 @@ impl Batch {
                 if running.len() >= jobs {
                     break;
                 }
-                let Some(input) = inputs[next].take() else { break };
+                let Some(input) = self.inputs.get(next) else { break };
                 let input = Arc::new(input);
                 in_flight.insert(next, input.clone());
                 running.push(self.upload(next, input, &progress, &watch));
@@ -348,9 +347,12 @@ impl Batch {
         };
         // Every input not yet released ends now, in input order: those cut
         // off in flight, and those never started.
-        let first = reorder.released();
-        for (index, slot) in inputs.iter_mut().enumerate().skip(first) {
-            let input = in_flight.remove(&index).or_else(|| slot.take().map(Arc::new));
+        for index in reorder.released()..total {
+            let input = match in_flight.remove(&index) {
+                Some(input) => Some(input),
+                None if index >= next => self.inputs.get(index).map(Arc::new),
+                None => None,
+            };
             if let Some(input) = input {
                 let ended = self.not_attempted(&input, why);
                 self.write_report(&ended.record, &mut ending, printer);
