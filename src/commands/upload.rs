@@ -93,7 +93,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             Some(collected) => collected,
             None => return Ok(Exit::Success),
         },
-        _ => inputs::collect(&files, &options, &mut stdin),
+        _ => inputs::collect(files, &options, &mut stdin),
     };
     if interrupts.fired() {
         printer.error(&Error::interrupted());
@@ -173,10 +173,9 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         && let Some(manifest) = &manifest
     {
         // Nothing is recorded: the manifest is dropped as it was.
-        let (text, sent) = dry_run_plan(&inputs, manifest, policy, |input| {
+        let sent = dry_run_plan(&inputs, manifest, policy, printer, |input| {
             service.upload_url(&settings.namespace.value, &input.remote)
         });
-        printer.result(&text);
         printer.note(&format!(
             "dry run: {} checked, {sent} would be uploaded, {} skipped (unchanged); nothing sent",
             output::count(inputs.len(), "file", "files"),
@@ -185,14 +184,15 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         return Ok(Exit::Success);
     }
     if args.dry_run {
-        let text: String = inputs
-            .iter()
-            .map(|input| {
-                let url = service.upload_url(&settings.namespace.value, &input.remote);
-                output::dry_run_line(&url, input.size, input.body_path().map(|_| input.mime))
-            })
-            .collect();
-        printer.result(&text);
+        // A line at a time: the plan of a large batch is not held whole.
+        for input in inputs.iter() {
+            let url = service.upload_url(&settings.namespace.value, &input.remote);
+            printer.result(&output::dry_run_line(
+                &url,
+                input.size,
+                input.body_path().map(|_| input.mime),
+            ));
+        }
         printer.note(&format!(
             "dry run: {} checked, nothing sent",
             output::count(inputs.len(), "file", "files")
@@ -281,17 +281,17 @@ fn finish_manifest(manifest: Arc<Mutex<Manifest>>) -> Result<(), Error> {
     }
 }
 
-/// What `--dry-run --manifest` prints: a line per input, the request it
-/// would send and why (`new`, `changed`, `expired`, `forced`), or `skip` and
-/// its recorded version; and how many would be sent.
+/// Prints what `--dry-run --manifest` would do, a line per input: the
+/// request it would send and why (`new`, `changed`, `expired`, `forced`), or
+/// `skip` and its recorded version. Returns how many would be sent.
 fn dry_run_plan(
     inputs: &inputs::Inputs,
     manifest: &Manifest,
     policy: Policy,
+    printer: &Printer,
     url: impl Fn(&inputs::Input) -> String,
-) -> (String, usize) {
+) -> usize {
     let now = time::OffsetDateTime::now_utc();
-    let mut text = String::new();
     let mut sent = 0;
     for input in inputs.iter() {
         let name = input.remote.as_str();
@@ -309,7 +309,7 @@ fn dry_run_plan(
         match decision {
             Decision::Skip(entry) => {
                 let expired = if entry.url_expired(now) { " (URL expired)" } else { "" };
-                text.push_str(&format!(
+                printer.result(&format!(
                     "skip {}\tunchanged, version {}{expired}\n",
                     output::escape_control(name),
                     entry.version
@@ -318,12 +318,12 @@ fn dry_run_plan(
             Decision::Upload(reason) => {
                 sent += 1;
                 let line = output::dry_run_line(&url(&input), input.size, input.body_path().map(|_| input.mime));
-                text.push_str(&format!("{} {line}", reason.as_str()));
+                printer.result(&format!("{} {line}", reason.as_str()));
             }
             Decision::HashFirst => {}
         }
     }
-    (text, sent)
+    sent
 }
 
 /// The service a run's records are bound to.
@@ -372,7 +372,7 @@ fn retry_inputs(
             recursive: false,
             ..options.clone()
         };
-        match inputs::collect(std::slice::from_ref(&retry.input), &options, &mut std::io::empty()) {
+        match inputs::collect(vec![retry.input.clone()], &options, &mut std::io::empty()) {
             Ok(inputs) => {
                 if let Err(err) = found.append(inputs) {
                     errors.push(err);

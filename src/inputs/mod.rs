@@ -176,43 +176,43 @@ pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> R
     if list.as_os_str() == "-" && files.iter().any(|f| f.as_os_str() == "-") {
         return Err(Error::StdinTwice);
     }
-    let mut bytes = Vec::new();
     let read = if list.as_os_str() == "-" {
-        io::stdin().lock().read_to_end(&mut bytes)
+        read_list(io::stdin().lock(), nul, &mut all)
     } else {
-        File::open(list).and_then(|mut f| f.read_to_end(&mut bytes))
+        File::open(list).and_then(|file| read_list(io::BufReader::new(file), nul, &mut all))
     };
     read.map_err(|e| io_error(&format!("--files-from {label}"), e))?;
-    all.extend(parse_list(&bytes, nul));
     if all.is_empty() {
         return Err(Error::usage(format!("--files-from {label}: the list names no files")));
     }
     Ok(all)
 }
 
-/// The paths of a `--files-from` list.
-fn parse_list(bytes: &[u8], nul: bool) -> Vec<PathBuf> {
+/// Adds the paths of a `--files-from` list, read an entry at a time (the
+/// list is not held whole beside them).
+fn read_list(reader: impl io::BufRead, nul: bool, paths: &mut Vec<PathBuf>) -> io::Result<()> {
     let separator = if nul { b'\0' } else { b'\n' };
-    bytes
-        .split(|b| *b == separator)
-        .map(|entry| match nul {
-            true => entry,
-            false => entry.strip_suffix(b"\r").unwrap_or(entry),
-        })
-        .filter(|entry| !entry.is_empty())
-        .map(path_of_bytes)
-        .collect()
+    for entry in reader.split(separator) {
+        let mut entry = entry?;
+        if !nul && entry.last() == Some(&b'\r') {
+            entry.pop();
+        }
+        if !entry.is_empty() {
+            paths.push(path_of_bytes(entry));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
-fn path_of_bytes(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+fn path_of_bytes(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }
 
 #[cfg(not(unix))]
-fn path_of_bytes(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+fn path_of_bytes(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The remote name `--name-from-path` gives `path`: its normal components
@@ -232,7 +232,8 @@ const ANY_TYPE: &str = "application/octet-stream";
 
 /// Checks every input; on any problem returns all of them (as usage errors).
 /// `stdin` is read only when an input is `-`.
-pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Result<Inputs, Vec<Error>> {
+/// A file's path becomes its input's source without a copy.
+pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> Result<Inputs, Vec<Error>> {
     let mut inputs = Inputs::default();
     let mut errors = Vec::new();
 
@@ -248,7 +249,7 @@ pub fn collect(files: &[PathBuf], options: &Options, stdin: &mut dyn Read) -> Re
 
     for file in files {
         let result = if options.placeholder {
-            placeholder(file, options).and_then(|input| inputs.push(input))
+            placeholder(&file, options).and_then(|input| inputs.push(input))
         } else if file.as_os_str() == "-" {
             spool_stdin(options, stdin).and_then(|input| inputs.push(input))
         } else {
@@ -318,9 +319,9 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
 }
 
 /// Adds the file at `path`, or with -r the images of the directory there.
-fn from_path(path: &Path, options: &Options, inputs: &mut Inputs) -> Result<(), Error> {
+fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<(), Error> {
     let label = crate::output::quote_path(&path.to_string_lossy());
-    let meta = fs::metadata(path).map_err(|e| io_error(&label, e))?;
+    let meta = fs::metadata(&path).map_err(|e| io_error(&label, e))?;
     if meta.is_dir() {
         if !options.recursive {
             return Err(Error::IsDirectory { label });
@@ -328,21 +329,21 @@ fn from_path(path: &Path, options: &Options, inputs: &mut Inputs) -> Result<(), 
         if options.name.is_some() {
             return Err(Error::NameForDirectory { label });
         }
-        return walk::walk(path, options, inputs);
+        return walk::walk(&path, options, inputs);
     }
     let base = match &options.name {
         Some(name) => name.clone(),
-        None if options.name_from_path => name_from_path(path),
+        None if options.name_from_path => name_from_path(&path),
         None => match path.file_name() {
             Some(base) => base.to_string_lossy().into_owned(),
             None => return Err(Error::NoFileName { label }),
         },
     };
     let remote = RemoteName::parse(&base).map_err(|source| bad_name(&label, source))?;
-    let mime = check_content(path, &label, meta.len(), options)?;
+    let mime = check_content(&path, &label, meta.len(), options)?;
     inputs.push(Input {
         remote,
-        source: Source::File(path.into()),
+        source: Source::File(path.into_boxed_path()),
         size: meta.len(),
         mime,
     })

@@ -3,6 +3,12 @@ use super::*;
 #[test]
 fn lists_split_on_newlines_or_nuls() {
     let paths = |v: &[&str]| v.iter().map(PathBuf::from).collect::<Vec<_>>();
+    let parse_list = |bytes: &[u8], nul| {
+        let mut found = vec![PathBuf::from("given.png")];
+        read_list(bytes, nul, &mut found).unwrap();
+        assert_eq!(found.remove(0), PathBuf::from("given.png"), "added after what is given");
+        found
+    };
     assert_eq!(
         parse_list(b"a.png\r\nb c.png\n\nd.png", false),
         paths(&["a.png", "b c.png", "d.png"])
@@ -42,7 +48,7 @@ fn a_batch_reports_every_bad_input() {
     std::fs::write(&empty, "").unwrap();
     let missing = dir.path().join("missing.png");
     let files = vec![text, empty, missing, dir.path().to_path_buf()];
-    let errors = collect(&files, &Options::default(), &mut io::empty()).unwrap_err();
+    let errors = collect(files, &Options::default(), &mut io::empty()).unwrap_err();
     let messages: Vec<String> = errors.iter().map(|e| e.message()).collect();
     assert_eq!(messages.len(), 4, "{messages:?}");
     assert!(messages[0].ends_with("notes.txt: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"));
@@ -60,14 +66,14 @@ fn a_batch_reports_every_bad_input() {
 #[test]
 fn stdin_is_spooled_and_needs_a_name() {
     let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
-    let without = collect(&[PathBuf::from("-")], &Options::default(), &mut &png[..]).unwrap_err();
+    let without = collect(vec![PathBuf::from("-")], &Options::default(), &mut &png[..]).unwrap_err();
     assert!(without[0].message().contains("needs --name"));
     assert!(matches!(without[0], Error::StdinNeedsName));
     let options = Options {
         name: Some("in.png".into()),
         ..Options::default()
     };
-    let inputs: Vec<Input> = collect(&[PathBuf::from("-")], &options, &mut &png[..])
+    let inputs: Vec<Input> = collect(vec![PathBuf::from("-")], &options, &mut &png[..])
         .unwrap()
         .iter()
         .collect();
@@ -93,7 +99,7 @@ fn a_walked_input_takes_its_entry_and_name() {
         recursive: true,
         ..Options::default()
     };
-    let inputs = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
+    let inputs = collect(vec![dir.path().to_path_buf()], &options, &mut io::empty()).unwrap();
     assert_eq!(inputs.len(), 1000);
     let names = 1000 * ("a-0000.gif".len() + 1);
     assert!(inputs.held_bytes() <= names + 1000 * 16 + 64, "{}", inputs.held_bytes());
@@ -110,7 +116,7 @@ fn labels_name_the_input_as_given() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a b.gif");
     std::fs::write(&file, b"GIF89a....").unwrap();
-    let inputs: Vec<Input> = collect(std::slice::from_ref(&file), &Options::default(), &mut io::empty())
+    let inputs: Vec<Input> = collect(vec![file.clone()], &Options::default(), &mut io::empty())
         .unwrap()
         .iter()
         .collect();
@@ -120,7 +126,7 @@ fn labels_name_the_input_as_given() {
         name: Some("p.png".into()),
         ..Options::default()
     };
-    let inputs: Vec<Input> = collect(&[PathBuf::from("dir/x")], &options, &mut io::empty())
+    let inputs: Vec<Input> = collect(vec![PathBuf::from("dir/x")], &options, &mut io::empty())
         .unwrap()
         .iter()
         .collect();
@@ -141,7 +147,7 @@ fn duplicate_remote_names_are_refused() {
         recursive: true,
         ..Options::default()
     };
-    let errors = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
+    let errors = collect(vec![dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
     assert!(errors[0].message().contains("remote name `x.gif` is also used by"));
     assert!(matches!(&errors[0], Error::DuplicateName { remote, .. } if remote == "x.gif"));
 }
@@ -158,7 +164,7 @@ fn recursion_is_sorted_and_skips_non_images() {
         recursive: true,
         ..Options::default()
     };
-    let inputs: Vec<Input> = collect(&[dir.path().to_path_buf()], &options, &mut io::empty())
+    let inputs: Vec<Input> = collect(vec![dir.path().to_path_buf()], &options, &mut io::empty())
         .unwrap()
         .iter()
         .collect();
@@ -173,7 +179,7 @@ fn recursion_is_sorted_and_skips_non_images() {
         name_from_path: true,
         ..options
     };
-    let inputs: Vec<Input> = collect(&[dir.path().to_path_buf()], &options, &mut io::empty())
+    let inputs: Vec<Input> = collect(vec![dir.path().to_path_buf()], &options, &mut io::empty())
         .unwrap()
         .iter()
         .collect();
@@ -194,7 +200,7 @@ fn a_walk_reports_the_problem_a_sorted_walk_meets_first() {
         recursive: true,
         ..Options::default()
     };
-    let errors = collect(&[dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
+    let errors = collect(vec![dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     let message = errors[0].message();
     assert!(message.contains("k\\tk.gif"), "{message}");
