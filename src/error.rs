@@ -103,6 +103,8 @@ pub enum Error {
     NotAnImage { label: String },
     /// A file or directory could not be read.
     Io { label: String, source: io::Error },
+    /// A `--files-from` list (named by `label`) with no entry in it.
+    EmptyList { label: String },
 
     // Upload.
     /// Standard output cannot take the results (it is closed, or failed).
@@ -117,6 +119,8 @@ pub enum Error {
     Upload { label: String, source: ApiError },
     /// The service answered 401/403 during a batch.
     CredentialsRefused,
+    /// `--force` or `--no-refresh` (the `flag`) without a manifest to act on.
+    NeedsManifest { flag: &'static str },
 
     // Settings and their files (usage errors, but for a failed write).
     /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
@@ -147,12 +151,16 @@ pub enum Error {
         /// `None`: there is no config file; else the profiles it has.
         existing: Option<Vec<String>>,
     },
+    /// `status --all` with no profile in the config file at `path`.
+    NoProfilesForAll { path: PathBuf },
 
     // The run as a whole.
     /// Results could not be written to standard output after the work ran.
     ResultsLost { cause: String },
     /// The async runtime could not start.
     Runtime(io::Error),
+    /// The Ctrl-C (and SIGTERM) handlers could not be installed.
+    Signals(io::Error),
 
     /// Free-form errors from code not yet converted to a variant.
     Other {
@@ -225,6 +233,8 @@ impl Error {
             | Error::EmptyFile { .. }
             | Error::NotAnImage { .. }
             | Error::Io { .. }
+            | Error::EmptyList { .. }
+            | Error::NeedsManifest { .. }
             | Error::ResultsWouldBeLost { .. }
             | Error::NoBaseUrl
             | Error::Client(_)
@@ -235,13 +245,15 @@ impl Error {
             | Error::FileRead { .. }
             | Error::FileInvalid { .. }
             | Error::BadSetting { .. }
-            | Error::UnknownProfile { .. } => ErrorKind::Usage,
+            | Error::UnknownProfile { .. }
+            | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
             Error::CredentialsRefused => ErrorKind::Auth,
             Error::LocalService { .. }
             | Error::Upload { .. }
             | Error::FileWrite { .. }
             | Error::ResultsLost { .. }
-            | Error::Runtime(_) => ErrorKind::Failure,
+            | Error::Runtime(_)
+            | Error::Signals(_) => ErrorKind::Failure,
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -268,6 +280,7 @@ impl Error {
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
             }
+            Error::NoProfilesForAll { .. } => Some("create one with `capfile login`"),
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -313,6 +326,7 @@ impl fmt::Display for Error {
                 io::ErrorKind::IsADirectory => write!(f, "{label}: is a directory"),
                 _ => write!(f, "{label}: {source}"),
             },
+            Error::EmptyList { label } => write!(f, "--files-from {label}: the list names no files"),
             Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
             Error::NoBaseUrl => f.write_str("no base URL for the file service"),
             Error::Client(cause) => f.write_str(cause),
@@ -321,6 +335,10 @@ impl fmt::Display for Error {
             }
             Error::Upload { label, source } => write!(f, "{label}: {source}"),
             Error::CredentialsRefused => f.write_str("the file service refused the credentials"),
+            Error::NeedsManifest { flag } => write!(
+                f,
+                "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
+            ),
             Error::ConfigPathEmpty => f.write_str("--config / CAPFILE_CONFIG is empty"),
             Error::NoConfigDir => f.write_str("cannot find the config directory (is HOME set?)"),
             Error::FileNotText { path } => write!(f, "{}: not UTF-8 text", path.display()),
@@ -354,8 +372,10 @@ impl fmt::Display for Error {
                     names.join(", ")
                 ),
             },
+            Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
             Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
+            Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
@@ -370,7 +390,8 @@ impl std::error::Error for Error {
             | Error::LocalService { source, .. }
             | Error::FileRead { source, .. }
             | Error::FileWrite { source, .. }
-            | Error::Runtime(source) => Some(source),
+            | Error::Runtime(source)
+            | Error::Signals(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,

@@ -135,9 +135,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     };
     if manifest.is_none() && (args.force || args.no_refresh) {
         let flag = if args.force { "--force" } else { "--no-refresh" };
-        return Err(Error::usage(format!(
-            "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
-        )));
+        return Err(Error::NeedsManifest { flag });
     }
     let policy = Policy {
         force: args.force,

@@ -93,6 +93,31 @@ fn io_causes_are_put_in_words() {
 }
 
 #[test]
+fn single_errors_of_commands_have_their_words_and_exit_codes() {
+    let list = Error::EmptyList {
+        label: "list.txt".into(),
+    };
+    assert_eq!(list.message(), "--files-from list.txt: the list names no files");
+    assert_eq!(list.exit(), Exit::Usage);
+    let manifest = Error::NeedsManifest { flag: "--force" };
+    assert_eq!(
+        manifest.message(),
+        "--force needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
+    );
+    assert_eq!(manifest.exit(), Exit::Usage);
+    let all = Error::NoProfilesForAll {
+        path: PathBuf::from("/c/config.toml"),
+    };
+    assert_eq!(all.message(), "--all: there are no profiles in /c/config.toml");
+    assert_eq!(all.hint(), Some("create one with `capfile login`"));
+    assert_eq!(all.exit(), Exit::Usage);
+    let signals = Error::Signals(io::Error::other("no handler"));
+    assert_eq!(signals.message(), "cannot handle Ctrl-C: no handler");
+    assert_eq!(signals.exit(), Exit::Failure);
+    assert!(std::error::Error::source(&signals).is_some());
+}
+
+#[test]
 fn a_hint_can_be_replaced_without_changing_the_kind() {
     let err = Error::EmptyFile { label: "a.png".into() };
     assert_eq!(
