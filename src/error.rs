@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::api::ApiError;
+use crate::batch::report::ReportError;
 use crate::inputs::NameError;
 
 /// The process exit statuses.
@@ -162,6 +163,9 @@ pub enum Error {
     /// The Ctrl-C (and SIGTERM) handlers could not be installed.
     Signals(io::Error),
 
+    /// `--report` and `--retry-from` files.
+    Report(ReportError),
+
     /// Free-form errors from code not yet converted to a variant.
     Other {
         kind: ErrorKind,
@@ -254,6 +258,7 @@ impl Error {
             | Error::ResultsLost { .. }
             | Error::Runtime(_)
             | Error::Signals(_) => ErrorKind::Failure,
+            Error::Report(error) => error.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -281,6 +286,7 @@ impl Error {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
             }
             Error::NoProfilesForAll { .. } => Some("create one with `capfile login`"),
+            Error::Report(error) => error.hint(),
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -376,6 +382,7 @@ impl fmt::Display for Error {
             Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
+            Error::Report(error) => error.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
@@ -393,6 +400,7 @@ impl std::error::Error for Error {
             | Error::Runtime(source)
             | Error::Signals(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
+            Error::Report(error) => std::error::Error::source(error),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }
