@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::api::ApiError;
+use crate::batch::Stop;
 use crate::batch::report::ReportError;
 use crate::inputs::NameError;
 
@@ -165,6 +166,9 @@ pub enum Error {
 
     /// `--report` and `--retry-from` files.
     Report(ReportError),
+    /// A batch stopped early by the fail-fast detector. Build it with `From`,
+    /// which attaches its hint (named after its target).
+    Stopped(Stop),
 
     /// Free-form errors from code not yet converted to a variant.
     Other {
@@ -257,7 +261,8 @@ impl Error {
             | Error::FileWrite { .. }
             | Error::ResultsLost { .. }
             | Error::Runtime(_)
-            | Error::Signals(_) => ErrorKind::Failure,
+            | Error::Signals(_)
+            | Error::Stopped(_) => ErrorKind::Failure,
             Error::Report(error) => error.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
@@ -287,6 +292,8 @@ impl Error {
             }
             Error::NoProfilesForAll { .. } => Some("create one with `capfile login`"),
             Error::Report(error) => error.hint(),
+            // Built from their data: `From` attaches them (as `Hinted`).
+            Error::Stopped(_) => None,
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -383,6 +390,7 @@ impl fmt::Display for Error {
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Report(error) => error.fmt(f),
+            Error::Stopped(stop) => stop.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
