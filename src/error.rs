@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use crate::api::ApiError;
 use crate::batch::Stop;
 use crate::batch::report::ReportError;
+use crate::commands::serve::ServeError;
 use crate::inputs::NameError;
 
 /// The process exit statuses.
@@ -169,6 +170,8 @@ pub enum Error {
     /// A batch stopped early by the fail-fast detector. Build it with `From`,
     /// which attaches its hint (named after its target).
     Stopped(Stop),
+    /// `capfile serve`'s refusals. Its hints are static.
+    Serve(ServeError),
 
     /// Free-form errors from code not yet converted to a variant.
     Other {
@@ -264,6 +267,7 @@ impl Error {
             | Error::Signals(_)
             | Error::Stopped(_) => ErrorKind::Failure,
             Error::Report(error) => error.kind(),
+            Error::Serve(error) => error.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -292,6 +296,7 @@ impl Error {
             }
             Error::NoProfilesForAll { .. } => Some("create one with `capfile login`"),
             Error::Report(error) => error.hint(),
+            Error::Serve(error) => error.hint(),
             // Built from their data: `From` attaches them (as `Hinted`).
             Error::Stopped(_) => None,
             Error::Other { hint, .. } => hint.as_deref(),
@@ -391,6 +396,7 @@ impl fmt::Display for Error {
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Report(error) => error.fmt(f),
             Error::Stopped(stop) => stop.fmt(f),
+            Error::Serve(error) => error.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
@@ -409,6 +415,7 @@ impl std::error::Error for Error {
             | Error::Signals(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
             Error::Report(error) => std::error::Error::source(error),
+            Error::Serve(error) => std::error::Error::source(error),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }
