@@ -8,6 +8,10 @@
 //! file or setting and the cause. Nothing here ever holds a secret: variants
 //! carry names, paths and server answers only.
 //!
+//! A module with several errors of its own keeps them in one enum beside the
+//! code that raises them (`ReportError`, `ServeError`, `ConfigError`), with the
+//! same `kind`, `hint` and `Display`; `Error` wraps it in one variant.
+//!
 //! Code not yet converted to a variant builds free-form errors with
 //! `Error::usage`, `Error::auth` and `Error::failure`.
 
@@ -19,6 +23,7 @@ use std::path::PathBuf;
 use crate::api::ApiError;
 use crate::batch::Stop;
 use crate::batch::report::ReportError;
+use crate::commands::config::ConfigError;
 use crate::commands::serve::ServeError;
 use crate::inputs::NameError;
 
@@ -172,6 +177,9 @@ pub enum Error {
     Stopped(Stop),
     /// `capfile serve`'s refusals. Its hints are static.
     Serve(ServeError),
+    /// `capfile config`'s own refusals. Build it with `From`, which attaches
+    /// its hint (named after the key).
+    Config(ConfigError),
 
     /// Free-form errors from code not yet converted to a variant.
     Other {
@@ -268,6 +276,7 @@ impl Error {
             | Error::Stopped(_) => ErrorKind::Failure,
             Error::Report(error) => error.kind(),
             Error::Serve(error) => error.kind(),
+            Error::Config(error) => error.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -298,7 +307,7 @@ impl Error {
             Error::Report(error) => error.hint(),
             Error::Serve(error) => error.hint(),
             // Built from their data: `From` attaches them (as `Hinted`).
-            Error::Stopped(_) => None,
+            Error::Stopped(_) | Error::Config(_) => None,
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -397,6 +406,7 @@ impl fmt::Display for Error {
             Error::Report(error) => error.fmt(f),
             Error::Stopped(stop) => stop.fmt(f),
             Error::Serve(error) => error.fmt(f),
+            Error::Config(error) => error.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
