@@ -8,6 +8,10 @@
 //! file or setting and the cause. Nothing here ever holds a secret: variants
 //! carry names, paths and server answers only.
 //!
+//! A module with several errors of its own keeps them in one enum beside the
+//! code that raises them (`ReportError`, `ServeError`, `ConfigError`), with the
+//! same `kind`, `hint` and `Display`; `Error` wraps it in one variant.
+//!
 //! Code not yet converted to a variant builds free-form errors with
 //! `Error::usage`, `Error::auth` and `Error::failure`.
 
@@ -17,6 +21,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::api::ApiError;
+use crate::batch::Stop;
+use crate::batch::report::ReportError;
+use crate::commands::config::ConfigError;
+use crate::commands::serve::ServeError;
 use crate::inputs::NameError;
 
 /// The process exit statuses.
@@ -103,6 +111,8 @@ pub enum Error {
     NotAnImage { label: String },
     /// A file or directory could not be read.
     Io { label: String, source: io::Error },
+    /// A `--files-from` list (named by `label`) with no entry in it.
+    EmptyList { label: String },
 
     // Upload.
     /// Standard output cannot take the results (it is closed, or failed).
@@ -117,6 +127,8 @@ pub enum Error {
     Upload { label: String, source: ApiError },
     /// The service answered 401/403 during a batch.
     CredentialsRefused,
+    /// `--force` or `--no-refresh` (the `flag`) without a manifest to act on.
+    NeedsManifest { flag: &'static str },
 
     // Settings and their files (usage errors, but for a failed write).
     /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
@@ -147,12 +159,27 @@ pub enum Error {
         /// `None`: there is no config file; else the profiles it has.
         existing: Option<Vec<String>>,
     },
+    /// `status --all` with no profile in the config file at `path`.
+    NoProfilesForAll { path: PathBuf },
 
     // The run as a whole.
     /// Results could not be written to standard output after the work ran.
     ResultsLost { cause: String },
     /// The async runtime could not start.
     Runtime(io::Error),
+    /// The Ctrl-C (and SIGTERM) handlers could not be installed.
+    Signals(io::Error),
+
+    /// `--report` and `--retry-from` files.
+    Report(ReportError),
+    /// A batch stopped early by the fail-fast detector. Build it with `From`,
+    /// which attaches its hint (named after its target).
+    Stopped(Stop),
+    /// `capfile serve`'s refusals. Its hints are static.
+    Serve(ServeError),
+    /// `capfile config`'s own refusals. Build it with `From`, which attaches
+    /// its hint (named after the key).
+    Config(ConfigError),
 
     /// Free-form errors from code not yet converted to a variant.
     Other {
@@ -225,6 +252,8 @@ impl Error {
             | Error::EmptyFile { .. }
             | Error::NotAnImage { .. }
             | Error::Io { .. }
+            | Error::EmptyList { .. }
+            | Error::NeedsManifest { .. }
             | Error::ResultsWouldBeLost { .. }
             | Error::NoBaseUrl
             | Error::Client(_)
@@ -235,13 +264,19 @@ impl Error {
             | Error::FileRead { .. }
             | Error::FileInvalid { .. }
             | Error::BadSetting { .. }
-            | Error::UnknownProfile { .. } => ErrorKind::Usage,
+            | Error::UnknownProfile { .. }
+            | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
             Error::CredentialsRefused => ErrorKind::Auth,
             Error::LocalService { .. }
             | Error::Upload { .. }
             | Error::FileWrite { .. }
             | Error::ResultsLost { .. }
-            | Error::Runtime(_) => ErrorKind::Failure,
+            | Error::Runtime(_)
+            | Error::Signals(_)
+            | Error::Stopped(_) => ErrorKind::Failure,
+            Error::Report(error) => error.kind(),
+            Error::Serve(error) => error.kind(),
+            Error::Config(error) => error.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -268,6 +303,11 @@ impl Error {
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
             }
+            Error::NoProfilesForAll { .. } => Some("create one with `capfile login`"),
+            Error::Report(error) => error.hint(),
+            Error::Serve(error) => error.hint(),
+            // Built from their data: `From` attaches them (as `Hinted`).
+            Error::Stopped(_) | Error::Config(_) => None,
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -313,6 +353,7 @@ impl fmt::Display for Error {
                 io::ErrorKind::IsADirectory => write!(f, "{label}: is a directory"),
                 _ => write!(f, "{label}: {source}"),
             },
+            Error::EmptyList { label } => write!(f, "--files-from {label}: the list names no files"),
             Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
             Error::NoBaseUrl => f.write_str("no base URL for the file service"),
             Error::Client(cause) => f.write_str(cause),
@@ -321,6 +362,10 @@ impl fmt::Display for Error {
             }
             Error::Upload { label, source } => write!(f, "{label}: {source}"),
             Error::CredentialsRefused => f.write_str("the file service refused the credentials"),
+            Error::NeedsManifest { flag } => write!(
+                f,
+                "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
+            ),
             Error::ConfigPathEmpty => f.write_str("--config / CAPFILE_CONFIG is empty"),
             Error::NoConfigDir => f.write_str("cannot find the config directory (is HOME set?)"),
             Error::FileNotText { path } => write!(f, "{}: not UTF-8 text", path.display()),
@@ -354,8 +399,14 @@ impl fmt::Display for Error {
                     names.join(", ")
                 ),
             },
+            Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
             Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
+            Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
+            Error::Report(error) => error.fmt(f),
+            Error::Stopped(stop) => stop.fmt(f),
+            Error::Serve(error) => error.fmt(f),
+            Error::Config(error) => error.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
@@ -370,8 +421,11 @@ impl std::error::Error for Error {
             | Error::LocalService { source, .. }
             | Error::FileRead { source, .. }
             | Error::FileWrite { source, .. }
-            | Error::Runtime(source) => Some(source),
+            | Error::Runtime(source)
+            | Error::Signals(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
+            Error::Report(error) => std::error::Error::source(error),
+            Error::Serve(error) => std::error::Error::source(error),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }
@@ -485,108 +539,4 @@ mod hint_tests {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_map_to_the_exit_codes() {
-        assert_eq!(Error::usage("x").exit().code(), 2);
-        assert_eq!(Error::auth("x").exit().code(), 4);
-        assert_eq!(Error::failure("x").exit().code(), 1);
-        assert_eq!(Error::interrupted().exit().code(), 130);
-        assert_eq!(Exit::Partial.code(), 3);
-        assert_eq!(Exit::Success.code(), 0);
-    }
-
-    #[test]
-    fn file_and_setting_errors_name_the_file_or_source() {
-        let path = || PathBuf::from("/c/config.toml");
-        let invalid = Error::FileInvalid {
-            path: path(),
-            at: Some((2, 8)),
-            message: "jobs must be from 1 to 64, not 0".into(),
-        };
-        assert_eq!(
-            invalid.to_string(),
-            "/c/config.toml:2:8: jobs must be from 1 to 64, not 0"
-        );
-        assert_eq!(invalid.exit(), Exit::Usage);
-        let write = Error::FileWrite {
-            path: path(),
-            source: io::Error::from(io::ErrorKind::PermissionDenied),
-        };
-        assert_eq!(write.exit(), Exit::Failure);
-        assert!(std::error::Error::source(&write).is_some());
-        let profile = |existing| Error::UnknownProfile {
-            name: "demo".into(),
-            path: path(),
-            existing,
-        };
-        assert_eq!(
-            profile(None).to_string(),
-            "profile `demo` does not exist: there is no config file at /c/config.toml"
-        );
-        assert_eq!(
-            profile(Some(vec![])).to_string(),
-            "profile `demo` does not exist: /c/config.toml has no profiles"
-        );
-        assert_eq!(
-            profile(Some(vec!["a".into(), "b".into()])).to_string(),
-            "profile `demo` is not in /c/config.toml; existing profiles: a, b"
-        );
-        let bad = Error::BadSetting {
-            from: "CAPFILE_JOBS".into(),
-            message: "must be from 1 to 64".into(),
-        };
-        assert_eq!(bad.to_string(), "CAPFILE_JOBS: must be from 1 to 64");
-        assert_eq!(
-            Error::NoConfigDir.hint(),
-            Some("pass --config FILE or set CAPFILE_CONFIG")
-        );
-        assert_eq!(Error::ResultsLost { cause: "x".into() }.exit(), Exit::Failure);
-    }
-
-    #[test]
-    fn typed_variants_decide_their_exit_code() {
-        let label = || "a.png".to_string();
-        assert_eq!(Error::NotAnImage { label: label() }.exit(), Exit::Usage);
-        assert_eq!(Error::NoBaseUrl.exit(), Exit::Usage);
-        assert_eq!(Error::CredentialsRefused.exit(), Exit::Auth);
-        let upload = Error::Upload {
-            label: label(),
-            source: ApiError::Timeout(std::time::Duration::from_secs(5)),
-        };
-        assert_eq!(upload.exit(), Exit::Failure);
-        assert_eq!(upload.to_string(), "a.png: no progress for 5 s (--timeout)");
-    }
-
-    #[test]
-    fn io_causes_are_put_in_words() {
-        let err = |kind| Error::Io {
-            label: "a.png".into(),
-            source: io::Error::from(kind),
-        };
-        assert_eq!(
-            err(io::ErrorKind::NotFound).message(),
-            "a.png: no such file or directory"
-        );
-        assert_eq!(
-            err(io::ErrorKind::PermissionDenied).message(),
-            "a.png: permission denied"
-        );
-    }
-
-    #[test]
-    fn a_hint_can_be_replaced_without_changing_the_kind() {
-        let err = Error::EmptyFile { label: "a.png".into() };
-        assert_eq!(
-            err.hint(),
-            Some("use --placeholder to create a placeholder without a body")
-        );
-        let err = err.with_hint("something else");
-        assert_eq!(err.hint(), Some("something else"));
-        assert_eq!(err.exit(), Exit::Usage);
-        assert_eq!(err.message(), "a.png: file is empty");
-        assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));
-    }
-}
+mod tests;

@@ -49,11 +49,10 @@ impl Interrupts {
     /// is multi-threaded: signals are seen even while the calling thread is
     /// blocked).
     pub fn install(runtime: &tokio::runtime::Runtime, signals: Signals) -> Result<Interrupts, Error> {
-        let cannot = |e: io::Error| Error::failure(format!("cannot handle Ctrl-C: {e}"));
         let _entered = runtime.enter();
         // Created here, not in the task: creating them is what installs the
         // handlers, and that must have happened when this returns.
-        let mut listener = Listener::new(signals).map_err(cannot)?;
+        let mut listener = Listener::new(signals).map_err(Error::Signals)?;
         let shared = Arc::new(Shared {
             count: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),

@@ -11,6 +11,11 @@
 //! or in a schema it does not know (exit 2: nothing is sent). A last line with no
 //! newline that does not parse is the torn write of a crash and is ignored; any
 //! other malformed line is an error naming the file and line.
+//!
+//! Its errors are [`ReportError`]s, which the public functions return as
+//! [`Error::Report`].
+
+mod error;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -18,6 +23,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+pub use self::error::ReportError;
 use super::record::{Binding, Outcome, Record, SCHEMA};
 use crate::error::Error;
 
@@ -32,7 +38,10 @@ impl ReportWriter {
     /// Opens (creating if needed) `path` for appending. An error is a usage
     /// error: it happens before anything is sent.
     pub fn create(path: &Path) -> Result<Self, Error> {
-        let open_error = |e: std::io::Error| Error::usage(format!("cannot open the report {}: {e}", path.display()));
+        let open_error = |source| ReportError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -60,7 +69,12 @@ impl ReportWriter {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
-            .map_err(|e| Error::failure(format!("cannot write the report {}: {e}", self.path.display())))
+            .map_err(|source| {
+                Error::from(ReportError::Write {
+                    path: self.path.clone(),
+                    source,
+                })
+            })
     }
 }
 
@@ -111,12 +125,16 @@ pub struct RetryPlan {
 /// Reads a report for `--retry-from`, checking that it was written for
 /// `expected`. The latest record of each (input, name) pair wins.
 pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, Error> {
-    let file = File::open(path).map_err(|e| Error::usage(format!("cannot read the report {}: {e}", path.display())))?;
-    read_records(BufReader::new(file), path, expected)
+    let read_error = |source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(read_error)?;
+    Ok(read_records(BufReader::new(file), path, expected)?)
 }
 
-fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, Error> {
-    let shown = path.display();
+fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
+    let path = || path.to_path_buf();
     // Latest outcome per input, in order of first appearance.
     let mut order: Vec<(String, String)> = Vec::new();
     let mut latest: HashMap<(String, String), Outcome> = HashMap::new();
@@ -126,7 +144,7 @@ fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Re
         buf.clear();
         let read = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::usage(format!("cannot read the report {shown}: {e}")))?;
+            .map_err(|source| ReportError::Read { path: path(), source })?;
         if read == 0 {
             break;
         }
@@ -141,37 +159,41 @@ fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Re
             Ok(v) => v,
             // The last line of a crashed run: written in part, no newline.
             Err(_) if !complete => break,
-            Err(e) => {
-                return Err(
-                    Error::usage(format!("{shown} line {number}: not a capfile record: {e}"))
-                        .with_hint("--retry-from takes a file written by `capfile upload --report FILE`"),
-                );
+            Err(source) => {
+                return Err(ReportError::NotJson {
+                    path: path(),
+                    line: number,
+                    source,
+                });
             }
         };
         match value.get("schema").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(SCHEMA) => {}
-            Some(v) => {
-                return Err(Error::usage(format!(
-                    "{shown} line {number}: record schema {v} is not known to this capfile (it reads schema {SCHEMA})"
-                ))
-                .with_hint("retry with the capfile version that wrote the report"));
+            Some(schema) => {
+                return Err(ReportError::UnknownSchema {
+                    path: path(),
+                    line: number,
+                    schema,
+                });
             }
             None => {
-                return Err(Error::usage(format!(
-                    "{shown} line {number}: not a capfile record: no \"schema\" number"
-                ))
-                .with_hint("--retry-from takes a file written by `capfile upload --report FILE`"));
+                return Err(ReportError::NoSchema {
+                    path: path(),
+                    line: number,
+                });
             }
         }
-        let record: Record = serde_json::from_value(value)
-            .map_err(|e| Error::usage(format!("{shown} line {number}: not a capfile record: {e}")))?;
+        let record: Record = serde_json::from_value(value).map_err(|source| ReportError::NotARecord {
+            path: path(),
+            line: number,
+            source,
+        })?;
         if record.binding != *expected {
-            return Err(Error::usage(format!(
-                "{shown} line {number} was written for {}, not for {}",
-                record.binding.describe(),
-                expected.describe()
-            ))
-            .with_hint("retry with the same profile, base URL and namespace as the run that wrote the report"));
+            return Err(ReportError::WrongBinding {
+                path: path(),
+                line: number,
+                bindings: Box::new((record.binding, expected.clone())),
+            });
         }
         let key = (record.input, record.name);
         if latest.insert(key.clone(), record.outcome).is_none() {
@@ -209,7 +231,7 @@ mod tests {
     }
 
     fn read(text: &str) -> Result<RetryPlan, Error> {
-        read_records(text.as_bytes(), Path::new("r.ndjson"), &test_binding())
+        Ok(read_records(text.as_bytes(), Path::new("r.ndjson"), &test_binding())?)
     }
 
     #[test]

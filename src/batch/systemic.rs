@@ -54,24 +54,68 @@ impl FailureClass {
     }
 }
 
-/// Why a batch stopped early: a one-line message and a hint.
+/// Why a batch stopped early: `count` failures in a row, the commonest of
+/// `kind` at `target`. It displays as the one-line grouped message, and is
+/// reported as [`Error::Stopped`] with [`Stop::hint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stop {
     pub kind: SystemicKind,
-    pub message: String,
-    pub hint: String,
+    /// What failed, as [`SystemicKind`] says for each kind.
+    pub target: String,
+    /// The systemic failures in a row that stopped the batch.
+    pub count: usize,
 }
 
 impl Stop {
     /// The error to report (exit 1: the service failed, not the input).
     pub fn to_error(&self) -> Error {
-        Error::failure(self.message.clone()).with_hint(self.hint.clone())
+        Error::from(self.clone())
+    }
+
+    /// What to check, naming the target.
+    pub fn hint(&self) -> String {
+        let target = &self.target;
+        match self.kind {
+            SystemicKind::ConnectionRefused => {
+                format!("nothing listens on {target} - is the service running, is the base URL right?")
+            }
+            SystemicKind::DnsFailure => {
+                format!("is the host name {target} in the base URL right, and is the network (or its DNS) up?")
+            }
+            SystemicKind::TlsVerification => format!(
+                "is the base URL right? If {target} is the right host, its certificate is not trusted by this machine \
+                 (an intercepting proxy needs its CA certificate installed in the system's trust store)"
+            ),
+            SystemicKind::EndpointNotFound => {
+                "is the base URL right? It should be the cluster's API host (scheme://host[:port]) with no path"
+                    .to_string()
+            }
+        }
     }
 }
 
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        let Stop { kind, target, count } = self;
+        write!(f, "stopped after {count} uploads in a row failed: ")?;
+        match kind {
+            SystemicKind::ConnectionRefused => write!(f, "connection refused by {target}")?,
+            SystemicKind::DnsFailure => write!(f, "cannot resolve the host name {target}")?,
+            SystemicKind::TlsVerification => write!(f, "the TLS certificate of {target} was not accepted")?,
+            SystemicKind::EndpointNotFound => write!(f, "the upload endpoint {target} answered 404")?,
+        }
+        f.write_str("; the remaining inputs were not attempted")
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl From<Stop> for Error {
+    /// Attaches the hint, which is built from the target (so `Error::hint`
+    /// cannot lend it from the variant).
+    fn from(stop: Stop) -> Self {
+        let hint = stop.hint();
+        Error::Stopped(stop).with_hint(hint)
     }
 }
 
@@ -151,36 +195,12 @@ impl Default for FailFast {
     }
 }
 
-/// The grouped message and hint for `count` failures of `kind` at `target`.
+/// The stop for `count` failures of `kind` at `target`.
 pub fn describe(kind: SystemicKind, target: &str, count: usize) -> Stop {
-    let (what, hint) = match kind {
-        SystemicKind::ConnectionRefused => (
-            format!("connection refused by {target}"),
-            format!("nothing listens on {target} - is the service running, is the base URL right?"),
-        ),
-        SystemicKind::DnsFailure => (
-            format!("cannot resolve the host name {target}"),
-            format!("is the host name {target} in the base URL right, and is the network (or its DNS) up?"),
-        ),
-        SystemicKind::TlsVerification => (
-            format!("the TLS certificate of {target} was not accepted"),
-            format!(
-                "is the base URL right? If {target} is the right host, its certificate is not trusted by this machine \
-                 (an intercepting proxy needs its CA certificate installed in the system's trust store)"
-            ),
-        ),
-        SystemicKind::EndpointNotFound => (
-            format!("the upload endpoint {target} answered 404"),
-            "is the base URL right? It should be the cluster's API host (scheme://host[:port]) with no path"
-                .to_string(),
-        ),
-    };
     Stop {
         kind,
-        message: format!(
-            "stopped after {count} uploads in a row failed: {what}; the remaining inputs were not attempted"
-        ),
-        hint,
+        target: target.to_string(),
+        count,
     }
 }
 
@@ -202,17 +222,18 @@ mod tests {
             panic!("the third one stops")
         };
         assert_eq!(
-            stop.message,
+            stop.to_string(),
             "stopped after 3 uploads in a row failed: connection refused by 127.0.0.1:9; \
              the remaining inputs were not attempted"
         );
         assert_eq!(
-            stop.hint,
+            stop.hint(),
             "nothing listens on 127.0.0.1:9 - is the service running, is the base URL right?"
         );
         let err = stop.to_error();
         assert_eq!(err.kind(), ErrorKind::Failure);
-        assert_eq!(err.hint(), Some(stop.hint.as_str()));
+        assert_eq!(err.hint(), Some(stop.hint().as_str()));
+        assert_eq!(err.message(), stop.to_string());
         // Later results (uploads already in flight) keep the verdict.
         assert_eq!(f.failure(&FailureClass::Ordinary), Verdict::Stop(stop.clone()));
         f.success();
@@ -253,9 +274,8 @@ mod tests {
         };
         assert_eq!(stop.kind, SystemicKind::DnsFailure);
         assert!(
-            stop.message.contains("cannot resolve the host name h.example"),
-            "{}",
-            stop.message
+            stop.to_string().contains("cannot resolve the host name h.example"),
+            "{stop}"
         );
     }
 
@@ -268,9 +288,13 @@ mod tests {
             SystemicKind::EndpointNotFound,
         ] {
             let stop = describe(kind, "TARGET", 3);
-            assert!(stop.message.contains("TARGET"), "{kind:?}: {}", stop.message);
-            assert!(stop.hint.contains("base URL"), "{kind:?}: {}", stop.hint);
-            assert!(!stop.message.contains('\n') && !stop.hint.contains('\n'));
+            let (message, hint) = (stop.to_string(), stop.hint());
+            assert!(message.contains("TARGET"), "{kind:?}: {message}");
+            assert!(hint.contains("base URL"), "{kind:?}: {hint}");
+            assert!(!message.contains('\n') && !hint.contains('\n'));
+            let err = stop.to_error();
+            assert_eq!(err.exit().code(), 1, "{kind:?}");
+            assert_eq!((err.message(), err.hint()), (message, Some(hint.as_str())));
         }
     }
 

@@ -5,7 +5,11 @@
 //! can read what will be used; secrets appear only as where they come from.
 //! `set` and `unset` edit the selected profile in `config.toml`, checking values
 //! the way the upload flags are checked and keeping the file's comments.
+//!
+//! Its own refusals are [`ConfigError`]s, reported as [`Error::Config`]; a
+//! config file it cannot edit is the file's [`Error::FileInvalid`].
 
+use std::fmt;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -13,9 +17,70 @@ use serde_json::{Map, Value, json};
 use crate::cli::{ConfigAction, GlobalArgs};
 use crate::config_file::{self, Config, Paths, Profile};
 use crate::credentials::{self, Located, SecretKind, SecretSource};
-use crate::error::{Error, Exit};
+use crate::error::{Error, ErrorKind, Exit};
 use crate::output::Printer;
 use crate::settings::{self, Env, Key, Origin, Settings};
+
+/// What `capfile config` refuses, or cannot answer. Each displays as one line
+/// naming the key; [`ConfigError::kind`] gives the exit code.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// A key typed on the command line that is not a setting (or is a
+    /// secret); `message` is the settings table's, which lists the valid keys.
+    BadKey { name: String, message: String },
+    /// A value `config set` refuses; `message` is the settings table's check,
+    /// which names the key and the allowed values.
+    BadValue { message: String },
+    /// `config get` of a key the profile leaves unset.
+    NotSet { key: Key, profile: String },
+}
+
+impl ConfigError {
+    /// The kind, which decides the exit code: a bad key or value is a usage
+    /// error (2); an unset key is a failure (1), so scripts can tell "no
+    /// value" from a typo.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ConfigError::BadKey { .. } | ConfigError::BadValue { .. } => ErrorKind::Usage,
+            ConfigError::NotSet { .. } => ErrorKind::Failure,
+        }
+    }
+
+    /// The next step for the user, if there is an obvious one: the key meant
+    /// by a typo, or how to set an unset one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::BadKey { name, .. } => crate::error::closest(name, Key::ALL.iter().map(|k| k.name()))
+                .map(|key| format!("did you mean `{key}`?")),
+            ConfigError::BadValue { .. } => None,
+            ConfigError::NotSet { key, .. } => Some(format!("set it with `capfile config set {} VALUE`", key.name())),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::BadKey { message, .. } | ConfigError::BadValue { message } => f.write_str(message),
+            ConfigError::NotSet { key, profile } => {
+                write!(f, "`{}` is not set for profile `{profile}`", key.name())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for Error {
+    /// Attaches the hint, which is built from the key (so `Error::hint`
+    /// cannot lend it from the variant).
+    fn from(err: ConfigError) -> Self {
+        match err.hint() {
+            Some(hint) => Error::Config(err).with_hint(hint),
+            None => Error::Config(err),
+        }
+    }
+}
 
 /// Runs `capfile config ...`.
 pub fn run(action: ConfigAction, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
@@ -102,11 +167,10 @@ struct Context<'a> {
 /// the file is not at fault.
 fn parse_key(name: &str) -> Result<Key, Error> {
     Key::parse(name).map_err(|message| {
-        let err = Error::usage(message);
-        match crate::error::closest(name, Key::ALL.iter().map(|k| k.name())) {
-            Some(key) => err.with_hint(format!("did you mean `{key}`?")),
-            None => err,
-        }
+        Error::from(ConfigError::BadKey {
+            name: name.to_string(),
+            message,
+        })
     })
 }
 
@@ -114,6 +178,16 @@ fn parse_key(name: &str) -> Result<Key, Error> {
 /// that the file was left alone.
 fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
     |err| err.with_hint(format!("{} was not changed", paths.config.display()))
+}
+
+/// The error for a config file whose profile table cannot be edited (its
+/// `profiles` or the profile is not a table).
+fn not_editable(paths: &Paths) -> impl Fn(String) -> Error + '_ {
+    |message| Error::FileInvalid {
+        path: paths.config.clone(),
+        at: None,
+        message,
+    }
 }
 
 fn get(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
@@ -124,10 +198,11 @@ fn get(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Ex
             printer.result(&format!("{value}\n"));
             Ok(Exit::Success)
         }
-        None => Err(
-            Error::failure(format!("`{name}` is not set for profile `{}`", profile.name))
-                .with_hint(format!("set it with `capfile config set {name} VALUE`")),
-        ),
+        None => Err(ConfigError::NotSet {
+            key,
+            profile: profile.name,
+        }
+        .into()),
     }
 }
 
@@ -261,10 +336,11 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
     let key = parse_key(name).map_err(not_set(paths))?;
     let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;
-    let value = key.parse_input(input).map_err(|e| not_set(paths)(Error::usage(e)))?;
+    let value = key
+        .parse_input(input)
+        .map_err(|message| not_set(paths)(ConfigError::BadValue { message }.into()))?;
     let mut doc = config.file.document_mut()?;
-    let table = config_file::profile_table_mut(&mut doc, &profile.name)
-        .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
+    let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;
     config_file::set_value(table, key.name(), value);
     config.file.write(&doc, false)?;
     printer.detail(
@@ -287,8 +363,7 @@ fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<
         return Err(config.unknown_profile(&profile.name));
     }
     let mut doc = config.file.document_mut()?;
-    let table = config_file::profile_table_mut(&mut doc, &profile.name)
-        .map_err(|e| Error::usage(format!("{}: {e}", paths.config.display())))?;
+    let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;
     if table.remove(key.name()).is_none() {
         printer.note(&format!("`{name}` was not set in profile `{}`", profile.name));
         return Ok(Exit::Success);
@@ -307,7 +382,36 @@ fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::profile_lines;
+    use super::*;
+
+    #[test]
+    fn a_typo_of_a_key_is_a_usage_error_hinting_the_key_meant() {
+        let err = parse_key("base_ur").unwrap_err();
+        assert_eq!(err.exit(), Exit::Usage);
+        assert!(
+            err.message().starts_with("unknown setting `base_ur`"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(err.hint(), Some("did you mean `base_url`?"));
+        assert_eq!(parse_key("zzzzzzzz").unwrap_err().hint(), None);
+        let value = Error::from(ConfigError::BadValue { message: "m".into() });
+        assert_eq!(
+            (value.exit(), value.message(), value.hint()),
+            (Exit::Usage, "m".into(), None)
+        );
+    }
+
+    #[test]
+    fn an_unset_key_is_a_failure_saying_how_to_set_it() {
+        let err = Error::from(ConfigError::NotSet {
+            key: Key::parse("namespace").unwrap(),
+            profile: "demo".into(),
+        });
+        assert_eq!(err.exit(), Exit::Failure);
+        assert_eq!(err.message(), "`namespace` is not set for profile `demo`");
+        assert_eq!(err.hint(), Some("set it with `capfile config set namespace VALUE`"));
+    }
 
     #[test]
     fn the_active_profile_is_marked_on_a_terminal_only() {

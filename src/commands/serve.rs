@@ -4,13 +4,18 @@
 //! `--client-secret` flags): a flag's value is visible to every user of the
 //! machine in `ps`. And it listens on loopback unless told
 //! otherwise with `--public`, since its default credentials are published.
+//!
+//! Its refusals are [`ServeError`]s, reported as [`Error::Serve`].
 
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::ServeArgs;
 use crate::emulator::{self, Config, Emulator, Faults, RateLimit, RequestLog};
-use crate::error::{Error, Exit};
+use crate::error::{Error, ErrorKind, Exit};
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::{Printer, Verbosity};
 use crate::settings::Env;
@@ -20,24 +25,100 @@ const PASSWORD_VAR: &str = "CAPFILE_SERVE_PASSWORD";
 /// The variable that sets the OAuth client secret the service accepts.
 const CLIENT_SECRET_VAR: &str = "CAPFILE_SERVE_CLIENT_SECRET";
 
+/// Why `capfile serve` refused to start, or could not. Each displays as one
+/// line naming the flag, variable or address; [`ServeError::kind`] gives the
+/// exit code. None holds a secret: the variables are named, never their values.
+#[derive(Debug)]
+pub enum ServeError {
+    /// `--addr` is not a loopback address, and `--public` was not given.
+    NotLoopback { addr: SocketAddr },
+    /// `--fail-rate` or `--drop-rate` (the `flag`) outside 0..=1.
+    BadShare { flag: &'static str, share: f64 },
+    /// `--fail-status` that is not an HTTP status.
+    BadStatus { status: u16 },
+    /// A secret's variable set to the empty string.
+    EmptySecret { variable: &'static str },
+    /// A secret's variable that is not UTF-8.
+    SecretNotText { variable: &'static str },
+    /// The service could not start at `addr`: the port is taken, the data
+    /// directory is locked by another emulator, or it cannot be created.
+    Start { addr: SocketAddr, source: io::Error },
+}
+
+impl ServeError {
+    /// The kind, which decides the exit code: a refused flag or variable is
+    /// a usage error (2); a service that cannot start is a failure (1).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServeError::Start { .. } => ErrorKind::Failure,
+            _ => ErrorKind::Usage,
+        }
+    }
+
+    /// The next step for the user, if there is an obvious one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ServeError::NotLoopback { .. } => {
+                Some("add --public to serve on it anyway, e.g. inside a container or a private network")
+            }
+            ServeError::Start { source, .. } => match source.kind() {
+                // The data directory's lock (see `Emulator::start`).
+                io::ErrorKind::ResourceBusy => Some("give this one a data directory of its own with --data"),
+                io::ErrorKind::AddrInUse => Some(
+                    "another program listens there: pick another port, or let the system pick a free one with --addr 127.0.0.1:0",
+                ),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::NotLoopback { addr } => write!(
+                f,
+                "--addr {addr}: not a loopback address; the service's default credentials are public"
+            ),
+            ServeError::BadShare { flag, share } => write!(f, "{flag}: {share} is not a share between 0 and 1"),
+            ServeError::BadStatus { status } => write!(f, "--fail-status: {status} is not an HTTP status"),
+            ServeError::EmptySecret { variable } => write!(f, "{variable} is set but empty"),
+            ServeError::SecretNotText { variable } => write!(f, "{variable} is not valid UTF-8"),
+            ServeError::Start { addr, source } => write!(f, "cannot serve on {addr}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServeError::Start { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<ServeError> for Error {
+    fn from(err: ServeError) -> Self {
+        Error::Serve(err)
+    }
+}
+
 pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     if !args.addr.ip().is_loopback() && !args.public {
-        return Err(Error::usage(format!(
-            "--addr {}: not a loopback address; the service's default credentials are public",
-            args.addr
-        ))
-        .with_hint("add --public to serve on it anyway, e.g. inside a container or a private network"));
+        return Err(ServeError::NotLoopback { addr: args.addr }.into());
     }
     for (flag, share) in [("--fail-rate", args.fail_rate), ("--drop-rate", args.drop_rate)] {
         if !(0.0..=1.0).contains(&share) {
-            return Err(Error::usage(format!("{flag}: {share} is not a share between 0 and 1")));
+            return Err(ServeError::BadShare { flag, share }.into());
         }
     }
     if !(100..=599).contains(&args.fail_status) {
-        return Err(Error::usage(format!(
-            "--fail-status: {} is not an HTTP status",
-            args.fail_status
-        )));
+        return Err(ServeError::BadStatus {
+            status: args.fail_status,
+        }
+        .into());
     }
     let data_dir = args.data.clone().unwrap_or_else(emulator::default_data_dir);
     let mut config = Config::new(data_dir.clone());
@@ -69,18 +150,12 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
     let runtime = crate::runtime()?;
     let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
-        let service = Emulator::start(args.addr, config).await.map_err(|e| {
-            let err = Error::failure(format!("cannot serve on {}: {e}", args.addr));
-            match e.kind() {
-                std::io::ErrorKind::ResourceBusy => {
-                    err.with_hint("give this one a data directory of its own with --data")
-                }
-                std::io::ErrorKind::AddrInUse => err.with_hint(
-                    "another program listens there: pick another port, or let the system pick a free one with --addr 127.0.0.1:0",
-                ),
-                _ => err,
-            }
-        })?;
+        let service = Emulator::start(args.addr, config)
+            .await
+            .map_err(|source| ServeError::Start {
+                addr: args.addr,
+                source,
+            })?;
         printer.note(&format!(
             "capfile: local file service at {} (data in {}); Ctrl-C stops it",
             service.base_url(),
@@ -116,12 +191,12 @@ fn request_line(request: &RequestLog) -> String {
 
 /// A secret from the environment: `None` when unset; an empty or non-UTF-8
 /// value is refused rather than turned into an empty password.
-fn secret_from_env(env: &Env, var: &str) -> Result<Option<String>, Error> {
-    match env.get_os(var).map(|value| value.to_str()) {
+fn secret_from_env(env: &Env, variable: &'static str) -> Result<Option<String>, ServeError> {
+    match env.get_os(variable).map(|value| value.to_str()) {
         None => Ok(None),
-        Some(Some("")) => Err(Error::usage(format!("{var} is set but empty"))),
+        Some(Some("")) => Err(ServeError::EmptySecret { variable }),
         Some(Some(value)) => Ok(Some(value.to_string())),
-        Some(None) => Err(Error::usage(format!("{var} is not valid UTF-8"))),
+        Some(None) => Err(ServeError::SecretNotText { variable }),
     }
 }
 
@@ -149,5 +224,49 @@ mod tests {
             request_line(&request),
             "POST /api_gateway/file-service/rewards/a.png no answer in 7 ms (fault: drop) id r-1"
         );
+    }
+
+    #[test]
+    fn refused_flags_are_usage_errors_and_a_failed_start_a_failure_with_its_hint() {
+        let addr: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let refused = [
+            ServeError::NotLoopback { addr },
+            ServeError::BadShare {
+                flag: "--drop-rate",
+                share: 1.5,
+            },
+            ServeError::BadStatus { status: 42 },
+            ServeError::EmptySecret { variable: PASSWORD_VAR },
+            ServeError::SecretNotText {
+                variable: CLIENT_SECRET_VAR,
+            },
+        ];
+        for err in refused {
+            assert_eq!(Error::from(err).exit(), Exit::Usage);
+        }
+        let err = Error::from(ServeError::NotLoopback { addr });
+        assert_eq!(
+            err.message(),
+            "--addr 0.0.0.0:8080: not a loopback address; the service's default credentials are public"
+        );
+        assert!(err.hint().unwrap().starts_with("add --public"));
+        let share = ServeError::BadShare {
+            flag: "--fail-rate",
+            share: 1.5,
+        };
+        assert_eq!(share.to_string(), "--fail-rate: 1.5 is not a share between 0 and 1");
+        let start = |kind| {
+            Error::from(ServeError::Start {
+                addr,
+                source: io::Error::new(kind, "taken"),
+            })
+        };
+        let busy = start(io::ErrorKind::AddrInUse);
+        assert_eq!(busy.exit(), Exit::Failure);
+        assert_eq!(busy.message(), "cannot serve on 0.0.0.0:8080: taken");
+        assert!(busy.hint().unwrap().starts_with("another program listens there"));
+        assert!(std::error::Error::source(&busy).is_some());
+        assert!(start(io::ErrorKind::ResourceBusy).hint().unwrap().contains("--data"));
+        assert_eq!(start(io::ErrorKind::Other).hint(), None);
     }
 }

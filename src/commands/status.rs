@@ -38,10 +38,7 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Print
         let config = Config::load(&paths.config)?;
         let names = config.names();
         if names.is_empty() {
-            return Err(
-                Error::usage(format!("--all: there are no profiles in {}", paths.config.display()))
-                    .with_hint("create one with `capfile login`"),
-            );
+            return Err(Error::NoProfilesForAll { path: paths.config });
         }
         names
             .into_iter()

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::api::FileService;
+use crate::batch::report::ReportError;
 use crate::batch::{Binding, ReportWriter, read_report};
 use crate::cli::{GlobalArgs, UploadArgs};
 use crate::config_file::Paths;
@@ -135,9 +136,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     };
     if manifest.is_none() && (args.force || args.no_refresh) {
         let flag = if args.force { "--force" } else { "--no-refresh" };
-        return Err(Error::usage(format!(
-            "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
-        )));
+        return Err(Error::NeedsManifest { flag });
     }
     let policy = Policy {
         force: args.force,
@@ -359,12 +358,13 @@ fn retry_inputs(
     let mut errors = Vec::new();
     for retry in &plan.retry {
         if retry.input.as_os_str() == "-" {
-            errors.push(Error::usage(format!(
-                "{}: standard input cannot be retried from {}; upload it again with `-` and --name {}",
-                retry.input.display(),
-                report.display(),
-                retry.name
-            )));
+            errors.push(
+                ReportError::StdinNotRetried {
+                    path: report.to_path_buf(),
+                    name: retry.name.clone(),
+                }
+                .into(),
+            );
             continue;
         }
         let options = inputs::Options {

@@ -183,7 +183,7 @@ pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> R
     };
     read.map_err(|e| io_error(&format!("--files-from {label}"), e))?;
     if all.is_empty() {
-        return Err(Error::usage(format!("--files-from {label}: the list names no files")));
+        return Err(Error::EmptyList { label });
     }
     Ok(all)
 }
