@@ -23,6 +23,7 @@
 //! `config.toml` says (its `base_url` and its username or client key), and the
 //! next `login` saves them in the new shape.
 
+mod error;
 pub mod file;
 pub mod keyring;
 mod resolve;
@@ -33,6 +34,7 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
+pub use error::{CredentialsError, Unbindable};
 pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 
 use crate::error::Error;
@@ -178,11 +180,7 @@ impl StoreError {
 
     /// The error that ends a command: exit 2 for a file to fix, else 1.
     pub fn into_error(self) -> Error {
-        if self.malformed {
-            Error::usage(self.message)
-        } else {
-            Error::failure(self.message)
-        }
+        CredentialsError::Store(self).into()
     }
 }
 

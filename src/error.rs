@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::api::ApiError;
+use crate::credentials::CredentialsError;
 use crate::inputs::NameError;
 
 /// The process exit statuses.
@@ -154,6 +155,12 @@ pub enum Error {
     /// The async runtime could not start.
     Runtime(io::Error),
 
+    // Credentials.
+    /// No credentials to use, or a saved secret that may not be sent. Build it
+    /// with `Error::from`, which attaches the hint. Boxed: it is the largest
+    /// error, and every `Result` would carry its size.
+    Credentials(Box<CredentialsError>),
+
     /// Free-form errors from code not yet converted to a variant.
     Other {
         kind: ErrorKind,
@@ -242,6 +249,7 @@ impl Error {
             | Error::FileWrite { .. }
             | Error::ResultsLost { .. }
             | Error::Runtime(_) => ErrorKind::Failure,
+            Error::Credentials(err) => err.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -268,6 +276,8 @@ impl Error {
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
             }
+            // Its hint is built from its data, so `From` attaches it (`Hinted`).
+            Error::Credentials(_) => None,
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -356,6 +366,7 @@ impl fmt::Display for Error {
             },
             Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
+            Error::Credentials(err) => err.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
