@@ -25,6 +25,7 @@
 
 mod error;
 pub mod file;
+mod hints;
 pub mod keyring;
 mod resolve;
 
@@ -35,6 +36,7 @@ use md5::{Digest, Md5};
 use url::Url;
 
 pub use error::{CredentialsError, Unbindable};
+pub use hints::{login_hint, refused_hint_of_run, set_refused_hint};
 pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 
 use crate::error::Error;

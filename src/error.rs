@@ -271,7 +271,7 @@ impl Error {
             Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
             Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
             Error::NoBaseUrl => Some("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"),
-            Error::CredentialsRefused => Some(REFUSED_HINT.get().map_or(LOGIN_HINT, String::as_str)),
+            Error::CredentialsRefused => Some(crate::credentials::refused_hint_of_run()),
             Error::NoConfigDir => Some("pass --config FILE or set CAPFILE_CONFIG"),
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
@@ -420,56 +420,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The refused-credentials hint for this run, once the upload knows whose
-/// credentials it sends and where the secret came from (`set_refused_hint`).
-static REFUSED_HINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Makes a later [`Error::CredentialsRefused`] name the profile and where its
-/// secret came from. Set once per process, by the command that resolved them.
-pub fn set_refused_hint(profile: &str, source: &crate::credentials::SecretSource) {
-    let _ = REFUSED_HINT.set(refused_hint(profile, source));
-}
-
-/// `capfile login` for the profile in use: `capfile -p demo login`.
-fn login_command(profile: &str) -> String {
-    match profile {
-        "default" => "capfile login".to_string(),
-        other => format!("capfile -p {other} login"),
-    }
-}
-
-/// What to do when there are no credentials for `profile`.
-pub fn login_hint(profile: &str) -> String {
-    format!(
-        "run `{}`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)",
-        login_command(profile)
-    )
-}
-
-/// What to do when the service refused `profile`'s secret from `source`.
-pub fn refused_hint(profile: &str, source: &crate::credentials::SecretSource) -> String {
-    use crate::credentials::SecretSource;
-    match source {
-        SecretSource::Env(variable) => format!(
-            "the secret in the environment's {variable} was refused: check its value, or unset it to use the one `{}` saves",
-            login_command(profile)
-        ),
-        SecretSource::Keyring => format!(
-            "the secret saved in the OS keyring for profile `{profile}` was refused: run `{}` again",
-            login_command(profile)
-        ),
-        SecretSource::File(path) => format!(
-            "the secret saved in {} for profile `{profile}` was refused: run `{}` again",
-            path.display(),
-            login_command(profile)
-        ),
-    }
-}
-
 #[cfg(test)]
 mod hint_tests {
     use super::*;
-    use crate::credentials::SecretSource;
 
     #[test]
     fn typos_find_their_closest_candidate() {
@@ -478,20 +431,6 @@ mod hint_tests {
         assert_eq!(closest("namespce", keys), Some("namespace"));
         assert_eq!(closest("zzz", keys), None);
         assert_eq!(closest("prod", ["prd", "staging"]), Some("prd"));
-    }
-
-    #[test]
-    fn hints_name_the_profile_and_where_the_secret_came_from() {
-        assert!(login_hint("demo").starts_with("run `capfile -p demo login`"));
-        assert!(login_hint("default").starts_with("run `capfile login`"));
-        let env = refused_hint("demo", &SecretSource::Env("CAPFILE_PASSWORD"));
-        assert!(
-            env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"),
-            "{env}"
-        );
-        assert!(!env.contains("set CAPFILE_PASSWORD"), "{env}");
-        let keyring = refused_hint("demo", &SecretSource::Keyring);
-        assert!(keyring.contains("`capfile -p demo login`"), "{keyring}");
     }
 }
 

@@ -12,8 +12,8 @@ use std::fmt;
 
 use url::Url;
 
-use super::{SecretKind, SecretSource, StoreError, origin_of};
-use crate::error::{Error, ErrorKind, LOGIN_HINT, login_hint};
+use super::{SecretKind, SecretSource, StoreError, login_hint, origin_of};
+use crate::error::{Error, ErrorKind, LOGIN_HINT};
 use crate::settings::Origin;
 
 /// Why there are no credentials to use. [`CredentialsError::kind`] gives the
