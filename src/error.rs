@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::api::ApiError;
+use crate::commands::login::LoginError;
 use crate::credentials::CredentialsError;
 use crate::inputs::NameError;
 
@@ -160,6 +161,9 @@ pub enum Error {
     /// with `Error::from`, which attaches the hint. Boxed: it is the largest
     /// error, and every `Result` would carry its size.
     Credentials(Box<CredentialsError>),
+    /// `capfile login` saved nothing. Build it with `Error::from`, which
+    /// attaches the hint; boxed like `Credentials`.
+    Login(Box<LoginError>),
 
     /// Free-form errors from code not yet converted to a variant.
     Other {
@@ -250,6 +254,7 @@ impl Error {
             | Error::ResultsLost { .. }
             | Error::Runtime(_) => ErrorKind::Failure,
             Error::Credentials(err) => err.kind(),
+            Error::Login(err) => err.kind(),
             Error::Other { kind, .. } => *kind,
             Error::Hinted { error, .. } => error.kind(),
         }
@@ -276,8 +281,9 @@ impl Error {
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
             }
-            // Its hint is built from its data, so `From` attaches it (`Hinted`).
-            Error::Credentials(_) => None,
+            // Their hints are built from their data, so `From` attaches them
+            // (`Hinted`).
+            Error::Credentials(_) | Error::Login(_) => None,
             Error::Other { hint, .. } => hint.as_deref(),
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
@@ -367,6 +373,7 @@ impl fmt::Display for Error {
             Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Credentials(err) => err.fmt(f),
+            Error::Login(err) => err.fmt(f),
             Error::Other { message, .. } => f.write_str(message),
             Error::Hinted { error, .. } => error.fmt(f),
         }
@@ -383,6 +390,7 @@ impl std::error::Error for Error {
             | Error::FileWrite { source, .. }
             | Error::Runtime(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
+            Error::Login(err) => std::error::Error::source(err.as_ref()),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }
