@@ -66,7 +66,7 @@ impl Profile {
                 origin: Origin::Default,
             });
         };
-        settings::check_profile_name(&name).map_err(Error::usage)?;
+        settings::check_profile_name(&name).map_err(|reason| Error::BadProfileName { reason })?;
         // clap reads the flag over the variable; equal values mean either.
         let origin = if env.get_os("CAPFILE_PROFILE").and_then(|v| v.to_str()) == Some(name.as_str()) {
             Origin::Env("CAPFILE_PROFILE")
@@ -398,7 +398,12 @@ mod tests {
         assert_eq!(flagged.origin, Origin::Flag);
         let default = Profile::select(None, &env).unwrap();
         assert_eq!((default.name.as_str(), default.origin), ("default", Origin::Default));
-        assert!(Profile::select(Some("a b"), &env).is_err());
+        let bad = Profile::select(Some("a b"), &env).unwrap_err();
+        assert_eq!(
+            bad.message(),
+            "profile name \"a b\" may hold only letters, digits, `-`, `_` and `.`"
+        );
+        assert_eq!(bad.exit(), crate::error::Exit::Usage);
     }
 
     #[test]

@@ -23,7 +23,9 @@
 //! `config.toml` says (its `base_url` and its username or client key), and the
 //! next `login` saves them in the new shape.
 
+mod error;
 pub mod file;
+mod hints;
 pub mod keyring;
 mod resolve;
 
@@ -33,6 +35,8 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
+pub use error::{CredentialsError, Unbindable};
+pub use hints::{login_hint, refused_hint_of_run, set_refused_hint};
 pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 
 use crate::error::Error;
@@ -178,11 +182,7 @@ impl StoreError {
 
     /// The error that ends a command: exit 2 for a file to fix, else 1.
     pub fn into_error(self) -> Error {
-        if self.malformed {
-            Error::usage(self.message)
-        } else {
-            Error::failure(self.message)
-        }
+        CredentialsError::Store(self).into()
     }
 }
 

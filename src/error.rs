@@ -9,11 +9,11 @@
 //! carry names, paths and server answers only.
 //!
 //! A module with several errors of its own keeps them in one enum beside the
-//! code that raises them (`ReportError`, `ServeError`, `ConfigError`), with the
-//! same `kind`, `hint` and `Display`; `Error` wraps it in one variant.
-//!
-//! Code not yet converted to a variant builds free-form errors with
-//! `Error::usage`, `Error::auth` and `Error::failure`.
+//! code that raises them (`ReportError`, `ServeError`, `ConfigError`,
+//! `CredentialsError`, `LoginError`, `ManifestError`), with the same `kind`,
+//! `hint` and `Display`; `Error` wraps it in one variant, and those enums say
+//! how their errors are worded. There are no free-form errors: every message
+//! is built from a variant's data.
 
 use std::fmt;
 use std::io;
@@ -24,8 +24,11 @@ use crate::api::ApiError;
 use crate::batch::Stop;
 use crate::batch::report::ReportError;
 use crate::commands::config::ConfigError;
+use crate::commands::login::LoginError;
 use crate::commands::serve::ServeError;
+use crate::credentials::CredentialsError;
 use crate::inputs::NameError;
+use crate::manifest::ManifestError;
 
 /// The process exit statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +155,9 @@ pub enum Error {
     FileWrite { path: PathBuf, source: io::Error },
     /// A setting's value from a flag or variable (named by `from`) is refused.
     BadSetting { from: String, message: String },
+    /// `--profile` or `CAPFILE_PROFILE` names no possible profile (the reason
+    /// is `settings::check_profile_name`'s, shared with `config`).
+    BadProfileName { reason: String },
     /// A profile that is not in the config file.
     UnknownProfile {
         name: String,
@@ -181,37 +187,22 @@ pub enum Error {
     /// its hint (named after the key).
     Config(ConfigError),
 
-    /// Free-form errors from code not yet converted to a variant.
-    Other {
-        kind: ErrorKind,
-        message: String,
-        hint: Option<String>,
-    },
+    // Credentials.
+    /// No credentials to use, or a saved secret that may not be sent. Build it
+    /// with `Error::from`, which attaches the hint. Boxed: it is the largest
+    /// error, and every `Result` would carry its size.
+    Credentials(Box<CredentialsError>),
+    /// `capfile login` saved nothing. Build it with `Error::from`, which
+    /// attaches the hint; boxed like `Credentials`.
+    Login(Box<LoginError>),
+
+    /// A manifest that cannot be used (its hint is attached by `From`).
+    Manifest(ManifestError),
     /// Any error with its hint replaced.
     Hinted { error: Box<Error>, hint: String },
 }
 
 impl Error {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error::Other {
-            kind,
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Usage, message)
-    }
-
-    pub fn auth(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Auth, message)
-    }
-
-    pub fn failure(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Failure, message)
-    }
-
     pub fn interrupted() -> Self {
         Error::Interrupted
     }
@@ -219,11 +210,6 @@ impl Error {
     /// Adds (or replaces) the line that tells the user what to do next.
     pub fn with_hint(self, hint: impl Into<String>) -> Self {
         match self {
-            Error::Other { kind, message, .. } => Error::Other {
-                kind,
-                message,
-                hint: Some(hint.into()),
-            },
             Error::Hinted { error, .. } => Error::Hinted {
                 error,
                 hint: hint.into(),
@@ -265,6 +251,7 @@ impl Error {
             | Error::FileInvalid { .. }
             | Error::BadSetting { .. }
             | Error::UnknownProfile { .. }
+            | Error::BadProfileName { .. }
             | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
             Error::CredentialsRefused => ErrorKind::Auth,
             Error::LocalService { .. }
@@ -277,7 +264,9 @@ impl Error {
             Error::Report(error) => error.kind(),
             Error::Serve(error) => error.kind(),
             Error::Config(error) => error.kind(),
-            Error::Other { kind, .. } => *kind,
+            Error::Credentials(err) => err.kind(),
+            Error::Login(err) => err.kind(),
+            Error::Manifest(err) => err.kind(),
             Error::Hinted { error, .. } => error.kind(),
         }
     }
@@ -298,7 +287,7 @@ impl Error {
             Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
             Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
             Error::NoBaseUrl => Some("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"),
-            Error::CredentialsRefused => Some(REFUSED_HINT.get().map_or(LOGIN_HINT, String::as_str)),
+            Error::CredentialsRefused => Some(crate::credentials::refused_hint_of_run()),
             Error::NoConfigDir => Some("pass --config FILE or set CAPFILE_CONFIG"),
             Error::ResultsLost { .. } => {
                 Some("any upload that finished is stored; send standard output to a file or a pipe")
@@ -307,8 +296,7 @@ impl Error {
             Error::Report(error) => error.hint(),
             Error::Serve(error) => error.hint(),
             // Built from their data: `From` attaches them (as `Hinted`).
-            Error::Stopped(_) | Error::Config(_) => None,
-            Error::Other { hint, .. } => hint.as_deref(),
+            Error::Stopped(_) | Error::Config(_) | Error::Credentials(_) | Error::Login(_) | Error::Manifest(_) => None,
             Error::Hinted { hint, .. } => Some(hint),
             _ => None,
         }
@@ -399,6 +387,7 @@ impl fmt::Display for Error {
                     names.join(", ")
                 ),
             },
+            Error::BadProfileName { reason } => f.write_str(reason),
             Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
             Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
@@ -407,7 +396,9 @@ impl fmt::Display for Error {
             Error::Stopped(stop) => stop.fmt(f),
             Error::Serve(error) => error.fmt(f),
             Error::Config(error) => error.fmt(f),
-            Error::Other { message, .. } => f.write_str(message),
+            Error::Credentials(err) => err.fmt(f),
+            Error::Login(err) => err.fmt(f),
+            Error::Manifest(err) => err.fmt(f),
             Error::Hinted { error, .. } => error.fmt(f),
         }
     }
@@ -426,6 +417,7 @@ impl std::error::Error for Error {
             Error::BadName { source, .. } => Some(source),
             Error::Report(error) => std::error::Error::source(error),
             Error::Serve(error) => std::error::Error::source(error),
+            Error::Login(err) => std::error::Error::source(err.as_ref()),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }
@@ -461,81 +453,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// The refused-credentials hint for this run, once the upload knows whose
-/// credentials it sends and where the secret came from (`set_refused_hint`).
-static REFUSED_HINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Makes a later [`Error::CredentialsRefused`] name the profile and where its
-/// secret came from. Set once per process, by the command that resolved them.
-pub fn set_refused_hint(profile: &str, source: &crate::credentials::SecretSource) {
-    let _ = REFUSED_HINT.set(refused_hint(profile, source));
-}
-
-/// `capfile login` for the profile in use: `capfile -p demo login`.
-fn login_command(profile: &str) -> String {
-    match profile {
-        "default" => "capfile login".to_string(),
-        other => format!("capfile -p {other} login"),
-    }
-}
-
-/// What to do when there are no credentials for `profile`.
-pub fn login_hint(profile: &str) -> String {
-    format!(
-        "run `{}`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)",
-        login_command(profile)
-    )
-}
-
-/// What to do when the service refused `profile`'s secret from `source`.
-pub fn refused_hint(profile: &str, source: &crate::credentials::SecretSource) -> String {
-    use crate::credentials::SecretSource;
-    match source {
-        SecretSource::Env(variable) => format!(
-            "the secret in the environment's {variable} was refused: check its value, or unset it to use the one `{}` saves",
-            login_command(profile)
-        ),
-        SecretSource::Keyring => format!(
-            "the secret saved in the OS keyring for profile `{profile}` was refused: run `{}` again",
-            login_command(profile)
-        ),
-        SecretSource::File(path) => format!(
-            "the secret saved in {} for profile `{profile}` was refused: run `{}` again",
-            path.display(),
-            login_command(profile)
-        ),
-    }
-}
-
-#[cfg(test)]
-mod hint_tests {
-    use super::*;
-    use crate::credentials::SecretSource;
-
-    #[test]
-    fn typos_find_their_closest_candidate() {
-        let keys = ["base_url", "auth", "username", "namespace"];
-        assert_eq!(closest("base_ur", keys), Some("base_url"));
-        assert_eq!(closest("namespce", keys), Some("namespace"));
-        assert_eq!(closest("zzz", keys), None);
-        assert_eq!(closest("prod", ["prd", "staging"]), Some("prd"));
-    }
-
-    #[test]
-    fn hints_name_the_profile_and_where_the_secret_came_from() {
-        assert!(login_hint("demo").starts_with("run `capfile -p demo login`"));
-        assert!(login_hint("default").starts_with("run `capfile login`"));
-        let env = refused_hint("demo", &SecretSource::Env("CAPFILE_PASSWORD"));
-        assert!(
-            env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"),
-            "{env}"
-        );
-        assert!(!env.contains("set CAPFILE_PASSWORD"), "{env}");
-        let keyring = refused_hint("demo", &SecretSource::Keyring);
-        assert!(keyring.contains("`capfile -p demo login`"), "{keyring}");
-    }
 }
 
 #[cfg(test)]

@@ -15,12 +15,15 @@
 //! endpoint has accepted the key and secret. The secret is saved before the
 //! settings, so when the keyring cannot be reached both files stay as they were.
 
+mod error;
+
 use std::io::{self, BufRead, IsTerminal, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
+pub use self::error::LoginError;
 use crate::api::FileService;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config_file::{self, Config, Paths, Profile};
@@ -100,7 +103,10 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     } else {
         keyring
             .set(&profile.name, kind, secret, &binding)
-            .map_err(|err| Error::failure(format!("{err}; nothing was saved")).with_hint(no_keyring_hint(&paths)))?;
+            .map_err(|cause| LoginError::Keyring {
+                cause,
+                credentials_file: paths.credentials.clone(),
+            })?;
         // A plain-text copy from an earlier `--insecure-storage` login is no
         // longer needed.
         match file.delete(&profile.name) {
@@ -147,11 +153,14 @@ impl Asker<'_> {
             let read = io::stdin()
                 .lock()
                 .read_line(&mut answer)
-                .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
+                .map_err(LoginError::ReadAnswer)?;
             if read == 0 {
                 // Ctrl-D: the cursor is still after the question.
                 self.printer.prompt("\n");
-                return Err(Error::usage(format!("no answer to `{question}`; nothing was saved")));
+                return Err(LoginError::NoAnswer {
+                    question: question.to_string(),
+                }
+                .into());
             }
             let answer = answer.trim();
             match (answer.is_empty(), default) {
@@ -170,9 +179,12 @@ impl Asker<'_> {
                 io::ErrorKind::Interrupted => Error::interrupted(),
                 io::ErrorKind::UnexpectedEof => {
                     self.printer.prompt("\n");
-                    Error::usage(format!("no answer to `{question}`; nothing was saved"))
+                    LoginError::NoAnswer {
+                        question: question.to_string(),
+                    }
+                    .into()
                 }
-                _ => Error::usage(format!("cannot read the secret from the terminal: {e}")),
+                _ => LoginError::ReadSecret(e).into(),
             })?;
             if !text.is_empty() {
                 return Ok(text);
@@ -222,11 +234,7 @@ fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Aut
         _ => None,
     };
     if let Some(flag) = misfit {
-        return Err(
-            Error::usage(format!("{flag} does not go with {} auth", choice_name(&auth))).with_hint(
-                "Basic takes --username and --password-stdin; OAuth takes --client-key and --client-secret-stdin",
-            ),
-        );
+        return Err(LoginError::FlagMisfit { flag, auth }.into());
     }
     Ok(auth)
 }
@@ -274,10 +282,9 @@ fn base_url(args: &LoginArgs, existing: &FileValues, env: &Env, ask: &Asker) -> 
     match settings::resolve_key(Key::BaseUrl, &login_flags(args), env, existing)? {
         Some(setting) => match setting.value {
             Value::Url(url) => Ok(url),
-            other => Err(Error::usage(format!("base_url: {other:?} is not a URL"))),
+            other => Err(LoginError::BaseUrlNotUrl(other).into()),
         },
-        None => Err(Error::usage("login needs the base URL of the API host")
-            .with_hint("pass --base-url, e.g. --base-url https://eu.api.capillarytech.com")),
+        None => Err(LoginError::NoBaseUrl.into()),
     }
 }
 
@@ -286,7 +293,6 @@ fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, env: &Env, 
         AuthKind::Basic => (Key::Username, &args.username, "Username (till login)"),
         AuthKind::Oauth => (Key::ClientKey, &args.client_key, "Client key"),
     };
-    let flag_name = key.spec().flag.unwrap_or_default();
     if ask.interactive && flag.is_none() {
         let current = offered(key, existing, env, ask);
         loop {
@@ -303,20 +309,13 @@ fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, env: &Env, 
             Ok(setting.value.to_string().trim().to_string())
         }
         Some(setting) => Ok(setting.value.to_string()),
-        None => Err(
-            Error::usage(format!("login needs the {}", key.name().replace('_', " ")))
-                .with_hint(format!("pass {flag_name}")),
-        ),
+        None => Err(LoginError::NoIdentity(key).into()),
     }
 }
 
 /// The password or client secret: from standard input with the `*-stdin`
 /// flags, else typed on the terminal without echo.
 fn read_secret(args: &LoginArgs, auth: AuthKind, ask: &Asker) -> Result<Secret, Error> {
-    let (flag, what) = match auth {
-        AuthKind::Basic => ("--password-stdin", "password"),
-        AuthKind::Oauth => ("--client-secret-stdin", "client secret"),
-    };
     let from_stdin = args.password_stdin || args.client_secret_stdin;
     let text = if from_stdin && !io::stdin().is_terminal() {
         let mut text = String::new();
@@ -324,26 +323,22 @@ fn read_secret(args: &LoginArgs, auth: AuthKind, ask: &Asker) -> Result<Secret, 
             .lock()
             .take(MAX_SECRET)
             .read_to_string(&mut text)
-            .map_err(|e| Error::usage(format!("{flag}: cannot read standard input: {e}")))?;
+            .map_err(|source| LoginError::ReadStdin { auth, source })?;
         // `echo` adds a newline, `printf '%s'` does not: take either.
         let trimmed = text.strip_suffix('\n').unwrap_or(&text);
         trimmed.strip_suffix('\r').unwrap_or(trimmed).to_string()
     } else if from_stdin || ask.interactive {
         // `--password-stdin` on a terminal: still never echo it.
-        let question = if what == "password" {
-            "Password"
-        } else {
-            "Client secret"
+        let question = match auth {
+            AuthKind::Basic => "Password",
+            AuthKind::Oauth => "Client secret",
         };
         ask.secret(question)?
     } else {
-        return Err(
-            Error::usage(format!("no terminal to ask for the {what} on: pipe it to {flag}"))
-                .with_hint(format!("printf '%s' \"$SECRET\" | capfile login {flag} ...")),
-        );
+        return Err(LoginError::NoTerminal { auth }.into());
     };
     if text.is_empty() {
-        return Err(Error::usage(format!("the {what} is empty; nothing was saved")));
+        return Err(LoginError::EmptySecret { auth }.into());
     }
     Ok(Secret::new(text))
 }
@@ -368,30 +363,21 @@ fn stored_url(url: &Url) -> String {
     }
 }
 
-/// What to do when the keyring cannot be used.
-fn no_keyring_hint(paths: &Paths) -> String {
-    let kernel = if cfg!(target_os = "linux") {
-        ", or use the kernel keyring with CAPFILE_KEYRING=keyutils"
-    } else {
-        ""
-    };
-    format!(
-        "pass --insecure-storage to keep the secret in {} (mode 0600) instead{kernel}; or set CAPFILE_* variables in the environment",
-        paths.credentials.display()
-    )
-}
-
 /// Fails at once, before any question, when the keyring cannot be used.
 fn check_keyring(keyring: &dyn SecretStore, profile: &str, paths: &Paths) -> Result<(), Error> {
     match keyring.get(profile, SecretKind::PasswordMd5) {
         Ok(_) => Ok(()),
-        Err(err) => Err(Error::failure(format!("{err}; nothing was saved")).with_hint(no_keyring_hint(paths))),
+        Err(cause) => Err(LoginError::Keyring {
+            cause,
+            credentials_file: paths.credentials.clone(),
+        }
+        .into()),
     }
 }
 
 /// Asks the token endpoint for a token with the key and secret.
 fn check_oauth(base_url: &Url, credentials: &Credentials, key: &str, printer: &Printer) -> Result<(), Error> {
-    let service = FileService::new(base_url.clone(), credentials, CHECK_TIMEOUT, 0).map_err(Error::usage)?;
+    let service = FileService::new(base_url.clone(), credentials, CHECK_TIMEOUT, 0).map_err(Error::Client)?;
     printer.detail(
         1,
         &format!("checking client key `{key}` with the token endpoint at {base_url}"),
@@ -399,13 +385,18 @@ fn check_oauth(base_url: &Url, credentials: &Credentials, key: &str, printer: &P
     let checked = crate::runtime()?.block_on(service.check_credentials());
     match checked {
         Ok(()) => Ok(()),
-        Err(err) if err.is_auth() => Err(Error::auth(format!(
-            "the token endpoint at {base_url} refused client key `{key}` ({err}); nothing was saved"
-        ))
-        .with_hint("check the client key and secret, then run `capfile login` again")),
-        Err(err) => Err(Error::failure(format!(
-            "cannot check client key `{key}` with the token endpoint at {base_url}: {err}; nothing was saved"
-        ))),
+        Err(cause) if cause.is_auth() => Err(LoginError::OauthRefused {
+            base_url: base_url.clone(),
+            client_key: key.to_string(),
+            cause,
+        }
+        .into()),
+        Err(cause) => Err(LoginError::OauthUnchecked {
+            base_url: base_url.clone(),
+            client_key: key.to_string(),
+            cause,
+        }
+        .into()),
     }
 }
 
@@ -420,8 +411,11 @@ fn save_settings(
 ) -> Result<(), Error> {
     let file = &config.file;
     let mut doc = file.document_mut()?;
-    let table = config_file::profile_table_mut(&mut doc, &profile.name)
-        .map_err(|e| Error::usage(format!("{}: {e}", file.path.display())))?;
+    let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(|message| Error::FileInvalid {
+        path: file.path.clone(),
+        at: None,
+        message,
+    })?;
     // Keep the URL as the user wrote it when it is the same one.
     let same = table
         .get(Key::BaseUrl.name())

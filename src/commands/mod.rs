@@ -92,6 +92,6 @@ fn resolve_credentials(
         &mut |failure| printer.detail(1, &format!("{failure}; trying the next place")),
     )?;
     // A refusal later names this profile and where the secret came from.
-    crate::error::set_refused_hint(&profile.name, &resolved.source);
+    crate::credentials::set_refused_hint(&profile.name, &resolved.source);
     Ok(resolved)
 }

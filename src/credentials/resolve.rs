@@ -6,11 +6,11 @@
 use url::Url;
 
 use super::{
-    Binding, Credentials, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError, is_md5_hex, md5_hex,
-    origin_of, parse_origin,
+    Binding, Credentials, CredentialsError, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError,
+    Unbindable, is_md5_hex, md5_hex, origin_of, parse_origin,
 };
-use crate::error::{Error, LOGIN_HINT, login_hint};
-use crate::settings::{AuthKind, FileValues, Lookup, Origin, Setting, Settings};
+use crate::error::Error;
+use crate::settings::{AuthKind, FileValues, Lookup, Setting, Settings};
 
 /// A secret given by the environment: its kind, value and variable.
 ///
@@ -18,25 +18,17 @@ use crate::settings::{AuthKind, FileValues, Lookup, Origin, Setting, Settings};
 /// as it is. Basic and OAuth secrets together are refused rather than guessed.
 pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, Error> {
     let basic = match (env.var("CAPFILE_PASSWORD"), env.var("CAPFILE_PASSWORD_MD5")) {
-        (Some(_), Some(_)) => {
-            return Err(Error::usage(
-                "both CAPFILE_PASSWORD and CAPFILE_PASSWORD_MD5 are set; keep one",
-            ));
-        }
+        (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords.into()),
         (Some(password), None) => Some((md5_hex(&password), "CAPFILE_PASSWORD")),
         (None, Some(md5)) if is_md5_hex(&md5) => Some((Secret::new(md5.to_ascii_lowercase()), "CAPFILE_PASSWORD_MD5")),
-        (None, Some(_)) => {
-            return Err(Error::usage("CAPFILE_PASSWORD_MD5 is not 32 hexadecimal digits"));
-        }
+        (None, Some(_)) => return Err(CredentialsError::EnvMd5NotHex.into()),
         (None, None) => None,
     };
     let oauth = env
         .var("CAPFILE_CLIENT_SECRET")
         .map(|s| (Secret::new(s), "CAPFILE_CLIENT_SECRET"));
     match (basic, oauth) {
-        (Some((_, basic)), Some(_)) => Err(Error::usage(format!(
-            "both {basic} (Basic) and CAPFILE_CLIENT_SECRET (OAuth) are set; keep one"
-        ))),
+        (Some((_, variable)), Some(_)) => Err(CredentialsError::BasicAndOauth { variable }.into()),
         (Some((secret, name)), None) => Ok(Some((SecretKind::PasswordMd5, secret, name))),
         (None, Some((secret, name))) => Ok(Some((SecretKind::ClientSecret, secret, name))),
         (None, None) => Ok(None),
@@ -125,10 +117,10 @@ pub fn resolve(
 ) -> Result<Resolved, Error> {
     let located = locate(env, settings.auth.value, profile, stores, |kind| {
         if identity(settings, kind).is_none() {
-            return Err(Error::auth(format!(
-                "no credentials: profile `{profile}` is not logged in and the environment has none"
-            ))
-            .with_hint(login_hint(profile)));
+            return Err(CredentialsError::NotLoggedIn {
+                profile: profile.to_string(),
+            }
+            .into());
         }
         Ok(())
     })?;
@@ -136,7 +128,7 @@ pub fn resolve(
         Located::Env { kind, secret, variable } => {
             let source = SecretSource::Env(variable);
             let Some(identity) = identity(settings, kind) else {
-                return Err(no_identity(kind, &source));
+                return Err(CredentialsError::NoIdentity { kind, found_in: source }.into());
             };
             return Ok(Resolved {
                 credentials: credentials(kind, identity.value.clone(), secret),
@@ -152,16 +144,13 @@ pub fn resolve(
         passed_over(failure);
     }
     let Some((saved, source)) = found else {
-        let places: Vec<String> = stores.iter().map(|s| s.describe()).collect();
-        let mut message = format!(
-            "no saved {} for profile `{profile}` (looked in {})",
-            kind.name(),
-            places.join(" and ")
-        );
-        for failure in &failures {
-            message.push_str(&format!("; {failure}"));
+        return Err(CredentialsError::NotSaved {
+            profile: profile.to_string(),
+            kind,
+            places: stores.iter().map(|s| s.describe()).collect(),
+            failures,
         }
-        return Err(Error::auth(message).with_hint(login_hint(profile)));
+        .into());
     };
     let binding = check_binding(
         &saved,
@@ -174,10 +163,11 @@ pub fn resolve(
         "it was not sent",
     )?;
     if kind == SecretKind::PasswordMd5 && !is_md5_hex(saved.secret.expose()) {
-        return Err(Error::auth(format!(
-            "the password_md5 saved for profile `{profile}` ({source}) is not 32 hexadecimal digits"
-        ))
-        .with_hint(login_again(profile)));
+        return Err(CredentialsError::SavedMd5NotHex {
+            profile: profile.to_string(),
+            found_in: source,
+        }
+        .into());
     }
     Ok(Resolved {
         credentials: credentials(kind, binding.identity, saved.secret),
@@ -206,56 +196,33 @@ pub fn check_binding(
         Some(binding) => binding.clone(),
         None => unbound_binding(saved, kind, source, profile, saved_profile, outcome)?,
     };
-    let env_hint = match kind {
-        SecretKind::PasswordMd5 => "CAPFILE_USERNAME and CAPFILE_PASSWORD",
-        SecretKind::ClientSecret => "CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET",
-    };
-    let origin = origin_of(&base_url.value);
+    // What a store holds is shown only in the form capfile writes.
     let saved_origin = parse_origin(&binding.origin);
-    if saved_origin.as_deref() != Some(origin.as_str()) {
-        // The URL to log in with: the base URL itself when it has a path.
-        let login_url = match base_url.value.path() {
-            "/" => origin.clone(),
-            _ => base_url.value.to_string(),
-        };
-        return Err(Error::auth(format!(
-            "the {} saved for profile `{profile}` ({source}) is for {}, not for {origin} (base URL from {}); {outcome}",
-            kind.name(),
-            // What a store holds is shown only in the form capfile writes.
-            saved_origin.as_deref().unwrap_or("an origin that is not a URL"),
-            given_by(&base_url.origin, "--base-url", "CAPFILE_BASE_URL")
-        ))
-        .with_hint(match base_url.origin {
-            // The profile itself now names another host (`config set base_url`).
-            Origin::File => format!(
-                "to use {origin} with this profile, run `capfile -p {profile} login` again, or give {env_hint} in the environment"
-            ),
-            _ => format!(
-                "log in for {origin} under a profile of its own (`capfile -p NAME login --base-url {login_url}`), or give {env_hint} in the environment"
-            ),
-        }));
+    if saved_origin.as_deref() != Some(origin_of(&base_url.value).as_str()) {
+        return Err(CredentialsError::OtherOrigin {
+            profile: profile.to_string(),
+            kind,
+            found_in: source.clone(),
+            saved_origin,
+            base_url: base_url.value.clone(),
+            base_url_from: base_url.origin.clone(),
+            outcome: outcome.to_string(),
+        }
+        .into());
     }
-    let (what, flag, variable) = identity_names(kind);
     if let Some(identity) = identity(settings, kind)
         && identity.value != binding.identity
     {
-        return Err(Error::auth(format!(
-            "the {} saved for profile `{profile}` ({source}) belongs to {what} `{}`, not `{}` ({what} from {}); {outcome}",
-            kind.name(),
-            binding.identity.escape_debug(),
-            identity.value,
-            given_by(&identity.origin, flag, variable)
-        ))
-        .with_hint(match identity.origin {
-            Origin::File => format!(
-                "to use {what} `{}` with this profile, run `capfile -p {profile} login` again, or give {env_hint} in the environment",
-                identity.value
-            ),
-            _ => format!(
-                "log in as `{}` under a profile of its own (`capfile -p NAME login`), or give {env_hint} in the environment",
-                identity.value
-            ),
-        }));
+        return Err(CredentialsError::OtherIdentity {
+            profile: profile.to_string(),
+            kind,
+            found_in: source.clone(),
+            saved_identity: binding.identity,
+            identity: identity.value.clone(),
+            identity_from: identity.origin.clone(),
+            outcome: outcome.to_string(),
+        }
+        .into());
     }
     Ok(binding)
 }
@@ -274,79 +241,39 @@ fn unbound_binding(
     saved_profile: &FileValues,
     outcome: &str,
 ) -> Result<Binding, Error> {
-    let refuse = |why: String| {
-        Error::auth(format!(
-            "the secret saved for profile `{profile}` ({source}) by capfile 0.1.0 {why}; {outcome}"
-        ))
-        .with_hint(login_again(profile))
+    let refuse = |why: Unbindable| -> Error {
+        CredentialsError::Unbound {
+            profile: profile.to_string(),
+            found_in: source.clone(),
+            why,
+            outcome: outcome.to_string(),
+        }
+        .into()
     };
     if !saved.kind_recorded {
         let saved_kind = match (saved_profile.username(), saved_profile.client_key()) {
             (Some(_), None) => SecretKind::PasswordMd5,
             (None, Some(_)) => SecretKind::ClientSecret,
-            _ => {
-                return Err(refuse(
-                    "does not say whether it is a password_md5 or a client_secret, and the profile does not tell (it sets both username and client_key, or neither)".into(),
-                ));
-            }
+            _ => return Err(refuse(Unbindable::KindUnknown)),
         };
         if saved_kind != kind {
-            return Err(refuse(format!(
-                "is a {}, but the profile's auth needs a {}",
-                saved_kind.name(),
-                kind.name()
-            )));
+            return Err(refuse(Unbindable::OtherKind {
+                saved: saved_kind,
+                needed: kind,
+            }));
         }
     }
     let Some(base_url) = saved_profile.base_url() else {
-        return Err(refuse(
-            "is bound to the profile's base_url in config.toml, and the profile has none".into(),
-        ));
+        return Err(refuse(Unbindable::NoBaseUrl));
     };
-    let (what, _, _) = identity_names(kind);
     let identity = match kind {
         SecretKind::PasswordMd5 => saved_profile.username(),
         SecretKind::ClientSecret => saved_profile.client_key(),
     };
     let Some(identity) = identity else {
-        return Err(refuse(format!(
-            "is bound to the profile's {what} in config.toml, and the profile has none"
-        )));
+        return Err(refuse(Unbindable::NoIdentity { kind }));
     };
     Ok(Binding::new(&base_url, &identity))
-}
-
-fn login_again(profile: &str) -> String {
-    format!("run `capfile -p {profile} login` again")
-}
-
-/// Where a setting came from, in words for a message.
-fn given_by(origin: &Origin, flag: &str, variable: &str) -> String {
-    match origin {
-        Origin::Flag => flag.to_string(),
-        Origin::Env(_) => variable.to_string(),
-        Origin::File => "config.toml".to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// What the identity of a kind is called: in words, as a flag, as a variable.
-fn identity_names(kind: SecretKind) -> (&'static str, &'static str, &'static str) {
-    match kind {
-        SecretKind::PasswordMd5 => ("user", "--username", "CAPFILE_USERNAME"),
-        SecretKind::ClientSecret => ("client key", "--client-key", "CAPFILE_CLIENT_KEY"),
-    }
-}
-
-fn no_identity(kind: SecretKind, source: &SecretSource) -> Error {
-    let (what, variable, key) = match kind {
-        SecretKind::PasswordMd5 => ("username", "CAPFILE_USERNAME", "username"),
-        SecretKind::ClientSecret => ("client key", "CAPFILE_CLIENT_KEY", "client_key"),
-    };
-    Error::auth(format!(
-        "the secret comes from {source} but there is no {what}: set {variable}, or `capfile config set {key} ...`"
-    ))
-    .with_hint(LOGIN_HINT)
 }
 
 fn credentials(kind: SecretKind, identity: String, secret: Secret) -> Credentials {

@@ -6,9 +6,9 @@ use super::*;
 
 #[test]
 fn kinds_map_to_the_exit_codes() {
-    assert_eq!(Error::usage("x").exit().code(), 2);
-    assert_eq!(Error::auth("x").exit().code(), 4);
-    assert_eq!(Error::failure("x").exit().code(), 1);
+    assert_eq!(Error::NoBaseUrl.exit().code(), 2);
+    assert_eq!(Error::CredentialsRefused.exit().code(), 4);
+    assert_eq!(Error::Runtime(io::Error::other("x")).exit().code(), 1);
     assert_eq!(Error::interrupted().exit().code(), 130);
     assert_eq!(Exit::Partial.code(), 3);
     assert_eq!(Exit::Success.code(), 0);
@@ -129,4 +129,13 @@ fn a_hint_can_be_replaced_without_changing_the_kind() {
     assert_eq!(err.exit(), Exit::Usage);
     assert_eq!(err.message(), "a.png: file is empty");
     assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));
+}
+
+#[test]
+fn typos_find_their_closest_candidate() {
+    let keys = ["base_url", "auth", "username", "namespace"];
+    assert_eq!(closest("base_ur", keys), Some("base_url"));
+    assert_eq!(closest("namespce", keys), Some("namespace"));
+    assert_eq!(closest("zzz", keys), None);
+    assert_eq!(closest("prod", ["prd", "staging"]), Some("prd"));
 }

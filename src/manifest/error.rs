@@ -103,10 +103,9 @@ impl std::error::Error for ManifestError {}
 
 impl From<ManifestError> for Error {
     fn from(err: ManifestError) -> Self {
-        let error = Error::new(err.kind(), err.to_string());
         match err.hint() {
-            Some(hint) => error.with_hint(hint),
-            None => error,
+            Some(hint) => Error::Manifest(err).with_hint(hint),
+            None => Error::Manifest(err),
         }
     }
 }

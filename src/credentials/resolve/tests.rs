@@ -2,7 +2,8 @@
 
 use self::memory::MemoryStore;
 use super::*;
-use crate::settings::{Flags, Key};
+use crate::error::LOGIN_HINT;
+use crate::settings::{Flags, Key, Origin};
 
 fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())

@@ -1,0 +1,79 @@
+//! What to tell a user whose credentials are missing or were refused: the
+//! `capfile login` command for the profile in use, and where the refused
+//! secret came from, so they know which one to fix.
+
+use std::sync::OnceLock;
+
+use super::SecretSource;
+use crate::error::LOGIN_HINT;
+
+/// The refused-credentials hint for this run, once the upload knows whose
+/// credentials it sends and where the secret came from (`set_refused_hint`).
+static REFUSED_HINT: OnceLock<String> = OnceLock::new();
+
+/// Makes a later [`Error::CredentialsRefused`](crate::error::Error::CredentialsRefused)
+/// name the profile and where its secret came from. Set once per process, by
+/// the command that resolved them.
+pub fn set_refused_hint(profile: &str, source: &SecretSource) {
+    let _ = REFUSED_HINT.set(refused_hint(profile, source));
+}
+
+/// The hint for refused credentials in this run: the one `set_refused_hint`
+/// set, else the general [`LOGIN_HINT`].
+pub fn refused_hint_of_run() -> &'static str {
+    REFUSED_HINT.get().map_or(LOGIN_HINT, String::as_str)
+}
+
+/// `capfile login` for the profile in use: `capfile -p demo login`.
+fn login_command(profile: &str) -> String {
+    match profile {
+        "default" => "capfile login".to_string(),
+        other => format!("capfile -p {other} login"),
+    }
+}
+
+/// What to do when there are no credentials for `profile`.
+pub fn login_hint(profile: &str) -> String {
+    format!(
+        "run `{}`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)",
+        login_command(profile)
+    )
+}
+
+/// What to do when the service refused `profile`'s secret from `source`.
+fn refused_hint(profile: &str, source: &SecretSource) -> String {
+    match source {
+        SecretSource::Env(variable) => format!(
+            "the secret in the environment's {variable} was refused: check its value, or unset it to use the one `{}` saves",
+            login_command(profile)
+        ),
+        SecretSource::Keyring => format!(
+            "the secret saved in the OS keyring for profile `{profile}` was refused: run `{}` again",
+            login_command(profile)
+        ),
+        SecretSource::File(path) => format!(
+            "the secret saved in {} for profile `{profile}` was refused: run `{}` again",
+            path.display(),
+            login_command(profile)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_name_the_profile_and_where_the_secret_came_from() {
+        assert!(login_hint("demo").starts_with("run `capfile -p demo login`"));
+        assert!(login_hint("default").starts_with("run `capfile login`"));
+        let env = refused_hint("demo", &SecretSource::Env("CAPFILE_PASSWORD"));
+        assert!(
+            env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"),
+            "{env}"
+        );
+        assert!(!env.contains("set CAPFILE_PASSWORD"), "{env}");
+        let keyring = refused_hint("demo", &SecretSource::Keyring);
+        assert!(keyring.contains("`capfile -p demo login`"), "{keyring}");
+    }
+}
