@@ -15,6 +15,7 @@
 //! how their errors are worded. There are no free-form errors: every message
 //! is built from a variant's data.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -176,28 +177,23 @@ pub enum Error {
     /// The Ctrl-C (and SIGTERM) handlers could not be installed.
     Signals(io::Error),
 
+    // Errors of a module's own enum, which words them and gives their hints.
     /// `--report` and `--retry-from` files.
     Report(ReportError),
-    /// A batch stopped early by the fail-fast detector. Build it with `From`,
-    /// which attaches its hint (named after its target).
+    /// A batch stopped early by the fail-fast detector.
     Stopped(Stop),
-    /// `capfile serve`'s refusals. Its hints are static.
+    /// `capfile serve`'s refusals.
     Serve(ServeError),
-    /// `capfile config`'s own refusals. Build it with `From`, which attaches
-    /// its hint (named after the key).
+    /// `capfile config`'s own refusals.
     Config(ConfigError),
-
-    // Credentials.
-    /// No credentials to use, or a saved secret that may not be sent. Build it
-    /// with `Error::from`, which attaches the hint. Boxed: it is the largest
-    /// error, and every `Result` would carry its size.
+    /// No credentials to use, or a saved secret that may not be sent. Boxed:
+    /// it is the largest error, and every `Result` would carry its size.
     Credentials(Box<CredentialsError>),
-    /// `capfile login` saved nothing. Build it with `Error::from`, which
-    /// attaches the hint; boxed like `Credentials`.
+    /// `capfile login` saved nothing (boxed like `Credentials`).
     Login(Box<LoginError>),
-
-    /// A manifest that cannot be used (its hint is attached by `From`).
+    /// A manifest that cannot be used.
     Manifest(ManifestError),
+
     /// Any error with its hint replaced.
     Hinted { error: Box<Error>, hint: String },
 }
@@ -276,30 +272,34 @@ impl Error {
         self.to_string()
     }
 
-    /// The line that tells the user what to do next, where there is one.
-    pub fn hint(&self) -> Option<&str> {
-        match self {
-            Error::IsDirectory { .. } => Some("use -r to upload the images inside it"),
-            Error::DuplicateName { .. } => Some(
-                "pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name",
-            ),
-            Error::EmptyFile { .. } => Some("use --placeholder to create a placeholder without a body"),
-            Error::NotAnImage { .. } => Some("use --allow-any-type to send it anyway"),
-            Error::ResultsWouldBeLost { .. } => Some("send standard output to a file, a pipe or /dev/null"),
-            Error::NoBaseUrl => Some("pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com"),
-            Error::CredentialsRefused => Some(crate::credentials::refused_hint_of_run()),
-            Error::NoConfigDir => Some("pass --config FILE or set CAPFILE_CONFIG"),
-            Error::ResultsLost { .. } => {
-                Some("any upload that finished is stored; send standard output to a file or a pipe")
+    /// The line that tells the user what to do next, where there is one:
+    /// a variant's own, the wrapped enum's (often built from its data), or
+    /// the one `with_hint` put in its place.
+    pub fn hint(&self) -> Option<Cow<'_, str>> {
+        let fixed = match self {
+            Error::IsDirectory { .. } => "use -r to upload the images inside it",
+            Error::DuplicateName { .. } => {
+                "pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name"
             }
-            Error::NoProfilesForAll { .. } => Some("create one with `capfile login`"),
-            Error::Report(error) => error.hint(),
-            Error::Serve(error) => error.hint(),
-            // Built from their data: `From` attaches them (as `Hinted`).
-            Error::Stopped(_) | Error::Config(_) | Error::Credentials(_) | Error::Login(_) | Error::Manifest(_) => None,
-            Error::Hinted { hint, .. } => Some(hint),
-            _ => None,
-        }
+            Error::EmptyFile { .. } => "use --placeholder to create a placeholder without a body",
+            Error::NotAnImage { .. } => "use --allow-any-type to send it anyway",
+            Error::ResultsWouldBeLost { .. } => "send standard output to a file, a pipe or /dev/null",
+            Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
+            Error::CredentialsRefused => crate::credentials::refused_hint_of_run(),
+            Error::NoConfigDir => "pass --config FILE or set CAPFILE_CONFIG",
+            Error::ResultsLost { .. } => "any upload that finished is stored; send standard output to a file or a pipe",
+            Error::NoProfilesForAll { .. } => "create one with `capfile login`",
+            Error::Report(error) => error.hint()?,
+            Error::Serve(error) => error.hint()?,
+            Error::Hinted { hint, .. } => hint,
+            Error::Stopped(stop) => return Some(Cow::Owned(stop.hint())),
+            Error::Config(error) => return error.hint().map(Cow::Owned),
+            Error::Credentials(error) => return error.hint().map(Cow::Owned),
+            Error::Login(error) => return error.hint().map(Cow::Owned),
+            Error::Manifest(error) => return error.hint().map(Cow::Owned),
+            _ => return None,
+        };
+        Some(Cow::Borrowed(fixed))
     }
 
     pub fn exit(&self) -> Exit {

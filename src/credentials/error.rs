@@ -300,14 +300,8 @@ impl fmt::Display for Unbindable {
 impl std::error::Error for CredentialsError {}
 
 impl From<CredentialsError> for Error {
-    /// The typed error with its hint attached: the hints are built from the
-    /// variant's data, and `Error::hint` lends a `&str`, so the hint is made
-    /// once, here.
     fn from(err: CredentialsError) -> Self {
-        match err.hint() {
-            Some(hint) => Error::Credentials(Box::new(err)).with_hint(hint),
-            None => Error::Credentials(Box::new(err)),
-        }
+        Error::Credentials(Box::new(err))
     }
 }
 
@@ -414,7 +408,7 @@ mod tests {
             "the password_md5 saved for profile `demo` (keyring) is for an origin that is not a URL, not for https://b.example.com (base URL from CAPFILE_BASE_URL); it was not sent"
         );
         assert_eq!(
-            from_env.hint(),
+            from_env.hint().as_deref(),
             Some(
                 "log in for https://b.example.com under a profile of its own (`capfile -p NAME login --base-url https://b.example.com/api/`), or give CAPFILE_USERNAME and CAPFILE_PASSWORD in the environment"
             )
@@ -457,7 +451,7 @@ mod tests {
             err.message(),
             "no saved client_secret for profile `ci` (looked in the OS keyring (test) and /c/credentials.toml); cannot use the OS keyring (test): locked"
         );
-        assert_eq!(err.hint(), Some(login_hint("ci").as_str()));
+        assert_eq!(err.hint().as_deref(), Some(login_hint("ci").as_str()));
         let unbound = CredentialsError::Unbound {
             profile: "ci".into(),
             found_in: SecretSource::Keyring,

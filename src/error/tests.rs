@@ -56,7 +56,7 @@ fn file_and_setting_errors_name_the_file_or_source() {
     };
     assert_eq!(bad.to_string(), "CAPFILE_JOBS: must be from 1 to 64");
     assert_eq!(
-        Error::NoConfigDir.hint(),
+        Error::NoConfigDir.hint().as_deref(),
         Some("pass --config FILE or set CAPFILE_CONFIG")
     );
     assert_eq!(Error::ResultsLost { cause: "x".into() }.exit(), Exit::Failure);
@@ -109,7 +109,7 @@ fn single_errors_of_commands_have_their_words_and_exit_codes() {
         path: PathBuf::from("/c/config.toml"),
     };
     assert_eq!(all.message(), "--all: there are no profiles in /c/config.toml");
-    assert_eq!(all.hint(), Some("create one with `capfile login`"));
+    assert_eq!(all.hint().as_deref(), Some("create one with `capfile login`"));
     assert_eq!(all.exit(), Exit::Usage);
     let signals = Error::Signals(io::Error::other("no handler"));
     assert_eq!(signals.message(), "cannot handle Ctrl-C: no handler");
@@ -121,11 +121,11 @@ fn single_errors_of_commands_have_their_words_and_exit_codes() {
 fn a_hint_can_be_replaced_without_changing_the_kind() {
     let err = Error::EmptyFile { label: "a.png".into() };
     assert_eq!(
-        err.hint(),
+        err.hint().as_deref(),
         Some("use --placeholder to create a placeholder without a body")
     );
     let err = err.with_hint("something else");
-    assert_eq!(err.hint(), Some("something else"));
+    assert_eq!(err.hint().as_deref(), Some("something else"));
     assert_eq!(err.exit(), Exit::Usage);
     assert_eq!(err.message(), "a.png: file is empty");
     assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));

@@ -59,7 +59,10 @@ fn a_batch_reports_every_bad_input() {
     assert!(matches!(errors[1], Error::EmptyFile { .. }));
     assert!(matches!(&errors[2], Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound));
     assert!(matches!(errors[3], Error::IsDirectory { .. }));
-    assert_eq!(errors[3].hint(), Some("use -r to upload the images inside it"));
+    assert_eq!(
+        errors[3].hint().as_deref(),
+        Some("use -r to upload the images inside it")
+    );
     assert!(errors.iter().all(|e| e.exit() == crate::error::Exit::Usage));
 }
 

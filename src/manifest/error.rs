@@ -103,9 +103,6 @@ impl std::error::Error for ManifestError {}
 
 impl From<ManifestError> for Error {
     fn from(err: ManifestError) -> Self {
-        match err.hint() {
-            Some(hint) => Error::Manifest(err).with_hint(hint),
-            None => Error::Manifest(err),
-        }
+        Error::Manifest(err)
     }
 }

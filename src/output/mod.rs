@@ -158,7 +158,7 @@ impl Printer {
             escape_control(&err.message())
         );
         if let Some(hint) = err.hint() {
-            text.push_str(&format!("{}: {}\n", self.paint("hint", CYAN), escape_control(hint)));
+            text.push_str(&format!("{}: {}\n", self.paint("hint", CYAN), escape_control(&hint)));
         }
         self.stderr(&text);
     }

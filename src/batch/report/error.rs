@@ -216,7 +216,7 @@ mod tests {
         for (err, code, hint) in cases {
             let shown = format!("{err:?}");
             let err = Error::from(err);
-            assert_eq!((err.exit().code(), err.hint()), (code, hint), "{shown}");
+            assert_eq!((err.exit().code(), err.hint().as_deref()), (code, hint), "{shown}");
             assert!(!err.message().contains('\n'), "{shown}");
         }
         let err = Error::from(ReportError::UnknownSchema {

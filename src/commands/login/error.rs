@@ -169,14 +169,8 @@ impl std::error::Error for LoginError {
 }
 
 impl From<LoginError> for Error {
-    /// The typed error with its hint attached: some hints are built from the
-    /// variant's data, and `Error::hint` lends a `&str`, so the hint is made
-    /// once, here.
     fn from(err: LoginError) -> Self {
-        match err.hint() {
-            Some(hint) => Error::Login(Box::new(err)).with_hint(hint),
-            None => Error::Login(Box::new(err)),
-        }
+        Error::Login(Box::new(err))
     }
 }
 
@@ -278,12 +272,12 @@ mod tests {
             "no terminal to ask for the client secret on: pipe it to --client-secret-stdin"
         );
         assert_eq!(
-            err.hint(),
+            err.hint().as_deref(),
             Some("printf '%s' \"$SECRET\" | capfile login --client-secret-stdin ...")
         );
         let err = Error::from(LoginError::NoIdentity(Key::ClientKey));
         assert_eq!(err.message(), "login needs the client key");
-        assert_eq!(err.hint(), Some("pass --client-key"));
+        assert_eq!(err.hint().as_deref(), Some("pass --client-key"));
         let err = Error::from(LoginError::FlagMisfit {
             flag: "--client-key",
             auth: AuthKind::Basic,

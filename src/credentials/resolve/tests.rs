@@ -146,7 +146,7 @@ fn missing_pieces_are_auth_errors_with_the_login_hint() {
     let empty = MemoryStore::default();
     let err = resolve_at_a(&settings(&[], &none), "default", &none, &[&empty]).unwrap_err();
     assert_eq!(err.exit().code(), 4);
-    assert_eq!(err.hint(), Some(LOGIN_HINT));
+    assert_eq!(err.hint().as_deref(), Some(LOGIN_HINT));
     let oauth = settings(&[(Key::ClientKey, "key")], &none);
     let err = resolve_at_a(&oauth, "ci", &none, &[&empty]).unwrap_err();
     assert!(
@@ -270,7 +270,7 @@ fn a_profile_edited_after_login_is_told_to_log_in_again() {
         err.message()
     );
     assert_eq!(
-        err.hint(),
+        err.hint().as_deref(),
         Some(
             "to use https://b.example.com with this profile, run `capfile -p ci login` again, or give CAPFILE_USERNAME and CAPFILE_PASSWORD in the environment"
         )
@@ -400,7 +400,7 @@ fn secrets_saved_by_0_1_0_are_bound_to_their_profile() {
         "{}",
         err.message()
     );
-    assert_eq!(err.hint(), Some("run `capfile -p default login` again"));
+    assert_eq!(err.hint().as_deref(), Some("run `capfile -p default login` again"));
 }
 
 /// An in-memory store, which can also be made to fail.
