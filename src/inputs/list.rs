@@ -52,7 +52,7 @@ pub(super) struct DirId(u32);
 /// Checked inputs in batch order.
 #[derive(Debug, Default)]
 pub struct Inputs {
-    /// Every input's remote name, one after another.
+    /// Every input's remote name, one after another, each ended by a NUL.
     names: String,
     entries: Vec<Entry>,
     /// The directories whose files are named after themselves.
