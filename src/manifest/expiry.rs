@@ -1,6 +1,8 @@
 //! When a secure URL expires, and the manifest's time format.
 
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// When a pre-signed secure URL expires: `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`) +
 /// `X-Amz-Expires` (seconds), or the emulator's `expires` (unix seconds).
@@ -26,71 +28,37 @@ pub fn expiry_of(secure_url: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(unix).ok()
 }
 
+/// The manifest's time format: RFC 3339 in UTC, whole seconds, `Z`.
+const MANIFEST_TIME: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
+/// `X-Amz-Date`'s format (ISO 8601 basic, UTC).
+const AMZ_DATE: &[BorrowedFormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
+
 /// `2024-05-08T03:40:59Z`: RFC 3339, UTC, whole seconds.
 pub fn format_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    let at = at.to_offset(UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
+    // Formatting a UTC time with a fixed description only fails for years
+    // outside 0..=9999, which no clock or manifest here produces.
+    at.format(MANIFEST_TIME).unwrap_or_default()
 }
 
-/// Reads what [`format_time`] writes.
+/// Reads what [`format_time`] writes, and nothing else.
 pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    let b = text.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    if b[19] != b'Z' {
-        return None;
-    }
-    utc(
-        digits(text, 0, 4)?,
-        digits(text, 5, 2)?,
-        digits(text, 8, 2)?,
-        digits(text, 11, 2)?,
-        digits(text, 14, 2)?,
-        digits(text, 17, 2)?,
-    )
+    parse_utc(text, MANIFEST_TIME)
 }
 
 /// `20240508T034059Z`.
 pub(super) fn parse_amz_date(text: &str) -> Option<OffsetDateTime> {
-    let b = text.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    utc(
-        digits(text, 0, 4)?,
-        digits(text, 4, 2)?,
-        digits(text, 6, 2)?,
-        digits(text, 9, 2)?,
-        digits(text, 11, 2)?,
-        digits(text, 13, 2)?,
-    )
+    parse_utc(text, AMZ_DATE)
 }
 
-pub(super) fn digits(text: &str, start: usize, len: usize) -> Option<u32> {
-    let part = text.get(start..start + len)?;
-    if !part.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_utc(text: &str, format: &[BorrowedFormatItem<'_>]) -> Option<OffsetDateTime> {
+    // `[year]` also reads a leading sign (`+2024`), which neither format has.
+    if !text.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    part.parse().ok()
-}
-
-pub(super) fn utc(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<OffsetDateTime> {
-    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
-    let time = Time::from_hms(
-        u8::try_from(hour).ok()?,
-        u8::try_from(minute).ok()?,
-        u8::try_from(second).ok()?,
-    )
-    .ok()?;
-    Some(PrimitiveDateTime::new(date, time).assume_utc())
+    PrimitiveDateTime::parse(text, format)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
 }

@@ -272,9 +272,56 @@ fn times_round_trip() {
         "2024-05-08T03:40:59+01:00",
         "",
         "2024-05-08T03:4a:59Z",
+        // Each separator in turn is wrong, missing or doubled.
+        "2024/05-08T03:40:59Z",
+        "2024-05/08T03:40:59Z",
+        "2024-05-08t03:40:59Z",
+        "2024-05-08T03-40:59Z",
+        "2024-05-08T03:40-59Z",
+        "2024-05-08T03:40:59z",
+        "2024-05-08T03:40:59",
+        "2024-05-08T03:40:59ZZ",
+        "+2024-05-08T03:40:59Z",
+        "2024-5-08T03:40:59Z",
+        "2024-05-08T03:40:59.5Z",
+        "2024-02-30T03:40:59Z",
+        "2024-05-08T24:00:00Z",
     ] {
         assert_eq!(parse_time(bad), None, "{bad}");
     }
+}
+
+#[test]
+fn amz_dates_parse_only_their_own_format() {
+    assert_eq!(
+        super::expiry::parse_amz_date("20240508T034059Z"),
+        Some(datetime!(2024-05-08 03:40:59 UTC))
+    );
+    for bad in [
+        "20240508 034059Z",
+        "20240508T034059",
+        "20240508T034059z",
+        "2024-05-08T03:40:59Z",
+        "20241308T034059Z",
+        "2024050aT034059Z",
+        "20240508T0340591Z",
+        "",
+    ] {
+        assert_eq!(super::expiry::parse_amz_date(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn an_amz_url_expires_at_its_date_plus_its_seconds() {
+    let url = "https://b.s3.amazonaws.com/k.png?X-Amz-Date=20240508T034059Z&X-Amz-Expires=3600&X-Amz-Signature=ab";
+    assert_eq!(expiry_of(url), Some(datetime!(2024-05-08 04:40:59 UTC)));
+    let bad_date = "https://b/k.png?X-Amz-Date=20240508-034059Z&X-Amz-Expires=3600";
+    assert_eq!(expiry_of(bad_date), None);
+    assert_eq!(
+        expiry_of("https://h/f.png?expires=1715139659"),
+        Some(datetime!(2024-05-08 03:40:59 UTC))
+    );
+    assert_eq!(expiry_of("https://h/f.png"), None);
 }
 
 #[test]
