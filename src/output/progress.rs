@@ -70,7 +70,7 @@ struct Widths {
 impl Widths {
     /// For the terminal on standard error as it is now.
     fn now(files: u64, bytes: u64) -> Widths {
-        let columns = super::render::terminal_columns(2).map_or(80, usize::from);
+        let columns = super::render::terminal_columns(super::render::Stream::Stderr).map_or(80, usize::from);
         Widths::new(columns, files, bytes)
     }
 
@@ -190,11 +190,11 @@ impl FrameTerm {
 
 impl indicatif::TermLike for FrameTerm {
     fn width(&self) -> u16 {
-        super::render::terminal_columns(2).unwrap_or(80)
+        super::render::terminal_columns(super::render::Stream::Stderr).unwrap_or(80)
     }
 
     fn height(&self) -> u16 {
-        super::render::terminal_size(2).map_or(24, |(_, rows)| rows)
+        super::render::terminal_size(super::render::Stream::Stderr).map_or(24, |(_, rows)| rows)
     }
 
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {

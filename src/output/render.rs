@@ -15,7 +15,11 @@ pub struct Row {
 /// On a terminal the NAME column is capped so the URL fits the width of
 /// standard output (see [`render_table_in`]).
 pub fn render_table(rows: &[Row], terminal: bool) -> String {
-    let width = if terminal { terminal_columns(1) } else { None };
+    let width = if terminal {
+        terminal_columns(Stream::Stdout)
+    } else {
+        None
+    };
     render_table_in(rows, terminal, width.map(usize::from))
 }
 
@@ -101,25 +105,28 @@ pub fn elide_middle(text: &str, max: usize) -> String {
     format!("{start}…{end}")
 }
 
-/// The width of the terminal on file descriptor `fd`, when it is one.
-pub fn terminal_columns(fd: i32) -> Option<u16> {
-    terminal_size(fd).map(|(columns, _)| columns)
+/// Which of the process's output streams a terminal query is about.
+#[derive(Clone, Copy, Debug)]
+pub enum Stream {
+    Stdout,
+    Stderr,
 }
 
-/// The (columns, rows) of the terminal on file descriptor `fd`, when it is one.
-#[cfg(unix)]
-pub fn terminal_size(fd: i32) -> Option<(u16, u16)> {
-    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct passed; the fd
-    // is only queried.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0 && size.ws_row > 0).then_some((size.ws_col, size.ws_row))
+/// The width of the terminal on `stream`, when it is one.
+pub fn terminal_columns(stream: Stream) -> Option<u16> {
+    terminal_size(stream).map(|(columns, _)| columns)
 }
 
-/// The (columns, rows) of the terminal on file descriptor `fd`, when it is one.
-#[cfg(not(unix))]
-pub fn terminal_size(_fd: i32) -> Option<(u16, u16)> {
-    None
+/// The (columns, rows) of the terminal on `stream`, when it is one; the
+/// `terminal_size` crate (already a dependency of clap) asks the OS, on
+/// Windows too.
+pub fn terminal_size(stream: Stream) -> Option<(u16, u16)> {
+    let size = match stream {
+        Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
+        Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
+    };
+    let (terminal_size::Width(columns), terminal_size::Height(rows)) = size?;
+    (columns > 0 && rows > 0).then_some((columns, rows))
 }
 
 /// The server's JSON with the whitespace outside strings removed, so it fits on
