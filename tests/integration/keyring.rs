@@ -2,10 +2,12 @@
 //! and uploads, logout removes it; checked from outside capfile with
 //! `secret-tool` (Secret Service) or `keyctl` (kernel keyring).
 //!
-//! They run only when asked: CAPFILE_TEST_KEYRING=1 in a D-Bus session with an
-//! unlocked keyring (`.ci/run` runs them inside `dbus-run-session` with
-//! gnome-keyring), or CAPFILE_TEST_KEYRING=keyutils (`.ci/run` runs them again
-//! under `keyctl session`). A plain `cargo test` skips them, and says so.
+//! They are `#[ignore]`d, so a plain `cargo test` lists them as ignored with
+//! the reason, and run when asked with `--ignored`: CAPFILE_TEST_KEYRING=1 in a
+//! D-Bus session with an unlocked keyring (`.ci/run` runs them inside
+//! `dbus-run-session` with gnome-keyring), or CAPFILE_TEST_KEYRING=keyutils
+//! (`.ci/run` runs them again under `keyctl session`). Run without a keyring
+//! named, they fail rather than pass having checked nothing.
 #![cfg(target_os = "linux")]
 
 use crate::common;
@@ -24,20 +26,19 @@ enum Backend {
     Kernel,
 }
 
-/// The keyring asked for by CAPFILE_TEST_KEYRING, if any.
-fn backend() -> Option<Backend> {
+/// Why the tests of this module are ignored by default.
+const NEEDS_KEYRING: &str = "needs a real keyring: CAPFILE_TEST_KEYRING=1 in a D-Bus session, \
+                             or =keyutils under `keyctl session`, with --ignored (see .ci/run)";
+
+/// The keyring asked for by CAPFILE_TEST_KEYRING.
+#[track_caller]
+fn backend() -> Backend {
     match std::env::var("CAPFILE_TEST_KEYRING").as_deref() {
-        Ok("1" | "secret-service") => Some(Backend::SecretService(
+        Ok("1" | "secret-service") => Backend::SecretService(
             std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("CAPFILE_TEST_KEYRING=1 needs a D-Bus session"),
-        )),
-        Ok("keyutils") => Some(Backend::Kernel),
-        _ => {
-            eprintln!(
-                "skipped: set CAPFILE_TEST_KEYRING=1 in a D-Bus session with an unlocked keyring, \
-                 or CAPFILE_TEST_KEYRING=keyutils under `keyctl session` (see .ci/run)"
-            );
-            None
-        }
+        ),
+        Ok("keyutils") => Backend::Kernel,
+        _ => panic!("{NEEDS_KEYRING}"),
     }
 }
 
@@ -124,8 +125,9 @@ fn capfile(service: &Service, backend: &Backend) -> assert_cmd::Command {
 }
 
 #[test]
+#[ignore = "needs a real keyring (CAPFILE_TEST_KEYRING; see .ci/run)"]
 fn basic_login_upload_logout_through_the_keyring() {
-    let Some(backend) = backend() else { return };
+    let backend = backend();
     let service = Service::start();
     let profile = unique_profile("basic");
 
@@ -184,8 +186,9 @@ fn basic_login_upload_logout_through_the_keyring() {
 }
 
 #[test]
+#[ignore = "needs a real keyring (CAPFILE_TEST_KEYRING; see .ci/run)"]
 fn oauth_secret_in_the_keyring_and_insecure_storage_moves_it_out() {
-    let Some(backend) = backend() else { return };
+    let backend = backend();
     let service = Service::start();
     let profile = unique_profile("oauth");
 
@@ -261,8 +264,9 @@ fn oauth_secret_in_the_keyring_and_insecure_storage_moves_it_out() {
 }
 
 #[test]
+#[ignore = "needs a real keyring (CAPFILE_TEST_KEYRING; see .ci/run)"]
 fn a_keyring_secret_goes_only_to_its_host_its_user_and_as_its_kind() {
-    let Some(backend) = backend() else { return };
+    let backend = backend();
     let service = Service::start();
     let other = Service::start();
     let profile = unique_profile("bound");
@@ -327,8 +331,9 @@ fn a_keyring_secret_goes_only_to_its_host_its_user_and_as_its_kind() {
 }
 
 #[test]
+#[ignore = "needs a real keyring (CAPFILE_TEST_KEYRING; see .ci/run)"]
 fn a_bare_entry_saved_by_0_1_0_works_for_its_profile_only() {
-    let Some(backend) = backend() else { return };
+    let backend = backend();
     let service = Service::start();
     let other = Service::start();
     let profile = unique_profile("legacy");
