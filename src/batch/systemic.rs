@@ -296,6 +296,41 @@ mod tests {
     }
 
     #[test]
+    fn a_tie_names_the_cause_seen_first() {
+        let tls = FailureClass::systemic(SystemicKind::TlsVerification, "a.example");
+        let dns = FailureClass::systemic(SystemicKind::DnsFailure, "b.example");
+        let refused_elsewhere = FailureClass::systemic(SystemicKind::ConnectionRefused, "c.example:443");
+        // One each: the first wins.
+        let mut f = FailFast::new(3);
+        f.failure(&tls);
+        f.failure(&dns);
+        let Verdict::Stop(stop) = f.failure(&refused_elsewhere) else {
+            panic!("three systemic failures stop")
+        };
+        assert_eq!(
+            (stop.kind, stop.target.as_str()),
+            (SystemicKind::TlsVerification, "a.example")
+        );
+        // Two each, the second cause reaching two first: still the first seen.
+        let mut f = FailFast::new(4);
+        f.failure(&dns);
+        f.failure(&tls);
+        f.failure(&tls);
+        let Verdict::Stop(stop) = f.failure(&dns) else {
+            panic!("four systemic failures stop")
+        };
+        assert_eq!((stop.kind, stop.count), (SystemicKind::DnsFailure, 4));
+        // The same kind at another target is another cause.
+        let mut f = FailFast::new(3);
+        f.failure(&FailureClass::systemic(SystemicKind::DnsFailure, "x.example"));
+        f.failure(&dns);
+        let Verdict::Stop(stop) = f.failure(&dns) else {
+            panic!("three systemic failures stop")
+        };
+        assert_eq!(stop.target, "b.example");
+    }
+
+    #[test]
     fn a_threshold_of_zero_is_one() {
         let mut f = FailFast::new(0);
         assert!(matches!(f.failure(&refused()), Verdict::Stop(_)));
