@@ -536,12 +536,12 @@ mod tests {
                 "`config --help` does not name {}",
                 key.name()
             );
-            if let Some(var) = key.env_var() {
-                assert!(
-                    help::ENVIRONMENT.iter().any(|entry| entry.name == var),
-                    "help::ENVIRONMENT lacks {var}"
-                );
-            }
+            let var = key.env_var();
+            assert_eq!(var, format!("CAPFILE_{}", key.name().to_ascii_uppercase()));
+            assert!(
+                help::ENVIRONMENT.iter().any(|entry| entry.name == var),
+                "help::ENVIRONMENT lacks {var}"
+            );
         }
     }
 

@@ -75,6 +75,34 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "Namespace to upload into (default: rewards)",
     },
     Entry {
+        name: "CAPFILE_AUTH",
+        text: "basic or oauth (inferred when unset: oauth when only a client key is set)",
+    },
+    Entry {
+        name: "CAPFILE_JOBS",
+        text: "Uploads in flight at once (upload --jobs; default 4)",
+    },
+    Entry {
+        name: "CAPFILE_RETRIES",
+        text: "Retries for connection errors, timeouts, 408 and 5xx (upload --retries; default 3)",
+    },
+    Entry {
+        name: "CAPFILE_TIMEOUT",
+        text: "Seconds without progress before a request fails (upload --timeout; default 60)",
+    },
+    Entry {
+        name: "CAPFILE_OUTPUT",
+        text: "table, json, url or records (upload --output; default table)",
+    },
+    Entry {
+        name: "CAPFILE_BODY",
+        text: "multipart or raw (upload --body; default multipart)",
+    },
+    Entry {
+        name: "CAPFILE_RATE_WAIT",
+        text: "Seconds one upload may wait in all for rate limits (upload --max-rate-wait; default 300)",
+    },
+    Entry {
         name: "CAPFILE_RATE",
         text: "Most requests to send per period, e.g. 100/min (the org's rate limit)",
     },

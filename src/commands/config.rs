@@ -342,9 +342,8 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
         1,
         &format!("set {name} in profile `{}` of {}", profile.name, paths.config.display()),
     );
-    if let Some(variable) = key.env_var()
-        && ctx.env.get(variable).is_some()
-    {
+    let variable = key.env_var();
+    if ctx.env.get(variable).is_some() {
         printer.warn(&format!("{variable} is set, and overrides this value"));
     }
     Ok(Exit::Success)

@@ -208,7 +208,8 @@ pub fn resolve_key(
         })?),
         None => None,
     };
-    let from_env = match spec.env.and_then(|var| env.var(var).map(|text| (var, text))) {
+    let var = spec.env;
+    let from_env = match env.var(var).map(|text| (var, text)) {
         Some((var, text)) => Some((
             key.from_text(&text).map_err(|message| Error::BadSetting {
                 from: var.to_string(),

@@ -11,7 +11,8 @@
 //! `Key::range`).
 //!
 //! Adding a setting is one entry here plus its use (a field of `Settings`, and
-//! a flag if it has one).
+//! a flag if it has one); its environment variable is `CAPFILE_` and its key
+//! in capitals.
 
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -69,8 +70,10 @@ pub enum Kind {
 pub struct Spec {
     /// The key in `config.toml`, `config get/set/unset` and `config list`.
     pub name: &'static str,
-    /// The environment variable that sets it, between the flag and the file.
-    pub env: Option<&'static str>,
+    /// The environment variable that sets it, between the flag and the file:
+    /// `CAPFILE_` and the key in capitals, for every setting (a unit test
+    /// holds the rule, so a user can tell a variable's name from the key).
+    pub env: &'static str,
     /// The flag that sets it, as error messages name it.
     pub flag: Option<&'static str>,
     pub kind: Kind,
@@ -142,7 +145,7 @@ fn manifest(text: &str) -> Result<Value, String> {
 settings_table! {
     BaseUrl => Spec {
         name: "base_url",
-        env: Some("CAPFILE_BASE_URL"),
+        env: "CAPFILE_BASE_URL",
         flag: Some("--base-url"),
         kind: Kind::Text(url),
         default: None,
@@ -150,7 +153,7 @@ settings_table! {
     };
     Auth => Spec {
         name: "auth",
-        env: None,
+        env: "CAPFILE_AUTH",
         flag: Some("--auth"),
         kind: Kind::Choice { parse: choice::<AuthKind>, names: choice_names::<AuthKind> },
         // Inferred when unset: OAuth when only a client key is set.
@@ -159,7 +162,7 @@ settings_table! {
     };
     Username => Spec {
         name: "username",
-        env: Some("CAPFILE_USERNAME"),
+        env: "CAPFILE_USERNAME",
         flag: Some("--username"),
         kind: Kind::Text(username),
         default: None,
@@ -167,7 +170,7 @@ settings_table! {
     };
     ClientKey => Spec {
         name: "client_key",
-        env: Some("CAPFILE_CLIENT_KEY"),
+        env: "CAPFILE_CLIENT_KEY",
         flag: Some("--client-key"),
         kind: Kind::Text(client_key),
         default: None,
@@ -175,7 +178,7 @@ settings_table! {
     };
     Namespace => Spec {
         name: "namespace",
-        env: Some("CAPFILE_NAMESPACE"),
+        env: "CAPFILE_NAMESPACE",
         flag: Some("--namespace"),
         kind: Kind::Text(namespace),
         default: Some("rewards"),
@@ -183,7 +186,7 @@ settings_table! {
     };
     Jobs => Spec {
         name: "jobs",
-        env: None,
+        env: "CAPFILE_JOBS",
         flag: Some("--jobs"),
         kind: Kind::Int { min: 1, max: 64 },
         default: Some("4"),
@@ -191,7 +194,7 @@ settings_table! {
     };
     Retries => Spec {
         name: "retries",
-        env: None,
+        env: "CAPFILE_RETRIES",
         flag: Some("--retries"),
         kind: Kind::Int { min: 0, max: 20 },
         default: Some("3"),
@@ -200,7 +203,7 @@ settings_table! {
     };
     Timeout => Spec {
         name: "timeout",
-        env: None,
+        env: "CAPFILE_TIMEOUT",
         flag: Some("--timeout"),
         kind: Kind::Int { min: 1, max: 86400 },
         default: Some("60"),
@@ -208,7 +211,7 @@ settings_table! {
     };
     Rate => Spec {
         name: "rate",
-        env: Some("CAPFILE_RATE"),
+        env: "CAPFILE_RATE",
         flag: Some("--rate"),
         kind: Kind::Text(rate),
         default: None,
@@ -217,7 +220,7 @@ settings_table! {
     };
     RateWait => Spec {
         name: "rate_wait",
-        env: None,
+        env: "CAPFILE_RATE_WAIT",
         flag: Some("--max-rate-wait"),
         kind: Kind::Int { min: 0, max: 86400 },
         // Five minutes: the longest one upload waits in all for rate limits
@@ -228,7 +231,7 @@ settings_table! {
     };
     Output => Spec {
         name: "output",
-        env: None,
+        env: "CAPFILE_OUTPUT",
         flag: Some("--output"),
         kind: Kind::Choice { parse: choice::<OutputFormat>, names: choice_names::<OutputFormat> },
         default: Some("table"),
@@ -236,7 +239,7 @@ settings_table! {
     };
     Body => Spec {
         name: "body",
-        env: None,
+        env: "CAPFILE_BODY",
         flag: Some("--body"),
         kind: Kind::Choice { parse: choice::<BodyFormat>, names: choice_names::<BodyFormat> },
         default: Some("multipart"),
@@ -244,7 +247,7 @@ settings_table! {
     };
     Manifest => Spec {
         name: "manifest",
-        env: Some("CAPFILE_MANIFEST"),
+        env: "CAPFILE_MANIFEST",
         flag: Some("--manifest"),
         kind: Kind::Text(manifest),
         default: None,
@@ -297,8 +300,8 @@ impl Key {
         Key::ALL.map(Key::name).join(", ")
     }
 
-    /// The environment variable that sets this key, if there is one.
-    pub fn env_var(self) -> Option<&'static str> {
+    /// The environment variable that sets this key.
+    pub fn env_var(self) -> &'static str {
         self.spec().env
     }
 
@@ -327,9 +330,7 @@ impl Key {
     pub fn flag_help(self) -> String {
         let spec = self.spec();
         let mut help = spec.help.to_string();
-        if let Some(env) = spec.env {
-            help.push_str(&format!(" [env: {env}]"));
-        }
+        help.push_str(&format!(" [env: {}]", spec.env));
         if let Some(default) = spec.default {
             help.push_str(&format!(" [default: {default}]"));
         }

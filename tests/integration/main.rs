@@ -28,6 +28,7 @@ mod rate_limit;
 mod records;
 mod redirects;
 mod secret_binding;
+mod settings_env;
 mod status;
 mod tracing;
 mod upload;
