@@ -326,7 +326,7 @@ fn every_table_entry_is_consistent() {
 fn flag_help_and_ranges_come_from_the_table() {
     assert_eq!(
         Key::Jobs.flag_help(),
-        "Number of uploads in flight at once [default: 4]"
+        "Number of uploads in flight at once [env: CAPFILE_JOBS] [default: 4]"
     );
     assert_eq!(
         Key::Namespace.flag_help(),
