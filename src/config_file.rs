@@ -269,10 +269,16 @@ impl Config {
         for (name, item) in doc.as_table().iter() {
             let key_span = doc.as_table().get_key_value(name).and_then(|(k, _)| k.span());
             if name != "profiles" {
-                return Err(file.error_at(
+                let error = file.error_at(
                     key_span,
                     &format!("unknown table `{name}`; the config file holds [profiles.NAME] tables only"),
-                ));
+                );
+                // `[default]` or `[staging]`, as aws-cli and others name a profile.
+                let profile = name.trim();
+                return Err(match settings::check_profile_name(profile) {
+                    Ok(()) => error.with_hint(format!("did you mean [profiles.{profile}]?")),
+                    Err(_) => error,
+                });
             }
             let Some(table) = item.as_table_like() else {
                 return Err(file.error_at(item.span(), "`profiles` must be a table of [profiles.NAME] tables"));
@@ -332,12 +338,22 @@ impl Config {
                 .then(|| self.names().into_iter().map(str::to_string).collect()),
         };
         let names = self.names();
-        if let Some(close) = crate::error::closest(name, names.iter().copied()) {
+        if let Some(close) = crate::suggest::closest(name, names.iter().copied()) {
             return error.with_hint(format!("did you mean `-p {close}`?"));
         }
         error.with_hint(format!(
             "create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`"
         ))
+    }
+
+    /// The error for a profile named as a command's argument (`config
+    /// delete-profile NAME`): a did-you-mean names the profile alone.
+    pub fn unknown_profile_argument(&self, name: &str) -> Error {
+        let names = self.names();
+        match crate::suggest::closest(name, names.iter().copied()) {
+            Some(close) => self.unknown_profile(name).with_hint(format!("did you mean `{close}`?")),
+            None => self.unknown_profile(name),
+        }
     }
 }
 

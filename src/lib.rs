@@ -18,6 +18,7 @@ mod manifest;
 mod media_type;
 mod output;
 pub mod settings;
+mod suggest;
 
 // What the binary and the tests use, and nothing else: the command line
 // (`cli`), the emulator the tests run in-process, the settings parsers the

@@ -50,7 +50,7 @@ impl ConfigError {
     /// by a typo, or how to set an unset one.
     pub fn hint(&self) -> Option<String> {
         match self {
-            ConfigError::BadKey { name, .. } => crate::error::closest(name, Key::ALL.iter().map(|k| k.name()))
+            ConfigError::BadKey { name, .. } => crate::suggest::closest(name, Key::ALL.iter().map(|k| k.name()))
                 .map(|key| format!("did you mean `{key}`?")),
             ConfigError::BadValue { .. } => None,
             ConfigError::NotSet { key, .. } => Some(format!("set it with `capfile config set {} VALUE`", key.name())),
@@ -123,7 +123,7 @@ fn profile_lines(names: &[&str], active: Option<&str>, terminal: bool) -> String
 fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) -> Result<Exit, Error> {
     let config = Config::load(&paths.config)?;
     if config.get(name).is_none() {
-        return Err(config.unknown_profile(name));
+        return Err(config.unknown_profile_argument(name));
     }
     let stores = super::Stores::open(paths, env, printer);
     for store in stores.in_order() {
@@ -172,7 +172,15 @@ fn parse_key(name: &str) -> Result<Key, Error> {
 /// What `config set` says about a key or value it refuses: the cause, and
 /// that the file was left alone.
 fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
-    |err| err.with_hint(format!("{} was not changed", paths.config.display()))
+    |err| {
+        let unchanged = format!("{} was not changed", paths.config.display());
+        // A did-you-mean the error carries comes first.
+        let hint = match err.hint() {
+            Some(hint) => format!("{hint} ({unchanged})"),
+            None => unchanged,
+        };
+        err.with_hint(hint)
+    }
 }
 
 /// The error for a config file whose profile table cannot be edited (its

@@ -130,12 +130,3 @@ fn a_hint_can_be_replaced_without_changing_the_kind() {
     assert_eq!(err.message(), "a.png: file is empty");
     assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));
 }
-
-#[test]
-fn typos_find_their_closest_candidate() {
-    let keys = ["base_url", "auth", "username", "namespace"];
-    assert_eq!(closest("base_ur", keys), Some("base_url"));
-    assert_eq!(closest("namespce", keys), Some("namespace"));
-    assert_eq!(closest("zzz", keys), None);
-    assert_eq!(closest("prod", ["prd", "staging"]), Some("prd"));
-}

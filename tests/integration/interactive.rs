@@ -289,6 +289,49 @@ fn typos_in_keys_and_profiles_get_a_suggestion() {
         .run();
 }
 
+/// Every name a user types gets the same did-you-mean, worded for where it
+/// was typed: a key after `config get/set/unset`, a profile after `-p` or as
+/// `delete-profile`'s argument, an aws-style table in config.toml.
+#[test]
+fn every_typed_name_gets_one_suggestion_rule() {
+    let service = Service::start();
+    Test::new(bare(&service))
+        .args(["-p", "prod", "config", "set", "namespace", "rewards"])
+        .status(0)
+        .run();
+    let config_toml = service.home.path().join("config/capfile/config.toml");
+    let before = std::fs::read(&config_toml).unwrap();
+    for (args, hint) in [
+        (&["config", "set", "job", "8"][..], "hint: did you mean `jobs`? ("),
+        (&["config", "get", "namspace"], "hint: did you mean `namespace`?"),
+        (&["config", "unset", "Jobs"], "hint: did you mean `jobs`?"),
+        (&["-p", "prdo", "status"], "hint: did you mean `-p prod`?"),
+        (&["-p", "PROD", "config", "list"], "hint: did you mean `-p prod`?"),
+        (&["config", "delete-profile", "prdo"], "hint: did you mean `prod`?"),
+    ] {
+        let output = Test::new(bare(&service)).args(args).status(2).stderr_has(hint).run();
+        let err = stderr(&output);
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("capfile: error:")).count(),
+            1,
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("-p prod`?") || !args.contains(&"delete-profile"), "{err}");
+    }
+    assert_eq!(std::fs::read(&config_toml).unwrap(), before, "nothing was changed");
+    for (table, hint) in [
+        ("[default]\nnamespace = \"x\"\n", "did you mean [profiles.default]?"),
+        ("[staging]\nnamespace = \"x\"\n", "did you mean [profiles.staging]?"),
+    ] {
+        std::fs::write(&config_toml, table).unwrap();
+        Test::new(bare(&service))
+            .args(["config", "list"])
+            .status(2)
+            .stderr_has(hint)
+            .run();
+    }
+}
+
 #[test]
 fn delete_profile_removes_its_settings_and_secret() {
     let service = Service::start();
