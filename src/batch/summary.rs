@@ -142,8 +142,17 @@ impl Summary {
         }
     }
 
-    /// The summary lines, without the caller's "uploaded N of M" line.
+    /// The summary lines, without the caller's "uploaded N of M" line: the
+    /// failures ([`Summary::failure_lines`]), then what else happened.
     pub fn lines(&self) -> Vec<String> {
+        let mut lines = self.failure_lines();
+        lines.extend(self.other_lines());
+        lines
+    }
+
+    /// The lines that say which inputs failed and why: what even `--quiet`
+    /// shows, since quiet drops progress and the summary, never an error.
+    pub fn failure_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if self.failed == 1 {
             lines.extend(self.first_failure.clone());
@@ -161,6 +170,12 @@ impl Summary {
                 }
             }
         }
+        lines
+    }
+
+    /// The rest of the summary: inputs not attempted, retries, rate limits.
+    fn other_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
         if self.interrupted {
             let finished = self.uploaded + self.failed + self.skipped;
             lines.push(format!(

@@ -176,6 +176,12 @@ impl Printer {
         ));
     }
 
+    /// A line that says what failed, printed like a note but kept with
+    /// `--quiet`, which drops progress and the summary, never an error.
+    pub fn essential(&self, message: &str) {
+        self.stderr(&format!("{}\n", escape_control(message)));
+    }
+
     /// Ordinary progress and summary lines; dropped with `--quiet`.
     pub fn note(&self, message: &str) {
         if self.verbosity >= Verbosity::Normal {

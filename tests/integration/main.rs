@@ -13,6 +13,7 @@ mod common;
 
 mod batch;
 mod emulator;
+mod first_day;
 mod hostile;
 mod hostile_local;
 mod interactive;

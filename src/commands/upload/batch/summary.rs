@@ -35,12 +35,23 @@ pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, p
         output::human_bytes(ending.bytes),
         elapsed.as_secs_f64()
     ));
-    for (i, line) in summary.lines().into_iter().enumerate() {
-        // One input that failed was told once already, as it failed.
-        if i == 0 && ending.total == 1 && summary.failed() == 1 && ending.told == 1 {
-            continue;
+    // One input that failed was told once already, as it failed.
+    let told_already = ending.total == 1 && summary.failed() == 1 && ending.told == 1;
+    if printer.is_quiet() {
+        // Quiet drops the summary, never an error: the failures not told as
+        // errors while the batch ran are said here.
+        if summary.failed() > ending.told {
+            for line in summary.failure_lines() {
+                printer.essential(&line);
+            }
         }
-        printer.note(&line);
+    } else {
+        for (i, line) in summary.lines().into_iter().enumerate() {
+            if i == 0 && told_already {
+                continue;
+            }
+            printer.note(&line);
+        }
     }
     if let Some(stop) = &ending.stop {
         printer.error(&stop.to_error());
