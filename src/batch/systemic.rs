@@ -54,7 +54,7 @@ impl FailureClass {
     }
 }
 
-/// Why a batch stopped early: `count` failures in a row, the commonest of
+/// Why a batch stopped early: `count` failed attempts in a row, the commonest of
 /// `kind` at `target`. It displays as the one-line grouped message, and is
 /// reported as [`Error::Stopped`] with [`Stop::hint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,15 +96,16 @@ impl Stop {
 
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Attempts, not uploads: one upload's retries count too, so a batch
+        // of one stops the same way. What was not attempted, the summary says.
         let Stop { kind, target, count } = self;
-        write!(f, "stopped after {count} uploads in a row failed: ")?;
+        write!(f, "stopped after {count} failed attempts in a row: ")?;
         match kind {
-            SystemicKind::ConnectionRefused => write!(f, "connection refused by {target}")?,
-            SystemicKind::DnsFailure => write!(f, "cannot resolve the host name {target}")?,
-            SystemicKind::TlsVerification => write!(f, "the TLS certificate of {target} was not accepted")?,
-            SystemicKind::EndpointNotFound => write!(f, "the upload endpoint {target} answered 404")?,
+            SystemicKind::ConnectionRefused => write!(f, "connection refused by {target}"),
+            SystemicKind::DnsFailure => write!(f, "cannot resolve the host name {target}"),
+            SystemicKind::TlsVerification => write!(f, "the TLS certificate of {target} was not accepted"),
+            SystemicKind::EndpointNotFound => write!(f, "the upload endpoint {target} answered 404"),
         }
-        f.write_str("; the remaining inputs were not attempted")
     }
 }
 
@@ -220,8 +221,7 @@ mod tests {
         };
         assert_eq!(
             stop.to_string(),
-            "stopped after 3 uploads in a row failed: connection refused by 127.0.0.1:9; \
-             the remaining inputs were not attempted"
+            "stopped after 3 failed attempts in a row: connection refused by 127.0.0.1:9"
         );
         assert_eq!(
             stop.hint(),

@@ -61,3 +61,44 @@ fn quiet_success_is_silent() {
         .stderr("")
         .run();
 }
+
+/// Attempts and retries are counted one way everywhere: every "retrying"
+/// line is a retry that happened, the summary's `retries: N` counts the same
+/// lines, and the fail-fast stop speaks of attempts, which fits a batch of one.
+#[test]
+fn retry_lines_and_the_retries_count_agree() {
+    let home = tempfile::tempdir().unwrap();
+    let base = dead_base_url();
+    let files = ["sample.png", "sample.jpg", "sample.gif"].map(sample);
+    for count in [1, 3] {
+        for retries in [0u32, 1, 2, 3, 5] {
+            let out = run(capfile_for(&base, home.path())
+                .args(["upload", "-j", "1", "--retries", &retries.to_string()])
+                .args(&files[..count]));
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            let retry_lines = err.lines().filter(|l| l.contains("; retrying in ")).count();
+            let counted = err
+                .lines()
+                .find_map(|l| l.strip_prefix("retries: "))
+                .map_or(0, |n| n.parse::<usize>().unwrap());
+            assert_eq!(retry_lines, counted, "{count} files, --retries {retries}:\n{err}");
+            assert!(retry_lines <= retries as usize * count, "{err}");
+            assert!(!err.contains("uploads in a row"), "{err}");
+            // Three systemic attempts in a row stop the batch: a batch of one
+            // gets there only with two retries or more.
+            let attempts = if count == 1 { retries as usize + 1 } else { 3 };
+            let stop = err.lines().find(|l| l.contains("stopped after"));
+            if attempts >= 3 {
+                let stop = stop.unwrap_or_else(|| panic!("a stop line:\n{err}"));
+                assert!(
+                    stop.contains("stopped after 3 failed attempts in a row: connection refused"),
+                    "{stop}"
+                );
+            } else {
+                assert_eq!(stop, None, "{err}");
+                assert_eq!(retry_lines, retries as usize, "{err}");
+            }
+        }
+    }
+}

@@ -162,11 +162,15 @@ impl api::Progress for Tracked {
     }
 
     fn retrying(&self, attempt: u32, delay: Duration, cause: &ApiError) {
-        self.inner.retrying(attempt, delay, cause);
         if self.watch.failed(cause)
             && let Ok(mut last) = self.last_systemic.lock()
         {
             *last = Some(cause.clone());
+        }
+        // A failure that stopped the batch is not retried: say "retrying"
+        // only for a retry that will happen.
+        if !self.watch.stop.is_cancelled() {
+            self.inner.retrying(attempt, delay, cause);
         }
     }
 
