@@ -31,6 +31,12 @@ pub enum CredentialsError {
     /// The environment has no secret, and the profile no username or client
     /// key: it was never logged in.
     NotLoggedIn { profile: String },
+    /// No credentials were found, and these credential variables are set but
+    /// empty (CI gives a fork's pull request empty secrets).
+    EmptyVariables {
+        profile: String,
+        variables: Vec<&'static str>,
+    },
     /// No store holds the profile's secret of `kind`. `places` describes the
     /// stores looked in; `failures` are the ones that could not be asked.
     NotSaved {
@@ -107,6 +113,7 @@ impl CredentialsError {
             CredentialsError::Store(store) if store.malformed => ErrorKind::Usage,
             CredentialsError::Store(_) => ErrorKind::Failure,
             CredentialsError::NotLoggedIn { .. }
+            | CredentialsError::EmptyVariables { .. }
             | CredentialsError::NotSaved { .. }
             | CredentialsError::SavedMd5NotHex { .. }
             | CredentialsError::OtherOrigin { .. }
@@ -126,6 +133,11 @@ impl CredentialsError {
             CredentialsError::NotLoggedIn { profile } | CredentialsError::NotSaved { profile, .. } => {
                 Some(login_hint(profile))
             }
+            CredentialsError::EmptyVariables { profile, .. } => Some(format!(
+                "a CI secret is empty in a pull request from a fork: give the variable a value, \
+                 or unset it to use what `{}` saved",
+                super::hints::login_command(profile)
+            )),
             CredentialsError::SavedMd5NotHex { profile, .. } | CredentialsError::Unbound { profile, .. } => {
                 Some(login_again(profile))
             }
@@ -192,6 +204,15 @@ impl fmt::Display for CredentialsError {
             CredentialsError::NotLoggedIn { profile } => write!(
                 f,
                 "no credentials: profile `{profile}` is not logged in and the environment has none"
+            ),
+            CredentialsError::EmptyVariables { profile, variables } => write!(
+                f,
+                "no credentials for profile `{profile}`: {} set but empty",
+                match variables.as_slice() {
+                    [one] => format!("{one} is"),
+                    [many @ .., last] => format!("{} and {last} are", many.join(", ")),
+                    [] => "nothing is".to_string(),
+                }
             ),
             CredentialsError::NotSaved {
                 profile,

@@ -25,7 +25,7 @@ pub fn refused_hint_of_run() -> &'static str {
 }
 
 /// `capfile login` for the profile in use: `capfile -p demo login`.
-fn login_command(profile: &str) -> String {
+pub(super) fn login_command(profile: &str) -> String {
     match profile {
         "default" => "capfile login".to_string(),
         other => format!("capfile -p {other} login"),

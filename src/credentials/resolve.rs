@@ -115,6 +115,52 @@ pub fn resolve(
     stores: &[&dyn SecretStore],
     passed_over: &mut dyn FnMut(&StoreError),
 ) -> Result<Resolved, Error> {
+    resolve_found(settings, base_url, profile, saved_profile, env, stores, passed_over)
+        .map_err(|err| explain_empty_variables(err, profile, env))
+}
+
+/// The credential variables, in the order a message names them.
+const CREDENTIAL_VARIABLES: [&str; 5] = [
+    "CAPFILE_USERNAME",
+    "CAPFILE_PASSWORD",
+    "CAPFILE_PASSWORD_MD5",
+    "CAPFILE_CLIENT_KEY",
+    "CAPFILE_CLIENT_SECRET",
+];
+
+/// "No credentials" becomes "these variables are set but empty" when some
+/// are: a hint to set a variable that is set already helps nobody.
+fn explain_empty_variables(err: Error, profile: &str, env: &dyn Lookup) -> Error {
+    let none_found = matches!(
+        &err,
+        Error::Credentials(inner) if matches!(
+            **inner,
+            CredentialsError::NotLoggedIn { .. } | CredentialsError::NotSaved { .. } | CredentialsError::NoIdentity { .. }
+        )
+    );
+    let variables: Vec<&'static str> = CREDENTIAL_VARIABLES
+        .into_iter()
+        .filter(|name| env.is_set_empty(name))
+        .collect();
+    if !none_found || variables.is_empty() {
+        return err;
+    }
+    CredentialsError::EmptyVariables {
+        profile: profile.to_string(),
+        variables,
+    }
+    .into()
+}
+
+fn resolve_found(
+    settings: &Settings,
+    base_url: &Setting<Url>,
+    profile: &str,
+    saved_profile: &FileValues,
+    env: &dyn Lookup,
+    stores: &[&dyn SecretStore],
+    passed_over: &mut dyn FnMut(&StoreError),
+) -> Result<Resolved, Error> {
     let located = locate(env, settings.auth.value, profile, stores, |kind| {
         if identity(settings, kind).is_none() {
             return Err(CredentialsError::NotLoggedIn {

@@ -60,11 +60,22 @@ impl Env {
 /// closure.
 pub trait Lookup {
     fn var(&self, name: &str) -> Option<String>;
+
+    /// Whether the variable is set but empty (as CI sets a secret it holds
+    /// back from a fork's pull request): `var` counts it as unset, and a
+    /// message that says "set it" should say "it is empty" instead.
+    fn is_set_empty(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 impl Lookup for Env {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name)
+    }
+
+    fn is_set_empty(&self, name: &str) -> bool {
+        self.get_os(name).is_some_and(OsStr::is_empty)
     }
 }
 
@@ -85,5 +96,8 @@ mod tests {
         assert_eq!(env.get_os("CAPFILE_RATE"), Some(OsStr::new("")));
         assert_eq!(env.var("CAPFILE_NAMESPACE").as_deref(), Some("x"));
         assert_eq!(env.get("HOME"), None);
+        assert!(env.is_set_empty("CAPFILE_RATE"));
+        assert!(!env.is_set_empty("CAPFILE_NAMESPACE"));
+        assert!(!env.is_set_empty("CAPFILE_UNSET"));
     }
 }

@@ -102,3 +102,55 @@ fn retry_lines_and_the_retries_count_agree() {
         }
     }
 }
+
+/// An empty secret (`CAPFILE_PASSWORD=`, as CI gives a fork's pull request)
+/// is said to be empty, never "set it": for each credential variable, alone
+/// or with others, for upload, --dry-run and status.
+#[test]
+fn an_empty_credential_variable_is_called_empty() {
+    let service = Service::start();
+    let home = tempfile::tempdir().unwrap();
+    for (empty, set) in [
+        (&["CAPFILE_PASSWORD"][..], &[("CAPFILE_USERNAME", "capfile")][..]),
+        (&["CAPFILE_PASSWORD_MD5"], &[("CAPFILE_USERNAME", "capfile")]),
+        (&["CAPFILE_CLIENT_SECRET"], &[("CAPFILE_CLIENT_KEY", "k")]),
+        (&["CAPFILE_USERNAME", "CAPFILE_PASSWORD"], &[]),
+        (
+            &["CAPFILE_CLIENT_KEY", "CAPFILE_CLIENT_SECRET", "CAPFILE_PASSWORD"],
+            &[],
+        ),
+    ] {
+        for args in [&["upload"][..], &["upload", "--dry-run"]] {
+            let mut cmd = bare_capfile(home.path());
+            cmd.env("CAPFILE_BASE_URL", service.base_url());
+            for name in empty {
+                cmd.env(name, "");
+            }
+            for (name, value) in set {
+                cmd.env(name, value);
+            }
+            let out = run(cmd.args(args).arg(sample("sample.png")));
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(4), "{empty:?} {args:?}: {err}");
+            let first = err.lines().next().unwrap_or_default();
+            assert!(first.starts_with("capfile: error: no credentials"), "{first}");
+            for name in empty {
+                assert!(first.contains(name), "{name} is named: {first}");
+            }
+            assert!(first.ends_with("set but empty"), "{first}");
+            assert!(!err.contains("or set CAPFILE_"), "no hint to set what is set: {err}");
+        }
+    }
+    let out = run(bare_capfile(home.path())
+        .env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", "capfile")
+        .env("CAPFILE_PASSWORD", "")
+        .arg("status"));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("CAPFILE_PASSWORD is set but empty"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(service.stats().upload_requests, 0);
+}
