@@ -135,14 +135,15 @@ pub enum Command {
     /// `default`), or every profile with --all: the base URL and where it came
     /// from, the auth kind and identity, where the secret is (environment, OS
     /// keyring or credentials file) and whether it can be read, whether the OS
-    /// keyring answers, and whether the host answers (a GET of the base URL,
-    /// which creates nothing). For OAuth it also asks the token endpoint for a
+    /// keyring answers, and whether the host answers and routes the upload
+    /// path (a GET of the upload endpoint, which creates nothing; a 404 there
+    /// means the base URL is wrong). For OAuth it also asks the token endpoint for a
     /// token. A Basic password cannot be checked without an upload: the service
     /// has no endpoint that checks it, and status says so.
     ///
     /// Exit status: 0 when everything that can be checked is fine, 4 when
-    /// credentials are missing or refused, 1 when the host cannot be reached.
-    /// No secret is ever printed.
+    /// credentials are missing or refused, 1 when the host cannot be reached or
+    /// the upload endpoint answers 404. No secret is ever printed.
     #[command(after_long_help = help::subcommand("status"))]
     Status(StatusArgs),
     /// Read and edit settings

@@ -316,7 +316,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         }
     };
     let runtime = crate::runtime()?;
-    report.host = runtime.block_on(probe_host(&base_url.value));
+    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value));
     let host_ok = matches!(report.host, Check::Ok(_));
     if !host_ok && report.exit == Exit::Success {
         report.exit = Exit::Failure;
@@ -352,9 +352,11 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
     Ok(report)
 }
 
-/// A GET of the base URL, which creates nothing: any HTTP answer means the
-/// host answers (over TLS for https).
-async fn probe_host(base_url: &Url) -> Check {
+/// A GET of the upload endpoint's path, which creates nothing (uploads are
+/// POSTs): any answer but 404 means the host answers and routes the path
+/// (the emulator answers 405; a gateway may answer 401, 403 or 405). A 404
+/// says the base URL is wrong, and is never "ok".
+async fn probe_host(base_url: &Url, namespace: &str) -> Check {
     let client = match http_client(CHECK_TIMEOUT) {
         Ok(client) => client,
         Err(e) => return Check::Failed(e),
@@ -363,9 +365,20 @@ async fn probe_host(base_url: &Url) -> Check {
         "https" => "over TLS",
         _ => "over plain HTTP",
     };
-    let request = client.get(base_url.clone()).send();
+    let endpoint = format!(
+        "{}/api_gateway/file-service/{namespace}/",
+        base_url.as_str().trim_end_matches('/')
+    );
+    let request = client.get(&endpoint).send();
     match tokio::time::timeout(CHECK_TIMEOUT, request).await {
-        Ok(Ok(response)) => Check::Ok(format!("answers {over} (HTTP {})", response.status().as_u16())),
+        Ok(Ok(response)) if response.status() == reqwest::StatusCode::NOT_FOUND => Check::Failed(format!(
+            "answers {over}, but the upload endpoint {endpoint} answered 404: is the base URL the \
+             cluster's API host (scheme://host[:port]), with no path?"
+        )),
+        Ok(Ok(response)) => Check::Ok(format!(
+            "answers {over}; the upload endpoint answered HTTP {} to a GET, which creates nothing",
+            response.status().as_u16()
+        )),
         Ok(Err(err)) => Check::Failed(crate::api::NetworkError::new(err).to_string()),
         Err(_) => Check::Failed(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
     }

@@ -78,6 +78,7 @@ pub fn parse_base_url(value: &str) -> Result<Url, String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{shown:?} must not have a query or fragment"));
     }
+    check_no_endpoint_path(&url, &shown)?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
@@ -107,5 +108,71 @@ fn is_loopback(url: &Url) -> bool {
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
         Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         None => false,
+    }
+}
+
+/// The path capfile adds to the base URL for an upload; a base URL that
+/// already carries it (copied from the vendor's page, or from a curl command)
+/// would make every upload a 404.
+const ENDPOINT_SEGMENT: &str = "api_gateway";
+
+/// Refuses a base URL whose path holds the upload endpoint's path, naming the
+/// base URL to use instead (the part before it).
+fn check_no_endpoint_path(url: &Url, shown: &str) -> Result<(), String> {
+    let segments: Vec<&str> = url.path_segments().map(Iterator::collect).unwrap_or_default();
+    let Some(at) = segments.iter().position(|s| s.eq_ignore_ascii_case(ENDPOINT_SEGMENT)) else {
+        return Ok(());
+    };
+    let mut base = url.clone();
+    base.set_path(&segments[..at].join("/"));
+    let base = base.as_str().trim_end_matches('/').to_string();
+    Err(format!(
+        "{shown:?} includes the upload endpoint's path (/{ENDPOINT_SEGMENT}/...), which capfile adds itself; \
+         use \"{base}\""
+    ))
+}
+
+#[cfg(test)]
+mod endpoint_path_tests {
+    use super::parse_base_url;
+
+    #[test]
+    fn a_base_url_with_the_endpoint_path_is_refused_naming_the_right_one() {
+        for (given, right) in [
+            (
+                "https://eu.api.capillarytech.com/api_gateway/file-service/rewards",
+                "https://eu.api.capillarytech.com",
+            ),
+            (
+                "https://eu.api.capillarytech.com/api_gateway/",
+                "https://eu.api.capillarytech.com",
+            ),
+            (
+                "https://eu.api.capillarytech.com/api_gateway",
+                "https://eu.api.capillarytech.com",
+            ),
+            ("https://h.example/API_GATEWAY/file-service", "https://h.example"),
+            (
+                "https://h.example:8443/prefix/api_gateway/file-service/rewards/a.png",
+                "https://h.example:8443/prefix",
+            ),
+            (
+                "http://127.0.0.1:7878/api_gateway/file-service/rewards",
+                "http://127.0.0.1:7878",
+            ),
+        ] {
+            let err = parse_base_url(given).unwrap_err();
+            assert!(err.contains(&format!("use \"{right}\"")), "{given}: {err}");
+            assert!(err.contains("endpoint"), "{err}");
+            // The suggestion itself is accepted.
+            assert!(parse_base_url(right).is_ok(), "{right}");
+        }
+        for fine in [
+            "https://h.example",
+            "https://h.example/prefix",
+            "https://h.example/api_gateways",
+        ] {
+            assert!(parse_base_url(fine).is_ok(), "{fine}");
+        }
     }
 }

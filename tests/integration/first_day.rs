@@ -154,3 +154,91 @@ fn an_empty_credential_variable_is_called_empty() {
     );
     assert_eq!(service.stats().upload_requests, 0);
 }
+
+/// A base URL that carries the endpoint path is refused wherever a base URL
+/// enters (flag, environment, `config set`, `login`), naming the one to use,
+/// and nothing is sent or saved.
+#[test]
+fn a_base_url_with_the_endpoint_path_is_refused_everywhere() {
+    let service = Service::start();
+    let home = tempfile::tempdir().unwrap();
+    let right = service.base_url();
+    let wrong = format!("{right}/api_gateway/file-service/rewards");
+    let suggestion = format!("use \"{right}\"");
+    let png = sample("sample.png");
+    let png = png.to_str().unwrap();
+    let routes: [(&str, Vec<&str>, Option<(&str, &str)>); 4] = [
+        ("flag", vec!["upload", "--base-url", &wrong, png], None),
+        ("env", vec!["upload", png], Some(("CAPFILE_BASE_URL", &wrong))),
+        ("config set", vec!["config", "set", "base_url", &wrong], None),
+        (
+            "login",
+            vec![
+                "login",
+                "--insecure-storage",
+                "--base-url",
+                &wrong,
+                "--username",
+                "capfile",
+                "--password-stdin",
+            ],
+            None,
+        ),
+    ];
+    for (route, args, env) in routes {
+        let mut cmd = bare_capfile(home.path());
+        cmd.env("CAPFILE_USERNAME", "capfile")
+            .env("CAPFILE_PASSWORD", "capfile");
+        if let Some((name, value)) = env {
+            cmd.env(name, value);
+        }
+        if route == "login" {
+            cmd.env_remove("CAPFILE_PASSWORD").write_stdin("capfile\n");
+        }
+        let out = run(cmd.args(&args));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{route}: {err}");
+        assert!(err.contains(&suggestion), "{route}: {err}");
+        assert!(
+            !home.path().join("config/capfile/config.toml").exists() || route != "config set",
+            "{route}"
+        );
+    }
+    assert!(!home.path().join("config/capfile/credentials.toml").exists());
+    assert_eq!(service.stats().upload_requests, 0);
+}
+
+/// `status` checks the upload endpoint with a GET, which creates nothing: a
+/// 404 there (a base URL with a wrong path) is a failure, never "ok".
+#[test]
+fn status_fails_when_the_upload_endpoint_is_not_found() {
+    let service = Service::start();
+    let home = tempfile::tempdir().unwrap();
+    for (base, ok) in [
+        (service.base_url(), true),
+        (format!("{}/v2", service.base_url()), false),
+    ] {
+        let out = run(bare_capfile(home.path())
+            .env("CAPFILE_BASE_URL", &base)
+            .env("CAPFILE_USERNAME", "capfile")
+            .env("CAPFILE_PASSWORD", "capfile")
+            .arg("status"));
+        let text = stdout(&out);
+        let host = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("host:"))
+            .unwrap_or_default();
+        if ok {
+            assert!(host.contains("ok:") && host.contains("HTTP 405"), "{text}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            assert!(host.contains("FAILED") && host.contains("404"), "{text}");
+        }
+    }
+    let stats = service.stats();
+    assert_eq!(
+        (stats.upload_requests, stats.uploads_stored),
+        (0, 0),
+        "a GET creates nothing"
+    );
+}
