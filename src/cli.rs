@@ -139,7 +139,8 @@ pub enum Command {
     /// path (a GET of the upload endpoint, which creates nothing; a 404 there
     /// means the base URL is wrong). For OAuth it also asks the token endpoint for a
     /// token. A Basic password cannot be checked without an upload: the service
-    /// has no endpoint that checks it, and status says so.
+    /// has no endpoint that checks it, and status (like login) says so, and
+    /// that a wrong one makes the first upload fail with 401 (exit 4).
     ///
     /// Exit status: 0 when everything that can be checked is fine, 4 when
     /// credentials are missing or refused, 1 when the host cannot be reached or

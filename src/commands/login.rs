@@ -132,8 +132,16 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         profile.name,
         stored_url(&base_url)
     ));
+    if auth == AuthKind::Basic {
+        printer.note(BASIC_NOT_CHECKED);
+    }
     Ok(Exit::Success)
 }
+
+/// What login and `status` say of a Basic password: the service has no
+/// endpoint that checks one without creating a file.
+pub(crate) const BASIC_NOT_CHECKED: &str = "the password was not checked: the file service can only check a Basic \
+     password with an upload; if it is wrong, the first upload fails with 401 (exit 4) and nothing is stored";
 
 /// Asks on the terminal, when there is one to ask on.
 struct Asker<'a> {

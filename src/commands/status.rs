@@ -324,7 +324,9 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
     report.credentials = match (&credentials, host_ok) {
         (None, _) => Check::Skipped("no credentials".into()),
         (Some(Credentials::Basic { .. }), _) => Check::Skipped(
-            "a Basic password cannot be checked without an upload: the service has no endpoint that checks it".into(),
+            super::login::BASIC_NOT_CHECKED
+                .trim_start_matches("the password was not checked: ")
+                .into(),
         ),
         (Some(_), false) => Check::Skipped("the host does not answer".into()),
         (Some(creds @ Credentials::OAuth { .. }), true) => {

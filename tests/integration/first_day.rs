@@ -242,3 +242,42 @@ fn status_fails_when_the_upload_endpoint_is_not_found() {
         "a GET creates nothing"
     );
 }
+
+/// A Basic login cannot check the password (the service checks it only with
+/// an upload): login says so plainly and says how the first upload will show
+/// a wrong one; an OAuth login, which is checked, does not say it.
+#[test]
+fn a_basic_login_says_the_password_was_not_checked() {
+    let service = Service::start();
+    let home = tempfile::tempdir().unwrap();
+    let out = run(bare_capfile(home.path())
+        .args(["login", "--insecure-storage", "--base-url", &service.base_url()])
+        .args(["--username", "capfile", "--password-stdin"])
+        .write_stdin("wrong-password\n"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("the password was not checked"), "{err}");
+    assert!(err.contains("the first upload fails with 401 (exit 4)"), "{err}");
+    let upload = run(bare_capfile(home.path()).arg("upload").arg(sample("sample.png")));
+    assert_eq!(upload.status.code(), Some(4), "as login said: {}", stderr(&upload));
+    assert_eq!(service.stats().uploads_stored, 0);
+    let out = run(bare_capfile(home.path())
+        .args([
+            "-p",
+            "o",
+            "login",
+            "--insecure-storage",
+            "--auth",
+            "oauth",
+            "--base-url",
+            &service.base_url(),
+        ])
+        .args([
+            "--client-key",
+            capfile::emulator::DEFAULT_CLIENT_KEY,
+            "--client-secret-stdin",
+        ])
+        .write_stdin(format!("{}\n", capfile::emulator::DEFAULT_CLIENT_SECRET)));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not checked"), "{}", stderr(&out));
+}

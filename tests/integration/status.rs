@@ -65,7 +65,7 @@ fn basic_credentials_in_the_environment_are_fine_and_the_password_is_not_checked
     assert!(out.contains("from env CAPFILE_PASSWORD: ok"), "{out}");
     assert!(out.contains("answers over plain HTTP"), "{out}");
     assert!(
-        out.contains("a Basic password cannot be checked without an upload"),
+        out.contains("password: not checked: the file service can only check a Basic password with an upload; if it is wrong, the first upload fails with 401 (exit 4)"),
         "{out}"
     );
     // A check creates nothing.
