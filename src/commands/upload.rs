@@ -73,6 +73,10 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     let runtime = crate::runtime()?;
     let mut interrupts = Interrupts::install(&runtime, Signals::CtrlC)?;
     let mut stdin: Box<dyn std::io::Read> = if files.iter().any(|f| f.as_os_str() == "-") {
+        // On a terminal, silence would look like a hang.
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            printer.note("reading the image from standard input (a terminal): end it with Ctrl-D, or Ctrl-C to stop");
+        }
         Box::new(interrupts.stdin())
     } else {
         Box::new(std::io::empty())

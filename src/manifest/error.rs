@@ -40,10 +40,15 @@ pub enum ManifestError {
 }
 
 impl ManifestError {
-    /// The kind, which decides the exit code: a bad or foreign manifest is an
-    /// input error (2); a busy lock or a failing disk is a failure (1).
+    /// The kind, which decides the exit code: a bad or foreign manifest, or
+    /// one that cannot be opened (its folder is missing, it cannot be read or
+    /// locked: all before anything is sent) is an input error (2); a busy lock
+    /// or a write that fails after uploads began is a failure (1).
     pub fn kind(&self) -> ErrorKind {
         match self {
+            ManifestError::Io { action, .. } if matches!(*action, "create" | "read" | "lock" | "open") => {
+                ErrorKind::Usage
+            }
             ManifestError::Busy { .. } | ManifestError::Io { .. } => ErrorKind::Failure,
             ManifestError::Invalid { .. } | ManifestError::WrongBinding { .. } => ErrorKind::Usage,
         }

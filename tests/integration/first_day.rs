@@ -281,3 +281,53 @@ fn a_basic_login_says_the_password_was_not_checked() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("not checked"), "{}", stderr(&out));
 }
+
+/// `upload -` on a terminal says it is reading standard input, instead of
+/// waiting in silence; Ctrl-D ends the image, and what was typed is no image.
+#[test]
+fn reading_standard_input_on_a_terminal_says_so() {
+    use rexpect::session::spawn_command;
+    let service = Service::start();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_capfile"));
+    isolate(&mut cmd, service.home.path());
+    cmd.env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_USERNAME", "capfile")
+        .env("CAPFILE_PASSWORD", "capfile")
+        .env("TERM", "dumb")
+        .args(["upload", "-", "--name", "typed.png"]);
+    let mut session = spawn_command(cmd, Some(20_000)).expect("capfile starts on a pty");
+    session
+        .exp_string("reading the image from standard input (a terminal): end it with Ctrl-D")
+        .unwrap();
+    session.send_line("not an image").unwrap();
+    session.send_control('d').unwrap();
+    let rest = session.exp_eof().unwrap();
+    let status = session.process().wait().unwrap();
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 2)),
+        "{status:?}\n{rest}"
+    );
+    assert!(rest.contains("not an image") || rest.contains("image"), "{rest}");
+    assert_eq!(service.stats().upload_requests, 0);
+}
+
+/// A manifest that cannot be opened (its folder is missing) is an input
+/// error: exit 2 and nothing sent, as for `--report`.
+#[test]
+fn a_manifest_that_cannot_be_opened_is_exit_2() {
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder/m.capfile.toml");
+    for extra in [&[][..], &["--dry-run"]] {
+        service
+            .test()
+            .args(["upload", "--manifest"])
+            .arg(&missing)
+            .args(extra)
+            .arg(sample("sample.png"))
+            .status(2)
+            .stderr_has("no-such-folder")
+            .run();
+    }
+    assert_eq!(service.stats().upload_requests, 0);
+}
