@@ -381,7 +381,7 @@ unchanged_case() {
         (cd "$WORK/unchanged" && "$CAPFILE" upload --no-progress -j "$JOBS" --manifest "$manifest" -- *.png \
             >/dev/null 2>"$WORK/unch.err") || die "an unchanged re-run failed: $(tail -n 3 "$WORK/unch.err")"
         end=$(date +%s.%N)
-        grep -Eq "^uploaded 0 of $UNCH_COUNT files?,.* $UNCH_COUNT skipped" "$WORK/unch.err" ||
+        grep -Eq "^nothing to upload: $UNCH_COUNT files? unchanged" "$WORK/unch.err" ||
             die "an unchanged re-run uploaded something: $(cat "$WORK/unch.err")"
         awk -v a="$start" -v b="$end" 'BEGIN { print b - a }' >>"$WORK/unch.txt"
     done

@@ -335,9 +335,11 @@ impl ApiError {
             ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs())?,
             ApiError::Response { cause, .. } => write!(f, "unexpected response: {cause}")?,
             ApiError::KeyRefused { message, .. } => {
+                // The server's words after a colon, so the request id that
+                // follows is the only parenthesis.
                 f.write_str("the client key or secret was refused")?;
                 if !message.is_empty() {
-                    write!(f, " ({message})")?;
+                    write!(f, ": {message}")?;
                 }
             }
             ApiError::File(err) => fmt::Display::fmt(err, f)?,

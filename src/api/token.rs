@@ -191,7 +191,7 @@ mod tests {
         assert!(err.is_auth() && !err.is_retryable() && !err.is_token_refused());
         assert_eq!(
             err.to_string(),
-            "the client key or secret was refused (Invalid client key and secret) (request id r1)"
+            "the client key or secret was refused: Invalid client key and secret (request id r1)"
         );
         assert!(key_refused(br#"{"data":null,"errors":[{"code":"320001"}]}"#).is_some());
         assert!(key_refused(br#"{"data":null,"errors":[{"code":500,"message":"x"}]}"#).is_none());

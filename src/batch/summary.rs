@@ -173,6 +173,23 @@ impl Summary {
         lines
     }
 
+    /// After failures or inputs left unattempted: how to retry just those,
+    /// with `--retry-from` when there is a report, or how to get one.
+    pub fn retry_advice(&self) -> Option<String> {
+        if self.failed + self.not_attempted == 0 {
+            return None;
+        }
+        Some(match &self.report {
+            Some(report) => format!(
+                "to retry only what did not upload: capfile upload --retry-from {}",
+                shell_word(report)
+            ),
+            None => "to retry only what did not upload next time, add --report FILE; \
+                     then run capfile upload --retry-from FILE"
+                .to_string(),
+        })
+    }
+
     /// The rest of the summary: inputs not attempted, retries, rate limits.
     fn other_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -188,8 +205,11 @@ impl Summary {
                 self.not_attempted
             ));
         }
-        if self.retries > 0 {
-            lines.push(format!("retries: {}", self.retries));
+        // Re-sends after a 429 wait for the rate limit and do not use up
+        // --retries; they are counted on the rate-limit line, not here.
+        let retries = self.retries.saturating_sub(self.rate_limited);
+        if retries > 0 {
+            lines.push(format!("retries: {retries}"));
         }
         if self.rate_limited > 0 {
             lines.push(format!(
@@ -204,6 +224,20 @@ impl Summary {
         }
         lines
     }
+}
+
+/// A path as one word a shell reads back as the same path: as it is when it
+/// holds only plain characters, else in single quotes (control characters
+/// quoted as `quote_path` does, so none reaches the terminal).
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    if text.chars().any(char::is_control) {
+        return crate::output::quote_path(text);
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// The cause a failure is grouped under: the HTTP status and the error, with
@@ -310,6 +344,22 @@ mod tests {
         s.add(&of(Outcome::NotAttempted));
         s.set_interrupted();
         assert_eq!(s.lines()[1], "interrupted: 3 finished, 2 not attempted");
+        assert_eq!(
+            s.retry_advice().as_deref(),
+            Some(
+                "to retry only what did not upload next time, add --report FILE; then run capfile upload --retry-from FILE"
+            )
+        );
+        let mut with_report = Summary::new(Some(std::path::Path::new("runs/r 1.jsonl")));
+        with_report.add(&of(Outcome::NotAttempted));
+        assert_eq!(
+            with_report.retry_advice().as_deref(),
+            Some("to retry only what did not upload: capfile upload --retry-from 'runs/r 1.jsonl'")
+        );
+        let mut fine = Summary::new(None);
+        fine.add(&of(Outcome::Uploaded));
+        fine.add(&of(Outcome::Skipped));
+        assert_eq!(fine.retry_advice(), None);
         assert_eq!(s.not_attempted(), 2);
         assert_eq!(s.uploaded(), 1);
         assert_eq!(s.failed(), 1);
@@ -325,12 +375,14 @@ mod tests {
     #[test]
     fn retries_and_rate_limit_waits_are_counted() {
         let mut s = Summary::new(None);
+        // Seven attempts: four re-sends after a 429 (which do not use up
+        // --retries) and two retries.
         let mut r = of(Outcome::Uploaded);
-        r.attempts = 3;
+        r.attempts = 7;
         s.add(&r);
         s.add(&of(Outcome::Uploaded));
         s.add_rate_limited(4, Duration::from_millis(12_340));
-        assert_eq!(s.retries(), 2);
+        assert_eq!(s.retries(), 6);
         assert_eq!(
             s.lines(),
             [

@@ -331,3 +331,48 @@ fn a_manifest_that_cannot_be_opened_is_exit_2() {
     }
     assert_eq!(service.stats().upload_requests, 0);
 }
+
+/// The summary tells how to retry only what failed: with `--retry-from` and
+/// the report when there is one, or how to get one; and it counts 429 waits
+/// apart from the retries they do not use up.
+#[test]
+fn after_failures_the_summary_says_how_to_retry() {
+    let home = tempfile::tempdir().unwrap();
+    let base = dead_base_url();
+    let report = home.path().join("run report.jsonl");
+    let out = run(capfile_for(&base, home.path())
+        .args(["upload", "--retries", "0", "--report"])
+        .arg(&report)
+        .arg(sample("sample.png")));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "to retry only what did not upload: capfile upload --retry-from '{}'",
+            report.display()
+        )),
+        "{err}"
+    );
+    let out = run(capfile_for(&base, home.path())
+        .args(["upload", "--retries", "0"])
+        .arg(sample("sample.png")));
+    assert!(stderr(&out).contains("add --report FILE"), "{}", stderr(&out));
+}
+
+/// 429s do not use up --retries, so the summary does not count the re-sends
+/// after them as retries: against a rate limit and nothing else, the summary
+/// has a rate-limit line and no `retries:` line.
+#[test]
+fn re_sends_after_429s_are_not_counted_as_retries() {
+    use capfile::emulator::{Faults, RateLimit};
+    let service = Service::with_faults(Faults {
+        rate_limit: Some(RateLimit::new(2, std::time::Duration::from_secs(1), true)),
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    distinct_images(dir.path(), 6);
+    let out = run(service.capfile().args(["upload", "-j", "6", "-r"]).arg(dir.path()));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("rate limit: the service answered 429"), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("retries:")), "{err}");
+}

@@ -97,7 +97,11 @@ fn a_second_run_over_unchanged_files_sends_nothing_and_skips_every_input() {
         assert_eq!(after["secure_file_path"], before["secure_file_path"]);
         assert_eq!(after["url_expired"], false);
     }
-    assert!(stderr(&second).contains("5 skipped (unchanged)"), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("nothing to upload: 5 files unchanged (skipped)"),
+        "{}",
+        stderr(&second)
+    );
     // Unchanged bytes: nothing rewritten.
     assert_eq!(entries(&manifest), recorded);
     // The table and -o url show the recorded values; --json shows nothing.

@@ -103,7 +103,7 @@ fn a_refused_client_key_is_error_320001_exit_4_after_one_token_request() {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(4), "{err}");
     assert!(
-        err.contains("sample.png: the client key or secret was refused (Invalid client key and secret) (request id "),
+        err.contains("sample.png: the client key or secret was refused: Invalid client key and secret (request id "),
         "{err}"
     );
     assert!(!err.contains("not-the-secret"), "{err}");

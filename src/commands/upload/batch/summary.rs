@@ -25,13 +25,9 @@ pub(super) struct Ending {
 /// stopped early, or the report could not be written; 3 when some were.
 pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, printer: &Printer) -> Exit {
     let done = summary.uploaded();
-    let skipped = match summary.skipped() {
-        0 => String::new(),
-        n => format!(", {n} skipped (unchanged)"),
-    };
     printer.note(&format!(
-        "uploaded {done} of {}, {} in {:.1} s{skipped}",
-        output::count(ending.total, "file", "files"),
+        "{}, {} in {:.1} s",
+        headline(done, summary.skipped(), ending.total),
         output::human_bytes(ending.bytes),
         elapsed.as_secs_f64()
     ));
@@ -53,6 +49,9 @@ pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, p
             printer.note(&line);
         }
     }
+    if let Some(how) = summary.retry_advice() {
+        printer.note(&how);
+    }
     if let Some(stop) = &ending.stop {
         printer.error(&stop.to_error());
     }
@@ -70,5 +69,23 @@ pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, p
         Exit::Failure
     } else {
         Exit::Partial
+    }
+}
+
+/// The summary's first line, before the bytes and time: inputs the manifest
+/// found unchanged are not counted among those to upload, so a run where
+/// nothing changed does not read as "uploaded 0 of 7".
+fn headline(done: usize, skipped: usize, total: usize) -> String {
+    let to_send = total.saturating_sub(skipped);
+    match (skipped, to_send) {
+        (0, _) => format!("uploaded {done} of {}", output::count(total, "file", "files")),
+        (_, 0) => format!(
+            "nothing to upload: {} unchanged (skipped)",
+            output::count(skipped, "file", "files")
+        ),
+        _ => format!(
+            "uploaded {done} of {} to upload; {skipped} unchanged (skipped)",
+            output::count(to_send, "file", "files")
+        ),
     }
 }

@@ -69,7 +69,8 @@ fn failures_are_grouped_by_cause_and_partial() {
         text,
         "uploaded 1 of 3 files, 1.0 KiB in 1.5 s\n\
          2 uploads failed:\n  \
-         HTTP 500: server answered 500 Internal Server Error: no (2):\n    b\n    c\n"
+         HTTP 500: server answered 500 Internal Server Error: no (2):\n    b\n    c\n\
+         to retry only what did not upload next time, add --report FILE; then run capfile upload --retry-from FILE\n"
             .replace("HTTP 500: ", "")
     );
 }
@@ -79,7 +80,11 @@ fn one_failure_in_a_batch_is_one_line_and_a_lone_input_is_not_repeated() {
     let (exit, text) = summary_of(&[up("a"), failed("b")], Ending::default());
     assert_eq!(exit, Exit::Partial);
     assert!(
-        text.ends_with("failed: b: server answered 500 Internal Server Error: no\n"),
+        text.ends_with(
+            "failed: b: server answered 500 Internal Server Error: no\n\
+                        to retry only what did not upload next time, add --report FILE; \
+                        then run capfile upload --retry-from FILE\n"
+        ),
         "{text}"
     );
     let told = Ending {
@@ -88,11 +93,16 @@ fn one_failure_in_a_batch_is_one_line_and_a_lone_input_is_not_repeated() {
     };
     let (exit, text) = summary_of(&[failed("b")], told);
     assert_eq!(exit, Exit::Failure);
-    assert_eq!(text, "uploaded 0 of 1 file, 0 B in 1.5 s\n", "told once, as it failed");
+    assert_eq!(
+        text,
+        "uploaded 0 of 1 file, 0 B in 1.5 s\n\
+         to retry only what did not upload next time, add --report FILE; then run capfile upload --retry-from FILE\n",
+        "told once, as it failed"
+    );
     // Not told as it failed (a refused connection, left to the summary).
     let (_, text) = summary_of(&[failed("b")], Ending::default());
     assert!(
-        text.ends_with("failed: b: server answered 500 Internal Server Error: no\n"),
+        text.contains("failed: b: server answered 500 Internal Server Error: no\n"),
         "{text}"
     );
 }
@@ -145,7 +155,27 @@ fn interrupted_wins_and_says_what_finished() {
     };
     let (exit, text) = summary_of(&[up("a"), up("b"), not_attempted("c")], ending);
     assert_eq!(exit, Exit::Interrupted);
-    assert!(text.ends_with("interrupted: 2 finished, 1 not attempted\n"), "{text}");
+    assert!(text.contains("interrupted: 2 finished, 1 not attempted\n"), "{text}");
+}
+
+#[test]
+fn unchanged_inputs_are_not_counted_among_those_to_upload() {
+    let skipped = || rec("s", Outcome::Skipped, None);
+    let (exit, text) = summary_of(&[skipped(), skipped()], Ending::default());
+    assert_eq!(exit, Exit::Success);
+    assert_eq!(text, "nothing to upload: 2 files unchanged (skipped), 0 B in 1.5 s\n");
+    let (exit, text) = summary_of(&[up("a"), skipped(), skipped()], Ending::default());
+    assert_eq!(exit, Exit::Success);
+    assert_eq!(
+        text,
+        "uploaded 1 of 1 file to upload; 2 unchanged (skipped), 1.0 KiB in 1.5 s\n"
+    );
+    let (exit, text) = summary_of(&[up("a"), failed("b"), skipped()], Ending::default());
+    assert_eq!(exit, Exit::Partial);
+    assert!(
+        text.starts_with("uploaded 1 of 2 files to upload; 1 unchanged (skipped),"),
+        "{text}"
+    );
 }
 
 #[test]
