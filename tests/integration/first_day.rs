@@ -167,7 +167,9 @@ fn a_base_url_with_the_endpoint_path_is_refused_everywhere() {
     let suggestion = format!("use \"{right}\"");
     let png = sample("sample.png");
     let png = png.to_str().unwrap();
-    let routes: [(&str, Vec<&str>, Option<(&str, &str)>); 4] = [
+    /// How a base URL enters: a name, the arguments, and a variable to set.
+    type Route<'a> = (&'a str, Vec<&'a str>, Option<(&'a str, &'a str)>);
+    let routes: [Route; 4] = [
         ("flag", vec!["upload", "--base-url", &wrong, png], None),
         ("env", vec!["upload", png], Some(("CAPFILE_BASE_URL", &wrong))),
         ("config set", vec!["config", "set", "base_url", &wrong], None),
