@@ -101,7 +101,7 @@ pub enum Command {
     /// line), request_id (the server's X-Cap-Requestid), attempts, bytes,
     /// elapsed_ms, rate_wait_ms, response (the server's JSON body), profile,
     /// origin (scheme://host[:port]), namespace.
-    #[command(after_long_help = help::subcommand("upload"))]
+    #[command(after_long_help = help::subcommand("upload"), after_help = help::short_subcommand("upload"))]
     Upload(UploadArgs),
     /// Save credentials for a profile (secret in the OS keyring)
     ///
@@ -120,14 +120,14 @@ pub enum Command {
     ///
     /// The base URL must be https; plain http is accepted only for a loopback
     /// host. Credentials are never sent along a redirect to another host.
-    #[command(after_long_help = help::subcommand("login"))]
+    #[command(after_long_help = help::subcommand("login"), after_help = help::short_subcommand("login"))]
     Login(LoginArgs),
     /// Remove the profile's saved secret (its settings stay)
     ///
     /// The secret is removed from the OS keyring and from credentials.toml;
     /// the profile's settings in config.toml stay. Secrets given in the
     /// environment are not affected.
-    #[command(after_long_help = help::subcommand("logout"))]
+    #[command(after_long_help = help::subcommand("logout"), after_help = help::short_subcommand("logout"))]
     Logout,
     /// Show the profile's setup and check it: URL, credentials, host
     ///
@@ -145,7 +145,7 @@ pub enum Command {
     /// Exit status: 0 when everything that can be checked is fine, 4 when
     /// credentials are missing or refused, 1 when the host cannot be reached or
     /// the upload endpoint answers 404. No secret is ever printed.
-    #[command(after_long_help = help::subcommand("status"))]
+    #[command(after_long_help = help::subcommand("status"), after_help = help::short_subcommand("status"))]
     Status(StatusArgs),
     /// Read and edit settings
     ///
@@ -162,6 +162,7 @@ pub enum Command {
     /// are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
+        after_help = help::short_subcommand("config"),
         subcommand_value_name = "ACTION",
         subcommand_help_heading = "Actions"
     )]
@@ -191,7 +192,7 @@ pub enum Command {
     /// default credentials, starting it inside the upload when nothing listens.
     /// Ctrl-C or SIGTERM stops it, after letting uploads in flight finish for a
     /// few seconds; a second Ctrl-C stops it at once.
-    #[command(after_long_help = help::subcommand("serve"))]
+    #[command(after_long_help = help::subcommand("serve"), after_help = help::short_subcommand("serve"))]
     Serve(ServeArgs),
     /// Print a shell completion script
     ///
@@ -204,7 +205,7 @@ pub enum Command {
     /// the profiles in config.toml (-p), the setting keys of `config
     /// get/set/unset` and the fixed values of a setting (`config set auth`),
     /// and offers directories and image files to `upload`.
-    #[command(after_long_help = help::subcommand("completions"))]
+    #[command(after_long_help = help::subcommand("completions"), after_help = help::short_subcommand("completions"))]
     Completions {
         /// The shell to print the script for
         #[arg(value_enum)]

@@ -251,8 +251,8 @@ pub const UPLOAD_EXAMPLES: &[Example] = &[
         command: "capfile upload -r images/ --report r.ndjson",
     },
     Example {
-        what: "List the inputs that failed",
-        command: "jq -r 'select(.outcome == \"failed\") | .input' r.ndjson",
+        what: "List the inputs whose latest record failed (a --retry-from run appends to the report)",
+        command: "jq -rs 'group_by(.input) | map(last) | .[] | select(.outcome == \"failed\") | .input' r.ndjson",
     },
     Example {
         what: "Upload again only what failed or was not attempted",
@@ -345,6 +345,11 @@ pub const SERVE_EXAMPLES: &[Example] = &[
 pub const BASH_INSTALL: &str = "dir=${XDG_DATA_HOME:-$HOME/.local/share}/bash-completion/completions\n\
                                 mkdir -p \"$dir\" && capfile completions bash > \"$dir/capfile\"";
 
+/// Where fish looks for a user's completions: under $XDG_CONFIG_HOME, which
+/// defaults to ~/.config.
+pub const FISH_INSTALL: &str = "dir=${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions\n\
+                                mkdir -p \"$dir\" && capfile completions fish > \"$dir/capfile.fish\"";
+
 pub const COMPLETIONS_EXAMPLES: &[Example] = &[
     Example {
         what: "bash (needs the bash-completion package, which looks here)",
@@ -356,8 +361,8 @@ pub const COMPLETIONS_EXAMPLES: &[Example] = &[
                   echo 'fpath=(~/.zfunc $fpath); autoload -U compinit; compinit' >> ~/.zshrc",
     },
     Example {
-        what: "fish",
-        command: "capfile completions fish > ~/.config/fish/completions/capfile.fish",
+        what: "fish (it loads the script on first use)",
+        command: FISH_INSTALL,
     },
     Example {
         what: "PowerShell",
@@ -477,6 +482,25 @@ fn finish(mut text: String) -> String {
         text.pop();
     }
     text
+}
+
+/// What `capfile NAME -h` shows after the options: the first examples (one
+/// line each, without their sentence) and where the rest is.
+pub fn short_subcommand(name: &str) -> String {
+    let mut text = String::new();
+    let examples = examples(name);
+    if !examples.is_empty() {
+        heading(&mut text, "Examples:");
+        for example in examples.iter().take(3) {
+            let _ = writeln!(text, "  {}", example.command.lines().next().unwrap_or_default());
+        }
+        text.push('\n');
+    }
+    let _ = writeln!(
+        text,
+        "Run `capfile {name} --help` for every detail and more examples, or `man capfile-{name}`."
+    );
+    finish(text)
 }
 
 /// Greedy word wrap; a word longer than the width gets a line of its own.

@@ -17,5 +17,6 @@
 mod generated;
 mod help;
 mod man;
+mod readme;
 mod shells;
 mod tools;

@@ -48,7 +48,11 @@ fn page(cmd: &clap::Command, name: &str, all: &[&str]) -> String {
     // and a ragged right edge rather than wide gaps around long URLs.
     part(&|w| w.write_all(b".nh\n.ad l\n"));
     part(&|w| man.render_name_section(w));
-    part(&|w| man.render_synopsis_section(w));
+    part(&|w| {
+        let mut roff = Roff::new();
+        synopsis(&mut roff, cmd, name);
+        w.write_all(roff.render().as_bytes())
+    });
     part(&|w| man.render_description_section(w));
     part(&|w| man.render_options_section(w));
     if top {
@@ -128,6 +132,56 @@ fn actions(roff: &mut Roff, cmd: &clap::Command) {
             roff.text([name, roman(format!(": {text}"))]);
         }
     }
+}
+
+/// The SYNOPSIS: every option with its value name (`[-j|--jobs N]`), `...`
+/// after what may repeat, optional parts in brackets. clap_mangen's own
+/// leaves out the value names.
+fn synopsis(roff: &mut Roff, cmd: &clap::Command, name: &str) {
+    roff.control("SH", ["SYNOPSIS"]);
+    let title = if name == "capfile" {
+        "capfile".to_owned()
+    } else {
+        format!("capfile {name}")
+    };
+    let mut line = vec![bold(title)];
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let repeats = matches!(arg.get_action(), clap::ArgAction::Append | clap::ArgAction::Count)
+            || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let dots = if repeats { "..." } else { "" };
+        line.push(roman(" "));
+        if arg.is_positional() {
+            let value = italic(value_name(arg));
+            if arg.is_required_set() {
+                line.extend([value, roman(dots)]);
+            } else {
+                line.extend([roman("["), value, roman(format!("]{dots}"))]);
+            }
+            continue;
+        }
+        line.push(roman("["));
+        let mut names = Vec::new();
+        if let Some(short) = arg.get_short() {
+            names.push(format!("-{short}"));
+        }
+        if let Some(long) = arg.get_long() {
+            names.push(format!("--{long}"));
+        }
+        for (i, flag) in names.into_iter().enumerate() {
+            if i > 0 {
+                line.push(roman("|"));
+            }
+            line.push(bold(flag));
+        }
+        if arg.get_action().takes_values() {
+            line.extend([roman(" "), italic(value_name(arg))]);
+        }
+        line.push(roman(format!("]{dots}")));
+    }
+    if cmd.has_subcommands() {
+        line.extend([roman(" "), italic("COMMAND"), roman(" ...")]);
+    }
+    roff.text(line);
 }
 
 fn value_name(arg: &clap::Arg) -> String {
