@@ -121,7 +121,7 @@ fn total_style(widths: &Widths) -> ProgressStyle {
 /// `label` in `max` columns: a path too long keeps its file name, shortened
 /// in the middle when even that is too long.
 fn short_label(label: &str, max: usize) -> String {
-    if label.chars().count() <= max {
+    if super::render::display_width(label) <= max {
         return label.to_string();
     }
     let name = label.rsplit('/').next().unwrap_or(label);

@@ -27,9 +27,11 @@ pub fn render_table(rows: &[Row], terminal: bool) -> String {
 const MIN_NAME_COLUMN: usize = 16;
 
 /// [`render_table`] for a terminal `width` columns wide (`None`: unknown, no
-/// cap). Names that would push a URL past the width are shortened in the
-/// middle with `…`; a URL is never shortened. Without a terminal nothing is
-/// shortened: scripts get every name whole.
+/// cap). Columns are padded by display width (a CJK character or an emoji
+/// takes two columns, an accent none). A name is shortened in the middle with
+/// `…` only when that buys the longest URL a line: when the URL wraps anyway,
+/// the name stays whole. A URL is never shortened. Without a terminal nothing
+/// is shortened: scripts get every name whole.
 pub fn render_table_in(rows: &[Row], terminal: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     if !terminal {
@@ -56,53 +58,87 @@ pub fn render_table_in(rows: &[Row], terminal: bool, width: Option<usize>) -> St
             secure_url: escape_control(&r.secure_url).into_owned(),
         })
         .collect();
-    let longest_name = rows
-        .iter()
-        .chain([&header])
-        .map(|r| r.name.chars().count())
-        .max()
-        .unwrap_or(0);
-    let version_width = rows.iter().chain([&header]).map(|r| r.version.len()).max().unwrap_or(0);
-    let longest_url = rows
-        .iter()
-        .chain([&header])
-        .map(|r| r.secure_url.chars().count())
-        .max()
-        .unwrap_or(0);
+    let widest = |column: fn(&Row) -> &str| {
+        rows.iter()
+            .chain([&header])
+            .map(|r| display_width(column(r)))
+            .max()
+            .unwrap_or(0)
+    };
+    let longest_name = widest(|r| &r.name);
+    let version_width = widest(|r| &r.version);
+    let longest_url = widest(|r| &r.secure_url);
     let name_width = match width {
-        Some(width) => {
-            // What is left for NAME once VERSION, the URL and the gaps fit.
-            let room = width.saturating_sub(version_width + longest_url + 4);
-            longest_name.min(room.max(MIN_NAME_COLUMN))
-        }
+        Some(width) => name_column(longest_name, version_width + longest_url + 4, width),
         None => longest_name,
     };
     for row in std::iter::once(&header).chain(&rows) {
-        out.push_str(&format!(
-            "{:<name_width$}  {:<version_width$}  {}\n",
-            elide_middle(&row.name, name_width),
-            row.version,
-            row.secure_url
-        ));
+        let name = elide_middle(&row.name, name_width);
+        out.push_str(&name);
+        out.push_str(&" ".repeat(name_width.saturating_sub(display_width(&name)) + 2));
+        out.push_str(&row.version);
+        out.push_str(&" ".repeat(version_width.saturating_sub(display_width(&row.version)) + 2));
+        out.push_str(&row.secure_url);
+        out.push('\n');
     }
     out
 }
 
-/// `text` in at most `max` characters: a longer one keeps its start and end
-/// (the extension) around a `…`.
+/// The NAME column's width: the longest name, unless cutting names (to no
+/// less than [`MIN_NAME_COLUMN`]) makes the widest row take fewer terminal
+/// lines; then the widest cut that does.
+fn name_column(longest_name: usize, rest: usize, width: usize) -> usize {
+    let width = width.max(1);
+    let lines = |name: usize| (name + rest).div_ceil(width);
+    let full = lines(longest_name);
+    if full <= 1 && longest_name + rest <= width {
+        return longest_name;
+    }
+    // The widest name that fits in one line fewer.
+    let target = (full - 1) * width;
+    match target.checked_sub(rest) {
+        Some(cut) if cut >= MIN_NAME_COLUMN && cut < longest_name => cut,
+        _ => longest_name,
+    }
+}
+
+/// Columns `text` takes on a terminal.
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` in at most `max` columns: a longer one keeps its start and end
+/// (the extension) around a `…`, cut between characters by display width.
 pub fn elide_middle(text: &str, max: usize) -> String {
-    let count = text.chars().count();
-    if count <= max {
+    if display_width(text) <= max {
         return text.to_string();
     }
     if max == 0 {
         return String::new();
     }
-    let tail = (max - 1) / 2;
-    let head = max - 1 - tail;
-    let start: String = text.chars().take(head).collect();
-    let end: String = text.chars().skip(count - tail).collect();
-    format!("{start}…{end}")
+    let char_width = |c: char| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+    let tail_room = (max - 1) / 2;
+    let head_room = max - 1 - tail_room;
+    let mut head = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        if used + char_width(c) > head_room {
+            break;
+        }
+        used += char_width(c);
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in text.chars().rev() {
+        if used + char_width(c) > tail_room {
+            break;
+        }
+        used += char_width(c);
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
 }
 
 /// Which of the process's output streams a terminal query is about.
@@ -371,6 +407,54 @@ mod tests {
     }
 
     #[test]
+    fn wide_characters_are_padded_by_display_width() {
+        let rows = [
+            row("横幅バナー.png", "1", "u1"),
+            row("café.png", "2", "u2"),
+            row("e\u{301}clair.png", "3", "u3"),
+            row("🎁.png", "10", "u4"),
+        ];
+        let text = render_table_in(&rows, true, Some(200));
+        // Every VERSION starts in the same terminal column.
+        let columns: Vec<usize> = text
+            .lines()
+            .map(|line| {
+                let at = line.find(|c: char| c.is_ascii_digit() || c == 'V').unwrap();
+                display_width(&line[..at])
+            })
+            .collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{columns:?}\n{text}");
+        assert_eq!(columns[0], display_width("横幅バナー.png") + 2, "{text}");
+    }
+
+    #[test]
+    fn a_cut_name_fits_its_column_by_display_width() {
+        for max in 1..12 {
+            for name in ["横幅バナー画像です.png", "a-very-long-name.png", "🎁🎁🎁🎁🎁🎁.png"] {
+                let cut = elide_middle(name, max);
+                assert!(display_width(&cut) <= max, "{name} in {max}: {cut}");
+                assert!(cut.ends_with("png") || max < 8, "{name} in {max}: {cut}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A name is cut only when the cut makes the widest row take fewer
+        /// terminal lines, and never below the minimum column.
+        #[test]
+        fn names_are_cut_only_to_save_a_line(name in 1usize..120, rest in 10usize..300, width in 20usize..250) {
+            let column = name_column(name, rest, width);
+            let lines = |n: usize| (n + rest).div_ceil(width);
+            if column < name {
+                proptest::prop_assert!(lines(column) < lines(name));
+                proptest::prop_assert!(column >= MIN_NAME_COLUMN);
+            } else {
+                proptest::prop_assert_eq!(column, name);
+            }
+        }
+    }
+
+    #[test]
     fn table_for_scripts_is_tab_separated_without_header() {
         let rows = [row("a.png", "1", "http://x/a"), row("b b.png", "12", "http://x/b")];
         assert_eq!(
@@ -407,11 +491,11 @@ mod tests {
             text.lines().nth(1).unwrap().starts_with("a-very-lon…anner.png  1 "),
             "{text}"
         );
-        // Too narrow for any cap to help: NAME keeps a readable minimum.
+        // Too narrow for a cut to save the URL a line: the name stays whole.
         let narrow = render_table_in(&rows, true, Some(60));
         assert!(narrow.contains(url), "{narrow}");
         assert!(
-            narrow.lines().nth(1).unwrap().starts_with("a-very-l…ner.png  1 "),
+            narrow.lines().nth(1).unwrap().starts_with(&format!("{long}  1 ")),
             "{narrow}"
         );
         // Scripts always get the whole name.

@@ -44,6 +44,18 @@ impl<'a> Results<'a> {
             self.printer.result(&format!("{}\n", record.to_line()));
         } else if let Some(done) = done {
             self.push(done);
+        } else if let Some(rows) = &mut self.held_rows {
+            // The table a person reads shows every input, failed ones too
+            // (scripts' forms keep results only).
+            let why = match record.outcome {
+                crate::batch::Outcome::NotAttempted => "not attempted".to_string(),
+                _ => format!("failed: {}", record.error.as_deref().unwrap_or("unknown error")),
+            };
+            rows.push(Row {
+                name: record.name.clone(),
+                version: "-".into(),
+                secure_url: format!("({why})"),
+            });
         }
     }
 
@@ -217,6 +229,32 @@ mod tests {
         results.push_record(&failed, None);
         results.push_record(&up, Some(&uploaded("a.png", "1")));
         assert_eq!(out.contents(), "https://files.example.com/a.png\n");
+    }
+
+    #[test]
+    fn the_table_on_a_terminal_shows_failed_inputs_and_scripts_do_not_get_them() {
+        use crate::batch::{Outcome, record::test_binding};
+        let up = Record::new("a.png", "a.png", Outcome::Uploaded, test_binding());
+        let failed = Record::new("b.png", "b.png", Outcome::Failed, test_binding()).with_error("HTTP 500: boom");
+        let skipped = Record::new("c.png", "c.png", Outcome::NotAttempted, test_binding());
+        for terminal in [true, false] {
+            let out = Buffer::memory(terminal);
+            let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), Buffer::memory(false));
+            let mut results = Results::new(&printer, OutputFormat::Table);
+            results.push_record(&up, Some(&uploaded("a.png", "1")));
+            results.push_record(&failed, None);
+            results.push_record(&skipped, None);
+            results.finish();
+            let text = out.contents();
+            if terminal {
+                let lines: Vec<&str> = text.lines().collect();
+                assert_eq!(lines.len(), 4, "{text}");
+                assert_eq!(lines[2], "b.png  -        (failed: HTTP 500: boom)");
+                assert_eq!(lines[3], "c.png  -        (not attempted)");
+            } else {
+                assert_eq!(text, "a.png\t1\thttps://files.example.com/a.png\n");
+            }
+        }
     }
 
     #[test]

@@ -378,3 +378,57 @@ fn re_sends_after_429s_are_not_counted_as_retries() {
     assert!(err.contains("rate limit: the service answered 429"), "{err}");
     assert!(!err.lines().any(|l| l.starts_with("retries:")), "{err}");
 }
+
+/// The table on a real terminal, at 40 and 200 columns, with a CJK name: the
+/// URL (about 150 columns from the emulator) wraps at 40 whatever is done,
+/// so no name is cut there; at 200 everything fits whole; VERSION starts in
+/// one column by display width.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_table_on_a_terminal_at_40_and_200_columns() {
+    use unicode_width::UnicodeWidthStr;
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "横幅バナー春キャンペーン.png",
+        "a-rather-long-name-for-the-spring-banner.png",
+        "b.png",
+    ];
+    let mut files = Vec::new();
+    for (name, source) in names.iter().zip(["sample.png", "sample.jpg", "sample.gif"]) {
+        let path = dir.path().join(name);
+        std::fs::copy(sample(source), &path).unwrap();
+        files.push(format!("'{}'", path.display()));
+    }
+    for cols in [40, 200] {
+        let command = format!(
+            "stty cols {cols} rows 50; {} upload --no-progress {} 2>/dev/null",
+            env!("CARGO_BIN_EXE_capfile"),
+            files.join(" ")
+        );
+        let output = service
+            .in_a_terminal(&command)
+            .output()
+            .expect("script (util-linux) runs");
+        let screen = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+        assert!(output.status.success(), "{screen}");
+        let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(lines[0].starts_with("NAME"), "{cols}: {screen}");
+        let version_column = |line: &str| {
+            let at = line
+                .find("  ")
+                .map(|i| i + line[i..].find(|c: char| c != ' ').unwrap())
+                .unwrap();
+            line[..at].width()
+        };
+        let header_at = version_column(lines[0]);
+        for name in names {
+            let row = lines
+                .iter()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_else(|| panic!("{cols} columns: {name} is not whole:\n{screen}"));
+            assert_eq!(version_column(row), header_at, "{cols}: {row:?}\n{screen}");
+            assert!(row.contains("http://127.0.0.1:"), "{row}");
+        }
+    }
+}
