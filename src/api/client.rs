@@ -125,7 +125,7 @@ impl FileService {
         let mut rate_waited = Duration::ZERO;
         loop {
             self.throttle.wait().await;
-            let permit = self.pacer.acquire().await;
+            let permit = self.pacer.acquire_telling(&|wait| progress.paced(wait)).await;
             progress.restart();
             requests += 1;
             let (result, sent_with) = self.upload_once(job, progress.clone(), requests).await;

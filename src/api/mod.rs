@@ -65,6 +65,9 @@ pub trait Progress: Send + Sync {
     /// `new_pause` is set for the answer that paused every upload, and clear
     /// for answers to requests sent before that pause.
     fn rate_limited(&self, _wait: Duration, _new_pause: bool, _cause: &ApiError) {}
+    /// The rate limit holds this upload back before it is sent: for `wait`,
+    /// or (`None`) until a request in flight ends.
+    fn paced(&self, _wait: Option<Duration>) {}
 }
 
 #[cfg(test)]

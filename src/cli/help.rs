@@ -251,8 +251,9 @@ pub const UPLOAD_EXAMPLES: &[Example] = &[
         command: "capfile upload -r images/ --report r.ndjson",
     },
     Example {
-        what: "List the inputs whose latest record failed (a --retry-from run appends to the report)",
-        command: "jq -rs 'group_by(.input) | map(last) | .[] | select(.outcome == \"failed\") | .input' r.ndjson",
+        what: "List the inputs whose latest record failed (--retry-from appends records)",
+        command: "jq -rs 'group_by(.input) | map(last) | .[]\n\
+                  | select(.outcome == \"failed\") | .input' r.ndjson",
     },
     Example {
         what: "Upload again only what failed or was not attempted",

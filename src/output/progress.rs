@@ -24,7 +24,9 @@ impl Printer {
         }
         let multi = MultiProgress::with_draw_target(draw_target());
         let total = multi.add(ProgressBar::new(bytes));
-        total.set_style(total_style(&Widths::now(files, bytes)));
+        // No ETA until a file has finished: before that, the rate is the
+        // connections' start-up, and the estimate is minutes off.
+        total.set_style(total_style(&Widths::now(files, bytes), false));
         total.set_prefix(format!("0/{files} files"));
         total.enable_steady_tick(Duration::from_millis(200));
         if let Ok(mut bars) = self.bars.lock() {
@@ -91,22 +93,36 @@ impl Widths {
     }
 }
 
-/// The total bar's layout: (bar width, with rate, with ETA).
-fn total_layout(widths: &Widths) -> (usize, bool, bool) {
-    let fixed = widths.prefix + 4 + widths.total_bytes;
-    for (rate, eta) in [(true, true), (false, true), (false, false)] {
-        let needs = fixed + if rate { RATE } else { 0 } + if eta { ETA } else { 0 };
+/// The total bar's layout: (bar width, with rate, with ETA, with byte
+/// counts). As the terminal narrows it drops the rate, then the ETA, then
+/// the byte counts, so it stays one line at any width.
+fn total_layout(widths: &Widths) -> (usize, bool, bool, bool) {
+    let fixed = widths.prefix + 3;
+    for (rate, eta, counts) in [
+        (true, true, true),
+        (false, true, true),
+        (false, false, true),
+        (false, false, false),
+    ] {
+        let needs = fixed
+            + if counts { 1 + widths.total_bytes } else { 0 }
+            + if rate { RATE } else { 0 }
+            + if eta { ETA } else { 0 };
         if widths.room() >= needs + MIN_BAR {
-            return (MAX_BAR.min(widths.room() - needs), rate, eta);
+            return (MAX_BAR.min(widths.room() - needs), rate, eta, counts);
         }
     }
-    (widths.room().saturating_sub(fixed).max(1), false, false)
+    (widths.room().saturating_sub(fixed).max(1), false, false, false)
 }
 
-fn total_style(widths: &Widths) -> ProgressStyle {
-    let (bar, rate, eta) = total_layout(widths);
+fn total_style(widths: &Widths, with_eta: bool) -> ProgressStyle {
+    let (bar, rate, eta, counts) = total_layout(widths);
+    let eta = eta && with_eta;
     let prefix = widths.prefix;
-    let mut template = format!("{{prefix:>{prefix}}} [{{bar:{bar}.cyan/blue}}] {{bytes}}/{{total_bytes}}");
+    let mut template = format!("{{prefix:>{prefix}}} [{{bar:{bar}.cyan/blue}}]");
+    if counts {
+        template.push_str(" {bytes}/{total_bytes}");
+    }
     if rate {
         template.push_str(" {binary_bytes_per_sec}");
     }
@@ -128,22 +144,30 @@ fn short_label(label: &str, max: usize) -> String {
     super::render::elide_middle(name, max)
 }
 
-/// A file bar's layout for a file of `size` bytes: (bar width, name width).
-fn file_layout(widths: &Widths, size: u64) -> (usize, usize) {
-    let fixed = widths.prefix + 5 + BYTES + 1 + indicatif::BinaryBytes(size).to_string().len();
-    let left = widths.room().saturating_sub(fixed);
-    let bar = left.saturating_sub(MIN_NAME).clamp(MIN_BAR.min(left), MAX_BAR);
-    (bar, left.saturating_sub(bar))
+/// A file bar's layout for a file of `size` bytes: (bar width, name width,
+/// with byte counts). As the terminal narrows the byte counts go first, then
+/// the bar shrinks, so the file name always keeps [`MIN_NAME`] columns where
+/// the terminal has them.
+fn file_layout(widths: &Widths, size: u64) -> (usize, usize, bool) {
+    let counts = 1 + BYTES + 1 + indicatif::BinaryBytes(size).to_string().len();
+    for with_counts in [true, false] {
+        let fixed = widths.prefix + 4 + if with_counts { counts } else { 0 };
+        let left = widths.room().saturating_sub(fixed);
+        if left >= MIN_NAME + MIN_BAR || !with_counts {
+            let bar = left.saturating_sub(MIN_NAME).clamp(1.min(left), MAX_BAR);
+            return (bar, left.saturating_sub(bar), with_counts);
+        }
+    }
+    unreachable!("the loop returns on its last pass")
 }
 
 fn file_style(widths: &Widths, size: u64) -> ProgressStyle {
-    let (bar, _) = file_layout(widths, size);
+    let (bar, _, counts) = file_layout(widths, size);
     let prefix = widths.prefix;
-    ProgressStyle::with_template(&format!(
-        "{{prefix:>{prefix}}} [{{bar:{bar}}}] {{bytes}}/{{total_bytes}} {{msg}}"
-    ))
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ")
+    let counts = if counts { " {bytes}/{total_bytes}" } else { "" };
+    ProgressStyle::with_template(&format!("{{prefix:>{prefix}}} [{{bar:{bar}}}]{counts} {{msg}}"))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 /// Standard error, drawn in whole frames: each redraw is written at once and
@@ -262,16 +286,23 @@ impl BatchProgress {
     /// A bar for one file in flight (nothing when bars are off).
     pub fn start_file(&self, label: &str, size: u64) -> FileProgress {
         let bar = self.bars.as_ref().map(|bars| {
-            let bar = bars.multi.insert_before(&bars.total, ProgressBar::new(size));
             let widths = Widths::now(bars.files, bars.total.length().unwrap_or(0));
-            let (_, name) = file_layout(&widths, size);
-            bar.set_style(file_style(&widths, size));
-            bar.set_prefix("uploading");
-            bar.set_message(short_label(label, name));
-            bar
+            let (_, name, _) = file_layout(&widths, size);
+            // Styled and named before it is added, so no frame shows it bare.
+            let bar = ProgressBar::new(size)
+                .with_style(file_style(&widths, size))
+                .with_prefix("queued")
+                .with_message(short_label(label, name));
+            let bar = bars.multi.insert_before(&bars.total, bar);
+            (bar, name)
         });
+        let (bar, name_width) = match bar {
+            Some((bar, name)) => (Some(bar), name),
+            None => (None, 0),
+        };
         FileProgress {
             label: label.to_string(),
+            name_width,
             printer: self.printer.clone(),
             bar,
             total: self.bars.as_ref().map(|b| b.total.clone()),
@@ -291,6 +322,10 @@ impl BatchProgress {
         if let Some(bars) = &self.bars {
             let finished = bars.finished.fetch_add(1, Ordering::Relaxed) + 1;
             bars.total.set_prefix(format!("{finished}/{} files", bars.files));
+            if finished == 1 {
+                let widths = Widths::now(bars.files, bars.total.length().unwrap_or(0));
+                bars.total.set_style(total_style(&widths, true));
+            }
         }
     }
 
@@ -299,6 +334,10 @@ impl BatchProgress {
         if let Some(bars) = &self.bars {
             bars.total.finish_and_clear();
             let _ = bars.multi.clear();
+            // Uploads cancelled by Ctrl-C may still touch their bars while
+            // they wind down: nothing is drawn after this, so no stale bar
+            // line is left above the summary.
+            bars.multi.set_draw_target(ProgressDrawTarget::hidden());
             if let Ok(mut slot) = self.printer.bars.lock() {
                 *slot = None;
             }
@@ -315,6 +354,8 @@ impl Drop for BatchProgress {
 /// Progress of one upload: bytes handed to the connection, from the body stream.
 pub struct FileProgress {
     label: String,
+    /// The columns the bar has for its message (the file name).
+    name_width: usize,
     printer: Arc<Printer>,
     bar: Option<ProgressBar>,
     total: Option<ProgressBar>,
@@ -326,6 +367,43 @@ pub struct FileProgress {
 }
 
 impl FileProgress {
+    /// The bar's message: the file name and `why`, in the bar's columns (the
+    /// name shortened first), so a bar stays one line; `None` when `why` does
+    /// not fit beside a readable name.
+    fn with_name(&self, why: &str) -> Option<String> {
+        let why_width = super::render::display_width(why) + 2;
+        (self.name_width >= why_width + MIN_NAME / 2)
+            .then(|| format!("{}: {why}", short_label(&self.label, self.name_width - why_width)))
+    }
+
+    /// The bar's message: the name and `why` where they fit, else `why` cut
+    /// to the bar's columns.
+    fn one_line(&self, why: &str) -> String {
+        self.with_name(why)
+            .unwrap_or_else(|| super::render::elide_middle(why, self.name_width))
+    }
+
+    /// Says on the bar that the upload waits for the rate limit: "waiting
+    /// … name: rate limit (N s)" where that fits, else "wait N s … name".
+    fn show_wait(&self, wait: Option<Duration>) {
+        let Some(bar) = &self.bar else { return };
+        let secs = wait.map(|wait| wait.as_secs_f64().ceil() as u64);
+        let why = match secs {
+            Some(secs) => format!("rate limit ({secs} s)"),
+            None => "rate limit".to_string(),
+        };
+        match self.with_name(&why) {
+            Some(message) => {
+                bar.set_prefix("waiting");
+                bar.set_message(message);
+            }
+            None => {
+                bar.set_prefix(secs.map_or_else(|| "waiting".to_string(), |secs| format!("wait {secs} s")));
+                bar.set_message(short_label(&self.label, self.name_width));
+            }
+        }
+    }
+
     /// Requests sent for this file so far, retries included.
     pub fn attempts(&self) -> u32 {
         self.attempts.load(Ordering::Relaxed)
@@ -358,16 +436,24 @@ impl crate::api::Progress for FileProgress {
         }
         if let Some(bar) = &self.bar {
             bar.set_position(0);
+            bar.set_prefix("uploading");
+            bar.set_message(short_label(&self.label, self.name_width));
         }
+    }
+
+    fn paced(&self, wait: Option<Duration>) {
+        self.show_wait(wait);
     }
 
     fn retrying(&self, attempt: u32, delay: Duration, cause: &crate::api::ApiError) {
         let wait = delay.as_secs_f64();
         match &self.bar {
             // On a terminal the file's bar says why and how long it waits.
+            // One line whatever the cause: the cause itself is in the
+            // summary and, with -v, in the log.
             Some(bar) => {
                 bar.set_prefix(format!("retry {attempt}"));
-                bar.set_message(format!("{} ({cause}; retry {attempt} after {wait:.1} s)", self.label));
+                bar.set_message(self.one_line(&format!("in {wait:.1} s")));
             }
             // In a log (standard error not a terminal), one line per retry
             // at the default verbosity: CI logs show every one.
@@ -378,9 +464,7 @@ impl crate::api::Progress for FileProgress {
     fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &crate::api::ApiError) {
         let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
         self.rate_wait_ms.fetch_add(wait_ms, Ordering::Relaxed);
-        if let Some(bar) = &self.bar {
-            bar.set_prefix(format!("wait {:.0} s", wait.as_secs_f64().ceil()));
-        }
+        self.show_wait(Some(wait));
         // The answer that paused every upload is news; those sent before it
         // only wait for the same pause.
         let text = format!(
@@ -418,30 +502,76 @@ mod width_tests {
 
     /// The widest line a layout can draw.
     fn total_line(widths: &Widths) -> usize {
-        let (bar, rate, eta) = total_layout(widths);
-        widths.prefix + 4 + bar + widths.total_bytes + if rate { RATE } else { 0 } + if eta { ETA } else { 0 }
+        let (bar, rate, eta, counts) = total_layout(widths);
+        widths.prefix
+            + 3
+            + bar
+            + if counts { 1 + widths.total_bytes } else { 0 }
+            + if rate { RATE } else { 0 }
+            + if eta { ETA } else { 0 }
     }
 
     #[test]
     fn bars_drop_the_rate_then_the_eta_then_shorten_the_name() {
         let bytes = 5 * 1024 * 1024;
         let wide = Widths::new(120, 40, bytes);
-        assert_eq!(total_layout(&wide), (30, true, true));
-        let (bar, rate, eta) = total_layout(&Widths::new(64, 40, bytes));
+        assert_eq!(total_layout(&wide), (30, true, true, true));
+        let (bar, rate, eta, _) = total_layout(&Widths::new(64, 40, bytes));
         assert!(!rate && eta && bar >= MIN_BAR, "{bar} {rate} {eta}");
-        let (_, rate, eta) = total_layout(&Widths::new(50, 40, bytes));
-        assert!(!rate && !eta);
-        for columns in [40, 50, 60, 70, 80, 100, 200] {
+        let (_, rate, eta, counts) = total_layout(&Widths::new(50, 40, bytes));
+        assert!(!rate && !eta && counts);
+        let (_, _, _, counts) = total_layout(&Widths::new(30, 40, bytes));
+        assert!(!counts);
+        for columns in [30, 40, 50, 60, 70, 80, 100, 200] {
             let widths = Widths::new(columns, 40, bytes);
             assert!(total_line(&widths) < columns, "total bar at {columns}");
-            let (bar, name) = file_layout(&widths, 4 * 1024 * 1024);
-            let line = widths.prefix + 5 + bar + BYTES + 1 + "4.00 MiB".len() + name;
+            let (bar, name, counts) = file_layout(&widths, 4 * 1024 * 1024);
+            let counts_width = if counts { 1 + BYTES + 1 + "4.00 MiB".len() } else { 0 };
+            let line = widths.prefix + 4 + bar + counts_width + name;
             assert!(line < columns, "file bar at {columns}: {line}");
+            // A file bar always shows a name.
+            assert!(name >= MIN_NAME, "no room for the name at {columns}: {name}");
+            assert!(bar >= 1, "{columns}");
         }
-        let (bar, name) = file_layout(&Widths::new(60, 40, bytes), 4 * 1024 * 1024);
+        let (bar, name, counts) = file_layout(&Widths::new(60, 40, bytes), 4 * 1024 * 1024);
         // At 60 columns the name is shortened to its minimum before the bar
         // goes below its own.
-        assert_eq!((bar, name), (11, MIN_NAME));
+        assert_eq!((bar, name, counts), (11, MIN_NAME, true));
+        // At 40 the byte counts go, and the name keeps its columns.
+        let (_, name, counts) = file_layout(&Widths::new(40, 40, bytes), 4 * 1024 * 1024);
+        assert!(!counts && name >= MIN_NAME, "{name} {counts}");
+    }
+
+    #[test]
+    fn a_bar_message_is_one_line_in_its_columns_whatever_it_says() {
+        for name_width in [0, 5, 12, 20, 40] {
+            let progress = FileProgress {
+                label: "images/a-rather-long-name-for-the-spring-banner.png".into(),
+                name_width,
+                printer: Arc::new(Printer::with_buffers(
+                    crate::output::Verbosity::Normal,
+                    false,
+                    crate::output::Buffer::memory(false),
+                    crate::output::Buffer::memory(false),
+                )),
+                bar: None,
+                total: None,
+                sent: AtomicU64::new(0),
+                attempts: AtomicU32::new(0),
+                rate_wait_ms: AtomicU64::new(0),
+            };
+            for why in ["in 0.4 s", "rate limit (12 s)", "rate limit"] {
+                let line = progress.one_line(why);
+                assert!(
+                    super::super::render::display_width(&line) <= name_width,
+                    "{name_width}: {line}"
+                );
+                assert!(!line.contains('\n'));
+            }
+            if name_width >= 30 {
+                assert!(progress.one_line("rate limit (12 s)").ends_with(": rate limit (12 s)"));
+            }
+        }
     }
 
     #[test]

@@ -432,3 +432,99 @@ fn the_table_on_a_terminal_at_40_and_200_columns() {
         }
     }
 }
+
+/// Bars on a real terminal: one line each at 40 and 200 columns with a name
+/// on every file bar (a CJK one too), "waiting … rate limit (N s)" while
+/// `--rate` holds an upload back (never "uploading 0 B" with an ETA), and no
+/// ETA before a file has finished.
+#[cfg(target_os = "linux")]
+#[test]
+fn bars_stay_one_line_and_say_when_they_wait() {
+    use unicode_width::UnicodeWidthStr;
+    let service = Service::with_faults(capfile::emulator::Faults {
+        latency: std::time::Duration::from_millis(300),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, source) in ["sample.png", "sample.jpg", "sample.gif", "sample.webp"]
+        .iter()
+        .enumerate()
+    {
+        let name = if i == 0 {
+            "横幅バナー春キャンペーン.png".to_string()
+        } else {
+            format!("a-long-name-for-banner-{i}.png")
+        };
+        let path = dir.path().join(name);
+        std::fs::copy(sample(source), &path).unwrap();
+        files.push(format!("'{}'", path.display()));
+    }
+    for cols in [40usize, 200] {
+        let command = format!(
+            "stty cols {cols} rows 40; {} upload -j 4 --rate 2/2s {} 2>&1 >/dev/null",
+            env!("CARGO_BIN_EXE_capfile"),
+            files.join(" ")
+        );
+        let output = service
+            .in_a_terminal(&command)
+            .output()
+            .expect("script (util-linux) runs");
+        let screen = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{screen}");
+        if cols == 200 {
+            assert!(
+                screen.contains("waiting [") && screen.contains(": rate limit ("),
+                "{screen:?}"
+            );
+        } else {
+            assert!(
+                screen.contains("wait 2 s [") || screen.contains("wait 1 s ["),
+                "{screen:?}"
+            );
+        }
+        // indicatif pads each bar line to the width and lets the terminal
+        // wrap: the screen's lines are chunks of `cols` columns, and each must
+        // hold one whole bar.
+        let chunks = crate::interactive::drawn_lines(&screen)
+            .into_iter()
+            .flat_map(|segment| {
+                let mut chunks = vec![String::new()];
+                for c in segment.chars() {
+                    let last = chunks.last_mut().unwrap();
+                    if last.width() + c.to_string().width() > cols {
+                        chunks.push(String::new());
+                    }
+                    chunks.last_mut().unwrap().push(c);
+                }
+                chunks
+            });
+        for chunk in chunks {
+            let line = chunk.trim_end();
+            if line.trim().is_empty() || !line.contains('[') {
+                continue;
+            }
+            assert!(
+                line.contains(" [") && line.contains(']'),
+                "{cols}: a bar wrapped: {line:?}\n{screen:?}"
+            );
+            assert!(
+                line.width() < cols,
+                "{cols}: a bar line is {} wide: {line:?}",
+                line.width()
+            );
+            assert!(!(line.contains("uploading") && line.contains("ETA")), "{line:?}");
+            let bar_text = line.trim_start();
+            if bar_text.starts_with("uploading") || bar_text.starts_with("waiting") || bar_text.starts_with("queued") {
+                let after = line.rsplit(']').next().unwrap_or_default();
+                assert!(
+                    after.trim().chars().any(|c| c.is_alphanumeric()),
+                    "{cols}: a bar with no name: {line:?}"
+                );
+            }
+            if bar_text.contains("0/4 files") {
+                assert!(!line.contains("ETA"), "no ETA before a file has finished: {line:?}");
+            }
+        }
+    }
+}

@@ -84,7 +84,15 @@ impl Pacer {
 
     /// Waits until a request may go: a token of the user's rate, the end of
     /// any pause, and the adaptive pace's next slot.
+    #[cfg(test)]
     pub async fn acquire(&self) -> Permit<'_> {
+        self.acquire_telling(&|_| {}).await
+    }
+
+    /// [`Pacer::acquire`], telling `waiting` each time it holds the request
+    /// back: how long until the next slot, or `None` while it waits for a
+    /// request in flight to end.
+    pub async fn acquire_telling(&self, waiting: &(dyn Fn(Option<Duration>) + Sync)) -> Permit<'_> {
         let mut permit = Permit {
             pacer: self,
             epoch: 0,
@@ -120,8 +128,14 @@ impl Pacer {
                 Err(_) => return permit,
             };
             match next {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => released.await,
+                Some(at) => {
+                    waiting(Some(at.saturating_duration_since(now)));
+                    tokio::time::sleep_until(at.into()).await;
+                }
+                None => {
+                    waiting(None);
+                    released.await;
+                }
             }
         }
     }

@@ -177,6 +177,10 @@ impl api::Progress for Tracked {
     fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &ApiError) {
         self.inner.rate_limited(wait, new_pause, cause);
     }
+
+    fn paced(&self, wait: Option<Duration>) {
+        self.inner.paced(wait);
+    }
 }
 
 /// The input path as a record names it.
