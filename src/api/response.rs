@@ -31,7 +31,7 @@ pub(super) async fn read_upload_response(
     if let Some(refused) = super::redirect::refuse(&response) {
         return Err(refused);
     }
-    let headers = response.headers().clone();
+    let headers = crate::redact::scrub_headers(response.headers());
     let request_id = request_id(&headers);
     let raw = read_body(response, Some(activity)).await?;
     *body = Some(raw.clone());
@@ -45,7 +45,8 @@ pub(super) async fn read_upload_response(
 }
 
 /// Reads a response body, refusing one over `MAX_RESPONSE` bytes. Each chunk
-/// read counts as progress for the idle timeout.
+/// read counts as progress for the idle timeout. The body is scrubbed of the
+/// run's secrets (`redact`) before anything parses, cuts or shows it.
 pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Activity>) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::from(ResponseError::TooLarge { limit: MAX_RESPONSE });
     if response.content_length().is_some_and(|len| len > MAX_RESPONSE as u64) {
@@ -63,7 +64,7 @@ pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Act
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(crate::redact::scrub_body(body.freeze()))
 }
 
 /// Reads the fields capfile shows from the service's JSON, keeping the raw body.
