@@ -194,6 +194,149 @@ fn hostile_answers_fail_cleanly() {
             requests: 1,
         },
         Case {
+            name: "success false in response.status",
+            respond: || {
+                json(StatusCode::OK, r#"{"code":200,"status":"true","response":{"status":{"success":false}},"file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#.into())
+            },
+            args: &[],
+            exit: 1,
+            says: r#"the service reported a failure"#,
+            requests: 1,
+        },
+        Case {
+            name: "only response.status.success false",
+            respond: || {
+                json(StatusCode::OK, r#"{"response":{"status":{"success":false}},"file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#.into())
+            },
+            args: &[],
+            exit: 1,
+            says: r#"the service reported a failure"#,
+            requests: 1,
+        },
+        Case {
+            name: "file that is a string",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":200,"status":"true","file":"a.png","secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"file is not an object"#,
+            requests: 1,
+        },
+        Case {
+            name: "file missing",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":200,"status":"true","secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"file is missing"#,
+            requests: 1,
+        },
+        Case {
+            name: "code 1e3",
+            respond: || {
+                json(StatusCode::OK, r#"{"code":1e3,"status":"true","file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#.into())
+            },
+            args: &[],
+            exit: 1,
+            says: r#"code is not a non-negative integer"#,
+            requests: 1,
+        },
+        Case {
+            name: "code \"-1\"",
+            respond: || {
+                json(StatusCode::OK, r#"{"code":"-1","status":"true","file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#.into())
+            },
+            args: &[],
+            exit: 1,
+            says: r#"code is not a non-negative integer"#,
+            requests: 1,
+        },
+        Case {
+            name: "status 0",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":200,"status":0,"file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#
+                        .into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"status is not "true""#,
+            requests: 1,
+        },
+        Case {
+            name: "status \"no\"",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":200,"status":"no","file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#
+                        .into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"status is not "true""#,
+            requests: 1,
+        },
+        Case {
+            name: "no status at all",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":200,"file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"status is missing"#,
+            requests: 1,
+        },
+        Case {
+            name: "no code at all",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"status":"true","file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"code is missing"#,
+            requests: 1,
+        },
+        Case {
+            name: "no version",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    r#"{"code":200,"status":"true","file":{"name":"a.png"},"secureFilePath":"https://s/a"}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r#"file.version is missing"#,
+            requests: 1,
+        },
+        Case {
+            name: "an array",
+            respond: || {
+                json(StatusCode::OK, r#"[{"code":200,"status":"true","file":{"name":"a.png","version":1},"secureFilePath":"https://s/a"}]"#.into())
+            },
+            args: &[],
+            exit: 1,
+            says: r#"the body is not a JSON object"#,
+            requests: 1,
+        },
+        Case {
             name: "a 200 answer of more than 1 MiB",
             respond: || json(StatusCode::OK, format!("\"{}\"", "x".repeat(2 << 20))),
             args: &[],
