@@ -49,7 +49,10 @@ fn stand_in(respond: fn() -> Response) -> (tokio::runtime::Runtime, String, Arc<
 /// stderr line one `capfile:` line or a hint/summary, and the error once.
 fn assert_terminal_safe(output: &std::process::Output) {
     for (stream, text) in [("stdout", stdout(output)), ("stderr", stderr(output))] {
-        for bad in ['\x1b', '\x07', '\r', '\u{9b}'] {
+        for bad in [
+            '\x1b', '\x07', '\r', '\u{9b}', '\u{202e}', '\u{2066}', '\u{061c}', '\u{200b}', '\u{200d}', '\u{2028}',
+            '\u{2029}', '\u{feff}',
+        ] {
             assert!(!text.contains(bad), "{stream} holds {bad:?}:\n{text:?}");
         }
     }
@@ -82,6 +85,49 @@ fn hostile_answers_fail_cleanly() {
                 )
             },
             args: &[],
+            exit: 0,
+            says: "uploaded",
+            requests: 1,
+        },
+        Case {
+            name: "bidi overrides and invisible characters in the name: printed escaped",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    answer(
+                        r#""\u202egnp\u200b\u200c\u200d\u2028\u2029\ufeff\u061c\u2066.png""#,
+                        "1",
+                        r#""https://s.example/a""#,
+                    ),
+                )
+            },
+            args: &[],
+            exit: 0,
+            says: "uploaded",
+            requests: 1,
+        },
+        Case {
+            name: "invisible characters in an error message",
+            respond: || {
+                json(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"errors":[{"code":1,"message":"quota\u2028\u202eok\ufeff"}]}"#.into(),
+                )
+            },
+            args: &[],
+            exit: 1,
+            says: r"quota\u{2028}\u{202e}ok\u{feff}",
+            requests: 1,
+        },
+        Case {
+            name: "invisible characters in the name, as --json",
+            respond: || {
+                json(
+                    StatusCode::OK,
+                    answer(r#""a\u200b\u202e.png""#, "1", r#""https://s.example/a""#),
+                )
+            },
+            args: &["--json"],
             exit: 0,
             says: "uploaded",
             requests: 1,
