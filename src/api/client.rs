@@ -10,7 +10,7 @@ use url::Url;
 use super::activity::Activity;
 use super::auth::Auth;
 use super::body::file_body;
-use super::error::{FileError, network_error};
+use super::error::{FileError, network_error, receiving_error};
 use super::pacing::{Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
@@ -226,7 +226,14 @@ impl FileService {
             if level >= TraceLevel::Headers {
                 notes.request_headers = redact_headers(built.headers());
             }
-            let response = self.http.execute(built).await.map_err(network_error)?;
+            // Once every byte of the body is out, a failure is in the answer.
+            let response = self.http.execute(built).await.map_err(|err| {
+                if activity.handed() >= job.body.map_or(0, |(_, size, _)| size) {
+                    receiving_error(err)
+                } else {
+                    network_error(err)
+                }
+            })?;
             activity.touch();
             notes.answer(
                 response.status(),

@@ -12,7 +12,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use super::activity::Activity;
-use super::error::{ResponseError, network_error};
+use super::error::{ResponseError, receiving_error};
 use super::{ApiError, Uploaded};
 use crate::batch::request_id::request_id;
 
@@ -53,9 +53,11 @@ pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Act
         return Err(too_large());
     }
     let mut body = bytes::BytesMut::new();
+    // A body's errors do not name the URL; the message names its host.
+    let url = response.url().clone();
     let mut chunks = response.bytes_stream();
     while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(network_error)?;
+        let chunk = chunk.map_err(|err| receiving_error(err.with_url(url.clone())))?;
         if let Some(activity) = activity {
             activity.touch();
         }

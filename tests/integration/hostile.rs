@@ -1190,3 +1190,72 @@ fn user_info_the_parser_finds_is_never_shown_by_any_route() {
 fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\"))
 }
+
+/// A stand-in on a bare socket: reads each request whole (head and
+/// `Content-Length` body), then does what `answer` says with the socket.
+fn raw_stand_in(answer: fn(&mut std::net::TcpStream)) -> (String, Arc<AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            answer(&mut stream);
+        }
+    });
+    (url, hits)
+}
+
+/// A connection that fails after the whole request was sent is said to have
+/// failed while receiving the answer, not while sending.
+#[test]
+fn a_connection_lost_in_the_answer_says_receiving() {
+    use std::io::Write;
+    let modes: [(&str, fn(&mut std::net::TcpStream)); 3] = [
+        ("closed before any answer", |s| {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }),
+        ("closed in the middle of the body", |s| {
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"code\":",
+            );
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }),
+        ("closed in the middle of the head", |s| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-ty");
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }),
+    ];
+    for (name, answer) in modes {
+        let (url, hits) = raw_stand_in(answer);
+        let home = tempfile::tempdir().unwrap();
+        let output = run(capfile_for(&url, home.path())
+            .args(["upload", "--retries", "0"])
+            .arg(sample("sample.png")));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains("connection failed while receiving the answer from 127.0.0.1:"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("while sending"), "{name}: {err}");
+        assert_terminal_safe(&output);
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "{name}");
+    }
+}
