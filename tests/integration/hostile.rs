@@ -1227,7 +1227,8 @@ fn raw_stand_in(answer: fn(&mut std::net::TcpStream)) -> (String, Arc<AtomicUsiz
 #[test]
 fn a_connection_lost_in_the_answer_says_receiving() {
     use std::io::Write;
-    let modes: [(&str, fn(&mut std::net::TcpStream)); 3] = [
+    type Answer = fn(&mut std::net::TcpStream);
+    let modes: [(&str, Answer); 3] = [
         ("closed before any answer", |s| {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }),
