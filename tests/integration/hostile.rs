@@ -1260,3 +1260,39 @@ fn a_connection_lost_in_the_answer_says_receiving() {
         assert_eq!(hits.load(Ordering::SeqCst), 1, "{name}");
     }
 }
+
+/// A large answer is not copied into the record: `response` is left out and
+/// `response_truncated` says so; a normal one is kept whole.
+#[test]
+fn a_large_answer_is_left_out_of_records_and_says_so() {
+    fn large() -> Response {
+        json(
+            StatusCode::OK,
+            format!(
+                r#"{{"code":200,"status":"true","pad":"{}","file":{{"name":"a.png","version":1,"s3_url":"s3:/b/k.png"}},"secureFilePath":"https://s.example/a"}}"#,
+                "x".repeat(1000 * 1000)
+            ),
+        )
+    }
+    fn small() -> Response {
+        json(StatusCode::OK, answer(r#""a.png""#, "1", r#""https://s.example/a""#))
+    }
+    for (respond, truncated) in [(large as fn() -> Response, true), (small, false)] {
+        let (_runtime, url, _hits) = stand_in(respond);
+        let home = tempfile::tempdir().unwrap();
+        let report = home.path().join("r.jsonl");
+        let output = run(capfile_for(&url, home.path())
+            .args(["upload", "-o", "records", "--report"])
+            .arg(&report)
+            .arg(sample("sample.png")));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        for text in [stdout(&output), std::fs::read_to_string(&report).unwrap()] {
+            assert_eq!(text.lines().count(), 1, "{text:.300}");
+            assert!(text.len() < 20_000, "a record of {} bytes", text.len());
+            let record: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+            assert_eq!(record["response_truncated"], truncated, "{text:.300}");
+            assert_eq!(record["response"].is_null(), truncated, "{text:.300}");
+            assert_eq!(record["secure_file_path"], "https://s.example/a");
+        }
+    }
+}
