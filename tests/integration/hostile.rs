@@ -1296,3 +1296,30 @@ fn a_large_answer_is_left_out_of_records_and_says_so() {
         }
     }
 }
+
+/// `login` checks a client key and secret at the token endpoint: what that
+/// endpoint echoes is scrubbed there too.
+#[test]
+fn login_against_an_echoing_token_endpoint_leaks_nothing() {
+    fn echo_secret(s: &Seen) -> Response {
+        let sent: serde_json::Value = serde_json::from_slice(&s.body).unwrap_or_default();
+        let secret = sent["secret"].as_str().unwrap_or_default().to_string();
+        let escaped = secret.replace('/', "\\/");
+        json(
+            StatusCode::BAD_REQUEST,
+            format!(r#"{{"data":null,"errors":[{{"code":1,"message":"secret {escaped} / {secret} refused"}}]}}"#),
+        )
+    }
+    let (_runtime, url, _hits) = echoing(echo_secret);
+    let home = tempfile::tempdir().unwrap();
+    let output = run(common::bare_capfile(home.path())
+        .env("CAPFILE_CONFIG", home.path().join("c.toml"))
+        .args(["login", "--auth", "oauth", "--client-key", "k", "--client-secret-stdin"])
+        .args(["--base-url", &url, "--insecure-storage", "-vvv"])
+        .write_stdin(ECHO_CLIENT_SECRET));
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    assert_ne!(output.status.code(), Some(0), "{all}");
+    assert!(all.contains("refused"), "{all}");
+    assert!(!holds_secret(&all, ECHO_CLIENT_SECRET), "{all}");
+    assert_terminal_safe(&output);
+}
