@@ -308,16 +308,22 @@ pub fn scrub_body(body: Bytes) -> Bytes {
     run_scrubber().scrub_body(body)
 }
 
-/// Header values as received, each scrubbed (values that are not text are
-/// dropped: nothing shows them).
+/// Header values as received, each scrubbed (a value that held a secret and
+/// is not text once scrubbed is dropped).
 pub fn scrub_headers(headers: &reqwest::header::HeaderMap) -> reqwest::header::HeaderMap {
     let scrubber = run_scrubber();
     let mut out = reqwest::header::HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         let text = String::from_utf8_lossy(value.as_bytes());
-        let clean = scrubber.scrub(&text);
-        if let Ok(value) = reqwest::header::HeaderValue::from_str(&clean) {
-            out.append(name.clone(), value);
+        match scrubber.scrub(&text) {
+            Cow::Borrowed(_) => {
+                out.append(name.clone(), value.clone());
+            }
+            Cow::Owned(clean) => {
+                if let Ok(value) = reqwest::header::HeaderValue::from_str(&clean) {
+                    out.append(name.clone(), value);
+                }
+            }
         }
     }
     out

@@ -6,8 +6,9 @@
 //! which the output layer implements. Everything in an `Exchange` is already
 //! safe to show: query values that look like signatures, tokens or
 //! credentials are redacted from the URL, credential headers are redacted, and
-//! the run's own secrets are scrubbed from header values and the body excerpt
-//! (a server may echo what it was sent).
+//! the run's own secrets are scrubbed (by `redact`, the one scrubber) from
+//! header values and from the whole body before the excerpt is cut (a server
+//! may echo what it was sent).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -149,3 +149,17 @@ fn a_password_equal_to_the_user_name_is_not_hidden() {
     s.remove("capfile");
     assert_eq!(s.scrub("capfile 0123456789ABCDEF"), "capfile REDACTED");
 }
+
+#[test]
+fn header_values_are_scrubbed_and_others_kept_byte_for_byte() {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    remember("h3ader-secret-value");
+    let mut headers = HeaderMap::new();
+    headers.insert("x-echo", HeaderValue::from_static("Basic h3ader-secret-value"));
+    headers.insert("x-bytes", HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap());
+    headers.append("x-echo", HeaderValue::from_static("plain"));
+    let clean = scrub_headers(&headers);
+    let echoes: Vec<_> = clean.get_all("x-echo").iter().collect();
+    assert_eq!(echoes, ["Basic REDACTED", "plain"]);
+    assert_eq!(clean["x-bytes"].as_bytes(), b"caf\xc3\xa9");
+}
