@@ -537,4 +537,52 @@ mod tests {
             assert!(!err.is_retryable() && !err.is_auth(), "{body}: {err}");
         }
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Option<serde_json::Value>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(None),
+            any::<bool>().prop_map(|b| Some(serde_json::json!(b))),
+            (-1000i64..100_000).prop_map(|n| Some(serde_json::json!(n))),
+            (100u32..300).prop_map(|n| Some(serde_json::json!(n.to_string()))),
+            any::<f64>().prop_map(|f| Some(serde_json::json!(f))),
+            "(true|TRUE|false|no|yes|1|0|-1|1e3|200|204|2xx| 200 |)".prop_map(|s| Some(serde_json::json!(s))),
+            Just(Some(serde_json::Value::Null)),
+            Just(Some(serde_json::json!([200]))),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever `code` and `status` hold, the answer is a success only
+        /// when `code` is a 2xx integer (or string of digits) and `status`
+        /// is true.
+        #[test]
+        fn success_is_exactly_what_code_and_status_say(code in json_value(), status in json_value()) {
+            let mut body = serde_json::json!({
+                "file": {"name": "a.png", "version": 1},
+                "secureFilePath": "https://s/a",
+            });
+            if let Some(code) = &code {
+                body["code"] = code.clone();
+            }
+            if let Some(status) = &status {
+                body["status"] = status.clone();
+            }
+            let code_ok = match &code {
+                Some(serde_json::Value::Number(n)) => n.as_u64().is_some_and(|c| (200..300).contains(&c)),
+                Some(serde_json::Value::String(s)) => {
+                    let s = s.trim();
+                    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u64>().is_ok_and(|c| (200..300).contains(&c))
+                }
+                _ => false,
+            };
+            let status_ok = match &status {
+                Some(serde_json::Value::Bool(b)) => *b,
+                Some(serde_json::Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+                _ => false,
+            };
+            let parsed = parse_uploaded(Bytes::from(body.to_string()));
+            proptest::prop_assert_eq!(parsed.is_ok(), code_ok && status_ok, "{}", body);
+        }
+    }
 }
