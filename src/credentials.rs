@@ -73,6 +73,9 @@ pub enum Credentials {
 
 /// Lower-case hex MD5, as Capillary's Basic auth expects.
 pub fn md5_hex(password: &str) -> Secret {
+    // The raw password is a secret of this run too: no server text may
+    // carry it out.
+    crate::redact::remember(password);
     Secret(hex::encode(Md5::digest(password.as_bytes())))
 }
 

@@ -17,6 +17,7 @@ mod interrupt;
 mod manifest;
 mod media_type;
 mod output;
+mod redact;
 pub mod settings;
 mod suggest;
 

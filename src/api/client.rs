@@ -10,7 +10,7 @@ use url::Url;
 use super::activity::Activity;
 use super::auth::Auth;
 use super::body::file_body;
-use super::error::{FileError, network_error};
+use super::error::{FileError, network_error, receiving_error};
 use super::pacing::{Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
@@ -34,8 +34,6 @@ pub struct FileService {
     pacer: Pacer,
     /// Where each HTTP exchange is told (`-vv`), if anywhere.
     tracer: Tracer,
-    /// The run's secrets, scrubbed from whatever the tracer is shown.
-    secrets: Vec<Secret>,
 }
 
 /// The one HTTP client configuration capfile uses.
@@ -61,6 +59,7 @@ impl FileService {
         retries: u32,
     ) -> Result<FileService, String> {
         let auth = Auth::new(credentials)?;
+        // Every form of these is scrubbed from what servers say (`redact`).
         let mut secrets = vec![match credentials {
             Credentials::Basic { password_md5, .. } => password_md5.clone(),
             Credentials::OAuth { client_secret, .. } => client_secret.clone(),
@@ -69,6 +68,12 @@ impl FileService {
             && let Ok(text) = header.to_str()
         {
             secrets.push(Secret::new(text.trim_start_matches("Basic ")));
+        }
+        for secret in &secrets {
+            crate::redact::remember(secret.expose());
+        }
+        if let Credentials::Basic { username, .. } = credentials {
+            crate::redact::public(username);
         }
         Ok(FileService {
             http: http_client(idle_timeout)?,
@@ -79,13 +84,12 @@ impl FileService {
             throttle: Throttle::default(),
             pacer: Pacer::new(None),
             tracer: Tracer::default(),
-            secrets,
         })
     }
 
     /// Tells `trace` about every HTTP exchange (uploads and token requests).
     pub fn with_trace(mut self, trace: Arc<dyn Trace>) -> FileService {
-        self.tracer = Tracer::new(trace, self.secrets.clone());
+        self.tracer = Tracer::new(trace);
         self
     }
 
@@ -222,9 +226,20 @@ impl FileService {
             if level >= TraceLevel::Headers {
                 notes.request_headers = redact_headers(built.headers());
             }
-            let response = self.http.execute(built).await.map_err(network_error)?;
+            // Once every byte of the body is out, a failure is in the answer.
+            let response = self.http.execute(built).await.map_err(|err| {
+                if activity.handed() >= job.body.map_or(0, |(_, size, _)| size) {
+                    receiving_error(err)
+                } else {
+                    network_error(err)
+                }
+            })?;
             activity.touch();
-            notes.answer(response.status(), response.headers(), level);
+            notes.answer(
+                response.status(),
+                &crate::redact::scrub_headers(response.headers()),
+                level,
+            );
             read_upload_response(response, &activity, &mut notes.body).await
         };
         let result = tokio::select! {
@@ -234,8 +249,7 @@ impl FileService {
         if level > TraceLevel::Off {
             let failed = result.as_ref().err().map(ToString::to_string);
             let exchange = notes.exchange("POST", &url, request, started.elapsed(), activity.handed(), failed);
-            let token = used_token.as_ref().and_then(|t| t.to_str().ok());
-            self.tracer.emit(exchange, token);
+            self.tracer.emit(exchange);
         }
         (result, used_token)
     }

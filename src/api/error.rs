@@ -63,6 +63,9 @@ pub enum NetworkStage {
     Timeout,
     /// Sending the request or its body.
     Send,
+    /// Receiving the answer: its head, once the whole request was sent, or
+    /// its body.
+    Receive,
     /// Anything else, such as reading the answer.
     Other,
 }
@@ -103,18 +106,19 @@ impl NetworkError {
 /// cause is what tells users what happened ("Connection refused").
 impl fmt::Display for NetworkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let doing = match self.stage {
-            NetworkStage::Connect => "cannot connect",
-            NetworkStage::Timeout => "timed out",
-            NetworkStage::Send => "connection failed while sending",
-            NetworkStage::Other => "request failed",
+        let (doing, to) = match self.stage {
+            NetworkStage::Connect => ("cannot connect", "to"),
+            NetworkStage::Timeout => ("timed out", "to"),
+            NetworkStage::Send => ("connection failed while sending", "to"),
+            NetworkStage::Receive => ("connection failed while receiving the answer", "from"),
+            NetworkStage::Other => ("request failed", "to"),
         };
         let mut cause: &dyn std::error::Error = &*self.source;
         while let Some(source) = cause.source() {
             cause = source;
         }
         match &self.host {
-            Some(host) => write!(f, "{doing} to {host}: {cause}"),
+            Some(host) => write!(f, "{doing} {to} {host}: {cause}"),
             None => write!(f, "{doing}: {cause}"),
         }
     }
@@ -401,6 +405,17 @@ impl From<FileError> for ApiError {
 /// A reqwest error as an `ApiError`.
 pub(super) fn network_error(err: reqwest::Error) -> ApiError {
     ApiError::Network(NetworkError::new(err))
+}
+
+/// A reqwest error met once the request was out (reading the answer's head
+/// after the whole body was sent, or its body): said as "while receiving",
+/// not "while sending" as reqwest's kinds would have it.
+pub(super) fn receiving_error(err: reqwest::Error) -> ApiError {
+    let mut err = NetworkError::new(err);
+    if matches!(err.stage, NetworkStage::Send | NetworkStage::Other) {
+        err.stage = NetworkStage::Receive;
+    }
+    ApiError::Network(err)
 }
 
 #[cfg(test)]

@@ -44,10 +44,10 @@ pub(super) fn refuse(response: &reqwest::Response) -> Option<ApiError> {
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| response.url().join(v).ok())
-        .and_then(|url| url.host_str().map(str::to_string));
+        .and_then(|url| url.host_str().map(|host| crate::redact::scrub(host).into_owned()));
     Some(ApiError::Redirect {
         status,
         target,
-        request_id: crate::batch::request_id::request_id(response.headers()),
+        request_id: crate::batch::request_id::request_id(&crate::redact::scrub_headers(response.headers())),
     })
 }

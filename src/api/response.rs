@@ -12,7 +12,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use super::activity::Activity;
-use super::error::{ResponseError, network_error};
+use super::error::{ResponseError, receiving_error};
 use super::{ApiError, Uploaded};
 use crate::batch::request_id::request_id;
 
@@ -31,7 +31,7 @@ pub(super) async fn read_upload_response(
     if let Some(refused) = super::redirect::refuse(&response) {
         return Err(refused);
     }
-    let headers = response.headers().clone();
+    let headers = crate::redact::scrub_headers(response.headers());
     let request_id = request_id(&headers);
     let raw = read_body(response, Some(activity)).await?;
     *body = Some(raw.clone());
@@ -45,16 +45,19 @@ pub(super) async fn read_upload_response(
 }
 
 /// Reads a response body, refusing one over `MAX_RESPONSE` bytes. Each chunk
-/// read counts as progress for the idle timeout.
+/// read counts as progress for the idle timeout. The body is scrubbed of the
+/// run's secrets (`redact`) before anything parses, cuts or shows it.
 pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Activity>) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::from(ResponseError::TooLarge { limit: MAX_RESPONSE });
     if response.content_length().is_some_and(|len| len > MAX_RESPONSE as u64) {
         return Err(too_large());
     }
     let mut body = bytes::BytesMut::new();
+    // A body's errors do not name the URL; the message names its host.
+    let url = response.url().clone();
     let mut chunks = response.bytes_stream();
     while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(network_error)?;
+        let chunk = chunk.map_err(|err| receiving_error(err.with_url(url.clone())))?;
         if let Some(activity) = activity {
             activity.touch();
         }
@@ -63,36 +66,47 @@ pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Act
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(crate::redact::scrub_body(body.freeze()))
 }
 
 /// Reads the fields capfile shows from the service's JSON, keeping the raw body.
 ///
-/// Everything here comes from the server, so it is checked before anything
-/// shows it: a body that reports a failure is a failure whatever the HTTP
-/// status, the version must be an integer, and the secure URL an absolute
-/// http(s) URL with no whitespace or control characters (one line on output,
-/// nothing that can steer a terminal).
+/// Success is only what the answer says in so many words, in the documented
+/// shape: `code` a 2xx integer, `status` true (`"true"`), `file` an object
+/// with an integer `version`, and a `secureFilePath`; a nested
+/// `response.status` (OAuth errors) must not say otherwise. Anything else is
+/// a failure that names the field. Everything here comes from the server, so
+/// it is checked before anything shows it: the version must be an integer,
+/// and the secure URL an absolute http(s) URL with no whitespace or control
+/// characters (one line on output, nothing that can steer a terminal).
 pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| ResponseError::NotJson(Arc::new(e)))?;
-    if let Some(failure) = body_failure(&value) {
+    if !value.is_object() {
+        return Err(field("the body", "is not a JSON object"));
+    }
+    if let Some(failure) = body_failure(&value)? {
         return Err(failure);
     }
-    let file = value.get("file");
+    let file = match value.get("file") {
+        Some(file @ serde_json::Value::Object(_)) => file,
+        Some(_) => return Err(field("file", "is not an object")),
+        None => return Err(field("file", "is missing")),
+    };
     let secure_file_path = match value.get("secureFilePath") {
         Some(serde_json::Value::String(url)) => check_secure_url(url)?,
         Some(_) => return Err(field("secureFilePath", "is not a string")),
         None => return Err(ResponseError::NoSecureUrl.into()),
     };
-    let version = match file.and_then(|f| f.get("version")) {
-        None => String::new(),
+    let version = match file.get("version") {
+        None => return Err(field("file.version", "is missing")),
         Some(serde_json::Value::Number(n)) if n.is_u64() => n.to_string(),
         Some(serde_json::Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
         Some(_) => return Err(field("file.version", "is not an integer")),
     };
-    let name = match file.and_then(|f| f.get("name")) {
+    let name = match file.get("name") {
         Some(serde_json::Value::String(s)) => s.clone(),
-        _ => String::new(),
+        None => String::new(),
+        Some(_) => return Err(field("file.name", "is not a string")),
     };
     Ok(Uploaded {
         name,
@@ -103,54 +117,86 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
     })
 }
 
-/// A failure that a body reports, whatever the HTTP status was: `status`
-/// false (boolean or string), or a `code` that is not 2xx. Codes in 100-599
-/// are HTTP statuses (retried, or the auth exit, as such); other codes are
-/// Capillary's own (8015, ...) and are plain failures.
-fn body_failure(value: &serde_json::Value) -> Option<ApiError> {
+/// A failure that a body reports, whatever the HTTP status was, or a body
+/// that does not say it succeeded (the error).
+///
+/// A `code` that is not 2xx (at the top or in `response.status`) is a
+/// failure: codes in 100-599 are HTTP statuses (retried, or the auth exit, as
+/// such); other codes are Capillary's own (8015, ...) and are plain failures.
+/// Then `status` false (or `response.status.success` false) is a failure;
+/// `code` and `status` must both be there and say success.
+fn body_failure(value: &serde_json::Value) -> Result<Option<ApiError>, ApiError> {
     let message = || error_message(value).unwrap_or_default();
-    // `{"code":N,...}`, or `{"response":{"status":{"code":N,...}}}`.
-    let code = code_of(value.get("code")).or_else(|| {
-        code_of(
-            value
-                .get("response")
-                .and_then(|r| r.get("status"))
-                .and_then(|s| s.get("code")),
-        )
-    });
-    if let Some(code) = code
-        && !(200..300).contains(&code)
-    {
-        return Some(match u16::try_from(code).ok().filter(|c| (100..=599).contains(c)) {
-            Some(http) => ApiError::Status {
-                status: StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_GATEWAY),
-                message: message(),
-                retry_after: None,
-                request_id: None,
-            },
-            None => ResponseError::ServiceCode {
-                code,
-                message: message(),
-            }
-            .into(),
-        });
+    let nested = value.get("response").and_then(|r| r.get("status"));
+    let top_code = code_of(value.get("code")).map_err(|problem| field("code", problem))?;
+    let nested_code =
+        code_of(nested.and_then(|s| s.get("code"))).map_err(|problem| field("response.status.code", problem))?;
+    for code in [top_code, nested_code].into_iter().flatten() {
+        if !(200..300).contains(&code) {
+            return Ok(Some(code_failure(code, message())));
+        }
     }
-    let failed = match value.get("status") {
-        Some(serde_json::Value::Bool(ok)) => !ok,
-        Some(serde_json::Value::String(s)) => s.trim().eq_ignore_ascii_case("false"),
-        _ => false,
-    };
-    failed.then(|| ResponseError::ServiceFailure { message: message() }.into())
+    let failure = || ResponseError::ServiceFailure { message: message() }.into();
+    match says_true(value.get("status")) {
+        Some(false) => return Ok(Some(failure())),
+        None if value.get("status").is_some() => return Err(field("status", "is not \"true\"")),
+        _ => {}
+    }
+    if let Some(nested) = nested {
+        match says_true(nested.get("success")) {
+            Some(true) => {}
+            Some(false) => return Ok(Some(failure())),
+            None => return Err(field("response.status.success", "is not \"true\"")),
+        }
+    }
+    if top_code.is_none() {
+        return Err(field("code", "is missing"));
+    }
+    if value.get("status").is_none() {
+        return Err(field("status", "is missing"));
+    }
+    Ok(None)
 }
 
-/// A `code` as a number or a string of digits; a negative one is out of
-/// every range (`u64::MAX`).
-fn code_of(value: Option<&serde_json::Value>) -> Option<u64> {
+/// A code that is not 2xx as an error: an HTTP status, or Capillary's own.
+fn code_failure(code: u64, message: String) -> ApiError {
+    match u16::try_from(code).ok().filter(|c| (100..=599).contains(c)) {
+        Some(http) => ApiError::Status {
+            status: StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_GATEWAY),
+            message,
+            retry_after: None,
+            request_id: None,
+        },
+        None => ResponseError::ServiceCode { code, message }.into(),
+    }
+}
+
+/// `true`/`"true"` or `false`/`"false"` (any case); `None` for anything
+/// else (`0`, `"no"`, `null`) or nothing.
+fn says_true(value: Option<&serde_json::Value>) -> Option<bool> {
     match value? {
-        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_i64().map(|_| u64::MAX)),
-        serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
         _ => None,
     }
+}
+
+/// A `code`, when there is one: a non-negative integer, as a number or a
+/// string of digits. `1e3`, `1.5`, `"-1"`, `-401` or `"abc"` are not codes.
+fn code_of(value: Option<&serde_json::Value>) -> Result<Option<u64>, &'static str> {
+    let Some(value) = value else { return Ok(None) };
+    let code = match value {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u64>().ok())
+                .flatten()
+        }
+        _ => None,
+    };
+    code.map(Some).ok_or("is not a non-negative integer")
 }
 
 fn field(field: &'static str, problem: &'static str) -> ApiError {
@@ -291,7 +337,6 @@ mod tests {
         for body in [
             r#"{"code":8015,"errors":[{"message":"bad"}],"secureFilePath":"https://s/a"}"#,
             r#"{"code":65939,"secureFilePath":"https://s/a"}"#,
-            r#"{"code":-401,"secureFilePath":"https://s/a"}"#,
             r#"{"code":18446744073709551615,"secureFilePath":"https://s/a"}"#,
         ] {
             let err = parsed(body).unwrap_err();
@@ -336,18 +381,18 @@ mod tests {
     #[test]
     fn secure_url_and_version_are_checked_before_anything_shows_them() {
         for body in [
-            r#"{"secureFilePath":"\nhttps://evil.example/x"}"#,
-            r#"{"secureFilePath":"https://a/x\nhttps://evil.example/x"}"#,
-            r#"{"secureFilePath":"https://a/x y"}"#,
-            r#"{"secureFilePath":"https://a/\u001b]0;t\u0007"}"#,
-            r#"{"secureFilePath":"/relative/path"}"#,
-            r#"{"secureFilePath":"javascript:alert(1)"}"#,
-            r#"{"secureFilePath":"file:///etc/passwd"}"#,
-            r#"{"secureFilePath":42}"#,
-            r#"{"secureFilePath":"https://s/a","file":{"version":"1\n2"}}"#,
-            r#"{"secureFilePath":"https://s/a","file":{"version":1.5}}"#,
-            r#"{"secureFilePath":"https://s/a","file":{"version":-1}}"#,
-            r#"{"secureFilePath":"https://s/a","file":{"version":"\t"}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"\nhttps://evil.example/x","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://a/x\nhttps://evil.example/x","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://a/x y","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://a/\u001b]0;t\u0007","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"/relative/path","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"javascript:alert(1)","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"file:///etc/passwd","file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":42,"file":{"version":1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://s/a","file":{"version":"1\n2"}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://s/a","file":{"version":1.5}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://s/a","file":{"version":-1}}"#,
+            r#"{"code":200,"status":"true","secureFilePath":"https://s/a","file":{"version":"\t"}}"#,
         ] {
             let err = parsed(body).unwrap_err();
             assert!(
@@ -361,7 +406,10 @@ mod tests {
                 "{body}: {err:?}"
             );
         }
-        let ok = parsed(r#"{"secureFilePath":"https://s/a?X-Amz-Expires=3600","file":{"version":"12"}}"#).unwrap();
+        let ok = parsed(
+            r#"{"code":200,"status":"true","secureFilePath":"https://s/a?X-Amz-Expires=3600","file":{"version":"12"}}"#,
+        )
+        .unwrap();
         assert_eq!(ok.version, "12");
     }
 
@@ -370,7 +418,7 @@ mod tests {
         let err = parse_uploaded(Bytes::from_static(br#"{"code":500,"errors":[{"message":"boom"}]}"#)).unwrap_err();
         assert!(err.is_retryable(), "{err}");
         let ok = parse_uploaded(Bytes::from_static(
-            br#"{"code":200,"file":{"name":"a.png","version":2},"secureFilePath":"https://s/a"}"#,
+            br#"{"code":200,"status":"true","file":{"name":"a.png","version":2},"secureFilePath":"https://s/a"}"#,
         ))
         .unwrap();
         assert_eq!((ok.name.as_str(), ok.version.as_str()), ("a.png", "2"));
@@ -398,5 +446,143 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(err.to_string(), "unexpected response: the service reported a failure");
+    }
+
+    #[test]
+    fn only_a_well_formed_success_is_success() {
+        let ok = r#"{"code":200,"status":"true","file":{"name":"a.png","version":2},"secureFilePath":"https://s/a"}"#;
+        assert_eq!(parsed(ok).unwrap().version, "2");
+        for (body, says) in [
+            (
+                r#"{"response":{"status":{"success":false}}}"#,
+                "the service reported a failure",
+            ),
+            (
+                r#"{"code":200,"status":"true","response":{"status":{"success":false}},"file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "the service reported a failure",
+            ),
+            (
+                r#"{"code":200,"status":"true","response":{"status":{"success":"maybe"}},"file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "response.status.success is not",
+            ),
+            (
+                r#"{"code":200,"status":"true","file":"a.png","secureFilePath":"https://s/a"}"#,
+                "file is not an object",
+            ),
+            (
+                r#"{"code":200,"status":"true","secureFilePath":"https://s/a"}"#,
+                "file is missing",
+            ),
+            (
+                r#"{"code":200,"status":"true","file":{},"secureFilePath":"https://s/a"}"#,
+                "file.version is missing",
+            ),
+            (
+                r#"{"code":200,"status":"true","file":{"name":7,"version":1},"secureFilePath":"https://s/a"}"#,
+                "file.name is not a string",
+            ),
+            (
+                r#"{"code":1e3,"status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is not",
+            ),
+            (
+                r#"{"code":200.0,"status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is not",
+            ),
+            (
+                r#"{"code":"-1","status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is not",
+            ),
+            (
+                r#"{"code":-200,"status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is not",
+            ),
+            (
+                r#"{"code":"","status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is not",
+            ),
+            (
+                r#"{"code":null,"status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is not",
+            ),
+            (
+                r#"{"status":"true","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "code is missing",
+            ),
+            (
+                r#"{"code":200,"status":0,"file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "status is not",
+            ),
+            (
+                r#"{"code":200,"status":"no","file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "status is not",
+            ),
+            (
+                r#"{"code":200,"status":1,"file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "status is not",
+            ),
+            (
+                r#"{"code":200,"status":null,"file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "status is not",
+            ),
+            (
+                r#"{"code":200,"file":{"version":1},"secureFilePath":"https://s/a"}"#,
+                "status is missing",
+            ),
+            (r#"[{"code":200}]"#, "the body is not a JSON object"),
+            ("null", "the body is not a JSON object"),
+        ] {
+            let err = parsed(body).unwrap_err();
+            assert!(err.to_string().contains(says), "{body}: {err}");
+            assert!(!err.is_retryable() && !err.is_auth(), "{body}: {err}");
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Option<serde_json::Value>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(None),
+            any::<bool>().prop_map(|b| Some(serde_json::json!(b))),
+            (-1000i64..100_000).prop_map(|n| Some(serde_json::json!(n))),
+            (100u32..300).prop_map(|n| Some(serde_json::json!(n.to_string()))),
+            any::<f64>().prop_map(|f| Some(serde_json::json!(f))),
+            "(true|TRUE|false|no|yes|1|0|-1|1e3|200|204|2xx| 200 |)".prop_map(|s| Some(serde_json::json!(s))),
+            Just(Some(serde_json::Value::Null)),
+            Just(Some(serde_json::json!([200]))),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever `code` and `status` hold, the answer is a success only
+        /// when `code` is a 2xx integer (or string of digits) and `status`
+        /// is true.
+        #[test]
+        fn success_is_exactly_what_code_and_status_say(code in json_value(), status in json_value()) {
+            let mut body = serde_json::json!({
+                "file": {"name": "a.png", "version": 1},
+                "secureFilePath": "https://s/a",
+            });
+            if let Some(code) = &code {
+                body["code"] = code.clone();
+            }
+            if let Some(status) = &status {
+                body["status"] = status.clone();
+            }
+            let code_ok = match &code {
+                Some(serde_json::Value::Number(n)) => n.as_u64().is_some_and(|c| (200..300).contains(&c)),
+                Some(serde_json::Value::String(s)) => {
+                    let s = s.trim();
+                    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.parse::<u64>().is_ok_and(|c| (200..300).contains(&c))
+                }
+                _ => false,
+            };
+            let status_ok = match &status {
+                Some(serde_json::Value::Bool(b)) => *b,
+                Some(serde_json::Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+                _ => false,
+            };
+            let parsed = parse_uploaded(Bytes::from(body.to_string()));
+            proptest::prop_assert_eq!(parsed.is_ok(), code_ok && status_ok, "{}", body);
+        }
     }
 }

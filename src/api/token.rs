@@ -99,8 +99,7 @@ impl TokenCache {
             let exchange = notes
                 .notes
                 .exchange("POST", &url, request, started.elapsed(), sent, failed);
-            let token = generated.as_ref().ok().and_then(|t| t.value.to_str().ok());
-            tracer.emit(exchange, token);
+            tracer.emit(exchange);
         }
         let fresh = generated?;
         let value = fresh.value.clone();
@@ -140,7 +139,7 @@ impl TokenCache {
         }
         let response = http.execute(request).await.map_err(network_error)?;
         let status = response.status();
-        let headers = response.headers().clone();
+        let headers = crate::redact::scrub_headers(response.headers());
         notes.notes.answer(status, &headers, level);
         let request_id = request_id(&headers);
         let raw = read_body(response, None).await?;
@@ -165,6 +164,8 @@ impl TokenCache {
             .ok()
             .and_then(|r| r.data)
             .ok_or_else(|| ApiError::from(ResponseError::NoToken).with_request_id(request_id.clone()))?;
+        // From now on no server text may carry it.
+        crate::redact::remember(&data.access_token);
         let mut value =
             HeaderValue::from_str(&data.access_token).map_err(|_| ApiError::from(ResponseError::TokenNotHeader))?;
         value.set_sensitive(true);

@@ -6,8 +6,9 @@
 //! which the output layer implements. Everything in an `Exchange` is already
 //! safe to show: query values that look like signatures, tokens or
 //! credentials are redacted from the URL, credential headers are redacted, and
-//! the run's own secrets are scrubbed from header values and the body excerpt
-//! (a server may echo what it was sent).
+//! the run's own secrets are scrubbed (by `redact`, the one scrubber) from
+//! header values and from the whole body before the excerpt is cut (a server
+//! may echo what it was sent).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +17,6 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use url::Url;
-
-use crate::credentials::Secret;
 
 /// How much a [`Trace`] wants to hear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,7 +60,7 @@ pub struct Exchange {
 pub const BODY_EXCERPT: usize = 2048;
 
 /// What stands in for a redacted value.
-pub const REDACTED: &str = "REDACTED";
+pub const REDACTED: &str = crate::redact::REDACTED;
 
 /// Headers whose values are credentials.
 const SECRET_HEADERS: [&str; 5] = [
@@ -86,20 +85,15 @@ const SECRET_QUERY_KEYS: [&str; 8] = [
     "session",
 ];
 
-/// The tracer of a run (or none), with the secrets to scrub from what it is
-/// shown.
+/// The tracer of a run (or none).
 #[derive(Clone, Default)]
 pub(super) struct Tracer {
     trace: Option<Arc<dyn Trace>>,
-    secrets: Vec<Secret>,
 }
 
 impl Tracer {
-    pub(super) fn new(trace: Arc<dyn Trace>, secrets: Vec<Secret>) -> Tracer {
-        Tracer {
-            trace: Some(trace),
-            secrets,
-        }
+    pub(super) fn new(trace: Arc<dyn Trace>) -> Tracer {
+        Tracer { trace: Some(trace) }
     }
 
     pub(super) fn level(&self) -> TraceLevel {
@@ -107,14 +101,13 @@ impl Tracer {
     }
 
     /// Hands `exchange` over, once its headers and body excerpt are scrubbed
-    /// of this run's secrets and of `also` (the token the request carried).
-    pub(super) fn emit(&self, mut exchange: Exchange, also: Option<&str>) {
+    /// of this run's secrets (`redact`; the body was scrubbed whole as it
+    /// was read, before it was cut to the excerpt).
+    pub(super) fn emit(&self, mut exchange: Exchange) {
         let Some(trace) = &self.trace else { return };
         let scrub = |text: &mut String| {
-            for secret in self.secrets.iter().map(Secret::expose).chain(also) {
-                if !secret.is_empty() && text.contains(secret) {
-                    *text = text.replace(secret, REDACTED);
-                }
+            if let std::borrow::Cow::Owned(clean) = crate::redact::scrub(text) {
+                *text = clean;
             }
         };
         for (_, value) in exchange
@@ -291,7 +284,9 @@ mod tests {
     #[test]
     fn the_runs_secrets_are_scrubbed_from_what_a_server_echoes() {
         let keep = Arc::new(Keep(std::sync::Mutex::new(Vec::new())));
-        let tracer = Tracer::new(keep.clone(), vec![Secret::new("s3cret")]);
+        crate::redact::remember("s3cret");
+        crate::redact::remember("tok-1");
+        let tracer = Tracer::new(keep.clone());
         let notes = Notes {
             status: Some(StatusCode::BAD_REQUEST),
             response_headers: vec![("x-echo".into(), "tok-1".into())],
@@ -299,7 +294,7 @@ mod tests {
             ..Notes::default()
         };
         let exchange = notes.exchange("POST", "http://h/x", 1, Duration::ZERO, 3, Some("bad".into()));
-        tracer.emit(exchange, Some("tok-1"));
+        tracer.emit(exchange);
         let kept = keep.0.lock().unwrap();
         assert_eq!(kept[0].error_body.as_deref(), Some("{\"secret\":\"REDACTED\"}"));
         assert_eq!(kept[0].response_headers[0].1, REDACTED);

@@ -111,9 +111,14 @@ pub struct Record {
     /// Part of `elapsed_ms` spent waiting for a rate limit (429s, `--rate`).
     #[serde(default)]
     pub rate_wait_ms: u64,
-    /// The server's JSON body of the last response, when it was JSON.
+    /// The server's JSON body of the last response, when it was JSON and
+    /// at most [`MAX_RECORDED_RESPONSE`] bytes.
     #[serde(default)]
     pub response: Option<serde_json::Value>,
+    /// The answer was JSON but larger than [`MAX_RECORDED_RESPONSE`], so
+    /// `response` is left out (null) rather than copied into every record.
+    #[serde(default)]
+    pub response_truncated: bool,
     /// Skipped (manifest): whether its recorded `secure_file_path` has
     /// expired (or expires within 5 minutes); absent for other outcomes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,7 +127,23 @@ pub struct Record {
     pub binding: Binding,
 }
 
+/// The largest server answer a record keeps whole in `response`: the
+/// service's answer is under 2 KB, and a record is one line of a report.
+pub const MAX_RECORDED_RESPONSE: usize = 16 * 1024;
+
 impl Record {
+    /// Keeps the server's answer `raw` in `response` when it is JSON and
+    /// small enough; a larger one is left out and `response_truncated` set.
+    pub fn keep_response(&mut self, raw: &[u8]) {
+        if raw.len() > MAX_RECORDED_RESPONSE {
+            self.response = None;
+            self.response_truncated = serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok();
+        } else {
+            self.response = serde_json::from_slice(raw).ok();
+            self.response_truncated = false;
+        }
+    }
+
     /// A record with the given outcome and every optional field empty.
     pub fn new(input: impl Into<String>, name: impl Into<String>, outcome: Outcome, binding: Binding) -> Self {
         Record {
@@ -141,6 +162,7 @@ impl Record {
             elapsed_ms: 0,
             rate_wait_ms: 0,
             response: None,
+            response_truncated: false,
             url_expired: None,
             binding,
         }
@@ -230,6 +252,7 @@ mod tests {
                 "elapsed_ms",
                 "rate_wait_ms",
                 "response",
+                "response_truncated",
                 "profile",
                 "origin",
                 "namespace"

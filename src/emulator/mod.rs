@@ -255,8 +255,9 @@ impl Drop for LogOnDrop {
 }
 
 /// Creates the data directory (and missing parents) with mode 0700: it holds
-/// the key that signs download URLs.
-fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+/// the key that signs download URLs. The store's folders inside it are made
+/// the same way, whatever the umask.
+pub(crate) fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
-use axum::http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -198,7 +198,10 @@ async fn upload_inner(
 
     let Path((namespace, name)) =
         path.map_err(|rejection| ServiceError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
-    check_remote_name("namespace", &namespace)?;
+    // The client's own rule, so the emulator takes no namespace that
+    // capfile would refuse to send.
+    crate::settings::check_namespace(&namespace)
+        .map_err(|problem| ServiceError::bad_request(format!("Invalid namespace: {problem}")))?;
     check_remote_name("file name", &name)?;
     state.upload_latency.wait(&name).await;
 
@@ -411,17 +414,54 @@ async fn download_inner(
         Err(err) => return Err(ServiceError::internal(err)),
     };
     let len = file.metadata().await.map_err(ServiceError::internal)?.len();
-    let content_type = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static(PLACEHOLDER_TYPE));
-    Response::builder()
-        .header(CONTENT_TYPE, content_type)
+    let mut response = Response::builder()
         .header(CONTENT_LENGTH, len)
+        .header("x-content-type-options", "nosniff");
+    response = match served_image_type(&meta.content_type) {
+        Some(image) => response.header(CONTENT_TYPE, image),
+        None => response
+            .header(CONTENT_TYPE, PLACEHOLDER_TYPE)
+            .header(CONTENT_DISPOSITION, "attachment"),
+    };
+    response
         .body(Body::from_stream(ReaderStream::new(file)))
         .map_err(ServiceError::internal)
+}
+
+/// The type a stored object is served with, when it is an image type a
+/// browser shows without running anything: `image/...` but not SVG (which
+/// can hold script). Anything else (an uploaded `text/html`) is served as a
+/// download, never as what it claims to be.
+fn served_image_type(stored: &str) -> Option<HeaderValue> {
+    let subtype = stored.strip_prefix("image/")?;
+    let plain = !subtype.is_empty()
+        && subtype
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.+".contains(&b));
+    (plain && !subtype.to_ascii_lowercase().contains("svg")).then(|| HeaderValue::from_str(stored).ok())?
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_image_types_are_served_as_such() {
+        for ok in ["image/png", "image/jpeg", "image/x-icon", "image/vnd.microsoft.icon"] {
+            assert!(served_image_type(ok).is_some(), "{ok}");
+        }
+        for no in [
+            "text/html",
+            "image/svg+xml",
+            "image/SVG+xml",
+            "image/",
+            "image/png; x=1",
+            "application/octet-stream",
+            "image/png\r\nx: y",
+        ] {
+            assert!(served_image_type(no).is_none(), "{no}");
+        }
+    }
 
     #[test]
     fn remote_names_are_checked() {

@@ -90,7 +90,14 @@ impl Store {
             locks: Mutex::new(HashMap::new()),
         };
         for dir in [&store.tmp, &store.objects, &store.names] {
-            std::fs::create_dir_all(dir)?;
+            // 0700 explicitly: under umask 000 `create_dir_all` gives 0777.
+            super::create_private_dir_all(dir)?;
+            // Folders made so by an earlier version are made private too.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            }
         }
         store.remove_leftover_temps();
         Ok(store)

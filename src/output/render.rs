@@ -223,9 +223,10 @@ pub fn json_pretty(raw: &[u8]) -> String {
     while let Some(c) = chars.next() {
         if strings.step(c) {
             // JSON strings may hold DEL and the C1 controls raw (U+009B is a
-            // one-character CSI to some terminals): on a terminal they are
-            // written as the equivalent \u escape.
-            if c.is_control() {
+            // one-character CSI to some terminals), and invisible or bidi
+            // characters: on a terminal they are written as the equivalent
+            // \u escape.
+            if needs_escape(c) {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             } else {
                 out.push(c);
@@ -283,8 +284,24 @@ pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Control characters, and the characters that change how text around them
+/// is ordered or shown while being invisible themselves: the bidirectional
+/// marks, embeddings, overrides and isolates (U+061C, U+200E/F,
+/// U+202A-U+202E, U+2066-U+2069), zero-width characters (U+200B-U+200D,
+/// U+2060-U+2064, U+FEFF, U+180E) and the Unicode line and paragraph
+/// separators (U+2028/9, which some terminals and editors break lines at).
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// A local path for messages, quoted as coreutils quotes names that hold
@@ -360,6 +377,17 @@ mod tests {
             "\\x1b]0;title\\x07\\x1b[31mred\\n\\t\\r\\x9b\\x7f"
         );
         assert_eq!(escape_control("a\u{202e}b"), "a\\u{202e}b");
+        for invisible in [
+            '\u{061c}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2028}', '\u{2029}', '\u{feff}', '\u{2066}', '\u{2069}',
+            '\u{200e}', '\u{202a}', '\u{2060}',
+        ] {
+            let text = format!("a{invisible}b");
+            assert_eq!(escape_control(&text), format!("a\\u{{{:x}}}b", invisible as u32));
+            assert!(!quote_path(&text).contains(invisible), "{invisible:?}");
+            let json = format!("{{\"n\":\"a{invisible}b\"}}");
+            assert!(!json_pretty(json.as_bytes()).contains(invisible), "{invisible:?}");
+        }
+        assert_eq!(escape_control("é漢😀"), "é漢😀");
     }
 
     #[test]

@@ -89,17 +89,11 @@ pub fn parse_base_url(value: &str) -> Result<Url, String> {
     }
 }
 
-/// The URL text with anything before an `@` in its authority replaced by
-/// `***`, for messages: `https://user:pw@host/` -> `https://***@host/`.
+/// The URL text with its user info replaced by `***`, for messages:
+/// `https://user:pw@host/` -> `https://***@host/`, and `https:///u:pw@host`
+/// too (see `redact::redact_url_userinfo`: the parsed URL decides).
 pub fn redact_userinfo(text: &str) -> String {
-    let rest_start = text.find("://").map_or(0, |i| i + 3);
-    let authority_end = text[rest_start..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| rest_start + i);
-    match text[rest_start..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &text[..rest_start], &text[rest_start + at..]),
-        None => text.to_string(),
-    }
+    crate::redact::redact_url_userinfo(text)
 }
 
 fn is_loopback(url: &Url) -> bool {

@@ -886,3 +886,106 @@ async fn validly_signed_url_of_a_missing_object_gets_404() {
     }
     assert_error(fx.get(&url).await, StatusCode::NOT_FOUND).await;
 }
+
+/// The emulator takes no namespace that capfile itself would refuse to send.
+#[tokio::test]
+async fn namespaces_the_client_refuses_are_refused_with_400() {
+    let fx = start().await;
+    for namespace in ["a%20b", "bad!ns", "caf%C3%A9", "%2E", "a%3Bb", "a%22b", "x%09y"] {
+        let head = format!(
+            "POST /api_gateway/file-service/{namespace}/ok.png HTTP/1.1\r\nhost: x\r\n\
+             authorization: {}\r\ncontent-length: 1\r\nconnection: close\r\n\r\n",
+            good_basic()
+        );
+        let (status, body) = raw_http(fx.emu.addr(), &head, b"x").await.expect("an answer");
+        assert_eq!(status, 400, "{namespace:?}: {body}");
+        assert!(body.contains("Invalid namespace"), "{namespace:?}: {body}");
+    }
+    for namespace in ["rewards", "customerImage", "a-b_c.d"] {
+        json_ok(
+            fx.http
+                .post(fx.upload_url(namespace, "ok.png"))
+                .header("authorization", good_basic())
+                .header("content-type", "image/png")
+                .body(sample_bytes(100))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+    }
+    assert_eq!(fx.emu.stats().uploads_stored, 3);
+}
+
+/// What was uploaded as `text/html` (or SVG, or anything but a plain image
+/// type) comes back as a download, never as a page a browser would run.
+#[tokio::test]
+async fn only_image_types_are_served_as_such_and_nothing_is_sniffed() {
+    let fx = start().await;
+    for (mime, served, attachment) in [
+        ("image/png", "image/png", false),
+        ("text/html", "application/octet-stream", true),
+        ("image/svg+xml", "application/octet-stream", true),
+        ("application/javascript", "application/octet-stream", true),
+    ] {
+        let body = json_ok(
+            fx.raw("page.png", b"<html><script>alert(1)</script>".to_vec(), mime)
+                .await,
+        )
+        .await;
+        let response = fx.get(&secure_url(&body)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{mime}");
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], served, "{mime}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{mime}");
+        assert_eq!(
+            headers.get("content-disposition").map(|v| v.to_str().unwrap()),
+            attachment.then_some("attachment"),
+            "{mime}"
+        );
+    }
+}
+
+/// The store's folders are private whatever the umask: `capfile serve` run
+/// under umask 000.
+#[cfg(unix)]
+#[test]
+fn store_folders_are_private_under_umask_000() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data-dir");
+    let mut cmd = crate::common::std_capfile(home.path());
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: umask is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("serve starts");
+    // The store is opened before the server listens; wait for its last
+    // folder (generously: this is not a timing test).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !data.join("names").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let modes: Vec<(String, u32)> = ["tmp", "objects", "names"]
+        .iter()
+        .map(|dir| {
+            let mode = std::fs::metadata(data.join(dir))
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0);
+            (dir.to_string(), mode)
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    for (dir, mode) in modes {
+        assert_eq!(mode, 0o700, "{dir} is {mode:o}");
+    }
+}

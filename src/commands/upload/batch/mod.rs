@@ -437,12 +437,12 @@ impl Batch {
         let (uploaded, error) = match result {
             Ok(done) => {
                 let body: Option<serde_json::Value> = serde_json::from_slice(&done.raw).ok();
+                record.keep_response(&done.raw);
                 record.version = done.version.parse().ok();
                 record.secure_file_path = Some(done.secure_file_path.clone());
                 record.status = Some(200);
                 record.request_id = done.request_id.clone();
                 record.file_handle = body.as_ref().and_then(file_handle);
-                record.response = body;
                 (Some(done), None)
             }
             Err(err) => {
@@ -474,7 +474,8 @@ impl Batch {
                 content_type: input.mime.to_string(),
                 version: done.version.clone(),
                 file_handle: ended.record.file_handle.clone(),
-                s3_url: ended.record.response.as_ref().and_then(s3_url),
+                // From the answer itself: a record may leave a large one out.
+                s3_url: serde_json::from_slice(&done.raw).ok().as_ref().and_then(s3_url),
                 secure_file_path: done.secure_file_path.clone(),
                 url_expires_at: expiry_of(&done.secure_file_path),
                 uploaded_at: time::OffsetDateTime::now_utc(),
