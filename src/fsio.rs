@@ -92,6 +92,8 @@ pub enum ReadError {
     TooLarge { limit: u64 },
     /// Line (or entry) `line` is longer than `limit` bytes.
     LineTooLong { line: usize, limit: usize },
+    /// More than `limit` lines (or entries), empty ones included.
+    TooManyLines { limit: usize },
 }
 
 impl ReadError {
@@ -110,6 +112,7 @@ impl fmt::Display for ReadError {
             ReadError::LineTooLong { line, limit } => {
                 write!(f, "line {line} is longer than {}", size_text(*limit as u64))
             }
+            ReadError::TooManyLines { limit } => write!(f, "it has more than {limit} lines"),
         }
     }
 }
@@ -215,6 +218,9 @@ pub struct Limits {
     pub line: usize,
     /// The most bytes read in all.
     pub total: u64,
+    /// The most lines (or entries), empty ones included: bounds the time
+    /// spent on a stream of separators alone.
+    pub lines: usize,
 }
 
 /// Reads lines (or entries ended by another byte) with [`Limits`], from a
@@ -262,6 +268,12 @@ impl<R: BufRead> Lines<R> {
             if !any {
                 any = true;
                 self.number += 1;
+                if self.number > self.limits.lines {
+                    return Err(ReadError::TooManyLines {
+                        limit: self.limits.lines,
+                    }
+                    .into());
+                }
             }
             let (take, done) = match available.iter().position(|&b| b == self.separator) {
                 Some(at) => (at + 1, true),

@@ -10,7 +10,7 @@ fn lines(input: &[u8], separator: u8, limits: Limits) -> Result<Vec<(String, boo
     Ok(out)
 }
 
-const WIDE: Limits = Limits { line: 100, total: 1000 };
+const WIDE: Limits = Limits { line: 100, total: 1000, lines: 100 };
 
 #[test]
 fn lines_split_across_buffer_refills() {
@@ -23,12 +23,12 @@ fn lines_split_across_buffer_refills() {
 
 #[test]
 fn a_long_line_or_too_many_bytes_is_refused() {
-    let err = lines(b"ok\n0123456789abc\n", b'\n', Limits { line: 10, total: 1000 }).unwrap_err();
+    let err = lines(b"ok\n0123456789abc\n", b'\n', Limits { line: 10, total: 1000, lines: 100 }).unwrap_err();
     assert_eq!(ReadError::of(&err), Some(&ReadError::LineTooLong { line: 2, limit: 10 }));
     assert_eq!(err.to_string(), "line 2 is longer than 10 bytes");
     // Endless empty entries (`/dev/zero` with NUL separators) end at the total.
     let mut zeros = io::BufReader::new(io::repeat(0));
-    let mut reader = Lines::new(&mut zeros, 0, Limits { line: 10, total: 1 << 20 });
+    let mut reader = Lines::new(&mut zeros, 0, Limits { line: 10, total: 1 << 20, lines: usize::MAX });
     let mut buf = Vec::new();
     let err = loop {
         match reader.next_into(&mut buf) {
@@ -39,8 +39,10 @@ fn a_long_line_or_too_many_bytes_is_refused() {
     };
     assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
     assert_eq!(err.to_string(), "it is larger than 1 MiB");
+    let err = lines(b"\0\0\0\0", 0, Limits { line: 10, total: 1000, lines: 3 }).unwrap_err();
+    assert_eq!(err.to_string(), "it has more than 3 lines");
     // Endless bytes without a separator end at the line limit.
-    let mut reader = Lines::new(io::BufReader::new(io::repeat(0)), b'\n', Limits { line: 4096, total: u64::MAX });
+    let mut reader = Lines::new(io::BufReader::new(io::repeat(0)), b'\n', Limits { line: 4096, total: u64::MAX, lines: usize::MAX });
     let err = reader.next_into(&mut buf).unwrap_err();
     assert!(matches!(ReadError::of(&err), Some(ReadError::LineTooLong { line: 1, .. })));
 }
