@@ -169,7 +169,10 @@ pub fn check_regular(file: &File) -> io::Result<Metadata> {
 /// Reads the whole regular file at `path`, refusing one over `limit` bytes
 /// (by its size first, then by what reading it gives, in case it grows).
 pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let file = open_regular(path)?;
+    read_capped(open_regular(path)?, limit)
+}
+
+fn read_capped(file: File, limit: u64) -> io::Result<Vec<u8>> {
     let size = file.metadata()?.len();
     if size > limit {
         return Err(ReadError::TooLarge { limit }.into());
@@ -209,6 +212,13 @@ pub fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     })?;
     check_regular(&file)?;
     Ok(file)
+}
+
+/// Reads the whole of a file capfile keeps for itself (see [`open_own`]),
+/// of at most `limit` bytes.
+pub fn read_own(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = open_own(path, OpenOptions::new().read(true))?;
+    read_capped(file, limit)
 }
 
 /// The limits of a line-at-a-time read.
