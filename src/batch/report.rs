@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use self::error::ReportError;
-use super::record::{Binding, Outcome, Record, SCHEMA};
+use super::record::{Binding, Outcome, Record, SCHEMA, path_of};
 use crate::error::Error;
 use crate::fsio;
 
@@ -237,8 +237,8 @@ pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, Error> 
 
 fn read_records(reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
     // Latest outcome per input, in order of first appearance.
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut latest: HashMap<(String, String), Outcome> = HashMap::new();
+    let mut order: Vec<(PathBuf, String)> = Vec::new();
+    let mut latest: HashMap<(PathBuf, String), Outcome> = HashMap::new();
     let mut lines = fsio::Lines::new(reader, b'\n', REPORT_LIMITS);
     let mut buf = Vec::new();
     loop {
@@ -266,7 +266,7 @@ fn read_records(reader: impl BufRead, path: &Path, expected: &Binding) -> Result
                 bindings: Box::new((record.binding, expected.clone())),
             });
         }
-        let key = (record.input, record.name);
+        let key = (path_of(&record.input, record.input_bytes.as_deref()), record.name);
         if latest.insert(key.clone(), record.outcome).is_none() {
             order.push(key);
         }
@@ -276,7 +276,7 @@ fn read_records(reader: impl BufRead, path: &Path, expected: &Binding) -> Result
         let outcome = latest[&key];
         if outcome.needs_retry() {
             plan.retry.push(RetryInput {
-                input: PathBuf::from(key.0),
+                input: key.0,
                 name: key.1,
                 outcome,
             });

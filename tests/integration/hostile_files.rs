@@ -149,9 +149,9 @@ fn cases(zoo: &Zoo) -> Vec<Case> {
         case("list /dev/zero -0", &["--files-from", "/dev/zero", "-0"], In::Null, chardev),
         case("list FIFO", &["--files-from", &fifo], In::Null, "a FIFO"),
         case("list one long line", &["--files-from", &long], In::Null, "line 1 is longer than"),
-        case("list one long entry -0", &["--files-from", &long, "-0"], In::Null, "larger than"),
+        case("list one long entry -0", &["--files-from", &long, "-0"], In::Null, "more than 10000000 lines"),
         case("list stdin zeros", &["--files-from", "-"], In::Zero, "line 1 is longer than"),
-        case("list stdin zeros -0", &["--files-from", "-", "-0"], In::Zero, "larger than"),
+        case("list stdin zeros -0", &["--files-from", "-", "-0"], In::Zero, "more than 10000000 lines"),
         // As a --retry-from report.
         case("retry /dev/zero", &["--retry-from", "/dev/zero"], In::Null, chardev),
         case("retry FIFO", &["--retry-from", &fifo], In::Null, "a FIFO"),
@@ -524,4 +524,35 @@ proptest! {
         prop_assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
         prop_assert_eq!(snapshot(&path), old);
     }
+}
+
+#[test]
+fn a_non_utf8_input_path_is_kept_in_the_record_and_retried() {
+    use base64::Engine;
+    use std::os::unix::ffi::OsStrExt;
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.png");
+    let path = dir.path().join(name);
+    fs::copy(sample("sample.png"), &path).unwrap();
+    let report = dir.path().join("r.ndjson");
+    let output = service
+        .capfile()
+        .args(["upload", "--name", "cafe.png", "--report"])
+        .arg(&report)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let line = fs::read_to_string(&report).unwrap();
+    let mut record: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD.encode(path.as_os_str().as_bytes());
+    assert_eq!(record["input_bytes"], serde_json::json!(bytes), "{line}");
+    // As if it had failed: --retry-from finds the file by its bytes.
+    record["outcome"] = "failed".into();
+    fs::write(&report, format!("{line}{record}\n")).unwrap();
+    let before = service.stats().uploads_stored;
+    let output = service.capfile().args(["upload", "--retry-from"]).arg(&report).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(service.stats().uploads_stored, before + 1);
 }
