@@ -133,7 +133,7 @@ impl From<ReadError> for io::Error {
 pub fn size_text(limit: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {
-        if limit >= unit && limit % unit == 0 {
+        if limit >= unit && limit.is_multiple_of(unit) {
             return format!("{} {name}", limit / unit);
         }
     }

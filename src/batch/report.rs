@@ -304,7 +304,12 @@ fn parse_record(text: &str, path: &Path, number: usize) -> Result<Record, Report
                 schema,
             });
         }
-        None => return Err(ReportError::NoSchema { path: path(), line: number }),
+        None => {
+            return Err(ReportError::NoSchema {
+                path: path(),
+                line: number,
+            });
+        }
     }
     serde_json::from_value(value).map_err(|source| ReportError::NotARecord {
         path: path(),

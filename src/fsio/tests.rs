@@ -10,12 +10,21 @@ fn lines(input: &[u8], separator: u8, limits: Limits) -> Result<Vec<(String, boo
     Ok(out)
 }
 
-const WIDE: Limits = Limits { line: 100, total: 1000, lines: 100 };
+const WIDE: Limits = Limits {
+    line: 100,
+    total: 1000,
+    lines: 100,
+};
 
 #[test]
 fn lines_split_across_buffer_refills() {
     let got = lines(b"first line\n\nthird one here\nlast", b'\n', WIDE).unwrap();
-    let want = [("first line", true), ("", true), ("third one here", true), ("last", false)];
+    let want = [
+        ("first line", true),
+        ("", true),
+        ("third one here", true),
+        ("last", false),
+    ];
     assert_eq!(got, want.map(|(s, c)| (s.to_string(), c)));
     assert_eq!(lines(b"", b'\n', WIDE).unwrap(), []);
     assert_eq!(lines(b"a\0b\0", 0, WIDE).unwrap().len(), 2);
@@ -23,12 +32,32 @@ fn lines_split_across_buffer_refills() {
 
 #[test]
 fn a_long_line_or_too_many_bytes_is_refused() {
-    let err = lines(b"ok\n0123456789abc\n", b'\n', Limits { line: 10, total: 1000, lines: 100 }).unwrap_err();
-    assert_eq!(ReadError::of(&err), Some(&ReadError::LineTooLong { line: 2, limit: 10 }));
+    let err = lines(
+        b"ok\n0123456789abc\n",
+        b'\n',
+        Limits {
+            line: 10,
+            total: 1000,
+            lines: 100,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        ReadError::of(&err),
+        Some(&ReadError::LineTooLong { line: 2, limit: 10 })
+    );
     assert_eq!(err.to_string(), "line 2 is longer than 10 bytes");
     // Endless empty entries (`/dev/zero` with NUL separators) end at the total.
     let mut zeros = io::BufReader::new(io::repeat(0));
-    let mut reader = Lines::new(&mut zeros, 0, Limits { line: 10, total: 1 << 20, lines: usize::MAX });
+    let mut reader = Lines::new(
+        &mut zeros,
+        0,
+        Limits {
+            line: 10,
+            total: 1 << 20,
+            lines: usize::MAX,
+        },
+    );
     let mut buf = Vec::new();
     let err = loop {
         match reader.next_into(&mut buf) {
@@ -39,12 +68,32 @@ fn a_long_line_or_too_many_bytes_is_refused() {
     };
     assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
     assert_eq!(err.to_string(), "it is larger than 1 MiB");
-    let err = lines(b"\0\0\0\0", 0, Limits { line: 10, total: 1000, lines: 3 }).unwrap_err();
+    let err = lines(
+        b"\0\0\0\0",
+        0,
+        Limits {
+            line: 10,
+            total: 1000,
+            lines: 3,
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "it has more than 3 lines");
     // Endless bytes without a separator end at the line limit.
-    let mut reader = Lines::new(io::BufReader::new(io::repeat(0)), b'\n', Limits { line: 4096, total: u64::MAX, lines: usize::MAX });
+    let mut reader = Lines::new(
+        io::BufReader::new(io::repeat(0)),
+        b'\n',
+        Limits {
+            line: 4096,
+            total: u64::MAX,
+            lines: usize::MAX,
+        },
+    );
     let err = reader.next_into(&mut buf).unwrap_err();
-    assert!(matches!(ReadError::of(&err), Some(ReadError::LineTooLong { line: 1, .. })));
+    assert!(matches!(
+        ReadError::of(&err),
+        Some(ReadError::LineTooLong { line: 1, .. })
+    ));
 }
 
 #[cfg(unix)]
@@ -69,7 +118,10 @@ fn special_files_are_named_for_what_they_are() {
     }
     let file = dir.path().join("big");
     std::fs::write(&file, [b'x'; 11]).unwrap();
-    assert_eq!(read_regular(&file, 10).unwrap_err().to_string(), "it is larger than 10 bytes");
+    assert_eq!(
+        read_regular(&file, 10).unwrap_err().to_string(),
+        "it is larger than 10 bytes"
+    );
     assert_eq!(read_regular(&file, 11).unwrap().len(), 11);
     assert_eq!(read_head(&file, 4).unwrap(), b"xxxx");
 }

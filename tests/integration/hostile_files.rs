@@ -143,24 +143,74 @@ fn cases(zoo: &Zoo) -> Vec<Case> {
         case("input FIFO", &[&fifo], In::Null, "a FIFO"),
         case("input socket", &[&socket], In::Null, "a socket"),
         case("input symlink to /dev/zero", &[&zero_link], In::Null, chardev),
-        case("input text starting BM", &[&zoo.path("bm.txt")], In::Null, "not an image"),
+        case(
+            "input text starting BM",
+            &[&zoo.path("bm.txt")],
+            In::Null,
+            "not an image",
+        ),
         // As a --files-from list.
         case("list /dev/zero", &["--files-from", "/dev/zero"], In::Null, chardev),
-        case("list /dev/zero -0", &["--files-from", "/dev/zero", "-0"], In::Null, chardev),
+        case(
+            "list /dev/zero -0",
+            &["--files-from", "/dev/zero", "-0"],
+            In::Null,
+            chardev,
+        ),
         case("list FIFO", &["--files-from", &fifo], In::Null, "a FIFO"),
-        case("list one long line", &["--files-from", &long], In::Null, "line 1 is longer than"),
-        case("list one long entry -0", &["--files-from", &long, "-0"], In::Null, "more than 10000000 lines"),
-        case("list stdin zeros", &["--files-from", "-"], In::Zero, "line 1 is longer than"),
-        case("list stdin zeros -0", &["--files-from", "-", "-0"], In::Zero, "more than 10000000 lines"),
+        case(
+            "list one long line",
+            &["--files-from", &long],
+            In::Null,
+            "line 1 is longer than",
+        ),
+        case(
+            "list one long entry -0",
+            &["--files-from", &long, "-0"],
+            In::Null,
+            "more than 10000000 lines",
+        ),
+        case(
+            "list stdin zeros",
+            &["--files-from", "-"],
+            In::Zero,
+            "line 1 is longer than",
+        ),
+        case(
+            "list stdin zeros -0",
+            &["--files-from", "-", "-0"],
+            In::Zero,
+            "more than 10000000 lines",
+        ),
         // As a --retry-from report.
         case("retry /dev/zero", &["--retry-from", "/dev/zero"], In::Null, chardev),
         case("retry FIFO", &["--retry-from", &fifo], In::Null, "a FIFO"),
-        case("retry symlink to /dev/zero", &["--retry-from", &zero_link], In::Null, chardev),
-        case("retry one long line", &["--retry-from", &long], In::Null, "line 1 is longer than"),
+        case(
+            "retry symlink to /dev/zero",
+            &["--retry-from", &zero_link],
+            In::Null,
+            chardev,
+        ),
+        case(
+            "retry one long line",
+            &["--retry-from", &long],
+            In::Null,
+            "line 1 is longer than",
+        ),
         // As a manifest.
-        case("manifest symlink to /dev/zero", &[&png, "--manifest", &zoo.path("zero.toml")], In::Null, chardev),
+        case(
+            "manifest symlink to /dev/zero",
+            &[&png, "--manifest", &zoo.path("zero.toml")],
+            In::Null,
+            chardev,
+        ),
         case("manifest FIFO", &[&png, "--manifest", &fifo], In::Null, "a FIFO"),
-        case("manifest sparse 10 GiB", &[&png, "--manifest", &zoo.path("huge.toml")], In::Null, "larger than"),
+        case(
+            "manifest sparse 10 GiB",
+            &[&png, "--manifest", &zoo.path("huge.toml")],
+            In::Null,
+            "larger than",
+        ),
         // Standard input.
         case("stdin zeros", &["-", "--name", "z.png"], In::Zero, "not an image"),
         case("stdin urandom", &["-", "--name", "z.png"], In::Urandom, "not an image"),
@@ -190,10 +240,19 @@ fn hostile_files_end_at_once_with_one_line_and_bounded_memory() {
             && errors[0].contains(case.says)
             && output.stdout.is_empty();
         if !ok {
-            failures.push(format!("{}: exit {:?}, stderr:\n{err}", case.name, output.status.code()));
+            failures.push(format!(
+                "{}: exit {:?}, stderr:\n{err}",
+                case.name,
+                output.status.code()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(service.stats().upload_requests, 0, "nothing is sent");
     // Nothing spooled is left behind.
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "TMPDIR holds leftovers");
@@ -294,7 +353,13 @@ fn report_is_appended_only_when_it_is_a_capfile_report() {
         ("json.ndjson", b"{\"a\":1}\n".to_vec()),
         ("good-then-text.ndjson", [good.clone(), b"hello\n".to_vec()].concat()),
         ("text-then-good.ndjson", [b"hello\n".to_vec(), good.clone()].concat()),
-        ("schema-2.ndjson", String::from_utf8(good.clone()).unwrap().replace("\"schema\":1", "\"schema\":2").into_bytes()),
+        (
+            "schema-2.ndjson",
+            String::from_utf8(good.clone())
+                .unwrap()
+                .replace("\"schema\":1", "\"schema\":2")
+                .into_bytes(),
+        ),
     ];
     let before = service.stats().upload_requests;
     for (name, bytes) in &refused {
@@ -363,7 +428,7 @@ fn report_to_special_files_works_or_says_why() {
         out.display(),
         sample("sample.png").display()
     );
-    let mut cmd = service.std_capfile();
+    let cmd = service.std_capfile();
     let exe = cmd.get_program().to_owned();
     let mut bash = Command::new("bash");
     bash.arg("-c").arg(&script).arg(exe);
@@ -413,7 +478,9 @@ fn manifest_lock_and_journal_are_never_followed_through_a_symlink() {
         let side = PathBuf::from(format!("{}{suffix}", manifest.display()));
         std::os::unix::fs::symlink(&victim, &side).unwrap();
         let mut cmd = service.std_capfile();
-        cmd.args(["upload", "--manifest"]).arg(&manifest).arg(sample("sample.png"));
+        cmd.args(["upload", "--manifest"])
+            .arg(&manifest)
+            .arg(sample("sample.png"));
         let output = run_watched(cmd, Stdio::null());
         let err = String::from_utf8_lossy(&output.stderr).into_owned();
         assert_eq!(output.status.code(), Some(2), "{suffix}: {err}");
@@ -552,7 +619,12 @@ fn a_non_utf8_input_path_is_kept_in_the_record_and_retried() {
     record["outcome"] = "failed".into();
     fs::write(&report, format!("{line}{record}\n")).unwrap();
     let before = service.stats().uploads_stored;
-    let output = service.capfile().args(["upload", "--retry-from"]).arg(&report).output().unwrap();
+    let output = service
+        .capfile()
+        .args(["upload", "--retry-from"])
+        .arg(&report)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(service.stats().uploads_stored, before + 1);
 }
