@@ -585,8 +585,13 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn an_endless_file_is_refused_without_reading_it_all() {
+        // Refused for what it is, unread.
         let err = TomlFile::read(Path::new("/dev/zero")).unwrap_err();
-        assert_eq!(err.message(), "/dev/zero: larger than 1 MiB, which no capfile file is");
+        assert_eq!(
+            err.message(),
+            "cannot read /dev/zero: it is a character device, not a regular file"
+        );
+        assert_eq!(err.exit().code(), 2);
     }
 
     #[cfg(unix)]

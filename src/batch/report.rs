@@ -395,6 +395,50 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 
+    proptest::proptest! {
+        /// Whatever a file holds, if it is not capfile records (plus a torn
+        /// record's start) opening it as a report refuses it unchanged.
+        #[test]
+        fn a_file_that_is_not_a_report_is_never_modified(
+            lines in proptest::collection::vec(".{0,40}", 1..6),
+            newline in proptest::bool::ANY,
+        ) {
+            let mut text = lines.join("\n");
+            if newline {
+                text.push('\n');
+            }
+            let is_record_start = |line: &str| line.trim().is_empty() || line.starts_with('{');
+            proptest::prop_assume!(!lines.iter().all(|l| is_record_start(l)));
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("notes.txt");
+            std::fs::write(&path, &text).unwrap();
+            let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+            let err = ReportWriter::create(&path).unwrap_err();
+            proptest::prop_assert_eq!(err.kind(), ErrorKind::Usage);
+            proptest::prop_assert!(err.message().contains("not a capfile report"), "{}", err.message());
+            proptest::prop_assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+            proptest::prop_assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+        }
+    }
+
+    #[test]
+    fn a_report_with_a_foreign_line_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.ndjson");
+        let good = rec("a.png", Outcome::Failed).to_line() + "\n";
+        for text in [
+            format!("{good}hello\n{good}"),
+            format!("hello\n{good}"),
+            format!("{good}{}", "x"),
+            format!("{}", good.replace("\"schema\":1", "\"schema\":7")),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let err = ReportWriter::create(&path).unwrap_err();
+            assert!(err.message().contains("not a capfile report"), "{}", err.message());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
+    }
+
     #[test]
     fn an_unwritable_report_is_a_usage_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
