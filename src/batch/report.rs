@@ -56,7 +56,9 @@ impl ReportWriter {
         };
         let file = match kind {
             None | Some(fsio::FileKind::Regular) => open_report(path)?,
-            Some(fsio::FileKind::Fifo | fsio::FileKind::CharDevice) => open_stream(path).map_err(open_error)?,
+            Some(kind @ (fsio::FileKind::Fifo | fsio::FileKind::CharDevice)) => {
+                open_stream(path, kind).map_err(open_error)?
+            }
             Some(kind) => return Err(open_error(fsio::ReadError::NotRegular(kind).into()).into()),
         };
         Ok(ReportWriter {
@@ -165,7 +167,9 @@ fn not_a_report(path: &Path, line: usize, cause: String) -> ReportError {
 /// Opens a FIFO, a pipe or a character device to write records to, without
 /// truncating, seeking or reading it. A FIFO that no process reads is refused
 /// rather than waited on.
-fn open_stream(path: &Path) -> std::io::Result<File> {
+fn open_stream(path: &Path, kind: fsio::FileKind) -> std::io::Result<File> {
+    #[cfg(not(unix))]
+    let _ = kind;
     let mut options = OpenOptions::new();
     options.write(true);
     #[cfg(unix)]
@@ -175,8 +179,8 @@ fn open_stream(path: &Path) -> std::io::Result<File> {
     }
     let file = options.open(path).map_err(|err| {
         #[cfg(unix)]
-        if err.raw_os_error() == Some(libc::ENXIO) {
-            return std::io::Error::other("it is a FIFO that no process reads it; start its reader first");
+        if kind == fsio::FileKind::Fifo && err.raw_os_error() == Some(libc::ENXIO) {
+            return std::io::Error::other("it is a FIFO and no process reads it; start its reader first");
         }
         err
     })?;

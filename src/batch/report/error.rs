@@ -169,6 +169,15 @@ mod tests {
                 None,
             ),
             (
+                ReportError::NotAReport {
+                    path: path(),
+                    line: 1,
+                    cause: "not a capfile record".into(),
+                },
+                2,
+                Some("give --report a new file name, or a report capfile wrote"),
+            ),
+            (
                 ReportError::Read {
                     path: path(),
                     source: io(),
