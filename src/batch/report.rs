@@ -434,7 +434,7 @@ mod tests {
             format!("{good}hello\n{good}"),
             format!("hello\n{good}"),
             format!("{good}{}", "x"),
-            format!("{}", good.replace("\"schema\":1", "\"schema\":7")),
+            good.replace("\"schema\":1", "\"schema\":7"),
         ] {
             std::fs::write(&path, &text).unwrap();
             let err = ReportWriter::create(&path).unwrap_err();
