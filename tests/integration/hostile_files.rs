@@ -278,6 +278,31 @@ fn a_config_that_is_not_a_regular_file_is_refused_without_blocking() {
 }
 
 #[test]
+fn a_credentials_file_that_is_a_fifo_is_refused_without_blocking() {
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    fs::write(
+        &config,
+        "[profiles.default]\nauth = \"basic\"\nusername = \"capfile\"\n",
+    )
+    .unwrap();
+    mkfifo(&dir.path().join("credentials.toml"));
+    let mut cmd = common::std_capfile(service.home.path());
+    cmd.env("CAPFILE_BASE_URL", service.base_url())
+        .env("CAPFILE_KEYRING", "none")
+        .arg("--config")
+        .arg(&config)
+        .arg("upload")
+        .arg(sample("sample.png"));
+    let output = run_watched(cmd, Stdio::null());
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_ne!(output.status.code(), Some(0), "{err}");
+    assert!(err.contains("a FIFO"), "{err}");
+    assert_eq!(service.stats().upload_requests, 0);
+}
+
+#[test]
 fn endless_image_on_stdin_stops_at_the_spool_cap_and_leaves_nothing() {
     let service = Service::start();
     let tmp = tempfile::tempdir().unwrap();
