@@ -300,6 +300,10 @@ pub struct UploadArgs {
     pub local: bool,
 
     /// Append one JSON record per input to FILE as each input ends
+    ///
+    /// An existing FILE must be a capfile report (every line a record); any
+    /// other file is refused untouched. A FIFO, a pipe or /dev/null is
+    /// written to as a stream.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub report: Option<PathBuf>,
 

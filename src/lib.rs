@@ -12,6 +12,7 @@ mod config_file;
 mod credentials;
 pub mod emulator;
 mod error;
+mod fsio;
 mod inputs;
 mod interrupt;
 mod manifest;

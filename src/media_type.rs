@@ -19,7 +19,7 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         Some("image/gif")
     } else if head.len() >= 12 && starts(b"RIFF") && &head[8..12] == b"WEBP" {
         Some("image/webp")
-    } else if head.len() >= 14 && starts(b"BM") {
+    } else if is_bmp(head) {
         Some("image/bmp")
     } else if starts(b"II*\0") || starts(b"MM\0*") {
         Some("image/tiff")
@@ -32,6 +32,18 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A BMP's file header: `BM`, two reserved zero words at bytes 6-9, a
+/// pixel-data offset past the headers, then a DIB header of a known size
+/// (12, 40, 52, 56, 64, 108 or 124 bytes). Text starting "BM" fails it.
+fn is_bmp(head: &[u8]) -> bool {
+    if head.len() < 18 || !head.starts_with(b"BM") {
+        return false;
+    }
+    let u32_at = |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    let dib = u32_at(14);
+    head[6..10] == [0, 0, 0, 0] && matches!(dib, 12 | 40 | 52 | 56 | 64 | 108 | 124) && u32_at(10) >= 14 + dib
 }
 
 /// AVIF and HEIC are ISO base media files: an `ftyp` box whose major or
@@ -147,8 +159,9 @@ mod tests {
 
     #[test]
     fn recognises_each_format() {
-        let mut bmp = b"BM".to_vec();
-        bmp.resize(20, 0);
+        // A 1x1 24-bit BMP's headers.
+        let mut bmp = b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\x01\0\0\0\x01\0\0\0\x01\0\x18\0".to_vec();
+        bmp.resize(58, 0);
         let cases: &[(&[u8], &str)] = &[
             (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "image/png"),
             (b"\xff\xd8\xff\xe0\0\x10JFIF", "image/jpeg"),
@@ -193,6 +206,8 @@ mod tests {
             b"%PDF-1.7",
             b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom",
             b"BM",
+            b"BMW is a car maker, not a bitmap.\n",
+            b"BM\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
         ] {
             assert_eq!(sniff(bytes), None, "{bytes:?}");
         }

@@ -34,7 +34,9 @@ pub(super) async fn file_body(
 ) -> Result<reqwest::Body, ApiError> {
     let owned = path.to_path_buf();
     let opened = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&owned).map_err(|e| FileError::Open {
+        // Without blocking on a FIFO swapped in since the check, and only a
+        // regular file.
+        let file = crate::fsio::open_regular(&owned).map_err(|e| FileError::Open {
             path: owned.clone(),
             source: Arc::new(e),
         })?;
@@ -62,7 +64,8 @@ pub(super) async fn file_body(
         .into());
     }
     let (chunks, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
-    tokio::task::spawn_blocking(move || read_chunks(file, size, &chunks));
+    let checked = path.to_path_buf();
+    tokio::task::spawn_blocking(move || read_chunks(file, &checked, size, &chunks));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let chunk = receiver.recv().await?;
         Some((chunk, receiver))
@@ -78,16 +81,23 @@ pub(super) async fn file_body(
 }
 
 /// Sends `size` bytes of `file` down `chunks`, `CHUNK` at a time, then stops;
-/// a read error, or a file that ends early, is sent as the last item. Returns
-/// early once nobody receives.
-fn read_chunks(file: std::fs::File, size: u64, chunks: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) {
+/// a read error, a file that ends early, or one whose size is no longer
+/// `size` once read (it grew or shrank while it was sent) is sent as the last
+/// item, so the request fails rather than storing a cut copy. Returns early
+/// once nobody receives.
+fn read_chunks(
+    file: std::fs::File,
+    path: &Path,
+    size: u64,
+    chunks: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) {
     let mut file = file.take(size);
     let mut remaining = size;
     while remaining > 0 {
         let want = remaining.min(CHUNK as u64) as usize;
         // read_to_end fills the spare capacity without zeroing it first.
         let mut buf = Vec::with_capacity(want);
-        let item = match (&mut file).take(want as u64).read_to_end(&mut buf) {
+        let mut item = match (&mut file).take(want as u64).read_to_end(&mut buf) {
             Ok(got) if got == want => Ok(Bytes::from(buf)),
             Ok(got) => Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
@@ -95,12 +105,29 @@ fn read_chunks(file: std::fs::File, size: u64, chunks: &tokio::sync::mpsc::Sende
             )),
             Err(err) => Err(err),
         };
+        remaining -= want as u64;
+        if remaining == 0 && item.is_ok() {
+            // The last chunk waits for this check: a body of the checked
+            // length would otherwise end as complete.
+            if let Some(changed) = size_changed(file.get_ref(), path, size) {
+                item = Err(std::io::Error::other(changed));
+            }
+        }
         let failed = item.is_err();
         if chunks.blocking_send(item).is_err() || failed {
             return;
         }
-        remaining -= want as u64;
     }
+}
+
+/// The file's size, if it is no longer `size`.
+fn size_changed(file: &std::fs::File, path: &Path, size: u64) -> Option<FileError> {
+    let now = file.metadata().ok()?.len();
+    (now != size).then(|| FileError::Changed {
+        path: path.to_path_buf(),
+        checked: size,
+        now,
+    })
 }
 
 #[cfg(test)]
@@ -113,7 +140,7 @@ mod tests {
         std::io::Write::write_all(&mut file, &(0..len).map(|i| i as u8).collect::<Vec<_>>()).unwrap();
         std::io::Seek::rewind(&mut file).unwrap();
         let (sender, mut receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
-        let reader = std::thread::spawn(move || read_chunks(file, size, &sender));
+        let reader = std::thread::spawn(move || read_chunks(file, Path::new("f"), size, &sender));
         let mut got = Vec::new();
         while let Some(item) = receiver.blocking_recv() {
             got.push(item);
@@ -130,9 +157,12 @@ mod tests {
         assert_eq!(sizes, [CHUNK, CHUNK, 1000]);
         let joined: Vec<u8> = chunks.concat();
         assert!(joined.iter().enumerate().all(|(i, b)| *b == i as u8));
-        // Bytes appended after the check are not sent.
-        let sizes: Vec<usize> = chunks_of(len, 10).into_iter().map(|c| c.unwrap().len()).collect();
-        assert_eq!(sizes, [10]);
+        // A file longer than checked (it grew) ends the body with an error,
+        // after the checked size: it is never stored cut.
+        let chunks = chunks_of(len, 10);
+        assert_eq!(chunks.len(), 1);
+        let err = chunks[0].as_ref().unwrap_err();
+        assert!(err.to_string().contains("changed size"), "{err}");
     }
 
     #[test]

@@ -209,7 +209,8 @@ pub enum FileError {
         path: PathBuf,
         source: Arc<tokio::task::JoinError>,
     },
-    /// Its size is not the size checked before the batch.
+    /// Its size is not the size checked before the batch (when it was
+    /// opened, or once it was read: it grew or shrank while it was sent).
     Changed { path: PathBuf, checked: u64, now: u64 },
     /// Its MIME type cannot be put in a multipart header.
     Mime { mime: String, source: Arc<reqwest::Error> },

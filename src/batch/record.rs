@@ -77,8 +77,13 @@ pub struct Record {
     /// Always [`SCHEMA`] when written by this version.
     pub schema: u32,
     /// The input path as given on the command line (or found under a directory);
-    /// a path that is not UTF-8 is written with U+FFFD in place of bad bytes.
+    /// a path that is not UTF-8 is written with U+FFFD in place of bad bytes,
+    /// and its bytes are kept in `input_bytes`.
     pub input: String,
+    /// The input path's bytes in base64 (standard, padded), only when the
+    /// path is not UTF-8; `--retry-from` finds the file by them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_bytes: Option<String>,
     /// The remote name it was (or would have been) uploaded under.
     pub name: String,
     pub outcome: Outcome,
@@ -131,6 +136,31 @@ pub struct Record {
 /// service's answer is under 2 KB, and a record is one line of a report.
 pub const MAX_RECORDED_RESPONSE: usize = 16 * 1024;
 
+/// `path`'s bytes in base64 when it is not UTF-8 (its `input` is then
+/// lossy), for a record's `input_bytes`.
+pub fn input_bytes_of(path: &std::path::Path) -> Option<String> {
+    use base64::Engine;
+    if path.to_str().is_some() {
+        return None;
+    }
+    Some(base64::engine::general_purpose::STANDARD.encode(path.as_os_str().as_encoded_bytes()))
+}
+
+/// The path a record names: its `input_bytes` when it has them (decoded),
+/// else its `input`.
+pub fn path_of(input: &str, input_bytes: Option<&str>) -> std::path::PathBuf {
+    use base64::Engine;
+    let bytes = input_bytes.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    match bytes {
+        #[cfg(unix)]
+        Some(bytes) => {
+            use std::os::unix::ffi::OsStringExt;
+            std::ffi::OsString::from_vec(bytes).into()
+        }
+        _ => std::path::PathBuf::from(input),
+    }
+}
+
 impl Record {
     /// Keeps the server's answer `raw` in `response` when it is JSON and
     /// small enough; a larger one is left out and `response_truncated` set.
@@ -149,6 +179,7 @@ impl Record {
         Record {
             schema: SCHEMA,
             input: input.into(),
+            input_bytes: None,
             name: name.into(),
             outcome,
             version: None,

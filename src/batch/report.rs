@@ -19,13 +19,14 @@ mod error;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use self::error::ReportError;
-use super::record::{Binding, Outcome, Record, SCHEMA};
+use super::record::{Binding, Outcome, Record, SCHEMA, path_of};
 use crate::error::Error;
+use crate::fsio;
 
 /// Appends records to a report file, one flushed line per record.
 #[derive(Debug)]
@@ -37,18 +38,29 @@ pub struct ReportWriter {
 impl ReportWriter {
     /// Opens (creating if needed) `path` for appending. An error is a usage
     /// error: it happens before anything is sent.
+    ///
+    /// An existing regular file is appended to only when it reads as a
+    /// capfile report (every complete line a record; a torn last record is
+    /// cut off); anything else is refused untouched. A FIFO, a pipe
+    /// (`>(...)`) or a character device (`/dev/null`) is written to as a
+    /// stream; other special files are refused.
     pub fn create(path: &Path) -> Result<Self, Error> {
         let open_error = |source| ReportError::Open {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(open_error)?;
-        drop_torn_tail(&mut file).map_err(open_error)?;
+        let kind = match std::fs::metadata(path) {
+            Ok(meta) => Some(fsio::FileKind::of(&meta)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(open_error(e).into()),
+        };
+        let file = match kind {
+            None | Some(fsio::FileKind::Regular) => open_report(path)?,
+            Some(kind @ (fsio::FileKind::Fifo | fsio::FileKind::CharDevice)) => {
+                open_stream(path, kind).map_err(open_error)?
+            }
+            Some(kind) => return Err(open_error(fsio::ReadError::NotRegular(kind).into()).into()),
+        };
         Ok(ReportWriter {
             path: path.to_path_buf(),
             file: Mutex::new(file),
@@ -78,29 +90,123 @@ impl ReportWriter {
     }
 }
 
-/// Cuts a torn last line (a crashed run's partial write, no newline) off the
-/// end of `file`, so the records appended next start on a line of their own
-/// and the file stays readable.
-fn drop_torn_tail(file: &mut File) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let len = file.metadata()?.len();
-    let mut end = len;
-    let mut chunk = [0u8; 4096];
-    while end > 0 {
-        let start = end.saturating_sub(chunk.len() as u64);
-        let part = &mut chunk[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(part)?;
-        if end == len && part.last() == Some(&b'\n') {
-            return Ok(());
-        }
-        if let Some(i) = part.iter().rposition(|&b| b == b'\n') {
-            return file.set_len(start + i as u64 + 1);
-        }
-        end = start;
+/// Opens a regular report (or creates it) for appending, after checking that
+/// what it holds is capfile records, and cuts a torn last record off.
+fn open_report(path: &Path) -> Result<File, ReportError> {
+    let open_error = |source| ReportError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = OpenOptions::new();
+    options.create(true).read(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A FIFO swapped in since the check must not block the open.
+        options.custom_flags(libc::O_NONBLOCK);
     }
-    file.set_len(0)
+    let mut file = options.open(path).map_err(open_error)?;
+    fsio::check_regular(&file).map_err(open_error)?;
+    let keep = check_is_report(&file, path)?;
+    let len = file.metadata().map_err(open_error)?.len();
+    if keep < len {
+        // Only a torn last record, checked above, is ever cut.
+        file.set_len(keep).map_err(open_error)?;
+    }
+    file.seek(SeekFrom::End(0)).map_err(open_error)?;
+    Ok(file)
 }
+
+/// Reads an existing report from its start and returns how many of its bytes
+/// to keep: all of them, or all but a torn last record (a crashed run's
+/// partial write: no newline, and the start of a record). Any complete line
+/// that is not a capfile record refuses the file.
+fn check_is_report(file: &File, path: &Path) -> Result<u64, ReportError> {
+    let mut lines = fsio::Lines::new(BufReader::new(file), b'\n', REPORT_LIMITS);
+    let mut buf = Vec::new();
+    let mut keep = 0u64;
+    loop {
+        let complete = match lines.next_into(&mut buf) {
+            Ok(Some(complete)) => complete,
+            Ok(None) => return Ok(keep),
+            Err(source) => return Err(not_a_report(path, lines.number(), source.to_string())),
+        };
+        if !complete {
+            // A torn record starts as every record does.
+            let start = br#"{"schema":"#;
+            let torn = buf.starts_with(start) || start.starts_with(&buf);
+            return match torn {
+                true => Ok(keep),
+                false => Err(not_a_report(path, lines.number(), "not a capfile record".into())),
+            };
+        }
+        if !buf.iter().all(u8::is_ascii_whitespace) {
+            parse_record(&String::from_utf8_lossy(&buf), path, lines.number())
+                .map_err(|err| not_a_report(path, lines.number(), why_not_a_record(&err)))?;
+        }
+        keep += buf.len() as u64 + 1;
+    }
+}
+
+/// What a line that does not parse as a record is, in a few words.
+fn why_not_a_record(err: &ReportError) -> String {
+    match err {
+        ReportError::UnknownSchema { schema, .. } => format!("record schema {schema} is not known to this capfile"),
+        _ => "not a capfile record".to_string(),
+    }
+}
+
+fn not_a_report(path: &Path, line: usize, cause: String) -> ReportError {
+    ReportError::NotAReport {
+        path: path.to_path_buf(),
+        line,
+        cause,
+    }
+}
+
+/// Opens a FIFO, a pipe or a character device to write records to, without
+/// truncating, seeking or reading it. A FIFO that no process reads is refused
+/// rather than waited on.
+fn open_stream(path: &Path, kind: fsio::FileKind) -> std::io::Result<File> {
+    #[cfg(not(unix))]
+    let _ = kind;
+    let mut options = OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|err| {
+        #[cfg(unix)]
+        if kind == fsio::FileKind::Fifo && err.raw_os_error() == Some(libc::ENXIO) {
+            return std::io::Error::other("it is a FIFO and no process reads it; start its reader first");
+        }
+        err
+    })?;
+    // Writes wait for a slow reader, as to any file.
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        // SAFETY: fcntl on a descriptor this function owns.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// The bounds of a report read: a record is a few KiB (a server's answer in
+/// it included); a report is read a line at a time.
+const REPORT_LIMITS: fsio::Limits = fsio::Limits {
+    line: 16 << 20,
+    total: 1 << 40,
+    lines: usize::MAX,
+};
 
 /// One input that `--retry-from` sends again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,73 +235,42 @@ pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, Error> 
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(read_error)?;
+    let file = fsio::open_regular(path).map_err(read_error)?;
     Ok(read_records(BufReader::new(file), path, expected)?)
 }
 
-fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
-    let path = || path.to_path_buf();
+fn read_records(reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
     // Latest outcome per input, in order of first appearance.
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut latest: HashMap<(String, String), Outcome> = HashMap::new();
+    let mut order: Vec<(PathBuf, String)> = Vec::new();
+    let mut latest: HashMap<(PathBuf, String), Outcome> = HashMap::new();
+    let mut lines = fsio::Lines::new(reader, b'\n', REPORT_LIMITS);
     let mut buf = Vec::new();
-    let mut number = 0usize;
     loop {
-        buf.clear();
-        let read = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|source| ReportError::Read { path: path(), source })?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        let complete = buf.last() == Some(&b'\n');
+        let read = lines.next_into(&mut buf).map_err(|source| ReportError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let Some(complete) = read else { break };
+        let number = lines.number();
         let text = String::from_utf8_lossy(&buf);
         let text = text.trim();
         if text.is_empty() {
             continue;
         }
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
+        let record = match parse_record(text, path, number) {
+            Ok(record) => record,
             // The last line of a crashed run: written in part, no newline.
             Err(_) if !complete => break,
-            Err(source) => {
-                return Err(ReportError::NotJson {
-                    path: path(),
-                    line: number,
-                    source,
-                });
-            }
+            Err(err) => return Err(err),
         };
-        match value.get("schema").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(SCHEMA) => {}
-            Some(schema) => {
-                return Err(ReportError::UnknownSchema {
-                    path: path(),
-                    line: number,
-                    schema,
-                });
-            }
-            None => {
-                return Err(ReportError::NoSchema {
-                    path: path(),
-                    line: number,
-                });
-            }
-        }
-        let record: Record = serde_json::from_value(value).map_err(|source| ReportError::NotARecord {
-            path: path(),
-            line: number,
-            source,
-        })?;
         if record.binding != *expected {
             return Err(ReportError::WrongBinding {
-                path: path(),
+                path: path.to_path_buf(),
                 line: number,
                 bindings: Box::new((record.binding, expected.clone())),
             });
         }
-        let key = (record.input, record.name);
+        let key = (path_of(&record.input, record.input_bytes.as_deref()), record.name);
         if latest.insert(key.clone(), record.outcome).is_none() {
             order.push(key);
         }
@@ -205,7 +280,7 @@ fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Re
         let outcome = latest[&key];
         if outcome.needs_retry() {
             plan.retry.push(RetryInput {
-                input: PathBuf::from(key.0),
+                input: key.0,
                 name: key.1,
                 outcome,
             });
@@ -214,6 +289,37 @@ fn read_records(mut reader: impl BufRead, path: &Path, expected: &Binding) -> Re
         }
     }
     Ok(plan)
+}
+
+/// One line of a report as a record of this schema.
+fn parse_record(text: &str, path: &Path, number: usize) -> Result<Record, ReportError> {
+    let path = || path.to_path_buf();
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|source| ReportError::NotJson {
+        path: path(),
+        line: number,
+        source,
+    })?;
+    match value.get("schema").and_then(serde_json::Value::as_u64) {
+        Some(v) if v == u64::from(SCHEMA) => {}
+        Some(schema) => {
+            return Err(ReportError::UnknownSchema {
+                path: path(),
+                line: number,
+                schema,
+            });
+        }
+        None => {
+            return Err(ReportError::NoSchema {
+                path: path(),
+                line: number,
+            });
+        }
+    }
+    serde_json::from_value(value).map_err(|source| ReportError::NotARecord {
+        path: path(),
+        line: number,
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -291,6 +397,50 @@ mod tests {
         std::fs::write(&path, &torn[..100]).unwrap();
         drop(ReportWriter::create(&path).unwrap());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    }
+
+    proptest::proptest! {
+        /// Whatever a file holds, if it is not capfile records (plus a torn
+        /// record's start) opening it as a report refuses it unchanged.
+        #[test]
+        fn a_file_that_is_not_a_report_is_never_modified(
+            lines in proptest::collection::vec(".{0,40}", 1..6),
+            newline in proptest::bool::ANY,
+        ) {
+            let mut text = lines.join("\n");
+            if newline {
+                text.push('\n');
+            }
+            let is_record_start = |line: &str| line.trim().is_empty() || line.starts_with('{');
+            proptest::prop_assume!(!lines.iter().all(|l| is_record_start(l)));
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("notes.txt");
+            std::fs::write(&path, &text).unwrap();
+            let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+            let err = ReportWriter::create(&path).unwrap_err();
+            proptest::prop_assert_eq!(err.kind(), ErrorKind::Usage);
+            proptest::prop_assert!(err.message().contains("not a capfile report"), "{}", err.message());
+            proptest::prop_assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+            proptest::prop_assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+        }
+    }
+
+    #[test]
+    fn a_report_with_a_foreign_line_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.ndjson");
+        let good = rec("a.png", Outcome::Failed).to_line() + "\n";
+        for text in [
+            format!("{good}hello\n{good}"),
+            format!("hello\n{good}"),
+            format!("{good}{}", "x"),
+            good.replace("\"schema\":1", "\"schema\":7"),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let err = ReportWriter::create(&path).unwrap_err();
+            assert!(err.message().contains("not a capfile report"), "{}", err.message());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
     }
 
     #[test]

@@ -13,7 +13,6 @@
 //! (`tests/docs`) fails when those copies fall behind.
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
@@ -296,7 +295,9 @@ fn value_candidates(key: Key, current: &str) -> Vec<CompletionCandidate> {
 }
 
 /// `upload <TAB>`: directories and image files (judged as `upload` judges
-/// them, by their bytes).
+/// them, by their bytes). Only regular files are opened, without blocking (a
+/// FIFO in the folder never hangs the shell); a name with a control
+/// character (a newline would split one candidate into two) is not offered.
 pub fn complete_upload_file(current: &OsStr) -> Vec<CompletionCandidate> {
     let completer = PathCompleter::any().filter(|path| path.is_dir() || is_image(path));
     completer
@@ -304,19 +305,18 @@ pub fn complete_upload_file(current: &OsStr) -> Vec<CompletionCandidate> {
         .into_iter()
         // Not `.`, which the path completer offers for an empty word.
         .filter(|candidate| candidate.get_value() != ".")
+        .filter(|candidate| !candidate.get_value().to_string_lossy().chars().any(char::is_control))
         .collect()
 }
 
-/// Whether the file's first bytes are an image's.
+/// Whether `path` is a regular file whose first bytes are an image's.
 fn is_image(path: &Path) -> bool {
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut head = Vec::with_capacity(media_type::SNIFF_LEN);
-    if file.take(media_type::SNIFF_LEN as u64).read_to_end(&mut head).is_err() {
+    // metadata() never opens the file; the bounded reader checks it again
+    // on the open descriptor.
+    if !path.metadata().is_ok_and(|meta| meta.is_file()) {
         return false;
     }
-    media_type::sniff(&head).is_some()
+    crate::fsio::read_head(path, media_type::SNIFF_LEN).is_ok_and(|head| media_type::sniff(&head).is_some())
 }
 
 #[cfg(test)]
@@ -366,6 +366,25 @@ mod tests {
         for word in ["with space.png", "it's (1).png", "a\\b$c"] {
             assert_eq!(bash_unquote(&bash_quote(word)), word);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn upload_completion_opens_only_regular_files_and_offers_no_control_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        std::fs::write(dir.path().join("a.png"), png).unwrap();
+        std::fs::write(dir.path().join("bad\nname.png"), png).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "text").unwrap();
+        let fifo = std::ffi::CString::new(dir.path().join("fifo.png").to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.png")).unwrap();
+        // A FIFO with no writer would block an open without O_NONBLOCK: the
+        // test would hang here.
+        let prefix = format!("{}/", dir.path().display());
+        let offered = values(complete_upload_file(OsStr::new(&prefix)));
+        assert_eq!(offered, [format!("{prefix}a.png")]);
     }
 
     #[test]

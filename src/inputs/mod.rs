@@ -8,7 +8,7 @@
 //! for a file found by `-r`), so a batch of 100,000 costs a few MiB.
 
 use std::borrow::Cow;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::Error;
+use crate::fsio;
 use crate::media_type;
 
 mod list;
@@ -179,7 +180,7 @@ pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> R
     let read = if list.as_os_str() == "-" {
         read_list(io::stdin().lock(), nul, &mut all)
     } else {
-        File::open(list).and_then(|file| read_list(io::BufReader::new(file), nul, &mut all))
+        fsio::open_regular(list).and_then(|file| read_list(io::BufReader::new(file), nul, &mut all))
     };
     read.map_err(|e| io_error(&format!("--files-from {label}"), e))?;
     if all.is_empty() {
@@ -188,17 +189,27 @@ pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> R
     Ok(all)
 }
 
+/// The bounds of a `--files-from` list: an entry is a path (at most a few KiB
+/// on any system), and a list names at most millions of files. Standard input
+/// that never ends (`/dev/zero`) stops at one of them.
+const LIST_LIMITS: fsio::Limits = fsio::Limits {
+    line: 64 << 10,
+    total: 1 << 30,
+    lines: 10_000_000,
+};
+
 /// Adds the paths of a `--files-from` list, read an entry at a time (the
-/// list is not held whole beside them).
+/// list is not held whole beside them), within [`LIST_LIMITS`].
 fn read_list(reader: impl io::BufRead, nul: bool, paths: &mut Vec<PathBuf>) -> io::Result<()> {
     let separator = if nul { b'\0' } else { b'\n' };
-    for entry in reader.split(separator) {
-        let mut entry = entry?;
+    let mut lines = fsio::Lines::new(reader, separator, LIST_LIMITS);
+    let mut entry = Vec::new();
+    while lines.next_into(&mut entry)?.is_some() {
         if !nul && entry.last() == Some(&b'\r') {
             entry.pop();
         }
         if !entry.is_empty() {
-            paths.push(path_of_bytes(entry));
+            paths.push(path_of_bytes(std::mem::take(&mut entry)));
         }
     }
     Ok(())
@@ -300,6 +311,21 @@ fn placeholder(file: &Path, options: &Options) -> Result<Input, Error> {
     })
 }
 
+/// The most standard input capfile spools: no image it uploads is near it,
+/// and an endless stream must not fill the temporary directory.
+/// `CAPFILE_TEST_SPOOL_LIMIT` (undocumented, for tests) lowers it.
+const SPOOL_LIMIT: u64 = 1 << 30;
+
+fn spool_limit() -> u64 {
+    std::env::var("CAPFILE_TEST_SPOOL_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(SPOOL_LIMIT, |v: u64| v.min(SPOOL_LIMIT))
+}
+
+/// Spools standard input to a temporary file, after checking its first
+/// bytes: a non-image is refused before the rest is read, and the spool
+/// stops at [`SPOOL_LIMIT`] (the temporary file is then removed).
 fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> {
     let label = "-".to_string();
     let Some(name) = &options.name else {
@@ -307,9 +333,20 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
     };
     let remote = RemoteName::parse(name).map_err(|source| bad_name(&label, source))?;
     let cause = Error::Spool;
+    let mut head = Vec::with_capacity(media_type::SNIFF_LEN);
+    stdin
+        .take(media_type::SNIFF_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(cause)?;
+    let mime = check_head(&head, &label, options)?;
+    let limit = spool_limit();
     let mut spool = tempfile::NamedTempFile::new().map_err(cause)?;
-    let size = io::copy(stdin, &mut spool).map_err(cause)?;
-    let mime = check_content(spool.path(), &label, size, options)?;
+    io::Write::write_all(&mut spool, &head).map_err(cause)?;
+    let rest = io::copy(&mut stdin.take(limit + 1 - head.len() as u64), &mut spool).map_err(cause)?;
+    let size = head.len() as u64 + rest;
+    if size > limit {
+        return Err(Error::Spool(fsio::ReadError::TooLarge { limit }.into()));
+    }
     Ok(Input {
         remote,
         source: Source::Spooled(Arc::new(spool)),
@@ -322,6 +359,11 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
 fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<(), Error> {
     let label = crate::output::quote_path(&path.to_string_lossy());
     let meta = fs::metadata(&path).map_err(|e| io_error(&label, e))?;
+    let kind = fsio::FileKind::of(&meta);
+    if !matches!(kind, fsio::FileKind::Regular | fsio::FileKind::Directory) {
+        // Said for what it is, before any open: a FIFO would block it.
+        return Err(io_error(&label, fsio::ReadError::NotRegular(kind).into()));
+    }
     if meta.is_dir() {
         if !options.recursive {
             return Err(Error::IsDirectory { label });
@@ -349,7 +391,7 @@ fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<()
     })
 }
 
-/// The content checks shared by files and standard input.
+/// The content checks of a file: not empty, and an image by its first bytes.
 fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Result<&'static str, Error> {
     if size == 0 {
         return Err(Error::EmptyFile {
@@ -357,7 +399,17 @@ fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Resu
         });
     }
     let head = read_head(path).map_err(|e| io_error(label, e))?;
-    match media_type::sniff(&head) {
+    check_head(&head, label, options)
+}
+
+/// The checks of an input's first bytes, shared by files and standard input.
+fn check_head(head: &[u8], label: &str, options: &Options) -> Result<&'static str, Error> {
+    if head.is_empty() {
+        return Err(Error::EmptyFile {
+            label: label.to_string(),
+        });
+    }
+    match media_type::sniff(head) {
         Some(mime) => Ok(mime),
         None if options.allow_any_type => Ok(ANY_TYPE),
         None => Err(Error::NotAnImage {
@@ -366,12 +418,9 @@ fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Resu
     }
 }
 
+/// The first bytes of a regular file (anything else is refused unread).
 fn read_head(path: &Path) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(media_type::SNIFF_LEN);
-    File::open(path)?
-        .take(media_type::SNIFF_LEN as u64)
-        .read_to_end(&mut head)?;
-    Ok(head)
+    fsio::read_head(path, media_type::SNIFF_LEN)
 }
 
 fn io_error(label: &str, err: io::Error) -> Error {

@@ -22,11 +22,8 @@ pub(super) fn lock(path: &Path, wait: LockWait, notice: &mut dyn FnMut()) -> Res
         action,
         source,
     };
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
+    // Never through a symbolic link: the lock file is capfile's own.
+    let file = crate::fsio::open_own(&lock_path, OpenOptions::new().create(true).truncate(false).write(true))
         .map_err(|e| io_error("create", e))?;
     let started = Instant::now();
     let mut noticed = false;

@@ -1,6 +1,5 @@
 //! Content hashes: streamed while uploading, or of a whole file.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -39,8 +38,10 @@ impl ContentHasher {
 }
 
 /// Hashes a whole file in large reads: its lower-case hex SHA-256 and size.
+/// Only a regular file (opened without blocking: a FIFO swapped in since the
+/// inputs were checked is refused, not waited on).
 pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
-    let mut file = File::open(path)?;
+    let mut file = crate::fsio::open_regular(path)?;
     let mut hasher = ContentHasher::new();
     let mut buffer = vec![0u8; HASH_BUFFER];
     loop {

@@ -115,6 +115,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::fsio;
 use file::{lock, sibling, sync_parent, write_atomically};
 use format::{JournalHeader, JournalLine, parse_journal, parse_manifest, render};
 
@@ -253,6 +254,11 @@ pub struct Manifest {
     _lock: File,
 }
 
+/// The largest manifest (or journal) capfile reads: 100,000 entries take
+/// about 60 MiB; the cap keeps a manifest pointed at `/dev/zero`'s like (a
+/// huge sparse file) from filling memory.
+const MAX_MANIFEST_LEN: u64 = 1 << 30;
+
 impl Manifest {
     #[cfg(test)]
     /// Locks, reads and checks the manifest at `path` for `binding`; a
@@ -271,7 +277,7 @@ impl Manifest {
     ) -> Result<Manifest, ManifestError> {
         let lock = lock(path, wait, notice)?;
         let journal_path = sibling(path, ".journal");
-        let (mut entries, mut dirty) = match fs::read(path) {
+        let (mut entries, mut dirty) = match fsio::read_regular(path, MAX_MANIFEST_LEN) {
             Ok(bytes) => (parse_manifest(path, &bytes, binding)?, false),
             Err(e) if e.kind() == io::ErrorKind::NotFound => (BTreeMap::new(), true),
             Err(source) => {
@@ -282,7 +288,7 @@ impl Manifest {
                 });
             }
         };
-        let journal = match fs::read(&journal_path) {
+        let journal = match fsio::read_own(&journal_path, MAX_MANIFEST_LEN) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(source) => {
@@ -385,7 +391,7 @@ impl Manifest {
 
     fn append(&mut self, name: &str, entry: Entry) -> io::Result<()> {
         if self.journal.is_none() {
-            let file = OpenOptions::new().create(true).append(true).open(&self.journal_path)?;
+            let file = fsio::open_own(&self.journal_path, OpenOptions::new().create(true).append(true))?;
             sync_parent(&self.journal_path);
             self.journal_len = file.metadata()?.len();
             self.journal = Some(file);

@@ -15,6 +15,7 @@ mod batch;
 mod emulator;
 mod first_day;
 mod hostile;
+mod hostile_files;
 mod hostile_local;
 mod interactive;
 mod json_output;

@@ -21,6 +21,9 @@ const NOT_A_REPORT_HINT: &str = "--retry-from takes a file written by `capfile u
 pub enum ReportError {
     /// `--report FILE` cannot be opened (or its torn tail cut off).
     Open { path: PathBuf, source: io::Error },
+    /// `--report FILE` names an existing file that is not a capfile report:
+    /// it is left untouched.
+    NotAReport { path: PathBuf, line: usize, cause: String },
     /// A record cannot be appended to the report.
     Write { path: PathBuf, source: io::Error },
     /// `--retry-from FILE` cannot be read.
@@ -68,6 +71,7 @@ impl ReportError {
         match self {
             ReportError::NotJson { .. } | ReportError::NoSchema { .. } => Some(NOT_A_REPORT_HINT),
             ReportError::UnknownSchema { .. } => Some("retry with the capfile version that wrote the report"),
+            ReportError::NotAReport { .. } => Some("give --report a new file name, or a report capfile wrote"),
             ReportError::WrongBinding { .. } => {
                 Some("retry with the same profile, base URL and namespace as the run that wrote the report")
             }
@@ -80,6 +84,11 @@ impl fmt::Display for ReportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReportError::Open { path, source } => write!(f, "cannot open the report {}: {source}", path.display()),
+            ReportError::NotAReport { path, line, cause } => write!(
+                f,
+                "--report {}: not a capfile report (line {line}: {cause}); capfile appends only to its own reports",
+                path.display()
+            ),
             ReportError::Write { path, source } => write!(f, "cannot write the report {}: {source}", path.display()),
             ReportError::Read { path, source } => write!(f, "cannot read the report {}: {source}", path.display()),
             ReportError::NotJson { path, line, source } | ReportError::NotARecord { path, line, source } => {
@@ -158,6 +167,15 @@ mod tests {
                 },
                 1,
                 None,
+            ),
+            (
+                ReportError::NotAReport {
+                    path: path(),
+                    line: 1,
+                    cause: "not a capfile record".into(),
+                },
+                2,
+                Some("give --report a new file name, or a report capfile wrote"),
             ),
             (
                 ReportError::Read {

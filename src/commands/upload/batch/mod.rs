@@ -28,6 +28,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
+use crate::batch::record;
 use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Inputs, Source};
@@ -195,6 +196,14 @@ fn input_path(input: &Input) -> String {
     }
 }
 
+/// The input path's bytes, when `input_path` had to make them UTF-8.
+fn input_bytes(input: &Input) -> Option<String> {
+    match &input.source {
+        Source::File(_) | Source::InDir(_) => input.body_path().and_then(|path| record::input_bytes_of(&path)),
+        _ => None,
+    }
+}
+
 impl Batch {
     fn not_attempted(&self, input: &Input, why: &str) -> Ended {
         let mut record = Record::new(
@@ -204,6 +213,7 @@ impl Batch {
             self.binding.clone(),
         )
         .with_error(why);
+        record.input_bytes = input_bytes(input);
         record.bytes = Some(input.size);
         Ended {
             record,
@@ -238,6 +248,7 @@ impl Batch {
         };
         let expired = entry.url_expired(now);
         let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone());
+        record.input_bytes = input_bytes(input);
         record.bytes = Some(input.size);
         record.version = entry.version.parse().ok();
         record.file_handle = entry.file_handle.clone();
@@ -430,6 +441,7 @@ impl Batch {
             Outcome::Failed
         };
         let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone());
+        record.input_bytes = input_bytes(&input);
         record.bytes = Some(input.size);
         record.attempts = file_progress.attempts();
         record.elapsed_ms = millis(started.elapsed());
