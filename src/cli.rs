@@ -156,7 +156,8 @@ pub enum Command {
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
     /// 100/min), rate_wait (seconds), output (table, json, url or records), body
-    /// (multipart or raw), manifest (a file path: upload --manifest). Secrets
+    /// (multipart or raw), manifest (a file path: upload --manifest), ca_bundle
+    /// (a PEM file of extra CA certificates: upload --cacert). Secrets
     /// are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
@@ -305,6 +306,10 @@ pub struct UploadArgs {
           conflicts_with_all = ["files", "name", "recursive"])]
     pub retry_from: Option<PathBuf>,
 
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help = Key::CaBundle.flag_help(),
+          long_help = CACERT_HELP)]
+    pub cacert: Option<String>,
+
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help = Key::Manifest.flag_help(),
           long_help = MANIFEST_HELP)]
     pub manifest: Option<String>,
@@ -319,6 +324,13 @@ pub struct UploadArgs {
     #[arg(long, conflicts_with = "force")]
     pub no_refresh: bool,
 }
+
+/// The long help of `--cacert`.
+const CACERT_HELP: &str = "Trust the CA certificates in FILE (PEM) besides the system's, as curl --cacert: for a \
+private CA or a proxy that intercepts TLS. The setting is ca_bundle (env CAPFILE_CA_BUNDLE, or in a profile). \
+SSL_CERT_FILE (and SSL_CERT_DIR) replace the system's CA certificates instead. A proxy comes from \
+https_proxy/HTTPS_PROXY (or http_proxy/HTTP_PROXY for an http:// base URL, then all_proxy/ALL_PROXY), \
+except for loopback hosts and hosts in NO_PROXY; -v names the proxy in use.";
 
 /// The long help of `--manifest`.
 const MANIFEST_HELP: &str = "Record each upload in FILE (TOML, meant to be committed beside the files) and skip \

@@ -15,6 +15,7 @@ use super::pacing::{Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
 use super::retry::{RetryPolicy, gave_up_waiting};
+use super::route::Route;
 use super::token::OAUTH_HEADER;
 use super::trace::{Notes, Trace, TraceLevel, Tracer, redact_headers};
 use super::{ApiError, Progress, UploadJob, Uploaded};
@@ -36,19 +37,33 @@ pub struct FileService {
     tracer: Tracer,
     /// The run's secrets, scrubbed from whatever the tracer is shown.
     secrets: Vec<Secret>,
+    /// The proxy in use, if any, to tell its failures from the service's.
+    route: Route,
 }
 
-/// The one HTTP client configuration capfile uses.
-pub fn http_client(idle_timeout: Duration) -> Result<reqwest::Client, String> {
+/// The one HTTP client configuration capfile uses, going the way `route`
+/// says (its proxy or none: reqwest's own reading of the proxy variables is
+/// off) and trusting its CA bundle besides the system's CAs.
+pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Client, String> {
     // reqwest is built without a default TLS crypto provider; ring is installed
     // once per process (a second install is a harmless error).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!("capfile/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(idle_timeout)
         .tcp_nodelay(true)
         // No request capfile makes follows a redirect (see redirect.rs).
         .redirect(redirect::policy())
+        .no_proxy();
+    if let Some(proxy) = &route.proxy {
+        let proxy =
+            reqwest::Proxy::all(proxy.url.as_str()).map_err(|e| format!("cannot use the proxy {proxy}: {e}"))?;
+        builder = builder.proxy(proxy);
+    }
+    if let Some(file) = &route.ca_bundle {
+        builder = builder.tls_certs_merge(super::tls::load_ca_bundle(file)?);
+    }
+    builder
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
@@ -59,6 +74,7 @@ impl FileService {
         credentials: &Credentials,
         idle_timeout: Duration,
         retries: u32,
+        route: Route,
     ) -> Result<FileService, String> {
         let auth = Auth::new(credentials)?;
         let mut secrets = vec![match credentials {
@@ -71,7 +87,7 @@ impl FileService {
             secrets.push(Secret::new(text.trim_start_matches("Basic ")));
         }
         Ok(FileService {
-            http: http_client(idle_timeout)?,
+            http: http_client(idle_timeout, &route)?,
             base_url,
             auth,
             idle_timeout,
@@ -80,6 +96,7 @@ impl FileService {
             pacer: Pacer::new(None),
             tracer: Tracer::default(),
             secrets,
+            route,
         })
     }
 
@@ -231,6 +248,7 @@ impl FileService {
             result = attempt => result,
             () = activity.stalled(self.idle_timeout) => Err(ApiError::Timeout(self.idle_timeout)),
         };
+        let result = result.map_err(|err| self.route.explain(err, &self.base_url));
         if level > TraceLevel::Off {
             let failed = result.as_ref().err().map(ToString::to_string);
             let exchange = notes.exchange("POST", &url, request, started.elapsed(), activity.handed(), failed);
@@ -248,7 +266,8 @@ impl FileService {
             Auth::OAuth(cache) => {
                 let token = cache
                     .token(&self.http, &self.base_url, self.idle_timeout, &self.tracer, request)
-                    .await?;
+                    .await
+                    .map_err(|err| self.route.explain(err, &self.base_url))?;
                 Ok((HeaderName::from_static(OAUTH_HEADER), token))
             }
         }
@@ -270,6 +289,7 @@ mod tests {
             &creds,
             Duration::from_secs(5),
             0,
+            Route::direct(),
         )
         .unwrap();
         let name = RemoteName::parse("a b#1.png").unwrap();

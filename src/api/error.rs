@@ -44,6 +44,14 @@ pub enum ApiError {
     },
     /// The local file could not be read as checked.
     File(FileError),
+    /// The proxy from the environment could not be reached, or refused the
+    /// request (see `route.rs`): a network problem, not the service's answer.
+    Proxy {
+        /// The proxy as `-v` names it (credentials masked, with its variable).
+        proxy: String,
+        /// What it did, e.g. "cannot be reached: Connection refused".
+        problem: String,
+    },
     /// A redirect, which an upload never follows (see `redirect.rs`).
     Redirect {
         status: StatusCode,
@@ -97,6 +105,34 @@ impl NetworkError {
             source: Arc::new(err),
         }
     }
+
+    /// The TLS failure below this one, when it is one that another attempt
+    /// would meet again (a refused certificate, no common protocol).
+    pub fn tls_setup_failure(&self) -> Option<&rustls::Error> {
+        super::tls::rustls_error(&*self.source).filter(|e| super::tls::is_setup_failure(e))
+    }
+
+    /// The innermost cause, as the one line users see.
+    pub fn innermost(&self) -> String {
+        let mut cause: &dyn std::error::Error = &*self.source;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        cause.to_string()
+    }
+
+    /// The whole cause chain as text, for recognising errors whose types are
+    /// private to the HTTP stack (hyper-util's tunnel errors).
+    pub(super) fn chain_text(&self) -> String {
+        let mut text = String::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(&*self.source);
+        while let Some(e) = cause {
+            text.push_str(&e.to_string());
+            text.push('\n');
+            cause = e.source();
+        }
+        text
+    }
 }
 
 /// reqwest's message is generic ("error sending request"); the innermost
@@ -109,10 +145,16 @@ impl fmt::Display for NetworkError {
             NetworkStage::Send => "connection failed while sending",
             NetworkStage::Other => "request failed",
         };
-        let mut cause: &dyn std::error::Error = &*self.source;
-        while let Some(source) = cause.source() {
-            cause = source;
-        }
+        let cause = match self.tls_setup_failure() {
+            Some(tls) => {
+                let host = self
+                    .host
+                    .as_deref()
+                    .map_or("the server", |h| h.rsplit_once(':').map_or(h, |(host, _)| host));
+                super::tls::describe(tls, host)
+            }
+            None => self.innermost(),
+        };
         match &self.host {
             Some(host) => write!(f, "{doing} to {host}: {cause}"),
             None => write!(f, "{doing}: {cause}"),
@@ -243,10 +285,14 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504),
-            ApiError::Network(_) | ApiError::Timeout(_) => true,
-            ApiError::Response { .. } | ApiError::KeyRefused { .. } | ApiError::File(_) | ApiError::Redirect { .. } => {
-                false
-            }
+            // A refused certificate or handshake is the same next time.
+            ApiError::Network(net) => net.tls_setup_failure().is_none(),
+            ApiError::Timeout(_) => true,
+            ApiError::Response { .. }
+            | ApiError::KeyRefused { .. }
+            | ApiError::File(_)
+            | ApiError::Redirect { .. }
+            | ApiError::Proxy { .. } => false,
         }
     }
 
@@ -274,7 +320,7 @@ impl ApiError {
             | ApiError::Response { request_id, .. }
             | ApiError::KeyRefused { request_id, .. }
             | ApiError::Redirect { request_id, .. } => request_id.as_deref(),
-            ApiError::Network(_) | ApiError::Timeout(_) | ApiError::File(_) => None,
+            ApiError::Network(_) | ApiError::Timeout(_) | ApiError::File(_) | ApiError::Proxy { .. } => None,
         }
     }
 
@@ -341,6 +387,7 @@ impl ApiError {
                 }
             }
             ApiError::File(err) => fmt::Display::fmt(err, f)?,
+            ApiError::Proxy { proxy, problem } => write!(f, "the proxy {proxy} {problem}")?,
             ApiError::Redirect { status, target, .. } => {
                 let target = target.as_deref().map_or_else(
                     || "no usable location".to_string(),
@@ -385,6 +432,7 @@ impl std::error::Error for ApiError {
             ApiError::Status { .. }
             | ApiError::KeyRefused { .. }
             | ApiError::Timeout(_)
+            | ApiError::Proxy { .. }
             | ApiError::Redirect { .. } => None,
         }
     }
@@ -446,7 +494,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let sent = super::super::http_client(Duration::from_secs(5))
+        let sent = super::super::http_client(Duration::from_secs(5), &super::super::Route::direct())
             .unwrap()
             .get(format!("http://127.0.0.1:{port}/"))
             .send()

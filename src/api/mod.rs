@@ -20,6 +20,8 @@
 //! - `body.rs`: files streamed as request bodies;
 //! - `response.rs`: reading and checking the service's answers;
 //! - `redirect.rs`: why no redirect is followed;
+//! - `route.rs`: the proxy from the environment (or none), and its failures;
+//! - `tls.rs`: TLS failures in words, and `--cacert`'s CA bundle;
 //! - `trace.rs`: what each HTTP exchange was, redacted, for `-vv`/`-vvv`.
 
 mod activity;
@@ -32,6 +34,8 @@ pub mod pacing;
 mod redirect;
 mod response;
 mod retry;
+pub mod route;
+mod tls;
 mod token;
 mod trace;
 
@@ -48,6 +52,7 @@ pub use error::{ApiError, NetworkError};
 pub use response::parse_uploaded;
 #[cfg(test)]
 pub use retry::DEFAULT_RATE_WAIT;
+pub use route::{BadProxy, Route};
 pub use trace::{Exchange, Trace, TraceLevel};
 
 /// Receives what an upload does, for progress bars and `-v` logs.
