@@ -1,0 +1,353 @@
+//! capfile against real components nobody here wrote, as users meet them:
+//! nginx as a TLS and HTTP/2 gateway in front of the emulator (with a
+//! private CA, and expired, wrong-name and self-signed certificates made at
+//! test time), squid as a forward proxy (open, asking for Basic credentials,
+//! denying all), and two Python multipart parsers (werkzeug and
+//! python-multipart). Every component runs on 127.0.0.1 on ports picked at run
+//! time (see `components`). A test whose component is not installed skips,
+//! unless CAPFILE_REQUIRE_TOOLS=1 (as in `.ci/run`, which installs them).
+
+mod components;
+
+use std::process::Output;
+
+use components::{Nginx, PARSERS, PROXIED_HOST, PROXY_PASSWORD, Parser, Pki, ProxyRules, Site, Squid, free_port};
+
+use crate::common::{self, Service, sample, stderr};
+
+/// `location /` passing everything to `upstream` (`host:port`), streaming
+/// request bodies.
+fn pass_to(upstream: &str) -> String {
+    format!(
+        "location / {{ proxy_pass http://{upstream}; proxy_request_buffering off; proxy_http_version 1.1; \
+         proxy_set_header Host $http_host; }}"
+    )
+}
+
+/// The gateway's sites: one per certificate in front of the emulator, one
+/// speaking only TLS 1.0/1.1, and nginx's own 502 and 504 pages.
+fn sites(upstream: &str) -> Vec<Site> {
+    let site = |name, cert, body: String, tls| Site { name, cert, body, tls };
+    vec![
+        site("valid", "valid", pass_to(upstream), ""),
+        site("expired", "expired", pass_to(upstream), ""),
+        site("wrong_name", "wrong_name", pass_to(upstream), ""),
+        site("self_signed", "self_signed", pass_to(upstream), ""),
+        site("self_signed_leaf", "self_signed_leaf", pass_to(upstream), ""),
+        site(
+            "old_tls",
+            "valid",
+            pass_to(upstream),
+            "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT@SECLEVEL=0;",
+        ),
+        site(
+            "bad_gateway",
+            "valid",
+            pass_to(&format!("127.0.0.1:{}", free_port())),
+            "",
+        ),
+        site("gateway_timeout", "valid", "location / { return 504; }".into(), ""),
+    ]
+}
+
+/// The emulator behind nginx, and the certificates nginx serves.
+struct Gateway {
+    service: Service,
+    pki: Pki,
+    nginx: Nginx,
+}
+
+impl Gateway {
+    fn start() -> Option<Gateway> {
+        let service = Service::start();
+        let pki = Pki::new();
+        let upstream = service
+            .base_url()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let nginx = Nginx::start(&pki, &sites(&upstream))?;
+        Some(Gateway { service, pki, nginx })
+    }
+
+    /// `https://HOST:PORT` of a site.
+    fn url(&self, host: &str, site: &str) -> String {
+        format!("https://{host}:{}", self.nginx.port(site))
+    }
+
+    /// `capfile upload` of the sample PNG to `base_url` with the emulator's
+    /// credentials and no retry delay to speak of.
+    fn upload(&self, base_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.service.capfile();
+        cmd.env("CAPFILE_BASE_URL", base_url);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        cmd.args(["upload", "--retries", "2"])
+            .args(args)
+            .arg(sample("sample.png"));
+        let output = common::run(&mut cmd);
+        let err = stderr(&output);
+        assert!(!err.contains(PROXY_PASSWORD), "the proxy password leaked:\n{err}");
+        output
+    }
+}
+
+fn assert_status(output: &Output, code: i32) -> String {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "stderr:\n{err}");
+    err
+}
+
+/// No attempt was retried.
+fn assert_not_retried(err: &str) {
+    assert!(!err.contains("retrying in"), "retried:\n{err}");
+}
+
+#[test]
+fn a_private_ca_is_trusted_through_cacert_its_variable_or_ssl_cert_file() {
+    let Some(gw) = Gateway::start() else { return };
+    let base = gw.url("localhost", "valid");
+    let ca = gw.pki.ca().display().to_string();
+    // Without the CA: refused at once, and the hint names both ways in.
+    let err = assert_status(&gw.upload(&base, &[], &[]), 1);
+    assert!(err.contains("signed by an unknown issuer"), "{err}");
+    assert!(err.contains("--cacert") && err.contains("SSL_CERT_FILE"), "{err}");
+    assert_not_retried(&err);
+    for (args, env) in [
+        (vec!["--cacert", ca.as_str()], vec![]),
+        (vec![], vec![("CAPFILE_CA_BUNDLE", ca.as_str())]),
+        (vec![], vec![("SSL_CERT_FILE", ca.as_str())]),
+    ] {
+        let output = gw.upload(&base, &args, &env);
+        assert_status(&output, 0);
+    }
+    assert_eq!(gw.service.stats().uploads_stored, 3);
+}
+
+#[test]
+fn tls_failures_are_said_in_words_and_fail_fast() {
+    let Some(gw) = Gateway::start() else { return };
+    let ca = gw.pki.ca().display().to_string();
+    let plain = gw.service.base_url().replace("http://", "https://");
+    let cases = [
+        (
+            gw.url("localhost", "expired"),
+            "certificate has expired (on 2020-01-02)",
+        ),
+        (
+            gw.url("localhost", "wrong_name"),
+            "certificate is for other.example, not localhost",
+        ),
+        (gw.url("localhost", "self_signed"), "certificate is self-signed"),
+        (
+            gw.url("localhost", "self_signed_leaf"),
+            "self-signed or signed by an unknown issuer",
+        ),
+        (gw.url("localhost", "old_tls"), "offers only TLS 1.0/1.1"),
+        (plain, "speaks plain HTTP on this port"),
+    ];
+    for (base, words) in cases {
+        let err = assert_status(&gw.upload(&base, &["--cacert", &ca], &[]), 1);
+        assert!(err.contains(words), "{base}: {err}");
+        assert!(
+            !err.contains("InvalidContentType") && !err.contains("Other(OtherError"),
+            "{err}"
+        );
+        assert_not_retried(&err);
+    }
+    assert_eq!(gw.service.stats().upload_requests, 0);
+}
+
+#[test]
+fn uploads_tunnel_through_squid_and_v_names_the_proxy() {
+    let Some(gw) = Gateway::start() else { return };
+    let Some(squid) = Squid::start(ProxyRules::Open) else {
+        return;
+    };
+    let ca = gw.pki.ca().display().to_string();
+    let base = gw.url(PROXIED_HOST, "valid");
+    let output = gw.upload(&base, &["-v", "--cacert", &ca], &[("HTTPS_PROXY", &squid.url(None))]);
+    let err = assert_status(&output, 0);
+    let named = format!("proxy: http://127.0.0.1:{} (from HTTPS_PROXY)", squid.port);
+    assert!(err.contains(&named), "{err}\n{}", squid.daemon.logs());
+    // NO_PROXY sends it direct: capfile itself cannot resolve the name only
+    // squid knows.
+    let output = gw.upload(
+        &base,
+        &["-v", "--cacert", &ca],
+        &[("HTTPS_PROXY", &squid.url(None)), ("NO_PROXY", ".test")],
+    );
+    let err = assert_status(&output, 1);
+    assert!(err.contains("proxy: none (listed in NO_PROXY)"), "{err}");
+    assert!(
+        err.contains(&format!("cannot resolve the host name {PROXIED_HOST}")) || err.contains("dns error"),
+        "{err}"
+    );
+    assert_eq!(gw.service.stats().uploads_stored, 1);
+}
+
+#[test]
+fn loopback_base_urls_never_go_through_a_proxy() {
+    let service = Service::start();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "HTTPS_PROXY"] {
+        let output = common::run(
+            service
+                .capfile()
+                .env(var, &dead)
+                .args(["upload", "-v"])
+                .arg(sample("sample.png")),
+        );
+        let err = assert_status(&output, 0);
+        assert!(
+            err.contains("proxy: none (loopback host)") || err.contains("proxy: none"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_proxy_that_asks_for_credentials_is_named_not_the_service() {
+    let Some(gw) = Gateway::start() else { return };
+    let Some(squid) = Squid::start(ProxyRules::Basic) else {
+        return;
+    };
+    let ca = gw.pki.ca().display().to_string();
+    let base = gw.url(PROXIED_HOST, "valid");
+    let upload = |proxy: String| gw.upload(&base, &["--cacert", &ca], &[("HTTPS_PROXY", &proxy)]);
+    let err = assert_status(&upload(squid.url(None)), 1);
+    assert!(
+        err.contains(&format!(
+            "the proxy http://127.0.0.1:{} (from HTTPS_PROXY) asks for credentials",
+            squid.port
+        )),
+        "{err}"
+    );
+    assert!(err.contains("407"), "{err}");
+    assert!(!err.contains("CAPFILE_PASSWORD"), "{err}");
+    assert_not_retried(&err);
+    let err = assert_status(&upload(squid.url(Some(("cap", "wrong-password")))), 1);
+    assert!(
+        err.contains("http://***@127.0.0.1") && err.contains("refused the credentials in HTTPS_PROXY"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-password"), "{err}");
+    assert_status(&upload(squid.url(Some(("cap", PROXY_PASSWORD)))), 0);
+    assert_eq!(gw.service.stats().uploads_stored, 1);
+}
+
+#[test]
+fn a_proxy_that_denies_all_is_named_and_not_retried() {
+    let Some(gw) = Gateway::start() else { return };
+    let Some(squid) = Squid::start(ProxyRules::DenyAll) else {
+        return;
+    };
+    let ca = gw.pki.ca().display().to_string();
+    let base = gw.url(PROXIED_HOST, "valid");
+    let err = assert_status(
+        &gw.upload(&base, &["--cacert", &ca], &[("https_proxy", &squid.url(None))]),
+        1,
+    );
+    let port = gw.nginx.port("valid");
+    assert!(
+        err.contains(&format!(
+            "(from https_proxy) refused to open a tunnel (CONNECT) to {PROXIED_HOST}:{port}"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("tunnel error: unsuccessful"), "{err}");
+    assert_not_retried(&err);
+}
+
+#[test]
+fn a_dead_or_unresolvable_proxy_is_not_blamed_on_the_base_url() {
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    let files = common::sample_copies(dir.path(), 3);
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    for (proxy, words) in [
+        (dead.as_str(), "Connection refused"),
+        ("http://no-such-proxy.invalid:3128", "no-such-proxy.invalid"),
+    ] {
+        // Three files: the batch stops on the proxy, not on the base URL.
+        let output = common::run(
+            service
+                .capfile()
+                .env("CAPFILE_BASE_URL", "https://files.example")
+                .env("HTTPS_PROXY", proxy)
+                .args(["upload", "--retries", "3"])
+                .args(&files),
+        );
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{err}");
+        assert!(err.contains("(from HTTPS_PROXY) cannot be reached"), "{err}");
+        assert!(err.contains(words), "{err}");
+        assert!(
+            !err.contains("is the base URL right") && !err.contains("nothing listens"),
+            "{err}"
+        );
+        assert!(!err.contains("cannot resolve the host name files.example"), "{err}");
+        assert_not_retried(&err);
+    }
+}
+
+#[test]
+fn a_malformed_proxy_variable_stops_before_sending() {
+    let service = Service::start();
+    let cases = [
+        ("HTTPS_PROXY", "http://u:hunter2@[::1"),
+        ("https_proxy", "ftp://proxy.example:21"),
+        ("ALL_PROXY", "http://proxy.example:3128/some/path"),
+        ("HTTP_PROXY", "http://proxy.example:99999"),
+    ];
+    for (var, value) in cases {
+        // A loopback base URL ignores the proxy, but not a broken variable.
+        for base in ["https://files.example".to_string(), service.base_url()] {
+            if var == "HTTPS_PROXY" || var == "https_proxy" {
+                if base.starts_with("http://") {
+                    continue;
+                }
+            } else if var == "HTTP_PROXY" && base.starts_with("https://") {
+                continue;
+            }
+            let output = common::run(
+                service
+                    .capfile()
+                    .env("CAPFILE_BASE_URL", &base)
+                    .env(var, value)
+                    .arg("upload")
+                    .arg(sample("sample.png")),
+            );
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{var}={value} {base}: {err}");
+            assert!(err.starts_with(&format!("capfile: error: {var}=")), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+    assert_eq!(service.stats().upload_requests, 0);
+}
+
+#[test]
+fn multipart_names_arrive_intact_in_two_real_parsers() {
+    let home = tempfile::tempdir().unwrap();
+    let names = ["plain.png", "with space.png", "caf\u{e9}.png", "semi;colon.png"];
+    for parser in PARSERS {
+        let Some(server) = Parser::start(parser) else { return };
+        for name in names {
+            let output = common::run(
+                common::capfile_for(&format!("http://127.0.0.1:{}", server.port), home.path())
+                    .args(["upload", "--body", "multipart", "--name", name])
+                    .arg(sample("sample.png")),
+            );
+            assert_status(&output, 0);
+        }
+        let parsed = server.parsed();
+        let bytes = std::fs::read(sample("sample.png")).unwrap();
+        assert_eq!(parsed.len(), names.len(), "{parser}: {parsed:?}");
+        for (record, name) in parsed.iter().zip(names) {
+            assert_eq!(record["filename"], name, "{parser}: {record}");
+            assert_eq!(record["size"], bytes.len(), "{parser}: {record}");
+        }
+    }
+}
