@@ -68,6 +68,15 @@ pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Cli
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
 
+/// The multipart `filename` of a remote name, as browsers write it (WHATWG
+/// HTML's form encoding): `"` as `%22`, CR and LF as `%0D` and `%0A`.
+/// reqwest would send `\"`, which werkzeug and python-multipart unescape
+/// but formidable and Commons FileUpload keep with its backslash; `%22` reaches every parser as the same harmless
+/// text, and the name the file is stored under is the URL's in any case.
+fn form_file_name(name: &str) -> String {
+    name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
+}
+
 impl FileService {
     pub fn new(
         base_url: Url,
@@ -224,7 +233,7 @@ impl FileService {
                             .body(body),
                         BodyFormat::Multipart => {
                             let part = reqwest::multipart::Part::stream_with_length(body, size)
-                                .file_name(job.name.as_str().to_string())
+                                .file_name(form_file_name(job.name.as_str()))
                                 .mime_str(mime)
                                 .map_err(|e| FileError::Mime {
                                     mime: mime.to_string(),
@@ -277,6 +286,13 @@ impl FileService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_file_names_use_the_browsers_escapes() {
+        assert_eq!(form_file_name("d\"q.png"), "d%22q.png");
+        assert_eq!(form_file_name("a\r\nb.png"), "a%0D%0Ab.png");
+        assert_eq!(form_file_name("caf\u{e9} 1%.png"), "caf\u{e9} 1%.png");
+    }
 
     #[test]
     fn upload_url_encodes_the_name_and_keeps_a_base_path() {

@@ -446,7 +446,11 @@ mod tests {
         let cases = [
             (&with, status(407, None), Some("refused the credentials in HTTPS_PROXY")),
             (&without, status(407, Some("r1")), Some("asks for credentials")),
-            (&without, status(403, None), Some("refused to forward the request to eu.example:443")),
+            (
+                &without,
+                status(403, None),
+                Some("refused to forward the request to eu.example:443"),
+            ),
             // The service's own 403 carries its request id.
             (&without, status(403, Some("r1")), None),
             (&without, status(401, None), None),

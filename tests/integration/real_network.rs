@@ -351,3 +351,53 @@ fn multipart_names_arrive_intact_in_two_real_parsers() {
         }
     }
 }
+
+/// A remote name with `"`: capfile sends it as browsers do (`%22`, WHATWG),
+/// which every parser reads as the same plain text; the backslash-escaped
+/// form (RFC 7578's quoted-string, what reqwest would send) is unescaped by
+/// these two parsers, but kept with its backslash by others (formidable,
+/// Commons FileUpload). Both forms are sent to both parsers by hand, and the
+/// name capfile sends is checked to be the `%22` one.
+#[test]
+fn a_quote_in_a_name_is_sent_as_browsers_send_it() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    for parser in PARSERS {
+        let Some(server) = Parser::start(parser) else { return };
+        let url = format!("http://127.0.0.1:{}/", server.port);
+        for form in [r#"d\"q.png"#, "d%22q.png"] {
+            let body = format!(
+                "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{form}\"\r\n\
+                 Content-Type: image/png\r\n\r\nDATA\r\n--XX--\r\n"
+            );
+            runtime.block_on(async {
+                client
+                    .post(&url)
+                    .header("content-type", "multipart/form-data; boundary=XX")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap();
+            });
+        }
+        let output = common::run(
+            common::capfile_for(&format!("http://127.0.0.1:{}", server.port), home.path())
+                .args(["upload", "--body", "multipart", "--name", "d\"q.png"])
+                .arg(sample("sample.png")),
+        );
+        assert_status(&output, 0);
+        let names: Vec<String> = server
+            .parsed()
+            .iter()
+            .map(|r| r["filename"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["d\"q.png", "d%22q.png", "d%22q.png"], "{parser}");
+    }
+}
