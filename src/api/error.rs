@@ -175,6 +175,9 @@ pub enum ResponseError {
     TooLarge { limit: usize },
     /// Not JSON at all.
     NotJson(Arc<serde_json::Error>),
+    /// Not the service's answer: an HTML page, a body compressed unasked
+    /// (see `gateway.rs`); `what` says what came.
+    NotService { what: String },
     /// A `code` that is not an HTTP status: one of Capillary's own (8015, ...).
     ServiceCode { code: u64, message: String },
     /// `status: false`.
@@ -201,6 +204,7 @@ impl fmt::Display for ResponseError {
         match self {
             ResponseError::TooLarge { limit } => write!(f, "response too large (over {} KiB)", limit / 1024),
             ResponseError::NotJson(err) => write!(f, "the body is not JSON ({err})"),
+            ResponseError::NotService { what } => f.write_str(what),
             ResponseError::ServiceCode { code, message } => {
                 write!(f, "the service reported error code {code}")?;
                 with_message(f, message)

@@ -19,6 +19,8 @@
 //! - `auth.rs`, `token.rs`: the Basic header and the OAuth token cache;
 //! - `body.rs`: files streamed as request bodies;
 //! - `response.rs`: reading and checking the service's answers;
+//! - `gateway.rs`: answers from gateways and portals (HTML pages, unasked
+//!   compression, a byte order mark) said for what they are;
 //! - `redirect.rs`: why no redirect is followed;
 //! - `route.rs`: the proxy from the environment (or none), and its failures;
 //! - `tls.rs`: TLS failures in words, and `--cacert`'s CA bundle;
@@ -30,6 +32,7 @@ mod body;
 mod classify;
 mod client;
 mod error;
+mod gateway;
 pub mod pacing;
 mod redirect;
 mod response;

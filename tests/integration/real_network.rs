@@ -11,7 +11,9 @@ mod components;
 
 use std::process::Output;
 
-use components::{Nginx, PARSERS, PROXIED_HOST, PROXY_PASSWORD, Parser, Pki, ProxyRules, Site, Squid, free_port};
+use components::{
+    Nginx, PARSERS, PROXIED_HOST, PROXY_PASSWORD, Parser, Pki, ProxyRules, SERVICE_ANSWER, Site, Squid, free_port,
+};
 
 use crate::common::{self, Service, sample, stderr};
 
@@ -47,6 +49,29 @@ fn sites(upstream: &str) -> Vec<Site> {
             "",
         ),
         site("gateway_timeout", "valid", "location / { return 504; }".into(), ""),
+        site(
+            "portal",
+            "valid",
+            "location / { return 200 '<html><head><title>Corporate sign-in</title></head><body></body></html>'; }"
+                .into(),
+            "",
+        ),
+        site(
+            "bom",
+            "valid",
+            format!("location / {{ default_type application/json; return 200 '\u{feff}{SERVICE_ANSWER}'; }}"),
+            "",
+        ),
+        // error_page turns the 405 into the file, fetched as a GET: a gzip
+        // body, labelled so, that nobody asked for.
+        site(
+            "gzip",
+            "valid",
+            "location / { error_page 405 =200 /answer.gz; return 405; } \
+             location = /answer.gz { root {DIR}; default_type application/json; add_header Content-Encoding gzip; }"
+                .into(),
+            "",
+        ),
     ]
 }
 
@@ -76,16 +101,18 @@ impl Gateway {
     }
 
     /// `capfile upload` of the sample PNG to `base_url` with the emulator's
-    /// credentials and no retry delay to speak of.
+    /// credentials (and `--retries 2` unless `args` say otherwise).
     fn upload(&self, base_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = self.service.capfile();
         cmd.env("CAPFILE_BASE_URL", base_url);
         for (name, value) in env {
             cmd.env(name, value);
         }
-        cmd.args(["upload", "--retries", "2"])
-            .args(args)
-            .arg(sample("sample.png"));
+        cmd.arg("upload");
+        if !args.contains(&"--retries") {
+            cmd.args(["--retries", "2"]);
+        }
+        cmd.args(args).arg(sample("sample.png"));
         let output = common::run(&mut cmd);
         let err = stderr(&output);
         assert!(!err.contains(PROXY_PASSWORD), "the proxy password leaked:\n{err}");
@@ -400,4 +427,37 @@ fn a_quote_in_a_name_is_sent_as_browsers_send_it() {
             .collect();
         assert_eq!(names, ["d\"q.png", "d%22q.png", "d%22q.png"], "{parser}");
     }
+}
+
+#[test]
+fn gateway_pages_and_altered_answers_are_said_for_what_they_are() {
+    let Some(gw) = Gateway::start() else { return };
+    let ca = gw.pki.ca().display().to_string();
+    let upload = |site: &str| gw.upload(&gw.url("localhost", site), &["--cacert", &ca, "--retries", "0"], &[]);
+    for (site, words) in [
+        (
+            "bad_gateway",
+            "server answered 502 Bad Gateway: an HTML page titled \"502 Bad Gateway\"",
+        ),
+        (
+            "gateway_timeout",
+            "server answered 504 Gateway Timeout: an HTML page titled \"504 Gateway Time-out\"",
+        ),
+        (
+            "portal",
+            "an HTML page (text/html) titled \"Corporate sign-in\", not the service's JSON",
+        ),
+        (
+            "gzip",
+            "compressed with gzip (Content-Encoding: gzip), though capfile asked for none",
+        ),
+    ] {
+        let err = assert_status(&upload(site), 1);
+        assert!(err.contains(words), "{site}: {err}");
+        assert!(!err.contains("<html") && !err.contains("<center>"), "{site}: {err}");
+    }
+    // A byte order mark before the JSON: the upload stands.
+    let output = upload("bom");
+    assert_status(&output, 0);
+    assert!(common::stdout(&output).contains("https://files.example/f/a.png"));
 }

@@ -234,6 +234,22 @@ pub struct Site {
     pub tls: &'static str,
 }
 
+/// A success answer of the file service, as a gateway might alter it.
+pub const SERVICE_ANSWER: &str =
+    r#"{"secureFilePath":"https://files.example/f/a.png","file":{"name":"a.png","version":1}}"#;
+
+/// `data` gzip-compressed, by the system's gzip.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
 /// nginx serving each site over TLS (and HTTP/2) on a port of its own.
 pub struct Nginx {
     _daemon: Daemon,
@@ -258,12 +274,13 @@ impl Nginx {
             let port = free_port();
             ports.push((site.name, port));
             let (cert, key) = pki.cert(site.cert);
+            let body = site.body.replace("{DIR}", &d);
             servers += &format!(
                 "server {{\n listen 127.0.0.1:{port} ssl http2;\n ssl_certificate {};\n ssl_certificate_key {};\n {}\n {}\n}}\n",
                 cert.display(),
                 key.display(),
                 site.tls,
-                site.body
+                body
             );
         }
         let config = format!(
@@ -274,6 +291,7 @@ impl Nginx {
              client_max_body_size 0;\n default_type text/html;\n{servers}}}\n"
         );
         write(&dir.path().join("nginx.conf"), &config);
+        std::fs::write(dir.path().join("answer.gz"), gzip(SERVICE_ANSWER.as_bytes())).unwrap();
         let mut command = Command::new(nginx);
         command
             .arg("-p")
