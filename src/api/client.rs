@@ -49,11 +49,14 @@ pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Cli
     // once per process (a second install is a harmless error).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("capfile/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .connect_timeout(idle_timeout)
         .tcp_nodelay(true)
         // No request capfile makes follows a redirect (see redirect.rs).
         .redirect(redirect::policy())
+        // Gateways add headers of their own: take as many as curl would
+        // (hyper stops at 100 by default, "message head is too large").
+        .http1_max_headers(MAX_RESPONSE_HEADERS)
         .no_proxy();
     if let Some(proxy) = &route.proxy {
         let proxy =
@@ -67,6 +70,31 @@ pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Cli
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
+
+/// The headers `request` goes out with: its own, and those the client and
+/// the connection add (`user-agent`, `host`), for `-vvv`.
+fn wire_headers(request: &reqwest::Request) -> header::HeaderMap {
+    let mut headers = request.headers().clone();
+    headers
+        .entry(header::USER_AGENT)
+        .or_insert(HeaderValue::from_static(USER_AGENT));
+    if let Some(host) = request.url().host_str()
+        && let Ok(value) = HeaderValue::from_str(&match request.url().port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+    {
+        headers.entry(header::HOST).or_insert(value);
+    }
+    headers
+}
+
+/// The most response headers taken over HTTP/1.1 (the whole head is also
+/// bounded in size by hyper, at 400 KiB).
+const MAX_RESPONSE_HEADERS: usize = 1000;
+
+/// What capfile says it is.
+const USER_AGENT: &str = concat!("capfile/", env!("CARGO_PKG_VERSION"));
 
 /// The multipart `filename` of a remote name, as browsers write it (WHATWG
 /// HTML's form encoding): `"` as `%22`, CR and LF as `%0D` and `%0A`.
@@ -246,11 +274,12 @@ impl FileService {
             };
             let built = builder.build().map_err(network_error)?;
             if level >= TraceLevel::Headers {
-                notes.request_headers = redact_headers(built.headers());
+                notes.request_headers = redact_headers(&wire_headers(&built));
             }
             let response = self.http.execute(built).await.map_err(network_error)?;
             activity.touch();
             notes.answer(response.status(), response.headers(), level);
+            notes.version(response.version());
             read_upload_response(response, &activity, &mut notes.body).await
         };
         let result = tokio::select! {

@@ -29,8 +29,26 @@ fn pass_to(upstream: &str) -> String {
 /// The gateway's sites: one per certificate in front of the emulator, one
 /// speaking only TLS 1.0/1.1, and nginx's own 502 and 504 pages.
 fn sites(upstream: &str) -> Vec<Site> {
-    let site = |name, cert, body: String, tls| Site { name, cert, body, tls };
+    let site = |name, cert, body: String, tls| Site {
+        name,
+        cert,
+        body,
+        tls,
+        http2: true,
+    };
+    // 150 headers on every answer, over HTTP/1.1 (hyper's default limit is
+    // 100; curl takes them).
+    let many: String = (0..150)
+        .map(|i| format!("add_header X-Gateway-{i} v{i} always; "))
+        .collect();
     vec![
+        Site {
+            name: "many_headers",
+            cert: "valid",
+            body: format!("{many} {}", pass_to(upstream)),
+            tls: "",
+            http2: false,
+        },
         site("valid", "valid", pass_to(upstream), ""),
         site("expired", "expired", pass_to(upstream), ""),
         site("wrong_name", "wrong_name", pass_to(upstream), ""),
@@ -460,4 +478,23 @@ fn gateway_pages_and_altered_answers_are_said_for_what_they_are() {
     let output = upload("bom");
     assert_status(&output, 0);
     assert!(common::stdout(&output).contains("https://files.example/f/a.png"));
+}
+
+#[test]
+fn many_headers_are_taken_and_vv_names_the_http_version() {
+    let Some(gw) = Gateway::start() else { return };
+    let ca = gw.pki.ca().display().to_string();
+    let output = gw.upload(&gw.url("localhost", "many_headers"), &["-vvv", "--cacert", &ca], &[]);
+    let err = assert_status(&output, 0);
+    assert!(err.contains("-> 200 OK over HTTP/1.1 in"), "{err}");
+    assert!(err.contains("x-gateway-149"), "{err}");
+    let output = gw.upload(&gw.url("localhost", "valid"), &["-vvv", "--cacert", &ca], &[]);
+    let err = assert_status(&output, 0);
+    assert!(err.contains("-> 200 OK over HTTP/2 in"), "{err}");
+    // -vvv shows what went on the wire, not only what capfile set.
+    assert!(
+        err.contains("user-agent: capfile/") && err.contains("host: localhost:"),
+        "{err}"
+    );
+    assert_eq!(gw.service.stats().uploads_stored, 2);
 }

@@ -232,6 +232,8 @@ pub struct Site {
     pub body: String,
     /// Extra TLS directives (protocols, ciphers).
     pub tls: &'static str,
+    /// Whether it offers HTTP/2 (else HTTP/1.1 only).
+    pub http2: bool,
 }
 
 /// A success answer of the file service, as a gateway might alter it.
@@ -276,7 +278,8 @@ impl Nginx {
             let (cert, key) = pki.cert(site.cert);
             let body = site.body.replace("{DIR}", &d);
             servers += &format!(
-                "server {{\n listen 127.0.0.1:{port} ssl http2;\n ssl_certificate {};\n ssl_certificate_key {};\n {}\n {}\n}}\n",
+                "server {{\n listen 127.0.0.1:{port} ssl{};\n ssl_certificate {};\n ssl_certificate_key {};\n {}\n {}\n}}\n",
+                if site.http2 { " http2" } else { "" },
                 cert.display(),
                 key.display(),
                 site.tls,
