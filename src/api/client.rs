@@ -93,6 +93,10 @@ fn wire_headers(request: &reqwest::Request) -> header::HeaderMap {
 /// bounded in size by hyper, at 400 KiB).
 const MAX_RESPONSE_HEADERS: usize = 1000;
 
+/// Resends of one upload that the server never processed, on top of the
+/// retries; a bound so that a server refusing every stream still ends.
+const MAX_RESENDS: u32 = 10;
+
 /// What capfile says it is.
 const USER_AGENT: &str = concat!("capfile/", env!("CARGO_PKG_VERSION"));
 
@@ -177,12 +181,13 @@ impl FileService {
         let mut requests = 0;
         let mut renewed_token = false;
         let mut rate_waited = Duration::ZERO;
+        let mut resent = 0;
         loop {
             self.throttle.wait().await;
             let permit = self.pacer.acquire().await;
             progress.restart();
             requests += 1;
-            let (result, sent_with) = self.upload_once(job, progress.clone(), requests).await;
+            let (result, sent_with, body_unsent) = self.upload_once(job, progress.clone(), requests).await;
             let err = match result {
                 Ok(done) => {
                     self.pacer.success(permit);
@@ -202,6 +207,14 @@ impl FileService {
                 continue;
             }
             drop(permit);
+            // A request the server never processed (HTTP/2 GOAWAY or
+            // REFUSED_STREAM) is sent again at once, without using a retry:
+            // a gateway that closes connections every N requests is not
+            // failing.
+            if err.never_processed(body_unsent) && resent < MAX_RESENDS {
+                resent += 1;
+                continue;
+            }
             // Only a token that was sent can have gone stale: a refused key
             // and secret at the token endpoint are refused again.
             if err.is_token_refused()
@@ -227,16 +240,17 @@ impl FileService {
     }
 
     /// One attempt (the `request`th of this upload); also returns the token
-    /// it used, so a 401 or 498 can retire it.
+    /// it used, so a 401 or 498 can retire it, and whether a body was due
+    /// and none of it was handed to the connection.
     async fn upload_once(
         &self,
         job: &UploadJob<'_>,
         progress: Arc<dyn Progress>,
         request: u32,
-    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>) {
+    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>, bool) {
         let (auth_name, auth_value) = match self.auth_header(request).await {
             Ok(header) => header,
-            Err(err) => return (Err(err), None),
+            Err(err) => return (Err(err), None, false),
         };
         let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
         let activity = Activity::new(job.body.map_or(0, |(_, size, _)| size));
@@ -293,7 +307,8 @@ impl FileService {
             let token = used_token.as_ref().and_then(|t| t.to_str().ok());
             self.tracer.emit(exchange, token);
         }
-        (result, used_token)
+        let body_unsent = job.body.is_some_and(|(_, size, _)| size > 0) && activity.handed() == 0;
+        (result, used_token, body_unsent)
     }
 
     /// The header that authenticates a request; `request` numbers the

@@ -112,6 +112,49 @@ impl NetworkError {
         super::tls::rustls_error(&*self.source).filter(|e| super::tls::is_setup_failure(e))
     }
 
+    /// Whether the server said it never processed the request, so sending it
+    /// again cannot make a second copy: an HTTP/2 stream it refused
+    /// (REFUSED_STREAM), or one past the last it took before closing the
+    /// connection (GOAWAY), or a request hyper never wrote because the
+    /// connection closed first.
+    pub fn never_processed(&self) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        let mut depth = 0;
+        while let Some(e) = current {
+            depth += 1;
+            if depth > 32 {
+                return false;
+            }
+            if let Some(h2) = e.downcast_ref::<h2::Error>()
+                && ((h2.is_go_away() && h2.is_remote()) || h2.reason() == Some(h2::Reason::REFUSED_STREAM))
+            {
+                return true;
+            }
+            if let Some(hyper) = e.downcast_ref::<hyper::Error>()
+                && hyper.is_canceled()
+            {
+                return true;
+            }
+            current = e.source();
+        }
+        false
+    }
+
+    /// Whether the connection ended with the request still waiting for its
+    /// answer (hyper's "dispatch task is gone"): the request may or may not
+    /// have been sent, so only a request whose body was not handed over at
+    /// all can be taken as never processed.
+    pub fn connection_gone(&self) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        while let Some(e) = current {
+            if let Some(hyper) = e.downcast_ref::<hyper::Error>() {
+                return hyper.is_user() && hyper.to_string().contains("dispatch task is gone");
+            }
+            current = e.source();
+        }
+        false
+    }
+
     /// The innermost cause, as the one line users see.
     pub fn innermost(&self) -> String {
         let mut cause: &dyn std::error::Error = &*self.source;
@@ -352,6 +395,14 @@ impl ApiError {
     /// failure: it is paced (see `pacing`) and does not use up the retries.
     pub fn is_rate_limit(&self) -> bool {
         matches!(self, ApiError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// A request the server never processed (see
+    /// [`NetworkError::never_processed`]): safe to send again.
+    /// `body_unsent`: a body was due and not one byte of it was handed to
+    /// the connection, so no server can have stored the upload.
+    pub(super) fn never_processed(&self, body_unsent: bool) -> bool {
+        matches!(self, ApiError::Network(net) if net.never_processed() || (body_unsent && net.connection_gone()))
     }
 
     /// 429 and 503 mean the service as a whole wants fewer requests.

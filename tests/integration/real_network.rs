@@ -67,6 +67,17 @@ fn sites(upstream: &str) -> Vec<Site> {
             "",
         ),
         site("gateway_timeout", "valid", "location / { return 504; }".into(), ""),
+        // Closes each HTTP/2 connection (GOAWAY) after 3 requests, and takes
+        // 2 streams at a time: more are refused (REFUSED_STREAM).
+        site(
+            "goaway",
+            "valid",
+            format!(
+                "keepalive_requests 3; http2_max_concurrent_streams 2; {}",
+                pass_to(upstream)
+            ),
+            "",
+        ),
         site(
             "portal",
             "valid",
@@ -497,4 +508,19 @@ fn many_headers_are_taken_and_vv_names_the_http_version() {
         "{err}"
     );
     assert_eq!(gw.service.stats().uploads_stored, 2);
+}
+
+#[test]
+fn requests_a_gateway_never_processed_are_resent_without_using_retries() {
+    let Some(gw) = Gateway::start() else { return };
+    let ca = gw.pki.ca().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let files = common::distinct_images(dir.path(), 24);
+    let mut cmd = gw.service.capfile();
+    cmd.env("CAPFILE_BASE_URL", gw.url("localhost", "goaway"))
+        .args(["upload", "-vv", "--retries", "0", "--jobs", "8", "--cacert", &ca])
+        .args(&files);
+    let output = common::run(&mut cmd);
+    let err = assert_status(&output, 0);
+    assert_eq!(gw.service.stats().uploads_stored, 24, "{err}");
 }
