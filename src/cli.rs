@@ -99,8 +99,10 @@ pub enum Command {
     /// path), name (the remote name), outcome, version, file_handle,
     /// secure_file_path, status (HTTP status of the last answer), error (one
     /// line), request_id (the server's X-Cap-Requestid), attempts, bytes,
-    /// elapsed_ms, rate_wait_ms, response (the server's JSON body), profile,
-    /// origin (scheme://host[:port]), namespace.
+    /// elapsed_ms, rate_wait_ms, response (the server's JSON body),
+    /// maybe_duplicate (only when true: retried after the whole body was
+    /// sent, the service may hold an extra version), profile, origin
+    /// (scheme://host[:port]), namespace.
     #[command(after_long_help = help::subcommand("upload"))]
     Upload(UploadArgs),
     /// Save credentials for a profile (secret in the OS keyring)

@@ -93,6 +93,16 @@ fn wire_headers(request: &reqwest::Request) -> header::HeaderMap {
 /// bounded in size by hyper, at 400 KiB).
 const MAX_RESPONSE_HEADERS: usize = 1000;
 
+/// How much of an attempt's body was handed to the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Handed {
+    /// None of a body that had bytes.
+    Nothing,
+    Part,
+    /// All of it (an empty body counts as whole once sent).
+    Whole,
+}
+
 /// Resends of one upload that the server never processed, on top of the
 /// retries; a bound so that a server refusing every stream still ends.
 const MAX_RESENDS: u32 = 10;
@@ -182,16 +192,20 @@ impl FileService {
         let mut renewed_token = false;
         let mut rate_waited = Duration::ZERO;
         let mut resent = 0;
+        let mut maybe_duplicate = false;
         loop {
             self.throttle.wait().await;
             let permit = self.pacer.acquire().await;
             progress.restart();
             requests += 1;
-            let (result, sent_with, body_unsent) = self.upload_once(job, progress.clone(), requests).await;
+            let (result, sent_with, handed) = self.upload_once(job, progress.clone(), requests).await;
             let err = match result {
                 Ok(done) => {
                     self.pacer.success(permit);
-                    return Ok(done);
+                    return Ok(Uploaded {
+                        maybe_duplicate,
+                        ..done
+                    });
                 }
                 Err(err) => err,
             };
@@ -211,7 +225,7 @@ impl FileService {
             // REFUSED_STREAM) is sent again at once, without using a retry:
             // a gateway that closes connections every N requests is not
             // failing.
-            if err.never_processed(body_unsent) && resent < MAX_RESENDS {
+            if err.never_processed(handed == Handed::Nothing) && resent < MAX_RESENDS {
                 resent += 1;
                 continue;
             }
@@ -230,6 +244,9 @@ impl FileService {
                 return Err(err);
             }
             attempt += 1;
+            if handed == Handed::Whole && err.may_have_stored() {
+                maybe_duplicate = true;
+            }
             let delay = self.retry.delay(attempt, err.retry_after());
             if err.slows_everyone() {
                 self.throttle.hold_until(Instant::now() + delay);
@@ -240,17 +257,17 @@ impl FileService {
     }
 
     /// One attempt (the `request`th of this upload); also returns the token
-    /// it used, so a 401 or 498 can retire it, and whether a body was due
-    /// and none of it was handed to the connection.
+    /// it used, so a 401 or 498 can retire it, and how much of the body was
+    /// handed to the connection.
     async fn upload_once(
         &self,
         job: &UploadJob<'_>,
         progress: Arc<dyn Progress>,
         request: u32,
-    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>, bool) {
+    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>, Handed) {
         let (auth_name, auth_value) = match self.auth_header(request).await {
             Ok(header) => header,
-            Err(err) => return (Err(err), None, false),
+            Err(err) => return (Err(err), None, Handed::Nothing),
         };
         let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
         let activity = Activity::new(job.body.map_or(0, |(_, size, _)| size));
@@ -307,8 +324,13 @@ impl FileService {
             let token = used_token.as_ref().and_then(|t| t.to_str().ok());
             self.tracer.emit(exchange, token);
         }
-        let body_unsent = job.body.is_some_and(|(_, size, _)| size > 0) && activity.handed() == 0;
-        (result, used_token, body_unsent)
+        let size = job.body.map_or(0, |(_, size, _)| size);
+        let handed = match activity.handed() {
+            sent if sent >= size && (size > 0 || result.is_err()) => Handed::Whole,
+            0 => Handed::Nothing,
+            _ => Handed::Part,
+        };
+        (result, used_token, handed)
     }
 
     /// The header that authenticates a request; `request` numbers the

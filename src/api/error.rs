@@ -397,6 +397,19 @@ impl ApiError {
         matches!(self, ApiError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS)
     }
 
+    /// Whether this failure, coming after the whole body was sent, leaves
+    /// open that the service stored the upload: not when the request was
+    /// turned away (429, 503) or never reached it (connecting, never
+    /// processed), nor when the answer said no (4xx).
+    pub(super) fn may_have_stored(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
+            ApiError::Timeout(_) => true,
+            ApiError::Network(net) => net.stage != NetworkStage::Connect && !net.never_processed(),
+            _ => false,
+        }
+    }
+
     /// A request the server never processed (see
     /// [`NetworkError::never_processed`]): safe to send again.
     /// `body_unsent`: a body was due and not one byte of it was handed to

@@ -100,4 +100,8 @@ pub struct Uploaded {
     pub secure_file_path: String,
     /// The server's request id (`X-Cap-Requestid`), when it sent one.
     pub request_id: Option<String>,
+    /// An earlier attempt failed after its whole body was sent (a 5xx other
+    /// than 503, a timeout, a connection lost while waiting for the answer):
+    /// the service may have stored that one too, as an extra version.
+    pub maybe_duplicate: bool,
 }

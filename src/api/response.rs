@@ -108,6 +108,7 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
         secure_file_path,
         raw,
         request_id: None,
+        maybe_duplicate: false,
     })
 }
 

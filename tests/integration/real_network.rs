@@ -524,3 +524,44 @@ fn requests_a_gateway_never_processed_are_resent_without_using_retries() {
     let err = assert_status(&output, 0);
     assert_eq!(gw.service.stats().uploads_stored, 24, "{err}");
 }
+
+/// A gateway that answers 504 (or 500) after reading the whole body, when
+/// the backend may have stored it, then 200: the retry is made, and its
+/// record and the summary say the service may hold an extra version. A 503
+/// (turned away) is not flagged. A stand-in server: what matters is the
+/// order of its answers.
+#[test]
+fn a_retry_after_the_whole_body_was_sent_is_flagged_maybe_duplicate() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    for (first, flagged) in [(504, true), (500, true), (503, false)] {
+        let seen = Arc::new(AtomicU32::new(0));
+        let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                assert!(!body.is_empty());
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    (axum::http::StatusCode::from_u16(first).unwrap(), String::new())
+                } else {
+                    (axum::http::StatusCode::OK, SERVICE_ANSWER.to_string())
+                }
+            }
+        });
+        let (_runtime, url) = common::serve_app(app);
+        let home = tempfile::tempdir().unwrap();
+        let output = common::run(
+            common::capfile_for(&url, home.path())
+                .args(["upload", "-o", "records", "--retries", "1"])
+                .arg(sample("sample.png")),
+        );
+        let err = assert_status(&output, 0);
+        let record: serde_json::Value = serde_json::from_str(common::stdout(&output).trim()).unwrap();
+        assert_eq!(record["attempts"], 2, "{record}");
+        assert_eq!(
+            record.get("maybe_duplicate") == Some(&serde_json::Value::Bool(true)),
+            flagged,
+            "{first}: {record}"
+        );
+        assert_eq!(err.contains("maybe duplicated: 1"), flagged, "{first}: {err}");
+    }
+}
