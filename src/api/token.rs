@@ -142,6 +142,7 @@ impl TokenCache {
         let status = response.status();
         let headers = response.headers().clone();
         notes.notes.answer(status, &headers, level);
+        notes.notes.version(response.version());
         let request_id = request_id(&headers);
         let raw = read_body(response, None).await?;
         notes.notes.body = Some(raw.clone());
