@@ -22,7 +22,18 @@ pub fn classify(err: &ApiError, endpoint: &str) -> FailureClass {
         ApiError::Status { status, .. } if status.as_u16() == 404 => {
             FailureClass::systemic(SystemicKind::EndpointNotFound, endpoint)
         }
-        ApiError::Network(net) => classify_network(net),
+        ApiError::Network(net) => match net.tls_setup_failure() {
+            Some(tls)
+                if !matches!(
+                    tls,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+                ) =>
+            {
+                let host = net.host.clone().unwrap_or_else(|| "the service".to_string());
+                FailureClass::systemic(SystemicKind::TlsHandshake, host_only(&host))
+            }
+            _ => classify_network(net),
+        },
         ApiError::Proxy { proxy, .. } => FailureClass::systemic(SystemicKind::Proxy, proxy.clone()),
         _ => FailureClass::Ordinary,
     }

@@ -41,7 +41,27 @@ fn sites(upstream: &str) -> Vec<Site> {
     let many: String = (0..150)
         .map(|i| format!("add_header X-Gateway-{i} v{i} always; "))
         .collect();
+    let h1 = |name, body: String| Site {
+        name,
+        cert: "valid",
+        body,
+        tls: "",
+        http2: false,
+    };
     vec![
+        // Answers from the headers, without reading a large body, and close.
+        h1(
+            "too_large_h1",
+            format!("lingering_close off; client_max_body_size 1k; {}", pass_to(upstream)),
+        ),
+        h1("refuses_h1", "lingering_close off; location / { return 401; }".into()),
+        site(
+            "too_large",
+            "valid",
+            format!("client_max_body_size 1k; {}", pass_to(upstream)),
+            "",
+        ),
+        site("refuses", "valid", "location / { return 401; }".into(), ""),
         Site {
             name: "many_headers",
             cert: "valid",
@@ -563,5 +583,80 @@ fn a_retry_after_the_whole_body_was_sent_is_flagged_maybe_duplicate() {
             "{first}: {record}"
         );
         assert_eq!(err.contains("maybe duplicated: 1"), flagged, "{first}: {err}");
+    }
+}
+
+/// A gateway that answers 413 or 401 from the headers and closes without
+/// reading a large body: the answer it sent is what capfile reports (exit 1
+/// for 413, 4 for 401), not "Broken pipe", and the body is not sent again.
+#[test]
+fn an_answer_sent_before_the_body_was_read_is_the_one_reported() {
+    let Some(gw) = Gateway::start() else { return };
+    let ca = gw.pki.ca().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.png");
+    let mut bytes = std::fs::read(sample("sample.png")).unwrap();
+    bytes.resize(64 * 1024 * 1024, 0);
+    std::fs::write(&big, &bytes).unwrap();
+    for (site, code, words) in [
+        ("too_large_h1", 1, "413 Payload Too Large"),
+        ("refuses_h1", 4, "401 Unauthorized"),
+        ("too_large", 1, "413 Payload Too Large"),
+        ("refuses", 4, "401 Unauthorized"),
+    ] {
+        for _ in 0..3 {
+            let mut cmd = gw.service.capfile();
+            cmd.env("CAPFILE_BASE_URL", gw.url("localhost", site))
+                .args(["upload", "-vv", "--retries", "2", "--cacert", &ca])
+                .arg(&big);
+            let output = common::run(&mut cmd);
+            let err = assert_status(&output, code);
+            assert!(err.contains(words), "{site}: {err}");
+            assert!(
+                !err.contains("Broken pipe") && !err.contains("connection reset"),
+                "{site}: {err}"
+            );
+            assert_eq!(err.matches("http: POST").count(), 1, "{site}: sent again:\n{err}");
+        }
+    }
+}
+
+/// Setup failures stop a batch after a few inputs, with the proxy or the TLS
+/// problem named, not "nothing listens" at the base URL.
+#[test]
+fn a_batch_stops_early_on_a_tls_or_proxy_setup_failure() {
+    let Some(gw) = Gateway::start() else { return };
+    let ca = gw.pki.ca().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let files = common::sample_copies(dir.path(), 10);
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let cases = [
+        (
+            gw.url("localhost", "expired"),
+            None,
+            "the TLS certificate of localhost was not accepted",
+        ),
+        (gw.url("localhost", "old_tls"), None, "no TLS handshake with localhost"),
+        (
+            gw.url(PROXIED_HOST, "valid"),
+            Some(dead.as_str()),
+            "the proxy http://127.0.0.1:",
+        ),
+    ];
+    for (base, proxy, words) in cases {
+        let mut cmd = gw.service.capfile();
+        cmd.env("CAPFILE_BASE_URL", &base)
+            .args(["upload", "--jobs", "1", "--cacert", &ca])
+            .args(&files);
+        if let Some(proxy) = proxy {
+            cmd.env("HTTPS_PROXY", proxy);
+        }
+        let output = common::run(&mut cmd);
+        let err = assert_status(&output, 1);
+        assert!(
+            err.contains("stopped after 3 uploads in a row failed") && err.contains(words),
+            "{base}: {err}"
+        );
+        assert!(err.contains("not attempted: 7"), "{base}: {err}");
     }
 }
