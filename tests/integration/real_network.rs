@@ -505,6 +505,14 @@ fn gateway_pages_and_altered_answers_are_said_for_what_they_are() {
         assert!(err.contains(words), "{site}: {err}");
         assert!(!err.contains("<html") && !err.contains("<center>"), "{site}: {err}");
     }
+    // -vvv keeps the page itself.
+    let output = gw.upload(
+        &gw.url("localhost", "bad_gateway"),
+        &["-vvv", "--cacert", &ca, "--retries", "0"],
+        &[],
+    );
+    let err = assert_status(&output, 1);
+    assert!(err.contains("<center>nginx/"), "{err}");
     // A byte order mark before the JSON: the upload stands.
     let output = upload("bom");
     assert_status(&output, 0);
