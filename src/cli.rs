@@ -99,8 +99,10 @@ pub enum Command {
     /// path), name (the remote name), outcome, version, file_handle,
     /// secure_file_path, status (HTTP status of the last answer), error (one
     /// line), request_id (the server's X-Cap-Requestid), attempts, bytes,
-    /// elapsed_ms, rate_wait_ms, response (the server's JSON body), profile,
-    /// origin (scheme://host[:port]), namespace.
+    /// elapsed_ms, rate_wait_ms, response (the server's JSON body),
+    /// maybe_duplicate (only when true: retried after the whole body was
+    /// sent, the service may hold an extra version), profile, origin
+    /// (scheme://host[:port]), namespace.
     #[command(after_long_help = help::subcommand("upload"), after_help = help::short_subcommand("upload"))]
     Upload(UploadArgs),
     /// Save credentials for a profile (secret in the OS keyring)
@@ -158,7 +160,8 @@ pub enum Command {
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
     /// 100/min), rate_wait (seconds), output (table, json, url or records), body
-    /// (multipart or raw), manifest (a file path: upload --manifest). Secrets
+    /// (multipart or raw), manifest (a file path: upload --manifest), ca_bundle
+    /// (a PEM file of extra CA certificates: upload --cacert). Secrets
     /// are not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
@@ -312,6 +315,10 @@ pub struct UploadArgs {
           conflicts_with_all = ["files", "name", "recursive"])]
     pub retry_from: Option<PathBuf>,
 
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help = Key::CaBundle.flag_help(),
+          long_help = CACERT_HELP)]
+    pub cacert: Option<String>,
+
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help = Key::Manifest.flag_help(),
           long_help = MANIFEST_HELP)]
     pub manifest: Option<String>,
@@ -326,6 +333,13 @@ pub struct UploadArgs {
     #[arg(long, conflicts_with = "force")]
     pub no_refresh: bool,
 }
+
+/// The long help of `--cacert`.
+const CACERT_HELP: &str = "Trust the CA certificates in FILE (PEM) besides the system's, as curl --cacert: for a \
+private CA or a proxy that intercepts TLS. The setting is ca_bundle (env CAPFILE_CA_BUNDLE, or in a profile). \
+SSL_CERT_FILE (and SSL_CERT_DIR) replace the system's CA certificates instead. A proxy comes from \
+https_proxy/HTTPS_PROXY (or http_proxy/HTTP_PROXY for an http:// base URL, then all_proxy/ALL_PROXY), \
+except for loopback hosts and hosts in NO_PROXY; -v names the proxy in use.";
 
 /// The long help of `--manifest`.
 const MANIFEST_HELP: &str = "Record each upload in FILE (TOML, meant to be committed beside the files) and skip \

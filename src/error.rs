@@ -125,6 +125,8 @@ pub enum Error {
     NoBaseUrl,
     /// The file-service client could not be built from the settings.
     Client(String),
+    /// A proxy variable holds no usable proxy URL.
+    BadProxy(crate::api::BadProxy),
     /// The local file service could not be started.
     LocalService { addr: SocketAddr, source: io::Error },
     /// One input's upload failed.
@@ -239,6 +241,7 @@ impl Error {
             | Error::ResultsWouldBeLost { .. }
             | Error::NoBaseUrl
             | Error::Client(_)
+            | Error::BadProxy(_)
             | Error::ConfigPathEmpty
             | Error::NoConfigDir
             | Error::FileNotText { .. }
@@ -345,6 +348,7 @@ impl fmt::Display for Error {
             Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
             Error::NoBaseUrl => f.write_str("no base URL for the file service"),
             Error::Client(cause) => f.write_str(cause),
+            Error::BadProxy(bad) => fmt::Display::fmt(bad, f),
             Error::LocalService { addr, source } => {
                 write!(f, "cannot start the local file service at {addr}: {source}")
             }

@@ -4,7 +4,8 @@
 //! Systemic: the connection was refused (an `io::Error` of kind
 //! `ConnectionRefused` in the cause chain), the host name did not resolve (the
 //! resolver's error in the chain), the server's TLS certificate was refused (a
-//! rustls certificate error in the chain), or the upload endpoint answered 404:
+//! rustls certificate error in the chain), the proxy failed or refused (see
+//! `route.rs`), or the upload endpoint answered 404:
 //! an upload creates its file, so a 404 says the path itself is wrong. Every
 //! other failure is ordinary.
 
@@ -21,7 +22,19 @@ pub fn classify(err: &ApiError, endpoint: &str) -> FailureClass {
         ApiError::Status { status, .. } if status.as_u16() == 404 => {
             FailureClass::systemic(SystemicKind::EndpointNotFound, endpoint)
         }
-        ApiError::Network(net) => classify_network(net),
+        ApiError::Network(net) => match net.tls_setup_failure() {
+            Some(tls)
+                if !matches!(
+                    tls,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+                ) =>
+            {
+                let host = net.host.clone().unwrap_or_else(|| "the service".to_string());
+                FailureClass::systemic(SystemicKind::TlsHandshake, host_only(&host))
+            }
+            _ => classify_network(net),
+        },
+        ApiError::Proxy { proxy, .. } => FailureClass::systemic(SystemicKind::Proxy, proxy.clone()),
         _ => FailureClass::Ordinary,
     }
 }

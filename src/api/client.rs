@@ -15,6 +15,7 @@ use super::pacing::{Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
 use super::retry::{RetryPolicy, gave_up_waiting};
+use super::route::Route;
 use super::token::OAUTH_HEADER;
 use super::trace::{Notes, Trace, TraceLevel, Tracer, redact_headers};
 use super::{ApiError, Progress, UploadJob, Uploaded};
@@ -34,21 +35,86 @@ pub struct FileService {
     pacer: Pacer,
     /// Where each HTTP exchange is told (`-vv`), if anywhere.
     tracer: Tracer,
+    /// The proxy in use, if any, to tell its failures from the service's.
+    route: Route,
 }
 
-/// The one HTTP client configuration capfile uses.
-pub fn http_client(idle_timeout: Duration) -> Result<reqwest::Client, String> {
+/// The one HTTP client configuration capfile uses, going the way `route`
+/// says (its proxy or none: reqwest's own reading of the proxy variables is
+/// off) and trusting its CA bundle besides the system's CAs.
+pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Client, String> {
     // reqwest is built without a default TLS crypto provider; ring is installed
     // once per process (a second install is a harmless error).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("capfile/", env!("CARGO_PKG_VERSION")))
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
         .connect_timeout(idle_timeout)
         .tcp_nodelay(true)
         // No request capfile makes follows a redirect (see redirect.rs).
         .redirect(redirect::policy())
+        // Gateways add headers of their own: take as many as curl would
+        // (hyper stops at 100 by default, "message head is too large").
+        .http1_max_headers(MAX_RESPONSE_HEADERS)
+        .no_proxy();
+    if let Some(proxy) = &route.proxy {
+        let proxy =
+            reqwest::Proxy::all(proxy.url.as_str()).map_err(|e| format!("cannot use the proxy {proxy}: {e}"))?;
+        builder = builder.proxy(proxy);
+    }
+    if let Some(file) = &route.ca_bundle {
+        builder = builder.tls_certs_merge(super::tls::load_ca_bundle(file)?);
+    }
+    builder
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+/// The headers `request` goes out with: its own, and those the client and
+/// the connection add (`user-agent`, `host`), for `-vvv`.
+fn wire_headers(request: &reqwest::Request) -> header::HeaderMap {
+    let mut headers = request.headers().clone();
+    headers
+        .entry(header::USER_AGENT)
+        .or_insert(HeaderValue::from_static(USER_AGENT));
+    if let Some(host) = request.url().host_str()
+        && let Ok(value) = HeaderValue::from_str(&match request.url().port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+    {
+        headers.entry(header::HOST).or_insert(value);
+    }
+    headers
+}
+
+/// The most response headers taken over HTTP/1.1 (the whole head is also
+/// bounded in size by hyper, at 400 KiB).
+const MAX_RESPONSE_HEADERS: usize = 1000;
+
+/// How much of an attempt's body was handed to the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Handed {
+    /// None of a body that had bytes.
+    Nothing,
+    Part,
+    /// All of it (an empty body counts as whole once sent).
+    Whole,
+}
+
+/// Resends of one upload that the server never processed, on top of the
+/// retries; a bound so that a server refusing every stream still ends.
+const MAX_RESENDS: u32 = 10;
+
+/// What capfile says it is.
+const USER_AGENT: &str = concat!("capfile/", env!("CARGO_PKG_VERSION"));
+
+/// The multipart `filename` of a remote name, as browsers write it (WHATWG
+/// HTML's form encoding): `"` as `%22`, CR and LF as `%0D` and `%0A`.
+/// reqwest would send `\"`, which werkzeug and python-multipart unescape
+/// but formidable and Commons FileUpload keep with its backslash; `%22` reaches every parser as the same harmless
+/// text, and the name the file is stored under is the URL's in any case.
+fn form_file_name(name: &str) -> String {
+    name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 impl FileService {
@@ -57,6 +123,7 @@ impl FileService {
         credentials: &Credentials,
         idle_timeout: Duration,
         retries: u32,
+        route: Route,
     ) -> Result<FileService, String> {
         let auth = Auth::new(credentials)?;
         // Every form of these is scrubbed from what servers say (`redact`).
@@ -76,7 +143,7 @@ impl FileService {
             crate::redact::public(username);
         }
         Ok(FileService {
-            http: http_client(idle_timeout)?,
+            http: http_client(idle_timeout, &route)?,
             base_url,
             auth,
             idle_timeout,
@@ -84,6 +151,7 @@ impl FileService {
             throttle: Throttle::default(),
             pacer: Pacer::new(None),
             tracer: Tracer::default(),
+            route,
         })
     }
 
@@ -127,16 +195,21 @@ impl FileService {
         let mut requests = 0;
         let mut renewed_token = false;
         let mut rate_waited = Duration::ZERO;
+        let mut resent = 0;
+        let mut maybe_duplicate = false;
         loop {
             self.throttle.wait().await;
             let permit = self.pacer.acquire_telling(&|wait| progress.paced(wait)).await;
             progress.restart();
             requests += 1;
-            let (result, sent_with) = self.upload_once(job, progress.clone(), requests).await;
+            let (result, sent_with, handed) = self.upload_once(job, progress.clone(), requests).await;
             let err = match result {
                 Ok(done) => {
                     self.pacer.success(permit);
-                    return Ok(done);
+                    return Ok(Uploaded {
+                        maybe_duplicate,
+                        ..done
+                    });
                 }
                 Err(err) => err,
             };
@@ -152,6 +225,14 @@ impl FileService {
                 continue;
             }
             drop(permit);
+            // A request the server never processed (HTTP/2 GOAWAY or
+            // REFUSED_STREAM) is sent again at once, without using a retry:
+            // a gateway that closes connections every N requests is not
+            // failing.
+            if err.never_processed(handed == Handed::Nothing) && resent < MAX_RESENDS {
+                resent += 1;
+                continue;
+            }
             // Only a token that was sent can have gone stale: a refused key
             // and secret at the token endpoint are refused again.
             if err.is_token_refused()
@@ -167,6 +248,9 @@ impl FileService {
                 return Err(err);
             }
             attempt += 1;
+            if handed == Handed::Whole && err.may_have_stored() {
+                maybe_duplicate = true;
+            }
             let delay = self.retry.delay(attempt, err.retry_after());
             if err.slows_everyone() {
                 self.throttle.hold_until(Instant::now() + delay);
@@ -177,16 +261,17 @@ impl FileService {
     }
 
     /// One attempt (the `request`th of this upload); also returns the token
-    /// it used, so a 401 or 498 can retire it.
+    /// it used, so a 401 or 498 can retire it, and how much of the body was
+    /// handed to the connection.
     async fn upload_once(
         &self,
         job: &UploadJob<'_>,
         progress: Arc<dyn Progress>,
         request: u32,
-    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>) {
+    ) -> (Result<Uploaded, ApiError>, Option<HeaderValue>, Handed) {
         let (auth_name, auth_value) = match self.auth_header(request).await {
             Ok(header) => header,
-            Err(err) => return (Err(err), None),
+            Err(err) => return (Err(err), None, Handed::Nothing),
         };
         let used_token = (auth_name.as_str() == OAUTH_HEADER).then(|| auth_value.clone());
         let activity = Activity::new(job.body.map_or(0, |(_, size, _)| size));
@@ -211,7 +296,7 @@ impl FileService {
                             .body(body),
                         BodyFormat::Multipart => {
                             let part = reqwest::multipart::Part::stream_with_length(body, size)
-                                .file_name(job.name.as_str().to_string())
+                                .file_name(form_file_name(job.name.as_str()))
                                 .mime_str(mime)
                                 .map_err(|e| FileError::Mime {
                                     mime: mime.to_string(),
@@ -224,7 +309,7 @@ impl FileService {
             };
             let built = builder.build().map_err(network_error)?;
             if level >= TraceLevel::Headers {
-                notes.request_headers = redact_headers(built.headers());
+                notes.request_headers = redact_headers(&wire_headers(&built));
             }
             // Once every byte of the body is out, a failure is in the answer.
             let response = self.http.execute(built).await.map_err(|err| {
@@ -240,18 +325,26 @@ impl FileService {
                 &crate::redact::scrub_headers(response.headers()),
                 level,
             );
+            notes.version(response.version());
             read_upload_response(response, &activity, &mut notes.body).await
         };
         let result = tokio::select! {
             result = attempt => result,
             () = activity.stalled(self.idle_timeout) => Err(ApiError::Timeout(self.idle_timeout)),
         };
+        let result = result.map_err(|err| self.route.explain(err, &self.base_url));
         if level > TraceLevel::Off {
             let failed = result.as_ref().err().map(ToString::to_string);
             let exchange = notes.exchange("POST", &url, request, started.elapsed(), activity.handed(), failed);
             self.tracer.emit(exchange);
         }
-        (result, used_token)
+        let size = job.body.map_or(0, |(_, size, _)| size);
+        let handed = match activity.handed() {
+            sent if sent >= size && (size > 0 || result.is_err()) => Handed::Whole,
+            0 => Handed::Nothing,
+            _ => Handed::Part,
+        };
+        (result, used_token, handed)
     }
 
     /// The header that authenticates a request; `request` numbers the
@@ -262,7 +355,8 @@ impl FileService {
             Auth::OAuth(cache) => {
                 let token = cache
                     .token(&self.http, &self.base_url, self.idle_timeout, &self.tracer, request)
-                    .await?;
+                    .await
+                    .map_err(|err| self.route.explain(err, &self.base_url))?;
                 Ok((HeaderName::from_static(OAUTH_HEADER), token))
             }
         }
@@ -272,6 +366,13 @@ impl FileService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_file_names_use_the_browsers_escapes() {
+        assert_eq!(form_file_name("d\"q.png"), "d%22q.png");
+        assert_eq!(form_file_name("a\r\nb.png"), "a%0D%0Ab.png");
+        assert_eq!(form_file_name("caf\u{e9} 1%.png"), "caf\u{e9} 1%.png");
+    }
 
     #[test]
     fn upload_url_encodes_the_name_and_keeps_a_base_path() {
@@ -284,6 +385,7 @@ mod tests {
             &creds,
             Duration::from_secs(5),
             0,
+            Route::direct(),
         )
         .unwrap();
         let name = RemoteName::parse("a b#1.png").unwrap();

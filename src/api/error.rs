@@ -44,6 +44,14 @@ pub enum ApiError {
     },
     /// The local file could not be read as checked.
     File(FileError),
+    /// The proxy from the environment could not be reached, or refused the
+    /// request (see `route.rs`): a network problem, not the service's answer.
+    Proxy {
+        /// The proxy as `-v` names it (credentials masked, with its variable).
+        proxy: String,
+        /// What it did, e.g. "cannot be reached: Connection refused".
+        problem: String,
+    },
     /// A redirect, which an upload never follows (see `redirect.rs`).
     Redirect {
         status: StatusCode,
@@ -100,6 +108,77 @@ impl NetworkError {
             source: Arc::new(err),
         }
     }
+
+    /// The TLS failure below this one, when it is one that another attempt
+    /// would meet again (a refused certificate, no common protocol).
+    pub fn tls_setup_failure(&self) -> Option<&rustls::Error> {
+        super::tls::rustls_error(&*self.source).filter(|e| super::tls::is_setup_failure(e))
+    }
+
+    /// Whether the server said it never processed the request, so sending it
+    /// again cannot make a second copy: an HTTP/2 stream it refused
+    /// (REFUSED_STREAM), or one past the last it took before closing the
+    /// connection (GOAWAY), or a request hyper never wrote because the
+    /// connection closed first.
+    pub fn never_processed(&self) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        let mut depth = 0;
+        while let Some(e) = current {
+            depth += 1;
+            if depth > 32 {
+                return false;
+            }
+            if let Some(h2) = e.downcast_ref::<h2::Error>()
+                && ((h2.is_go_away() && h2.is_remote()) || h2.reason() == Some(h2::Reason::REFUSED_STREAM))
+            {
+                return true;
+            }
+            if let Some(hyper) = e.downcast_ref::<hyper::Error>()
+                && hyper.is_canceled()
+            {
+                return true;
+            }
+            current = e.source();
+        }
+        false
+    }
+
+    /// Whether the connection ended with the request still waiting for its
+    /// answer (hyper's "dispatch task is gone"): the request may or may not
+    /// have been sent, so only a request whose body was not handed over at
+    /// all can be taken as never processed.
+    pub fn connection_gone(&self) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        while let Some(e) = current {
+            if let Some(hyper) = e.downcast_ref::<hyper::Error>() {
+                return hyper.is_user() && hyper.to_string().contains("dispatch task is gone");
+            }
+            current = e.source();
+        }
+        false
+    }
+
+    /// The innermost cause, as the one line users see.
+    pub fn innermost(&self) -> String {
+        let mut cause: &dyn std::error::Error = &*self.source;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        cause.to_string()
+    }
+
+    /// The whole cause chain as text, for recognising errors whose types are
+    /// private to the HTTP stack (hyper-util's tunnel errors).
+    pub(super) fn chain_text(&self) -> String {
+        let mut text = String::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(&*self.source);
+        while let Some(e) = cause {
+            text.push_str(&e.to_string());
+            text.push('\n');
+            cause = e.source();
+        }
+        text
+    }
 }
 
 /// reqwest's message is generic ("error sending request"); the innermost
@@ -113,10 +192,16 @@ impl fmt::Display for NetworkError {
             NetworkStage::Receive => ("connection failed while receiving the answer", "from"),
             NetworkStage::Other => ("request failed", "to"),
         };
-        let mut cause: &dyn std::error::Error = &*self.source;
-        while let Some(source) = cause.source() {
-            cause = source;
-        }
+        let cause = match self.tls_setup_failure() {
+            Some(tls) => {
+                let host = self
+                    .host
+                    .as_deref()
+                    .map_or("the server", |h| h.rsplit_once(':').map_or(h, |(host, _)| host));
+                super::tls::describe(tls, host)
+            }
+            None => self.innermost(),
+        };
         match &self.host {
             Some(host) => write!(f, "{doing} {to} {host}: {cause}"),
             None => write!(f, "{doing}: {cause}"),
@@ -137,6 +222,9 @@ pub enum ResponseError {
     TooLarge { limit: usize },
     /// Not JSON at all.
     NotJson(Arc<serde_json::Error>),
+    /// Not the service's answer: an HTML page, a body compressed unasked
+    /// (see `gateway.rs`); `what` says what came.
+    NotService { what: String },
     /// A `code` that is not an HTTP status: one of Capillary's own (8015, ...).
     ServiceCode { code: u64, message: String },
     /// `status: false`.
@@ -163,6 +251,7 @@ impl fmt::Display for ResponseError {
         match self {
             ResponseError::TooLarge { limit } => write!(f, "response too large (over {} KiB)", limit / 1024),
             ResponseError::NotJson(err) => write!(f, "the body is not JSON ({err})"),
+            ResponseError::NotService { what } => f.write_str(what),
             ResponseError::ServiceCode { code, message } => {
                 write!(f, "the service reported error code {code}")?;
                 with_message(f, message)
@@ -248,10 +337,14 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504),
-            ApiError::Network(_) | ApiError::Timeout(_) => true,
-            ApiError::Response { .. } | ApiError::KeyRefused { .. } | ApiError::File(_) | ApiError::Redirect { .. } => {
-                false
-            }
+            // A refused certificate or handshake is the same next time.
+            ApiError::Network(net) => net.tls_setup_failure().is_none(),
+            ApiError::Timeout(_) => true,
+            ApiError::Response { .. }
+            | ApiError::KeyRefused { .. }
+            | ApiError::File(_)
+            | ApiError::Redirect { .. }
+            | ApiError::Proxy { .. } => false,
         }
     }
 
@@ -279,7 +372,7 @@ impl ApiError {
             | ApiError::Response { request_id, .. }
             | ApiError::KeyRefused { request_id, .. }
             | ApiError::Redirect { request_id, .. } => request_id.as_deref(),
-            ApiError::Network(_) | ApiError::Timeout(_) | ApiError::File(_) => None,
+            ApiError::Network(_) | ApiError::Timeout(_) | ApiError::File(_) | ApiError::Proxy { .. } => None,
         }
     }
 
@@ -307,6 +400,27 @@ impl ApiError {
     /// failure: it is paced (see `pacing`) and does not use up the retries.
     pub fn is_rate_limit(&self) -> bool {
         matches!(self, ApiError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether this failure, coming after the whole body was sent, leaves
+    /// open that the service stored the upload: not when the request was
+    /// turned away (429, 503) or never reached it (connecting, never
+    /// processed), nor when the answer said no (4xx).
+    pub(super) fn may_have_stored(&self) -> bool {
+        match self {
+            ApiError::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
+            ApiError::Timeout(_) => true,
+            ApiError::Network(net) => net.stage != NetworkStage::Connect && !net.never_processed(),
+            _ => false,
+        }
+    }
+
+    /// A request the server never processed (see
+    /// [`NetworkError::never_processed`]): safe to send again.
+    /// `body_unsent`: a body was due and not one byte of it was handed to
+    /// the connection, so no server can have stored the upload.
+    pub(super) fn never_processed(&self, body_unsent: bool) -> bool {
+        matches!(self, ApiError::Network(net) if net.never_processed() || (body_unsent && net.connection_gone()))
     }
 
     /// 429 and 503 mean the service as a whole wants fewer requests.
@@ -348,6 +462,7 @@ impl ApiError {
                 }
             }
             ApiError::File(err) => fmt::Display::fmt(err, f)?,
+            ApiError::Proxy { proxy, problem } => write!(f, "the proxy {proxy} {problem}")?,
             ApiError::Redirect { status, target, .. } => {
                 let target = target.as_deref().map_or_else(
                     || "no usable location".to_string(),
@@ -392,6 +507,7 @@ impl std::error::Error for ApiError {
             ApiError::Status { .. }
             | ApiError::KeyRefused { .. }
             | ApiError::Timeout(_)
+            | ApiError::Proxy { .. }
             | ApiError::Redirect { .. } => None,
         }
     }
@@ -464,7 +580,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let sent = super::super::http_client(Duration::from_secs(5))
+        let sent = super::super::http_client(Duration::from_secs(5), &super::super::Route::direct())
             .unwrap()
             .get(format!("http://127.0.0.1:{port}/"))
             .send()

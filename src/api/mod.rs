@@ -19,7 +19,11 @@
 //! - `auth.rs`, `token.rs`: the Basic header and the OAuth token cache;
 //! - `body.rs`: files streamed as request bodies;
 //! - `response.rs`: reading and checking the service's answers;
+//! - `gateway.rs`: answers from gateways and portals (HTML pages, unasked
+//!   compression, a byte order mark) said for what they are;
 //! - `redirect.rs`: why no redirect is followed;
+//! - `route.rs`: the proxy from the environment (or none), and its failures;
+//! - `tls.rs`: TLS failures in words, and `--cacert`'s CA bundle;
 //! - `trace.rs`: what each HTTP exchange was, redacted, for `-vv`/`-vvv`.
 
 mod activity;
@@ -28,10 +32,13 @@ mod body;
 mod classify;
 mod client;
 mod error;
+mod gateway;
 pub mod pacing;
 mod redirect;
 mod response;
 mod retry;
+pub mod route;
+mod tls;
 mod token;
 mod trace;
 
@@ -48,6 +55,7 @@ pub use error::{ApiError, NetworkError};
 pub use response::parse_uploaded;
 #[cfg(test)]
 pub use retry::DEFAULT_RATE_WAIT;
+pub use route::{BadProxy, Route};
 pub use trace::{Exchange, Trace, TraceLevel};
 
 /// Receives what an upload does, for progress bars and `-v` logs.
@@ -95,4 +103,8 @@ pub struct Uploaded {
     pub secure_file_path: String,
     /// The server's request id (`X-Cap-Requestid`), when it sent one.
     pub request_id: Option<String>,
+    /// An earlier attempt failed after its whole body was sent (a 5xx other
+    /// than 503, a timeout, a connection lost while waiting for the answer):
+    /// the service may have stored that one too, as an extra version.
+    pub maybe_duplicate: bool,
 }

@@ -38,8 +38,14 @@ pub(super) async fn read_upload_response(
     if !status.is_success() {
         return Err(status_error(status, &headers, &raw));
     }
-    match parse_uploaded(raw) {
+    match parse_uploaded(raw.clone()) {
         Ok(uploaded) => Ok(Uploaded { request_id, ..uploaded }),
+        Err(ApiError::Response {
+            cause: ResponseError::NotJson(_),
+            ..
+        }) if let Some(what) = super::gateway::describe_body(&headers, &raw) => {
+            Err(ApiError::from(ResponseError::NotService { what }).with_request_id(request_id))
+        }
         Err(err) => Err(err.with_request_id(request_id)),
     }
 }
@@ -80,7 +86,9 @@ pub(super) async fn read_body(response: reqwest::Response, activity: Option<&Act
 /// and the secure URL an absolute http(s) URL with no whitespace or control
 /// characters (one line on output, nothing that can steer a terminal).
 pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| ResponseError::NotJson(Arc::new(e)))?;
+    // A byte order mark before the JSON (some gateways add one) is dropped.
+    let value: serde_json::Value =
+        serde_json::from_slice(super::gateway::without_bom(&raw)).map_err(|e| ResponseError::NotJson(Arc::new(e)))?;
     if !value.is_object() {
         return Err(field("the body", "is not a JSON object"));
     }
@@ -114,6 +122,7 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
         secure_file_path,
         raw,
         request_id: None,
+        maybe_duplicate: false,
     })
 }
 
@@ -240,6 +249,7 @@ pub(super) fn status_error(status: StatusCode, headers: &HeaderMap, raw: &[u8]) 
     let message = serde_json::from_slice::<serde_json::Value>(raw)
         .ok()
         .and_then(|v| error_message(&v))
+        .or_else(|| super::gateway::html_error_message(headers, raw))
         .unwrap_or_else(|| {
             // Not Capillary's shape: a short, one-line excerpt of the body.
             let text = String::from_utf8_lossy(raw);

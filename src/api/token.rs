@@ -141,6 +141,7 @@ impl TokenCache {
         let status = response.status();
         let headers = crate::redact::scrub_headers(response.headers());
         notes.notes.answer(status, &headers, level);
+        notes.notes.version(response.version());
         let request_id = request_id(&headers);
         let raw = read_body(response, None).await?;
         notes.notes.body = Some(raw.clone());

@@ -54,6 +54,8 @@ pub struct Exchange {
     /// The first [`BODY_EXCERPT`] bytes of an answer that was an error, at
     /// [`TraceLevel::Headers`] only.
     pub error_body: Option<String>,
+    /// The HTTP version of the answer (`HTTP/1.1`, `HTTP/2`), when one came.
+    pub http_version: Option<&'static str>,
 }
 
 /// How much of an error body `-vvv` shows.
@@ -135,6 +137,7 @@ pub(super) struct Notes {
     pub(super) response_headers: Vec<(String, String)>,
     pub(super) request_id: Option<String>,
     pub(super) body: Option<Bytes>,
+    pub(super) http_version: Option<&'static str>,
 }
 
 impl Notes {
@@ -146,6 +149,18 @@ impl Notes {
         if level >= TraceLevel::Headers {
             self.response_headers = redact_headers(headers);
         }
+    }
+
+    /// Records the HTTP version the answer came in.
+    pub(super) fn version(&mut self, version: reqwest::Version) {
+        self.http_version = Some(match version {
+            reqwest::Version::HTTP_09 => "HTTP/0.9",
+            reqwest::Version::HTTP_10 => "HTTP/1.0",
+            reqwest::Version::HTTP_11 => "HTTP/1.1",
+            reqwest::Version::HTTP_2 => "HTTP/2",
+            reqwest::Version::HTTP_3 => "HTTP/3",
+            _ => "HTTP/?",
+        });
     }
 
     /// The finished exchange; `failed` is why the attempt failed, if it did.
@@ -180,6 +195,7 @@ impl Notes {
             request_headers: self.request_headers,
             response_headers: self.response_headers,
             error_body,
+            http_version: self.http_version,
         }
     }
 }

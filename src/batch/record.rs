@@ -128,6 +128,11 @@ pub struct Record {
     /// expired (or expires within 5 minutes); absent for other outcomes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url_expired: Option<bool>,
+    /// Uploaded after a retry that followed a failure after the whole body
+    /// was sent (a 500/502/504, a timeout): the service may hold an extra
+    /// version. Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub maybe_duplicate: bool,
     #[serde(flatten)]
     pub binding: Binding,
 }
@@ -195,6 +200,7 @@ impl Record {
             response: None,
             response_truncated: false,
             url_expired: None,
+            maybe_duplicate: false,
             binding,
         }
     }

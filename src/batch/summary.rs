@@ -45,6 +45,8 @@ pub struct Summary {
     rate_limited: u64,
     rate_wait: Duration,
     interrupted: bool,
+    /// Uploads whose record says `maybe_duplicate`.
+    maybe_duplicates: usize,
 }
 
 impl Summary {
@@ -59,6 +61,7 @@ impl Summary {
     /// Counts one finished input.
     pub fn add(&mut self, record: &Record) {
         self.retries += u64::from(record.attempts.saturating_sub(1));
+        self.maybe_duplicates += usize::from(record.maybe_duplicate);
         match record.outcome {
             Outcome::Uploaded => self.uploaded += 1,
             Outcome::Skipped => self.skipped += 1,
@@ -210,6 +213,12 @@ impl Summary {
         let retries = self.retries.saturating_sub(self.rate_limited);
         if retries > 0 {
             lines.push(format!("retries: {retries}"));
+        }
+        if self.maybe_duplicates > 0 {
+            lines.push(format!(
+                "maybe duplicated: {} (retried after the whole body was sent; the service may hold an extra version)",
+                self.maybe_duplicates
+            ));
         }
         if self.rate_limited > 0 {
             lines.push(format!(

@@ -34,6 +34,12 @@ pub enum SystemicKind {
     /// The upload endpoint's path itself answered 404 (not a 404 about one
     /// file): `target` is the URL without query.
     EndpointNotFound,
+    /// The proxy from the environment failed or refused: `target` names it
+    /// and its variable.
+    Proxy,
+    /// No TLS handshake is possible (an old TLS version only, plain HTTP on
+    /// the port): `target` is the host.
+    TlsHandshake,
 }
 
 /// How the client classifies one failed upload for fail-fast purposes.
@@ -90,6 +96,12 @@ impl Stop {
                 "is the base URL right? It should be the cluster's API host (scheme://host[:port]) with no path"
                     .to_string()
             }
+            SystemicKind::TlsHandshake => {
+                format!("is the base URL right? {target} does not speak TLS 1.2 or 1.3 on that port")
+            }
+            SystemicKind::Proxy => {
+                format!("check the proxy {target}, or unset its variable (or list the host in NO_PROXY) to go direct")
+            }
         }
     }
 }
@@ -105,6 +117,8 @@ impl fmt::Display for Stop {
             SystemicKind::DnsFailure => write!(f, "cannot resolve the host name {target}"),
             SystemicKind::TlsVerification => write!(f, "the TLS certificate of {target} was not accepted"),
             SystemicKind::EndpointNotFound => write!(f, "the upload endpoint {target} answered 404"),
+            SystemicKind::Proxy => write!(f, "the proxy {target} failed"),
+            SystemicKind::TlsHandshake => write!(f, "no TLS handshake with {target}"),
         }
     }
 }

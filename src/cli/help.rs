@@ -111,6 +111,10 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "Upload manifest: skip the files unchanged since they were recorded (upload --manifest)",
     },
     Entry {
+        name: "CAPFILE_CA_BUNDLE",
+        text: "PEM file of CA certificates trusted besides the system's, e.g. a private CA (upload --cacert)",
+    },
+    Entry {
         name: "CAPFILE_PROFILE",
         text: "Profile to use (default: default)",
     },
@@ -121,6 +125,18 @@ pub const ENVIRONMENT: &[Entry] = &[
     Entry {
         name: "CAPFILE_KEYRING",
         text: "keyutils: keep secrets in the Linux kernel keyring instead of the Secret Service (headless hosts; lost at reboot)",
+    },
+    Entry {
+        name: "SSL_CERT_FILE",
+        text: "PEM file of CA certificates used instead of the system's (SSL_CERT_DIR: a directory of them)",
+    },
+    Entry {
+        name: "HTTPS_PROXY",
+        text: "Proxy for https:// base URLs (also https_proxy; ALL_PROXY as a fallback): http://[USER:PASSWORD@]HOST:PORT, https:// or socks5://; loopback hosts never use one",
+    },
+    Entry {
+        name: "NO_PROXY",
+        text: "Hosts that go direct: names (and their subdomains), addresses, CIDR blocks, or *",
     },
     Entry {
         name: "NO_COLOR",

@@ -24,7 +24,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use self::error::LoginError;
-use crate::api::FileService;
+use crate::api::{FileService, Route};
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config_file::{self, Config, Paths, Profile};
 use crate::credentials::{self, Binding, Credentials, Secret, SecretKind, SecretStore};
@@ -75,7 +75,7 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         },
     };
     if auth == AuthKind::Oauth {
-        check_oauth(&base_url, &credentials, &identity, printer)?;
+        check_oauth(&base_url, &credentials, &identity, env, printer)?;
     }
 
     let kind = SecretKind::for_auth(auth);
@@ -384,8 +384,19 @@ fn check_keyring(keyring: &dyn SecretStore, profile: &str, paths: &Paths) -> Res
 }
 
 /// Asks the token endpoint for a token with the key and secret.
-fn check_oauth(base_url: &Url, credentials: &Credentials, key: &str, printer: &Printer) -> Result<(), Error> {
-    let service = FileService::new(base_url.clone(), credentials, CHECK_TIMEOUT, 0).map_err(Error::Client)?;
+fn check_oauth(
+    base_url: &Url,
+    credentials: &Credentials,
+    key: &str,
+    env: &Env,
+    printer: &Printer,
+) -> Result<(), Error> {
+    let ca_bundle = env.get("CAPFILE_CA_BUNDLE");
+    let route = Route::for_base_url(base_url, env)
+        .map_err(Error::BadProxy)?
+        .with_ca_bundle(ca_bundle.as_deref().map(std::path::Path::new));
+    printer.detail(1, &route.describe());
+    let service = FileService::new(base_url.clone(), credentials, CHECK_TIMEOUT, 0, route).map_err(Error::Client)?;
     printer.detail(
         1,
         &format!("checking client key `{key}` with the token endpoint at {base_url}"),

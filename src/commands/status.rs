@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::api::{FileService, http_client};
+use crate::api::{FileService, Route, http_client};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config_file::{Config, Paths, Profile};
 use crate::credentials::{Credentials, SecretKind, SecretSource, SecretStore};
@@ -316,7 +316,16 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         }
     };
     let runtime = crate::runtime()?;
-    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value));
+    let route = match Route::for_base_url(&base_url.value, env) {
+        Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
+        Err(bad) => {
+            report.host = Check::Failed(bad.to_string());
+            report.exit = Exit::Usage;
+            return Ok(report);
+        }
+    };
+    printer.detail(1, &route.describe());
+    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value, &route));
     let host_ok = matches!(report.host, Check::Ok(_));
     if !host_ok && report.exit == Exit::Success {
         report.exit = Exit::Failure;
@@ -330,7 +339,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         ),
         (Some(_), false) => Check::Skipped("the host does not answer".into()),
         (Some(creds @ Credentials::OAuth { .. }), true) => {
-            let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0) {
+            let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0, route) {
                 Ok(service) => runtime
                     .block_on(service.with_trace(printer.clone()).check_credentials())
                     .map_err(|e| (e.is_auth(), e.to_string())),
@@ -358,8 +367,8 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
 /// POSTs): any answer but 404 means the host answers and routes the path
 /// (the emulator answers 405; a gateway may answer 401, 403 or 405). A 404
 /// says the base URL is wrong, and is never "ok".
-async fn probe_host(base_url: &Url, namespace: &str) -> Check {
-    let client = match http_client(CHECK_TIMEOUT) {
+async fn probe_host(base_url: &Url, namespace: &str, route: &Route) -> Check {
+    let client = match http_client(CHECK_TIMEOUT, route) {
         Ok(client) => client,
         Err(e) => return Check::Failed(e),
     };

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::api::FileService;
+use crate::api::{FileService, Route};
 use crate::batch::report::ReportError;
 use crate::batch::{Binding, ReportWriter, read_report};
 use crate::cli::{GlobalArgs, UploadArgs};
@@ -50,6 +50,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         output: args.output.or(args.json.then_some(OutputFormat::Json)),
         body: args.body,
         manifest: args.manifest.clone(),
+        ca_bundle: args.cacert.clone(),
         ..settings::Flags::default()
     };
     let paths = Paths::locate(global.config.as_deref())?;
@@ -163,8 +164,12 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         }
     }
 
+    let route = Route::for_base_url(&base_url.value, env)
+        .map_err(Error::BadProxy)?
+        .with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value)));
+    printer.detail(1, &route.describe());
     let timeout = Duration::from_secs(settings.timeout.value);
-    let service = FileService::new(base_url.value, &credentials, timeout, settings.retries.value)
+    let service = FileService::new(base_url.value, &credentials, timeout, settings.retries.value, route)
         .map_err(Error::Client)?
         .with_pacing(
             settings.rate.as_ref().map(|rate| rate.value),

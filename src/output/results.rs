@@ -154,6 +154,7 @@ mod tests {
             version: version.into(),
             secure_file_path: url,
             request_id: None,
+            maybe_duplicate: false,
         }
     }
 

@@ -30,8 +30,8 @@ impl Trace for Printer {
     }
 }
 
-/// `http: POST URL -> 503 Service Unavailable in 12 ms, sent 6.6 KiB,
-/// request id ..., attempt 1`.
+/// `http: POST URL -> 503 Service Unavailable over HTTP/2 in 12 ms, sent
+/// 6.6 KiB, request id ..., attempt 1`.
 fn exchange_line(exchange: &Exchange) -> String {
     let answer = match &exchange.answer {
         Ok(status) => match status.canonical_reason() {
@@ -40,13 +40,14 @@ fn exchange_line(exchange: &Exchange) -> String {
         },
         Err(why) => format!("no answer ({why})"),
     };
+    let version = exchange.http_version.map(|v| format!(" over {v}")).unwrap_or_default();
     let request_id = exchange
         .request_id
         .as_deref()
         .map(|id| format!(", request id {id}"))
         .unwrap_or_default();
     format!(
-        "http: {} {} -> {answer} in {} ms, sent {}{request_id}, attempt {}",
+        "http: {} {} -> {answer}{version} in {} ms, sent {}{request_id}, attempt {}",
         exchange.method,
         exchange.url,
         exchange.elapsed.as_millis(),
@@ -76,6 +77,7 @@ mod tests {
             request_headers: vec![("authorization".into(), "REDACTED".into())],
             response_headers: vec![("x-cap-requestid".into(), "r-1".into())],
             error_body: Some("{\"errors\":[]}\nmore".into()),
+            http_version: None,
         }
     }
 

@@ -17,11 +17,25 @@ pub struct Env {
     vars: BTreeMap<OsString, OsString>,
 }
 
-/// Variables read besides the `CAPFILE_*` ones.
-const OTHERS: [&str; 2] = ["NO_COLOR", "TERM"];
+/// Variables read besides the `CAPFILE_*` ones: the proxy variables are
+/// `api::route`'s.
+const OTHERS: [&str; 12] = [
+    "NO_COLOR",
+    "TERM",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
 
 impl Env {
-    /// The process environment's `CAPFILE_*`, `NO_COLOR` and `TERM`.
+    /// The process environment's `CAPFILE_*` and [`OTHERS`].
     pub fn capture() -> Env {
         let vars = std::env::vars_os()
             .filter(|(name, _)| {

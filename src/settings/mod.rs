@@ -130,6 +130,7 @@ pub struct Flags {
     pub output: Option<OutputFormat>,
     pub body: Option<BodyFormat>,
     pub manifest: Option<String>,
+    pub ca_bundle: Option<String>,
 }
 
 /// A flag's value: checked by clap already, or text to check.
@@ -159,6 +160,7 @@ impl Flags {
             Key::Output => self.output.map(|v| Checked(v.into())),
             Key::Body => self.body.map(|v| Checked(v.into())),
             Key::Manifest => self.manifest.clone().map(Text),
+            Key::CaBundle => self.ca_bundle.clone().map(Text),
             _ => None,
         }
     }
@@ -185,6 +187,8 @@ pub struct Settings {
     pub body: Setting<BodyFormat>,
     /// `--manifest FILE`: the upload manifest, when one is used.
     pub manifest: Option<Setting<String>>,
+    /// `--cacert FILE`: CA certificates trusted besides the system's.
+    pub ca_bundle: Option<Setting<String>>,
     /// Every resolved setting, for `get`.
     values: BTreeMap<Key, Setting<Value>>,
 }
@@ -287,6 +291,7 @@ impl Settings {
             output: required(&values, Key::Output),
             body: required(&values, Key::Body),
             manifest: typed(&values, Key::Manifest),
+            ca_bundle: typed(&values, Key::CaBundle),
             values,
         }
     }

@@ -142,6 +142,13 @@ fn manifest(text: &str) -> Result<Value, String> {
     Ok(Value::Text(text.to_string()))
 }
 
+fn ca_bundle(text: &str) -> Result<Value, String> {
+    if text.trim().is_empty() {
+        return Err("must be a file path (a PEM file of CA certificates), not empty".into());
+    }
+    Ok(Value::Text(text.to_string()))
+}
+
 settings_table! {
     BaseUrl => Spec {
         name: "base_url",
@@ -252,6 +259,14 @@ settings_table! {
         kind: Kind::Text(manifest),
         default: None,
         help: "Record each upload in FILE and skip inputs unchanged since (see --force, --no-refresh)",
+    };
+    CaBundle => Spec {
+        name: "ca_bundle",
+        env: "CAPFILE_CA_BUNDLE",
+        flag: Some("--cacert"),
+        kind: Kind::Text(ca_bundle),
+        default: None,
+        help: "Trust the CA certificates in FILE (PEM) besides the system's, e.g. a private or intercepting CA",
     };
 }
 

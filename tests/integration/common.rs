@@ -167,6 +167,15 @@ pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
         // session's keyring.
         .env("XDG_RUNTIME_DIR", home.join("run"))
         .env("NO_COLOR", "1")
+        // No proxy of the machine's: tests that want one set it.
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
 }
 

@@ -27,6 +27,7 @@ mod oauth;
 mod profiles;
 mod properties;
 mod rate_limit;
+mod real_network;
 mod records;
 mod redirects;
 mod secret_binding;

@@ -134,7 +134,7 @@ fn vv_prints_one_line_per_request_with_no_secret() {
     let base = service.base_url();
     assert_eq!(
         lines[0].split(" in ").next(),
-        Some(format!("http: POST {base}/v3/oauth/token/generate -> 200 OK").as_str()),
+        Some(format!("http: POST {base}/v3/oauth/token/generate -> 200 OK over HTTP/1.1").as_str()),
         "{err}"
     );
     for request in &requests {
@@ -143,7 +143,7 @@ fn vv_prints_one_line_per_request_with_no_secret() {
             .find(|l| l.contains(&format!("request id {}", request.request_id)))
             .unwrap_or_else(|| panic!("no line for {request:?}:\n{err}"));
         assert!(
-            line.contains(&format!("POST {base}{} -> 200 OK in ", request.path)),
+            line.contains(&format!("POST {base}{} -> 200 OK over HTTP/1.1 in ", request.path)),
             "{line}"
         );
         assert!(line.ends_with(", attempt 1"), "{line}");

@@ -454,6 +454,7 @@ impl Batch {
                 record.secure_file_path = Some(done.secure_file_path.clone());
                 record.status = Some(200);
                 record.request_id = done.request_id.clone();
+                record.maybe_duplicate = done.maybe_duplicate;
                 record.file_handle = body.as_ref().and_then(file_handle);
                 (Some(done), None)
             }
