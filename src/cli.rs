@@ -226,7 +226,8 @@ pub struct UploadArgs {
           value_hint = ValueHint::AnyPath, add = ArgValueCompleter::new(complete_upload_file))]
     pub files: Vec<PathBuf>,
 
-    /// Also upload the files listed in FILE, one per line (`-`: standard input)
+    /// Also upload the files listed in FILE, one per line (`-`: standard input);
+    /// blank lines and lines starting with `#` or `;` are skipped, as rsync does
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files_from: Option<PathBuf>,
 

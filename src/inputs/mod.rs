@@ -208,6 +208,13 @@ fn read_list(reader: impl io::BufRead, nul: bool, paths: &mut Vec<PathBuf>) -> i
         if !nul && entry.last() == Some(&b'\r') {
             entry.pop();
         }
+        // As rsync and rclone read a list: a line starting with `#` or `;`
+        // is a comment (name such a file `./#a.png`). A NUL-separated list
+        // comes from a program, and is taken as it is.
+        if !nul && matches!(entry.first(), Some(b'#' | b';')) {
+            entry.clear();
+            continue;
+        }
         if !entry.is_empty() {
             paths.push(path_of_bytes(std::mem::take(&mut entry)));
         }

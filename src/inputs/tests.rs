@@ -15,6 +15,15 @@ fn lists_split_on_newlines_or_nuls() {
     );
     assert_eq!(parse_list(b"a\nb.png\0c.png\0", true), paths(&["a\nb.png", "c.png"]));
     assert!(parse_list(b"", false).is_empty());
+    // Comments, as rsync and rclone read a list; not in a NUL-separated one.
+    assert_eq!(
+        parse_list(
+            b"# banners for spring\na.png\n;old\r\n#\n./#b.png\n c.png #not a comment\n",
+            false
+        ),
+        paths(&["a.png", "./#b.png", " c.png #not a comment"])
+    );
+    assert_eq!(parse_list(b"#a.png\0;b.png\0", true), paths(&["#a.png", ";b.png"]));
 }
 
 #[test]
