@@ -116,6 +116,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             return Ok(Exit::Usage);
         }
     };
+    tell_skipped(&inputs.skipped, printer);
 
     if args.local && retry_binding.is_none() {
         settings.use_local(local_url());
@@ -246,6 +247,27 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         }
         Ok(exit)
     })
+}
+
+/// Says what `-r` passed over: how many and why, and each one with -v.
+fn tell_skipped(skipped: &inputs::Skipped, printer: &Printer) {
+    let Some(summary) = skipped.summary() else { return };
+    let listed = skipped.first.len() as u64;
+    let more = skipped.total() - listed;
+    if matches!(printer.verbosity(), output::Verbosity::Verbose(_)) {
+        printer.note(&summary);
+    } else {
+        printer.note(&format!("{summary} (-v lists them)"));
+    }
+    for (path, why) in &skipped.first {
+        printer.detail(
+            1,
+            &format!("skipped {}: {why}", output::quote_path(&path.to_string_lossy())),
+        );
+    }
+    if more > 0 {
+        printer.detail(1, &format!("and {more} more"));
+    }
 }
 
 /// How long a run waits for another run's lock on the same manifest.

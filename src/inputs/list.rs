@@ -11,7 +11,7 @@
 
 use std::cmp::Ordering;
 use std::ffi::OsStr;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Input, RemoteName, Source};
@@ -61,6 +61,69 @@ pub struct Inputs {
     others: Vec<Source>,
     /// The media types in use (a handful).
     mimes: Vec<&'static str>,
+    /// What `-r` passed over, and why.
+    pub skipped: Skipped,
+}
+
+/// The files `-r` passed over, counted by why, and the first of them by
+/// path (for `-v`; a bounded list, so a tree of non-images costs nothing).
+#[derive(Debug, Default)]
+pub struct Skipped {
+    pub hidden: u64,
+    pub empty: u64,
+    pub not_image: u64,
+    pub special: u64,
+    pub first: Vec<(PathBuf, &'static str)>,
+}
+
+impl Skipped {
+    /// How many paths are listed at most.
+    pub const LISTED: usize = 1000;
+
+    pub fn total(&self) -> u64 {
+        self.hidden + self.empty + self.not_image + self.special
+    }
+
+    /// Counts `path`, passed over because `why` (one of the [`Skipped`] reasons).
+    pub fn add(&mut self, path: &Path, why: &'static str) {
+        match why {
+            Self::HIDDEN => self.hidden += 1,
+            Self::EMPTY => self.empty += 1,
+            Self::NOT_IMAGE => self.not_image += 1,
+            _ => self.special += 1,
+        }
+        if self.first.len() < Self::LISTED {
+            self.first.push((path.to_path_buf(), why));
+        }
+    }
+
+    pub const HIDDEN: &str = "hidden";
+    pub const EMPTY: &str = "empty";
+    pub const NOT_IMAGE: &str = "not an image";
+    pub const SPECIAL: &str = "not a regular file";
+
+    /// "5 files skipped: 2 hidden, 1 empty, 2 not images", or `None`.
+    pub fn summary(&self) -> Option<String> {
+        let total = usize::try_from(self.total()).unwrap_or(usize::MAX);
+        if total == 0 {
+            return None;
+        }
+        let parts: Vec<String> = [
+            (self.hidden, "hidden", "hidden"),
+            (self.empty, "empty", "empty"),
+            (self.not_image, "not an image", "not images"),
+            (self.special, "not a regular file", "not regular files"),
+        ]
+        .into_iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+        .collect();
+        Some(format!(
+            "-r skipped {}: {}",
+            crate::output::count(total, "file", "files"),
+            parts.join(", ")
+        ))
+    }
 }
 
 impl Inputs {

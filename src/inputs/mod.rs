@@ -22,7 +22,7 @@ use crate::media_type;
 mod list;
 mod walk;
 
-pub use list::Inputs;
+pub use list::{Inputs, Skipped};
 
 /// A file name as the file service will store it (boxed: a batch holds one
 /// per input).

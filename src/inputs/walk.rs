@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::list::{DirId, Inputs};
+use super::list::{DirId, Inputs, Skipped};
 use super::{ANY_TYPE, Input, Options, RemoteName, Source, bad_name, check_name, io_error, name_from_path, read_head};
 use crate::error::Error;
 use crate::media_type;
@@ -68,10 +68,11 @@ impl Walk<'_> {
                 Err(err) => return self.fail(dir, io_error(&label, err)),
             };
             let file_name = entry.file_name();
+            let path = dir.join(&file_name);
             if file_name.as_encoded_bytes().starts_with(b".") {
+                self.inputs.skipped.add(&path, Skipped::HIDDEN);
                 continue;
             }
-            let path = dir.join(&file_name);
             let added = match entry.file_type() {
                 Ok(file_type) if file_type.is_dir() => {
                     subdirs.push(path);
@@ -94,14 +95,22 @@ impl Walk<'_> {
     fn file(&mut self, dir: &Path, path: &Path, id: &mut Option<DirId>) -> Result<(), Error> {
         let label = || crate::output::quote_path(&path.to_string_lossy());
         let meta = fs::metadata(path).map_err(|e| io_error(&label(), e))?;
-        if !meta.is_file() || meta.len() == 0 {
+        if !meta.is_file() {
+            self.inputs.skipped.add(path, Skipped::SPECIAL);
+            return Ok(());
+        }
+        if meta.len() == 0 {
+            self.inputs.skipped.add(path, Skipped::EMPTY);
             return Ok(());
         }
         let head = read_head(path).map_err(|e| io_error(&label(), e))?;
         let mime = match (media_type::sniff(&head), self.options.allow_any_type) {
             (Some(mime), _) => mime,
             (None, true) => ANY_TYPE,
-            (None, false) => return Ok(()),
+            (None, false) => {
+                self.inputs.skipped.add(path, Skipped::NOT_IMAGE);
+                return Ok(());
+            }
         };
         let file_name = path.file_name().unwrap_or_default();
         // Named after its file (UTF-8), an input keeps only its name and a

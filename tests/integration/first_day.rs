@@ -528,3 +528,50 @@ fn bars_stay_one_line_and_say_when_they_wait() {
         }
     }
 }
+
+/// `-r` says how many files it passed over and why, and `-v` names each one,
+/// where the same files given by name would be errors.
+#[cfg(unix)]
+#[test]
+fn recursive_uploads_say_what_they_skipped() {
+    let service = Service::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("sample.png"), dir.path().join("a.png")).unwrap();
+    std::fs::copy(sample("sample.png"), dir.path().join(".hidden.png")).unwrap();
+    std::fs::write(dir.path().join("empty.png"), b"").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"spring campaign\n").unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/readme.md"), b"# read me\n").unwrap();
+    let fifo = dir.path().join("pipe.png");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let out = service
+        .test()
+        .args(["upload", "--dry-run", "-r"])
+        .arg(dir.path())
+        .status(0)
+        .run();
+    let err = stderr(&out);
+    assert!(
+        err.contains("-r skipped 5 files: 1 hidden, 1 empty, 2 not images, 1 not a regular file (-v lists them)"),
+        "{err}"
+    );
+    let out = service
+        .test()
+        .args(["-v", "upload", "--dry-run", "-r"])
+        .arg(dir.path())
+        .status(0)
+        .run();
+    let err = stderr(&out);
+    for (name, why) in [
+        (".hidden.png", "hidden"),
+        ("empty.png", "empty"),
+        ("notes.txt", "not an image"),
+        ("sub/readme.md", "not an image"),
+        ("pipe.png", "not a regular file"),
+    ] {
+        let line = format!("skipped {}: {why}", dir.path().join(name).display());
+        assert!(err.contains(&line), "{line}\n{err}");
+    }
+    assert_eq!(service.stats().upload_requests, 0);
+}
