@@ -15,6 +15,7 @@ mod error;
 mod inputs;
 mod interrupt;
 mod manifest;
+mod image;
 mod media_type;
 mod output;
 pub mod settings;
