@@ -309,6 +309,9 @@ pub struct UploadArgs {
           long_help = MANIFEST_HELP)]
     pub manifest: Option<String>,
 
+    #[arg(long, value_name = "NAME", help = Key::Policy.flag_help())]
+    pub policy: Option<String>,
+
     /// With a manifest: upload every input, unchanged or not, and refresh its entry
     #[arg(long)]
     pub force: bool,

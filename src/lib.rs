@@ -18,6 +18,7 @@ mod manifest;
 mod image;
 mod media_type;
 mod output;
+mod policy;
 pub mod settings;
 
 // What the binary and the tests use, and nothing else: the command line

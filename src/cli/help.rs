@@ -83,6 +83,10 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "Upload manifest: skip the files unchanged since they were recorded (upload --manifest)",
     },
     Entry {
+        name: "CAPFILE_POLICY",
+        text: "Upload policy: the [policies.NAME] rules every image must meet (upload/inspect --policy)",
+    },
+    Entry {
         name: "CAPFILE_PROFILE",
         text: "Profile to use (default: default)",
     },

@@ -18,6 +18,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::error::Error;
 use crate::media_type;
 
+mod images;
 mod list;
 mod walk;
 
@@ -161,6 +162,9 @@ pub struct Options {
     /// Name each file after its path (`en/banner.png` -> `en_banner.png`;
     /// under a directory given with -r, the path below that directory).
     pub name_from_path: bool,
+    /// The upload policy every image is held to (with none, the default
+    /// `max_pixels` still applies).
+    pub policy: Option<Arc<crate::policy::Policy>>,
 }
 
 /// The inputs named on the command line, then those listed in the
@@ -261,6 +265,7 @@ pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> 
     }
 
     duplicates(&inputs, &mut errors);
+    images::check(&inputs, options.policy.as_ref(), &mut errors);
     if inputs.is_empty() && errors.is_empty() {
         errors.push(Error::NoImagesFound);
     }

@@ -130,6 +130,8 @@ pub struct Flags {
     pub output: Option<OutputFormat>,
     pub body: Option<BodyFormat>,
     pub manifest: Option<String>,
+    /// As typed: checked like the file's value.
+    pub policy: Option<String>,
 }
 
 /// A flag's value: checked by clap already, or text to check.
@@ -159,6 +161,7 @@ impl Flags {
             Key::Output => self.output.map(|v| Checked(v.into())),
             Key::Body => self.body.map(|v| Checked(v.into())),
             Key::Manifest => self.manifest.clone().map(Text),
+            Key::Policy => self.policy.clone().map(Text),
             _ => None,
         }
     }
@@ -185,6 +188,8 @@ pub struct Settings {
     pub body: Setting<BodyFormat>,
     /// `--manifest FILE`: the upload manifest, when one is used.
     pub manifest: Option<Setting<String>>,
+    /// `--policy NAME`: the upload policy named by flag, environment or profile.
+    pub policy: Option<Setting<String>>,
     /// Every resolved setting, for `get`.
     values: BTreeMap<Key, Setting<Value>>,
 }
@@ -286,6 +291,7 @@ impl Settings {
             output: required(&values, Key::Output),
             body: required(&values, Key::Body),
             manifest: typed(&values, Key::Manifest),
+            policy: typed(&values, Key::Policy),
             values,
         }
     }

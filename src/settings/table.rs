@@ -139,6 +139,10 @@ fn manifest(text: &str) -> Result<Value, String> {
     Ok(Value::Text(text.to_string()))
 }
 
+fn policy(text: &str) -> Result<Value, String> {
+    crate::policy::check_name(text.trim()).map(|()| Value::Text(text.trim().to_string()))
+}
+
 settings_table! {
     BaseUrl => Spec {
         name: "base_url",
@@ -249,6 +253,15 @@ settings_table! {
         kind: Kind::Text(manifest),
         default: None,
         help: "Record each upload in FILE and skip inputs unchanged since (see --force, --no-refresh)",
+    };
+    Policy => Spec {
+        name: "policy",
+        env: Some("CAPFILE_POLICY"),
+        flag: Some("--policy"),
+        kind: Kind::Text(policy),
+        default: None,
+        help: "Check every image against the [policies.NAME] rules of config.toml before sending; \
+               a breach refuses the batch",
     };
 }
 
