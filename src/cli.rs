@@ -103,6 +103,28 @@ pub enum Command {
     /// origin (scheme://host[:port]), namespace.
     #[command(after_long_help = help::subcommand("upload"))]
     Upload(UploadArgs),
+    /// Show what each image is, from its headers, and check it against a policy
+    ///
+    /// For each image, read from its headers without decoding pixels: format,
+    /// width and height, bytes, colour model (rgb, grey, cmyk, palette), bit
+    /// depth, alpha, frames (more than 1: animated), EXIF orientation, and
+    /// whether it carries EXIF, a GPS location, XMP or an ICC profile. Formats:
+    /// PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC and SVG (its
+    /// width/height or viewBox; an SVG with neither has no intrinsic size).
+    ///
+    /// Standard output: an aligned table on a terminal; tab-separated lines
+    /// when piped, with the columns file, format, width, height, bytes, color,
+    /// depth, alpha, frames, orientation, exif, gps, xmp, icc (yes/no; empty
+    /// for a value the image does not have); with --json one object per line.
+    ///
+    /// The image is held to the policy that an upload would use (--policy,
+    /// CAPFILE_POLICY, the profile's namespace policies, the profile's
+    /// `policy`), and always to max_pixels (default 100000000): each file that
+    /// breaks it is one error line naming the file, the rules, the values and
+    /// the policy. A header that cannot be read is an error naming the file.
+    /// Exit status 2 when any file was refused or unreadable.
+    #[command(after_long_help = help::subcommand("inspect"))]
+    Inspect(InspectArgs),
     /// Save credentials for a profile (secret in the OS keyring)
     ///
     /// On a terminal, login prompts for what the flags do not give, with hidden
@@ -333,6 +355,37 @@ to one host, namespace and body format; another one is refused. FILE.lock beside
 (the second waits up to 10 minutes); FILE.journal holds uploads until the run ends. With --dry-run, \
 lists each input as new, changed, expired or forced (with the request it would send) or as skip, and sends \
 nothing. [env: CAPFILE_MANIFEST]";
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image files to inspect
+    #[arg(value_name = "FILE", required_unless_present = "files_from",
+          value_hint = ValueHint::AnyPath, add = ArgValueCompleter::new(complete_upload_file))]
+    pub files: Vec<PathBuf>,
+
+    /// Also inspect the files listed in FILE, one per line (`-`: standard input)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub files_from: Option<PathBuf>,
+
+    /// The --files-from list is NUL-separated, as `find -print0` writes it
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    pub null: bool,
+
+    /// Inspect the images inside directories, in sorted order
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
+    /// Print one JSON object per file, one per line
+    #[arg(long)]
+    pub json: bool,
+
+    #[arg(long, value_name = "NAME", help = Key::Policy.flag_help())]
+    pub policy: Option<String>,
+
+    /// Namespace whose policy applies (see `[profiles.NAME.policies]`)
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Exit {
     let printer = Arc::new(Printer::new(global.color, global.quiet, global.verbose, &env));
     let result = match cli.command {
         Command::Upload(args) => commands::upload::run(args, global, &env, &printer),
+        Command::Inspect(args) => commands::inspect::run(args, global, &env, &printer),
         Command::Serve(args) => commands::serve::run(args, &env, &printer),
         Command::Completions { shell } => commands::completions::run(shell, &printer),
         Command::Login(args) => commands::login::run(args, global, &env, &printer),

@@ -356,6 +356,25 @@ pub const STATUS_EXAMPLES: &[Example] = &[
     },
 ];
 
+pub const INSPECT_EXAMPLES: &[Example] = &[
+    Example {
+        what: "What each image is: format, size, colour model, frames, EXIF, GPS",
+        command: "capfile inspect art/*.png art/*.jpg",
+    },
+    Example {
+        what: "Check a folder against a policy before uploading it",
+        command: "capfile inspect -r art/ --policy reward-art",
+    },
+    Example {
+        what: "The animated images of a folder, with jq",
+        command: "capfile inspect -r art/ --json | jq -r 'select(.animated) | .file'",
+    },
+    Example {
+        what: "Define a policy: square reward art under 200 KB, RGB, no animation",
+        command: "capfile config set policies.reward-art.aspect 1:1 && capfile config set policies.reward-art.max_bytes 200000",
+    },
+];
+
 /// The examples of a command, by its name (`capfile` for the top level).
 pub fn examples(command: &str) -> &'static [Example] {
     match command {
@@ -367,6 +386,7 @@ pub fn examples(command: &str) -> &'static [Example] {
         "serve" => SERVE_EXAMPLES,
         "completions" => COMPLETIONS_EXAMPLES,
         "status" => STATUS_EXAMPLES,
+        "inspect" => INSPECT_EXAMPLES,
         _ => &[],
     }
 }
