@@ -178,8 +178,11 @@ pub enum Command {
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
     /// 100/min), rate_wait (seconds), output (table, json, url or records), body
-    /// (multipart or raw), manifest (a file path: upload --manifest). Secrets
-    /// are not settings: use `capfile login`.
+    /// (multipart or raw), manifest (a file path: upload --manifest), policy
+    /// (the upload policy: a [policies.NAME] table). Policy rules are keys too:
+    /// policies.NAME.RULE (e.g. policies.reward-art.max_bytes 200000), and
+    /// policy.NAMESPACE (the profile's policy for one namespace). Secrets are
+    /// not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
         subcommand_value_name = "ACTION",

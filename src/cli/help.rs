@@ -391,6 +391,13 @@ pub fn examples(command: &str) -> &'static [Example] {
     }
 }
 
+/// Under the policy rules in `config --help`.
+const POLICY_NOTE: &str = "\
+A policy is a [policies.NAME] table of these rules in config.toml. An upload
+uses --policy, else CAPFILE_POLICY, else the profile's policy.NAMESPACE for
+its namespace, else the profile's `policy`. `config set policy.NAMESPACE NAME`
+sets the profile's policy for one namespace.";
+
 /// What `capfile --help` shows after the options.
 pub fn top_level() -> String {
     let mut text = String::new();
@@ -407,6 +414,17 @@ pub fn top_level() -> String {
 /// What a subcommand's `--help` shows after its options: its examples.
 pub fn subcommand(name: &str) -> String {
     let mut text = String::new();
+    if name == "config" {
+        let rules: Vec<Entry> = crate::policy::Rule::ALL
+            .iter()
+            .map(|rule| Entry {
+                name: rule.name(),
+                text: rule.spec().help,
+            })
+            .collect();
+        entries(&mut text, "Policy rules (policies.NAME.RULE):", &rules, Some(POLICY_NOTE));
+        text.push('\n');
+    }
     example_list(&mut text, examples(name));
     finish(text)
 }

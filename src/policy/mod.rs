@@ -21,7 +21,7 @@ use crate::image::ImageFacts;
 mod rules;
 mod select;
 
-pub use rules::{Kind, Rule, Spec, Value};
+pub use rules::{Rule, Value};
 pub use select::select;
 
 /// `max_pixels` when no policy sets it: 100 megapixels.
