@@ -73,7 +73,11 @@ pub enum Command {
     ///
     /// Every input is checked before anything is sent: a missing, empty,
     /// unreadable or non-image file (judged by its bytes, not its name), or the
-    /// same remote name twice, refuses the whole batch with exit code 2.
+    /// same remote name twice, refuses the whole batch with exit code 2. So
+    /// does an image whose header cannot be read, one over max_pixels (default
+    /// 100000000), and one that breaks the upload policy (--policy; rules in
+    /// `capfile config --help`), one line per file: `banner.png: 1200x400 is
+    /// not 1:1 (policy reward-art)`. --dry-run checks the same.
     ///
     /// Standard output carries results only: an aligned table on a terminal,
     /// `name<TAB>version<TAB>secureFilePath` lines when piped, the server's JSON
@@ -99,7 +103,8 @@ pub enum Command {
     /// path), name (the remote name), outcome, version, file_handle,
     /// secure_file_path, status (HTTP status of the last answer), error (one
     /// line), request_id (the server's X-Cap-Requestid), attempts, bytes,
-    /// elapsed_ms, rate_wait_ms, response (the server's JSON body), profile,
+    /// width and height (pixels, from the image's header), format (png, jpeg,
+    /// ...), elapsed_ms, rate_wait_ms, response (the server's JSON body), profile,
     /// origin (scheme://host[:port]), namespace.
     #[command(after_long_help = help::subcommand("upload"))]
     Upload(UploadArgs),

@@ -195,7 +195,8 @@ impl Batch {
             Outcome::NotAttempted,
             self.binding.clone(),
         )
-        .with_error(why);
+        .with_error(why)
+        .with_image_of(input.body_path().as_deref());
         record.bytes = Some(input.size);
         Ended {
             record,
@@ -229,7 +230,8 @@ impl Batch {
             return None;
         };
         let expired = entry.url_expired(now);
-        let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone());
+        let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone())
+            .with_image_of(input.body_path().as_deref());
         record.bytes = Some(input.size);
         record.version = entry.version.parse().ok();
         record.file_handle = entry.file_handle.clone();
@@ -421,7 +423,8 @@ impl Batch {
         } else {
             Outcome::Failed
         };
-        let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone());
+        let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone())
+            .with_image_of(input.body_path().as_deref());
         record.bytes = Some(input.size);
         record.attempts = file_progress.attempts();
         record.elapsed_ms = millis(started.elapsed());
