@@ -204,7 +204,8 @@ pub enum Command {
     /// count up per namespace and name and survive restarts. Secure URLs are
     /// signed, expiring links to the emulator itself. Fault injection
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
-    /// service, and --rate-limit a rate-limited one. --error-shape and
+    /// service, --rate-limit a rate-limited one, and --max-upload-bytes one
+    /// with a size limit (413). --error-shape and
     /// --expired-token-498 answer errors in the other ways Capillary's hosts do.
     /// Every answer carries an X-Cap-Requestid; with -v, one line per request
     /// (method, path, status, time, fault injected, request id).
@@ -549,6 +550,12 @@ pub struct ServeArgs {
     /// documents, instead of 401
     #[arg(long)]
     pub expired_token_498: bool,
+
+    /// Refuse uploads of files over N bytes with 413, in the --error-shape,
+    /// storing nothing: a server-side size limit, beside capfile's own
+    /// client-side checks (upload --policy)
+    #[arg(long, value_name = "N")]
+    pub max_upload_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -28,16 +28,21 @@ pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<
         _ => return Err(Fault::Malformed("an unknown PNG colour type")),
     };
     let mut pos = 8;
+    let mut image_data = false;
     for _ in 0..MAX_CHUNKS {
         let Ok(header) = src.array::<8>(pos) else {
-            // A missing IEND: what was read stands.
-            break;
+            // Cut in the image data or before IEND: the header was whole.
+            if image_data {
+                break;
+            }
+            return Err(Fault::Truncated);
         };
         let len = u64::from(be32(&header, 0));
         let kind: [u8; 4] = [header[4], header[5], header[6], header[7]];
         let data = pos + 8;
         match &kind {
             b"IEND" => break,
+            b"IDAT" => image_data = true,
             b"tRNS" => facts.alpha = true,
             b"iCCP" => facts.icc = true,
             b"acTL" => facts.frames = be32(&src.read_at(data, 4)?, 0).max(1),

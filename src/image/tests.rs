@@ -90,6 +90,8 @@ pub(crate) fn png_header(width: u32, height: u32) -> Vec<u8> {
     png.extend(height.to_be_bytes());
     png.extend([8, 6, 0, 0, 0]);
     png.extend([0; 4]);
+    // The image data begins; the file is cut there.
+    png.extend(b"\0\0\x10\0IDAT");
     png
 }
 

@@ -14,8 +14,11 @@ const MAX_CHUNKS: usize = 1_000_000;
 pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     facts.color = Some(Color::Rgb);
     facts.bit_depth = Some(8);
-    // The RIFF size may claim more than the file holds; the file's end wins.
-    let riff_end = (u64::from(le32(&src.read_at(4, 4)?, 0)) + 8).min(src.len);
+    // A file shorter than its RIFF size says was cut short.
+    let riff_end = u64::from(le32(&src.read_at(4, 4)?, 0)) + 8;
+    if riff_end > src.len {
+        return Err(Fault::Truncated);
+    }
     let mut pos = 12;
     let mut frames = 0u32;
     let mut sized = false;

@@ -15,6 +15,7 @@ mod batch;
 mod emulator;
 mod hostile;
 mod hostile_local;
+mod inspect;
 mod interactive;
 mod json_output;
 mod keyring;
