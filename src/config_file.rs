@@ -334,7 +334,9 @@ impl Config {
     /// The policy a profile's `[profiles.NAME.policies]` gives a namespace.
     pub fn namespace_policy(&self, profile: &str, namespace: &str) -> Option<&str> {
         let (_, map) = self.namespace_policies.iter().find(|(p, _)| p == profile)?;
-        map.iter().find(|(ns, _)| ns == namespace).map(|(_, policy)| policy.as_str())
+        map.iter()
+            .find(|(ns, _)| ns == namespace)
+            .map(|(_, policy)| policy.as_str())
     }
 
     /// A profile's namespace policies, in the order of the file.
@@ -420,9 +422,12 @@ fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Resul
     for (namespace, item) in table.iter() {
         let key_span = table.get_key_value(namespace).and_then(|(k, _)| k.span());
         settings::check_namespace(namespace).map_err(|e| file.error_at(key_span.clone(), &format!("namespace {e}")))?;
-        let name = item
-            .as_str()
-            .ok_or_else(|| file.error_at(item.span().or(key_span), "a namespace's policy must be a string (in quotes)"))?;
+        let name = item.as_str().ok_or_else(|| {
+            file.error_at(
+                item.span().or(key_span),
+                "a namespace's policy must be a string (in quotes)",
+            )
+        })?;
         policy::check_name(name).map_err(|e| file.error_at(item.span(), &e))?;
         map.push((namespace.to_string(), name.to_string()));
     }

@@ -30,8 +30,8 @@ use crate::commands::serve::ServeError;
 use crate::credentials::CredentialsError;
 use crate::image::ImageError;
 use crate::inputs::NameError;
-use crate::policy::Violations;
 use crate::manifest::ManifestError;
+use crate::policy::Violations;
 
 /// The process exit statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,7 +358,11 @@ impl fmt::Display for Error {
             Error::Image(error) => error.fmt(f),
             Error::Policy(violations) => violations.fmt(f),
             Error::UnknownPolicy { name, from, path, .. } => {
-                write!(f, "{from} names policy `{name}`, which {} does not define", path.display())
+                write!(
+                    f,
+                    "{from} names policy `{name}`, which {} does not define",
+                    path.display()
+                )
             }
             Error::Io { label, source } => match source.kind() {
                 // In words, without the OS error code noise.

@@ -422,7 +422,12 @@ pub fn subcommand(name: &str) -> String {
                 text: rule.spec().help,
             })
             .collect();
-        entries(&mut text, "Policy rules (policies.NAME.RULE):", &rules, Some(POLICY_NOTE));
+        entries(
+            &mut text,
+            "Policy rules (policies.NAME.RULE):",
+            &rules,
+            Some(POLICY_NOTE),
+        );
         text.push('\n');
     }
     example_list(&mut text, examples(name));

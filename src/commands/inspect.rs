@@ -25,8 +25,8 @@ use crate::settings;
 
 /// The columns, in order (the tab-separated form has no header line).
 const COLUMNS: [&str; 14] = [
-    "FILE", "FORMAT", "WIDTH", "HEIGHT", "BYTES", "COLOR", "DEPTH", "ALPHA", "FRAMES", "ORIENT", "EXIF", "GPS",
-    "XMP", "ICC",
+    "FILE", "FORMAT", "WIDTH", "HEIGHT", "BYTES", "COLOR", "DEPTH", "ALPHA", "FRAMES", "ORIENT", "EXIF", "GPS", "XMP",
+    "ICC",
 ];
 
 /// Runs `capfile inspect`.

@@ -46,7 +46,11 @@ pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<
     // The primary item's properties; all of them when the associations
     // cannot be read.
     let own: Vec<_> = match primary.and_then(|item| associations(ipma, item)) {
-        Some(indexes) => indexes.iter().filter_map(|&i| props.get(i.checked_sub(1)?)).copied().collect(),
+        Some(indexes) => indexes
+            .iter()
+            .filter_map(|&i| props.get(i.checked_sub(1)?))
+            .copied()
+            .collect(),
         None => props.clone(),
     };
     properties(&own, facts);

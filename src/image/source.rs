@@ -40,7 +40,10 @@ impl<R: Read + Seek> Src<R> {
     }
 
     fn goto(&mut self, pos: u64) -> Result<(), Fault> {
-        let delta = i64::try_from(pos).ok().zip(i64::try_from(self.pos).ok()).map(|(a, b)| a - b);
+        let delta = i64::try_from(pos)
+            .ok()
+            .zip(i64::try_from(self.pos).ok())
+            .map(|(a, b)| a - b);
         match delta {
             Some(delta) => self.inner.seek_relative(delta)?,
             None => return Err(Fault::Truncated),

@@ -54,7 +54,9 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 /// A length in whole pixels: unitless or px, or an absolute unit at 96 dpi.
 fn length(text: &str) -> Option<u32> {
     let text = text.trim();
-    let split = text.find(|c: char| c.is_ascii_alphabetic() || c == '%').unwrap_or(text.len());
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic() || c == '%')
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: f64 = number.trim().parse().ok()?;
     let scale = match unit.trim() {
@@ -97,7 +99,10 @@ mod tests {
             (r#"<svg width="90" height="90">"#, Some((90, 90))),
             (r#"<svg width="90px" height='45px'>"#, Some((90, 45))),
             (r#"<svg viewBox="0 0 300 100">"#, Some((300, 100))),
-            (r#"<svg width="100%" height="100%" viewBox="0,0,30,10">"#, Some((30, 10))),
+            (
+                r#"<svg width="100%" height="100%" viewBox="0,0,30,10">"#,
+                Some((30, 10)),
+            ),
             (r#"<svg width="1in" height="72pt">"#, Some((96, 96))),
             (r#"<svg xmlns="http://www.w3.org/2000/svg">"#, None),
             (r#"<svg stroke-width="3" width="5" height="7">"#, Some((5, 7))),

@@ -41,7 +41,9 @@ pub struct Policy {
 /// holds no dot.
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
-        return Err(format!("policy name {name:?} may hold only letters, digits, `-` and `_`"));
+        return Err(format!(
+            "policy name {name:?} may hold only letters, digits, `-` and `_`"
+        ));
     }
     Ok(())
 }
@@ -57,10 +59,15 @@ impl Policy {
         for (key, item) in table.iter() {
             let key_span = table.get_key_value(key).and_then(|(k, _)| k.span());
             let rule = Rule::parse(key).map_err(|e| (key_span.clone(), e))?;
-            let value = item
-                .as_value()
-                .ok_or_else(|| (item.span().or(key_span.clone()), format!("{key} must be a value, not a table")))?;
-            let value = rule.from_file(value).map_err(|e| (value.span(), format!("policies.{name}: {e}")))?;
+            let value = item.as_value().ok_or_else(|| {
+                (
+                    item.span().or(key_span.clone()),
+                    format!("{key} must be a value, not a table"),
+                )
+            })?;
+            let value = rule
+                .from_file(value)
+                .map_err(|e| (value.span(), format!("policies.{name}: {e}")))?;
             rules.insert(rule, value);
         }
         Ok(Policy {
@@ -136,23 +143,31 @@ fn breaks(rule: Rule, value: &Value, facts: &ImageFacts, policy: &Policy) -> Opt
     let size = facts.size_text();
     let side = |n: Option<u32>| n.map(u64::from);
     let over = |n: Option<u64>, what: &str, max: u64| {
-        n.filter(|n| *n > max).map(|n| format!("{what} {n} is over {} {max}", rule.name()))
+        n.filter(|n| *n > max)
+            .map(|n| format!("{what} {n} is over {} {max}", rule.name()))
     };
     let under = |n: Option<u64>, what: &str, min: u64| {
-        n.filter(|n| *n < min).map(|n| format!("{what} {n} is under {} {min}", rule.name()))
+        n.filter(|n| *n < min)
+            .map(|n| format!("{what} {n} is under {} {min}", rule.name()))
     };
-    let unsized_image = facts.width.is_none().then(|| format!("{size}, so {} cannot be checked", rule.name()));
+    let unsized_image = facts
+        .width
+        .is_none()
+        .then(|| format!("{size}, so {} cannot be checked", rule.name()));
     match (rule, value) {
-        (Rule::MaxBytes, Value::Int(max)) => (facts.bytes > *max)
-            .then(|| format!("{} bytes is over max_bytes {max}", facts.bytes)),
-        (Rule::MinBytes, Value::Int(min)) => (facts.bytes < *min)
-            .then(|| format!("{} bytes is under min_bytes {min}", facts.bytes)),
+        (Rule::MaxBytes, Value::Int(max)) => {
+            (facts.bytes > *max).then(|| format!("{} bytes is over max_bytes {max}", facts.bytes))
+        }
+        (Rule::MinBytes, Value::Int(min)) => {
+            (facts.bytes < *min).then(|| format!("{} bytes is under min_bytes {min}", facts.bytes))
+        }
         (Rule::MinWidth, Value::Int(n)) => unsized_image.or_else(|| under(side(facts.width), "width", *n)),
         (Rule::MaxWidth, Value::Int(n)) => unsized_image.or_else(|| over(side(facts.width), "width", *n)),
         (Rule::MinHeight, Value::Int(n)) => unsized_image.or_else(|| under(side(facts.height), "height", *n)),
         (Rule::MaxHeight, Value::Int(n)) => unsized_image.or_else(|| over(side(facts.height), "height", *n)),
-        (Rule::Size, Value::Size(w, h)) => unsized_image
-            .or_else(|| (facts.width != Some(*w) || facts.height != Some(*h)).then(|| format!("{size} is not {w}x{h}"))),
+        (Rule::Size, Value::Size(w, h)) => unsized_image.or_else(|| {
+            (facts.width != Some(*w) || facts.height != Some(*h)).then(|| format!("{size} is not {w}x{h}"))
+        }),
         (Rule::Aspect, Value::Ratio(w, h)) => {
             let tolerance = match policy.get(Rule::AspectTolerance) {
                 Some(Value::Share(s)) => *s,

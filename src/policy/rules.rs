@@ -157,7 +157,9 @@ impl Rule {
                 formats(self, &names)
             }
             _ => {
-                let text = value.as_str().ok_or_else(|| format!("{name} must be a string (in quotes)"))?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| format!("{name} must be a string (in quotes)"))?;
                 self.from_text(text)
             }
         }

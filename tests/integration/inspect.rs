@@ -12,7 +12,9 @@ use capfile::emulator::Faults;
 use crate::common::{Service, Test, bare_capfile, stderr, stdout};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/images")
+        .join(name)
 }
 
 /// Copies fixtures into `dir` (so messages name them by their base name).
@@ -49,26 +51,66 @@ fn png_header(width: u32, height: u32) -> Vec<u8> {
 /// `FILE: ` and before ` (policy p)`)
 const RULES: &[(&str, &str, &str)] = &[
     ("max_bytes = 200", "rgb-60x20.png", "210 bytes is over max_bytes 200"),
-    ("min_bytes = 1000", "badge-90x90.png", "280 bytes is under min_bytes 1000"),
+    (
+        "min_bytes = 1000",
+        "badge-90x90.png",
+        "280 bytes is under min_bytes 1000",
+    ),
     ("size = \"90x90\"", "rgb-60x20.png", "60x20 is not 90x90"),
-    ("size = \"90x90\"", "no-size.svg", "no intrinsic size, so size cannot be checked"),
+    (
+        "size = \"90x90\"",
+        "no-size.svg",
+        "no intrinsic size, so size cannot be checked",
+    ),
     ("min_width = 61", "rgb-60x20.png", "width 60 is under min_width 61"),
     ("max_width = 59", "rgb-60x20.png", "width 60 is over max_width 59"),
     ("min_height = 21", "rgb-60x20.png", "height 20 is under min_height 21"),
     ("max_height = 19", "rgb-60x20.png", "height 20 is over max_height 19"),
     ("aspect = \"1:1\"", "rgb-60x20.png", "60x20 is not 1:1"),
-    ("aspect = \"3:1\"\naspect_tolerance = 0.2", "rgb-40x40.jpg", "40x40 is not 3:1"),
-    ("aspect = \"4:3\"\naspect_tolerance = 0", "viewbox-300x100.svg", "300x100 is not 4:3"),
-    ("formats = [\"png\", \"jpeg\", \"webp\"]", "anim-3frames-10x10.gif", "format gif is not one of png, jpeg, webp"),
-    ("formats = [\"png\"]", "grid-10x10.heic", "format heic is not one of png"),
+    (
+        "aspect = \"3:1\"\naspect_tolerance = 0.2",
+        "rgb-40x40.jpg",
+        "40x40 is not 3:1",
+    ),
+    (
+        "aspect = \"4:3\"\naspect_tolerance = 0",
+        "viewbox-300x100.svg",
+        "300x100 is not 4:3",
+    ),
+    (
+        "formats = [\"png\", \"jpeg\", \"webp\"]",
+        "anim-3frames-10x10.gif",
+        "format gif is not one of png, jpeg, webp",
+    ),
+    (
+        "formats = [\"png\"]",
+        "grid-10x10.heic",
+        "format heic is not one of png",
+    ),
     ("color = \"rgb\"", "cmyk-16x16.jpg", "colour cmyk is not rgb"),
     ("color = \"rgb\"", "cmyk-12x8.tif", "colour cmyk is not rgb"),
     ("color = \"rgb\"", "grey-30x30.png", "colour grey is not rgb"),
-    ("animated = false", "anim-3frames-10x10.gif", "animated (3 frames) is not allowed"),
-    ("animated = false", "anim-2frames-10x10.webp", "animated (2 frames) is not allowed"),
+    (
+        "animated = false",
+        "anim-3frames-10x10.gif",
+        "animated (3 frames) is not allowed",
+    ),
+    (
+        "animated = false",
+        "anim-2frames-10x10.webp",
+        "animated (2 frames) is not allowed",
+    ),
     ("animated = true", "still-60x20.webp", "not animated"),
-    ("max_pixels = 1199", "rgb-60x20.png", "60x20 (1200 pixels) is over max_pixels 1199"),
-    ("gps = \"refuse\"", "rotated-gps-32x24.jpg", "carries a GPS location (gps = refuse)"),
+    (
+        "max_pixels = 1199",
+        "rgb-60x20.png",
+        "60x20 (1200 pixels) is over max_pixels 1199",
+    ),
+    (
+        "gps = \"refuse\"",
+        "rotated-gps-32x24.jpg",
+        "carries a GPS location (gps = refuse)",
+    ),
 ];
 
 #[test]
@@ -92,7 +134,11 @@ fn each_rule_refuses_the_batch_with_its_line_and_nothing_is_sent() {
             if dry_run {
                 test = test.arg("--dry-run");
             }
-            let out = test.status(2).stderr_has(&line).stderr_has("nothing was uploaded").run();
+            let out = test
+                .status(2)
+                .stderr_has(&line)
+                .stderr_has("nothing was uploaded")
+                .run();
             assert_eq!(stdout(&out), "", "{rules}");
         }
         assert_eq!(service.stats().upload_requests, 0, "{rules}: something was sent");
@@ -128,7 +174,10 @@ fn every_breach_of_a_batch_is_reported_one_line_per_file() {
         dir.path(),
         "# reward art\n[policies.reward-art]\naspect = \"1:1\"\nmax_bytes = 250\ncolor = \"rgb\"\n",
     );
-    let files = copy(dir.path(), &["rgb-60x20.png", "badge-90x90.png", "cmyk-16x16.jpg", "rgb-40x40.jpg"]);
+    let files = copy(
+        dir.path(),
+        &["rgb-60x20.png", "badge-90x90.png", "cmyk-16x16.jpg", "rgb-40x40.jpg"],
+    );
     let out = service
         .test()
         .env("CAPFILE_CONFIG", &config)
@@ -142,13 +191,22 @@ fn every_breach_of_a_batch_is_reported_one_line_per_file() {
     assert_eq!(
         errors,
         [
-            format!("capfile: error: {}: 60x20 is not 1:1 (policy reward-art)", name("rgb-60x20.png")),
-            format!("capfile: error: {}: 280 bytes is over max_bytes 250 (policy reward-art)", name("badge-90x90.png")),
+            format!(
+                "capfile: error: {}: 60x20 is not 1:1 (policy reward-art)",
+                name("rgb-60x20.png")
+            ),
+            format!(
+                "capfile: error: {}: 280 bytes is over max_bytes 250 (policy reward-art)",
+                name("badge-90x90.png")
+            ),
             format!(
                 "capfile: error: {}: 308 bytes is over max_bytes 250; colour cmyk is not rgb (policy reward-art)",
                 name("cmyk-16x16.jpg")
             ),
-            format!("capfile: error: {}: 684 bytes is over max_bytes 250 (policy reward-art)", name("rgb-40x40.jpg")),
+            format!(
+                "capfile: error: {}: 684 bytes is over max_bytes 250 (policy reward-art)",
+                name("rgb-40x40.jpg")
+            ),
         ]
     );
     assert_eq!(service.stats().upload_requests, 0);
@@ -165,7 +223,13 @@ fn a_100000_by_100000_png_header_is_refused_by_the_default_max_pixels() {
         huge.display()
     );
     for command in [&["upload"][..], &["upload", "--dry-run"], &["inspect"]] {
-        service.test().args(command).arg(&huge).status(2).stderr_has(&line).run();
+        service
+            .test()
+            .args(command)
+            .arg(&huge)
+            .status(2)
+            .stderr_has(&line)
+            .run();
     }
     // Just under the default passes the check (and the upload).
     let ok = dir.path().join("ok.png");
@@ -179,7 +243,13 @@ fn a_truncated_or_hostile_header_is_an_error_naming_the_file_never_a_panic() {
     let service = Service::start();
     let dir = tempfile::tempdir().unwrap();
     let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
-    for name in ["rgb-60x20.png", "rgb-40x40.jpg", "anim-3frames-10x10.gif", "still-60x20.webp", "rgb-16x16.avif"] {
+    for name in [
+        "rgb-60x20.png",
+        "rgb-40x40.jpg",
+        "anim-3frames-10x10.gif",
+        "still-60x20.webp",
+        "rgb-16x16.avif",
+    ] {
         let bytes = std::fs::read(fixture(name)).unwrap();
         for cut in [16, 24, 30] {
             cases.push((format!("cut{cut}-{name}"), bytes[..cut].to_vec()));
@@ -188,7 +258,10 @@ fn a_truncated_or_hostile_header_is_an_error_naming_the_file_never_a_panic() {
     // A JPEG whose segment length is under 2, a PNG whose first chunk is not
     // IHDR, a GIF whose block is unknown, a WebP with no image chunk.
     cases.push(("len.jpg".into(), b"\xff\xd8\xff\xe0\x00\x01abcdefgh".to_vec()));
-    cases.push(("chunk.png".into(), b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDX\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\0\0\0\0".to_vec()));
+    cases.push((
+        "chunk.png".into(),
+        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDX\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\0\0\0\0".to_vec(),
+    ));
     cases.push(("block.gif".into(), b"GIF89a\x01\0\x01\0\0\0\0\x99".to_vec()));
     cases.push(("empty.webp".into(), b"RIFF\x04\0\0\0WEBPJUNK\0\0\0\0".to_vec()));
     for (name, bytes) in &cases {
@@ -267,7 +340,10 @@ fn inspect_walks_directories_with_r_and_skips_what_is_not_an_image() {
         .arg(dir.path())
         .status(0)
         .run();
-    let files: Vec<String> = stdout(&out).lines().map(|l| l.split('\t').next().unwrap().to_string()).collect();
+    let files: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
     let name = |f: &str| dir.path().join(f).display().to_string();
     assert_eq!(files, [name("rgb-40x40.jpg"), name("sub/badge-90x90.png")]);
 }
@@ -282,11 +358,19 @@ fn the_emulator_refuses_an_oversized_file_with_413_where_a_policy_refuses_it_bef
     let files = copy(dir.path(), &["rgb-60x20.png"]);
     // Server-side: sent, answered 413 in Capillary's error shape (whose
     // message the record carries), not stored.
-    let out = service.test().args(["upload", "-o", "records"]).args(&files).status(1).run();
+    let out = service
+        .test()
+        .args(["upload", "-o", "records"])
+        .args(&files)
+        .status(1)
+        .run();
     let record: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(record["status"], 413, "{record}");
     assert!(
-        record["error"].as_str().unwrap().contains("File size 210 bytes exceeds the maximum of 200 bytes"),
+        record["error"]
+            .as_str()
+            .unwrap()
+            .contains("File size 210 bytes exceeds the maximum of 200 bytes"),
         "{record}"
     );
     let stats = service.stats();
@@ -309,9 +393,13 @@ fn records_carry_width_height_and_format() {
     let service = Service::start();
     let dir = tempfile::tempdir().unwrap();
     let files = copy(dir.path(), &["badge-90x90.png", "no-size.svg"]);
-    let out = service.test().args(["upload", "-o", "records"]).args(&files).status(0).run();
-    let records: Vec<serde_json::Value> =
-        stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = service
+        .test()
+        .args(["upload", "-o", "records"])
+        .args(&files)
+        .status(0)
+        .run();
+    let records: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let fields: Vec<_> = records
         .iter()
         .map(|r| (r["width"].clone(), r["height"].clone(), r["format"].clone()))
@@ -374,14 +462,32 @@ fn the_policy_comes_from_the_flag_the_environment_the_namespace_or_the_profile()
 fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
-    let config = config_with(dir.path(), "# loyalty art\n[policies.reward-art] # square\naspect = \"1:1\" # shape\n");
+    let config = config_with(
+        dir.path(),
+        "# loyalty art\n[policies.reward-art] # square\naspect = \"1:1\" # shape\n",
+    );
     let capfile = || Test::new(bare_capfile(home.path())).env("CAPFILE_CONFIG", &config);
-    capfile().args(["config", "set", "policies.reward-art.max_bytes", "200000"]).status(0).run();
-    capfile().args(["config", "set", "policies.reward-art.formats", "png, jpeg,webp"]).status(0).run();
-    capfile().args(["config", "set", "policies.badge.size", "90x90"]).status(0).run();
-    capfile().args(["config", "set", "policy.badges", "badge"]).status(0).run();
+    capfile()
+        .args(["config", "set", "policies.reward-art.max_bytes", "200000"])
+        .status(0)
+        .run();
+    capfile()
+        .args(["config", "set", "policies.reward-art.formats", "png, jpeg,webp"])
+        .status(0)
+        .run();
+    capfile()
+        .args(["config", "set", "policies.badge.size", "90x90"])
+        .status(0)
+        .run();
+    capfile()
+        .args(["config", "set", "policy.badges", "badge"])
+        .status(0)
+        .run();
     let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.starts_with("# loyalty art\n[policies.reward-art] # square\naspect = \"1:1\" # shape\n"), "{text}");
+    assert!(
+        text.starts_with("# loyalty art\n[policies.reward-art] # square\naspect = \"1:1\" # shape\n"),
+        "{text}"
+    );
     assert!(text.contains("formats = [\"png\", \"jpeg\", \"webp\"]"), "{text}");
     // (key, value) refused, each leaving the file as it was
     for (key, value) in [
@@ -401,8 +507,14 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
             .run();
     }
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
-    capfile().args(["config", "get", "policies.reward-art.formats"]).stdout("png,jpeg,webp\n").run();
-    capfile().args(["config", "get", "policy.badges"]).stdout("badge\n").run();
+    capfile()
+        .args(["config", "get", "policies.reward-art.formats"])
+        .stdout("png,jpeg,webp\n")
+        .run();
+    capfile()
+        .args(["config", "get", "policy.badges"])
+        .stdout("badge\n")
+        .run();
     let out = capfile().args(["config", "list"]).status(0).run();
     for line in [
         "policies.reward-art.max_bytes: 200000 (file)\n",
@@ -411,8 +523,14 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
     ] {
         assert!(stdout(&out).contains(line), "{}", stdout(&out));
     }
-    capfile().args(["config", "unset", "policies.reward-art.aspect"]).status(0).run();
-    capfile().args(["config", "get", "policies.reward-art.aspect"]).status(1).run();
+    capfile()
+        .args(["config", "unset", "policies.reward-art.aspect"])
+        .status(0)
+        .run();
+    capfile()
+        .args(["config", "get", "policies.reward-art.aspect"])
+        .status(1)
+        .run();
     // A bad rule written by hand is refused with its line and column.
     let bad = config_with(dir.path(), "[policies.x]\nmax_bytes = \"big\"\n");
     Test::new(bare_capfile(home.path()))
