@@ -66,7 +66,7 @@ impl Policy {
                 )
             })?;
             let value = rule
-                .from_file(value)
+                .check_file(value)
                 .map_err(|e| (value.span(), format!("policies.{name}: {e}")))?;
             rules.insert(rule, value);
         }

@@ -127,7 +127,7 @@ impl Rule {
     }
 
     /// Checks a value as found in the config file.
-    pub fn from_file(self, value: &toml_edit::Value) -> Result<Value, String> {
+    pub fn check_file(self, value: &toml_edit::Value) -> Result<Value, String> {
         let name = self.name();
         match self.spec().kind {
             Kind::Int { min } => value
@@ -160,13 +160,13 @@ impl Rule {
                 let text = value
                     .as_str()
                     .ok_or_else(|| format!("{name} must be a string (in quotes)"))?;
-                self.from_text(text)
+                self.check_text(text)
             }
         }
     }
 
     /// Checks text (`config set`, or a string in the file).
-    pub fn from_text(self, text: &str) -> Result<Value, String> {
+    pub fn check_text(self, text: &str) -> Result<Value, String> {
         let name = self.name();
         let text = text.trim();
         match self.spec().kind {
@@ -207,7 +207,7 @@ impl Rule {
 
     /// Checks `config set` text and returns it as the file stores it.
     pub fn parse_input(self, text: &str) -> Result<toml_edit::Value, String> {
-        let value = self.from_text(text)?;
+        let value = self.check_text(text)?;
         Ok(match value {
             Value::Int(n) => toml_edit::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
             Value::Share(s) => toml_edit::Value::from(s),

@@ -24,7 +24,7 @@ fn facts(width: u32, height: u32) -> ImageFacts {
 fn policy(rules: &[(Rule, &str)]) -> Policy {
     Policy {
         name: "p".into(),
-        rules: rules.iter().map(|(r, t)| (*r, r.from_text(t).unwrap())).collect(),
+        rules: rules.iter().map(|(r, t)| (*r, r.check_text(t).unwrap())).collect(),
     }
 }
 
@@ -50,10 +50,10 @@ const TEXTS: &[(Rule, &str, &str)] = &[
 fn every_rule_checks_its_text_and_round_trips_through_the_file() {
     assert_eq!(TEXTS.len(), Rule::ALL.len(), "a rule without a case");
     for (rule, good, bad) in TEXTS {
-        let value = rule.from_text(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        let value = rule.check_text(good).unwrap_or_else(|e| panic!("{good}: {e}"));
         let stored = rule.parse_input(good).unwrap();
-        assert_eq!(rule.from_file(&stored).unwrap(), value, "{}", rule.name());
-        assert!(rule.from_text(bad).is_err(), "{} accepted {bad:?}", rule.name());
+        assert_eq!(rule.check_file(&stored).unwrap(), value, "{}", rule.name());
+        assert!(rule.check_text(bad).is_err(), "{} accepted {bad:?}", rule.name());
     }
 }
 
