@@ -598,8 +598,13 @@ mod tests {
 
     #[test]
     fn subcommand_help_ends_with_examples() {
-        for name in ["upload", "login", "config"] {
+        for name in ["upload", "login", "config", "inspect"] {
             let text = plain(&subcommand(name));
+            // `config` lists the policy rules first.
+            let text = match text.strip_prefix("Policy rules (policies.NAME.RULE):\n") {
+                Some(rest) if name == "config" => &rest[rest.find("Examples:\n").unwrap_or(0)..],
+                _ => text.as_str(),
+            };
             assert!(text.starts_with("Examples:\n  # "), "{name}: {text}");
             let last = text.lines().last().unwrap_or_default();
             assert!(last.starts_with("  ") && !last.starts_with("  #"), "{name}: {text}");

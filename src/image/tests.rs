@@ -27,142 +27,25 @@ fn facts(name: &str) -> ImageFacts {
 /// (file, format, size, colour, depth, alpha, frames)
 type Row = (&'static str, Format, &'static str, Option<Color>, Option<u8>, bool, u32);
 
+#[rustfmt::skip]
 const TABLE: &[Row] = &[
-    (
-        "rgb-60x20.png",
-        Format::Png,
-        "60x20",
-        Some(Color::Rgb),
-        Some(16),
-        false,
-        1,
-    ),
-    (
-        "badge-90x90.png",
-        Format::Png,
-        "90x90",
-        Some(Color::Rgb),
-        Some(8),
-        true,
-        1,
-    ),
-    (
-        "grey-30x30.png",
-        Format::Png,
-        "30x30",
-        Some(Color::Grey),
-        Some(16),
-        false,
-        1,
-    ),
-    (
-        "rgb-40x40.jpg",
-        Format::Jpeg,
-        "40x40",
-        Some(Color::Rgb),
-        Some(8),
-        false,
-        1,
-    ),
-    (
-        "cmyk-16x16.jpg",
-        Format::Jpeg,
-        "16x16",
-        Some(Color::Cmyk),
-        Some(8),
-        false,
-        1,
-    ),
-    (
-        "rotated-gps-32x24.jpg",
-        Format::Jpeg,
-        "32x24",
-        Some(Color::Rgb),
-        Some(8),
-        false,
-        1,
-    ),
-    (
-        "anim-3frames-10x10.gif",
-        Format::Gif,
-        "10x10",
-        Some(Color::Palette),
-        Some(8),
-        false,
-        3,
-    ),
-    (
-        "anim-2frames-10x10.webp",
-        Format::Webp,
-        "10x10",
-        Some(Color::Rgb),
-        Some(8),
-        false,
-        2,
-    ),
-    (
-        "still-60x20.webp",
-        Format::Webp,
-        "60x20",
-        Some(Color::Rgb),
-        Some(8),
-        false,
-        1,
-    ),
-    (
-        "rgb-16x16.avif",
-        Format::Avif,
-        "16x16",
-        Some(Color::Rgb),
-        Some(8),
-        false,
-        1,
-    ),
-    (
-        "alpha-16x16.avif",
-        Format::Avif,
-        "16x16",
-        Some(Color::Rgb),
-        Some(8),
-        true,
-        1,
-    ),
-    (
-        "grid-10x10.heic",
-        Format::Heic,
-        "10x10",
-        Some(Color::Rgb),
-        Some(10),
-        false,
-        1,
-    ),
-    (
-        "rgb-20x10.bmp",
-        Format::Bmp,
-        "20x10",
-        Some(Color::Rgb),
-        Some(8),
-        false,
-        1,
-    ),
-    (
-        "rgb-12x8.tif",
-        Format::Tiff,
-        "12x8",
-        Some(Color::Rgb),
-        Some(16),
-        false,
-        1,
-    ),
-    (
-        "cmyk-12x8.tif",
-        Format::Tiff,
-        "12x8",
-        Some(Color::Cmyk),
-        Some(16),
-        false,
-        1,
-    ),
+    ("rgb-60x20.png", Format::Png, "60x20", Some(Color::Rgb), Some(16), false, 1),
+    ("badge-90x90.png", Format::Png, "90x90", Some(Color::Rgb), Some(8), true, 1),
+    ("grey-30x30.png", Format::Png, "30x30", Some(Color::Grey), Some(16), false, 1),
+    ("rgb-40x40.jpg", Format::Jpeg, "40x40", Some(Color::Rgb), Some(8), false, 1),
+    ("cmyk-16x16.jpg", Format::Jpeg, "16x16", Some(Color::Cmyk), Some(8), false, 1),
+    ("rotated-gps-32x24.jpg", Format::Jpeg, "32x24", Some(Color::Rgb), Some(8), false, 1),
+    ("icc-20x20.jpg", Format::Jpeg, "20x20", Some(Color::Rgb), Some(8), false, 1),
+    ("anim-3frames-10x10.gif", Format::Gif, "10x10", Some(Color::Palette), Some(8), false, 3),
+    ("anim-2frames-10x10.webp", Format::Webp, "10x10", Some(Color::Rgb), Some(8), false, 2),
+    ("still-60x20.webp", Format::Webp, "60x20", Some(Color::Rgb), Some(8), false, 1),
+    ("rgb-16x16.avif", Format::Avif, "16x16", Some(Color::Rgb), Some(8), false, 1),
+    ("alpha-16x16.avif", Format::Avif, "16x16", Some(Color::Rgb), Some(8), true, 1),
+    ("grid-10x10.heic", Format::Heic, "10x10", Some(Color::Rgb), Some(10), false, 1),
+    ("exif-gps-10x10.heic", Format::Heic, "10x10", Some(Color::Rgb), Some(10), false, 1),
+    ("rgb-20x10.bmp", Format::Bmp, "20x10", Some(Color::Rgb), Some(8), false, 1),
+    ("rgb-12x8.tif", Format::Tiff, "12x8", Some(Color::Rgb), Some(16), false, 1),
+    ("cmyk-12x8.tif", Format::Tiff, "12x8", Some(Color::Cmyk), Some(16), false, 1),
     ("icon-32.ico", Format::Ico, "32x32", Some(Color::Rgb), Some(8), true, 1),
     ("sized-90x90.svg", Format::Svg, "90x90", None, None, false, 1),
     ("viewbox-300x100.svg", Format::Svg, "300x100", None, None, false, 1),
@@ -196,6 +79,19 @@ fn a_rotated_jpeg_shows_its_orientation_gps_and_xmp() {
         (plain.orientation, plain.exif, plain.gps, plain.xmp),
         (None, false, false, false)
     );
+}
+
+#[test]
+fn a_heic_shows_the_orientation_and_gps_of_its_exif_item() {
+    let f = facts("exif-gps-10x10.heic");
+    assert_eq!((f.orientation, f.exif, f.gps), (Some(6), true, true));
+    let plain = facts("grid-10x10.heic");
+    assert_eq!((plain.orientation, plain.exif, plain.gps), (None, false, false));
+}
+
+#[test]
+fn a_jpeg_with_an_icc_profile_says_so() {
+    assert!(facts("icc-20x20.jpg").icc);
 }
 
 #[test]
