@@ -204,10 +204,15 @@ WORK=$(mktemp -d "$TMP_PARENT/capfile-bench.XXXXXX")
 mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate" "$WORK/mem-few" "$WORK/mem-many" "$WORK/unchanged"
 
 # ---------------------------------------------------------------- images
-# Real image bytes as far as capfile's sniffing goes: the PNG signature, then
-# random data (random, so nothing on the way can compress it).
+# Real image bytes as far as capfile's header check goes: the PNG signature,
+# an IHDR chunk (64 x 48, RGB), an IDAT chunk header, then random data as its
+# image data (random, so nothing on the way can compress it).
 png() { # png FILE BYTES
-    { printf '\211PNG\r\n\032\n'; head -c "$(($2 - 8))" /dev/urandom; } >"$1"
+    {
+        printf '\211PNG\r\n\032\n\0\0\0\015IHDR\0\0\0\100\0\0\0\060\010\002\0\0\0\0\0\0\0'
+        printf '\0\0\0\0IDAT'
+        head -c "$(($2 - 41))" /dev/urandom
+    } >"$1"
 }
 BIG=$WORK/big.png
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
