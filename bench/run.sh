@@ -6,6 +6,7 @@
 #   BENCH_ONLY=rate bench/run.sh     # only the rate-limit case (no nginx, no hyperfine)
 #   BENCH_ONLY=memory bench/run.sh   # only the memory-per-batch-size case (likewise)
 #   BENCH_ONLY=unchanged bench/run.sh # only the "all unchanged" manifest re-run (likewise)
+#   BENCH_ONLY=inspect bench/run.sh  # only the 10,000-image header check (likewise)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -39,6 +40,9 @@
 #   BENCH_UNCHANGED_COUNT=1000 "all unchanged" case: images uploaded once with
 #   BENCH_UNCHANGED_KB=64      --manifest, then re-run unchanged (no request sent;
 #   BENCH_UNCHANGED_RUNS=10    target: under 0.3 s), timed runs
+#   BENCH_INSPECT_COUNT=10000 inspect case: real images (hard links of the
+#   BENCH_INSPECT_RUNS=5       test fixtures) checked by `capfile inspect -r` and
+#                              `upload --dry-run --policy`; timed runs of each
 #   BENCH_ONLY=rate          run the rate-limit case alone
 #   BENCH_ONLY=memory        run the memory case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
@@ -70,9 +74,11 @@ MEM_KB=${BENCH_MEM_KB:-8}
 UNCH_COUNT=${BENCH_UNCHANGED_COUNT:-1000}
 UNCH_KB=${BENCH_UNCHANGED_KB:-64}
 UNCH_RUNS=${BENCH_UNCHANGED_RUNS:-10}
+INSP_COUNT=${BENCH_INSPECT_COUNT:-10000}
+INSP_RUNS=${BENCH_INSPECT_RUNS:-5}
 ONLY=${BENCH_ONLY:-}
-[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged ]] || {
-    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged" or unset\n' >&2
+[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged || $ONLY == inspect ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged", "inspect" or unset\n' >&2
     exit 1
 }
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
@@ -82,7 +88,8 @@ COMMAND_LINE="$0${*:+ $*}"
 for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_RUNS BENCH_RSS_RUNS \
     BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
     BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_MEM_FEW BENCH_MEM_MANY \
-    BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_ONLY; do
+    BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_INSPECT_COUNT \
+    BENCH_INSPECT_RUNS BENCH_ONLY; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -187,8 +194,8 @@ fi
 # The memory case's images are hard links of one file; the emulator stores
 # each upload.
 MEM_KB_STORED=$(((MEM_FEW + MEM_MANY) * MEM_KB))
-[[ $ONLY == rate || $ONLY == unchanged ]] && MEM_KB_STORED=0
-[[ $ONLY == rate || $ONLY == memory ]] && UNCH_COUNT=0
+[[ $ONLY == rate || $ONLY == unchanged || $ONLY == inspect ]] && MEM_KB_STORED=0
+[[ $ONLY == rate || $ONLY == memory || $ONLY == inspect ]] && UNCH_COUNT=0
 need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 \
     + UNCH_COUNT * UNCH_KB * 2 / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
@@ -197,10 +204,15 @@ WORK=$(mktemp -d "$TMP_PARENT/capfile-bench.XXXXXX")
 mkdir -p "$WORK/nginx" "$WORK/small" "$WORK/emu" "$WORK/json" "$WORK/rate" "$WORK/mem-few" "$WORK/mem-many" "$WORK/unchanged"
 
 # ---------------------------------------------------------------- images
-# Real image bytes as far as capfile's sniffing goes: the PNG signature, then
-# random data (random, so nothing on the way can compress it).
+# Real image bytes as far as capfile's header check goes: the PNG signature,
+# an IHDR chunk (64 x 48, RGB), an IDAT chunk header, then random data as its
+# image data (random, so nothing on the way can compress it).
 png() { # png FILE BYTES
-    { printf '\211PNG\r\n\032\n'; head -c "$(($2 - 8))" /dev/urandom; } >"$1"
+    {
+        printf '\211PNG\r\n\032\n\0\0\0\015IHDR\0\0\0\100\0\0\0\060\010\002\0\0\0\0\0\0\0'
+        printf '\0\0\0\0IDAT'
+        head -c "$(($2 - 41))" /dev/urandom
+    } >"$1"
 }
 BIG=$WORK/big.png
 BIG_BYTES=$((BIG_MB * 1024 * 1024))
@@ -214,7 +226,7 @@ fi
 for ((i = 1; i <= UNCH_COUNT; i++)); do
     png "$(printf '%s/unchanged/img-%05d.png' "$WORK" "$i")" $((UNCH_KB * 1024))
 done
-[[ $ONLY == unchanged ]] && RATE_FILES=0
+[[ $ONLY == unchanged || $ONLY == inspect ]] && RATE_FILES=0
 for ((i = 1; i <= RATE_FILES; i++)); do
     png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
@@ -400,6 +412,61 @@ unchanged_case() {
     echo
 }
 
+# ---------------------------------------------------------------- inspect
+# inspect_case: INSP_COUNT real images (hard links of the test fixtures: PNG,
+# JPEG, GIF, WebP, AVIF), checked from their headers by `capfile inspect -r`
+# and by `capfile upload --dry-run --policy` (the pre-flight pass, nothing
+# sent); prints time and peak RSS of each.
+inspect_case() {
+    local dir=$WORK/inspect fixtures i k names=() r
+    fixtures=$REPO/tests/fixtures/images
+    names=(rgb-60x20.png rgb-40x40.jpg anim-3frames-10x10.gif still-60x20.webp rgb-16x16.avif)
+    mkdir -p "$dir/images"
+    for ((i = 1; i <= INSP_COUNT; i++)); do
+        k=$((i % ${#names[@]}))
+        ln "$fixtures/${names[$k]}" "$(printf '%s/images/img-%05d.%s' "$dir" "$i" "${names[$k]##*.}")" 2>/dev/null ||
+            cp "$fixtures/${names[$k]}" "$(printf '%s/images/img-%05d.%s' "$dir" "$i" "${names[$k]##*.}")"
+    done
+    printf '[policies.bench]\nmax_bytes = 200000\nformats = ["png", "jpeg", "gif", "webp", "avif"]\nmax_pixels = 1000000\n' \
+        >"$dir/config.toml"
+    : >"$dir/inspect.txt"
+    : >"$dir/upload.txt"
+    for ((r = 1; r <= INSP_RUNS; r++)); do
+        CAPFILE_CONFIG=$dir/config.toml /usr/bin/time -v -o "$dir/time.txt" \
+            "$CAPFILE" inspect -q -r "$dir/images" >"$dir/out.tsv" || die "inspect failed"
+        [[ $(wc -l <"$dir/out.tsv") == "$INSP_COUNT" ]] || die "inspect printed $(wc -l <"$dir/out.tsv") lines"
+        inspect_figures "$dir/time.txt" >>"$dir/inspect.txt"
+        CAPFILE_CONFIG=$dir/config.toml CAPFILE_BASE_URL=http://127.0.0.1:9 CAPFILE_USERNAME=u CAPFILE_PASSWORD=p \
+            /usr/bin/time -v -o "$dir/time.txt" \
+            "$CAPFILE" upload -q --dry-run --policy bench -r "$dir/images" >/dev/null || die "upload --dry-run failed"
+        inspect_figures "$dir/time.txt" >>"$dir/upload.txt"
+    done
+    echo "Header checks: $INSP_COUNT real images (PNG, JPEG, GIF, WebP, AVIF), read from their headers only; $INSP_RUNS runs each."
+    echo
+    echo "| command | min (s) | median (s) | max (s) | peak RSS, median (MiB) |"
+    echo "|---|---:|---:|---:|---:|"
+    for which in inspect upload; do
+        local label="\`capfile inspect -r DIR\`"
+        [[ $which == upload ]] && label="\`capfile upload --dry-run --policy P -r DIR\`"
+        echo "| $label | $(awk '{ print $1 }' "$dir/$which.txt" | stats | awk '{ printf "%.3f | %.3f | %.3f", $1, $2, $3 }') |" \
+            "$(awk '{ print $2 }' "$dir/$which.txt" | stats | awk '{ printf "%.1f", $2 }') |"
+    done
+    echo
+}
+# inspect_figures TIME-FILE: "seconds peak-RSS-MiB" from /usr/bin/time -v
+inspect_figures() {
+    awk -F': ' '
+        /Maximum resident set size/ { rss = $2 / 1024 }
+        /Elapsed \(wall clock\)/ { n = split($2, t, ":"); secs = (n == 3) ? t[1] * 3600 + t[2] * 60 + t[3] : t[1] * 60 + t[2] }
+        END { printf "%.3f %.1f\n", secs, rss }' "$1"
+}
+
+if [[ $ONLY == inspect ]]; then
+    say "the header-check case alone: $INSP_COUNT images, $INSP_RUNS runs"
+    inspect_case
+    exit 0
+fi
+
 if [[ $ONLY == unchanged ]]; then
     say "the all-unchanged case alone: $UNCH_RUNS re-runs over $UNCH_COUNT images of $UNCH_KB KiB"
     unchanged_case
@@ -560,6 +627,7 @@ rate_case >"$WORK/rate-table.md"
 say "6/6: peak RSS at $MEM_FEW and $MEM_MANY inputs, -o url piped"
 mem_case >"$WORK/mem-table.md"
 unchanged_case >"$WORK/unchanged-table.md"
+inspect_case >"$WORK/inspect-table.md"
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -618,3 +686,4 @@ EOF
 cat "$WORK/rate-table.md"
 cat "$WORK/mem-table.md"
 cat "$WORK/unchanged-table.md"
+cat "$WORK/inspect-table.md"

@@ -73,7 +73,11 @@ pub enum Command {
     ///
     /// Every input is checked before anything is sent: a missing, empty,
     /// unreadable or non-image file (judged by its bytes, not its name), or the
-    /// same remote name twice, refuses the whole batch with exit code 2.
+    /// same remote name twice, refuses the whole batch with exit code 2. So
+    /// does an image whose header cannot be read, one over max_pixels (default
+    /// 100000000), and one that breaks the upload policy (--policy; rules in
+    /// `capfile config --help`), one line per file: `banner.png: 1200x400 is
+    /// not 1:1 (policy reward-art)`. --dry-run checks the same.
     ///
     /// Standard output carries results only: an aligned table on a terminal,
     /// `name<TAB>version<TAB>secureFilePath` lines when piped, the server's JSON
@@ -99,12 +103,35 @@ pub enum Command {
     /// path), name (the remote name), outcome, version, file_handle,
     /// secure_file_path, status (HTTP status of the last answer), error (one
     /// line), request_id (the server's X-Cap-Requestid), attempts, bytes,
-    /// elapsed_ms, rate_wait_ms, response (the server's JSON body),
+    /// width and height (pixels, from the image's header), format (png, jpeg,
+    /// ...), elapsed_ms, rate_wait_ms, response (the server's JSON body),
     /// maybe_duplicate (only when true: retried after the whole body was
     /// sent, the service may hold an extra version), profile, origin
     /// (scheme://host[:port]), namespace.
     #[command(after_long_help = help::subcommand("upload"), after_help = help::short_subcommand("upload"))]
     Upload(UploadArgs),
+    /// Show what each image is, from its headers, and check it against a policy
+    ///
+    /// For each image, read from its headers without decoding pixels: format,
+    /// width and height, bytes, colour model (rgb, grey, cmyk, palette), bit
+    /// depth, alpha, frames (more than 1: animated), EXIF orientation, and
+    /// whether it carries EXIF, a GPS location, XMP or an ICC profile. Formats:
+    /// PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC and SVG (its
+    /// width/height or viewBox; an SVG with neither has no intrinsic size).
+    ///
+    /// Standard output: an aligned table on a terminal; tab-separated lines
+    /// when piped, with the columns file, format, width, height, bytes, color,
+    /// depth, alpha, frames, orientation, exif, gps, xmp, icc (yes/no; empty
+    /// for a value the image does not have); with --json one object per line.
+    ///
+    /// The image is held to the policy that an upload would use (--policy,
+    /// CAPFILE_POLICY, the profile's namespace policies, the profile's
+    /// `policy`), and always to max_pixels (default 100000000): each file that
+    /// breaks it is one error line naming the file, the rules, the values and
+    /// the policy. A header that cannot be read is an error naming the file.
+    /// Exit status 2 when any file was refused or unreadable.
+    #[command(after_long_help = help::subcommand("inspect"))]
+    Inspect(InspectArgs),
     /// Save credentials for a profile (secret in the OS keyring)
     ///
     /// On a terminal, login prompts for what the flags do not give, with hidden
@@ -161,8 +188,11 @@ pub enum Command {
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
     /// 100/min), rate_wait (seconds), output (table, json, url or records), body
     /// (multipart or raw), manifest (a file path: upload --manifest), ca_bundle
-    /// (a PEM file of extra CA certificates: upload --cacert). Secrets
-    /// are not settings: use `capfile login`.
+    /// (a PEM file of extra CA certificates: upload --cacert), policy (the
+    /// upload policy: a [policies.NAME] table). Policy rules are keys too:
+    /// policies.NAME.RULE (e.g. policies.reward-art.max_bytes 200000), and
+    /// policy.NAMESPACE (the profile's policy for one namespace). Secrets are
+    /// not settings: use `capfile login`.
     #[command(
         after_long_help = help::subcommand("config"),
         after_help = help::short_subcommand("config"),
@@ -180,7 +210,8 @@ pub enum Command {
     /// count up per namespace and name and survive restarts. Secure URLs are
     /// signed, expiring links to the emulator itself. Fault injection
     /// (--fail-rate, --retry-after, --latency-ms, --drop-rate) rehearses a flaky
-    /// service, and --rate-limit a rate-limited one. --error-shape and
+    /// service, --rate-limit a rate-limited one, and --max-upload-bytes one
+    /// with a size limit (413). --error-shape and
     /// --expired-token-498 answer errors in the other ways Capillary's hosts do.
     /// Every answer carries an X-Cap-Requestid; with -v, one line per request
     /// (method, path, status, time, fault injected, request id).
@@ -324,6 +355,9 @@ pub struct UploadArgs {
           long_help = MANIFEST_HELP)]
     pub manifest: Option<String>,
 
+    #[arg(long, value_name = "NAME", help = Key::Policy.flag_help())]
+    pub policy: Option<String>,
+
     /// With a manifest: upload every input, unchanged or not, and refresh its entry
     #[arg(long)]
     pub force: bool,
@@ -352,6 +386,37 @@ to one host, namespace and body format; another one is refused. FILE.lock beside
 (the second waits up to 10 minutes); FILE.journal holds uploads until the run ends. With --dry-run, \
 lists each input as new, changed, expired or forced (with the request it would send) or as skip, and sends \
 nothing. [env: CAPFILE_MANIFEST]";
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Image files to inspect
+    #[arg(value_name = "FILE", required_unless_present = "files_from",
+          value_hint = ValueHint::AnyPath, add = ArgValueCompleter::new(complete_upload_file))]
+    pub files: Vec<PathBuf>,
+
+    /// Also inspect the files listed in FILE, one per line (`-`: standard input)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub files_from: Option<PathBuf>,
+
+    /// The --files-from list is NUL-separated, as `find -print0` writes it
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    pub null: bool,
+
+    /// Inspect the images inside directories, in sorted order
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
+    /// Print one JSON object per file, one per line
+    #[arg(long)]
+    pub json: bool,
+
+    #[arg(long, value_name = "NAME", help = Key::Policy.flag_help())]
+    pub policy: Option<String>,
+
+    /// Namespace whose policy applies (see `[profiles.NAME.policies]`)
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -507,6 +572,12 @@ pub struct ServeArgs {
     /// documents, instead of 401
     #[arg(long)]
     pub expired_token_498: bool,
+
+    /// Refuse uploads of files over N bytes with 413, in the --error-shape,
+    /// storing nothing: a server-side size limit, beside capfile's own
+    /// client-side checks (upload --policy)
+    #[arg(long, value_name = "N")]
+    pub max_upload_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table};
 
 use crate::error::Error;
+use crate::policy::{self, Policy};
 use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin};
 
 /// Where the config and credentials files are.
@@ -249,11 +250,15 @@ fn write_atomically(path: &Path, contents: &[u8], private: bool) -> io::Result<(
     Ok(())
 }
 
-/// `config.toml`: checked profiles, and the file for editing.
+/// `config.toml`: checked profiles and policies, and the file for editing.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub file: TomlFile,
     profiles: Vec<(String, FileValues)>,
+    /// The `[policies.NAME]` tables, in the order of the file.
+    policies: Vec<Policy>,
+    /// Each profile's `[profiles.NAME.policies]`: namespace -> policy name.
+    namespace_policies: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl Config {
@@ -261,45 +266,87 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, Error> {
         let file = TomlFile::read(path)?;
         let doc = file.document()?;
-        let mut profiles = Vec::new();
+        let mut config = Config {
+            file: file.clone(),
+            profiles: Vec::new(),
+            policies: Vec::new(),
+            namespace_policies: Vec::new(),
+        };
         for (name, item) in doc.as_table().iter() {
             let key_span = doc.as_table().get_key_value(name).and_then(|(k, _)| k.span());
-            if name != "profiles" {
-                let error = file.error_at(
-                    key_span,
-                    &format!("unknown table `{name}`; the config file holds [profiles.NAME] tables only"),
-                );
-                // `[default]` or `[staging]`, as aws-cli and others name a profile.
-                let profile = name.trim();
-                return Err(match settings::check_profile_name(profile) {
-                    Ok(()) => error.with_hint(format!("did you mean [profiles.{profile}]?")),
-                    Err(_) => error,
-                });
-            }
-            let Some(table) = item.as_table_like() else {
-                return Err(file.error_at(item.span(), "`profiles` must be a table of [profiles.NAME] tables"));
-            };
-            for (profile, item) in table.iter() {
-                let key_span = table.get_key_value(profile).and_then(|(k, _)| k.span());
-                settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e))?;
-                let Some(values) = item.as_table_like() else {
-                    return Err(file.error_at(item.span(), &format!("profiles.{profile} must be a table")));
-                };
-                let mut checked = FileValues::default();
-                for (key, item) in values.iter() {
-                    let key_span = values.get_key_value(key).and_then(|(k, _)| k.span());
-                    let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e))?;
-                    let value = item.as_value().ok_or_else(|| {
-                        file.error_at(item.span().or(key_span), &format!("{key} must be a value, not a table"))
-                    })?;
-                    checked
-                        .set(setting, value)
-                        .map_err(|e| file.error_at(value.span(), &e))?;
+            match name {
+                "profiles" => config.load_profiles(item)?,
+                "policies" => config.policies = load_policies(&file, item)?,
+                _ => {
+                    let error = file.error_at(
+                        key_span,
+                        &format!(
+                            "unknown table `{name}`; the config file holds [profiles.NAME] and [policies.NAME] tables only"
+                        ),
+                    );
+                    // `[default]` or `[staging]`, as aws-cli and others name a profile.
+                    let profile = name.trim();
+                    return Err(match settings::check_profile_name(profile) {
+                        Ok(()) => error.with_hint(format!("did you mean [profiles.{profile}]?")),
+                        Err(_) => error,
+                    });
                 }
-                profiles.push((profile.to_string(), checked));
             }
         }
-        Ok(Config { file, profiles })
+        Ok(config)
+    }
+
+    fn load_profiles(&mut self, item: &Item) -> Result<(), Error> {
+        let file = &self.file;
+        let Some(table) = item.as_table_like() else {
+            return Err(file.error_at(item.span(), "`profiles` must be a table of [profiles.NAME] tables"));
+        };
+        for (profile, item) in table.iter() {
+            let key_span = table.get_key_value(profile).and_then(|(k, _)| k.span());
+            settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e))?;
+            let Some(values) = item.as_table_like() else {
+                return Err(file.error_at(item.span(), &format!("profiles.{profile} must be a table")));
+            };
+            let mut checked = FileValues::default();
+            for (key, item) in values.iter() {
+                let key_span = values.get_key_value(key).and_then(|(k, _)| k.span());
+                if key == NAMESPACE_POLICIES {
+                    let map = load_namespace_policies(file, profile, item)?;
+                    self.namespace_policies.push((profile.to_string(), map));
+                    continue;
+                }
+                let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e))?;
+                let value = item.as_value().ok_or_else(|| {
+                    file.error_at(item.span().or(key_span), &format!("{key} must be a value, not a table"))
+                })?;
+                checked
+                    .set(setting, value)
+                    .map_err(|e| file.error_at(value.span(), &e))?;
+            }
+            self.profiles.push((profile.to_string(), checked));
+        }
+        Ok(())
+    }
+
+    /// The `[policies.NAME]` tables, in the order of the file.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The policy a profile's `[profiles.NAME.policies]` gives a namespace.
+    pub fn namespace_policy(&self, profile: &str, namespace: &str) -> Option<&str> {
+        let (_, map) = self.namespace_policies.iter().find(|(p, _)| p == profile)?;
+        map.iter()
+            .find(|(ns, _)| ns == namespace)
+            .map(|(_, policy)| policy.as_str())
+    }
+
+    /// A profile's namespace policies, in the order of the file.
+    pub fn namespace_policies(&self, profile: &str) -> &[(String, String)] {
+        self.namespace_policies
+            .iter()
+            .find(|(p, _)| p == profile)
+            .map_or(&[], |(_, map)| map.as_slice())
     }
 
     /// Profile names in the order of the file.
@@ -351,6 +398,52 @@ impl Config {
             None => self.unknown_profile(name),
         }
     }
+}
+
+/// The key of a profile's table of namespace policies:
+/// `[profiles.NAME.policies]`, `rewards = "reward-art"`.
+pub const NAMESPACE_POLICIES: &str = "policies";
+
+/// Checks every `[policies.NAME]` table.
+fn load_policies(file: &TomlFile, item: &Item) -> Result<Vec<Policy>, Error> {
+    let Some(table) = item.as_table_like() else {
+        return Err(file.error_at(item.span(), "`policies` must be a table of [policies.NAME] tables"));
+    };
+    let mut policies = Vec::new();
+    for (name, item) in table.iter() {
+        let key_span = table.get_key_value(name).and_then(|(k, _)| k.span());
+        policy::check_name(name).map_err(|e| file.error_at(key_span.clone(), &e))?;
+        let Some(rules) = item.as_table_like() else {
+            return Err(file.error_at(item.span().or(key_span), &format!("policies.{name} must be a table")));
+        };
+        let checked = Policy::from_table(name, rules).map_err(|(span, e)| file.error_at(span, &e))?;
+        policies.push(checked);
+    }
+    Ok(policies)
+}
+
+/// Checks a profile's `[profiles.NAME.policies]`: namespace = "policy".
+fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Result<Vec<(String, String)>, Error> {
+    let Some(table) = item.as_table_like() else {
+        return Err(file.error_at(
+            item.span(),
+            &format!("profiles.{profile}.policies must be a table of namespace = \"policy\""),
+        ));
+    };
+    let mut map = Vec::new();
+    for (namespace, item) in table.iter() {
+        let key_span = table.get_key_value(namespace).and_then(|(k, _)| k.span());
+        settings::check_namespace(namespace).map_err(|e| file.error_at(key_span.clone(), &format!("namespace {e}")))?;
+        let name = item.as_str().ok_or_else(|| {
+            file.error_at(
+                item.span().or(key_span),
+                "a namespace's policy must be a string (in quotes)",
+            )
+        })?;
+        policy::check_name(name).map_err(|e| file.error_at(item.span(), &e))?;
+        map.push((namespace.to_string(), name.to_string()));
+    }
+    Ok(map)
 }
 
 /// The `[profiles.NAME]` table of a document for editing, created when missing

@@ -28,8 +28,10 @@ use crate::commands::config::ConfigError;
 use crate::commands::login::LoginError;
 use crate::commands::serve::ServeError;
 use crate::credentials::CredentialsError;
+use crate::image::ImageError;
 use crate::inputs::NameError;
 use crate::manifest::ManifestError;
+use crate::policy::Violations;
 
 /// The process exit statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +115,18 @@ pub enum Error {
     EmptyFile { label: String },
     /// Not an image by its first bytes, without `--allow-any-type`.
     NotAnImage { label: String },
+    /// An image whose header cannot be read (truncated, malformed).
+    Image(ImageError),
+    /// An image that breaks the upload policy (or the default max_pixels).
+    Policy(Violations),
+    /// `--policy`, CAPFILE_POLICY or the profile names a policy that the
+    /// config file does not hold; `from` says which.
+    UnknownPolicy {
+        name: String,
+        from: String,
+        path: PathBuf,
+        known: Vec<String>,
+    },
     /// A file or directory could not be read.
     Io { label: String, source: io::Error },
     /// A `--files-from` list (named by `label`) with no entry in it.
@@ -235,6 +249,9 @@ impl Error {
             | Error::NoFileName { .. }
             | Error::EmptyFile { .. }
             | Error::NotAnImage { .. }
+            | Error::Image(_)
+            | Error::Policy(_)
+            | Error::UnknownPolicy { .. }
             | Error::Io { .. }
             | Error::EmptyList { .. }
             | Error::NeedsManifest { .. }
@@ -286,6 +303,10 @@ impl Error {
             }
             Error::EmptyFile { .. } => "use --placeholder to create a placeholder without a body",
             Error::NotAnImage { .. } => "use --allow-any-type to send it anyway",
+            Error::UnknownPolicy { known, .. } if known.is_empty() => {
+                return Some(Cow::Borrowed("add a [policies.NAME] table to the config file"));
+            }
+            Error::UnknownPolicy { known, .. } => return Some(Cow::Owned(format!("policies: {}", known.join(", ")))),
             Error::ResultsWouldBeLost { .. } => "send standard output to a file, a pipe or /dev/null",
             Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
             Error::CredentialsRefused => crate::credentials::refused_hint_of_run(),
@@ -337,6 +358,15 @@ impl fmt::Display for Error {
                 f,
                 "{label}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"
             ),
+            Error::Image(error) => error.fmt(f),
+            Error::Policy(violations) => violations.fmt(f),
+            Error::UnknownPolicy { name, from, path, .. } => {
+                write!(
+                    f,
+                    "{from} names policy `{name}`, which {} does not define",
+                    path.display()
+                )
+            }
             Error::Io { label, source } => match source.kind() {
                 // In words, without the OS error code noise.
                 io::ErrorKind::NotFound => write!(f, "{label}: no such file or directory"),
@@ -419,6 +449,7 @@ impl std::error::Error for Error {
             | Error::Runtime(source)
             | Error::Signals(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
+            Error::Image(error) => Some(error),
             Error::Report(error) => std::error::Error::source(error),
             Error::Serve(error) => std::error::Error::source(error),
             Error::Login(err) => std::error::Error::source(err.as_ref()),

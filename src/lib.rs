@@ -13,11 +13,13 @@ mod credentials;
 pub mod emulator;
 mod error;
 mod fsio;
+mod image;
 mod inputs;
 mod interrupt;
 mod manifest;
 mod media_type;
 mod output;
+mod policy;
 mod redact;
 pub mod settings;
 mod suggest;
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> Exit {
     let printer = Arc::new(Printer::new(global.color, global.quiet, global.verbose, &env));
     let result = match cli.command {
         Command::Upload(args) => commands::upload::run(args, global, &env, &printer),
+        Command::Inspect(args) => commands::inspect::run(args, global, &env, &printer),
         Command::Serve(args) => commands::serve::run(args, &env, &printer),
         Command::Completions { shell } => commands::completions::run(shell, &printer),
         Command::Login(args) => commands::login::run(args, global, &env, &printer),

@@ -110,6 +110,16 @@ pub struct Record {
     /// Size of the input file in bytes.
     #[serde(default)]
     pub bytes: Option<u64>,
+    /// The image's width and height in pixels, from its header; `null` for
+    /// an SVG with no intrinsic size, a placeholder or a file that is not an
+    /// image.
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// The image format (`png`, `jpeg`, ...), from its bytes.
+    #[serde(default)]
+    pub format: Option<String>,
     /// Time from the first request to the outcome, in milliseconds.
     #[serde(default)]
     pub elapsed_ms: u64,
@@ -195,6 +205,9 @@ impl Record {
             request_id: None,
             attempts: 0,
             bytes: None,
+            width: None,
+            height: None,
+            format: None,
             elapsed_ms: 0,
             rate_wait_ms: 0,
             response: None,
@@ -209,6 +222,18 @@ impl Record {
     /// characters become spaces, so a record never spans two lines of a log.
     pub fn with_error(mut self, error: &str) -> Self {
         self.error = Some(one_line(error));
+        self
+    }
+
+    /// Fills `width`, `height` and `format` from the image at `path`, read
+    /// again from its header (the batch does not hold them: a few bytes read
+    /// per record keep a batch's memory flat).
+    pub fn with_image_of(mut self, path: Option<&std::path::Path>) -> Self {
+        if let Some(facts) = path.and_then(|path| crate::image::read_path(path, "").ok()) {
+            self.width = facts.width;
+            self.height = facts.height;
+            self.format = Some(facts.format.name().to_string());
+        }
         self
     }
 
@@ -286,6 +311,9 @@ mod tests {
                 "request_id",
                 "attempts",
                 "bytes",
+                "width",
+                "height",
+                "format",
                 "elapsed_ms",
                 "rate_wait_ms",
                 "response",

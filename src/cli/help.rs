@@ -115,6 +115,10 @@ pub const ENVIRONMENT: &[Entry] = &[
         text: "PEM file of CA certificates trusted besides the system's, e.g. a private CA (upload --cacert)",
     },
     Entry {
+        name: "CAPFILE_POLICY",
+        text: "Upload policy: the [policies.NAME] rules every image must meet (upload/inspect --policy)",
+    },
+    Entry {
         name: "CAPFILE_PROFILE",
         text: "Profile to use (default: default)",
     },
@@ -402,6 +406,25 @@ pub const STATUS_EXAMPLES: &[Example] = &[
     },
 ];
 
+pub const INSPECT_EXAMPLES: &[Example] = &[
+    Example {
+        what: "What each image is: format, size, colour model, frames, EXIF, GPS",
+        command: "capfile inspect art/*.png art/*.jpg",
+    },
+    Example {
+        what: "Check a folder against a policy before uploading it",
+        command: "capfile inspect -r art/ --policy reward-art",
+    },
+    Example {
+        what: "The animated images of a folder, with jq",
+        command: "capfile inspect -r art/ --json | jq -r 'select(.animated) | .file'",
+    },
+    Example {
+        what: "Define a policy: square reward art under 200 KB, RGB, no animation",
+        command: "capfile config set policies.reward-art.aspect 1:1 && capfile config set policies.reward-art.max_bytes 200000",
+    },
+];
+
 /// The examples of a command, by its name (`capfile` for the top level).
 pub fn examples(command: &str) -> &'static [Example] {
     match command {
@@ -413,9 +436,17 @@ pub fn examples(command: &str) -> &'static [Example] {
         "serve" => SERVE_EXAMPLES,
         "completions" => COMPLETIONS_EXAMPLES,
         "status" => STATUS_EXAMPLES,
+        "inspect" => INSPECT_EXAMPLES,
         _ => &[],
     }
 }
+
+/// Under the policy rules in `config --help`.
+const POLICY_NOTE: &str = "\
+A policy is a [policies.NAME] table of these rules in config.toml. An upload
+uses --policy, else CAPFILE_POLICY, else the profile's policy.NAMESPACE for
+its namespace, else the profile's `policy`. `config set policy.NAMESPACE NAME`
+sets the profile's policy for one namespace.";
 
 /// What `capfile --help` shows after the options.
 pub fn top_level() -> String {
@@ -433,6 +464,22 @@ pub fn top_level() -> String {
 /// What a subcommand's `--help` shows after its options: its examples.
 pub fn subcommand(name: &str) -> String {
     let mut text = String::new();
+    if name == "config" {
+        let rules: Vec<Entry> = crate::policy::Rule::ALL
+            .iter()
+            .map(|rule| Entry {
+                name: rule.name(),
+                text: rule.spec().help,
+            })
+            .collect();
+        entries(
+            &mut text,
+            "Policy rules (policies.NAME.RULE):",
+            &rules,
+            Some(POLICY_NOTE),
+        );
+        text.push('\n');
+    }
     example_list(&mut text, examples(name));
     finish(text)
 }
@@ -620,8 +667,13 @@ mod tests {
 
     #[test]
     fn subcommand_help_ends_with_examples() {
-        for name in ["upload", "login", "config"] {
+        for name in ["upload", "login", "config", "inspect"] {
             let text = plain(&subcommand(name));
+            // `config` lists the policy rules first.
+            let text = match text.strip_prefix("Policy rules (policies.NAME.RULE):\n") {
+                Some(rest) if name == "config" => &rest[rest.find("Examples:\n").unwrap_or(0)..],
+                _ => text.as_str(),
+            };
             assert!(text.starts_with("Examples:\n  # "), "{name}: {text}");
             let last = text.lines().last().unwrap_or_default();
             assert!(last.starts_with("  ") && !last.starts_with("  #"), "{name}: {text}");

@@ -21,6 +21,10 @@ use crate::error::{Error, ErrorKind, Exit};
 use crate::output::Printer;
 use crate::settings::{self, Env, Key, Origin, Settings};
 
+mod policies;
+
+use policies::PolicyKey;
+
 /// What `capfile config` refuses, or cannot answer. Each displays as one line
 /// naming the key; [`ConfigError::kind`] gives the exit code.
 #[derive(Debug)]
@@ -33,6 +37,8 @@ pub enum ConfigError {
     BadValue { message: String },
     /// `config get` of a key the profile leaves unset.
     NotSet { key: Key, profile: String },
+    /// `config get` of a policy rule or namespace policy that is not set.
+    KeyNotSet { key: String, profile: String },
 }
 
 impl ConfigError {
@@ -42,7 +48,7 @@ impl ConfigError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             ConfigError::BadKey { .. } | ConfigError::BadValue { .. } => ErrorKind::Usage,
-            ConfigError::NotSet { .. } => ErrorKind::Failure,
+            ConfigError::NotSet { .. } | ConfigError::KeyNotSet { .. } => ErrorKind::Failure,
         }
     }
 
@@ -54,6 +60,7 @@ impl ConfigError {
                 .map(|key| format!("did you mean `{key}`?")),
             ConfigError::BadValue { .. } => None,
             ConfigError::NotSet { key, .. } => Some(format!("set it with `capfile config set {} VALUE`", key.name())),
+            ConfigError::KeyNotSet { key, .. } => Some(format!("set it with `capfile config set {key} VALUE`")),
         }
     }
 }
@@ -65,6 +72,7 @@ impl fmt::Display for ConfigError {
             ConfigError::NotSet { key, profile } => {
                 write!(f, "`{}` is not set for profile `{profile}`", key.name())
             }
+            ConfigError::KeyNotSet { key, profile } => write!(f, "`{key}` is not set for profile `{profile}`"),
         }
     }
 }
@@ -194,6 +202,12 @@ fn not_editable(paths: &Paths) -> impl Fn(String) -> Error + '_ {
 }
 
 fn get(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
+    if let Some(key) = policies::parse(name) {
+        let profile = super::select_profile(ctx.global, ctx.env)?;
+        let value = policies::get(&Config::load(&paths.config)?, &profile.name, &key?, name)?;
+        printer.result(&format!("{value}\n"));
+        return Ok(Exit::Success);
+    }
     let key = parse_key(name)?;
     let (profile, settings) = effective(paths, ctx)?;
     match settings.get(key) {
@@ -285,6 +299,7 @@ fn list(paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> 
             secret.insert("variable".into(), json!(variable));
         }
         doc.insert(kind.name().into(), Value::Object(secret));
+        policies::list_json(&Config::load(&paths.config)?, &profile.name, &mut doc);
         let doc = Value::Object(doc);
         let text = if printer.stdout_is_terminal() {
             serde_json::to_string_pretty(&doc)
@@ -305,6 +320,7 @@ fn list(paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> 
         Some(source) => text.push_str(&format!("{}: ({source})\n", kind.name())),
         None => text.push_str(&format!("{}: (not set)\n", kind.name())),
     }
+    text.push_str(&policies::list_lines(&Config::load(&paths.config)?, &profile.name));
     printer.result(&text);
     Ok(Exit::Success)
 }
@@ -336,6 +352,9 @@ fn entry_of(value: Value, origin: Option<&Origin>) -> Value {
 }
 
 fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str) -> Result<Exit, Error> {
+    if let Some(key) = policies::parse(name) {
+        return set_policy(paths, ctx, printer, name, &key.map_err(not_set(paths))?, input);
+    }
     let key = parse_key(name).map_err(not_set(paths))?;
     let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;
@@ -357,7 +376,38 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
     Ok(Exit::Success)
 }
 
+/// `config set` of a policy rule or a namespace's policy.
+fn set_policy(
+    paths: &Paths,
+    ctx: &Context,
+    printer: &Printer,
+    name: &str,
+    key: &PolicyKey,
+    input: &str,
+) -> Result<Exit, Error> {
+    let profile = super::select_profile(ctx.global, ctx.env)?;
+    let config = Config::load(&paths.config)?;
+    let mut doc = config.file.document_mut()?;
+    policies::set(&mut doc, paths, &profile.name, key, input).map_err(not_set(paths))?;
+    config.file.write(&doc, false)?;
+    printer.detail(1, &format!("set {name} in {}", paths.config.display()));
+    Ok(Exit::Success)
+}
+
 fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
+    if let Some(key) = policies::parse(name) {
+        let key = key?;
+        let profile = super::select_profile(ctx.global, ctx.env)?;
+        let config = Config::load(&paths.config)?;
+        let mut doc = config.file.document_mut()?;
+        if !policies::unset(&mut doc, &profile.name, &key) {
+            printer.note(&format!("`{name}` was not set"));
+            return Ok(Exit::Success);
+        }
+        config.file.write(&doc, false)?;
+        printer.detail(1, &format!("removed {name} from {}", paths.config.display()));
+        return Ok(Exit::Success);
+    }
     let key = parse_key(name)?;
     let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;

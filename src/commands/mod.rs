@@ -7,6 +7,7 @@
 
 pub mod completions;
 pub mod config;
+pub mod inspect;
 pub mod login;
 pub mod logout;
 pub mod serve;

@@ -140,6 +140,7 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
             .map(|rate| RateLimit::new(rate.requests, rate.period, args.rate_limit_retry_after)),
         error_shape: args.error_shape,
         expired_token_498: args.expired_token_498,
+        max_upload_bytes: args.max_upload_bytes,
     };
     if matches!(printer.verbosity(), Verbosity::Verbose(_)) {
         let printer = Arc::clone(printer);

@@ -51,12 +51,20 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         body: args.body,
         manifest: args.manifest.clone(),
         ca_bundle: args.cacert.clone(),
+        policy: args.policy.clone(),
         ..settings::Flags::default()
     };
     let paths = Paths::locate(global.config.as_deref())?;
     let (profile, mut settings) = super::effective_settings(&paths, global, env, &flags)?;
     if let Some(cause) = printer.stdout_failure() {
         return Err(Error::ResultsWouldBeLost { cause });
+    }
+
+    // The upload policy, checked against the config file before any input.
+    let config = crate::config_file::Config::load(&paths.config)?;
+    let image_policy = crate::policy::select(&config, &profile.name, &settings)?;
+    if let Some(policy) = &image_policy {
+        printer.detail(1, &format!("policy: {}", policy.name));
     }
 
     // The inputs named, then those listed with --files-from.
@@ -67,6 +75,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         recursive: args.recursive,
         allow_any_type: args.allow_any_type,
         name_from_path: args.name_from_path,
+        policy: image_policy.map(Arc::new),
     };
     // Ctrl-C is handled from here on, before standard input is spooled to a
     // temporary file: an interrupted spool is deleted, and the command exits

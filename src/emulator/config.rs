@@ -143,6 +143,9 @@ pub struct Faults {
     /// Answer an expired OAuth token with 498 "Token expired at ...", as
     /// Capillary documents, instead of 401.
     pub expired_token_498: bool,
+    /// Refuse an upload whose file is larger than this many bytes with 413,
+    /// in the error shape chosen, storing nothing: a server-side size limit.
+    pub max_upload_bytes: Option<u64>,
 }
 
 /// The shapes in which Capillary's services answer errors; the emulator

@@ -37,6 +37,7 @@ impl Default for Faults {
             rate_limit: None,
             error_shape: super::ErrorShape::default(),
             expired_token_498: false,
+            max_upload_bytes: None,
         }
     }
 }

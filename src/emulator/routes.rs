@@ -215,6 +215,16 @@ async fn upload_inner(
     // A body too short to be cut in the middle (a placeholder) is cut at its end.
     spool.cut_if_due().await?;
     let upload = spool.finish(namespace, name, content_type).await?;
+    if let Some(max) = state.faults.max_upload_bytes.filter(|max| upload.size > *max) {
+        // Dropping the upload deletes its spooled body: nothing is stored.
+        bump(&counters.faults_injected);
+        let mut err = ServiceError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("File size {} bytes exceeds the maximum of {max} bytes", upload.size),
+        );
+        err.fault = Some("max-size");
+        return Err(err);
+    }
 
     // The publish runs in a task of its own: once the whole body is here,
     // the version is stored even if the client goes away meanwhile, and the

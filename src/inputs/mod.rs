@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::fsio;
 use crate::media_type;
 
+mod images;
 mod list;
 mod walk;
 
@@ -162,6 +163,9 @@ pub struct Options {
     /// Name each file after its path (`en/banner.png` -> `en_banner.png`;
     /// under a directory given with -r, the path below that directory).
     pub name_from_path: bool,
+    /// The upload policy every image is held to (with none, the default
+    /// `max_pixels` still applies).
+    pub policy: Option<Arc<crate::policy::Policy>>,
 }
 
 /// The inputs named on the command line, then those listed in the
@@ -279,6 +283,7 @@ pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> 
     }
 
     duplicates(&inputs, &mut errors);
+    images::check(&inputs, options.policy.as_ref(), &mut errors);
     if inputs.is_empty() && errors.is_empty() {
         errors.push(Error::NoImagesFound);
     }

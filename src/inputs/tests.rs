@@ -1,5 +1,12 @@
 use super::*;
 
+/// The smallest whole GIF and PNG (1 x 1): inputs now have their headers
+/// read, so a bare signature is a truncated image.
+const GIF: &[u8] = b"GIF89a\x01\0\x01\0\0\0\0,\0\0\0\0\x01\0\x01\0\0\x02\x02D\x01\0;";
+const GIF87: &[u8] = b"GIF87a\x01\0\x01\0\0\0\0,\0\0\0\0\x01\0\x01\0\0\x02\x02D\x01\0;";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\0\0\0\0\
+                     \0\0\0\0IDAT\0\0\0\0\0\0\0\0IEND\0\0\0\0";
+
 #[test]
 fn lists_split_on_newlines_or_nuls() {
     let paths = |v: &[&str]| v.iter().map(PathBuf::from).collect::<Vec<_>>();
@@ -77,7 +84,7 @@ fn a_batch_reports_every_bad_input() {
 
 #[test]
 fn stdin_is_spooled_and_needs_a_name() {
-    let png = b"\x89PNG\r\n\x1a\nrest".to_vec();
+    let png = PNG.to_vec();
     let without = collect(vec![PathBuf::from("-")], &Options::default(), &mut &png[..]).unwrap_err();
     assert!(without[0].message().contains("needs --name"));
     assert!(matches!(without[0], Error::StdinNeedsName));
@@ -104,7 +111,7 @@ fn a_walked_input_takes_its_entry_and_name() {
     for sub in ["a", "b"] {
         std::fs::create_dir(dir.path().join(sub)).unwrap();
         for i in 0..500 {
-            std::fs::write(dir.path().join(sub).join(format!("{sub}-{i:04}.gif")), b"GIF89a....").unwrap();
+            std::fs::write(dir.path().join(sub).join(format!("{sub}-{i:04}.gif")), GIF).unwrap();
         }
     }
     let options = Options {
@@ -127,7 +134,7 @@ fn a_walked_input_takes_its_entry_and_name() {
 fn labels_name_the_input_as_given() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a b.gif");
-    std::fs::write(&file, b"GIF89a....").unwrap();
+    std::fs::write(&file, GIF).unwrap();
     let inputs: Vec<Input> = collect(vec![file.clone()], &Options::default(), &mut io::empty())
         .unwrap()
         .iter()
@@ -153,7 +160,7 @@ fn duplicate_remote_names_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["a", "b"] {
         std::fs::create_dir(dir.path().join(sub)).unwrap();
-        std::fs::write(dir.path().join(sub).join("x.gif"), b"GIF89a....").unwrap();
+        std::fs::write(dir.path().join(sub).join("x.gif"), GIF).unwrap();
     }
     let options = Options {
         recursive: true,
@@ -168,10 +175,10 @@ fn duplicate_remote_names_are_refused() {
 fn recursion_is_sorted_and_skips_non_images() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
-    std::fs::write(dir.path().join("b.gif"), b"GIF89a....").unwrap();
-    std::fs::write(dir.path().join("a.gif"), b"GIF87a....").unwrap();
+    std::fs::write(dir.path().join("b.gif"), GIF).unwrap();
+    std::fs::write(dir.path().join("a.gif"), GIF87).unwrap();
     std::fs::write(dir.path().join("readme.txt"), b"text").unwrap();
-    std::fs::write(dir.path().join("sub").join("c.gif"), b"GIF89a....").unwrap();
+    std::fs::write(dir.path().join("sub").join("c.gif"), GIF).unwrap();
     let options = Options {
         recursive: true,
         ..Options::default()
@@ -206,7 +213,7 @@ fn a_walk_reports_the_problem_a_sorted_walk_meets_first() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("m")).unwrap();
     for name in ["z\tz.gif", "m/k\tk.gif", "q\tq.gif", "b.gif", "n\tn.gif"] {
-        std::fs::write(dir.path().join(name), b"GIF89a....").unwrap();
+        std::fs::write(dir.path().join(name), GIF).unwrap();
     }
     let options = Options {
         recursive: true,

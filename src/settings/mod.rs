@@ -131,6 +131,8 @@ pub struct Flags {
     pub body: Option<BodyFormat>,
     pub manifest: Option<String>,
     pub ca_bundle: Option<String>,
+    /// As typed: checked like the file's value.
+    pub policy: Option<String>,
 }
 
 /// A flag's value: checked by clap already, or text to check.
@@ -161,6 +163,7 @@ impl Flags {
             Key::Body => self.body.map(|v| Checked(v.into())),
             Key::Manifest => self.manifest.clone().map(Text),
             Key::CaBundle => self.ca_bundle.clone().map(Text),
+            Key::Policy => self.policy.clone().map(Text),
             _ => None,
         }
     }
@@ -189,6 +192,8 @@ pub struct Settings {
     pub manifest: Option<Setting<String>>,
     /// `--cacert FILE`: CA certificates trusted besides the system's.
     pub ca_bundle: Option<Setting<String>>,
+    /// `--policy NAME`: the upload policy named by flag, environment or profile.
+    pub policy: Option<Setting<String>>,
     /// Every resolved setting, for `get`.
     values: BTreeMap<Key, Setting<Value>>,
 }
@@ -292,6 +297,7 @@ impl Settings {
             body: required(&values, Key::Body),
             manifest: typed(&values, Key::Manifest),
             ca_bundle: typed(&values, Key::CaBundle),
+            policy: typed(&values, Key::Policy),
             values,
         }
     }

@@ -149,6 +149,10 @@ fn ca_bundle(text: &str) -> Result<Value, String> {
     Ok(Value::Text(text.to_string()))
 }
 
+fn policy(text: &str) -> Result<Value, String> {
+    crate::policy::check_name(text.trim()).map(|()| Value::Text(text.trim().to_string()))
+}
+
 settings_table! {
     BaseUrl => Spec {
         name: "base_url",
@@ -267,6 +271,15 @@ settings_table! {
         kind: Kind::Text(ca_bundle),
         default: None,
         help: "Trust the CA certificates in FILE (PEM) besides the system's, e.g. a private or intercepting CA",
+    };
+    Policy => Spec {
+        name: "policy",
+        env: "CAPFILE_POLICY",
+        flag: Some("--policy"),
+        kind: Kind::Text(policy),
+        default: None,
+        help: "Check every image against the [policies.NAME] rules of config.toml before sending; \
+               a breach refuses the batch",
     };
 }
 

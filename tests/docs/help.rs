@@ -14,6 +14,7 @@ const SCREENS: &[(&str, &[&str])] = &[
     ("capfile.txt", &["--help"]),
     ("capfile-short.txt", &["-h"]),
     ("capfile-upload.txt", &["upload", "--help"]),
+    ("capfile-inspect.txt", &["inspect", "--help"]),
     ("capfile-login.txt", &["login", "--help"]),
     ("capfile-logout.txt", &["logout", "--help"]),
     ("capfile-status.txt", &["status", "--help"]),

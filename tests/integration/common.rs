@@ -328,6 +328,11 @@ impl Test {
         self
     }
 
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Test {
+        self.cmd.current_dir(dir);
+        self
+    }
+
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Test {
         self.cmd.write_stdin(bytes.into());
         self

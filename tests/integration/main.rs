@@ -17,6 +17,7 @@ mod first_day;
 mod hostile;
 mod hostile_files;
 mod hostile_local;
+mod inspect;
 mod interactive;
 mod json_output;
 mod keyring;

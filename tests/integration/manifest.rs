@@ -210,7 +210,8 @@ fn dry_run_lists_what_would_be_sent_and_skipped_and_changes_nothing() {
         Some(0)
     );
     let text = std::fs::read(&manifest).unwrap();
-    std::fs::write(dir.path().join("img001.png"), b"\x89PNG\r\n\x1a\nother").unwrap();
+    // Other content (a whole image: inputs have their headers read).
+    std::fs::copy(sample("sample.gif"), dir.path().join("img001.png")).unwrap();
     std::fs::copy(sample("sample.png"), dir.path().join("new.png")).unwrap();
 
     let plan = upload(&service, &manifest, &files_of(dir.path()), &["--dry-run"]);

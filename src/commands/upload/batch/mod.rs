@@ -212,7 +212,8 @@ impl Batch {
             Outcome::NotAttempted,
             self.binding.clone(),
         )
-        .with_error(why);
+        .with_error(why)
+        .with_image_of(input.body_path().as_deref());
         record.input_bytes = input_bytes(input);
         record.bytes = Some(input.size);
         Ended {
@@ -247,7 +248,8 @@ impl Batch {
             return None;
         };
         let expired = entry.url_expired(now);
-        let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone());
+        let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone())
+            .with_image_of(input.body_path().as_deref());
         record.input_bytes = input_bytes(input);
         record.bytes = Some(input.size);
         record.version = entry.version.parse().ok();
@@ -440,7 +442,8 @@ impl Batch {
         } else {
             Outcome::Failed
         };
-        let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone());
+        let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone())
+            .with_image_of(input.body_path().as_deref());
         record.input_bytes = input_bytes(&input);
         record.bytes = Some(input.size);
         record.attempts = file_progress.attempts();

@@ -1,0 +1,33 @@
+//! The image checks of the pre-flight pass: every input that is an image has
+//! its header read (`crate::image`, header only, bounded) and is held to the
+//! run's policy, or with none to the default `max_pixels`. A header that
+//! cannot be read, or an image that breaks a rule, is one error line naming
+//! the file; like every other input problem it refuses the whole batch.
+
+use std::sync::Arc;
+
+use super::{ANY_TYPE, Inputs};
+use crate::error::Error;
+use crate::image;
+use crate::policy::{self, Policy};
+
+/// Checks every image of `inputs`, adding one error per bad file.
+pub(super) fn check(inputs: &Inputs, policy: Option<&Arc<Policy>>, errors: &mut Vec<Error>) {
+    for input in inputs.iter() {
+        if input.mime == ANY_TYPE {
+            continue;
+        }
+        let Some(path) = input.body_path() else {
+            continue;
+        };
+        let label = input.label();
+        match image::read_path(&path, &label) {
+            Ok(facts) => {
+                if let Some(violations) = policy::check(&label, &facts, policy.map(Arc::as_ref)) {
+                    errors.push(Error::Policy(violations));
+                }
+            }
+            Err(err) => errors.push(Error::Image(err)),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Which policy a run uses: `--policy`, else `CAPFILE_POLICY`, else the
+//! profile's `[profiles.NAME.policies]` entry for the run's namespace, else
+//! the profile's `policy`; none when none of them names one.
+
+use crate::config_file::Config;
+use crate::error::Error;
+use crate::settings::{Origin, Settings};
+
+use super::Policy;
+
+/// The policy the run uses, looked up in the config file; a name the file
+/// does not define is a usage error naming where the name came from.
+pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Option<Policy>, Error> {
+    let chosen = settings.policy.as_ref();
+    let namespace = &settings.namespace.value;
+    let (name, from) = match chosen {
+        Some(setting) if matches!(setting.origin, Origin::Flag | Origin::Env(_)) => {
+            let from = match setting.origin {
+                Origin::Env(var) => var.to_string(),
+                _ => "--policy".to_string(),
+            };
+            (setting.value.clone(), from)
+        }
+        _ => match (config.namespace_policy(profile, namespace), chosen) {
+            (Some(name), _) => (name.to_string(), format!("profiles.{profile}.policies.{namespace}")),
+            (None, Some(setting)) => (setting.value.clone(), format!("profiles.{profile}.policy")),
+            (None, None) => return Ok(None),
+        },
+    };
+    match config.policies().iter().find(|p| p.name == name) {
+        Some(policy) => Ok(Some(policy.clone())),
+        None => Err(Error::UnknownPolicy {
+            name,
+            from,
+            path: config.file.path.clone(),
+            known: config.policies().iter().map(|p| p.name.clone()).collect(),
+        }),
+    }
+}
