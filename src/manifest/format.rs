@@ -50,10 +50,62 @@ pub(super) fn render(binding: &Binding, entries: &BTreeMap<String, Entry>) -> St
     doc.to_string()
 }
 
-/// Where a parse error points: a 1-based line of the text.
+/// Where a parse error points: 1-based lines of a text, found by a binary
+/// search in the offsets where lines start, which are found once. (Counting
+/// the newlines before each entry's offset made a parse quadratic in the
+/// manifest's size: 20,000 entries took 100 s.)
+pub(super) struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub(super) fn of(text: &str) -> Lines {
+        #[cfg(test)]
+        scanned::add(text.len());
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(at, _)| at + 1),
+        );
+        Lines { starts }
+    }
+
+    /// The line `span` starts on.
+    pub(super) fn line(&self, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+        let offset = span?.start;
+        // The number of line starts at or before `offset`.
+        Some(self.starts.partition_point(|&start| start <= offset))
+    }
+}
+
+/// Where a parse error points: a 1-based line of the text (for a single
+/// error; use [`Lines`] for many).
 pub(super) fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
     let offset = span?.start.min(text.len());
+    #[cfg(test)]
+    scanned::add(offset);
     Some(text.get(..offset).unwrap_or(text).matches('\n').count() + 1)
+}
+
+/// How many bytes of text this thread scanned for line numbers: a test
+/// checks that a parse scans its text a bounded number of times, whatever
+/// the number of entries (a count, not a timing, so it cannot flake).
+#[cfg(test)]
+pub(super) mod scanned {
+    use std::cell::Cell;
+
+    thread_local!(static SCANNED: Cell<usize> = const { Cell::new(0) });
+
+    pub(in super::super) fn add(bytes: usize) {
+        SCANNED.with(|n| n.set(n.get() + bytes));
+    }
+
+    /// Returns the count and starts again from zero.
+    pub(in super::super) fn take() -> usize {
+        SCANNED.with(|n| n.replace(0))
+    }
 }
 
 pub(super) fn parse_manifest(
@@ -122,16 +174,20 @@ pub(super) fn parse_manifest(
     let Some(files) = files.as_table() else {
         return Err(invalid(line_of(text, files.span()), "files is not a table".into()));
     };
+    // Line numbers are needed only for an error, but are looked up once per
+    // entry: through an index, so that the parse stays linear.
+    let lines = Lines::of(text);
     for (name, item) in files.iter() {
         let Some(table) = item.as_table() else {
             return Err(invalid(
-                line_of(text, item.span()),
+                lines.line(item.span()),
                 format!("files.{name:?} is not a table"),
             ));
         };
-        let line = line_of(text, table.span()).or(header_line);
-        let entry = entry_from_table(table)
-            .map_err(|(span, message)| invalid(line_of(text, span).or(line), format!("entry {name:?}: {message}")))?;
+        let entry = entry_from_table(table).map_err(|(span, message)| {
+            let line = lines.line(span).or(lines.line(table.span())).or(header_line);
+            invalid(line, format!("entry {name:?}: {message}"))
+        })?;
         entries.insert(name.to_string(), entry);
     }
     Ok(entries)

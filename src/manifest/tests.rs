@@ -296,3 +296,40 @@ fn hashing_streamed_and_whole_agree() {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
 }
+
+/// Guarantee 6 (linear in the work): a parse scans its text for line
+/// numbers a bounded number of times, not once per entry (which made 20,000
+/// entries take 100 s). Counted, not timed; the time is in bench/run.sh.
+#[test]
+fn parse_scans_the_text_a_bounded_number_of_times() {
+    for count in [1_usize, 100, 2_000] {
+        let entries: BTreeMap<String, Entry> = (0..count)
+            .map(|i| (format!("img/{i:05}.png"), entry((i % 250) as u8)))
+            .collect();
+        let text = format::render(&binding(), &entries);
+        format::scanned::take();
+        let parsed = format::parse_manifest(Path::new("m.toml"), text.as_bytes(), &binding()).unwrap();
+        assert_eq!(parsed.len(), count);
+        let scanned = format::scanned::take();
+        assert!(
+            scanned <= 2 * text.len(),
+            "{count} entries: scanned {scanned} bytes of a {}-byte text",
+            text.len()
+        );
+    }
+}
+
+#[test]
+fn line_index_agrees_with_counting_newlines() {
+    for text in ["", "a", "\n", "a\nb", "a\n\nb\n", "[x]\nk = 1\n\n[y]\n"] {
+        let lines = format::Lines::of(text);
+        for offset in 0..=text.len() {
+            assert_eq!(
+                lines.line(Some(offset..offset)),
+                format::line_of(text, Some(offset..offset)),
+                "{text:?} at {offset}"
+            );
+        }
+        assert_eq!(lines.line(None), None);
+    }
+}
