@@ -240,6 +240,9 @@ pub(super) fn entry_from_table(table: &Table) -> Result<Entry, FieldError> {
             "sha256 is not 64 hex digits".into(),
         ));
     }
+    if let Err((key, problem)) = check_shown_fields(&fields) {
+        return Err((table.get(key).and_then(Item::span), format!("{key} {problem}")));
+    }
     Ok(Entry {
         sha256: fields.sha256.to_ascii_lowercase(),
         size: fields.size,
@@ -254,6 +257,44 @@ pub(super) fn entry_from_table(table: &Table) -> Result<Entry, FieldError> {
             .transpose()?,
         uploaded_at: time_field("uploaded_at", fields.uploaded_at)?,
     })
+}
+
+/// Guarantee 4 for a manifest: the fields capfile prints from an entry get
+/// the same checks as a server's answer ([`crate::api::is_version`],
+/// [`crate::api::secure_url_problem`]), and the other text fields hold no
+/// control or invisible characters, so that a hand-edited (or hostile)
+/// manifest cannot forge an output row or steer a terminal. A manifest that
+/// fails them is refused with the line of the field (exit 2), like one that
+/// does not parse. Returns the field and what is wrong with it.
+pub(super) fn check_shown_fields(fields: &RawEntry) -> Result<(), (&'static str, &'static str)> {
+    // An upload whose answer had no version is recorded with an empty one.
+    if !fields.version.is_empty() && !crate::api::is_version(&fields.version) {
+        return Err(("version", "is not an integer (digits only)"));
+    }
+    if let Some(problem) = crate::api::secure_url_problem(&fields.secure_file_path) {
+        return Err(("secure_file_path", problem));
+    }
+    let plain = [
+        ("content_type", Some(&fields.content_type)),
+        ("file_handle", fields.file_handle.as_ref()),
+        ("s3_url", fields.s3_url.as_ref()),
+    ];
+    for (key, value) in plain {
+        if value.is_some_and(|v| v.chars().any(unprintable)) {
+            return Err((key, "holds control or invisible characters"));
+        }
+    }
+    Ok(())
+}
+
+/// Characters that must not be printed raw: controls (C0, DEL, C1), line and
+/// paragraph separators, bidirectional controls and zero-width characters.
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
 }
 
 pub(super) fn is_sha256(text: &str) -> bool {
@@ -331,6 +372,18 @@ impl JournalLine {
         if !is_sha256(&self.sha256) {
             return None;
         }
+        let shown = RawEntry {
+            sha256: String::new(),
+            size: self.size,
+            content_type: self.content_type.clone(),
+            version: self.version.clone(),
+            file_handle: self.file_handle.clone(),
+            s3_url: self.s3_url.clone(),
+            secure_file_path: self.secure_file_path.clone(),
+            url_expires_at: None,
+            uploaded_at: String::new(),
+        };
+        check_shown_fields(&shown).ok()?;
         let url_expires_at = match self.url_expires_at {
             Some(at) => Some(parse_time(&at)?),
             None => None,
