@@ -44,7 +44,7 @@ pub enum Exit {
     Partial,
     /// No credentials, or the server answered 401/403.
     Auth,
-    /// Interrupted by Ctrl-C.
+    /// Interrupted by Ctrl-C (or, for `upload`, SIGTERM or SIGHUP).
     Interrupted,
 }
 
@@ -56,7 +56,8 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Partial => 3,
             Exit::Auth => 4,
-            Exit::Interrupted => 130,
+            // 130 for Ctrl-C; 128 + the signal's number for another.
+            Exit::Interrupted => crate::interrupt::exit_code(),
         }
     }
 }

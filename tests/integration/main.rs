@@ -31,3 +31,4 @@ mod secret_binding;
 mod status;
 mod tracing;
 mod upload;
+mod waits;
