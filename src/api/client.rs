@@ -11,7 +11,7 @@ use super::activity::Activity;
 use super::auth::Auth;
 use super::body::file_body;
 use super::error::{FileError, network_error};
-use super::pacing::{Pacer, Rate, Throttle};
+use super::pacing::{self, Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
 use super::retry::{RetryPolicy, gave_up_waiting};
@@ -138,7 +138,13 @@ impl FileService {
             };
             if err.is_rate_limit() {
                 let limited = self.pacer.limited(permit, err.retry_after());
-                let wait = limited.until.saturating_duration_since(Instant::now());
+                // A 429 always costs something towards --max-rate-wait, even
+                // one that came when a pause had just ended: otherwise a
+                // service that says 429 at once, every time, is asked forever.
+                let wait = limited
+                    .until
+                    .saturating_duration_since(Instant::now())
+                    .max(pacing::MIN_PAUSE);
                 if rate_waited + wait > self.retry.rate_wait {
                     return Err(gave_up_waiting(err, rate_waited));
                 }

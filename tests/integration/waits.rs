@@ -29,7 +29,7 @@ fn ends_soon(mut child: Child, what: &str) -> Output {
     while child.try_wait().unwrap().is_none() {
         if start.elapsed() > LIVENESS {
             let _ = child.kill();
-            panic!("{what}: still running {LIVENESS:?} after the signal");
+            panic!("{what}: still running after {LIVENESS:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -133,5 +133,84 @@ fn a_signal_while_stdin_is_spooled_removes_the_spool() {
             entries(temp.path())
         );
         assert_eq!(service.stats().upload_requests, 0, "nothing sent");
+    }
+}
+
+/// A stand-in service on 127.0.0.1:0 that answers every request with
+/// `respond`, counting them; the upload command for it, spawned.
+struct StandIn {
+    _runtime: tokio::runtime::Runtime,
+    url: String,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl StandIn {
+    fn new(respond: impl Fn() -> axum::response::Response + Clone + Send + Sync + 'static) -> StandIn {
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        let app = axum::Router::new().fallback(axum::routing::any(move |body: axum::body::Body| {
+            let counted = counted.clone();
+            let respond = respond.clone();
+            async move {
+                let _ = axum::body::to_bytes(body, usize::MAX).await;
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                respond()
+            }
+        }));
+        let (runtime, url) = common::serve_app(app);
+        StandIn {
+            _runtime: runtime,
+            url,
+            hits,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn upload(&self, home: &Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = common::std_capfile(home);
+        cmd.env("CAPFILE_BASE_URL", &self.url)
+            .env("CAPFILE_USERNAME", "u")
+            .env("CAPFILE_PASSWORD", "p")
+            .args(["upload", "--no-progress"])
+            .args(args)
+            .arg(sample("sample.png"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+/// `Retry-After: 0` (or a date in the past) on every 429 made ~650 requests
+/// a second, forever, and never tripped `--max-rate-wait`: a zero wait added
+/// nothing to the total. Each 429 now pauses for at least a second, which
+/// counts, so the run gives up after about `--max-rate-wait`.
+#[test]
+fn a_zero_or_past_retry_after_still_counts_towards_max_rate_wait() {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    for retry_after in ["0", "Thu, 01 Jan 1970 00:00:00 GMT", "00", "  0  "] {
+        let service = StandIn::new(move || {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after)],
+                r#"{"errors":[{"code":429,"message":"slow down"}]}"#,
+            )
+                .into_response()
+        });
+        let home = tempfile::tempdir().unwrap();
+        let child = service.upload(home.path(), &["--max-rate-wait", "3"]).spawn().unwrap();
+        let output = ends_soon(child, &format!("Retry-After: {retry_after}"));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "Retry-After: {retry_after}: {err}");
+        assert!(err.contains("see --max-rate-wait"), "{err}");
+        // About one request a second for 3 s, not hundreds.
+        assert!(
+            (2..=6).contains(&service.hits()),
+            "Retry-After: {retry_after}: {} requests",
+            service.hits()
+        );
     }
 }
