@@ -231,7 +231,15 @@ impl FileService {
             let response = self.http.execute(built).await.map_err(network_error)?;
             activity.touch();
             notes.answer(response.status(), response.headers(), level);
-            read_upload_response(response, &activity, &mut notes.body).await
+            // Every wait ends: each byte of the answer feeds the idle timer,
+            // so a server that drips it would never time out. The whole
+            // answer (at most MAX_RESPONSE bytes) must come within the same
+            // --timeout of its headers.
+            let answer = read_upload_response(response, &activity, &mut notes.body);
+            match tokio::time::timeout(self.idle_timeout, answer).await {
+                Ok(result) => result,
+                Err(_) => Err(ApiError::AnswerTimeout(self.idle_timeout)),
+            }
         };
         let result = tokio::select! {
             result = attempt => result,

@@ -214,3 +214,50 @@ fn a_zero_or_past_retry_after_still_counts_towards_max_rate_wait() {
         );
     }
 }
+
+/// An answer whose body drips one byte at a time: each byte fed the idle
+/// timer, so an answer at one byte every 2 s never timed out. The whole
+/// answer must now come within `--timeout` of its headers, whatever its
+/// status or whether it would end some day.
+#[test]
+fn an_answer_that_drips_ends_at_the_timeout() {
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    fn drip(status: StatusCode, text: &'static str) -> Response {
+        let bytes = futures_util::stream::unfold(0usize, move |at| async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            // Past the text, spaces: valid JSON padding, forever.
+            let byte = text.as_bytes().get(at).copied().unwrap_or(b' ');
+            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![byte])), at + 1))
+        });
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            axum::body::Body::from_stream(bytes),
+        )
+            .into_response()
+    }
+    const ANSWER: &str = r#"{"code":200,"file":{"name":"a.png","version":1},"secureFilePath":"https://s.example/a"}"#;
+    let cases: [(&str, fn() -> Response); 3] = [
+        ("a success that never ends", || drip(StatusCode::OK, "")),
+        ("a 500 that never ends", || drip(StatusCode::INTERNAL_SERVER_ERROR, "")),
+        // Would complete after ~18 s: still past the deadline.
+        ("a success that would end late", || drip(StatusCode::OK, ANSWER)),
+    ];
+    for (name, respond) in cases {
+        let service = StandIn::new(respond);
+        let home = tempfile::tempdir().unwrap();
+        let child = service
+            .upload(home.path(), &["--timeout", "2", "--retries", "0"])
+            .spawn()
+            .unwrap();
+        let output = ends_soon(child, name);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains("the answer was still incomplete 2 s after it began (--timeout)"),
+            "{name}: {err}"
+        );
+        assert_eq!(service.hits(), 1, "{name}");
+    }
+}
