@@ -13,6 +13,7 @@ mod common;
 
 mod batch;
 mod emulator;
+mod exits;
 mod hostile;
 mod hostile_local;
 mod interactive;

@@ -238,7 +238,8 @@ fn an_answer_that_drips_ends_at_the_timeout() {
             .into_response()
     }
     const ANSWER: &str = r#"{"code":200,"file":{"name":"a.png","version":1},"secureFilePath":"https://s.example/a"}"#;
-    let cases: [(&str, fn() -> Response); 3] = [
+    type Respond = fn() -> Response;
+    let cases: [(&str, Respond); 3] = [
         ("a success that never ends", || drip(StatusCode::OK, "")),
         ("a 500 that never ends", || drip(StatusCode::INTERNAL_SERVER_ERROR, "")),
         // Would complete after ~18 s: still past the deadline.
