@@ -262,3 +262,84 @@ fn an_answer_that_drips_ends_at_the_timeout() {
         assert_eq!(service.hits(), 1, "{name}");
     }
 }
+
+/// Reading and parsing the manifest happen before anything is sent and could
+/// take long (a manifest on a FIFO nobody writes to blocked for good, and
+/// Ctrl-C, already caught, was ignored). They now run where a signal ends
+/// the wait. (Where the bounded reader refuses such a file before reading,
+/// that refusal, exit 2, is just as good: the point is that it ends.)
+#[test]
+fn a_signal_ends_a_manifest_read_that_blocks() {
+    let service = Service::start();
+    for (sig, code) in SIGNALS {
+        let work = tempfile::tempdir().unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let manifest = work.path().join("m.toml");
+        let c_path = std::ffi::CString::new(manifest.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let child = service
+            .std_capfile()
+            .args(["upload", "--no-progress", "--manifest"])
+            .arg(&manifest)
+            .arg(sample("sample.png"))
+            .env("TMPDIR", temp.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        // Not `signal`: the process may have ended already (refused).
+        // SAFETY: kill(2) on the child we spawned and have not yet waited for.
+        unsafe { libc::kill(libc::pid_t::try_from(child.id()).unwrap(), sig) };
+        let output = ends_soon(child, &format!("signal {sig}"));
+        let status = output.status.code();
+        assert!(
+            status == Some(code) || status == Some(2),
+            "signal {sig}: {status:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(service.stats().upload_requests, 0, "nothing sent");
+        assert!(entries(temp.path()).is_empty(), "signal {sig}: temp files left");
+    }
+}
+
+/// SIGTERM and SIGHUP in the middle of a batch stop it as Ctrl-C does (the
+/// batch's "interrupted" summary, what finished kept), with their own exit
+/// status, where they killed the process before.
+#[test]
+fn sigterm_and_sighup_stop_a_batch_like_ctrl_c() {
+    let mut service = Service::with_config(|config| {
+        config.upload_latency = [("held.png".to_string(), Duration::from_secs(30))].into();
+        config.shutdown_grace = Duration::ZERO;
+    });
+    for (sig, code) in &SIGNALS[1..] {
+        let work = tempfile::tempdir().unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let held = work.path().join("held.png");
+        std::fs::copy(sample("sample.png"), &held).unwrap();
+        let mut child = service
+            .std_capfile()
+            .args(["upload", "--no-progress", "-v", "--report"])
+            .arg(work.path().join("r.ndjson"))
+            .arg(&held)
+            .env("TMPDIR", temp.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `-v` says what it uses before it sends; the upload is then held.
+        stderr_until(&mut child, "profile:");
+        std::thread::sleep(Duration::from_millis(300));
+        signal(&child, *sig);
+        let output = ends_soon(child, &format!("signal {sig}"));
+        assert_eq!(output.status.code(), Some(*code), "signal {sig}: {}", stderr(&output));
+        let report = std::fs::read_to_string(work.path().join("r.ndjson")).unwrap();
+        assert!(
+            report.contains("not_attempted") || report.contains("interrupted"),
+            "{report}"
+        );
+        assert!(entries(temp.path()).is_empty(), "signal {sig}: temp files left");
+    }
+    service.stop();
+}
