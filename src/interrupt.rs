@@ -30,6 +30,7 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -46,6 +47,10 @@ pub enum Signals {
 
 /// The number of the first signal counted in this process (0: none yet).
 static FIRST_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// How long [`Interrupts::blocking_or_interrupt`] lets its work end after a
+/// signal: a write in progress ends well within it, a wait does not.
+pub const WORK_GRACE: Duration = Duration::from_secs(2);
 
 /// SIGINT's number, the status of an interrupt when no signal was seen.
 const SIGINT: i32 = 2;
@@ -144,10 +149,12 @@ impl Interrupts {
 
     /// Runs blocking `work` (waiting for a lock, parsing a large file) on a
     /// thread of its own and waits for it on `runtime` until it ends or a
-    /// signal comes. At a signal this returns [`Error::Interrupted`] at once;
-    /// the thread is left to finish or to die with the process, so `work`
-    /// must leave nothing behind if it is cut off at any point (a lock held
-    /// by the process is released by the OS when it ends).
+    /// signal comes. At a signal this gives `work` up to [`WORK_GRACE`] to
+    /// end (so that a file it is writing is finished, not left half-made),
+    /// then returns [`Error::Interrupted`] whether it ended or not; a thread
+    /// still running dies with the process, so `work` must leave nothing
+    /// behind if it is cut off while it waits (a lock held by the process is
+    /// released by the OS when it ends).
     pub fn blocking_or_interrupt<T, W>(&mut self, runtime: &tokio::runtime::Runtime, work: W) -> Result<T, Error>
     where
         T: Send + 'static,
@@ -166,10 +173,15 @@ impl Interrupts {
             })
             .map_err(Error::Runtime)?;
         runtime.block_on(async {
-            match self.wait_or_interrupt(result).await? {
-                Ok(value) => Ok(value),
+            tokio::pin!(result);
+            match self.wait_or_interrupt(&mut result).await {
+                Ok(Ok(value)) => Ok(value),
                 // The thread panicked; the panic message is already printed.
-                Err(_) => Err(Error::interrupted()),
+                Ok(Err(_)) => Err(Error::interrupted()),
+                Err(interrupted) => {
+                    let _ = tokio::time::timeout(WORK_GRACE, result).await;
+                    Err(interrupted)
+                }
             }
         })
     }
