@@ -108,7 +108,66 @@ pub(super) mod scanned {
     }
 }
 
+/// The manifest's entries. A manifest as capfile writes it (and most hand
+/// edits of one) is read a table at a time ([`parse_by_table`]): parsing the
+/// whole file as one TOML document held about 9 KB per entry (900 MB for
+/// 100,000 entries). Anything that path does not take whole, including every
+/// error, is parsed as one document ([`parse_whole`]), which has the line
+/// numbers for the error.
 pub(super) fn parse_manifest(
+    path: &Path,
+    bytes: &[u8],
+    binding: &Binding,
+) -> Result<BTreeMap<String, Entry>, ManifestError> {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(entries) = parse_by_table(path, text, binding)
+    {
+        return Ok(entries);
+    }
+    parse_whole(path, bytes, binding)
+}
+
+/// The entries of `text` read one `[files."NAME"]` table at a time, or
+/// `None` when anything is not as simple as that (then [`parse_whole`]
+/// decides, and names the line of any error).
+///
+/// The text is cut before each line that starts with `[files.`; the part
+/// before the first holds the `[manifest]` header. Each part must parse on
+/// its own as TOML holding exactly one entry, and no name may come twice.
+/// A cut inside a multi-line string would leave that string unterminated in
+/// its part, which then does not parse: so when every part parses, the parts
+/// mean what the whole means.
+pub(super) fn parse_by_table(path: &Path, text: &str, binding: &Binding) -> Option<BTreeMap<String, Entry>> {
+    let mut cuts: Vec<usize> = text.match_indices("\n[files.").map(|(at, _)| at + 1).collect();
+    if text.starts_with("[files.") {
+        cuts.insert(0, 0);
+    }
+    let header_end = cuts.first().copied().unwrap_or(text.len());
+    // The header, checked as a whole manifest with no entries.
+    let header = &text[..header_end];
+    if !parse_whole(path, header.as_bytes(), binding).ok()?.is_empty() {
+        return None;
+    }
+    let mut entries = BTreeMap::new();
+    cuts.push(text.len());
+    for part in cuts.windows(2).map(|w| &text[w[0]..w[1]]) {
+        let doc = toml_edit::Document::parse(part).ok()?;
+        let root = doc.as_table();
+        let files = root.get("files")?.as_table()?;
+        if root.len() != 1 || files.len() != 1 {
+            return None;
+        }
+        let (name, item) = files.iter().next()?;
+        let entry = entry_from_table(item.as_table()?).ok()?;
+        if entries.insert(name.to_string(), entry).is_some() {
+            return None;
+        }
+    }
+    Some(entries)
+}
+
+/// The manifest parsed as one TOML document; see [`parse_manifest`].
+pub(super) fn parse_whole(
     path: &Path,
     bytes: &[u8],
     binding: &Binding,
