@@ -238,6 +238,9 @@ impl FileService {
             let answer = read_upload_response(response, &activity, &mut notes.body);
             match tokio::time::timeout(self.idle_timeout, answer).await {
                 Ok(result) => result,
+                // An answer that stopped is a stall (said as such), one
+                // that kept dripping is too slow.
+                Err(_) if activity.idle() >= self.idle_timeout => Err(ApiError::Timeout(self.idle_timeout)),
                 Err(_) => Err(ApiError::AnswerTimeout(self.idle_timeout)),
             }
         };
