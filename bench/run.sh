@@ -7,6 +7,7 @@
 #   BENCH_ONLY=memory bench/run.sh   # only the memory-per-batch-size case (likewise)
 #   BENCH_ONLY=unchanged bench/run.sh # only the "all unchanged" manifest re-run (likewise)
 #   BENCH_ONLY=inspect bench/run.sh  # only the 10,000-image header check (likewise)
+#   BENCH_ONLY=manifest bench/run.sh  # only the large-manifest dry run (likewise)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -43,6 +44,9 @@
 #   BENCH_INSPECT_COUNT=10000 inspect case: real images (hard links of the
 #   BENCH_INSPECT_RUNS=5       test fixtures) checked by `capfile inspect -r` and
 #                              `upload --dry-run --policy`; timed runs of each
+#   BENCH_MANIFEST_ENTRIES=100000 large-manifest case: `--dry-run --manifest M`
+#   BENCH_MANIFEST_RUNS=5      with M holding this many entries (target: under
+#                              2 s; peak RSS reported), timed runs
 #   BENCH_ONLY=rate          run the rate-limit case alone
 #   BENCH_ONLY=memory        run the memory case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
@@ -76,9 +80,11 @@ UNCH_KB=${BENCH_UNCHANGED_KB:-64}
 UNCH_RUNS=${BENCH_UNCHANGED_RUNS:-10}
 INSP_COUNT=${BENCH_INSPECT_COUNT:-10000}
 INSP_RUNS=${BENCH_INSPECT_RUNS:-5}
+MANI_ENTRIES=${BENCH_MANIFEST_ENTRIES:-100000}
+MANI_RUNS=${BENCH_MANIFEST_RUNS:-5}
 ONLY=${BENCH_ONLY:-}
-[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged || $ONLY == inspect ]] || {
-    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged", "inspect" or unset\n' >&2
+[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged", "inspect", "manifest" or unset\n' >&2
     exit 1
 }
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
@@ -89,7 +95,7 @@ for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_R
     BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
     BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_MEM_FEW BENCH_MEM_MANY \
     BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_INSPECT_COUNT \
-    BENCH_INSPECT_RUNS BENCH_ONLY; do
+    BENCH_INSPECT_RUNS BENCH_MANIFEST_ENTRIES BENCH_MANIFEST_RUNS BENCH_ONLY; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -194,8 +200,8 @@ fi
 # The memory case's images are hard links of one file; the emulator stores
 # each upload.
 MEM_KB_STORED=$(((MEM_FEW + MEM_MANY) * MEM_KB))
-[[ $ONLY == rate || $ONLY == unchanged || $ONLY == inspect ]] && MEM_KB_STORED=0
-[[ $ONLY == rate || $ONLY == memory || $ONLY == inspect ]] && UNCH_COUNT=0
+[[ $ONLY == rate || $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest ]] && MEM_KB_STORED=0
+[[ $ONLY == rate || $ONLY == memory || $ONLY == inspect || $ONLY == manifest ]] && UNCH_COUNT=0
 need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 \
     + UNCH_COUNT * UNCH_KB * 2 / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
@@ -226,7 +232,7 @@ fi
 for ((i = 1; i <= UNCH_COUNT; i++)); do
     png "$(printf '%s/unchanged/img-%05d.png' "$WORK" "$i")" $((UNCH_KB * 1024))
 done
-[[ $ONLY == unchanged || $ONLY == inspect ]] && RATE_FILES=0
+[[ $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest ]] && RATE_FILES=0
 for ((i = 1; i <= RATE_FILES; i++)); do
     png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
@@ -467,6 +473,56 @@ if [[ $ONLY == inspect ]]; then
     exit 0
 fi
 
+# ---------------------------------------------------------------- large manifest
+# manifest_case: `capfile upload --dry-run --manifest M` for one image, with M
+# holding MANI_ENTRIES entries (none of them the image's): the time and peak
+# RSS of reading and parsing a large manifest (guarantee 6 of issue 18: linear
+# in its size; it was quadratic, 20,000 entries took 100 s). Nothing is sent:
+# the base URL is a closed port.
+manifest_case() {
+    local manifest r secs rss bytes
+    manifest=$WORK/large.capfile.toml
+    awk -v n="$MANI_ENTRIES" 'BEGIN {
+        print "[manifest]\nformat = 1\norigin = \"http://127.0.0.1:9\"\nnamespace = \"rewards\"\nbody = \"multipart\""
+        for (i = 0; i < n; i++) {
+            printf "\n[files.\"img/%06d.png\"]\nsha256 = \"%064d\"\nsize = %d\ncontent_type = \"image/png\"\n", i, i, 1000 + i
+            printf "version = \"1\"\nfile_handle = \"73e78929-1e07-4cc5-a738-b54470a7dc8c\"\ns3_url = \"s3:/bucket/rewards/%06d.png\"\n", i
+            printf "secure_file_path = \"https://s3.example/rewards/%06d.png?X-Amz-Date=20240508T034059Z&X-Amz-Expires=3600\"\n", i
+            printf "url_expires_at = \"2024-05-08T04:40:59Z\"\nuploaded_at = \"2024-05-08T03:40:59Z\"\n"
+        } }' >"$manifest"
+    bytes=$(wc -c <"$manifest")
+    png "$WORK/one.png" 4096
+    : >"$WORK/mani.txt"
+    for ((r = 1; r <= MANI_RUNS; r++)); do
+        CAPFILE_BASE_URL=http://127.0.0.1:9 CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile \
+            /usr/bin/time -v -o "$WORK/mani-time.txt" "$CAPFILE" upload --dry-run --manifest "$manifest" \
+            "$WORK/one.png" >/dev/null 2>"$WORK/mani.err" || die "the large-manifest dry run failed: $(tail -n 3 "$WORK/mani.err")"
+        grep -q "1 would be uploaded" "$WORK/mani.err" || die "the large-manifest dry run said: $(cat "$WORK/mani.err")"
+        awk -F': ' '
+            /Maximum resident set size/ { rss = $2 / 1024 }
+            /Elapsed \(wall clock\)/ { n = split($2, t, ":"); secs = (n == 3) ? t[1] * 3600 + t[2] * 60 + t[3] : t[1] * 60 + t[2] }
+            END { printf "%.2f %.1f\n", secs, rss }' "$WORK/mani-time.txt" >>"$WORK/mani.txt"
+    done
+    secs=$(awk '{ print $1 }' "$WORK/mani.txt" | stats)
+    rss=$(awk '{ print $2 }' "$WORK/mani.txt" | stats)
+    say "  large manifest: $secs s, $rss MiB (min median max)"
+    echo "Large manifest: \`capfile upload --dry-run --manifest M\` for one image, M holding $MANI_ENTRIES entries" \
+        "($(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }') MiB of TOML)."
+    echo
+    echo "| runs | wall time (s): min | median | max | peak RSS (MiB): min | median | max | target: median < 2 s |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| $MANI_RUNS | $(awk '{ printf "%.2f | %.2f | %.2f", $1, $2, $3 }' <<<"$secs")" \
+        "| $(awk '{ printf "%.1f | %.1f | %.1f", $1, $2, $3 }' <<<"$rss")" \
+        "| $(awk '{ print ($2 < 2) ? "met" : "NOT met" }' <<<"$secs") |"
+    echo
+}
+
+if [[ $ONLY == manifest ]]; then
+    say "the large-manifest case alone: $MANI_RUNS dry runs with $MANI_ENTRIES entries"
+    manifest_case
+    exit 0
+fi
+
 if [[ $ONLY == unchanged ]]; then
     say "the all-unchanged case alone: $UNCH_RUNS re-runs over $UNCH_COUNT images of $UNCH_KB KiB"
     unchanged_case
@@ -628,6 +684,7 @@ say "6/6: peak RSS at $MEM_FEW and $MEM_MANY inputs, -o url piped"
 mem_case >"$WORK/mem-table.md"
 unchanged_case >"$WORK/unchanged-table.md"
 inspect_case >"$WORK/inspect-table.md"
+manifest_case >"$WORK/manifest-table.md"
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -687,3 +744,4 @@ cat "$WORK/rate-table.md"
 cat "$WORK/mem-table.md"
 cat "$WORK/unchanged-table.md"
 cat "$WORK/inspect-table.md"
+cat "$WORK/manifest-table.md"

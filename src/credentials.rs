@@ -166,6 +166,10 @@ pub struct StoreError {
     /// The store is a file the user must fix (a usage error), rather than a
     /// service that could not be reached.
     pub malformed: bool,
+    /// There is no such store here (no keyring on this machine or session),
+    /// so it cannot hold a secret: unlike a keyring that is there but could
+    /// not be used (locked, no answer), where a secret may remain.
+    pub absent: bool,
 }
 
 impl StoreError {
@@ -173,6 +177,7 @@ impl StoreError {
         StoreError {
             message: message.into(),
             malformed: false,
+            absent: false,
         }
     }
 
@@ -180,6 +185,16 @@ impl StoreError {
         StoreError {
             message: message.into(),
             malformed: true,
+            absent: false,
+        }
+    }
+
+    /// See [`StoreError::absent`].
+    pub fn absent(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            malformed: false,
+            absent: true,
         }
     }
 

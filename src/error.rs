@@ -46,7 +46,7 @@ pub enum Exit {
     Partial,
     /// No credentials, or the server answered 401/403.
     Auth,
-    /// Interrupted by Ctrl-C.
+    /// Interrupted by Ctrl-C (or, for `upload`, SIGTERM or SIGHUP).
     Interrupted,
 }
 
@@ -58,7 +58,8 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Partial => 3,
             Exit::Auth => 4,
-            Exit::Interrupted => 130,
+            // 130 for Ctrl-C; 128 + the signal's number for another.
+            Exit::Interrupted => crate::interrupt::exit_code(),
         }
     }
 }
@@ -186,8 +187,10 @@ pub enum Error {
     NoProfilesForAll { path: PathBuf },
 
     // The run as a whole.
-    /// Results could not be written to standard output after the work ran.
-    ResultsLost { cause: String },
+    /// Results could not be written to standard output after the work ran;
+    /// `uploads` when the command was one that uploads (its hint says the
+    /// finished uploads are stored).
+    ResultsLost { cause: String, uploads: bool },
     /// The async runtime could not start.
     Runtime(io::Error),
     /// The Ctrl-C (and SIGTERM) handlers could not be installed.
@@ -311,7 +314,10 @@ impl Error {
             Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
             Error::CredentialsRefused => crate::credentials::refused_hint_of_run(),
             Error::NoConfigDir => "pass --config FILE or set CAPFILE_CONFIG",
-            Error::ResultsLost { .. } => "any upload that finished is stored; send standard output to a file or a pipe",
+            Error::ResultsLost { uploads: true, .. } => {
+                "any upload that finished is stored; send standard output to a file or a pipe"
+            }
+            Error::ResultsLost { uploads: false, .. } => "send standard output to a file or a pipe",
             Error::NoProfilesForAll { .. } => "create one with `capfile login`",
             Error::Report(error) => error.hint()?,
             Error::Serve(error) => error.hint()?,
@@ -423,7 +429,7 @@ impl fmt::Display for Error {
             },
             Error::BadProfileName { reason } => f.write_str(reason),
             Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
-            Error::ResultsLost { cause } => write!(f, "cannot write results to standard output: {cause}"),
+            Error::ResultsLost { cause, .. } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Report(error) => error.fmt(f),

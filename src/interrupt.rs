@@ -11,11 +11,26 @@
 //! own: a read from a pipe that stays open cannot be cancelled, so the reader
 //! hands out what the thread read and gives up with an error at the first
 //! signal, while the thread stays blocked and dies with the process.
+//!
+//! # Every wait ends, and a signal ends it (guarantee 5)
+//!
+//! This module owns waiting: a command that waits for something that may
+//! take long (a lock, a large file to parse, an answer) does it through
+//! [`Interrupts::wait_or_interrupt`] (a future) or
+//! [`Interrupts::blocking_or_interrupt`] (blocking work, run on a thread of
+//! its own so the wait can end without it), which give up with
+//! [`Error::Interrupted`] at the first signal. `upload` counts SIGINT,
+//! SIGTERM and SIGHUP alike ([`Signals::Any`]): each stops it the same way,
+//! removing what it would leave behind. The exit status says which came
+//! first: 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP),
+//! as a shell reports a process killed by it; see [`exit_code`].
 
+use std::future::Future;
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -24,10 +39,31 @@ use crate::error::Error;
 /// Which signals count as an interrupt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signals {
-    /// Ctrl-C (SIGINT).
-    CtrlC,
     /// Ctrl-C, and on Unix SIGTERM (what `kill` and service managers send).
     CtrlCOrTerminate,
+    /// Ctrl-C, and on Unix SIGTERM and SIGHUP (the terminal closed).
+    Any,
+}
+
+/// The number of the first signal counted in this process (0: none yet).
+static FIRST_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// How long [`Interrupts::blocking_or_interrupt`] lets its work end after a
+/// signal: a write in progress ends well within it, a wait does not.
+pub const WORK_GRACE: Duration = Duration::from_secs(2);
+
+/// SIGINT's number, the status of an interrupt when no signal was seen.
+const SIGINT: i32 = 2;
+
+/// The exit status of a command stopped by a signal: 128 + the number of the
+/// first signal it counted (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP),
+/// 130 when it counted none.
+pub fn exit_code() -> u8 {
+    let signal = match FIRST_SIGNAL.load(Ordering::SeqCst) {
+        0 => SIGINT,
+        n => n,
+    };
+    u8::try_from(128 + signal).unwrap_or(130)
 }
 
 /// Signals received since [`Interrupts::install`].
@@ -60,7 +96,8 @@ impl Interrupts {
         let (sender, count) = watch::channel(0);
         let task_shared = Arc::clone(&shared);
         runtime.spawn(async move {
-            while listener.recv().await {
+            while let Some(signal) = listener.recv().await {
+                let _ = FIRST_SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
                 let n = task_shared.count.fetch_add(1, Ordering::SeqCst) + 1;
                 let readers = task_shared.readers.lock().unwrap_or_else(PoisonError::into_inner);
                 for reader in readers.iter() {
@@ -96,6 +133,59 @@ impl Interrupts {
         self.waited = target;
     }
 
+    /// Runs `wait` until it ends or a signal comes, whichever is first: a
+    /// signal (even one that came before the call) gives
+    /// [`Error::Interrupted`] and drops `wait`.
+    pub async fn wait_or_interrupt<F: Future>(&mut self, wait: F) -> Result<F::Output, Error> {
+        if self.fired() {
+            return Err(Error::interrupted());
+        }
+        tokio::select! {
+            biased;
+            () = self.next() => Err(Error::interrupted()),
+            done = wait => Ok(done),
+        }
+    }
+
+    /// Runs blocking `work` (waiting for a lock, parsing a large file) on a
+    /// thread of its own and waits for it on `runtime` until it ends or a
+    /// signal comes. At a signal this gives `work` up to [`WORK_GRACE`] to
+    /// end (so that a file it is writing is finished, not left half-made),
+    /// then returns [`Error::Interrupted`] whether it ended or not; a thread
+    /// still running dies with the process, so `work` must leave nothing
+    /// behind if it is cut off while it waits (a lock held by the process is
+    /// released by the OS when it ends).
+    pub fn blocking_or_interrupt<T, W>(&mut self, runtime: &tokio::runtime::Runtime, work: W) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        W: FnOnce() -> T + Send + 'static,
+    {
+        if self.fired() {
+            return Err(Error::interrupted());
+        }
+        let (done, result) = tokio::sync::oneshot::channel();
+        // A plain thread, not `spawn_blocking`: dropping the runtime would
+        // wait for that one to end.
+        std::thread::Builder::new()
+            .name("capfile-wait".into())
+            .spawn(move || {
+                let _ = done.send(work());
+            })
+            .map_err(Error::Runtime)?;
+        runtime.block_on(async {
+            tokio::pin!(result);
+            match self.wait_or_interrupt(&mut result).await {
+                Ok(Ok(value)) => Ok(value),
+                // The thread panicked; the panic message is already printed.
+                Ok(Err(_)) => Err(Error::interrupted()),
+                Err(interrupted) => {
+                    let _ = tokio::time::timeout(WORK_GRACE, result).await;
+                    Err(interrupted)
+                }
+            }
+        })
+    }
+
     /// Standard input, read on a thread of its own, that fails with an error
     /// at the first signal instead of blocking on.
     pub fn stdin(&self) -> InterruptibleStdin {
@@ -122,6 +212,8 @@ struct Listener {
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
     #[cfg(windows)]
     ctrl_c: tokio::signal::windows::CtrlC,
 }
@@ -132,12 +224,16 @@ impl Listener {
         {
             use tokio::signal::unix::{SignalKind, signal};
             let terminate = match signals {
-                Signals::CtrlC => None,
-                Signals::CtrlCOrTerminate => Some(signal(SignalKind::terminate())?),
+                Signals::CtrlCOrTerminate | Signals::Any => Some(signal(SignalKind::terminate())?),
+            };
+            let hangup = match signals {
+                Signals::Any => Some(signal(SignalKind::hangup())?),
+                Signals::CtrlCOrTerminate => None,
             };
             Ok(Listener {
                 interrupt: signal(SignalKind::interrupt())?,
                 terminate,
+                hangup,
             })
         }
         #[cfg(windows)]
@@ -149,24 +245,26 @@ impl Listener {
         }
     }
 
-    /// Waits for the next signal; false when no more can come.
-    async fn recv(&mut self) -> bool {
+    /// Waits for the next signal and returns its number; `None` when no
+    /// more can come.
+    async fn recv(&mut self) -> Option<i32> {
         #[cfg(unix)]
         {
-            let terminate = async {
-                match &mut self.terminate {
-                    Some(terminate) => terminate.recv().await,
+            async fn optional(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+                match signal {
+                    Some(signal) => signal.recv().await,
                     None => std::future::pending().await,
                 }
-            };
+            }
             tokio::select! {
-                got = self.interrupt.recv() => got.is_some(),
-                got = terminate => got.is_some(),
+                got = self.interrupt.recv() => got.map(|()| libc::SIGINT),
+                got = optional(&mut self.terminate) => got.map(|()| libc::SIGTERM),
+                got = optional(&mut self.hangup) => got.map(|()| libc::SIGHUP),
             }
         }
         #[cfg(windows)]
         {
-            self.ctrl_c.recv().await.is_some()
+            self.ctrl_c.recv().await.map(|()| SIGINT)
         }
     }
 }

@@ -47,6 +47,8 @@ pub fn run(cli: Cli) -> Exit {
     let env = settings::Env::capture();
     let global = &cli.global;
     let printer = Arc::new(Printer::new(global.color, global.quiet, global.verbose, &env));
+    // Whether results that cannot be written may be of finished uploads.
+    let uploads = matches!(&cli.command, Command::Upload(args) if !args.dry_run);
     let result = match cli.command {
         Command::Upload(args) => commands::upload::run(args, global, &env, &printer),
         Command::Inspect(args) => commands::inspect::run(args, global, &env, &printer),
@@ -72,7 +74,7 @@ pub fn run(cli: Cli) -> Exit {
     // even if every upload did.
     match printer.stdout_failure() {
         Some(cause) if matches!(exit, Exit::Success | Exit::Partial) => {
-            printer.error(&Error::ResultsLost { cause });
+            printer.error(&Error::ResultsLost { cause, uploads });
             Exit::Failure
         }
         _ => exit,

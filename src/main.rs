@@ -17,14 +17,34 @@ fn main() -> std::process::ExitCode {
 }
 
 /// clap's own errors, with the `capfile: error:` prefix every other error
-/// has; help and version output go out as clap writes them.
+/// has; help and version output go out as clap writes them, and a failure to
+/// write them is an error like any other write failure (exit 1), not a
+/// silent success.
 fn usage_error(err: clap::Error) -> std::process::ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         err.kind(),
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        err.exit();
+        let stream = if err.use_stderr() {
+            "standard error"
+        } else {
+            "standard output"
+        };
+        let written = err.print().and_then(|()| {
+            use std::io::Write;
+            std::io::stdout().flush()?;
+            std::io::stderr().flush()
+        });
+        return match written {
+            Ok(()) => std::process::ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2)),
+            // A reader that leaves early (`| head -1`) is not an error.
+            Err(cause) if cause.kind() == std::io::ErrorKind::BrokenPipe => std::process::ExitCode::SUCCESS,
+            Err(cause) => {
+                eprintln!("capfile: error: cannot write to {stream}: {cause}");
+                std::process::ExitCode::from(1)
+            }
+        };
     }
     let text = err.render().to_string();
     let text = text.strip_prefix("error: ").unwrap_or(&text);

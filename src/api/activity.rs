@@ -39,6 +39,12 @@ impl Activity {
         self.handed.load(Ordering::Relaxed)
     }
 
+    /// How long since the last progress.
+    pub(super) fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+
     pub(super) fn touch(&self) {
         let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(now, Ordering::Relaxed);

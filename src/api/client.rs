@@ -11,7 +11,7 @@ use super::activity::Activity;
 use super::auth::Auth;
 use super::body::file_body;
 use super::error::{FileError, network_error, receiving_error};
-use super::pacing::{Pacer, Rate, Throttle};
+use super::pacing::{self, Pacer, Rate, Throttle};
 use super::redirect;
 use super::response::read_upload_response;
 use super::retry::{RetryPolicy, gave_up_waiting};
@@ -215,7 +215,13 @@ impl FileService {
             };
             if err.is_rate_limit() {
                 let limited = self.pacer.limited(permit, err.retry_after());
-                let wait = limited.until.saturating_duration_since(Instant::now());
+                // A 429 always costs something towards --max-rate-wait, even
+                // one that came when a pause had just ended: otherwise a
+                // service that says 429 at once, every time, is asked forever.
+                let wait = limited
+                    .until
+                    .saturating_duration_since(Instant::now())
+                    .max(pacing::MIN_PAUSE);
                 if rate_waited + wait > self.retry.rate_wait {
                     return Err(gave_up_waiting(err, rate_waited));
                 }
@@ -326,7 +332,18 @@ impl FileService {
                 level,
             );
             notes.version(response.version());
-            read_upload_response(response, &activity, &mut notes.body).await
+            // Every wait ends: each byte of the answer feeds the idle timer,
+            // so a server that drips it would never time out. The whole
+            // answer (at most MAX_RESPONSE bytes) must come within the same
+            // --timeout of its headers.
+            let answer = read_upload_response(response, &activity, &mut notes.body);
+            match tokio::time::timeout(self.idle_timeout, answer).await {
+                Ok(result) => result,
+                // An answer that stopped is a stall (said as such), one
+                // that kept dripping is too slow.
+                Err(_) if activity.idle() >= self.idle_timeout => Err(ApiError::Timeout(self.idle_timeout)),
+                Err(_) => Err(ApiError::AnswerTimeout(self.idle_timeout)),
+            }
         };
         let result = tokio::select! {
             result = attempt => result,

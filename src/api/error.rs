@@ -30,6 +30,9 @@ pub enum ApiError {
     Network(NetworkError),
     /// No progress for the idle time limit.
     Timeout(Duration),
+    /// The answer's body was still not in full this long after its headers
+    /// came (a server that drips it keeps the idle timer fed).
+    AnswerTimeout(Duration),
     /// A body that is not the service's JSON, or that reports a failure.
     Response {
         cause: ResponseError,
@@ -339,7 +342,7 @@ impl ApiError {
             ApiError::Status { status, .. } => matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504),
             // A refused certificate or handshake is the same next time.
             ApiError::Network(net) => net.tls_setup_failure().is_none(),
-            ApiError::Timeout(_) => true,
+            ApiError::Timeout(_) | ApiError::AnswerTimeout(_) => true,
             ApiError::Response { .. }
             | ApiError::KeyRefused { .. }
             | ApiError::File(_)
@@ -372,7 +375,11 @@ impl ApiError {
             | ApiError::Response { request_id, .. }
             | ApiError::KeyRefused { request_id, .. }
             | ApiError::Redirect { request_id, .. } => request_id.as_deref(),
-            ApiError::Network(_) | ApiError::Timeout(_) | ApiError::File(_) | ApiError::Proxy { .. } => None,
+            ApiError::Network(_)
+            | ApiError::Timeout(_)
+            | ApiError::AnswerTimeout(_)
+            | ApiError::File(_)
+            | ApiError::Proxy { .. } => None,
         }
     }
 
@@ -452,6 +459,11 @@ impl ApiError {
             }
             ApiError::Network(err) => fmt::Display::fmt(err, f)?,
             ApiError::Timeout(limit) => write!(f, "no progress for {} s (--timeout)", limit.as_secs())?,
+            ApiError::AnswerTimeout(limit) => write!(
+                f,
+                "the answer was still incomplete {} s after it began (--timeout)",
+                limit.as_secs()
+            )?,
             ApiError::Response { cause, .. } => write!(f, "unexpected response: {cause}")?,
             ApiError::KeyRefused { message, .. } => {
                 // The server's words after a colon, so the request id that
@@ -508,6 +520,7 @@ impl std::error::Error for ApiError {
             | ApiError::KeyRefused { .. }
             | ApiError::Timeout(_)
             | ApiError::Proxy { .. }
+            | ApiError::AnswerTimeout(_)
             | ApiError::Redirect { .. } => None,
         }
     }

@@ -108,7 +108,7 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
     let version = match file.get("version") {
         None => return Err(field("file.version", "is missing")),
         Some(serde_json::Value::Number(n)) if n.is_u64() => n.to_string(),
-        Some(serde_json::Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.clone(),
+        Some(serde_json::Value::String(s)) if is_version(s) => s.clone(),
         Some(_) => return Err(field("file.version", "is not an integer")),
     };
     let name = match file.get("name") {
@@ -214,13 +214,30 @@ fn field(field: &'static str, problem: &'static str) -> ApiError {
 
 /// The secure URL as printed: an absolute http(s) URL on one line.
 fn check_secure_url(url: &str) -> Result<String, ApiError> {
+    match secure_url_problem(url) {
+        None => Ok(url.to_string()),
+        Some(problem) => Err(field("secureFilePath", problem)),
+    }
+}
+
+/// What is wrong with a secure URL that capfile would print, if anything: it
+/// must be an absolute http(s) URL on one line, with nothing that can steer a
+/// terminal or split a TSV row. The same rule for a server's answer and for
+/// a manifest's `secure_file_path`.
+pub fn secure_url_problem(url: &str) -> Option<&'static str> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(field("secureFilePath", "holds whitespace or control characters"));
+        return Some("holds whitespace or control characters");
     }
     match Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some() => Ok(url.to_string()),
-        _ => Err(field("secureFilePath", "is not an absolute http(s) URL")),
+        Ok(parsed) if matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some() => None,
+        _ => Some("is not an absolute http(s) URL"),
     }
+}
+
+/// Whether `text` is a file version as capfile shows it: decimal digits.
+/// The same rule for a server's answer and for a manifest's `version`.
+pub fn is_version(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The longest server message shown, in characters.

@@ -200,7 +200,8 @@ pub const EXIT_STATUS: &[Entry] = &[
     },
     Entry {
         name: "130",
-        text: "interrupted (Ctrl-C): uploads in flight stopped, finished ones reported",
+        text: "interrupted (Ctrl-C): uploads in flight stopped, finished ones reported; \
+               `upload` stopped by SIGTERM exits 143, by SIGHUP 129, the same way",
     },
 ];
 

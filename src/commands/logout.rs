@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::cli::GlobalArgs;
 use crate::config_file::Paths;
+use crate::credentials::{SecretSource, StoreError};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::settings::Env;
@@ -18,11 +19,17 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
 
     let mut removed = Vec::new();
     let mut failed = Vec::new();
+    let mut first_unreachable = None;
     for store in stores.in_order() {
         match store.delete(&profile.name) {
             Ok(true) => removed.push(store.describe()),
             Ok(false) => {}
-            Err(err) => failed.push(err),
+            Err(err) => {
+                if !err.absent && !err.malformed && first_unreachable.is_none() {
+                    first_unreachable = Some((store.source(), err.clone()));
+                }
+                failed.push(err);
+            }
         }
     }
     for place in &removed {
@@ -33,6 +40,12 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
     }
     if let Some(malformed) = failed.iter().find(|f| f.malformed) {
         return Err(malformed.clone().into_error());
+    }
+    // A keyring that is there but could not be used (locked, no answer) may
+    // still hold the secret: that is not a logout (exit 1). One that is not
+    // there at all (no D-Bus session) holds nothing, and is only a warning.
+    if let Some((source, unreachable)) = first_unreachable {
+        return Err(may_remain(&source, &unreachable, &profile.name));
     }
     if removed.is_empty() {
         if failed.is_empty() {
@@ -66,4 +79,22 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
         paths.config.display()
     ));
     Ok(Exit::Success)
+}
+
+/// The error for a store that could not be asked and may still hold the
+/// profile's secret, with how to remove it.
+fn may_remain(source: &SecretSource, failure: &StoreError, profile: &str) -> Error {
+    let error = StoreError::new(format!("{failure}; the secret of profile `{profile}` may remain there")).into_error();
+    let hint = match source {
+        SecretSource::File(path) => format!(
+            "fix access to {} and run `capfile logout` again, or delete the profile's table from it",
+            path.display()
+        ),
+        SecretSource::Keyring | SecretSource::Env(_) => format!(
+            "make the keyring reachable (unlock or start it) and run `capfile logout` again, \
+             or remove its entry (service `capfile`, user `{profile}`) yourself, \
+             e.g. `secret-tool clear service capfile username {profile}`"
+        ),
+    };
+    error.with_hint(hint)
 }

@@ -81,7 +81,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     // temporary file: an interrupted spool is deleted, and the command exits
     // 130 without sending anything.
     let runtime = crate::runtime()?;
-    let mut interrupts = Interrupts::install(&runtime, Signals::CtrlC)?;
+    // SIGTERM and SIGHUP stop it the same way (exit 143 or 129).
+    let mut interrupts = Interrupts::install(&runtime, Signals::Any)?;
     let mut stdin: Box<dyn std::io::Read> = if files.iter().any(|f| f.as_os_str() == "-") {
         // On a terminal, silence would look like a hang.
         if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -140,13 +141,12 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     let report = args.report.as_deref().map(ReportWriter::create).transpose()?;
     // Opened (and locked) before any secret is looked up or anything sent: a
     // manifest of another host, namespace or body format refuses the batch.
+    // Waiting for another run's lock, and parsing, end at a signal.
     let manifest = match &settings.manifest {
-        Some(path) => Some(open_manifest(
-            std::path::Path::new(&path.value),
-            &base_url.value,
-            &settings,
-            printer,
-        )?),
+        Some(path) => {
+            let open = open_manifest(path.value.clone().into(), &base_url.value, &settings, printer);
+            Some(interrupts.blocking_or_interrupt(&runtime, open)??)
+        }
         None => None,
     };
     if manifest.is_none() && (args.force || args.no_refresh) {
@@ -191,9 +191,14 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         && let Some(manifest) = &manifest
     {
         // Nothing is recorded: the manifest is dropped as it was.
-        let sent = dry_run_plan(&inputs, manifest, policy, printer, |input| {
+        let sent = dry_run_plan(&inputs, manifest, policy, printer, &interrupts, |input| {
             service.upload_url(&settings.namespace.value, &input.remote)
         });
+        let Some(sent) = sent else {
+            printer.error(&Error::interrupted());
+            printer.note("nothing was uploaded");
+            return Ok(Exit::Interrupted);
+        };
         printer.note(&format!(
             "dry run: {} checked, {sent} would be uploaded, {} skipped (unchanged); nothing sent",
             output::count(inputs.len(), "file", "files"),
@@ -282,19 +287,31 @@ fn tell_skipped(skipped: &inputs::Skipped, printer: &Printer) {
 /// How long a run waits for another run's lock on the same manifest.
 const MANIFEST_LOCK_WAIT: Duration = Duration::from_secs(10 * 60);
 
-/// Opens and locks `--manifest FILE` for this base URL, namespace and body
-/// format, saying so once if another run holds it and this one waits.
+/// The work of opening and locking `--manifest FILE` for this base URL,
+/// namespace and body format, saying so once if another run holds it and
+/// this one waits: run by [`Interrupts::blocking_or_interrupt`], so that a
+/// signal ends the wait (the lock file is left in place by design, and the
+/// lock itself dies with the process).
 fn open_manifest(
-    path: &std::path::Path,
+    path: std::path::PathBuf,
     base_url: &url::Url,
     settings: &settings::Settings,
-    printer: &Printer,
-) -> Result<Manifest, Error> {
+    printer: &Arc<Printer>,
+) -> impl FnOnce() -> Result<Manifest, Error> + Send + 'static {
     let binding = manifest::Binding::new(
         base_url,
         &settings.namespace.value,
         &settings::choice_name(&settings.body.value),
     );
+    let printer = Arc::clone(printer);
+    move || open_manifest_now(&path, &binding, &printer)
+}
+
+fn open_manifest_now(
+    path: &std::path::Path,
+    binding: &manifest::Binding,
+    printer: &Printer,
+) -> Result<Manifest, Error> {
     let mut notice = || {
         printer.note(&format!(
             "waiting for {}: another capfile run uses this manifest (up to {} minutes)",
@@ -304,7 +321,7 @@ fn open_manifest(
     };
     Ok(Manifest::open_with_notice(
         path,
-        &binding,
+        binding,
         LockWait::Wait(MANIFEST_LOCK_WAIT),
         &mut notice,
     )?)
@@ -322,17 +339,23 @@ fn finish_manifest(manifest: Arc<Mutex<Manifest>>) -> Result<(), Error> {
 
 /// Prints what `--dry-run --manifest` would do, a line per input: the
 /// request it would send and why (`new`, `changed`, `expired`, `forced`), or
-/// `skip` and its recorded version. Returns how many would be sent.
+/// `skip` and its recorded version. Returns how many would be sent, or
+/// `None` when a signal stopped it (checked before each input: hashing a
+/// batch of large files takes a while).
 fn dry_run_plan(
     inputs: &inputs::Inputs,
     manifest: &Manifest,
     policy: Policy,
     printer: &Printer,
+    interrupts: &Interrupts,
     url: impl Fn(&inputs::Input) -> String,
-) -> usize {
+) -> Option<usize> {
     let now = time::OffsetDateTime::now_utc();
     let mut sent = 0;
     for input in inputs.iter() {
+        if interrupts.fired() {
+            return None;
+        }
         let name = input.remote.as_str();
         let mut decision = manifest.decide(name, input.size, None, now, policy);
         if decision == Decision::HashFirst {
@@ -362,7 +385,7 @@ fn dry_run_plan(
             Decision::HashFirst => {}
         }
     }
-    sent
+    Some(sent)
 }
 
 /// The service a run's records are bound to.

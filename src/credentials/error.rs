@@ -370,6 +370,7 @@ mod tests {
         let store = |malformed| StoreError {
             message: "x".into(),
             malformed,
+            absent: false,
         };
         let profile = || "demo".to_string();
         for (err, exit) in [

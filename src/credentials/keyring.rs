@@ -175,6 +175,15 @@ impl Keyring {
     fn error(&self, profile: &str, err: keyring_core::Error) -> StoreError {
         use keyring_core::Error as E;
         let what = self.describe();
+        // No keyring here at all: nothing can be stored in it.
+        let absent = match &err {
+            E::PlatformFailure(inner) | E::NoStorageAccess(inner) => {
+                let plain = plain_cause(&inner.to_string());
+                plain == NO_SESSION || plain == NO_SERVICE
+            }
+            E::NoDefaultStore | E::NotSupportedByStore(_) => true,
+            _ => false,
+        };
         let cause = match &err {
             E::PlatformFailure(inner) | E::NoStorageAccess(inner) => plain_cause(&inner.to_string()),
             E::BadEncoding(_) | E::BadDataFormat(..) => {
@@ -187,9 +196,18 @@ impl Keyring {
             E::NoDefaultStore | E::NoEntry => err.to_string(),
             other => other.to_string(),
         };
-        StoreError::new(format!("cannot use {what}: {}", one_line(&cause)))
+        let message = format!("cannot use {what}: {}", one_line(&cause));
+        if absent {
+            StoreError::absent(message)
+        } else {
+            StoreError::new(message)
+        }
     }
 }
+
+/// The causes that mean there is no keyring here (see [`StoreError::absent`]).
+const NO_SESSION: &str = "there is no D-Bus session to reach it on";
+const NO_SERVICE: &str = "no Secret Service (gnome-keyring, KWallet) is running";
 
 /// A platform failure in capfile's words: the usual causes (no D-Bus session,
 /// no Secret Service daemon, a locked keyring) get a short sentence instead of
@@ -198,9 +216,9 @@ fn plain_cause(raw: &str) -> String {
     let lower = raw.to_ascii_lowercase();
     let has = |needle: &str| lower.contains(needle);
     if has("failed to connect") || has("dbus_session_bus_address") || has("no such file or directory") {
-        "there is no D-Bus session to reach it on".into()
+        NO_SESSION.into()
     } else if has("serviceunknown") || has("org.freedesktop.secrets") || has("not provided by any") {
-        "no Secret Service (gnome-keyring, KWallet) is running".into()
+        NO_SERVICE.into()
     } else if has("locked") || has("dismissed") || has("prompt") {
         "the keyring is locked and was not unlocked".into()
     } else if has("permission denied") || has("access denied") {
@@ -396,6 +414,7 @@ mod tests {
         let err = keyring.get("default", SecretKind::PasswordMd5).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         assert!(err.message.contains("did not answer within 0.2 s"), "{}", err.message);
+        assert!(!err.absent, "a keyring that does not answer may hold a secret");
     }
 
     #[test]
@@ -414,6 +433,15 @@ mod tests {
         assert_eq!(
             err.message,
             "cannot use the OS keyring (test store): there is no D-Bus session to reach it on"
+        );
+        assert!(err.absent, "no session: no keyring to hold a secret");
+        let locked = Keyring::with_store(
+            || Err(keyring_core::Error::NoStorageAccess("Collection is locked".into())),
+            Duration::from_secs(1),
+        );
+        assert!(
+            !locked.delete("default").unwrap_err().absent,
+            "a locked keyring may hold one"
         );
     }
 }

@@ -59,7 +59,14 @@ fn file_and_setting_errors_name_the_file_or_source() {
         Error::NoConfigDir.hint().as_deref(),
         Some("pass --config FILE or set CAPFILE_CONFIG")
     );
-    assert_eq!(Error::ResultsLost { cause: "x".into() }.exit(), Exit::Failure);
+    assert_eq!(
+        Error::ResultsLost {
+            cause: "x".into(),
+            uploads: true
+        }
+        .exit(),
+        Exit::Failure
+    );
 }
 
 #[test]

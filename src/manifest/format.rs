@@ -50,13 +50,124 @@ pub(super) fn render(binding: &Binding, entries: &BTreeMap<String, Entry>) -> St
     doc.to_string()
 }
 
-/// Where a parse error points: a 1-based line of the text.
+/// Where a parse error points: 1-based lines of a text, found by a binary
+/// search in the offsets where lines start, which are found once. (Counting
+/// the newlines before each entry's offset made a parse quadratic in the
+/// manifest's size: 20,000 entries took 100 s.)
+pub(super) struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub(super) fn of(text: &str) -> Lines {
+        #[cfg(test)]
+        scanned::add(text.len());
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(at, _)| at + 1),
+        );
+        Lines { starts }
+    }
+
+    /// The line `span` starts on.
+    pub(super) fn line(&self, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+        let offset = span?.start;
+        // The number of line starts at or before `offset`.
+        Some(self.starts.partition_point(|&start| start <= offset))
+    }
+}
+
+/// Where a parse error points: a 1-based line of the text (for a single
+/// error; use [`Lines`] for many).
 pub(super) fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
     let offset = span?.start.min(text.len());
+    #[cfg(test)]
+    scanned::add(offset);
     Some(text.get(..offset).unwrap_or(text).matches('\n').count() + 1)
 }
 
+/// How many bytes of text this thread scanned for line numbers: a test
+/// checks that a parse scans its text a bounded number of times, whatever
+/// the number of entries (a count, not a timing, so it cannot flake).
+#[cfg(test)]
+pub(super) mod scanned {
+    use std::cell::Cell;
+
+    thread_local!(static SCANNED: Cell<usize> = const { Cell::new(0) });
+
+    pub(in super::super) fn add(bytes: usize) {
+        SCANNED.with(|n| n.set(n.get() + bytes));
+    }
+
+    /// Returns the count and starts again from zero.
+    pub(in super::super) fn take() -> usize {
+        SCANNED.with(|n| n.replace(0))
+    }
+}
+
+/// The manifest's entries. A manifest as capfile writes it (and most hand
+/// edits of one) is read a table at a time ([`parse_by_table`]): parsing the
+/// whole file as one TOML document held about 9 KB per entry (900 MB for
+/// 100,000 entries). Anything that path does not take whole, including every
+/// error, is parsed as one document ([`parse_whole`]), which has the line
+/// numbers for the error.
 pub(super) fn parse_manifest(
+    path: &Path,
+    bytes: &[u8],
+    binding: &Binding,
+) -> Result<BTreeMap<String, Entry>, ManifestError> {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(entries) = parse_by_table(path, text, binding)
+    {
+        return Ok(entries);
+    }
+    parse_whole(path, bytes, binding)
+}
+
+/// The entries of `text` read one `[files."NAME"]` table at a time, or
+/// `None` when anything is not as simple as that (then [`parse_whole`]
+/// decides, and names the line of any error).
+///
+/// The text is cut before each line that starts with `[files.`; the part
+/// before the first holds the `[manifest]` header. Each part must parse on
+/// its own as TOML holding exactly one entry, and no name may come twice.
+/// A cut inside a multi-line string would leave that string unterminated in
+/// its part, which then does not parse: so when every part parses, the parts
+/// mean what the whole means.
+pub(super) fn parse_by_table(path: &Path, text: &str, binding: &Binding) -> Option<BTreeMap<String, Entry>> {
+    let mut cuts: Vec<usize> = text.match_indices("\n[files.").map(|(at, _)| at + 1).collect();
+    if text.starts_with("[files.") {
+        cuts.insert(0, 0);
+    }
+    let header_end = cuts.first().copied().unwrap_or(text.len());
+    // The header, checked as a whole manifest with no entries.
+    let header = &text[..header_end];
+    if !parse_whole(path, header.as_bytes(), binding).ok()?.is_empty() {
+        return None;
+    }
+    let mut entries = BTreeMap::new();
+    cuts.push(text.len());
+    for part in cuts.windows(2).map(|w| &text[w[0]..w[1]]) {
+        let doc = toml_edit::Document::parse(part).ok()?;
+        let root = doc.as_table();
+        let files = root.get("files")?.as_table()?;
+        if root.len() != 1 || files.len() != 1 {
+            return None;
+        }
+        let (name, item) = files.iter().next()?;
+        let entry = entry_from_table(item.as_table()?).ok()?;
+        if entries.insert(name.to_string(), entry).is_some() {
+            return None;
+        }
+    }
+    Some(entries)
+}
+
+/// The manifest parsed as one TOML document; see [`parse_manifest`].
+pub(super) fn parse_whole(
     path: &Path,
     bytes: &[u8],
     binding: &Binding,
@@ -122,16 +233,20 @@ pub(super) fn parse_manifest(
     let Some(files) = files.as_table() else {
         return Err(invalid(line_of(text, files.span()), "files is not a table".into()));
     };
+    // Line numbers are needed only for an error, but are looked up once per
+    // entry: through an index, so that the parse stays linear.
+    let lines = Lines::of(text);
     for (name, item) in files.iter() {
         let Some(table) = item.as_table() else {
             return Err(invalid(
-                line_of(text, item.span()),
+                lines.line(item.span()),
                 format!("files.{name:?} is not a table"),
             ));
         };
-        let line = line_of(text, table.span()).or(header_line);
-        let entry = entry_from_table(table)
-            .map_err(|(span, message)| invalid(line_of(text, span).or(line), format!("entry {name:?}: {message}")))?;
+        let entry = entry_from_table(table).map_err(|(span, message)| {
+            let line = lines.line(span).or(lines.line(table.span())).or(header_line);
+            invalid(line, format!("entry {name:?}: {message}"))
+        })?;
         entries.insert(name.to_string(), entry);
     }
     Ok(entries)
@@ -184,6 +299,9 @@ pub(super) fn entry_from_table(table: &Table) -> Result<Entry, FieldError> {
             "sha256 is not 64 hex digits".into(),
         ));
     }
+    if let Err((key, problem)) = check_shown_fields(&fields) {
+        return Err((table.get(key).and_then(Item::span), format!("{key} {problem}")));
+    }
     Ok(Entry {
         sha256: fields.sha256.to_ascii_lowercase(),
         size: fields.size,
@@ -198,6 +316,44 @@ pub(super) fn entry_from_table(table: &Table) -> Result<Entry, FieldError> {
             .transpose()?,
         uploaded_at: time_field("uploaded_at", fields.uploaded_at)?,
     })
+}
+
+/// Guarantee 4 for a manifest: the fields capfile prints from an entry get
+/// the same checks as a server's answer ([`crate::api::is_version`],
+/// [`crate::api::secure_url_problem`]), and the other text fields hold no
+/// control or invisible characters, so that a hand-edited (or hostile)
+/// manifest cannot forge an output row or steer a terminal. A manifest that
+/// fails them is refused with the line of the field (exit 2), like one that
+/// does not parse. Returns the field and what is wrong with it.
+pub(super) fn check_shown_fields(fields: &RawEntry) -> Result<(), (&'static str, &'static str)> {
+    // An upload whose answer had no version is recorded with an empty one.
+    if !fields.version.is_empty() && !crate::api::is_version(&fields.version) {
+        return Err(("version", "is not an integer (digits only)"));
+    }
+    if let Some(problem) = crate::api::secure_url_problem(&fields.secure_file_path) {
+        return Err(("secure_file_path", problem));
+    }
+    let plain = [
+        ("content_type", Some(&fields.content_type)),
+        ("file_handle", fields.file_handle.as_ref()),
+        ("s3_url", fields.s3_url.as_ref()),
+    ];
+    for (key, value) in plain {
+        if value.is_some_and(|v| v.chars().any(unprintable)) {
+            return Err((key, "holds control or invisible characters"));
+        }
+    }
+    Ok(())
+}
+
+/// Characters that must not be printed raw: controls (C0, DEL, C1), line and
+/// paragraph separators, bidirectional controls and zero-width characters.
+fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
 }
 
 pub(super) fn is_sha256(text: &str) -> bool {
@@ -275,6 +431,18 @@ impl JournalLine {
         if !is_sha256(&self.sha256) {
             return None;
         }
+        let shown = RawEntry {
+            sha256: String::new(),
+            size: self.size,
+            content_type: self.content_type.clone(),
+            version: self.version.clone(),
+            file_handle: self.file_handle.clone(),
+            s3_url: self.s3_url.clone(),
+            secure_file_path: self.secure_file_path.clone(),
+            url_expires_at: None,
+            uploaded_at: String::new(),
+        };
+        check_shown_fields(&shown).ok()?;
         let url_expires_at = match self.url_expires_at {
             Some(at) => Some(parse_time(&at)?),
             None => None,

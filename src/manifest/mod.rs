@@ -75,7 +75,9 @@
 //! capfile processes on one manifest (parallel CI jobs on one runner) take
 //! turns and never lose each other's entries. What a second process does is
 //! the caller's choice, [`LockWait`]: fail at once, or wait up to a bound and
-//! then fail with a message naming the lock file. The lock is released by the
+//! then fail with a message naming the lock file (`upload` waits, and reads
+//! the manifest, through `Interrupts::blocking_or_interrupt`, so that a
+//! signal ends either at once). The lock is released by the
 //! OS when the process ends, even on SIGKILL, so a stale lock file is harmless.
 //! The lock file is left in place (removing it would let a third process lock
 //! a file that is no longer the one the second is waiting on); it is empty and

@@ -343,3 +343,102 @@ fn hashing_streamed_and_whole_agree() {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
 }
+
+/// Guarantee 6 (linear in the work): a parse scans its text for line
+/// numbers a bounded number of times, not once per entry (which made 20,000
+/// entries take 100 s). Counted, not timed; the time is in bench/run.sh.
+#[test]
+fn parse_scans_the_text_a_bounded_number_of_times() {
+    for count in [1_usize, 100, 2_000] {
+        let entries: BTreeMap<String, Entry> = (0..count)
+            .map(|i| (format!("img/{i:05}.png"), entry((i % 250) as u8)))
+            .collect();
+        let text = format::render(&binding(), &entries);
+        format::scanned::take();
+        // Both ways of reading it: a table at a time, and (as for any error)
+        // as one document.
+        let parsed = format::parse_manifest(Path::new("m.toml"), text.as_bytes(), &binding()).unwrap();
+        assert_eq!(parsed.len(), count);
+        let whole = format::parse_whole(Path::new("m.toml"), text.as_bytes(), &binding()).unwrap();
+        assert_eq!(whole, parsed);
+        let scanned = format::scanned::take();
+        assert!(
+            scanned <= 2 * text.len(),
+            "{count} entries: scanned {scanned} bytes of a {}-byte text",
+            text.len()
+        );
+    }
+}
+
+#[test]
+fn line_index_agrees_with_counting_newlines() {
+    for text in ["", "a", "\n", "a\nb", "a\n\nb\n", "[x]\nk = 1\n\n[y]\n"] {
+        let lines = format::Lines::of(text);
+        for offset in 0..=text.len() {
+            assert_eq!(
+                lines.line(Some(offset..offset)),
+                format::line_of(text, Some(offset..offset)),
+                "{text:?} at {offset}"
+            );
+        }
+        assert_eq!(lines.line(None), None);
+    }
+}
+
+/// Reading a table at a time gives what parsing the whole document gives,
+/// or leaves the text to the whole parse; it never gives something else.
+#[test]
+fn reading_by_table_agrees_with_the_whole_parse() {
+    let entries: BTreeMap<String, Entry> = (0..5_u8).map(|i| (format!("img/{i}.png"), entry(i))).collect();
+    let good = format::render(&binding(), &entries);
+    let path = Path::new("m.toml");
+    let whole = |text: &str| format::parse_whole(path, text.as_bytes(), &binding()).ok();
+    let by_table = |text: &str| format::parse_by_table(path, text, &binding());
+    assert_eq!(by_table(&good), Some(entries.clone()));
+    assert_eq!(whole(&good), Some(entries.clone()));
+
+    let line = "[files.\"img/2.png\"]";
+    let variants = [
+        // Taken a table at a time.
+        (good.replace(line, &format!("# a comment\n{line}")), true),
+        (good.replace("\r\n", "\n").replace('\n', "\r\n"), true),
+        (good.replace(line, "[files.'img/2.png']"), true),
+        (
+            format!(
+                "{good}\n[files.\"new.png\"]\n{}",
+                &good[good.find(line).unwrap() + line.len() + 1..]
+            ),
+            false,
+        ),
+        // Left to the whole parse (which may accept or refuse them).
+        (good.replace(line, " [files.\"img/2.png\"]"), false),
+        // `[files]` after `[files."img/0.png"]` is valid TOML, either way.
+        (good.replace(line, "[files]\n[files.\"img/2.png\"]"), true),
+        (good.replace(line, "[files.\"img/1.png\"]"), false),
+        (good.replace(line, "[other]\nx = 1\n[files.\"img/2.png\"]"), false),
+        (
+            good.replace("version = \"2\"", "version = '''\n[files.\"x\"]\n'''"),
+            false,
+        ),
+        (good.replace("version = \"2\"", "version = \"2\\t\""), false),
+        (good.replace("[manifest]", "files = 1\n[manifest]"), false),
+        (
+            good.replace(line, "[files.\"img/2.png\".sub]\nx = 1\n[files.\"img/2.png\"]"),
+            false,
+        ),
+        (
+            good.replace(
+                "origin = \"https://eu.api.capillarytech.com\"",
+                "origin = \"https://other.example\"",
+            ),
+            false,
+        ),
+    ];
+    for (i, (text, taken)) in variants.into_iter().enumerate() {
+        let fast = by_table(&text);
+        assert_eq!(fast.is_some(), taken, "variant {i}: {text}");
+        if let Some(fast) = fast {
+            assert_eq!(Some(fast), whole(&text), "{text}");
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod common;
 
 mod batch;
 mod emulator;
+mod exits;
 mod first_day;
 mod hostile;
 mod hostile_files;
@@ -36,3 +37,4 @@ mod settings_env;
 mod status;
 mod tracing;
 mod upload;
+mod waits;

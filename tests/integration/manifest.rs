@@ -391,3 +391,87 @@ fn force_and_no_refresh_without_a_manifest_are_usage_errors() {
     }
     assert_eq!(service.stats().upload_requests, 0);
 }
+
+/// Guarantee 4 for a manifest: the fields capfile prints from an entry get
+/// the same checks as a server's answer. A hand-edited or hostile value is
+/// refused with the file and line of the field (exit 2, nothing printed or
+/// sent), never printed raw by `--dry-run` (where an escape sequence or a tab
+/// in `version` forged a TSV row).
+#[test]
+fn a_manifest_with_a_hostile_printed_field_is_refused_with_its_line() {
+    let service = Service::start();
+    let dir = batch_dir(2);
+    let work = tempfile::tempdir().unwrap();
+    let manifest = work.path().join("m.toml");
+    let files = files_of(dir.path());
+    assert_eq!(upload(&service, &manifest, &files, &[]).status.code(), Some(0));
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    let hostile: &[(&str, &str)] = &[
+        ("version", "1\tforged\trow"),
+        ("version", "1\nskip evil.png"),
+        ("version", "\u{1b}]0;owned\u{7}"),
+        ("version", "javascript:alert(1)"),
+        ("version", "-1"),
+        ("version", "1.5"),
+        ("version", " 1"),
+        ("version", "\u{202E}1"),
+        ("secure_file_path", "javascript:alert(1)"),
+        ("secure_file_path", "file:///etc/passwd"),
+        ("secure_file_path", "data:text/html,<script>x</script>"),
+        ("secure_file_path", "/relative/a.png"),
+        ("secure_file_path", "https://a.example/x\nhttps://evil.example/x"),
+        ("secure_file_path", "https://a.example/\u{1b}[2J"),
+        ("secure_file_path", "https://a.example/x y"),
+        ("secure_file_path", "https://a.example/x\u{2028}y"),
+        ("secure_file_path", "https://a.example/x\u{85}"),
+        ("secure_file_path", ""),
+        ("content_type", "image/png\u{1b}[31m"),
+        ("content_type", "image/png\u{202E}gnp.exe"),
+        ("file_handle", "abc\u{200B}"),
+        ("s3_url", "s3:/b/a.png\r\nforged"),
+    ];
+    for (field, value) in hostile {
+        let mut doc: toml_edit::DocumentMut = good.parse().unwrap();
+        doc["files"]["img000.png"][field] = toml_edit::value(*value);
+        let text = doc.to_string();
+        std::fs::write(&manifest, &text).unwrap();
+        let header = text.lines().position(|l| l == "[files.\"img000.png\"]").unwrap();
+        let line = header
+            + 1
+            + text
+                .lines()
+                .skip(header)
+                .position(|l| l.starts_with(&format!("{field} = ")))
+                .unwrap();
+
+        let sent = service.stats().upload_requests;
+        let out = upload(&service, &manifest, &files, &["--dry-run"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{field} = {value:?}: {err}");
+        assert_eq!(stdout(&out), "", "{field} = {value:?}: nothing printed");
+        assert!(
+            err.starts_with(&format!(
+                "capfile: error: {}:{line}: entry \"img000.png\": {field} ",
+                manifest.display()
+            )),
+            "{field} = {value:?}: {err}"
+        );
+        assert!(
+            value.is_empty() || !err.contains(*value),
+            "{field} = {value:?}: not echoed: {err}"
+        );
+        assert_eq!(service.stats().upload_requests, sent, "nothing sent");
+        // A real upload is refused the same way, and the manifest kept.
+        let out = upload(&service, &manifest, &files, &[]);
+        assert_eq!(out.status.code(), Some(2), "{field} = {value:?}: {}", stderr(&out));
+        assert_eq!(service.stats().upload_requests, sent, "nothing sent");
+        assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
+    }
+    // The check refuses only what is hostile: an empty version (an answer
+    // that had none) and a plain URL still load.
+    let mut doc: toml_edit::DocumentMut = good.parse().unwrap();
+    doc["files"]["img000.png"]["version"] = toml_edit::value("");
+    std::fs::write(&manifest, doc.to_string()).unwrap();
+    let out = upload(&service, &manifest, &files, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -8,6 +8,11 @@ pub const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// The first pause after a 429 without `Retry-After`; it doubles while 429s
 /// repeat without a success between them.
 pub(super) const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// The shortest pause a `Retry-After` can ask for: a zero or past one (sent
+/// with every 429, it made ~650 requests a second, forever) is a pause of
+/// this long, so that a run keeps to a pace and its waits add up towards
+/// `--max-rate-wait`.
+pub const MIN_PAUSE: Duration = Duration::from_secs(1);
 /// What the rate is multiplied by on a 429 (the multiplicative decrease).
 const DECREASE: f64 = 0.7;
 /// Each success raises the rate by the rate set at the last cut divided by
@@ -95,6 +100,7 @@ impl Aimd {
     /// `Retry-After` if it gave one.
     pub fn limited(&mut self, epoch: u64, retry_after: Option<Duration>, now: Instant) -> Limited {
         self.limited += 1;
+        let retry_after = retry_after.map(|wait| wait.max(MIN_PAUSE));
         let current = self.pause_until.filter(|until| *until > now);
         if epoch != self.epoch {
             // Sent before the last pause: that pause covers it, unless the
@@ -183,6 +189,30 @@ mod tests {
         assert_eq!(aimd.try_send(t0 + secs(0.5)), Err(t0 + secs(1.01)));
         assert_eq!(aimd.try_send(t0 + secs(1.01)), Ok(1));
         assert_eq!(aimd.try_send(t0 + secs(1.02)), Err(t0 + secs(1.01) + secs(1.0 / 7.0)));
+    }
+
+    #[test]
+    fn a_zero_or_past_retry_after_still_pauses_for_the_floor() {
+        let t0 = Instant::now();
+        let mut aimd = Aimd::default();
+        let mut now = t0;
+        // `Retry-After: 0` (or a past date) on every 429: each still pauses
+        // everyone for MIN_PAUSE, so a run cannot spin and its waits add up.
+        for _ in 0..5 {
+            let epoch = aimd.try_send(now).unwrap();
+            let limited = aimd.limited(epoch, Some(Duration::ZERO), now);
+            assert!(limited.new_pause);
+            assert_eq!(limited.until - now, MIN_PAUSE);
+            assert_eq!(aimd.try_send(now), Err(limited.until), "nobody sends during it");
+            now = limited.until;
+        }
+        assert_eq!(aimd.totals(), (5, MIN_PAUSE * 5));
+        // A late answer to a request sent before the pause, with
+        // `Retry-After: 0`, cannot end the pause early either.
+        let epoch = aimd.try_send(now).unwrap();
+        let limited = aimd.limited(epoch, Some(Duration::ZERO), now);
+        let stale = aimd.limited(epoch, Some(Duration::ZERO), now + secs(0.1));
+        assert_eq!(stale.until, (now + secs(0.1) + MIN_PAUSE).max(limited.until));
     }
 
     #[test]

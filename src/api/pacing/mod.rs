@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use aimd::FIRST_PAUSE;
-pub use aimd::{Aimd, Limited, MAX_PAUSE};
+pub use aimd::{Aimd, Limited, MAX_PAUSE, MIN_PAUSE};
 pub use bucket::TokenBucket;
 pub use rate::Rate;
 pub(crate) use throttle::Throttle;
@@ -156,7 +156,7 @@ impl Pacer {
         match self.state.lock() {
             Ok(mut state) => state.aimd.limited(epoch, retry_after, now),
             Err(_) => Limited {
-                until: now + retry_after.unwrap_or(FIRST_PAUSE).min(MAX_PAUSE),
+                until: now + retry_after.unwrap_or(FIRST_PAUSE).clamp(MIN_PAUSE, MAX_PAUSE),
                 new_pause: false,
                 rate: None,
             },

@@ -335,3 +335,32 @@ fn a_sigkilled_process_loses_nothing_it_reported() {
     let text = fs::read_to_string(&path).unwrap();
     assert!(toml_edit::Document::parse(text.as_str()).is_ok());
 }
+
+/// A journal line with a value a server's answer could not have carried
+/// (it was hand-edited or forged) is refused like one that does not parse,
+/// never folded into the manifest.
+#[test]
+fn a_journal_line_with_a_hostile_printed_field_is_refused() {
+    let hostile: [fn(&mut Entry); 4] = [
+        |e| e.version = "1\t\u{1b}[2J".into(),
+        |e| e.secure_file_path = "javascript:alert(1)".into(),
+        |e| e.secure_file_path = "https://a.example/x\nhttps://evil.example".into(),
+        |e| e.s3_url = Some("s3:/b\u{2028}x".into()),
+    ];
+    for spoil in hostile {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        let mut manifest = open(&path);
+        let mut bad = entry(1);
+        spoil(&mut bad);
+        manifest.record("a.png", bad.clone()).unwrap();
+        drop(manifest);
+        let err = Manifest::open(&path, &binding(), WAIT).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage, "{bad:?}: {err}");
+        assert_eq!(
+            err.to_string(),
+            format!("{}.journal:2: invalid journal entry", path.display())
+        );
+        assert!(!path.exists(), "nothing folded in");
+    }
+}
