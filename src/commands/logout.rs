@@ -48,6 +48,14 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
         return Err(may_remain(&source, &unreachable, &profile.name));
     }
     if removed.is_empty() {
+        // `-p prdo logout` for `prod`: a profile named on purpose that is
+        // neither saved nor configured is a typo, said as for every command.
+        if profile.is_explicit()
+            && let Ok(config) = crate::config_file::Config::load(&paths.config)
+            && config.get(&profile.name).is_none()
+        {
+            return Err(config.unknown_profile(&profile.name));
+        }
         if failed.is_empty() {
             printer.note(&format!(
                 "profile `{}`: nothing stored; nothing to remove",

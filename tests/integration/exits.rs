@@ -122,7 +122,11 @@ fn logout_fails_when_a_reachable_keyring_does_not_answer() {
         "{err}"
     );
 
-    // No D-Bus session at all: nothing can be stored there.
+    // No D-Bus session at all: nothing can be stored there. (The profile
+    // exists: an unknown one is a typo, refused with a suggestion.)
+    let config = home.path().join("config/capfile");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[profiles.demo]\nnamespace = \"rewards\"\n").unwrap();
     let output = common::std_capfile(home.path())
         .args(["-p", "demo", "logout"])
         .env(

@@ -311,6 +311,7 @@ fn every_typed_name_gets_one_suggestion_rule() {
         (&["-p", "prdo", "status"], "hint: did you mean `-p prod`?"),
         (&["-p", "PROD", "config", "list"], "hint: did you mean `-p prod`?"),
         (&["config", "delete-profile", "prdo"], "hint: did you mean `prod`?"),
+        (&["-p", "prdo", "logout"], "hint: did you mean `-p prod`?"),
     ] {
         let output = Test::new(bare(&service)).args(args).status(2).stderr_has(hint).run();
         let err = stderr(&output);
