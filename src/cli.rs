@@ -315,7 +315,9 @@ pub struct UploadArgs {
           help = Key::RateWait.flag_help())]
     pub max_rate_wait: Option<u64>,
 
-    /// Check inputs and credentials and show what would be sent; send nothing
+    /// Check inputs and credentials (OAuth with the token endpoint) and show
+    /// what would be sent; send nothing. The plan goes to standard error, or
+    /// to standard output as a JSON object per input with --json or -o records
     #[arg(long)]
     pub dry_run: bool,
 

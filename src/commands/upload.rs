@@ -28,12 +28,13 @@ use crate::emulator;
 use crate::error::{Error, Exit};
 use crate::inputs;
 use crate::interrupt::{Interrupts, Signals};
-use crate::manifest::{self, ContentHasher, Decision, LockWait, Manifest, Policy, Reason, hash_file};
+use crate::manifest::{self, LockWait, Manifest, Policy};
 use crate::output::{self, Printer};
 use crate::settings::OutputFormat;
 use crate::settings::{self, Key};
 
 mod batch;
+mod dry_run;
 
 use batch::Batch;
 
@@ -187,40 +188,21 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         )
         .with_trace(printer.clone());
 
-    if args.dry_run
-        && let Some(manifest) = &manifest
-    {
-        // Nothing is recorded: the manifest is dropped as it was.
-        let sent = dry_run_plan(&inputs, manifest, policy, printer, &interrupts, |input| {
-            service.upload_url(&settings.namespace.value, &input.remote)
-        });
+    if args.dry_run {
+        let plan = dry_run::Plan::new(printer, settings.output.value);
+        let url = |input: &inputs::Input| service.upload_url(&settings.namespace.value, &input.remote);
+        let checked = runtime.block_on(dry_run::check_credentials(&service, &credentials))?;
+        let sent = match &manifest {
+            // Nothing is recorded: the manifest is dropped as it was.
+            Some(manifest) => dry_run::plan_with_manifest(&inputs, manifest, policy, &plan, &interrupts, url),
+            None => Some(dry_run::plan_all(&inputs, &plan, url)),
+        };
         let Some(sent) = sent else {
             printer.error(&Error::interrupted());
             printer.note("nothing was uploaded");
             return Ok(Exit::Interrupted);
         };
-        printer.note(&format!(
-            "dry run: {} checked, {sent} would be uploaded, {} skipped (unchanged); nothing sent",
-            output::count(inputs.len(), "file", "files"),
-            inputs.len() - sent
-        ));
-        return Ok(Exit::Success);
-    }
-    if args.dry_run {
-        // A line at a time: the plan of a large batch is not held whole.
-        for input in inputs.iter() {
-            let url = service.upload_url(&settings.namespace.value, &input.remote);
-            printer.result(&output::dry_run_line(
-                &url,
-                input.size,
-                input.body_path().map(|_| input.mime),
-            ));
-        }
-        printer.note(&format!(
-            "dry run: {} checked, nothing sent",
-            output::count(inputs.len(), "file", "files")
-        ));
-        return Ok(Exit::Success);
+        return Ok(dry_run::close(printer, inputs.len(), sent, checked));
     }
 
     runtime.block_on(async {
@@ -335,57 +317,6 @@ fn finish_manifest(manifest: Arc<Mutex<Manifest>>) -> Result<(), Error> {
         // is left, and the next run folds it in.
         Err(_) => Ok(()),
     }
-}
-
-/// Prints what `--dry-run --manifest` would do, a line per input: the
-/// request it would send and why (`new`, `changed`, `expired`, `forced`), or
-/// `skip` and its recorded version. Returns how many would be sent, or
-/// `None` when a signal stopped it (checked before each input: hashing a
-/// batch of large files takes a while).
-fn dry_run_plan(
-    inputs: &inputs::Inputs,
-    manifest: &Manifest,
-    policy: Policy,
-    printer: &Printer,
-    interrupts: &Interrupts,
-    url: impl Fn(&inputs::Input) -> String,
-) -> Option<usize> {
-    let now = time::OffsetDateTime::now_utc();
-    let mut sent = 0;
-    for input in inputs.iter() {
-        if interrupts.fired() {
-            return None;
-        }
-        let name = input.remote.as_str();
-        let mut decision = manifest.decide(name, input.size, None, now, policy);
-        if decision == Decision::HashFirst {
-            let hash = match input.body_path() {
-                Some(path) => hash_file(&path).ok().map(|(hash, _)| hash),
-                None => Some(ContentHasher::new().finish().0),
-            };
-            decision = match hash {
-                Some(hash) => manifest.decide(name, input.size, Some(&hash), now, policy),
-                None => Decision::Upload(Reason::Changed),
-            };
-        }
-        match decision {
-            Decision::Skip(entry) => {
-                let expired = if entry.url_expired(now) { " (URL expired)" } else { "" };
-                printer.result(&format!(
-                    "skip {}\tunchanged, version {}{expired}\n",
-                    output::escape_control(name),
-                    entry.version
-                ));
-            }
-            Decision::Upload(reason) => {
-                sent += 1;
-                let line = output::dry_run_line(&url(&input), input.size, input.body_path().map(|_| input.mime));
-                printer.result(&format!("{} {line}", reason.as_str()));
-            }
-            Decision::HashFirst => {}
-        }
-    }
-    Some(sent)
 }
 
 /// The service a run's records are bound to.

@@ -71,7 +71,7 @@ fn the_results_lost_hint_is_worded_for_the_command() {
         (&["version"], false),
         (&["completions", "bash"], false),
         (&["config", "path"], false),
-        (&["upload", "--dry-run"], false),
+        (&["upload", "--dry-run", "-o", "records"], false),
         (&["upload", "-o", "url"], true),
     ];
     for (args, uploads) in cases {

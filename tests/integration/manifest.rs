@@ -216,22 +216,52 @@ fn dry_run_lists_what_would_be_sent_and_skipped_and_changes_nothing() {
 
     let plan = upload(&service, &manifest, &files_of(dir.path()), &["--dry-run"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
-    let out = stdout(&plan);
-    let lines: Vec<&str> = out.lines().collect();
+    // The plain plan goes to standard error: standard output is for results.
+    assert_eq!(stdout(&plan), "");
+    let out = stderr(&plan);
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| ["skip ", "changed ", "new "].iter().any(|p| l.starts_with(p)))
+        .collect();
     assert_eq!(lines.len(), 3, "{out}");
-    assert!(lines[0].starts_with("skip img000.png\tunchanged, version 1"), "{out}");
+    assert!(lines[0].starts_with("skip img000.png  unchanged, version 1"), "{out}");
     assert!(
-        lines[1].starts_with("changed POST ") && lines[1].contains("/img001.png\t"),
+        lines[1].starts_with("changed POST ") && lines[1].contains("/img001.png  "),
         "{out}"
     );
     assert!(
-        lines[2].starts_with("new POST ") && lines[2].contains("/new.png\t"),
+        lines[2].starts_with("new POST ") && lines[2].contains("/new.png  "),
         "{out}"
     );
     assert!(
         stderr(&plan).contains("2 would be uploaded, 1 skipped"),
         "{}",
         stderr(&plan)
+    );
+    // With -o records, the plan is one JSON object per input on standard output.
+    let plan = upload(
+        &service,
+        &manifest,
+        &files_of(dir.path()),
+        &["--dry-run", "-o", "records"],
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let objects: Vec<serde_json::Value> = stdout(&plan)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let actions: Vec<(&str, &str)> = objects
+        .iter()
+        .map(|o| (o["action"].as_str().unwrap(), o["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("skip", "unchanged"), ("upload", "changed"), ("upload", "new")]
+    );
+    assert!(
+        objects[2]["url"].as_str().unwrap().ends_with("/new.png"),
+        "{}",
+        objects[2]
     );
     assert_eq!(service.stats().upload_requests, 2, "nothing sent");
     assert_eq!(std::fs::read(&manifest).unwrap(), text, "left as it was");

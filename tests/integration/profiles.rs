@@ -361,7 +361,8 @@ fn precedence_is_flag_then_env_then_file_for_every_setting() {
     ] {
         assert!(err.contains(&line), "missing {line:?} in\n{err}");
     }
-    assert!(stdout(&output).contains("/api_gateway/file-service/fromfile/sample.png"));
+    // `-o url` from the file: the plan goes to standard error.
+    assert!(err.contains("/api_gateway/file-service/fromfile/sample.png"), "{err}");
 
     // The environment over the file.
     let port = service.base_url().rsplit(':').next().unwrap().to_string();

@@ -316,8 +316,54 @@ fn dry_run_sends_nothing() {
         .args(["upload", "--dry-run", "--name", "a b.png"])
         .arg(sample("sample.png")));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
-    assert!(out.contains("/api_gateway/file-service/rewards/a%20b.png"), "{out}");
-    assert!(out.contains("image/png"), "{out}");
+    // The table's standard output is for results: the plan is on stderr.
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(err.contains("/api_gateway/file-service/rewards/a%20b.png"), "{err}");
+    assert!(err.contains("image/png"), "{err}");
+    assert!(err.contains("the Basic password was not checked"), "{err}");
+    // --json and -o records: a JSON object per input on standard output,
+    // for `| jq`; -o url keeps standard output for URLs.
+    for format in ["--json", "-orecords", "-ourl"] {
+        let output = run(service
+            .capfile()
+            .args(["upload", "--dry-run", format, "--name", "a b.png"])
+            .arg(sample("sample.png")));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let out = stdout(&output);
+        if format == "-ourl" {
+            assert_eq!(out, "", "{format}");
+            continue;
+        }
+        let plan: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(plan["action"], "upload", "{format}");
+        assert_eq!(plan["content_type"], "image/png");
+        assert!(plan["url"].as_str().unwrap().ends_with("/rewards/a%20b.png"), "{plan}");
+    }
     assert_eq!(service.stats().upload_requests, 0);
+}
+
+/// --dry-run checks an OAuth key and secret with the token endpoint (which
+/// creates nothing): a wrong secret is exit 4 there, not at the first upload.
+#[test]
+fn dry_run_checks_oauth_credentials() {
+    let service = Service::start();
+    let output = run(service
+        .oauth_capfile()
+        .args(["upload", "--dry-run"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the token endpoint gave a token"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(service
+        .oauth_capfile()
+        .env("CAPFILE_CLIENT_SECRET", "wrong-secret")
+        .args(["upload", "--dry-run"])
+        .arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let stats = service.stats();
+    assert_eq!((stats.upload_requests, stats.token_requests), (0, 2));
 }
