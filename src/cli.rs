@@ -188,8 +188,9 @@ pub enum Command {
     /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
     /// 100/min), rate_wait (seconds), output (table, json, url or records), body
     /// (multipart or raw), manifest (a file path: upload --manifest), ca_bundle
-    /// (a PEM file of extra CA certificates: upload --cacert), policy (the
-    /// upload policy: a [policies.NAME] table). Policy rules are keys too:
+    /// (a PEM file of extra CA certificates: upload --cacert), keyring (native,
+    /// or keyutils: the Linux kernel keyring; login records the one it used),
+    /// policy (the upload policy: a [policies.NAME] table). Policy rules are keys too:
     /// policies.NAME.RULE (e.g. policies.reward-art.max_bytes 200000), and
     /// policy.NAMESPACE (the profile's policy for one namespace). Secrets are
     /// not settings: use `capfile login`.

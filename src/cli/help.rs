@@ -128,7 +128,7 @@ pub const ENVIRONMENT: &[Entry] = &[
     },
     Entry {
         name: "CAPFILE_KEYRING",
-        text: "keyutils: keep secrets in the Linux kernel keyring instead of the Secret Service (headless hosts; lost at reboot)",
+        text: "keyutils: keep secrets in the Linux kernel keyring instead of the Secret Service (headless hosts; lost at reboot); login records it as the profile's `keyring`",
     },
     Entry {
         name: "SSL_CERT_FILE",

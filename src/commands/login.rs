@@ -51,7 +51,7 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     // On a terminal the keyring is asked before any question: with none to
     // save in, every answer would be lost. Otherwise the flags are checked
     // first, so a usage error is said as one.
-    let super::Stores { keyring, file } = super::Stores::open(&paths, env, printer);
+    let super::Stores { keyring, file } = super::Stores::open(&paths, env, printer, &profile.name);
     let check_keyring_now = |now: bool| match now && !args.insecure_storage {
         true => check_keyring(&keyring, &profile.name, &paths),
         false => Ok(()),
@@ -121,7 +121,8 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         keyring.describe()
     };
 
-    save_settings(&config, &profile, &base_url, auth, &identity)?;
+    let keyring_used = (!args.insecure_storage).then(|| super::keyring_choice(&paths, env, &profile.name));
+    save_settings(&config, &profile, &base_url, auth, &identity, keyring_used.as_deref())?;
     let settings_in = paths.config.display();
     let who = match auth {
         AuthKind::Basic => format!("user `{identity}`"),
@@ -373,15 +374,34 @@ fn stored_url(url: &Url) -> String {
 
 /// Fails at once, before any question, when the keyring cannot be used.
 fn check_keyring(keyring: &dyn SecretStore, profile: &str, paths: &Paths) -> Result<(), Error> {
-    match keyring.get(profile, SecretKind::PasswordMd5) {
-        Ok(_) => Ok(()),
-        Err(cause) => Err(LoginError::Keyring {
+    let refused = |cause| {
+        Error::from(LoginError::Keyring {
             cause,
             credentials_file: paths.credentials.clone(),
-        }
-        .into()),
-    }
+        })
+    };
+    keyring.get(profile, SecretKind::PasswordMd5).map_err(refused)?;
+    // Reading is not enough: the kernel keyring lets a shell read and not
+    // write. A probe entry under a name no profile can have (`:` is not
+    // allowed in one) is written and removed before the first question.
+    let probe = Binding {
+        origin: "https://capfile.invalid".into(),
+        identity: "capfile".into(),
+    };
+    keyring
+        .set(
+            KEYRING_PROBE,
+            SecretKind::PasswordMd5,
+            &credentials::Secret::new("probe"),
+            &probe,
+        )
+        .map_err(refused)?;
+    let _ = keyring.delete(KEYRING_PROBE);
+    Ok(())
 }
+
+/// The entry `check_keyring` writes and removes to see that it may.
+const KEYRING_PROBE: &str = "capfile:keyring-check";
 
 /// Asks the token endpoint for a token with the key and secret.
 fn check_oauth(
@@ -427,6 +447,7 @@ fn save_settings(
     base_url: &Url,
     auth: AuthKind,
     identity: &str,
+    keyring: Option<&str>,
 ) -> Result<(), Error> {
     let file = &config.file;
     let mut doc = file.document_mut()?;
@@ -451,5 +472,16 @@ fn save_settings(
     };
     config_file::set_value(table, keep.name(), identity.into());
     table.remove(drop.name());
+    // The keyring the secret went to, when not the platform's: `status` and
+    // `upload` then find it without CAPFILE_KEYRING.
+    match keyring {
+        Some(choice) if choice != "native" && !choice.is_empty() => {
+            config_file::set_value(table, Key::Keyring.name(), choice.into());
+        }
+        Some(_) => {
+            table.remove(Key::Keyring.name());
+        }
+        None => {}
+    }
     file.write(&doc, false)
 }

@@ -15,7 +15,7 @@ use crate::settings::Env;
 pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let paths = Paths::locate(global.config.as_deref())?;
     let profile = super::select_profile(global, env)?;
-    let stores = super::Stores::open(&paths, env, printer);
+    let stores = super::Stores::open(&paths, env, printer, &profile.name);
 
     let mut removed = Vec::new();
     let mut failed = Vec::new();
@@ -67,7 +67,7 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
         // not an error. A store that could not be asked is said once, in its
         // own line, since a secret there (if any) stays.
         for failure in &failed {
-            printer.warn(&format!("{failure}; not checked for a secret"));
+            tell_unchecked(printer, failure);
         }
         printer.note(&format!(
             "profile `{}`: nothing stored in {}; nothing to remove",
@@ -105,4 +105,16 @@ fn may_remain(source: &SecretSource, failure: &StoreError, profile: &str) -> Err
         ),
     };
     error.with_hint(hint)
+}
+
+/// A store that could not be asked. One that is not there at all (no
+/// keyring on this host) holds nothing: that is said only with -v, not on
+/// every logout.
+fn tell_unchecked(printer: &Printer, failure: &StoreError) {
+    let line = format!("{failure}; not checked for a secret");
+    if failure.absent {
+        printer.detail(1, &line);
+    } else {
+        printer.warn(&line);
+    }
 }

@@ -25,7 +25,7 @@ use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Resolved, SecretStore};
 use crate::error::Error;
 use crate::output::Printer;
-use crate::settings::{self, Env, Flags, Setting, Settings};
+use crate::settings::{self, Env, Flags, Key, Setting, Settings};
 
 /// The selected profile: `--profile` or `CAPFILE_PROFILE`, else `default`.
 fn select_profile(global: &GlobalArgs, env: &Env) -> Result<Profile, Error> {
@@ -54,11 +54,12 @@ struct Stores {
 }
 
 impl Stores {
-    /// The stores of these paths; the file store warns through the printer.
-    fn open(paths: &Paths, env: &Env, printer: &Arc<Printer>) -> Stores {
+    /// The stores of `profile`'s secret; the file store warns through the
+    /// printer.
+    fn open(paths: &Paths, env: &Env, printer: &Arc<Printer>, profile: &str) -> Stores {
         let printer = printer.clone();
         Stores {
-            keyring: Keyring::native(env),
+            keyring: Keyring::chosen(&keyring_choice(paths, env, profile)),
             file: CredentialsFile::new(&paths.credentials, move |warning| printer.warn(warning)),
         }
     }
@@ -67,6 +68,24 @@ impl Stores {
     fn in_order(&self) -> [&dyn SecretStore; 2] {
         [&self.keyring, &self.file]
     }
+}
+
+/// The keyring that keeps `profile`'s secret: CAPFILE_KEYRING, else the
+/// profile's `keyring` setting (saved by `login`), else the platform's. A
+/// config file that does not parse is said by the command that reads it.
+fn keyring_choice(paths: &Paths, env: &Env, profile: &str) -> String {
+    if let Some(choice) = env.get(Key::Keyring.env_var()) {
+        return choice;
+    }
+    Config::load(&paths.config)
+        .ok()
+        .and_then(|config| {
+            config
+                .get(profile)
+                .and_then(|values| values.get(Key::Keyring))
+                .map(ToString::to_string)
+        })
+        .unwrap_or_default()
 }
 
 /// The credentials an upload to `base_url` uses: the secret from the
@@ -82,7 +101,7 @@ fn resolve_credentials(
 ) -> Result<Resolved, Error> {
     // The profile as the file has it, for secrets saved by capfile 0.1.0.
     let saved_profile = Config::load(&paths.config)?.values(profile)?;
-    let stores = Stores::open(paths, env, printer);
+    let stores = Stores::open(paths, env, printer, &profile.name);
     let resolved = credentials::resolve(
         settings,
         base_url,

@@ -71,7 +71,8 @@ pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Print
         };
         printer.result(&format!("{}\n", text.unwrap_or_default()));
     } else {
-        let text: Vec<String> = reports.iter().map(Report::to_text).collect();
+        let marks = printer.colors_stdout();
+        let text: Vec<String> = reports.iter().map(|report| report.to_text(marks)).collect();
         printer.result(&text.join("\n"));
     }
     Ok(exit)
@@ -87,10 +88,12 @@ fn severity(exit: Exit) -> u8 {
     }
 }
 
-/// A check: passed, failed (with why), or not made (with why not).
+/// A check: passed, passed with a warning, failed (with why), or not made
+/// (with why not).
 #[derive(Debug)]
 enum Check {
     Ok(String),
+    Warning(String),
     Failed(String),
     Skipped(String),
 }
@@ -99,16 +102,25 @@ impl Check {
     fn to_json(&self) -> Value {
         match self {
             Check::Ok(detail) => json!({"ok": true, "detail": detail}),
+            Check::Warning(detail) => json!({"ok": true, "warning": true, "detail": detail}),
             Check::Failed(detail) => json!({"ok": false, "detail": detail}),
             Check::Skipped(detail) => json!({"ok": null, "detail": detail}),
         }
     }
 
-    fn to_text(&self) -> String {
-        match self {
-            Check::Ok(detail) => format!("ok: {detail}"),
-            Check::Failed(detail) => format!("FAILED: {detail}"),
-            Check::Skipped(detail) => format!("not checked: {detail}"),
+    /// The check in words; with `marks` (a colour terminal), led by a
+    /// coloured mark as `gh auth status` does: ✓ ok, ! warning, X failed.
+    fn to_text(&self, marks: bool) -> String {
+        let (mark, colour, text) = match self {
+            Check::Ok(detail) => ("✓", "32", format!("ok: {detail}")),
+            Check::Warning(detail) => ("!", "33", format!("warning: {detail}")),
+            Check::Failed(detail) => ("X", "31", format!("FAILED: {detail}")),
+            Check::Skipped(detail) => ("-", "2", format!("not checked: {detail}")),
+        };
+        if marks {
+            format!("\x1b[{colour}m{mark}\x1b[0m {text}")
+        } else {
+            text
         }
     }
 }
@@ -138,7 +150,7 @@ impl Report {
         self.exit
     }
 
-    fn to_text(&self) -> String {
+    fn to_text(&self, marks: bool) -> String {
         let mut text = format!("profile {} ({})\n", self.profile.name, self.profile.origin);
         match &self.base_url {
             Some((url, origin)) => text.push_str(&format!("  base URL:       {url} ({origin})\n")),
@@ -160,10 +172,10 @@ impl Report {
         text.push_str(&format!(
             "  {:<15} {source}: {}\n",
             format!("{}:", self.kind.name()),
-            self.secret.to_text()
+            self.secret.to_text(marks)
         ));
-        text.push_str(&format!("  keyring:        {}\n", self.keyring.to_text()));
-        text.push_str(&format!("  host:           {}\n", self.host.to_text()));
+        text.push_str(&format!("  keyring:        {}\n", self.keyring.to_text(marks)));
+        text.push_str(&format!("  host:           {}\n", self.host.to_text(marks)));
         let what = match self.auth {
             AuthKind::Oauth => "token",
             AuthKind::Basic => "password",
@@ -171,7 +183,7 @@ impl Report {
         text.push_str(&format!(
             "  {:<15} {}\n",
             format!("{what}:"),
-            self.credentials.to_text()
+            self.credentials.to_text(marks)
         ));
         text
     }
@@ -265,7 +277,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
             .as_ref()
             .map(|s| ("client_key", s.value.clone(), s.origin.clone())),
     };
-    let stores = super::Stores::open(paths, env, printer);
+    let stores = super::Stores::open(paths, env, printer, &profile.name);
     let keyring = match stores.keyring.get(&profile.name, SecretKind::for_auth(auth)) {
         Ok(_) => Check::Ok(format!("{} answers", stores.keyring.describe())),
         Err(err) => Check::Failed(err.message),
@@ -299,6 +311,16 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
                 Credentials::Basic { .. } => SecretKind::PasswordMd5,
                 Credentials::OAuth { .. } => SecretKind::ClientSecret,
             };
+            // A keyring that fails is no failure when the secret is not
+            // kept there.
+            if let (Check::Failed(why), SecretSource::Env(_) | SecretSource::File(_)) =
+                (&report.keyring, &resolved.source)
+            {
+                report.keyring = Check::Warning(format!(
+                    "not used: the secret comes from {}; {why}",
+                    source_text(&resolved.source)
+                ));
+            }
             report.secret_source = Some(resolved.source);
             report.secret = Check::Ok("readable, and may be sent to this host".into());
             Some(resolved.credentials)

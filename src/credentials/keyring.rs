@@ -87,9 +87,6 @@ fn open_native() -> keyring_core::Result<Arc<CredentialStore>> {
     Ok(store)
 }
 
-/// The variable that picks the Linux kernel keyring instead of the Secret Service.
-pub const KEYRING_ENV: &str = "CAPFILE_KEYRING";
-
 #[cfg(target_os = "linux")]
 fn open_kernel() -> keyring_core::Result<Arc<CredentialStore>> {
     let store: Arc<CredentialStore> = linux_keyutils_keyring_store::Store::new()?;
@@ -97,10 +94,10 @@ fn open_kernel() -> keyring_core::Result<Arc<CredentialStore>> {
 }
 
 impl Keyring {
-    /// The platform's keyring, or the one `CAPFILE_KEYRING` names in `env`.
-    pub fn native(env: &crate::settings::Env) -> Keyring {
-        let choice = env.get(KEYRING_ENV).unwrap_or_default();
-        let open: Opener = match choice.as_str() {
+    /// The keyring named by `choice` (the `keyring` setting: `native`,
+    /// `secret-service` or `keyutils`; empty for the platform's).
+    pub fn chosen(choice: &str) -> Keyring {
+        let open: Opener = match choice {
             "" | "native" | "secret-service" => Arc::new(open_native),
             #[cfg(target_os = "linux")]
             "keyutils" => {
@@ -111,8 +108,7 @@ impl Keyring {
                 };
             }
             other => {
-                let message =
-                    format!("{KEYRING_ENV}={other:?} is not a keyring here; use `native`, or `keyutils` on Linux");
+                let message = format!("keyring {other:?} is not a keyring here; use `native`, or `keyutils` on Linux");
                 Arc::new(move || Err(keyring_core::Error::NotSupportedByStore(message.clone())))
             }
         };
@@ -195,6 +191,18 @@ impl Keyring {
             ),
             E::NoDefaultStore | E::NoEntry => err.to_string(),
             other => other.to_string(),
+        };
+        // The kernel keyring denies a process whose session keyring is the
+        // per-user default one it may not write to (an SSH or CI shell).
+        let squeezed = cause.to_ascii_lowercase().replace(' ', "");
+        let denied = squeezed.contains("accessdenied") || squeezed.contains("accesswasdenied");
+        let cause = if what.contains("kernel keyring") && denied {
+            "access denied: this shell has no session keyring capfile may write to; run capfile under \
+             `keyctl session` (e.g. `keyctl session - bash`), or link the user keyring into the session \
+             with `keyctl link @u @s`"
+                .to_string()
+        } else {
+            cause
         };
         let message = format!("cannot use {what}: {}", one_line(&cause));
         if absent {
@@ -318,14 +326,29 @@ mod tests {
 
     #[test]
     fn the_keyring_is_chosen_by_the_env_given() {
-        let env = crate::settings::Env::from_pairs([(KEYRING_ENV, "no-such-keyring")]);
-        let err = Keyring::native(&env)
+        let err = Keyring::chosen("no-such-keyring")
             .get("default", SecretKind::PasswordMd5)
             .unwrap_err();
         assert!(
             err.message.contains("\"no-such-keyring\" is not a keyring here"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn access_denied_by_the_kernel_keyring_says_what_to_do() {
+        let kernel = Keyring::chosen("keyutils");
+        for raw in ["AccessDenied", "Access denied", "keyctl: access denied (EACCES)"] {
+            let err = kernel.error("p", keyring_core::Error::PlatformFailure(raw.into()));
+            if cfg!(target_os = "linux") {
+                assert!(err.message.contains("no session keyring"), "{raw}: {}", err.message);
+                assert!(err.message.contains("keyctl session"), "{}", err.message);
+            }
+        }
+        // The Secret Service's own denial keeps its plain words.
+        let native = Keyring::chosen("native");
+        let err = native.error("p", keyring_core::Error::PlatformFailure("AccessDenied".into()));
+        assert!(!err.message.contains("keyctl"), "{}", err.message);
     }
 
     #[test]

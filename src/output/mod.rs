@@ -105,6 +105,12 @@ impl Printer {
         self.err.is_terminal()
     }
 
+    /// Whether standard output is a terminal that gets colour (marks in
+    /// `status`): the same choice as standard error's, on a terminal.
+    pub fn colors_stdout(&self) -> bool {
+        self.color && self.out.is_terminal()
+    }
+
     pub fn is_quiet(&self) -> bool {
         self.verbosity == Verbosity::Quiet
     }

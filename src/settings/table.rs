@@ -149,6 +149,17 @@ fn ca_bundle(text: &str) -> Result<Value, String> {
     Ok(Value::Text(text.to_string()))
 }
 
+/// Which OS keyring keeps the profile's secret.
+fn keyring(text: &str) -> Result<Value, String> {
+    match text.trim() {
+        name @ ("native" | "secret-service" | "keyutils") => Ok(Value::Text(name.to_string())),
+        other => Err(format!(
+            "must be `native` (the platform's: Secret Service, Keychain, Credential Manager) or \
+             `keyutils` (the Linux kernel keyring), not {other:?}"
+        )),
+    }
+}
+
 fn policy(text: &str) -> Result<Value, String> {
     crate::policy::check_name(text.trim()).map(|()| Value::Text(text.trim().to_string()))
 }
@@ -271,6 +282,14 @@ settings_table! {
         kind: Kind::Text(ca_bundle),
         default: None,
         help: "Trust the CA certificates in FILE (PEM) besides the system's, e.g. a private or intercepting CA",
+    };
+    Keyring => Spec {
+        name: "keyring",
+        env: "CAPFILE_KEYRING",
+        flag: None,
+        kind: Kind::Text(keyring),
+        default: Some("native"),
+        help: "The OS keyring that keeps the secret: native, or keyutils (the Linux kernel keyring)",
     };
     Policy => Spec {
         name: "policy",

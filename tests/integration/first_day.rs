@@ -575,3 +575,33 @@ fn recursive_uploads_say_what_they_skipped() {
     }
     assert_eq!(service.stats().upload_requests, 0);
 }
+
+/// With the secret in the environment, a keyring that cannot be reached is
+/// not a failure in `status` (a warning that it is not used), and `logout`
+/// on a host with no keyring at all does not warn about it every time.
+#[test]
+fn no_keyring_is_said_only_where_it_matters() {
+    let service = Service::start();
+    let out = run(service.capfile().arg("status"));
+    let text = stdout(&out);
+    let keyring = text.lines().find(|l| l.trim_start().starts_with("keyring:")).unwrap();
+    assert!(
+        keyring.contains("warning: not used: the secret comes from env CAPFILE_PASSWORD"),
+        "{text}"
+    );
+    assert!(!keyring.contains("FAILED"), "{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/capfile");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[profiles.default]\nnamespace = \"rewards\"\n",
+    )
+    .unwrap();
+    let out = run(bare_capfile(home.path()).arg("logout"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    let out = run(bare_capfile(home.path()).args(["-v", "logout"]));
+    assert!(stderr(&out).contains("not checked for a secret"), "{}", stderr(&out));
+}

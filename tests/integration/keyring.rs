@@ -378,3 +378,31 @@ fn a_bare_entry_saved_by_0_1_0_works_for_its_profile_only() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(backend.lookup(&profile), None);
 }
+
+/// A login to the kernel keyring records `keyring = "keyutils"` in the
+/// profile, so `status` and `upload` find the secret without
+/// CAPFILE_KEYRING. (The Secret Service is the platform's: nothing to record.)
+#[test]
+#[ignore = "needs a real keyring (CAPFILE_TEST_KEYRING; see .ci/run)"]
+fn the_keyring_chosen_at_login_is_kept_in_the_profile() {
+    let backend = backend();
+    let service = Service::start();
+    let profile = unique_profile("chosen");
+    let output = run(capfile(&service, &backend)
+        .args(["-p", &profile, "login", "--base-url", &service.base_url()])
+        .args(["--username", DEFAULT_USERNAME, "--password-stdin"])
+        .write_stdin(format!("{}\n", capfile::emulator::DEFAULT_PASSWORD)));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let config = std::fs::read_to_string(service.home.path().join("config/capfile/config.toml")).unwrap();
+    let kernel = matches!(backend, Backend::Kernel);
+    assert_eq!(config.contains("keyring = \"keyutils\""), kernel, "{config}");
+    // Without the variable (the Secret Service's bus stays, as a session has it).
+    let mut cmd = bare_capfile(service.home.path());
+    if let Backend::SecretService(bus) = &backend {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+    }
+    let output = run(cmd.args(["-p", &profile, "upload"]).arg(sample("sample.png")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(capfile(&service, &backend).args(["-p", &profile, "logout"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

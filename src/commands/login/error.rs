@@ -88,7 +88,13 @@ impl LoginError {
     /// The next step for the user, where there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
-            LoginError::Keyring { credentials_file, .. } => Some(no_keyring_hint(credentials_file)),
+            LoginError::Keyring {
+                credentials_file,
+                cause,
+            } => Some(no_keyring_hint(
+                credentials_file,
+                cause.message.contains("kernel keyring"),
+            )),
             LoginError::FlagMisfit { .. } => Some(
                 "Basic takes --username and --password-stdin; OAuth takes --client-key and --client-secret-stdin"
                     .into(),
@@ -191,8 +197,9 @@ fn secret_flag(auth: AuthKind) -> &'static str {
 }
 
 /// What to do when the keyring cannot be used.
-fn no_keyring_hint(credentials_file: &std::path::Path) -> String {
-    let kernel = if cfg!(target_os = "linux") {
+fn no_keyring_hint(credentials_file: &std::path::Path, kernel_already: bool) -> String {
+    // Not suggested to one who chose it already.
+    let kernel = if cfg!(target_os = "linux") && !kernel_already {
         ", or use the kernel keyring with CAPFILE_KEYRING=keyutils"
     } else {
         ""
