@@ -223,8 +223,10 @@ pub enum Command {
     /// (defaults: capfile and capfile-local-secret), never from flags, which any
     /// user could read with `ps`.
     ///
-    /// `capfile upload --local` uses this service at its default address with its
-    /// default credentials, starting it inside the upload when nothing listens.
+    /// `capfile upload --local` finds this service (on the default data
+    /// directory, at any --addr: it announces itself in serve.json there) and
+    /// uses it with its default credentials; with none running, it starts one
+    /// inside the upload at 127.0.0.1:7878.
     /// Ctrl-C or SIGTERM stops it, after letting uploads in flight finish for a
     /// few seconds; a second Ctrl-C stops it at once.
     #[command(after_long_help = help::subcommand("serve"), after_help = help::short_subcommand("serve"))]
@@ -333,7 +335,8 @@ pub struct UploadArgs {
     #[arg(long)]
     pub no_progress: bool,
 
-    /// Upload to the local file service at 127.0.0.1:7878, starting it if needed
+    /// Upload to the local file service: the running `capfile serve` of the
+    /// default data directory, else one started at 127.0.0.1:7878
     #[arg(long, conflicts_with = "base_url")]
     pub local: bool,
 

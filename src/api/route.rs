@@ -96,8 +96,8 @@ impl fmt::Display for BadProxy {
 impl std::error::Error for BadProxy {}
 
 impl Route {
-    /// Straight to the host, trusting the system's CAs only.
-    #[cfg(test)]
+    /// Straight to the host, trusting the system's CAs only (loopback
+    /// probes, tests).
     pub fn direct() -> Route {
         Route::default()
     }

@@ -123,7 +123,13 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
     let data_dir = args.data.clone().unwrap_or_else(emulator::default_data_dir);
     let mut config = Config::new(data_dir.clone());
     config.username = args.username;
-    config.password = secret_from_env(env, PASSWORD_VAR)?.unwrap_or(config.password);
+    let own_password = secret_from_env(env, PASSWORD_VAR)?;
+    let password_line = match own_password {
+        // The default is no secret (it is in the help); one of the user's own is never printed.
+        Some(_) => format!("CAPFILE_PASSWORD=\"${PASSWORD_VAR}\""),
+        None => format!("CAPFILE_PASSWORD={}", config.password),
+    };
+    config.password = own_password.unwrap_or(config.password);
     config.client_key = args.client_key;
     config.client_secret = secret_from_env(env, CLIENT_SECRET_VAR)?.unwrap_or(config.client_secret);
     config.token_ttl = Duration::from_secs(args.token_ttl);
@@ -148,6 +154,8 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
             printer.detail(1, &request_line(request));
         }));
     }
+    let username = config.username.clone();
+    let default_data = args.data.is_none();
     let runtime = crate::runtime()?;
     let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
@@ -161,6 +169,15 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
             "capfile: local file service at {} (data in {}); Ctrl-C stops it",
             service.base_url(),
             data_dir.display()
+        ));
+        if default_data {
+            printer.note("from another shell: `capfile upload --local FILE...` finds this service, or set");
+        } else {
+            printer.note("from another shell (`--local` finds only the default data directory's service), set");
+        }
+        printer.note(&format!(
+            "  export CAPFILE_BASE_URL={} CAPFILE_USERNAME={username} {password_line}",
+            service.base_url(),
         ));
         stop.next().await;
         printer.note("capfile: stopping the local file service (Ctrl-C again stops it at once)");

@@ -14,7 +14,6 @@
 //! The batch itself (order of results, failures, the summary that decides the
 //! exit code) is in `batch`.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +34,7 @@ use crate::settings::{self, Key};
 
 mod batch;
 mod dry_run;
+mod local;
 
 use batch::Batch;
 
@@ -93,11 +93,17 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     } else {
         Box::new(std::io::empty())
     };
+    // Which local service, before anything is read or sent: a listener that
+    // is not capfile's emulator is refused here.
+    let local = match args.local {
+        true => Some(runtime.block_on(local::find(env, printer))?),
+        false => None,
+    };
+    if let Some(local) = &local {
+        settings.use_local(local.url());
+    }
     let retry_binding = match &args.retry_from {
         Some(_) => {
-            if args.local {
-                settings.use_local(local_url());
-            }
             let Some(base_url) = &settings.base_url else {
                 return Err(Error::NoBaseUrl);
             };
@@ -129,9 +135,6 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     };
     tell_skipped(&inputs.skipped, printer);
 
-    if args.local && retry_binding.is_none() {
-        settings.use_local(local_url());
-    }
     // Before any secret is looked up: without a URL there is nowhere to send one.
     let Some(base_url) = settings.base_url.clone() else {
         return Err(Error::NoBaseUrl);
@@ -206,10 +209,9 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     }
 
     runtime.block_on(async {
-        let local = if args.local {
-            ensure_local_service(printer).await?
-        } else {
-            None
+        let local = match local {
+            Some(local::Local::Start(addr)) => Some(local::start(addr, printer).await?),
+            _ => None,
         };
         let batch = Batch {
             service,
@@ -376,48 +378,4 @@ fn retry_inputs(
         }
     }
     Ok(Some(if errors.is_empty() { Ok(found) } else { Err(errors) }))
-}
-
-fn local_url() -> url::Url {
-    // A socket address always makes a valid URL.
-    url::Url::parse(&format!("http://{}", local_addr())).expect("a socket address is a valid URL")
-}
-
-/// Where `--local` finds or starts the file service: its default address, or
-/// CAPFILE_LOCAL_ADDR (undocumented, for tests: so that they need not have
-/// 127.0.0.1:7878 to themselves). A value that is not a socket address is
-/// ignored.
-fn local_addr() -> SocketAddr {
-    std::env::var("CAPFILE_LOCAL_ADDR")
-        .ok()
-        .and_then(|addr| addr.parse().ok())
-        .or_else(|| emulator::DEFAULT_ADDR.parse().ok())
-        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 7878)))
-}
-
-/// Starts the emulator in this process unless something already listens on
-/// its default address (a `capfile serve` in another terminal).
-async fn ensure_local_service(printer: &Printer) -> Result<Option<emulator::Emulator>, Error> {
-    let addr = local_addr();
-    let probe = tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr)).await;
-    if matches!(probe, Ok(Ok(_))) {
-        printer.detail(1, &format!("using the file service already listening at {addr}"));
-        return Ok(None);
-    }
-    let data_dir = emulator::default_data_dir();
-    let mut config = emulator::Config::new(data_dir.clone());
-    // By the time it shuts down, this command's own uploads are over:
-    // requests still in flight are another client's, and are not waited for.
-    config.shutdown_grace = Duration::ZERO;
-    let service = emulator::Emulator::start(addr, config)
-        .await
-        .map_err(|source| Error::LocalService { addr, source })?;
-    printer.detail(
-        1,
-        &format!(
-            "started the local file service at {addr} (data in {})",
-            data_dir.display()
-        ),
-    );
-    Ok(Some(service))
 }

@@ -31,6 +31,7 @@ mod auth;
 mod body;
 mod clock;
 mod config;
+pub mod discovery;
 mod error;
 mod faults;
 mod routes;
@@ -75,6 +76,8 @@ pub const DEFAULT_CLIENT_SECRET: &str = "capfile-local-secret";
 /// waiting) and releases the data directory; [`Emulator::shutdown`] also
 /// waits, for a while, for requests in flight.
 pub struct Emulator {
+    /// The data directory it announced itself in, and its instance id.
+    announced: Option<(std::path::PathBuf, String)>,
     addr: SocketAddr,
     counters: Arc<Counters>,
     /// Stops the accept loop and asks connections to finish their request.
@@ -119,6 +122,8 @@ impl Emulator {
 
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        // Who it is, for `upload --local` (see `discovery`).
+        let instance = uuid::Uuid::new_v4().to_string();
 
         let counters = Arc::new(Counters::default());
         let publishes = TaskTracker::new();
@@ -146,6 +151,7 @@ impl Emulator {
             publishes: publishes.clone(),
             clock: config.clock.clone(),
             upload_latency: faults::UploadLatency(config.upload_latency.clone()),
+            instance: instance.clone(),
         };
         let router = routes::router(Arc::new(state));
         let shutdown = CancellationToken::new();
@@ -164,7 +170,14 @@ impl Emulator {
                 log: config.log.clone(),
             },
         ));
+        let announced = discovery::Announcement {
+            url: format!("http://{addr}"),
+            instance,
+        };
+        // Best effort: without it, `--local` falls back to the default address.
+        let _ = discovery::announce(&config.data_dir, &announced);
         Ok(Emulator {
+            announced: Some((config.data_dir.clone(), announced.instance)),
             addr,
             counters,
             shutdown,
@@ -197,6 +210,9 @@ impl Emulator {
     /// their connections (their partial bodies are deleted), waits for
     /// publishes of bodies already received, and releases the data directory.
     pub async fn shutdown(mut self) {
+        if let Some((dir, instance)) = self.announced.take() {
+            discovery::withdraw(&dir, &instance);
+        }
         self.shutdown.cancel();
         if let Some(accept_loop) = self.accept_loop.take() {
             let _ = accept_loop.await;

@@ -54,6 +54,8 @@ pub(crate) struct AppState {
     pub(crate) publishes: TaskTracker,
     pub(crate) clock: Clock,
     pub(crate) upload_latency: UploadLatency,
+    /// Answered on `discovery::IDENTITY_PATH`.
+    pub(crate) instance: String,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -73,10 +75,20 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(generate_token).fallback(method_not_allowed),
         )
         .route("/files/{*s3_token}", get(download).fallback(method_not_allowed))
+        .route(super::discovery::IDENTITY_PATH, get(identity))
         .fallback(not_found)
         // Uploads may be a gigabyte; they are streamed to disk, never buffered.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// Who this emulator is (`discovery`): no credentials, nothing stored.
+async fn identity(State(state): State<Arc<AppState>>) -> Response {
+    axum::Json(super::discovery::Identity {
+        service: super::discovery::SERVICE_NAME.to_string(),
+        instance: state.instance.clone(),
+    })
+    .into_response()
 }
 
 async fn not_found() -> ServiceError {

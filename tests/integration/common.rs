@@ -388,3 +388,38 @@ impl Service {
         Test::new(self.capfile())
     }
 }
+
+/// Runs `cmd` to its end and returns its output and its own peak resident
+/// memory in MiB, from `wait4` (the process-wide RUSAGE_CHILDREN would also
+/// count every other test's children: nginx, squid, other capfiles).
+#[cfg(unix)]
+pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("capfile starts");
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let mut stderr = Vec::new();
+    let _ = err.read_to_end(&mut stderr);
+    let mut raw = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 writes into the status and the struct it is given; the
+    // child is this one, not yet reaped.
+    let reaped = unsafe { libc::wait4(child.id() as libc::pid_t, &mut raw, 0, &mut usage) };
+    assert_eq!(reaped, child.id() as libc::pid_t, "wait4");
+    let output = Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(raw),
+        stdout: out_reader.join().unwrap(),
+        stderr,
+    };
+    assert_clean(&output);
+    (output, usage.ru_maxrss / 1024)
+}

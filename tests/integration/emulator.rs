@@ -104,12 +104,15 @@ impl Fixture {
         json_ok(self.multipart(name, bytes, "image/png").await).await
     }
 
-    /// Every file in the data directory except the key and the writer lock:
-    /// what uploads left.
+    /// Every file in the data directory except the key, the writer lock and
+    /// the emulator's announcement: what uploads left.
     fn stored_files(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();
         walk(self.dir.path(), &mut files);
-        files.retain(|f| f.file_name().is_some_and(|n| n != "secret.key" && n != "lock"));
+        files.retain(|f| {
+            f.file_name()
+                .is_some_and(|n| n != "secret.key" && n != "lock" && n != "serve.json")
+        });
         files
     }
 

@@ -605,3 +605,83 @@ fn no_keyring_is_said_only_where_it_matters() {
     let out = run(bare_capfile(home.path()).args(["-v", "logout"]));
     assert!(stderr(&out).contains("not checked for a secret"), "{}", stderr(&out));
 }
+
+/// `upload --local` finds `capfile serve --addr 127.0.0.1:0` (the serve
+/// help's own example) through the data directory, wherever its port is;
+/// `serve` says how to use it from another shell; and a listener at the
+/// default address that is not capfile's emulator is refused before the file
+/// or the default credentials reach it.
+#[test]
+fn local_finds_the_running_emulator_and_refuses_a_stranger() {
+    use std::io::{BufRead, BufReader, Read};
+    let home = tempfile::tempdir().unwrap();
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let mut serve = std_capfile(home.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap()
+        .to_string();
+    let _ = lines.next();
+    let export = lines.next().unwrap().unwrap();
+    assert!(
+        export.contains(&format!(
+            "export CAPFILE_BASE_URL={url} CAPFILE_USERNAME=capfile CAPFILE_PASSWORD=capfile"
+        )),
+        "{export}"
+    );
+    let out = run(bare_capfile(home.path())
+        .env("CAPFILE_LOCAL_ADDR", &dead)
+        .args(["-v", "upload", "--local"])
+        .arg(sample("sample.png")));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(rows(&out)[0][2].starts_with(&format!("{url}/")), "{:?}", rows(&out));
+    assert!(
+        stderr(&out).contains(&format!("base_url: {url}/ (--local)")),
+        "{}",
+        stderr(&out)
+    );
+    unsafe { libc::kill(serve.id() as i32, libc::SIGINT) };
+    serve.wait().unwrap();
+
+    // A stranger on the default address: it gets no file and no credentials.
+    let stranger = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = stranger.local_addr().unwrap().to_string();
+    let seen = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        stranger.set_nonblocking(false).unwrap();
+        for stream in stranger.incoming().take(1) {
+            let mut stream = stream.unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(3)))
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = stream.read(&mut buf) {
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let _ = std::io::Write::write_all(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi");
+        }
+        seen
+    });
+    let out = run(bare_capfile(home.path())
+        .env("CAPFILE_LOCAL_ADDR", &addr)
+        .args(["upload", "--local"])
+        .arg(sample("sample.png")));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not capfile's local file service"), "{err}");
+    let seen = String::from_utf8_lossy(&seen.join().unwrap()).into_owned();
+    assert!(
+        !seen.contains("POST") && !seen.to_ascii_lowercase().contains("authorization"),
+        "{seen}"
+    );
+}

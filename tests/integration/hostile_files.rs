@@ -43,14 +43,24 @@ fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
         let _ = err.read_to_end(&mut buf);
         buf
     });
+    // Reaped with wait4, which gives this child's own peak memory (the
+    // process-wide RUSAGE_CHILDREN also counts other tests' children: nginx,
+    // squid).
+    let pid = child.id() as libc::pid_t;
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+        let mut raw = 0;
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4 writes into the status and the struct it is given.
+        let reaped = unsafe { libc::wait4(pid, &mut raw, libc::WNOHANG, &mut usage) };
+        if reaped == pid {
+            PEAK_RSS_KIB.with(|peak| peak.set(peak.get().max(usage.ru_maxrss)));
+            break std::os::unix::process::ExitStatusExt::from_raw(raw);
         }
         if started.elapsed() > WATCHDOG {
             let _ = child.kill();
-            let _ = child.wait();
+            // SAFETY: as above; blocking until the killed child is reaped.
+            unsafe { libc::wait4(pid, &mut raw, 0, &mut usage) };
             panic!("capfile did not end within {WATCHDOG:?}: {cmd:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -73,12 +83,15 @@ fn sparse(path: &Path, len: u64) {
     File::create(path).unwrap().set_len(len).unwrap();
 }
 
-/// The peak resident memory of the largest child this process waited for.
+thread_local! {
+    /// The largest peak memory (KiB) of the children `run_watched` reaped on
+    /// this test's thread.
+    static PEAK_RSS_KIB: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// The peak resident memory of the largest child this test ran.
 fn children_peak_rss_mib() -> i64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct it is given.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
-    usage.ru_maxrss / 1024
+    PEAK_RSS_KIB.with(std::cell::Cell::get) / 1024
 }
 
 /// The hostile things, made once in one folder.
@@ -290,7 +303,6 @@ fn a_credentials_file_that_is_a_fifo_is_refused_without_blocking() {
     mkfifo(&dir.path().join("credentials.toml"));
     let mut cmd = common::std_capfile(service.home.path());
     cmd.env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_KEYRING", "none")
         .arg("--config")
         .arg(&config)
         .arg("upload")

@@ -419,6 +419,9 @@ impl Serve {
             .find(|word| word.starts_with("http://"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"));
         serve.base_url = url.to_string();
+        // How to use it from another shell: two lines.
+        serve.next_line();
+        serve.next_line();
         serve
     }
 
