@@ -393,6 +393,8 @@ impl Service {
 /// memory in MiB, from `wait4` (the process-wide RUSAGE_CHILDREN would also
 /// count every other test's children: nginx, squid, other capfiles).
 #[cfg(unix)]
+// Reaped with wait4 (for its rusage), which clippy does not see.
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
     use std::io::Read;
     let mut child = cmd

@@ -24,6 +24,8 @@ use crate::common::{self, Service, sample};
 const WATCHDOG: Duration = Duration::from_secs(60);
 
 /// Runs `cmd` with `stdin`, killing it if it outlives the watchdog.
+// Reaped with wait4 (for its rusage), which clippy does not see.
+#[allow(clippy::zombie_processes)]
 fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
     let mut child = cmd
         .stdin(stdin)
