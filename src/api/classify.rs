@@ -177,5 +177,45 @@ mod tests {
         assert_eq!(host_only("eu.example:443"), "eu.example");
         assert_eq!(host_only("[::1]:80"), "[::1]");
         assert_eq!(host_only("noport"), "noport");
+        // Only a port of digits after a host is taken off.
+        assert_eq!(host_only(":443"), ":443");
+        assert_eq!(host_only("h.example:8a"), "h.example:8a");
+        assert_eq!(host_only("[::1]"), "[::1]");
+        assert_eq!(host_only("h.example:"), "h.example");
+    }
+
+    /// An error whose source is the next one down, for chains of any depth.
+    #[derive(Debug)]
+    struct Link(Option<Box<dyn StdError + Send + Sync + 'static>>);
+
+    impl std::fmt::Display for Link {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("link")
+        }
+    }
+
+    impl StdError for Link {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            self.0.as_deref().map(|e| e as &(dyn StdError + 'static))
+        }
+    }
+
+    fn chain(depth: usize) -> Link {
+        (1..depth).fold(Link(None), |below, _| Link(Some(Box::new(below))))
+    }
+
+    #[test]
+    fn a_cause_chain_is_visited_to_32_deep_and_no_further() {
+        for (depth, visited) in [(1, 1), (31, 31), (32, 32), (33, 32), (1000, 32)] {
+            let mut seen = 0;
+            visit_chain(&chain(depth), &mut |_| seen += 1);
+            assert_eq!(seen, visited, "a chain {depth} deep");
+        }
+        // An io::Error's inner error is visited too (its own `source()` is
+        // the inner error's source, so the tail is seen twice: harmless).
+        let wrapped = io::Error::other(chain(3));
+        let mut seen = 0;
+        visit_chain(&wrapped, &mut |_| seen += 1);
+        assert_eq!(seen, 1 + 3 + 2);
     }
 }

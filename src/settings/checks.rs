@@ -131,6 +131,22 @@ mod endpoint_path_tests {
     use super::parse_base_url;
 
     #[test]
+    fn a_query_or_a_fragment_alone_is_refused() {
+        for bad in [
+            "https://h.example?x=1",
+            "https://h.example/?x",
+            "https://h.example?",
+            "https://h.example#top",
+            "https://h.example/#",
+            "http://127.0.0.1:8080?a",
+        ] {
+            let err = parse_base_url(bad).unwrap_err();
+            assert!(err.contains("must not have a query or fragment"), "{bad}: {err}");
+        }
+        assert!(parse_base_url("https://h.example/").is_ok());
+    }
+
+    #[test]
     fn a_base_url_with_the_endpoint_path_is_refused_naming_the_right_one() {
         for (given, right) in [
             (

@@ -192,6 +192,34 @@ mod tests {
     }
 
     #[test]
+    fn the_pace_never_falls_below_one_request_a_minute() {
+        let t0 = Instant::now();
+        let mut aimd = Aimd::default();
+        // A first 429 with nothing through: a pause, no pace yet.
+        assert_eq!(aimd.try_send(t0), Ok(0));
+        let first = aimd.limited(0, None, t0);
+        assert_eq!(first.rate, None);
+        // After it, one success in 1,000 s, then 429 again: what got through
+        // (0.001/s, cut by 0.7) is below the floor, so the floor it is.
+        let after = first.until;
+        assert_eq!(aimd.try_send(after), Ok(1));
+        aimd.success(1);
+        let limited = aimd.limited(1, None, after + secs(1000.0));
+        let rate = limited.rate.unwrap();
+        assert!((rate - MIN_RATE).abs() < 1e-12, "{rate}");
+        // And a fast one is not cut below what got through times 0.7.
+        let mut fast = Aimd::default();
+        fast.try_send(t0).unwrap();
+        let first = fast.limited(0, None, t0);
+        for _ in 0..100 {
+            fast.try_send(first.until).unwrap();
+            fast.success(1);
+        }
+        let rate = fast.limited(1, None, first.until + secs(1.0)).rate.unwrap();
+        assert!((rate - 70.0).abs() < 1e-9, "{rate}");
+    }
+
+    #[test]
     fn a_zero_or_past_retry_after_still_pauses_for_the_floor() {
         let t0 = Instant::now();
         let mut aimd = Aimd::default();
