@@ -563,8 +563,8 @@ pub struct ServeArgs {
 
     /// Accept at most N uploads per credential in any rolling PERIOD (e.g.
     /// 100/min or 10/2s); answer the others 429
-    #[arg(long, value_name = "N/PERIOD", value_parser = crate::api::pacing::Rate::parse)]
-    pub rate_limit: Option<crate::api::pacing::Rate>,
+    #[arg(long, value_name = "N/PERIOD", value_parser = crate::settings::Rate::parse)]
+    pub rate_limit: Option<crate::settings::Rate>,
 
     /// Send Retry-After with the 429s of --rate-limit (Capillary sends none)
     #[arg(long, requires = "rate_limit")]

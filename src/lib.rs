@@ -81,14 +81,6 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
-/// The async runtime for commands that do network work.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)
-}
-
 /// `capfile version`: what `--version` says, then how this binary was built.
 pub fn version_text() -> String {
     format!(

@@ -35,6 +35,7 @@ mod error;
 mod gateway;
 pub mod pacing;
 mod redirect;
+mod request_id;
 mod response;
 mod retry;
 pub mod route;

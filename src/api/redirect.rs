@@ -48,6 +48,6 @@ pub(super) fn refuse(response: &reqwest::Response) -> Option<ApiError> {
     Some(ApiError::Redirect {
         status,
         target,
-        request_id: crate::batch::request_id::request_id(&crate::redact::scrub_headers(response.headers())),
+        request_id: super::request_id::request_id(&crate::redact::scrub_headers(response.headers())),
     })
 }

@@ -13,8 +13,8 @@ use url::Url;
 
 use super::activity::Activity;
 use super::error::{ResponseError, receiving_error};
+use super::request_id::request_id;
 use super::{ApiError, Uploaded};
-use crate::batch::request_id::request_id;
 
 /// The most of a response body capfile reads. The service's answer is under
 /// 2 KB; a server that sends more (or streams without end) is cut off here.

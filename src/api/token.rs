@@ -9,9 +9,9 @@ use url::Url;
 
 use super::ApiError;
 use super::error::{ResponseError, network_error};
+use super::request_id::request_id;
 use super::response::{read_body, status_error};
 use super::trace::{Notes, TraceLevel, Tracer, redact_headers};
-use crate::batch::request_id::request_id;
 
 /// Capillary's error code for a client key and secret it does not accept.
 const INVALID_KEY_OR_SECRET: u64 = 320_001;

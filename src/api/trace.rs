@@ -145,7 +145,7 @@ impl Notes {
     /// them) headers.
     pub(super) fn answer(&mut self, status: StatusCode, headers: &HeaderMap, level: TraceLevel) {
         self.status = Some(status);
-        self.request_id = crate::batch::request_id(headers);
+        self.request_id = super::request_id::request_id(headers);
         if level >= TraceLevel::Headers {
             self.response_headers = redact_headers(headers);
         }

@@ -9,13 +9,11 @@
 pub mod record;
 pub mod reorder;
 pub mod report;
-pub mod request_id;
 pub mod summary;
 pub mod systemic;
 
 pub use record::{Binding, Outcome, Record};
 pub use reorder::Reorder;
 pub use report::{ReportWriter, read_report};
-pub use request_id::request_id;
 pub use summary::Summary;
 pub use systemic::{FailFast, FailureClass, Stop, SystemicKind, Verdict};

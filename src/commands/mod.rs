@@ -115,3 +115,11 @@ fn resolve_credentials(
     crate::credentials::set_refused_hint(&profile.name, &resolved.source);
     Ok(resolved)
 }
+
+/// The async runtime for commands that do network work.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+}

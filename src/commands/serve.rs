@@ -156,7 +156,7 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
     }
     let username = config.username.clone();
     let default_data = args.data.is_none();
-    let runtime = crate::runtime()?;
+    let runtime = super::runtime()?;
     let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
         let service = Emulator::start(args.addr, config)

@@ -337,7 +337,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
             None
         }
     };
-    let runtime = crate::runtime()?;
+    let runtime = super::runtime()?;
     let route = match Route::for_base_url(&base_url.value, env) {
         Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
         Err(bad) => {

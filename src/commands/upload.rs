@@ -81,7 +81,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     // Ctrl-C is handled from here on, before standard input is spooled to a
     // temporary file: an interrupted spool is deleted, and the command exits
     // 130 without sending anything.
-    let runtime = crate::runtime()?;
+    let runtime = super::runtime()?;
     // SIGTERM and SIGHUP stop it the same way (exit 143 or 129).
     let mut interrupts = Interrupts::install(&runtime, Signals::Any)?;
     let mut stdin: Box<dyn std::io::Read> = if files.iter().any(|f| f.as_os_str() == "-") {

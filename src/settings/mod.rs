@@ -17,16 +17,17 @@ use std::fmt;
 
 use url::Url;
 
-use crate::api::pacing::Rate;
 use crate::error::Error;
 
 mod checks;
 pub mod env;
+mod rate;
 mod table;
 pub mod types;
 
 pub use checks::{check_identity, check_namespace, check_profile_name, origin_of, parse_base_url, redact_userinfo};
 pub use env::{Env, Lookup};
+pub use rate::Rate;
 pub use table::{FromValue, Key, Kind, SECRET_NAMES, Spec, Value};
 pub use types::{AuthKind, BodyFormat, ColorChoice, OutputFormat, choice_name, choice_names};
 

@@ -21,8 +21,8 @@ use clap::ValueEnum;
 use url::Url;
 
 use super::checks::{check_identity, check_namespace, parse_base_url};
+use super::rate::Rate;
 use super::types::{AuthKind, BodyFormat, OutputFormat, choice_name, choice_names};
-use crate::api::pacing::Rate;
 
 /// A setting's value, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]

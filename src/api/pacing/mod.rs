@@ -23,7 +23,6 @@
 
 mod aimd;
 mod bucket;
-mod rate;
 mod throttle;
 
 use std::sync::Mutex;
@@ -31,10 +30,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+pub use crate::settings::Rate;
 use aimd::FIRST_PAUSE;
 pub use aimd::{Aimd, Limited, MAX_PAUSE, MIN_PAUSE};
 pub use bucket::TokenBucket;
-pub use rate::Rate;
 pub(crate) use throttle::Throttle;
 
 /// The right to send one request; hand it back (drop it) when the request has
