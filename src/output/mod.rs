@@ -52,6 +52,9 @@ pub struct Printer {
     /// The progress bars being drawn, if any: other stderr output is written
     /// above them instead of through them.
     bars: Mutex<Option<MultiProgress>>,
+    /// Whether the terminal is one that may get synchronized updates (`TERM`
+    /// is set and not `dumb`), read from the environment once.
+    synchronized: bool,
 }
 
 impl Printer {
@@ -75,7 +78,8 @@ impl Printer {
         } else {
             Verbosity::Normal
         };
-        let printer = Printer::with_buffers(verbosity, color, Buffer::stdout(), err);
+        let mut printer = Printer::with_buffers(verbosity, color, Buffer::stdout(), err);
+        printer.synchronized = env.get_os("TERM").is_some_and(|term| term != "dumb");
         if STDOUT_CLOSED_AT_START.load(Ordering::Relaxed)
             && let Ok(mut failure) = printer.stdout_error.lock()
         {
@@ -94,6 +98,7 @@ impl Printer {
             stdout_closed: AtomicBool::new(false),
             stdout_error: Mutex::new(None),
             bars: Mutex::new(None),
+            synchronized: false,
         }
     }
 

@@ -22,7 +22,7 @@ impl Printer {
                 bars: None,
             };
         }
-        let multi = MultiProgress::with_draw_target(draw_target());
+        let multi = MultiProgress::with_draw_target(draw_target(self.synchronized));
         let total = multi.add(ProgressBar::new(bytes));
         // No ETA until a file has finished: before that, the rate is the
         // connections' start-up, and the estimate is minutes off.
@@ -174,8 +174,7 @@ fn file_style(widths: &Widths, size: u64) -> ProgressStyle {
 /// wrapped in the terminal's synchronized-update mode (DEC private mode 2026;
 /// terminals without it ignore it), so slow links do not show a half-drawn
 /// frame.
-fn draw_target() -> ProgressDrawTarget {
-    let synchronized = std::env::var("TERM").is_ok_and(|term| term != "dumb");
+fn draw_target(synchronized: bool) -> ProgressDrawTarget {
     ProgressDrawTarget::term_like_with_hz(Box::new(FrameTerm::new(synchronized)), 10)
 }
 
