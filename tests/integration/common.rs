@@ -221,6 +221,7 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// Fails if a secret appears anywhere in the output, or if capfile panicked.
+#[track_caller]
 pub fn assert_clean(output: &Output) {
     let md5 = capfile::md5_hex(PASSWORD);
     for text in [stdout(output), stderr(output)] {
@@ -234,6 +235,7 @@ pub fn assert_clean(output: &Output) {
 }
 
 /// Runs a command, checks it is clean, and returns its output.
+#[track_caller]
 pub fn run(cmd: &mut assert_cmd::Command) -> Output {
     let output = cmd.output().expect("capfile runs");
     assert_clean(&output);
@@ -241,6 +243,7 @@ pub fn run(cmd: &mut assert_cmd::Command) -> Output {
 }
 
 /// The tab-separated result lines of a piped `capfile upload`.
+#[track_caller]
 pub fn rows(output: &Output) -> Vec<Vec<String>> {
     stdout(output)
         .lines()
@@ -363,6 +366,7 @@ impl Test {
     }
 
     /// Runs it and checks everything stated; returns the output.
+    #[track_caller]
     pub fn run(mut self) -> Output {
         let output = run(&mut self.cmd);
         let (out, err) = (stdout(&output), stderr(&output));
@@ -395,6 +399,7 @@ impl Service {
 #[cfg(unix)]
 // Reaped with wait4 (for its rusage), which clippy does not see.
 #[allow(clippy::zombie_processes)]
+#[track_caller]
 pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
     use std::io::Read;
     let mut child = cmd
