@@ -685,3 +685,43 @@ fn local_finds_the_running_emulator_and_refuses_a_stranger() {
         "{seen}"
     );
 }
+
+/// Ctrl-C in a terminal leaves no stale bar above the summary: once the
+/// summary begins, no bar is drawn again.
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_leaves_no_bar_behind() {
+    let service = Service::with_faults(capfile::emulator::Faults {
+        latency: std::time::Duration::from_millis(3000),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    distinct_images(dir.path(), 4);
+    let command = format!(
+        "stty cols 100 rows 40; timeout -s INT 1.5 {} upload -j 2 -r '{}' 2>&1 >/dev/null; true",
+        env!("CARGO_BIN_EXE_capfile"),
+        dir.path().display()
+    );
+    let output = service
+        .in_a_terminal(&command)
+        .output()
+        .expect("script (util-linux) runs");
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    let summary = screen
+        .find("interrupted")
+        .unwrap_or_else(|| panic!("no summary: {screen:?}"));
+    let after = &screen[summary..];
+    assert!(
+        !after.contains(" ["),
+        "a bar was drawn after the summary began: {after:?}"
+    );
+    assert!(!after.contains("\u{1b}[?2026h"), "a frame after the summary: {after:?}");
+    // The last frame before the summary cleared its lines.
+    let before = &screen[..summary];
+    let last_clear = before.rfind("\u{1b}[2K").unwrap_or(0);
+    assert!(
+        !before[last_clear..].contains("uploading ["),
+        "{:?}",
+        &before[last_clear..]
+    );
+}
