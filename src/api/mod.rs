@@ -51,7 +51,7 @@ use crate::settings::BodyFormat;
 
 pub use classify::classify;
 pub use client::{FileService, http_client};
-pub use error::{ApiError, NetworkError};
+pub use error::{ApiError, FileError, NetworkError};
 pub use response::parse_uploaded;
 #[cfg(test)]
 pub use retry::DEFAULT_RATE_WAIT;

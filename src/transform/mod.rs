@@ -85,6 +85,20 @@ pub struct Flags {
     pub quality: Option<u8>,
 }
 
+impl From<&crate::cli::TransformArgs> for Flags {
+    fn from(args: &crate::cli::TransformArgs) -> Flags {
+        Flags {
+            strip_metadata: args.strip_metadata,
+            auto_orient: args.auto_orient,
+            fit: args.fit,
+            max_bytes: args.max_bytes,
+            reencode: args.reencode,
+            convert: args.convert.as_deref().and_then(Format::parse),
+            quality: args.quality,
+        }
+    }
+}
+
 impl Settings {
     /// The policy's transform entries, with the flags laid over them. A
     /// policy's `max_bytes` becomes the budget once any transform is asked
