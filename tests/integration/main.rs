@@ -14,6 +14,7 @@ mod common;
 mod batch;
 mod emulator;
 mod first_day;
+mod fit;
 mod hostile;
 mod hostile_files;
 mod hostile_local;
