@@ -84,7 +84,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     // temporary file: an interrupted spool is deleted, and the command exits
     // 130 without sending anything.
     let runtime = crate::runtime()?;
-    let mut interrupts = Interrupts::install(&runtime, Signals::CtrlC)?;
+    // SIGTERM too: transformed images spooled to temporary files are removed.
+    let mut interrupts = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
     let mut stdin: Box<dyn std::io::Read> = if files.iter().any(|f| f.as_os_str() == "-") {
         // On a terminal, silence would look like a hang.
         if std::io::IsTerminal::is_terminal(&std::io::stdin()) {

@@ -340,3 +340,57 @@ fn a_policy_makes_an_image_fit_instead_of_refusing_it() {
     before.assert_unchanged();
     dir.assert_no_spool();
 }
+
+/// Polls `dir` until a file appears in it.
+fn wait_for_a_file_in(dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_dir(dir).unwrap().next().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no file appeared in {}", dir.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+// The spooled image of an upload held by the service is removed when
+// capfile is stopped by Ctrl-C (SIGINT) or SIGTERM.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_upload_leaves_no_temporary_file() {
+    use std::time::{Duration, Instant};
+    let service = Service::with_config(|config| {
+        config.upload_latency = vec![("held.jpg".to_string(), Duration::from_secs(60))];
+        config.shutdown_grace = Duration::ZERO;
+    });
+    for signal in ["-INT", "-TERM"] {
+        let dir = Dir::new();
+        let source = dir.add("held.jpg", &turned_gps_icc_jpeg());
+        let before = Sources::of(std::slice::from_ref(&source));
+        let mut child = service
+            .std_capfile()
+            .args(["upload", "--no-progress", "--strip-metadata"])
+            .arg(&source)
+            .env("TMPDIR", dir.path().join("tmp"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_a_file_in(&dir.path().join("tmp"));
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "capfile did not stop at {signal}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}: {err}");
+        before.assert_unchanged();
+        dir.assert_no_spool();
+    }
+}
