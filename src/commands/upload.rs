@@ -84,8 +84,14 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     // temporary file: an interrupted spool is deleted, and the command exits
     // 130 without sending anything.
     let runtime = crate::runtime()?;
-    // SIGTERM too: transformed images spooled to temporary files are removed.
-    let mut interrupts = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
+    // With transforms, SIGTERM too: the images spooled to temporary files
+    // are removed as the uploads in flight are cancelled.
+    let signals = if fit.is_some() {
+        Signals::CtrlCOrTerminate
+    } else {
+        Signals::CtrlC
+    };
+    let mut interrupts = Interrupts::install(&runtime, signals)?;
     let mut stdin: Box<dyn std::io::Read> = if files.iter().any(|f| f.as_os_str() == "-") {
         // On a terminal, silence would look like a hang.
         if std::io::IsTerminal::is_terminal(&std::io::stdin()) {

@@ -188,13 +188,6 @@ pub struct Plan {
     pub strip_only: bool,
 }
 
-impl Plan {
-    /// Whether the image is sent as it is (a budget may still refuse it).
-    pub fn unchanged(&self) -> bool {
-        !self.decode && !self.strip_only
-    }
-}
-
 /// Formats whose pixels capfile decodes (still images only).
 const DECODABLE: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Gif];
 

@@ -394,3 +394,46 @@ fn an_interrupted_upload_leaves_no_temporary_file() {
         dir.assert_no_spool();
     }
 }
+
+#[test]
+fn inspect_apply_shows_what_each_file_would_become_and_sends_nothing() {
+    let service = Service::start();
+    let dir = Dir::new();
+    let photo = dir.add("photo.jpg", &turned_gps_icc_jpeg());
+    let anim = dir.add("anim.gif", &std::fs::read(fixture("anim-3frames-10x10.gif")).unwrap());
+    let before = Sources::of(&[photo.clone(), anim.clone()]);
+    let out = dir
+        .test(&service)
+        .args(["inspect", "--apply", "--fit", "16x16", "--strip-metadata"])
+        .arg(&photo)
+        .arg(&anim)
+        .status(0)
+        .run();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{}: jpeg 32x24 {} bytes -> jpeg 12x16 {} bytes (auto-orient (6), fit 24x32->12x16, strip-metadata \
+             (re-encoded), quality 85)\n{}: sent as it is (gif 10x10 138 bytes)\n",
+            photo.display(),
+            turned_gps_icc_jpeg().len(),
+            stdout(&out).split(" -> jpeg 12x16 ").nth(1).unwrap().split(' ').next().unwrap(),
+            anim.display()
+        )
+    );
+    // JSON: before and after, and what was done; the animation refused.
+    let out = dir
+        .test(&service)
+        .args(["inspect", "--json", "--fit", "4x4"])
+        .arg(&photo)
+        .arg(&anim)
+        .status(2)
+        .stderr_has("anim.gif: animated (3 frames)")
+        .run();
+    let line: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(line["before"]["gps"], true);
+    assert_eq!((line["after"]["width"].as_u64(), line["after"]["height"].as_u64()), (Some(3), Some(4)));
+    assert_eq!(line["after"]["icc"], true);
+    assert_eq!(service.stats().upload_requests, 0);
+    before.assert_unchanged();
+    dir.assert_no_spool();
+}
