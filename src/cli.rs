@@ -400,13 +400,25 @@ pub struct TransformArgs {
     #[arg(long, requires = "max_bytes")]
     pub reencode: bool,
 
-    /// Convert images to jpeg, png or webp (WebP is written lossless)
-    #[arg(long, value_name = "FORMAT", value_parser = ["jpeg", "jpg", "png", "webp"])]
-    pub convert: Option<String>,
+    /// Convert images to another format (re-encodes them)
+    #[arg(long, value_name = "FORMAT")]
+    pub convert: Option<ConvertTo>,
 
     /// JPEG quality of re-encoded images, 1 to 100 [default: 85]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
+}
+
+/// A format `--convert` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    /// JPEG at --quality (lossy; alpha is dropped)
+    #[value(alias = "jpg")]
+    Jpeg,
+    /// PNG (lossless)
+    Png,
+    /// WebP, written lossless (capfile has no lossy WebP encoder)
+    Webp,
 }
 
 /// `WxH`, both sides from 1.

@@ -93,7 +93,11 @@ impl From<&crate::cli::TransformArgs> for Flags {
             fit: args.fit,
             max_bytes: args.max_bytes,
             reencode: args.reencode,
-            convert: args.convert.as_deref().and_then(Format::parse),
+            convert: args.convert.map(|to| match to {
+                crate::cli::ConvertTo::Jpeg => Format::Jpeg,
+                crate::cli::ConvertTo::Png => Format::Png,
+                crate::cli::ConvertTo::Webp => Format::Webp,
+            }),
             quality: args.quality,
         }
     }
