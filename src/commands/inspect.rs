@@ -142,16 +142,22 @@ impl Run<'_> {
                 self.failed += 1;
                 let broken = vec![why];
                 let policy = self.policy.map(|p| p.name.clone());
-                let violations = policy::Violations { label: label.to_string(), policy, broken };
+                let violations = policy::Violations {
+                    label: label.to_string(),
+                    policy,
+                    broken,
+                };
                 return self.printer.error(&Error::Policy(violations));
             }
         };
         let violations = policy::check(label, &after, self.policy);
         let broken = violations.as_ref().map_or(&[][..], |v| v.broken.as_slice());
         if self.json {
-            self.printer.result(&format!("{}\n", apply::json_line(label, facts, &after, &done, broken)));
+            self.printer
+                .result(&format!("{}\n", apply::json_line(label, facts, &after, &done, broken)));
         } else {
-            self.printer.result(&apply::line(&escape_control(label), facts, &after, &done));
+            self.printer
+                .result(&apply::line(&escape_control(label), facts, &after, &done));
         }
         if let Some(violations) = violations {
             self.failed += 1;

@@ -286,7 +286,12 @@ pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> 
     }
 
     duplicates(&inputs, &mut errors);
-    images::check(&inputs, options.policy.as_ref(), options.transform.as_deref(), &mut errors);
+    images::check(
+        &inputs,
+        options.policy.as_ref(),
+        options.transform.as_deref(),
+        &mut errors,
+    );
     if inputs.is_empty() && errors.is_empty() {
         errors.push(Error::NoImagesFound);
     }

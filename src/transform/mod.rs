@@ -122,12 +122,14 @@ impl Settings {
                 Some(Value::Formats(list)) => list.first().copied(),
                 _ => None,
             }),
-            quality: flags.quality.or(match flag(Rule::Quality) {
-                Some(Value::Int(q)) => Some((*q).min(100) as u8),
-                _ => None,
-            })
-            .unwrap_or(DEFAULT_QUALITY)
-            .clamp(1, 100),
+            quality: flags
+                .quality
+                .or(match flag(Rule::Quality) {
+                    Some(Value::Int(q)) => Some((*q).min(100) as u8),
+                    _ => None,
+                })
+                .unwrap_or(DEFAULT_QUALITY)
+                .clamp(1, 100),
             max_bytes: flags.max_bytes,
             max_pixels: match flag(Rule::MaxPixels) {
                 Some(Value::Int(n)) => *n,

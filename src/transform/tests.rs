@@ -7,7 +7,9 @@ use crate::image::read;
 use ::image::ImageEncoder as _;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/images")
+        .join(name);
     std::fs::read(path).unwrap()
 }
 
@@ -157,7 +159,14 @@ fn a_decompression_bomb_is_refused_before_pixels_are_allocated() {
             fit: Some((10, 10)),
             ..settings()
         },
-        &check(&facts(&fixture("rgb-60x20.png")), &Settings { fit: Some((10, 10)), ..settings() }).unwrap(),
+        &check(
+            &facts(&fixture("rgb-60x20.png")),
+            &Settings {
+                fit: Some((10, 10)),
+                ..settings()
+            },
+        )
+        .unwrap(),
     )
     .unwrap_err();
     assert!(err.0.contains("over max_pixels"), "{err}");
@@ -187,7 +196,11 @@ fn max_bytes_steps_the_quality_down_or_names_the_size_reached() {
         ..too_small
     };
     let err = apply(&source, &before, &without).unwrap_err();
-    assert!(err.0.starts_with(&format!("{} bytes is over --max-bytes 100", source.len())), "{err}");
+    assert!(
+        err.0
+            .starts_with(&format!("{} bytes is over --max-bytes 100", source.len())),
+        "{err}"
+    );
 }
 
 fn noisy_jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -204,14 +217,38 @@ fn noisy_jpeg(w: u32, h: u32) -> Vec<u8> {
 fn the_key_changes_with_every_setting() {
     let base = Settings::default();
     let variants = [
-        Settings { strip_metadata: true, ..base.clone() },
-        Settings { auto_orient: true, ..base.clone() },
-        Settings { fit: Some((10, 10)), ..base.clone() },
-        Settings { fit: Some((10, 11)), ..base.clone() },
-        Settings { max_bytes: Some(5), ..base.clone() },
-        Settings { reencode: true, ..base.clone() },
-        Settings { convert: Some(Format::Webp), ..base.clone() },
-        Settings { quality: 70, ..base.clone() },
+        Settings {
+            strip_metadata: true,
+            ..base.clone()
+        },
+        Settings {
+            auto_orient: true,
+            ..base.clone()
+        },
+        Settings {
+            fit: Some((10, 10)),
+            ..base.clone()
+        },
+        Settings {
+            fit: Some((10, 11)),
+            ..base.clone()
+        },
+        Settings {
+            max_bytes: Some(5),
+            ..base.clone()
+        },
+        Settings {
+            reencode: true,
+            ..base.clone()
+        },
+        Settings {
+            convert: Some(Format::Webp),
+            ..base.clone()
+        },
+        Settings {
+            quality: 70,
+            ..base.clone()
+        },
     ];
     let mut keys: Vec<String> = variants.iter().map(Settings::key).collect();
     keys.push(base.key());
@@ -253,7 +290,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

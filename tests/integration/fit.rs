@@ -75,10 +75,7 @@ impl Dir {
 
 /// The record lines of `-o records`.
 fn records(out: &std::process::Output) -> Vec<serde_json::Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    stdout(out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// What `capfile inspect --json` says of `bytes`.
@@ -86,7 +83,11 @@ fn inspect(bytes: &[u8]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sent");
     std::fs::write(&path, bytes).unwrap();
-    let out = bare_capfile(dir.path()).args(["inspect", "--json"]).arg(&path).output().unwrap();
+    let out = bare_capfile(dir.path())
+        .args(["inspect", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_str(stdout(&out).trim()).unwrap()
 }
@@ -116,7 +117,8 @@ fn turned_gps_icc_jpeg() -> Vec<u8> {
 fn a_turned_jpeg_with_gps_is_never_sideways_loses_gps_and_keeps_icc() {
     let service = Service::start();
     // (flags, width x height sent, orientation sent)
-    let cases: &[(&[&str], (u64, u64), Option<u64>)] = &[
+    type Case = (&'static [&'static str], (u64, u64), Option<u64>);
+    let cases: &[Case] = &[
         (&["--strip-metadata"], (32, 24), Some(6)),
         (&["--strip-metadata", "--auto-orient"], (24, 32), None),
         (&["--auto-orient"], (24, 32), None),
@@ -140,14 +142,21 @@ fn a_turned_jpeg_with_gps_is_never_sideways_loses_gps_and_keeps_icc() {
         assert_eq!(facts["gps"], false, "{flags:?}: {facts}");
         assert_eq!(facts["xmp"], false, "{flags:?}: {facts}");
         assert_eq!(facts["icc"], true, "{flags:?}: {facts}");
-        assert_eq!((facts["width"].as_u64(), facts["height"].as_u64()), (Some(*w), Some(*h)), "{flags:?}");
+        assert_eq!(
+            (facts["width"].as_u64(), facts["height"].as_u64()),
+            (Some(*w), Some(*h)),
+            "{flags:?}"
+        );
         assert_eq!(facts["orientation"].as_u64(), *orientation, "{flags:?}: {facts}");
         // The record says what was done and what was sent.
         assert_eq!(record["sent_sha256"], hex::encode(Sha256::digest(&sent)), "{flags:?}");
         assert_eq!(record["sent_bytes"], sent.len() as u64);
         assert_eq!(record["original_width"], 32);
         assert_eq!(record["original_height"], 24);
-        assert_eq!((record["width"].as_u64(), record["height"].as_u64()), (Some(*w), Some(*h)));
+        assert_eq!(
+            (record["width"].as_u64(), record["height"].as_u64()),
+            (Some(*w), Some(*h))
+        );
         assert!(!record["transforms"].as_array().unwrap().is_empty(), "{record}");
         before.assert_unchanged();
         dir.assert_no_spool();
@@ -176,7 +185,11 @@ fn stripping_a_jpeg_leaves_its_pixels_alone() {
 fn animations_are_refused_for_resizing_with_a_clear_message_and_nothing_is_sent() {
     let service = Service::start();
     for (name, frames) in [("anim-3frames-10x10.gif", 3), ("anim-2frames-10x10.webp", 2)] {
-        for flags in [&["--fit", "4x4"][..], &["--convert", "png"][..], &["--auto-orient", "--fit", "5x5"][..]] {
+        for flags in [
+            &["--fit", "4x4"][..],
+            &["--convert", "png"][..],
+            &["--auto-orient", "--fit", "5x5"][..],
+        ] {
             let dir = Dir::new();
             let source = dir.add(name, &std::fs::read(fixture(name)).unwrap());
             let before = Sources::of(std::slice::from_ref(&source));
@@ -235,7 +248,14 @@ fn max_bytes_meets_the_budget_or_fails_naming_the_size_reached() {
         let before = Sources::of(std::slice::from_ref(&source));
         let out = dir
             .test(&service)
-            .args(["upload", "-o", "records", "--reencode", "--max-bytes", &budget.to_string()])
+            .args([
+                "upload",
+                "-o",
+                "records",
+                "--reencode",
+                "--max-bytes",
+                &budget.to_string(),
+            ])
             .arg(&source)
             .status(0)
             .run();
@@ -248,8 +268,14 @@ fn max_bytes_meets_the_budget_or_fails_naming_the_size_reached() {
     }
     let stored_before = service.stats().uploads_stored;
     for (flags, says) in [
-        (&["--reencode", "--max-bytes", "500"][..], "at quality 20 is over --max-bytes 500".to_string()),
-        (&["--max-bytes", "500"][..], format!("{size} bytes is over --max-bytes 500")),
+        (
+            &["--reencode", "--max-bytes", "500"][..],
+            "at quality 20 is over --max-bytes 500".to_string(),
+        ),
+        (
+            &["--max-bytes", "500"][..],
+            format!("{size} bytes is over --max-bytes 500"),
+        ),
     ] {
         let dir = Dir::new();
         let source = dir.add("noise.jpg", &bytes);
@@ -265,7 +291,11 @@ fn max_bytes_meets_the_budget_or_fails_naming_the_size_reached() {
         before.assert_unchanged();
         dir.assert_no_spool();
     }
-    assert_eq!(service.stats().uploads_stored, stored_before, "an image over budget was stored");
+    assert_eq!(
+        service.stats().uploads_stored,
+        stored_before,
+        "an image over budget was stored"
+    );
 }
 
 #[test]
@@ -285,14 +315,25 @@ fn a_rerun_with_the_manifest_sends_nothing_and_a_changed_setting_sends_again() {
     let manifest = dir.path().join("manifest.toml");
     let run = |fit: &str| {
         dir.test(&service)
-            .args(["upload", "-o", "records", "--strip-metadata", "--fit", fit, "--manifest"])
+            .args([
+                "upload",
+                "-o",
+                "records",
+                "--strip-metadata",
+                "--fit",
+                fit,
+                "--manifest",
+            ])
             .arg(&manifest)
             .args(&sources)
             .status(0)
             .run()
     };
     let outcomes = |out: &std::process::Output| -> Vec<String> {
-        records(out).iter().map(|r| r["outcome"].as_str().unwrap().to_string()).collect()
+        records(out)
+            .iter()
+            .map(|r| r["outcome"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(outcomes(&run("16x16")), ["uploaded"; 3]);
     let sent = service.stats().upload_requests;
@@ -314,7 +355,10 @@ fn a_policy_makes_an_image_fit_instead_of_refusing_it() {
     let dir = Dir::new();
     let source = dir.add("photo.jpg", &turned_gps_icc_jpeg());
     let before = Sources::of(std::slice::from_ref(&source));
-    let refuse = dir.add("refuse.toml", b"[policies.p]\nmax_width = 16\nmax_height = 16\ngps = \"refuse\"\n");
+    let refuse = dir.add(
+        "refuse.toml",
+        b"[policies.p]\nmax_width = 16\nmax_height = 16\ngps = \"refuse\"\n",
+    );
     dir.test(&service)
         .env("CAPFILE_CONFIG", &refuse)
         .args(["upload", "--policy", "p"])
@@ -335,7 +379,10 @@ fn a_policy_makes_an_image_fit_instead_of_refusing_it() {
         .status(0)
         .run();
     let facts = inspect(&stored(&service, &records(&out).remove(0)));
-    assert_eq!((facts["width"].as_u64(), facts["height"].as_u64()), (Some(12), Some(16)));
+    assert_eq!(
+        (facts["width"].as_u64(), facts["height"].as_u64()),
+        (Some(12), Some(16))
+    );
     assert_eq!(facts["gps"], false);
     before.assert_unchanged();
     dir.assert_no_spool();
@@ -345,7 +392,11 @@ fn a_policy_makes_an_image_fit_instead_of_refusing_it() {
 fn wait_for_a_file_in(dir: &Path) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::fs::read_dir(dir).unwrap().next().is_none() {
-        assert!(std::time::Instant::now() < deadline, "no file appeared in {}", dir.display());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no file appeared in {}",
+            dir.display()
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
@@ -416,7 +467,13 @@ fn inspect_apply_shows_what_each_file_would_become_and_sends_nothing() {
              (re-encoded), quality 85)\n{}: sent as it is (gif 10x10 138 bytes)\n",
             photo.display(),
             turned_gps_icc_jpeg().len(),
-            stdout(&out).split(" -> jpeg 12x16 ").nth(1).unwrap().split(' ').next().unwrap(),
+            stdout(&out)
+                .split(" -> jpeg 12x16 ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap(),
             anim.display()
         )
     );
@@ -431,7 +488,10 @@ fn inspect_apply_shows_what_each_file_would_become_and_sends_nothing() {
         .run();
     let line: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
     assert_eq!(line["before"]["gps"], true);
-    assert_eq!((line["after"]["width"].as_u64(), line["after"]["height"].as_u64()), (Some(3), Some(4)));
+    assert_eq!(
+        (line["after"]["width"].as_u64(), line["after"]["height"].as_u64()),
+        (Some(3), Some(4))
+    );
     assert_eq!(line["after"]["icc"], true);
     assert_eq!(service.stats().upload_requests, 0);
     before.assert_unchanged();

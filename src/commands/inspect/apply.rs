@@ -10,7 +10,11 @@ use crate::transform::{self, Settings};
 
 /// What one image would become: the facts of what would be sent and what
 /// was done (empty when it is sent as it is), or why it cannot be.
-pub(super) fn preview(path: &std::path::Path, facts: &ImageFacts, settings: &Settings) -> Result<(ImageFacts, Vec<String>), String> {
+pub(super) fn preview(
+    path: &std::path::Path,
+    facts: &ImageFacts,
+    settings: &Settings,
+) -> Result<(ImageFacts, Vec<String>), String> {
     let bytes = crate::fsio::open_regular(path)
         .and_then(|mut file| {
             let mut bytes = Vec::new();
@@ -39,7 +43,13 @@ pub(super) fn line(label: &str, before: &ImageFacts, after: &ImageFacts, done: &
 }
 
 /// One JSON object: the file, its facts before and after, what was done.
-pub(super) fn json_line(label: &str, before: &ImageFacts, after: &ImageFacts, done: &[String], violations: &[String]) -> String {
+pub(super) fn json_line(
+    label: &str,
+    before: &ImageFacts,
+    after: &ImageFacts,
+    done: &[String],
+    violations: &[String],
+) -> String {
     json!({
         "file": label,
         "before": before,
