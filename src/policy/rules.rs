@@ -31,6 +31,8 @@ pub enum Kind {
     Gps,
     /// A format capfile converts to: jpeg, png or webp.
     Convert,
+    /// A JPEG quality, 1 to 100.
+    Quality,
 }
 
 /// The declaration of one rule.
@@ -84,7 +86,7 @@ rule_table! {
     AutoOrient => "auto_orient", Kind::Bool, "true turns images upright by their EXIF orientation before sending";
     Reencode => "reencode", Kind::Bool, "true lowers the JPEG quality step by step until max_bytes is met";
     Convert => "convert", Kind::Convert, "convert images to jpeg, png or webp before sending";
-    Quality => "quality", Kind::Int { min: 1 }, "JPEG quality of re-encoded images, 1 to 100 (default 85)";
+    Quality => "quality", Kind::Quality, "JPEG quality of re-encoded images, 1 to 100 (default 85)";
 }
 
 /// A rule's value, checked.
@@ -144,6 +146,12 @@ impl Rule {
                 .filter(|n| *n >= min)
                 .map(Value::Int)
                 .ok_or_else(|| format!("{name} must be an integer from {min}")),
+            Kind::Quality => value
+                .as_integer()
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|n| (1..=100).contains(n))
+                .map(Value::Int)
+                .ok_or_else(|| format!("{name} must be an integer from 1 to 100")),
             Kind::Share => value
                 .as_float()
                 .or_else(|| value.as_integer().map(|n| n as f64))
@@ -184,6 +192,12 @@ impl Rule {
                 .filter(|n| *n >= min)
                 .map(Value::Int)
                 .ok_or_else(|| format!("{name} must be an integer from {min}, not {text:?}")),
+            Kind::Quality => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .map(Value::Int)
+                .ok_or_else(|| format!("{name} must be an integer from 1 to 100, not {text:?}")),
             Kind::Size => pair(text, 'x')
                 .map(|(w, h)| Value::Size(w, h))
                 .ok_or_else(|| format!("{name} must be WIDTHxHEIGHT, e.g. \"90x90\", not {text:?}")),

@@ -225,6 +225,14 @@ pub fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, String> {
     let strip_only = !decode && settings.strip_metadata && carries;
     if decode {
         refuse_decode(facts, settings)?;
+        // Held to the source's size, not the fitted one: a bomb is refused here.
+        if let Some(pixels) = facts.pixels().filter(|p| *p > settings.max_pixels) {
+            return Err(format!(
+                "{} ({pixels} pixels) is over max_pixels {}",
+                facts.size_text(),
+                settings.max_pixels
+            ));
+        }
     } else if strip_only && !STRIPPABLE.contains(&facts.format) {
         return Err(format!(
             "--strip-metadata: capfile cannot remove metadata from a {} file without re-encoding it \

@@ -497,3 +497,23 @@ fn inspect_apply_shows_what_each_file_would_become_and_sends_nothing() {
     before.assert_unchanged();
     dir.assert_no_spool();
 }
+
+#[test]
+fn a_decompression_bomb_header_is_refused_before_anything_is_sent_even_when_it_would_fit() {
+    let service = Service::start();
+    let dir = Dir::new();
+    // A PNG header declaring 100,000 x 100,000 pixels, cut after IHDR.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend(100_000u32.to_be_bytes());
+    png.extend(100_000u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let bomb = dir.add("bomb.png", &png);
+    dir.test(&service)
+        .args(["upload", "--fit", "100x100"])
+        .arg(&bomb)
+        .status(2)
+        .stderr_has("bomb.png: 100000x100000 (10000000000 pixels) is over max_pixels 100000000")
+        .run();
+    assert_eq!(service.stats().upload_requests, 0);
+    dir.assert_no_spool();
+}
