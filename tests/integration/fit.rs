@@ -507,6 +507,7 @@ fn a_decompression_bomb_header_is_refused_before_anything_is_sent_even_when_it_w
     png.extend(100_000u32.to_be_bytes());
     png.extend(100_000u32.to_be_bytes());
     png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend(b"\0\0\x10\0IDAT");
     let bomb = dir.add("bomb.png", &png);
     dir.test(&service)
         .args(["upload", "--fit", "100x100"])
