@@ -8,6 +8,8 @@
 #   BENCH_ONLY=unchanged bench/run.sh # only the "all unchanged" manifest re-run (likewise)
 #   BENCH_ONLY=inspect bench/run.sh  # only the 10,000-image header check (likewise)
 #   BENCH_ONLY=manifest bench/run.sh  # only the large-manifest dry run (likewise)
+#   BENCH_ONLY=fit bench/run.sh      # only images made to fit, against ImageMagick
+#                                    # and libvips (bench/fit.sh; its knobs there)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -56,6 +58,10 @@
 
 set -euo pipefail
 export LC_ALL=C
+
+if [[ ${BENCH_ONLY:-} == fit ]]; then
+    exec "$(dirname "${BASH_SOURCE[0]}")/fit.sh"
+fi
 
 BIG_MB=${BENCH_BIG_MB:-1024}
 SMALL_COUNT=${BENCH_SMALL_COUNT:-1000}

@@ -373,6 +373,69 @@ pub struct UploadArgs {
     /// uploading them again for a fresh URL
     #[arg(long, conflicts_with = "force")]
     pub no_refresh: bool,
+
+    #[command(flatten)]
+    pub transforms: TransformArgs,
+}
+
+/// What to do to each image before it is sent; the originals are never
+/// written (the result goes to a private temporary file, removed after the
+/// upload). Each is also a policy entry (strip_metadata, auto_orient, fit,
+/// reencode, convert, quality; a policy's max_bytes is the budget).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Transforms")]
+pub struct TransformArgs {
+    /// Remove EXIF, XMP, comments and GPS (lossless for JPEG, PNG and WebP;
+    /// the ICC profile and a JPEG's orientation are kept)
+    #[arg(long)]
+    pub strip_metadata: bool,
+
+    /// Turn images upright by their EXIF orientation (re-encodes them)
+    #[arg(long)]
+    pub auto_orient: bool,
+
+    /// Scale images down (never up), keeping the aspect, to fit in WxH, e.g. 2048x2048
+    #[arg(long, value_name = "WxH", value_parser = parse_fit)]
+    pub fit: Option<(u32, u32)>,
+
+    /// The most bytes a sent image may have; one over it fails (see --reencode)
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_bytes: Option<u64>,
+
+    /// Lower the JPEG quality step by step (by 10, down to 20) until --max-bytes is met
+    #[arg(long, requires = "max_bytes")]
+    pub reencode: bool,
+
+    /// Convert images to another format (re-encodes them)
+    #[arg(long, value_name = "FORMAT")]
+    pub convert: Option<ConvertTo>,
+
+    /// JPEG quality of re-encoded images, 1 to 100 [default: 85]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
+}
+
+/// A format `--convert` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    /// JPEG at --quality (lossy; alpha is dropped)
+    #[value(alias = "jpg")]
+    Jpeg,
+    /// PNG (lossless)
+    Png,
+    /// WebP, written lossless (capfile has no lossy WebP encoder)
+    Webp,
+}
+
+/// `WxH`, both sides from 1.
+fn parse_fit(text: &str) -> Result<(u32, u32), String> {
+    let pair = text
+        .split_once(['x', 'X'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));
+    match pair {
+        Some((w, h)) if w > 0 && h > 0 => Ok((w, h)),
+        _ => Err(format!("expected WIDTHxHEIGHT, e.g. 2048x2048, not {text:?}")),
+    }
 }
 
 /// The long help of `--cacert`.
@@ -422,6 +485,15 @@ pub struct InspectArgs {
     /// Namespace whose policy applies (see `[profiles.NAME.policies]`)
     #[arg(short = 'n', long, value_name = "NS")]
     pub namespace: Option<String>,
+
+    /// Show what each image would become with the transforms (given here or
+    /// by the policy): size, format, bytes and what is done; nothing is sent
+    /// or written
+    #[arg(long)]
+    pub apply: bool,
+
+    #[command(flatten)]
+    pub transforms: TransformArgs,
 }
 
 #[derive(Debug, Args)]

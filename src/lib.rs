@@ -23,6 +23,7 @@ mod policy;
 mod redact;
 pub mod settings;
 mod suggest;
+mod transform;
 
 // What the binary and the tests use, and nothing else: the command line
 // (`cli`), the emulator the tests run in-process, the settings parsers the

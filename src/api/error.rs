@@ -306,6 +306,8 @@ pub enum FileError {
     Changed { path: PathBuf, checked: u64, now: u64 },
     /// Its MIME type cannot be put in a multipart header.
     Mime { mime: String, source: Arc<reqwest::Error> },
+    /// It could not be made to fit (`--fit`, `--max-bytes`, ...); nothing was sent.
+    Transform { path: PathBuf, cause: String },
 }
 
 impl fmt::Display for FileError {
@@ -320,6 +322,7 @@ impl fmt::Display for FileError {
                 path.display()
             ),
             FileError::Mime { mime, source } => write!(f, "bad MIME type {mime}: {source}"),
+            FileError::Transform { path, cause } => write!(f, "{}: {cause}; nothing sent", path.display()),
         }
     }
 }
@@ -330,7 +333,7 @@ impl std::error::Error for FileError {
             FileError::Open { source, .. } | FileError::Stat { source, .. } => Some(&**source),
             FileError::Task { source, .. } => Some(&**source),
             FileError::Mime { source, .. } => Some(&**source),
-            FileError::Changed { .. } => None,
+            FileError::Changed { .. } | FileError::Transform { .. } => None,
         }
     }
 }

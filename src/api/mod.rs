@@ -52,7 +52,7 @@ use crate::settings::BodyFormat;
 
 pub use classify::classify;
 pub use client::{FileService, http_client};
-pub use error::{ApiError, NetworkError};
+pub use error::{ApiError, FileError, NetworkError};
 pub use response::{is_version, parse_uploaded, secure_url_problem};
 #[cfg(test)]
 pub use retry::DEFAULT_RATE_WAIT;

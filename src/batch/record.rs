@@ -143,8 +143,27 @@ pub struct Record {
     /// version. Written only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub maybe_duplicate: bool,
+    /// What the transforms did (`--fit`, `--strip-metadata`, ...), when the
+    /// image sent is not the source's bytes.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<Fitted>,
     #[serde(flatten)]
     pub binding: Binding,
+}
+
+/// What was sent in place of a transformed source: `width`, `height` and
+/// `format` of the record are those of the image sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fitted {
+    /// What was done, in order, e.g. `fit 4000x3000->2048x1536`.
+    pub transforms: Vec<String>,
+    pub original_bytes: u64,
+    pub original_width: Option<u32>,
+    pub original_height: Option<u32>,
+    pub original_format: String,
+    pub sent_bytes: u64,
+    /// SHA-256 of the bytes sent, lower-case hex.
+    pub sent_sha256: String,
 }
 
 /// The largest server answer a record keeps whole in `response`: the
@@ -214,6 +233,7 @@ impl Record {
             response_truncated: false,
             url_expired: None,
             maybe_duplicate: false,
+            fit: None,
             binding,
         }
     }

@@ -7,6 +7,10 @@
 //! line with `--json`. A file whose header cannot be read, and with a policy
 //! an image that breaks it, is an error line on standard error naming the
 //! file; the others are still shown, and the command exits 2.
+//!
+//! With `--apply` (or any transform flag), each image is shown as it would
+//! be sent instead (`apply`): its size, format and bytes before and after,
+//! and what the transforms did.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,9 @@ use crate::inputs;
 use crate::output::{self, Printer, escape_control};
 use crate::policy::{self, Policy};
 use crate::settings;
+use crate::transform::Settings;
+
+mod apply;
 
 /// The columns, in order (the tab-separated form has no header line).
 const COLUMNS: [&str; 14] = [
@@ -41,8 +48,10 @@ pub fn run(args: InspectArgs, global: &GlobalArgs, env: &settings::Env, printer:
     let config = Config::load(&paths.config)?;
     let policy = policy::select(&config, &profile.name, &settings)?;
     let files = inputs::with_listed(&args.files, args.files_from.as_deref(), args.null)?;
+    let fit = Settings::resolve(policy.as_ref(), &(&args.transforms).into());
     let mut run = Run {
         printer,
+        fit: (args.apply || fit.is_active()).then_some(fit),
         policy: policy.as_ref(),
         json: args.json,
         terminal: printer.stdout_is_terminal() && !args.json,
@@ -71,6 +80,8 @@ pub fn run(args: InspectArgs, global: &GlobalArgs, env: &settings::Env, printer:
 
 struct Run<'a> {
     printer: &'a Printer,
+    /// `--apply`: the transforms each image is shown through.
+    fit: Option<Settings>,
     policy: Option<&'a Policy>,
     json: bool,
     terminal: bool,
@@ -89,6 +100,7 @@ impl Run<'_> {
             Ok(meta) if meta.is_dir() && recursive => self.dir(path),
             Ok(meta) if meta.is_dir() => self.fail(Error::IsDirectory { label }),
             Ok(_) => match image::read_path(path, &label) {
+                Ok(facts) if self.fit.is_some() => self.show_applied(path, &label, &facts),
                 Ok(facts) => self.show(&label, &facts),
                 Err(err) if !named && matches!(err.fault, image::Fault::Unknown) => {}
                 Err(err) => self.fail(Error::Image(err)),
@@ -118,6 +130,39 @@ impl Run<'_> {
         self.checked += 1;
         self.failed += 1;
         self.printer.error(&err);
+    }
+
+    /// `--apply`: the image as it would be sent, held to the policy.
+    fn show_applied(&mut self, path: &Path, label: &str, facts: &ImageFacts) {
+        self.checked += 1;
+        let settings = self.fit.as_ref().unwrap_or_else(|| unreachable!("only with --apply"));
+        let (after, done) = match apply::preview(path, facts, settings) {
+            Ok(made) => made,
+            Err(why) => {
+                self.failed += 1;
+                let broken = vec![why];
+                let policy = self.policy.map(|p| p.name.clone());
+                let violations = policy::Violations {
+                    label: label.to_string(),
+                    policy,
+                    broken,
+                };
+                return self.printer.error(&Error::Policy(violations));
+            }
+        };
+        let violations = policy::check(label, &after, self.policy);
+        let broken = violations.as_ref().map_or(&[][..], |v| v.broken.as_slice());
+        if self.json {
+            self.printer
+                .result(&format!("{}\n", apply::json_line(label, facts, &after, &done, broken)));
+        } else {
+            self.printer
+                .result(&apply::line(&escape_control(label), facts, &after, &done));
+        }
+        if let Some(violations) = violations {
+            self.failed += 1;
+            self.printer.error(&Error::Policy(violations));
+        }
     }
 
     fn show(&mut self, label: &str, facts: &ImageFacts) {

@@ -68,6 +68,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         printer.detail(1, &format!("policy: {}", policy.name));
     }
 
+    let fit = crate::transform::Settings::resolve(image_policy.as_ref(), &(&args.transforms).into());
+    let fit = fit.is_active().then(|| Arc::new(fit));
     // The inputs named, then those listed with --files-from.
     let files = inputs::with_listed(&args.files, args.files_from.as_deref(), args.null)?;
     let options = inputs::Options {
@@ -77,6 +79,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         allow_any_type: args.allow_any_type,
         name_from_path: args.name_from_path,
         policy: image_policy.map(Arc::new),
+        transform: fit.clone(),
     };
     // Ctrl-C is handled from here on, before standard input is spooled to a
     // temporary file: an interrupted spool is deleted, and the command exits
@@ -225,6 +228,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             report,
             manifest: manifest.map(|m| Arc::new(Mutex::new(m))),
             policy,
+            transform: fit,
         };
         let kept = batch.manifest.clone();
         let mut exit = batch.run(printer, interrupts.next()).await;

@@ -3,16 +3,23 @@
 //! run's policy, or with none to the default `max_pixels`. A header that
 //! cannot be read, or an image that breaks a rule, is one error line naming
 //! the file; like every other input problem it refuses the whole batch.
+//!
+//! With transforms (`--fit`, ...), the policy is held to what the image will
+//! be once transformed (`transform::check`), so a policy can make an image
+//! fit instead of refusing it; a transform that cannot be applied (an
+//! animation to resize, a CMYK image to convert) refuses it here, before
+//! anything is sent.
 
 use std::sync::Arc;
 
 use super::{ANY_TYPE, Inputs};
 use crate::error::Error;
 use crate::image;
-use crate::policy::{self, Policy};
+use crate::policy::{self, Policy, Violations};
+use crate::transform::{self, Settings};
 
 /// Checks every image of `inputs`, adding one error per bad file.
-pub(super) fn check(inputs: &Inputs, policy: Option<&Arc<Policy>>, errors: &mut Vec<Error>) {
+pub(super) fn check(inputs: &Inputs, policy: Option<&Arc<Policy>>, fit: Option<&Settings>, errors: &mut Vec<Error>) {
     for input in inputs.iter() {
         if input.mime == ANY_TYPE {
             continue;
@@ -23,6 +30,18 @@ pub(super) fn check(inputs: &Inputs, policy: Option<&Arc<Policy>>, errors: &mut 
         let label = input.label();
         match image::read_path(&path, &label) {
             Ok(facts) => {
+                let facts = match fit.map(|settings| transform::check(&facts, settings)) {
+                    Some(Ok(plan)) => plan.after,
+                    Some(Err(why)) => {
+                        errors.push(Error::Policy(Violations {
+                            label,
+                            policy: policy.map(|p| p.name.clone()),
+                            broken: vec![why],
+                        }));
+                        continue;
+                    }
+                    None => facts,
+                };
                 if let Some(violations) = policy::check(&label, &facts, policy.map(Arc::as_ref)) {
                     errors.push(Error::Policy(violations));
                 }

@@ -166,6 +166,9 @@ pub struct Options {
     /// The upload policy every image is held to (with none, the default
     /// `max_pixels` still applies).
     pub policy: Option<Arc<crate::policy::Policy>>,
+    /// What each image is made into before it is sent; the policy is held
+    /// to the result.
+    pub transform: Option<Arc<crate::transform::Settings>>,
 }
 
 /// The inputs named on the command line, then those listed in the
@@ -250,7 +253,7 @@ fn name_from_path(path: &Path) -> String {
 }
 
 /// The MIME type sent for files that are not images, with `--allow-any-type`.
-const ANY_TYPE: &str = "application/octet-stream";
+pub(crate) const ANY_TYPE: &str = "application/octet-stream";
 
 /// Checks every input; on any problem returns all of them (as usage errors).
 /// `stdin` is read only when an input is `-`.
@@ -283,7 +286,12 @@ pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> 
     }
 
     duplicates(&inputs, &mut errors);
-    images::check(&inputs, options.policy.as_ref(), &mut errors);
+    images::check(
+        &inputs,
+        options.policy.as_ref(),
+        options.transform.as_deref(),
+        &mut errors,
+    );
     if inputs.is_empty() && errors.is_empty() {
         errors.push(Error::NoImagesFound);
     }

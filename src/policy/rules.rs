@@ -29,6 +29,10 @@ pub enum Kind {
     Bool,
     /// `refuse` or `allow`.
     Gps,
+    /// A format capfile converts to: jpeg, png or webp.
+    Convert,
+    /// A JPEG quality, 1 to 100.
+    Quality,
 }
 
 /// The declaration of one rule.
@@ -77,6 +81,12 @@ rule_table! {
     Animated => "animated", Kind::Bool, "false refuses animations, true requires them";
     MaxPixels => "max_pixels", Kind::Int { min: 1 }, "most pixels (width x height): a decompression-bomb guard";
     Gps => "gps", Kind::Gps, "\"refuse\" refuses images that carry a GPS location";
+    Fit => "fit", Kind::Size, "scale images down (never up) to fit in WIDTHxHEIGHT, e.g. \"2048x2048\", before sending";
+    StripMetadata => "strip_metadata", Kind::Bool, "true removes EXIF, XMP, comments and GPS before sending (keeps ICC and orientation)";
+    AutoOrient => "auto_orient", Kind::Bool, "true turns images upright by their EXIF orientation before sending";
+    Reencode => "reencode", Kind::Bool, "true lowers the JPEG quality step by step until max_bytes is met";
+    Convert => "convert", Kind::Convert, "convert images to jpeg, png or webp before sending";
+    Quality => "quality", Kind::Quality, "JPEG quality of re-encoded images, 1 to 100 (default 85)";
 }
 
 /// A rule's value, checked.
@@ -136,6 +146,12 @@ impl Rule {
                 .filter(|n| *n >= min)
                 .map(Value::Int)
                 .ok_or_else(|| format!("{name} must be an integer from {min}")),
+            Kind::Quality => value
+                .as_integer()
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|n| (1..=100).contains(n))
+                .map(Value::Int)
+                .ok_or_else(|| format!("{name} must be an integer from 1 to 100")),
             Kind::Share => value
                 .as_float()
                 .or_else(|| value.as_integer().map(|n| n as f64))
@@ -176,6 +192,12 @@ impl Rule {
                 .filter(|n| *n >= min)
                 .map(Value::Int)
                 .ok_or_else(|| format!("{name} must be an integer from {min}, not {text:?}")),
+            Kind::Quality => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .map(Value::Int)
+                .ok_or_else(|| format!("{name} must be an integer from 1 to 100, not {text:?}")),
             Kind::Size => pair(text, 'x')
                 .map(|(w, h)| Value::Size(w, h))
                 .ok_or_else(|| format!("{name} must be WIDTHxHEIGHT, e.g. \"90x90\", not {text:?}")),
@@ -197,6 +219,10 @@ impl Rule {
                 .parse::<bool>()
                 .map(Value::Bool)
                 .map_err(|_| format!("{name} must be true or false, not {text:?}")),
+            Kind::Convert => Format::parse(text)
+                .filter(|f| [Format::Jpeg, Format::Png, Format::Webp].contains(f))
+                .map(|f| Value::Formats(vec![f]))
+                .ok_or_else(|| format!("{name} must be jpeg, png or webp, not {text:?}")),
             Kind::Gps => match text {
                 "refuse" => Ok(Value::Gps(true)),
                 "allow" => Ok(Value::Gps(false)),
@@ -212,6 +238,9 @@ impl Rule {
             Value::Int(n) => toml_edit::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
             Value::Share(s) => toml_edit::Value::from(s),
             Value::Bool(b) => toml_edit::Value::from(b),
+            Value::Formats(list) if matches!(self.spec().kind, Kind::Convert) => {
+                toml_edit::Value::from(list.first().map_or("jpeg", |f| f.name()))
+            }
             Value::Formats(list) => toml_edit::Value::Array(list.iter().map(|f| f.name()).collect()),
             other => toml_edit::Value::from(other.to_string()),
         })

@@ -44,6 +44,12 @@ const TEXTS: &[(Rule, &str, &str)] = &[
     (Rule::Animated, "false", "no"),
     (Rule::MaxPixels, "100000000", "0"),
     (Rule::Gps, "refuse", "deny"),
+    (Rule::Fit, "2048x2048", "2048"),
+    (Rule::StripMetadata, "true", "yes"),
+    (Rule::AutoOrient, "false", "1"),
+    (Rule::Reencode, "true", "on"),
+    (Rule::Convert, "webp", "gif"),
+    (Rule::Quality, "85", "101"),
 ];
 
 #[test]

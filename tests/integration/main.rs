@@ -15,6 +15,7 @@ mod batch;
 mod emulator;
 mod exits;
 mod first_day;
+mod fit;
 mod hostile;
 mod hostile_files;
 mod hostile_local;

@@ -36,6 +36,7 @@ use crate::manifest::{ContentHasher, Decision, Entry, Manifest, Policy, expiry_o
 use crate::output::{self, FileProgress, Printer, Results};
 use crate::settings::{BodyFormat, OutputFormat};
 
+mod fit;
 /// Results held at most while an earlier upload is still running, per job.
 mod summary;
 #[cfg(test)]
@@ -63,6 +64,8 @@ pub(super) struct Batch {
     pub(super) manifest: Option<Arc<Mutex<Manifest>>>,
     /// `--force`, `--no-refresh`.
     pub(super) policy: Policy,
+    /// What to do to each image before it is sent (`--fit`, ...), if anything.
+    pub(super) transform: Option<Arc<crate::transform::Settings>>,
 }
 
 /// Locks the manifest; a panic elsewhere cannot leave it half-updated (each
@@ -242,6 +245,11 @@ impl Batch {
                 Some(path) => hash_file(&path).ok()?.0,
                 None => ContentHasher::new().finish().0,
             };
+            // Keyed by the source and the settings: nothing is decoded.
+            let hash = match &self.transform {
+                Some(settings) => fit::manifest_hash(settings, &hash),
+                None => hash,
+            };
             decision = manifest.decide(name, input.size, Some(&hash), now, self.policy);
         }
         let Decision::Skip(entry) = decision else {
@@ -406,14 +414,29 @@ impl Batch {
         progress: &output::BatchProgress,
         watch: &Arc<Watch>,
     ) -> (usize, Ended) {
-        let body_path = input.body_path();
+        // Made to fit first, in this job (the original is only read).
+        let prepared = match (&self.transform, input.body_path()) {
+            (Some(settings), Some(path)) if input.mime != crate::inputs::ANY_TYPE => {
+                Some(fit::prepare(&input, &path, settings).await)
+            }
+            _ => None,
+        };
+        let spooled = prepared.as_ref().and_then(|p| p.as_ref().ok()?.spooled.as_ref());
+        let body_path = match spooled {
+            Some(spooled) => Some(std::borrow::Cow::Borrowed(spooled.path())),
+            None => input.body_path(),
+        };
+        let (size, mime) = match spooled {
+            Some(s) => (s.size, fit::mime(s.transformed.format)),
+            None => (input.size, input.mime),
+        };
         let job = UploadJob {
             namespace: &self.namespace,
             name: &input.remote,
-            body: body_path.as_deref().map(|p| (p, input.size, input.mime)),
+            body: body_path.as_deref().map(|p| (p, size, mime)),
             format: self.format,
         };
-        let file_progress = Arc::new(progress.start_file(&input.label(), input.size));
+        let file_progress = Arc::new(progress.start_file(&input.label(), size));
         let tracked = Arc::new(Tracked {
             inner: file_progress.clone(),
             watch: watch.clone(),
@@ -423,12 +446,15 @@ impl Batch {
         let started = Instant::now();
         // The stop cancels the uploads in flight: one retrying a systemic
         // failure ends failed with it; any other was cut off, not attempted.
-        let (result, cancelled) = tokio::select! {
-            result = self.service.upload(&job, tracked.clone()) => (Some(result), false),
-            () = watch.stop.cancelled() => {
-                let last = tracked.last_systemic.lock().ok().and_then(|mut last| last.take());
-                (last.map(Err), true)
-            }
+        let (result, cancelled) = match &prepared {
+            Some(Err(err)) => (Some(Err(ApiError::from(err.clone()))), false),
+            _ => tokio::select! {
+                result = self.service.upload(&job, tracked.clone()) => (Some(result), false),
+                () = watch.stop.cancelled() => {
+                    let last = tracked.last_systemic.lock().ok().and_then(|mut last| last.take());
+                    (last.map(Err), true)
+                }
+            },
         };
         progress.file_finished();
         let Some(result) = result else {
@@ -449,6 +475,13 @@ impl Batch {
         record.attempts = file_progress.attempts();
         record.elapsed_ms = millis(started.elapsed());
         record.rate_wait_ms = millis(file_progress.rate_wait());
+        let prepared = prepared.as_ref().and_then(|p| p.as_ref().ok());
+        if let Some(fitted) = prepared.and_then(|p| p.fitted()) {
+            record.width = spooled.and_then(|s| s.transformed.width);
+            record.height = spooled.and_then(|s| s.transformed.height);
+            record.format = spooled.map(|s| s.transformed.format.name().to_string());
+            record.fit = Some(fitted);
+        }
         let (uploaded, error) = match result {
             Ok(done) => {
                 let body: Option<serde_json::Value> = serde_json::from_slice(&done.raw).ok();
@@ -481,8 +514,13 @@ impl Batch {
         };
         if let Some(done) = &ended.uploaded
             && let Some(manifest) = &self.manifest
-            && let Some((sha256, size)) = tracked.content_hash()
+            && let Some((sha256, sent_size)) = tracked.content_hash()
         {
+            // With transforms, keyed by the source and the settings.
+            let (sha256, size) = match (&self.transform, &prepared) {
+                (Some(settings), Some(p)) => (fit::manifest_hash(settings, &p.source_sha256), input.size),
+                _ => (sha256, sent_size),
+            };
             // Recorded (synced to disk) before the result is printed.
             let entry = Entry {
                 sha256,
