@@ -133,6 +133,10 @@ pub struct Record {
     /// version. Written only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub maybe_duplicate: bool,
+    /// The uploads allowed in flight at once when this one started (the
+    /// level `--jobs auto` had found, or `--jobs N`); absent when not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
     #[serde(flatten)]
     pub binding: Binding,
 }
@@ -201,6 +205,7 @@ impl Record {
             response_truncated: false,
             url_expired: None,
             maybe_duplicate: false,
+            concurrency: None,
             binding,
         }
     }

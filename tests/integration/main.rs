@@ -12,6 +12,7 @@
 mod common;
 
 mod batch;
+mod concurrency;
 mod emulator;
 mod first_day;
 mod hostile;
