@@ -4,9 +4,11 @@
 //! The adaptive limiter is a window-based Vegas/gradient limiter, after the
 //! ones in Netflix's concurrency-limits: it starts low ([`START`]) and looks
 //! at one window of completions at a time (about one round of the uploads in
-//! flight). While the window's latency stays near the best seen and its
-//! throughput still rises, the level doubles (slow start); once throughput
-//! stops rising it grows by one per window. When latency grows past
+//! flight). In slow start, as in TCP's, each upload that comes back with no
+//! push-back and a latency near the best seen adds one to the level, so the
+//! level doubles each round; slow start ends when a window's throughput did
+//! not rise (the level goes back to where that window began), and the level
+//! then grows by one per window. When latency grows past
 //! [`TOLERANCE`] times the best, the level shrinks in proportion; a 429, a
 //! 503, a retried or failed upload halves it. It never goes above the ceiling
 //! (`--jobs-max`) nor below 1.
@@ -86,6 +88,10 @@ struct Adaptive {
     /// The previous window's throughput (completions per second).
     last_rate: Option<f64>,
     slow_start: bool,
+    /// The level when the current window began, and the completions that
+    /// end it.
+    window_limit: usize,
+    window_len: usize,
 }
 
 impl Limiter {
@@ -103,8 +109,9 @@ impl Limiter {
     /// `now` is the time the batch starts.
     pub fn adaptive(max: usize, now: Duration) -> Limiter {
         let max = max.max(1);
+        let start = START.min(max);
         Limiter {
-            limit: START.min(max),
+            limit: start,
             max,
             adaptive: Some(Adaptive {
                 best: None,
@@ -114,6 +121,8 @@ impl Limiter {
                 saturated: false,
                 last_rate: None,
                 slow_start: true,
+                window_limit: start,
+                window_len: start.max(MIN_WINDOW),
             }),
         }
     }
@@ -143,24 +152,39 @@ impl Limiter {
     }
 
     /// An upload ended at `now` after `latency` (without rate-limit waits).
-    /// Returns the new level and why, when the level changed.
+    /// At the end of a window, returns the new level and why when it is not
+    /// the level the window began with (in slow start the level also moves
+    /// within a window: read it with [`Limiter::limit`]).
     pub fn ended(&mut self, now: Duration, latency: Duration, signal: Signal) -> Option<(usize, Change)> {
-        let limit = self.limit;
+        let max = self.max;
         let state = self.adaptive.as_mut()?;
-        state.latencies.push(latency.as_secs_f64());
+        let secs = latency.as_secs_f64();
+        state.latencies.push(secs);
         state.dropped |= signal == Signal::Dropped;
-        if state.latencies.len() < limit.max(MIN_WINDOW) {
+        if state.slow_start
+            && state.saturated
+            && !state.dropped
+            && state.best.is_none_or(|best| secs <= best * TOLERANCE)
+        {
+            self.limit = (self.limit + 1).min(max);
+        }
+        if state.latencies.len() < state.window_len {
             return None;
         }
-        let (next, change) = state.close_window(now, limit, self.max);
+        let began = state.window_limit;
+        let (next, change) = state.close_window(now, self.limit, max);
         self.limit = next;
-        (next != limit).then_some((next, change))
+        state.window_limit = next;
+        state.window_len = next.max(MIN_WINDOW);
+        (next != began).then_some((next, change))
     }
 }
 
 impl Adaptive {
-    /// Ends the current window at `now`: the next level, and why.
+    /// Ends the current window at `now`, the level being `limit`: the next
+    /// level, and why.
     fn close_window(&mut self, now: Duration, limit: usize, max: usize) -> (usize, Change) {
+        let began = self.window_limit;
         let elapsed = now.saturating_sub(self.window_start).as_secs_f64();
         let rate = (elapsed > 0.0).then(|| self.latencies.len() as f64 / elapsed);
         let latency = lower_quartile(&mut self.latencies);
@@ -182,25 +206,31 @@ impl Adaptive {
         self.dropped = false;
         self.saturated = false;
 
+        // Cuts are from the level the window ran at, not from what slow
+        // start reached within it.
         if dropped {
             self.slow_start = false;
-            return ((limit / 2).max(1), Change::Dropped);
+            return ((began / 2).max(1), Change::Dropped);
         }
         if best > 0.0 && latency > best * TOLERANCE {
             self.slow_start = false;
             let gradient = (best * TOLERANCE / latency).clamp(0.5, 1.0);
-            let cut = ((limit as f64 * gradient) as usize).min(limit.saturating_sub(1));
+            let cut = ((began as f64 * gradient) as usize).min(began.saturating_sub(1));
             return (cut.max(1), Change::LatencyGrew);
         }
         if !saturated {
             // The inputs, not the level, held the batch back: no evidence.
             return (limit, Change::Raised);
         }
-        if self.slow_start && !rose {
+        if self.slow_start {
+            if rose {
+                // Grown within the window already.
+                return (limit, Change::Raised);
+            }
             self.slow_start = false;
+            return (began, Change::Raised);
         }
-        let next = if self.slow_start { limit * 2 } else { limit + 1 };
-        (next.min(max), Change::Raised)
+        ((limit + 1).min(max), Change::Raised)
     }
 }
 
@@ -259,6 +289,23 @@ mod tests {
         // Plenty of room: flat latency, throughput doubling with the level.
         let levels = run_link(&mut limiter, 150, 1000, 6);
         assert_eq!(levels, vec![8, 16, 32, 64, 64, 64]);
+    }
+
+    #[test]
+    fn slow_start_adds_one_per_fast_completion() {
+        let mut limiter = Limiter::adaptive(64, Duration::ZERO);
+        for n in 1..=4 {
+            limiter.started(n);
+        }
+        assert_eq!(limiter.ended(ms(100), ms(100), Signal::Ok), None);
+        assert_eq!(limiter.ended(ms(110), ms(100), Signal::Ok), None);
+        assert_eq!(limiter.limit(), 6);
+        // A drop stops the growth for the rest of the window, and halves
+        // the level the window began at when it ends.
+        assert_eq!(limiter.ended(ms(120), ms(100), Signal::Dropped), None);
+        assert_eq!(limiter.limit(), 6);
+        assert_eq!(limiter.ended(ms(130), ms(100), Signal::Ok), Some((2, Change::Dropped)));
+        assert_eq!(limiter.limit(), 2);
     }
 
     #[test]
@@ -378,8 +425,9 @@ mod tests {
             }
             levels.push(limiter.limit());
         }
-        // The first window has no earlier one to compare with.
-        assert_eq!(levels, vec![8, 9, 10, 11, 12, 13]);
+        // The first window has no earlier one to compare with; the second
+        // (8 to 16) gained nothing, so the level goes back to 8.
+        assert_eq!(levels, vec![8, 8, 9, 10, 11, 12]);
     }
 
     #[test]

@@ -347,11 +347,14 @@ impl Batch {
             };
             let Some((index, ended)) = ended else { break };
             in_flight.remove(&index);
-            if let Some((latency, signal)) = ended.sample
-                && let Some((level, change)) = limiter.ended(started.elapsed(), latency, signal)
-            {
-                progress.set_concurrency(level);
-                printer.detail(1, &format!("concurrency: {level} in flight ({})", change.why()));
+            if let Some((latency, signal)) = ended.sample {
+                let before = limiter.limit();
+                if let Some((level, change)) = limiter.ended(started.elapsed(), latency, signal) {
+                    printer.detail(1, &format!("concurrency: {level} in flight ({})", change.why()));
+                }
+                if limiter.limit() != before {
+                    progress.set_concurrency(limiter.limit());
+                }
             }
             if let Some(err) = &ended.unrecorded {
                 printer.error(err);
