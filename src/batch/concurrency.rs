@@ -32,6 +32,10 @@ pub const START: usize = 4;
 pub const TOLERANCE: f64 = 1.5;
 /// A window's throughput must rise by this fraction for slow start to go on.
 const RISE: f64 = 1.10;
+/// After slow start, a window adds one only when its latency is within this
+/// many times the best and its throughput did not fall: a level that only
+/// adds queueing (a CPU-bound loopback) is not raised further.
+const FLAT: f64 = 1.2;
 /// The least number of completions a window holds.
 const MIN_WINDOW: usize = 4;
 
@@ -48,8 +52,10 @@ pub enum Signal {
 /// Why the level changed, for `-v`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// Latency flat and throughput rising.
+    /// Latency flat and throughput rising (slow start).
     Raised,
+    /// One more after slow start: latency flat, throughput held.
+    Probed,
     /// Latency grew.
     LatencyGrew,
     /// A 429/503, a retry or a failure in the window.
@@ -60,6 +66,7 @@ impl Change {
     pub fn why(self) -> &'static str {
         match self {
             Change::Raised => "latency flat, throughput rising",
+            Change::Probed => "latency flat: one more",
             Change::LatencyGrew => "latency grew",
             Change::Dropped => "the service said slow down, or an upload was retried or failed",
         }
@@ -195,10 +202,10 @@ impl Adaptive {
         self.best = Some(best);
         let dropped = self.dropped;
         let saturated = self.saturated;
-        let rose = match (self.last_rate, rate) {
-            (Some(last), Some(rate)) => rate >= last * RISE,
+        let (rose, held) = match (self.last_rate, rate) {
+            (Some(last), Some(rate)) => (rate >= last * RISE, rate >= last),
             // A first window, or one too quick to time: no evidence against.
-            _ => true,
+            _ => (true, true),
         };
         self.last_rate = rate;
         self.window_start = now;
@@ -230,7 +237,10 @@ impl Adaptive {
             self.slow_start = false;
             return (began, Change::Raised);
         }
-        ((limit + 1).min(max), Change::Raised)
+        if held && latency <= best * FLAT {
+            return ((limit + 1).min(max), Change::Probed);
+        }
+        (limit, Change::Probed)
     }
 }
 
@@ -306,6 +316,27 @@ mod tests {
         assert_eq!(limiter.limit(), 6);
         assert_eq!(limiter.ended(ms(130), ms(100), Signal::Ok), Some((2, Change::Dropped)));
         assert_eq!(limiter.limit(), 2);
+    }
+
+    #[test]
+    fn after_slow_start_a_little_queueing_holds_the_level() {
+        let mut limiter = Limiter::adaptive(64, Duration::ZERO);
+        run_link(&mut limiter, 100, 1000, 1);
+        // A drop ends slow start: 8 -> 4.
+        for _ in 0..8 {
+            limiter.started(8);
+            limiter.ended(ms(200), ms(100), Signal::Dropped);
+        }
+        assert_eq!(limiter.limit(), 4);
+        let mut now = ms(200);
+        for (latency, level) in [(100, 5), (130, 5), (110, 6), (149, 6)] {
+            for _ in 0..limiter.limit().max(MIN_WINDOW) {
+                limiter.started(limiter.limit());
+                now += ms(latency / 10);
+                limiter.ended(now, ms(latency), Signal::Ok);
+            }
+            assert_eq!(limiter.limit(), level, "at {latency} ms");
+        }
     }
 
     #[test]
