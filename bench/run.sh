@@ -6,6 +6,7 @@
 #   BENCH_ONLY=rate bench/run.sh     # only the rate-limit case (no nginx, no hyperfine)
 #   BENCH_ONLY=memory bench/run.sh   # only the memory-per-batch-size case (likewise)
 #   BENCH_ONLY=unchanged bench/run.sh # only the "all unchanged" manifest re-run (likewise)
+#   BENCH_ONLY=far bench/run.sh      # only the far-link, CPU-per-upload and 429 cases (bench/far.sh)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
 # It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
@@ -39,6 +40,7 @@
 #   BENCH_UNCHANGED_COUNT=1000 "all unchanged" case: images uploaded once with
 #   BENCH_UNCHANGED_KB=64      --manifest, then re-run unchanged (no request sent;
 #   BENCH_UNCHANGED_RUNS=10    target: under 0.3 s), timed runs
+#   BENCH_FAR_*, BENCH_CPU_COUNT the far-link case's knobs: see bench/far.sh
 #   BENCH_ONLY=rate          run the rate-limit case alone
 #   BENCH_ONLY=memory        run the memory case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
@@ -71,8 +73,8 @@ UNCH_COUNT=${BENCH_UNCHANGED_COUNT:-1000}
 UNCH_KB=${BENCH_UNCHANGED_KB:-64}
 UNCH_RUNS=${BENCH_UNCHANGED_RUNS:-10}
 ONLY=${BENCH_ONLY:-}
-[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged ]] || {
-    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged" or unset\n' >&2
+[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged || $ONLY == far ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged", "far" or unset\n' >&2
     exit 1
 }
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
@@ -82,7 +84,8 @@ COMMAND_LINE="$0${*:+ $*}"
 for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_RUNS BENCH_RSS_RUNS \
     BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
     BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_MEM_FEW BENCH_MEM_MANY \
-    BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_ONLY; do
+    BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_ONLY \
+    BENCH_FAR_COUNT BENCH_FAR_KB BENCH_FAR_RTTS BENCH_FAR_RUNS BENCH_CPU_COUNT BENCH_FAR_RATE_FILES; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -117,6 +120,7 @@ stop_emulator() { # stop_emulator PID
 cleanup() {
     local status=$?
     set +e
+    ! declare -F far_cleanup >/dev/null || far_cleanup
     stop_emulator "$EMU_PID"
     stop_emulator "$RATE_EMU_PID"
     stop_emulator "$MEM_EMU_PID"
@@ -136,11 +140,13 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 missing=()
-if [[ -z $ONLY ]]; then
+if [[ -z $ONLY || $ONLY == far ]]; then
     command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
-    command -v hyperfine >/dev/null || missing+=(hyperfine)
     command -v curl >/dev/null || missing+=(curl)
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v python3 >/dev/null || missing+=(python3)
 fi
+[[ -n $ONLY ]] || command -v hyperfine >/dev/null || missing+=(hyperfine)
 [[ $ONLY == rate || -x /usr/bin/time ]] || missing+=(time)
 command -v jq >/dev/null || missing+=(jq)
 if ((${#missing[@]})); then
@@ -187,8 +193,8 @@ fi
 # The memory case's images are hard links of one file; the emulator stores
 # each upload.
 MEM_KB_STORED=$(((MEM_FEW + MEM_MANY) * MEM_KB))
-[[ $ONLY == rate || $ONLY == unchanged ]] && MEM_KB_STORED=0
-[[ $ONLY == rate || $ONLY == memory ]] && UNCH_COUNT=0
+[[ $ONLY == rate || $ONLY == unchanged || $ONLY == far ]] && MEM_KB_STORED=0
+[[ $ONLY == rate || $ONLY == memory || $ONLY == far ]] && UNCH_COUNT=0
 need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 \
     + UNCH_COUNT * UNCH_KB * 2 / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
@@ -214,7 +220,7 @@ fi
 for ((i = 1; i <= UNCH_COUNT; i++)); do
     png "$(printf '%s/unchanged/img-%05d.png' "$WORK" "$i")" $((UNCH_KB * 1024))
 done
-[[ $ONLY == unchanged ]] && RATE_FILES=0
+[[ $ONLY == unchanged || $ONLY == far ]] && RATE_FILES=0
 for ((i = 1; i <= RATE_FILES; i++)); do
     png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
@@ -359,6 +365,9 @@ mem_case() {
     echo
 }
 
+# shellcheck source=bench/far.sh
+. "$REPO/bench/far.sh"
+
 # ---------------------------------------------------------------- all unchanged
 # unchanged_case: UNCH_COUNT images uploaded once with --manifest, then timed
 # re-runs over the same, unchanged files: each hashes every file and sends
@@ -399,6 +408,12 @@ unchanged_case() {
         "$(awk '{ print ($2 < 0.3) ? "met" : "NOT met" }' <<<"$secs") |"
     echo
 }
+
+if [[ $ONLY == far ]]; then
+    say "the far-link case alone: $FAR_COUNT images at RTTs of $FAR_RTTS ms, then CPU per upload and 429s"
+    far_case
+    exit 0
+fi
 
 if [[ $ONLY == unchanged ]]; then
     say "the all-unchanged case alone: $UNCH_RUNS re-runs over $UNCH_COUNT images of $UNCH_KB KiB"
@@ -561,6 +576,9 @@ say "6/6: peak RSS at $MEM_FEW and $MEM_MANY inputs, -o url piped"
 mem_case >"$WORK/mem-table.md"
 unchanged_case >"$WORK/unchanged-table.md"
 
+say "7/7: a far link (delay proxy, TLS h1 and h2), CPU per upload, 429s at 10/2s"
+far_case >"$WORK/far-table.md"
+
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- the table
@@ -618,3 +636,4 @@ EOF
 cat "$WORK/rate-table.md"
 cat "$WORK/mem-table.md"
 cat "$WORK/unchanged-table.md"
+cat "$WORK/far-table.md"
