@@ -2,13 +2,13 @@
 """A far link for bench/run.sh: a TCP proxy that holds every chunk, in both
 directions, for half the round-trip time before passing it on, in order.
 
-    delay_proxy.py --listen 127.0.0.1:PORT --to 127.0.0.1:PORT --rtt-ms 150
+    delay_proxy.py --listen 127.0.0.1:0 --to 127.0.0.1:PORT --rtt-ms 150
 
 Bytes are not looked at (TLS passes through). Each direction of each
 connection has its own queue, so a chunk never overtakes an earlier one, and
 a slow reader delays only its own connection. The end of a stream (EOF) is
-passed on after the same delay. Prints "ready" on standard output once it
-listens. Runs until killed.
+passed on after the same delay. Prints "ready PORT" on standard output once
+it listens (port 0 picks a free one). Runs until killed.
 """
 
 import argparse
@@ -94,7 +94,8 @@ async def main():
     server = await asyncio.start_server(
         lambda r, w: handle(r, w, args.to, delay), *args.listen, backlog=1024
     )
-    print("ready", flush=True)
+    port = server.sockets[0].getsockname()[1]
+    print(f"ready {port}", flush=True)
     async with server:
         await server.serve_forever()
 

@@ -83,13 +83,21 @@ far_nginx() {
     die "cannot start nginx (TLS)"
 }
 
-# far_proxy TARGET_PORT RTT_MS: starts the delay proxy; sets FAR_PROXY.
+# far_proxy TARGET_PORT RTT_MS: starts the delay proxy on a port it picks;
+# sets FAR_PROXY.
 far_proxy() {
-    FAR_PROXY=$(pick_port)
-    python3 "$REPO/bench/delay_proxy.py" --listen "127.0.0.1:$FAR_PROXY" --to "127.0.0.1:$1" --rtt-ms "$2" \
-        >/dev/null 2>"$WORK/far-proxy.log" &
+    : >"$WORK/far-proxy.out"
+    python3 "$REPO/bench/delay_proxy.py" --listen 127.0.0.1:0 --to "127.0.0.1:$1" --rtt-ms "$2" \
+        >"$WORK/far-proxy.out" 2>"$WORK/far-proxy.log" &
     FAR_PROXY_PID=$!
-    wait_for_port "$FAR_PROXY" "$FAR_PROXY_PID" || die "the delay proxy did not start: $(cat "$WORK/far-proxy.log")"
+    FAR_PROXY=""
+    for _ in $(seq 100); do
+        FAR_PROXY=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$WORK/far-proxy.out")
+        [[ -z $FAR_PROXY ]] || return 0
+        kill -0 "$FAR_PROXY_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "the delay proxy did not start: $(cat "$WORK/far-proxy.log")"
 }
 
 far_proxy_stop() {

@@ -9,7 +9,8 @@
 #   BENCH_ONLY=far bench/run.sh      # only the far-link, CPU-per-upload and 429 cases (bench/far.sh)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
-# It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
+# It installs what it lacks (nginx, hyperfine, time, curl, jq; openssl and
+# python3 for the far-link case) with apt-get,
 # builds capfile with `cargo build --release`, starts nginx on 127.0.0.1 as a
 # neutral upload sink (bench/nginx.conf.in, not capfile's code), generates its
 # own images in a temp dir on disk, times with hyperfine and measures peak RSS

@@ -198,7 +198,7 @@ fn a_private_ca_is_trusted_through_cacert_its_variable_or_ssl_cert_file() {
         let output = gw.upload(&base, &args, &env);
         assert_status(&output, 0);
     }
-    assert_eq!(gw.service.stats().uploads_stored, 4);
+    assert_eq!(gw.service.stats().uploads_stored, 3);
 }
 
 #[test]
