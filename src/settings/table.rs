@@ -276,7 +276,8 @@ settings_table! {
         flag: Some("--http"),
         kind: Kind::Choice { parse: choice::<HttpVersion>, names: choice_names::<HttpVersion> },
         default: Some("auto"),
-        help: "HTTP version: auto (HTTP/2 when the server offers it over TLS), 1.1 or 2",
+        help: "HTTP version: auto (HTTP/1.1 for uploads, faster than HTTP/2 far from the \
+               service: see the README), 1.1 or 2",
     };
     Manifest => Spec {
         name: "manifest",
