@@ -10,9 +10,11 @@
 #   BENCH_ONLY=manifest bench/run.sh  # only the large-manifest dry run (likewise)
 #   BENCH_ONLY=fit bench/run.sh      # only images made to fit, against ImageMagick
 #                                    # and libvips (bench/fit.sh; its knobs there)
+#   BENCH_ONLY=far bench/run.sh      # only the far-link, CPU-per-upload and 429 cases (bench/far.sh)
 #   bench/run.sh > results.md        # the table on stdout; progress on stderr
 #
-# It installs what it lacks (nginx, hyperfine, time, curl, jq) with apt-get,
+# It installs what it lacks (nginx, hyperfine, time, curl, jq; openssl and
+# python3 for the far-link case) with apt-get,
 # builds capfile with `cargo build --release`, starts nginx on 127.0.0.1 as a
 # neutral upload sink (bench/nginx.conf.in, not capfile's code), generates its
 # own images in a temp dir on disk, times with hyperfine and measures peak RSS
@@ -49,6 +51,7 @@
 #   BENCH_MANIFEST_ENTRIES=100000 large-manifest case: `--dry-run --manifest M`
 #   BENCH_MANIFEST_RUNS=5      with M holding this many entries (target: under
 #                              2 s; peak RSS reported), timed runs
+#   BENCH_FAR_*, BENCH_CPU_COUNT the far-link case's knobs: see bench/far.sh
 #   BENCH_ONLY=rate          run the rate-limit case alone
 #   BENCH_ONLY=memory        run the memory case alone
 #   BENCH_TMPDIR=/var/tmp    where the temp dir goes (needs ~2x BENCH_BIG_MB)
@@ -89,8 +92,8 @@ INSP_RUNS=${BENCH_INSPECT_RUNS:-5}
 MANI_ENTRIES=${BENCH_MANIFEST_ENTRIES:-100000}
 MANI_RUNS=${BENCH_MANIFEST_RUNS:-5}
 ONLY=${BENCH_ONLY:-}
-[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest ]] || {
-    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged", "inspect", "manifest" or unset\n' >&2
+[[ -z $ONLY || $ONLY == rate || $ONLY == memory || $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest || $ONLY == far ]] || {
+    printf 'bench: error: BENCH_ONLY is "rate", "memory", "unchanged", "inspect", "manifest", "far" or unset\n' >&2
     exit 1
 }
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
@@ -101,7 +104,8 @@ for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_R
     BENCH_BATCH_RUNS BENCH_XARGS_RUNS BENCH_LOOP_RUNS BENCH_STARTUP_RUNS BENCH_EMU_RUNS \
     BENCH_RATE_FILES BENCH_RATE_LIMIT BENCH_RATE_WINDOW BENCH_RATE_RUNS BENCH_MEM_FEW BENCH_MEM_MANY \
     BENCH_MEM_KB BENCH_UNCHANGED_COUNT BENCH_UNCHANGED_KB BENCH_UNCHANGED_RUNS BENCH_INSPECT_COUNT \
-    BENCH_INSPECT_RUNS BENCH_MANIFEST_ENTRIES BENCH_MANIFEST_RUNS BENCH_ONLY; do
+    BENCH_INSPECT_RUNS BENCH_MANIFEST_ENTRIES BENCH_MANIFEST_RUNS BENCH_ONLY \
+    BENCH_FAR_COUNT BENCH_FAR_KB BENCH_FAR_RTTS BENCH_FAR_RUNS BENCH_CPU_COUNT BENCH_FAR_RATE_FILES; do
     if [[ -n ${!knob:-} ]]; then
         COMMAND_LINE="$knob=${!knob} $COMMAND_LINE"
     fi
@@ -136,6 +140,7 @@ stop_emulator() { # stop_emulator PID
 cleanup() {
     local status=$?
     set +e
+    ! declare -F far_cleanup >/dev/null || far_cleanup
     stop_emulator "$EMU_PID"
     stop_emulator "$RATE_EMU_PID"
     stop_emulator "$MEM_EMU_PID"
@@ -155,11 +160,13 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 missing=()
-if [[ -z $ONLY ]]; then
+if [[ -z $ONLY || $ONLY == far ]]; then
     command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
-    command -v hyperfine >/dev/null || missing+=(hyperfine)
     command -v curl >/dev/null || missing+=(curl)
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v python3 >/dev/null || missing+=(python3)
 fi
+[[ -n $ONLY ]] || command -v hyperfine >/dev/null || missing+=(hyperfine)
 [[ $ONLY == rate || -x /usr/bin/time ]] || missing+=(time)
 command -v jq >/dev/null || missing+=(jq)
 if ((${#missing[@]})); then
@@ -206,8 +213,8 @@ fi
 # The memory case's images are hard links of one file; the emulator stores
 # each upload.
 MEM_KB_STORED=$(((MEM_FEW + MEM_MANY) * MEM_KB))
-[[ $ONLY == rate || $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest ]] && MEM_KB_STORED=0
-[[ $ONLY == rate || $ONLY == memory || $ONLY == inspect || $ONLY == manifest ]] && UNCH_COUNT=0
+[[ $ONLY == rate || $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest || $ONLY == far ]] && MEM_KB_STORED=0
+[[ $ONLY == rate || $ONLY == memory || $ONLY == inspect || $ONLY == manifest || $ONLY == far ]] && UNCH_COUNT=0
 need_kb=$(((BIG_MB * 2 + SMALL_COUNT * SMALL_KB * (EMU_RUNS + 2) / 1024 + MEM_KB_STORED / 1024 \
     + UNCH_COUNT * UNCH_KB * 2 / 1024 + 256) * 1024))
 free_kb=$(df -Pk "$TMP_PARENT" | awk 'NR == 2 { print $4 }')
@@ -238,7 +245,7 @@ fi
 for ((i = 1; i <= UNCH_COUNT; i++)); do
     png "$(printf '%s/unchanged/img-%05d.png' "$WORK" "$i")" $((UNCH_KB * 1024))
 done
-[[ $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest ]] && RATE_FILES=0
+[[ $ONLY == unchanged || $ONLY == inspect || $ONLY == manifest || $ONLY == far ]] && RATE_FILES=0
 for ((i = 1; i <= RATE_FILES; i++)); do
     png "$(printf '%s/rate/img-%05d.png' "$WORK" "$i")" 4096
 done
@@ -383,6 +390,9 @@ mem_case() {
     echo
 }
 
+# shellcheck source=bench/far.sh
+. "$REPO/bench/far.sh"
+
 # ---------------------------------------------------------------- all unchanged
 # unchanged_case: UNCH_COUNT images uploaded once with --manifest, then timed
 # re-runs over the same, unchanged files: each hashes every file and sends
@@ -526,6 +536,12 @@ manifest_case() {
 if [[ $ONLY == manifest ]]; then
     say "the large-manifest case alone: $MANI_RUNS dry runs with $MANI_ENTRIES entries"
     manifest_case
+    exit 0
+fi
+
+if [[ $ONLY == far ]]; then
+    say "the far-link case alone: $FAR_COUNT images at RTTs of $FAR_RTTS ms, then CPU per upload and 429s"
+    far_case
     exit 0
 fi
 
@@ -692,6 +708,9 @@ unchanged_case >"$WORK/unchanged-table.md"
 inspect_case >"$WORK/inspect-table.md"
 manifest_case >"$WORK/manifest-table.md"
 
+say "7/7: a far link (delay proxy, TLS h1 and h2), CPU per upload, 429s at 10/2s"
+far_case >"$WORK/far-table.md"
+
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- the table
@@ -751,3 +770,4 @@ cat "$WORK/mem-table.md"
 cat "$WORK/unchanged-table.md"
 cat "$WORK/inspect-table.md"
 cat "$WORK/manifest-table.md"
+cat "$WORK/far-table.md"

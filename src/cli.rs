@@ -16,7 +16,7 @@ pub mod help;
 // The domain's choices live in `settings`; re-exported here for the modules
 // that still name them by their old path.
 use crate::settings::Key;
-use crate::settings::{AuthKind, BodyFormat, ColorChoice, OutputFormat};
+use crate::settings::{AuthKind, BodyFormat, ColorChoice, HttpVersion, OutputFormat};
 
 /// Upload images to Capillary's file service.
 #[derive(Debug, Parser)]
@@ -185,12 +185,13 @@ pub enum Command {
     /// now: flag, then environment, then the profile, then the default.
     ///
     /// Keys: base_url, auth (basic or oauth), username, client_key, namespace,
-    /// jobs, retries, timeout (seconds), rate (requests per period, e.g.
-    /// 100/min), rate_wait (seconds), output (table, json, url or records), body
-    /// (multipart or raw), manifest (a file path: upload --manifest), ca_bundle
-    /// (a PEM file of extra CA certificates: upload --cacert), keyring (native,
-    /// or keyutils: the Linux kernel keyring; login records the one it used),
-    /// policy (the upload policy: a [policies.NAME] table). Policy rules are keys too:
+    /// jobs (auto or a number), jobs_max, retries, timeout (seconds), rate
+    /// (requests per period, e.g. 100/min), rate_wait (seconds), output (table,
+    /// json, url or records), body (multipart or raw), http (auto, 1.1 or 2),
+    /// manifest (a file path: upload --manifest), ca_bundle (a PEM file of
+    /// extra CA certificates: upload --cacert), keyring (native, or keyutils:
+    /// the Linux kernel keyring; login records the one it used), policy (the
+    /// upload policy: a [policies.NAME] table). Policy rules are keys too:
     /// policies.NAME.RULE (e.g. policies.reward-art.max_bytes 200000), and
     /// policy.NAMESPACE (the profile's policy for one namespace). Secrets are
     /// not settings: use `capfile login`.
@@ -299,9 +300,15 @@ pub struct UploadArgs {
     #[arg(long)]
     pub allow_any_type: bool,
 
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(Key::Jobs.range()),
-          help = Key::Jobs.flag_help())]
-    pub jobs: Option<u16>,
+    #[arg(short = 'j', long, value_name = "N|auto", value_parser = parse_jobs, help = Key::Jobs.flag_help())]
+    pub jobs: Option<String>,
+
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(Key::JobsMax.range()),
+          help = Key::JobsMax.flag_help())]
+    pub jobs_max: Option<u16>,
+
+    #[arg(long, value_enum, value_name = "VERSION", help = Key::Http.flag_help())]
+    pub http: Option<HttpVersion>,
 
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(Key::Retries.range()),
           help = Key::Retries.flag_help())]
@@ -672,6 +679,12 @@ pub enum Shell {
     Elvish,
 }
 
+/// `--jobs`: `auto` or a number in the settings table's range, kept as text
+/// (the settings check it again, like the variable's).
+fn parse_jobs(text: &str) -> Result<String, String> {
+    Key::Jobs.from_text(text).map(|_| text.trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,5 +735,7 @@ mod tests {
         // The range comes from the settings table.
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "64"]).is_ok());
         assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "65"]).is_err());
+        assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "auto"]).is_ok());
+        assert!(Cli::try_parse_from(["capfile", "upload", "a.png", "-j", "automatic"]).is_err());
     }
 }

@@ -569,7 +569,10 @@ mod tests {
         );
         let config = Config::load(&path).unwrap();
         assert_eq!(config.names(), ["staging", "default"]);
-        assert_eq!(config.get("default").unwrap().typed::<u16>(Key::Jobs), Some(8));
+        assert_eq!(
+            config.get("default").unwrap().typed::<crate::settings::Jobs>(Key::Jobs),
+            Some(crate::settings::Jobs::Fixed(8))
+        );
         let explicit = Profile {
             name: "prod".into(),
             origin: Origin::Flag,

@@ -26,6 +26,11 @@ const READ_AHEAD: usize = 2;
 /// through `tokio::fs::File` costs a thread hand-off and a second copy per read,
 /// which made a 1 GiB upload slower than curl's.) When the request is dropped,
 /// the channel closes and the reader stops.
+///
+/// A file of at most one chunk (most images) is read whole by the same
+/// blocking task that opens it, with one read: one thread hand-off per upload
+/// instead of two, which is most of capfile's CPU per small upload beyond
+/// curl's (futex wake-ups and context switches, issue 22).
 pub(super) async fn file_body(
     path: &Path,
     size: u64,
@@ -33,6 +38,7 @@ pub(super) async fn file_body(
     activity: Arc<Activity>,
 ) -> Result<reqwest::Body, ApiError> {
     let owned = path.to_path_buf();
+    let (chunks, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
     let opened = tokio::task::spawn_blocking(move || {
         // Without blocking on a FIFO swapped in since the check, and only a
         // regular file.
@@ -47,14 +53,19 @@ pub(super) async fn file_body(
                 source: Arc::new(e),
             })?
             .len();
-        Ok::<_, FileError>((file, len))
+        if len == size && size <= CHUNK as u64 {
+            // One chunk: read now (the channel has room for it).
+            read_chunks(file, &owned, size, &chunks);
+            return Ok((None, len));
+        }
+        Ok::<_, FileError>((Some((file, chunks)), len))
     })
     .await
     .map_err(|e| FileError::Task {
         path: path.to_path_buf(),
         source: Arc::new(e),
     })?;
-    let (file, now) = opened?;
+    let (large, now) = opened?;
     if now != size {
         return Err(FileError::Changed {
             path: path.to_path_buf(),
@@ -63,9 +74,10 @@ pub(super) async fn file_body(
         }
         .into());
     }
-    let (chunks, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let checked = path.to_path_buf();
-    tokio::task::spawn_blocking(move || read_chunks(file, &checked, size, &chunks));
+    if let Some((file, chunks)) = large {
+        let checked = path.to_path_buf();
+        tokio::task::spawn_blocking(move || read_chunks(file, &checked, size, &chunks));
+    }
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let chunk = receiver.recv().await?;
         Some((chunk, receiver))

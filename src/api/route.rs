@@ -13,6 +13,7 @@
 //! 127.0.0.0/8, `::1`) never use a proxy. A proxy is `http://`, `https://`,
 //! `socks5://` or `socks5h://`; a value without a scheme is `http://`.
 
+use crate::settings::HttpVersion;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,8 @@ pub struct Route {
     pub direct_because: Option<&'static str>,
     /// A PEM file of CA certificates trusted besides the system's.
     pub ca_bundle: Option<PathBuf>,
+    /// The HTTP version to speak (`--http`).
+    pub http: HttpVersion,
 }
 
 /// A proxy variable that cannot be used.
@@ -140,6 +143,12 @@ impl Route {
     /// The same route, also trusting the CA certificates in `file`.
     pub fn with_ca_bundle(mut self, file: Option<&Path>) -> Route {
         self.ca_bundle = file.map(Path::to_path_buf);
+        self
+    }
+
+    /// The same route, speaking `http`.
+    pub fn with_http(mut self, http: HttpVersion) -> Route {
+        self.http = http;
         self
     }
 

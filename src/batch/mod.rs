@@ -6,6 +6,7 @@
 //! Nothing here touches the network or prints: the upload command feeds these
 //! types with outcomes and prints the lines they return.
 
+pub mod concurrency;
 pub mod record;
 pub mod reorder;
 pub mod report;

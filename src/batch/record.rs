@@ -147,6 +147,10 @@ pub struct Record {
     /// image sent is not the source's bytes.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<Fitted>,
+    /// The uploads allowed in flight at once when this one started (the
+    /// level `--jobs auto` had found, or `--jobs N`); absent when not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
     #[serde(flatten)]
     pub binding: Binding,
 }
@@ -234,6 +238,7 @@ impl Record {
             url_expired: None,
             maybe_duplicate: false,
             fit: None,
+            concurrency: None,
             binding,
         }
     }

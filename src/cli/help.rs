@@ -80,7 +80,11 @@ pub const ENVIRONMENT: &[Entry] = &[
     },
     Entry {
         name: "CAPFILE_JOBS",
-        text: "Uploads in flight at once (upload --jobs; default 4)",
+        text: "Uploads in flight at once, or auto (upload --jobs; default auto)",
+    },
+    Entry {
+        name: "CAPFILE_JOBS_MAX",
+        text: "The most uploads in flight with --jobs auto (upload --jobs-max; default 64)",
     },
     Entry {
         name: "CAPFILE_RETRIES",
@@ -97,6 +101,10 @@ pub const ENVIRONMENT: &[Entry] = &[
     Entry {
         name: "CAPFILE_BODY",
         text: "multipart or raw (upload --body; default multipart)",
+    },
+    Entry {
+        name: "CAPFILE_HTTP",
+        text: "auto, 1.1 or 2 (upload --http; default auto: HTTP/1.1 for uploads)",
     },
     Entry {
         name: "CAPFILE_RATE_WAIT",

@@ -43,7 +43,9 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     let flags = settings::Flags {
         base_url: args.base_url.clone(),
         namespace: args.namespace.clone(),
-        jobs: args.jobs,
+        jobs: args.jobs.clone(),
+        jobs_max: args.jobs_max,
+        http: args.http,
         retries: args.retries,
         timeout: args.timeout,
         rate: args.rate.clone(),
@@ -183,7 +185,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
 
     let route = Route::for_base_url(&base_url.value, env)
         .map_err(Error::BadProxy)?
-        .with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value)));
+        .with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value)))
+        .with_http(settings.http.value);
     printer.detail(1, &route.describe());
     let timeout = Duration::from_secs(settings.timeout.value);
     let service = FileService::new(base_url.value, &credentials, timeout, settings.retries.value, route)
@@ -222,7 +225,8 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             namespace: settings.namespace.value.clone(),
             format: settings.body.value,
             output: settings.output.value,
-            jobs: settings.jobs.value as usize,
+            jobs: settings.jobs.value,
+            jobs_max: settings.jobs_max.value.into(),
             show_progress: !args.no_progress,
             binding,
             report,

@@ -39,6 +39,7 @@ impl Printer {
                 total,
                 files,
                 finished: AtomicU64::new(0),
+                level: AtomicU64::new(0),
             }),
         }
     }
@@ -273,6 +274,19 @@ struct Bars {
     total: ProgressBar,
     files: u64,
     finished: AtomicU64,
+    /// The uploads in flight at once, with `--jobs auto` (0: not shown).
+    level: AtomicU64,
+}
+
+impl Bars {
+    /// `12/340 files`, or with `--jobs auto` `12/340 ×8`: 8 in flight at
+    /// once (no wider: ` ×256` is narrower than ` files`).
+    fn prefix(&self, finished: u64) -> String {
+        match self.level.load(Ordering::Relaxed) {
+            0 => format!("{finished}/{} files", self.files),
+            level => format!("{finished}/{} ×{level}", self.files),
+        }
+    }
 }
 
 /// The progress display of one batch.
@@ -320,11 +334,20 @@ impl BatchProgress {
     pub fn file_finished(&self) {
         if let Some(bars) = &self.bars {
             let finished = bars.finished.fetch_add(1, Ordering::Relaxed) + 1;
-            bars.total.set_prefix(format!("{finished}/{} files", bars.files));
+            bars.total.set_prefix(bars.prefix(finished));
             if finished == 1 {
                 let widths = Widths::now(bars.files, bars.total.length().unwrap_or(0));
                 bars.total.set_style(total_style(&widths, true));
             }
+        }
+    }
+
+    /// Shows `level` uploads in flight at once on the total bar (`--jobs auto`).
+    pub fn set_concurrency(&self, level: usize) {
+        if let Some(bars) = &self.bars {
+            bars.level.store(level as u64, Ordering::Relaxed);
+            bars.total
+                .set_prefix(bars.prefix(bars.finished.load(Ordering::Relaxed)));
         }
     }
 

@@ -29,7 +29,7 @@ pub use checks::{check_identity, check_namespace, check_profile_name, origin_of,
 pub use env::{Env, Lookup};
 pub use rate::Rate;
 pub use table::{FromValue, Key, Kind, SECRET_NAMES, Spec, Value};
-pub use types::{AuthKind, BodyFormat, ColorChoice, OutputFormat, choice_name, choice_names};
+pub use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name, choice_names};
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,7 +122,9 @@ pub struct Flags {
     pub client_key: Option<String>,
     /// As typed: checked like the file's value.
     pub namespace: Option<String>,
-    pub jobs: Option<u16>,
+    /// `auto` or a number, checked by clap already.
+    pub jobs: Option<String>,
+    pub jobs_max: Option<u16>,
     pub retries: Option<u32>,
     pub timeout: Option<u64>,
     /// As typed: checked like the file's value.
@@ -130,6 +132,7 @@ pub struct Flags {
     pub rate_wait: Option<u64>,
     pub output: Option<OutputFormat>,
     pub body: Option<BodyFormat>,
+    pub http: Option<HttpVersion>,
     pub manifest: Option<String>,
     pub ca_bundle: Option<String>,
     /// As typed: checked like the file's value.
@@ -155,13 +158,15 @@ impl Flags {
             Key::Username => self.username.clone().map(Text),
             Key::ClientKey => self.client_key.clone().map(Text),
             Key::Namespace => self.namespace.clone().map(Text),
-            Key::Jobs => self.jobs.map(|n| int(n.into())),
+            Key::Jobs => self.jobs.clone().map(Text),
+            Key::JobsMax => self.jobs_max.map(|n| int(n.into())),
             Key::Retries => self.retries.map(|n| int(n.into())),
             Key::Timeout => self.timeout.map(int),
             Key::Rate => self.rate.clone().map(Text),
             Key::RateWait => self.rate_wait.map(int),
             Key::Output => self.output.map(|v| Checked(v.into())),
             Key::Body => self.body.map(|v| Checked(v.into())),
+            Key::Http => self.http.map(|v| Checked(v.into())),
             Key::Manifest => self.manifest.clone().map(Text),
             Key::CaBundle => self.ca_bundle.clone().map(Text),
             Key::Policy => self.policy.clone().map(Text),
@@ -180,7 +185,9 @@ pub struct Settings {
     pub username: Option<Setting<String>>,
     pub client_key: Option<Setting<String>>,
     pub namespace: Setting<String>,
-    pub jobs: Setting<u16>,
+    pub jobs: Setting<Jobs>,
+    /// The ceiling of `jobs = auto`.
+    pub jobs_max: Setting<u16>,
     pub retries: Setting<u32>,
     pub timeout: Setting<u64>,
     /// The most requests to send per period; unset means no set limit.
@@ -189,6 +196,7 @@ pub struct Settings {
     pub rate_wait: Setting<u64>,
     pub output: Setting<OutputFormat>,
     pub body: Setting<BodyFormat>,
+    pub http: Setting<HttpVersion>,
     /// `--manifest FILE`: the upload manifest, when one is used.
     pub manifest: Option<Setting<String>>,
     /// `--cacert FILE`: CA certificates trusted besides the system's.
@@ -290,12 +298,14 @@ impl Settings {
             client_key: typed(&values, Key::ClientKey),
             namespace: required(&values, Key::Namespace),
             jobs: required(&values, Key::Jobs),
+            jobs_max: required(&values, Key::JobsMax),
             retries: required(&values, Key::Retries),
             timeout: required(&values, Key::Timeout),
             rate: typed(&values, Key::Rate),
             rate_wait: required(&values, Key::RateWait),
             output: required(&values, Key::Output),
             body: required(&values, Key::Body),
+            http: required(&values, Key::Http),
             manifest: typed(&values, Key::Manifest),
             ca_bundle: typed(&values, Key::CaBundle),
             policy: typed(&values, Key::Policy),

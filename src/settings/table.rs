@@ -22,18 +22,21 @@ use url::Url;
 
 use super::checks::{check_identity, check_namespace, parse_base_url};
 use super::rate::Rate;
-use super::types::{AuthKind, BodyFormat, OutputFormat, choice_name, choice_names};
+use super::types::{AuthKind, BodyFormat, HttpVersion, Jobs, OutputFormat, choice_name, choice_names};
 
 /// A setting's value, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     Int(i64),
+    /// An integer, or `auto` (`jobs`).
+    Jobs(Jobs),
     Text(String),
     Url(Url),
     Rate(Rate),
     Auth(AuthKind),
     Output(OutputFormat),
     Body(BodyFormat),
+    Http(HttpVersion),
 }
 
 impl fmt::Display for Value {
@@ -41,12 +44,15 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Int(n) => write!(f, "{n}"),
+            Value::Jobs(Jobs::Auto) => f.write_str("auto"),
+            Value::Jobs(Jobs::Fixed(n)) => write!(f, "{n}"),
             Value::Text(text) => f.write_str(text),
             Value::Url(url) => f.write_str(url.as_str()),
             Value::Rate(rate) => write!(f, "{rate}"),
             Value::Auth(auth) => f.write_str(&choice_name(auth)),
             Value::Output(output) => f.write_str(&choice_name(output)),
             Value::Body(body) => f.write_str(&choice_name(body)),
+            Value::Http(http) => f.write_str(&choice_name(http)),
         }
     }
 }
@@ -56,6 +62,9 @@ impl fmt::Display for Value {
 pub enum Kind {
     /// An integer in a range; a TOML integer in the config file.
     Int { min: i64, max: i64 },
+    /// `auto`, or an integer in a range; a TOML integer or the string
+    /// `"auto"` in the config file.
+    IntOrAuto { min: i64, max: i64 },
     /// One of the names of a clap value enum; a string in the file.
     Choice {
         parse: fn(&str) -> Option<Value>,
@@ -210,9 +219,18 @@ settings_table! {
         name: "jobs",
         env: "CAPFILE_JOBS",
         flag: Some("--jobs"),
-        kind: Kind::Int { min: 1, max: 64 },
-        default: Some("4"),
-        help: "Number of uploads in flight at once",
+        kind: Kind::IntOrAuto { min: 1, max: 64 },
+        default: Some("auto"),
+        help: "Number of uploads in flight at once, or `auto`: start at 4 and find the level \
+               the link and the service take (up to --jobs-max)",
+    };
+    JobsMax => Spec {
+        name: "jobs_max",
+        env: "CAPFILE_JOBS_MAX",
+        flag: Some("--jobs-max"),
+        kind: Kind::Int { min: 1, max: 256 },
+        default: Some("64"),
+        help: "The most uploads in flight at once with --jobs auto",
     };
     Retries => Spec {
         name: "retries",
@@ -267,6 +285,15 @@ settings_table! {
         default: Some("multipart"),
         help: "How the image is sent: a multipart part named `file`, or the raw bytes",
     };
+    Http => Spec {
+        name: "http",
+        env: "CAPFILE_HTTP",
+        flag: Some("--http"),
+        kind: Kind::Choice { parse: choice::<HttpVersion>, names: choice_names::<HttpVersion> },
+        default: Some("auto"),
+        help: "HTTP version: auto (HTTP/1.1 for uploads, faster than HTTP/2 far from the \
+               service: see the README), 1.1 or 2",
+    };
     Manifest => Spec {
         name: "manifest",
         env: "CAPFILE_MANIFEST",
@@ -320,6 +347,12 @@ impl From<BodyFormat> for Value {
     }
 }
 
+impl From<HttpVersion> for Value {
+    fn from(value: HttpVersion) -> Value {
+        Value::Http(value)
+    }
+}
+
 /// The names under which secrets are kept (keyring, credentials file); they are
 /// not settings, and are shown only as their source.
 pub const SECRET_NAMES: [&str; 2] = ["password_md5", "client_secret"];
@@ -354,14 +387,14 @@ impl Key {
 
     /// Whether the value is an integer (a TOML integer, a JSON number).
     pub fn is_integer(self) -> bool {
-        matches!(self.spec().kind, Kind::Int { .. })
+        matches!(self.spec().kind, Kind::Int { .. } | Kind::IntOrAuto { .. })
     }
 
     /// The allowed range of an integer setting, for clap's `value_parser`;
     /// the full `i64` range for the others.
     pub fn range(self) -> RangeInclusive<i64> {
         match self.spec().kind {
-            Kind::Int { min, max } => min..=max,
+            Kind::Int { min, max } | Kind::IntOrAuto { min, max } => min..=max,
             _ => i64::MIN..=i64::MAX,
         }
     }
@@ -395,6 +428,8 @@ impl Key {
                 .filter(|n| (min..=max).contains(n))
                 .map(Value::Int)
                 .ok_or_else(|| format!("must be an integer from {min} to {max}, not {text:?}")),
+            Kind::IntOrAuto { min, max } => jobs_text(text, min, max)
+                .ok_or_else(|| format!("must be an integer from {min} to {max}, or auto, not {text:?}")),
             Kind::Choice { parse, names } => {
                 parse(text).ok_or_else(|| format!("must be one of {}, not {text:?}", names().join(", ")))
             }
@@ -420,6 +455,16 @@ impl Key {
                     .map_err(|_| format!("{} must be an integer from {min} to {max}, not {input:?}", self.name()))?;
                 toml_edit::Value::from(number)
             }
+            Kind::IntOrAuto { min, max } => match input.trim().parse::<i64>() {
+                Ok(number) => toml_edit::Value::from(number),
+                Err(_) if input.trim().eq_ignore_ascii_case("auto") => toml_edit::Value::from("auto"),
+                Err(_) => {
+                    let name = self.name();
+                    return Err(format!(
+                        "{name} must be an integer from {min} to {max}, or auto, not {input:?}"
+                    ));
+                }
+            },
             _ => toml_edit::Value::from(input.trim()),
         };
         self.from_file(&value)?;
@@ -440,6 +485,17 @@ impl Key {
                 }
                 Ok(Value::Int(number))
             }
+            Kind::IntOrAuto { min, max } => {
+                let wrong = || format!("{name} must be an integer from {min} to {max}, or \"auto\"");
+                match (value.as_integer(), value.as_str()) {
+                    (Some(number), _) if (min..=max).contains(&number) => {
+                        Ok(Value::Jobs(Jobs::Fixed(u16::try_from(number).map_err(|_| wrong())?)))
+                    }
+                    (Some(number), _) => Err(format!("{name} must be from {min} to {max}, not {number}")),
+                    (None, Some("auto")) => Ok(Value::Jobs(Jobs::Auto)),
+                    _ => Err(wrong()),
+                }
+            }
             Kind::Choice { parse, names } => {
                 let text = file_text(name, value)?;
                 parse(text).ok_or_else(|| format!("{name} must be one of {}, not {text:?}", names().join(", ")))
@@ -447,6 +503,16 @@ impl Key {
             Kind::Text(check) => check(file_text(name, value)?).map_err(|e| format!("{name}: {e}")),
         }
     }
+}
+
+/// `auto`, or an integer in `min..=max`, as typed.
+fn jobs_text(text: &str, min: i64, max: i64) -> Option<Value> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("auto") {
+        return Some(Value::Jobs(Jobs::Auto));
+    }
+    let number = text.parse::<i64>().ok().filter(|n| (min..=max).contains(n))?;
+    u16::try_from(number).ok().map(|n| Value::Jobs(Jobs::Fixed(n)))
 }
 
 fn file_text<'a>(name: &str, value: &'a toml_edit::Value) -> Result<&'a str, String> {
@@ -483,4 +549,6 @@ from_value! {
     AuthKind => Value::Auth(auth) => Some(*auth);
     OutputFormat => Value::Output(output) => Some(*output);
     BodyFormat => Value::Body(body) => Some(*body);
+    HttpVersion => Value::Http(http) => Some(*http);
+    Jobs => Value::Jobs(jobs) => Some(*jobs);
 }

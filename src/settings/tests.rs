@@ -62,21 +62,23 @@ fn every_upload_setting_has_flag_file_default_layers() {
         (Key::Body, "raw".into()),
     ]);
     let defaults = resolve(&Flags::default(), &none, &FileValues::default()).unwrap();
-    assert_eq!(defaults.jobs, Setting::new(4, Origin::Default));
+    assert_eq!(defaults.jobs, Setting::new(Jobs::Auto, Origin::Default));
+    assert_eq!(defaults.jobs_max, Setting::new(64, Origin::Default));
+    assert_eq!(defaults.http, Setting::new(HttpVersion::Auto, Origin::Default));
     assert_eq!(defaults.retries, Setting::new(3, Origin::Default));
     assert_eq!(defaults.timeout, Setting::new(60, Origin::Default));
     assert_eq!(defaults.output, Setting::new(OutputFormat::Table, Origin::Default));
     assert_eq!(defaults.body, Setting::new(BodyFormat::Multipart, Origin::Default));
 
     let from_file = resolve(&Flags::default(), &none, &file).unwrap();
-    assert_eq!(from_file.jobs, Setting::new(9, Origin::File));
+    assert_eq!(from_file.jobs, Setting::new(Jobs::Fixed(9), Origin::File));
     assert_eq!(from_file.retries, Setting::new(7, Origin::File));
     assert_eq!(from_file.timeout, Setting::new(99, Origin::File));
     assert_eq!(from_file.output, Setting::new(OutputFormat::Url, Origin::File));
     assert_eq!(from_file.body, Setting::new(BodyFormat::Raw, Origin::File));
 
     let flags = Flags {
-        jobs: Some(2),
+        jobs: Some("2".into()),
         retries: Some(0),
         timeout: Some(5),
         output: Some(OutputFormat::Json),
@@ -84,7 +86,7 @@ fn every_upload_setting_has_flag_file_default_layers() {
         ..Flags::default()
     };
     let from_flag = resolve(&flags, &none, &file).unwrap();
-    assert_eq!(from_flag.jobs, Setting::new(2, Origin::Flag));
+    assert_eq!(from_flag.jobs, Setting::new(Jobs::Fixed(2), Origin::Flag));
     assert_eq!(from_flag.retries, Setting::new(0, Origin::Flag));
     assert_eq!(from_flag.timeout, Setting::new(5, Origin::Flag));
     assert_eq!(from_flag.output, Setting::new(OutputFormat::Json, Origin::Flag));
@@ -206,6 +208,79 @@ fn unknown_keys_list_the_valid_ones_and_secrets_are_not_settings() {
     assert_eq!(Key::parse("timeout"), Ok(Key::Timeout));
 }
 
+/// `jobs` takes `auto` or a number, from a flag, the environment, `config
+/// set` or the file, and refuses anything else everywhere.
+#[test]
+fn jobs_is_auto_or_a_number_everywhere() {
+    let good = [
+        ("auto", Jobs::Auto),
+        (" auto ", Jobs::Auto),
+        ("AUTO", Jobs::Auto),
+        ("1", Jobs::Fixed(1)),
+        ("64", Jobs::Fixed(64)),
+        (" 8", Jobs::Fixed(8)),
+    ];
+    for (text, jobs) in good {
+        assert_eq!(Key::Jobs.from_text(text), Ok(Value::Jobs(jobs)), "{text:?}");
+        let stored = Key::Jobs.parse_input(text).unwrap();
+        assert_eq!(Key::Jobs.from_file(&stored), Ok(Value::Jobs(jobs)), "{text:?}");
+        let env = crate::settings::Env::from_pairs([("CAPFILE_JOBS", text)]);
+        let resolved = resolve(&Flags::default(), &env, &FileValues::default()).unwrap();
+        assert_eq!(resolved.jobs.value, jobs, "{text:?}");
+    }
+    for bad in [
+        "0",
+        "65",
+        "-1",
+        "",
+        "auto8",
+        "automatic",
+        "4.5",
+        "eight",
+        "99999999999999999999",
+    ] {
+        let err = Key::Jobs.from_text(bad).unwrap_err();
+        assert!(err.contains("an integer from 1 to 64, or auto"), "{bad:?}: {err}");
+        assert!(Key::Jobs.parse_input(bad).unwrap_err().contains("jobs"), "{bad:?}");
+        if bad.is_empty() {
+            continue;
+        }
+        let env = crate::settings::Env::from_pairs([("CAPFILE_JOBS", bad)]);
+        assert!(
+            resolve(&Flags::default(), &env, &FileValues::default()).is_err(),
+            "{bad:?}"
+        );
+    }
+    // In the file: a number, or the string "auto"; not a number in quotes.
+    for bad in [
+        toml_edit::Value::from("8"),
+        0.into(),
+        65.into(),
+        true.into(),
+        "Auto!".into(),
+    ] {
+        assert!(Key::Jobs.from_file(&bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(Key::Jobs.parse_input("auto").unwrap().as_str(), Some("auto"));
+}
+
+#[test]
+fn http_is_one_of_three() {
+    for (text, http) in [
+        ("auto", HttpVersion::Auto),
+        ("1.1", HttpVersion::Http1),
+        ("2", HttpVersion::Http2),
+    ] {
+        assert_eq!(Key::Http.from_text(text), Ok(Value::Http(http)));
+    }
+    for bad in ["1", "h2", "3", "http/2", ""] {
+        assert!(
+            Key::Http.from_text(bad).unwrap_err().contains("auto, 1.1, 2"),
+            "{bad:?}"
+        );
+    }
+}
+
 #[test]
 fn file_values_must_have_the_right_type() {
     let mut file = FileValues::default();
@@ -219,7 +294,7 @@ fn settings_show_as_text_with_origin() {
     let file = file_with(&[(Key::Output, "json".into())]);
     let resolved = resolve(&Flags::default(), &none, &file).unwrap();
     assert_eq!(resolved.get(Key::Output), Some(("json".to_string(), Origin::File)));
-    assert_eq!(resolved.get(Key::Jobs), Some(("4".to_string(), Origin::Default)));
+    assert_eq!(resolved.get(Key::Jobs), Some(("auto".to_string(), Origin::Default)));
     assert_eq!(resolved.get(Key::BaseUrl), None);
 }
 
@@ -326,7 +401,8 @@ fn every_table_entry_is_consistent() {
 fn flag_help_and_ranges_come_from_the_table() {
     assert_eq!(
         Key::Jobs.flag_help(),
-        "Number of uploads in flight at once [env: CAPFILE_JOBS] [default: 4]"
+        "Number of uploads in flight at once, or `auto`: start at 4 and find the level the link and the \
+         service take (up to --jobs-max) [env: CAPFILE_JOBS] [default: auto]"
     );
     assert_eq!(
         Key::Namespace.flag_help(),

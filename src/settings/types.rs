@@ -37,6 +37,27 @@ pub enum OutputFormat {
     Records,
 }
 
+/// How many uploads run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jobs {
+    /// Found while the batch runs (`batch::concurrency`).
+    Auto,
+    Fixed(u16),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum HttpVersion {
+    /// The faster for uploads: HTTP/1.1 today (see api::client::http_client)
+    #[default]
+    Auto,
+    /// HTTP/1.1 only
+    #[value(name = "1.1")]
+    Http1,
+    /// HTTP/2 only (over TLS as offered; over plain HTTP with prior knowledge)
+    #[value(name = "2")]
+    Http2,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthKind {
     /// Till username and the MD5 of its password

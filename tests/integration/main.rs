@@ -12,6 +12,7 @@
 mod common;
 
 mod batch;
+mod concurrency;
 mod emulator;
 mod exits;
 mod first_day;

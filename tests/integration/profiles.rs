@@ -510,7 +510,9 @@ fn config_list_shows_origins_and_never_a_secret() {
         "username: capfile (file)",
         "client_key: (not set)",
         "namespace: solutions (env CAPFILE_NAMESPACE)",
-        "jobs: 4 (default)",
+        "jobs: auto (default)",
+        "jobs_max: 64 (default)",
+        "http: auto (default)",
         "password_md5: (credentials file)",
     ] {
         assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
@@ -525,7 +527,8 @@ fn config_list_shows_origins_and_never_a_secret() {
         doc["password_md5"],
         serde_json::json!({"value": null, "origin": "env", "variable": "CAPFILE_PASSWORD"})
     );
-    assert_eq!(doc["jobs"], serde_json::json!({"value": 4, "origin": "default"}));
+    assert_eq!(doc["jobs"], serde_json::json!({"value": "auto", "origin": "default"}));
+    assert_eq!(doc["jobs_max"], serde_json::json!({"value": 64, "origin": "default"}));
     assert_eq!(
         doc["username"],
         serde_json::json!({"value": "capfile", "origin": "file"})

@@ -527,15 +527,31 @@ fn many_headers_are_taken_and_vv_names_the_http_version() {
     let err = assert_status(&output, 0);
     assert!(err.contains("-> 200 OK over HTTP/1.1 in"), "{err}");
     assert!(err.contains("x-gateway-149"), "{err}");
+    // By default uploads go over HTTP/1.1, though the gateway offers HTTP/2
+    // (see api::client::H2_STREAM_WINDOW); --http 2 asks for HTTP/2.
     let output = gw.upload(&gw.url("localhost", "valid"), &["-vvv", "--cacert", &ca], &[]);
     let err = assert_status(&output, 0);
+    assert!(err.contains("-> 200 OK over HTTP/1.1 in"), "{err}");
+    let output = gw.upload(
+        &gw.url("localhost", "valid"),
+        &["-vvv", "--cacert", &ca, "--http", "2"],
+        &[],
+    );
+    let err = assert_status(&output, 0);
     assert!(err.contains("-> 200 OK over HTTP/2 in"), "{err}");
+    let pinned = gw.upload(
+        &gw.url("localhost", "valid"),
+        &["-vv", "--cacert", &ca, "--http", "1.1"],
+        &[],
+    );
+    let pinned = assert_status(&pinned, 0);
+    assert!(pinned.contains("-> 200 OK over HTTP/1.1 in"), "{pinned}");
     // -vvv shows what went on the wire, not only what capfile set.
     assert!(
         err.contains("user-agent: capfile/") && err.contains("host: localhost:"),
         "{err}"
     );
-    assert_eq!(gw.service.stats().uploads_stored, 2);
+    assert_eq!(gw.service.stats().uploads_stored, 4);
 }
 
 #[test]
@@ -546,7 +562,19 @@ fn requests_a_gateway_never_processed_are_resent_without_using_retries() {
     let files = common::distinct_images(dir.path(), 24);
     let mut cmd = gw.service.capfile();
     cmd.env("CAPFILE_BASE_URL", gw.url("localhost", "goaway"))
-        .args(["upload", "-vv", "--retries", "0", "--jobs", "8", "--cacert", &ca])
+        // HTTP/2 pinned: GOAWAY and REFUSED_STREAM are HTTP/2's.
+        .args([
+            "upload",
+            "-vv",
+            "--retries",
+            "0",
+            "--jobs",
+            "8",
+            "--http",
+            "2",
+            "--cacert",
+            &ca,
+        ])
         .args(&files);
     let output = common::run(&mut cmd);
     let err = assert_status(&output, 0);

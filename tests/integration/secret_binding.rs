@@ -336,7 +336,7 @@ fn config_set_blames_the_value_typed_not_the_file() {
         (
             "colour",
             "x",
-            "unknown setting `colour`; valid settings: base_url, auth, username, client_key, namespace, jobs, retries, timeout, rate, rate_wait, output, body, manifest, ca_bundle, keyring, policy",
+            "unknown setting `colour`; valid settings: base_url, auth, username, client_key, namespace, jobs, jobs_max, retries, timeout, rate, rate_wait, output, body, http, manifest, ca_bundle, keyring, policy",
         ),
     ] {
         let output = run(bare_capfile(home.path()).args(["config", "set", key, value]));

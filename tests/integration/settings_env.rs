@@ -23,8 +23,9 @@ fn good_value(key: Key) -> String {
         Key::CaBundle => "private-ca.pem".into(),
         Key::Policy => "reward-art".into(),
         Key::Keyring => "keyutils".into(),
+        Key::Http => "1.1".into(),
         other => match other.spec().kind {
-            Kind::Int { min, max } => (min + (max - min) / 2).min(min + 5).to_string(),
+            Kind::Int { min, max } | Kind::IntOrAuto { min, max } => (min + (max - min) / 2).min(min + 5).to_string(),
             _ => panic!("give {} a good value in this table", other.name()),
         },
     }
@@ -59,7 +60,7 @@ fn a_bad_value_in_a_settings_variable_names_the_variable() {
     let service = Service::start();
     for key in Key::ALL {
         let bad = match key.spec().kind {
-            Kind::Int { max, .. } => (max + 1).to_string(),
+            Kind::Int { max, .. } | Kind::IntOrAuto { max, .. } => (max + 1).to_string(),
             Kind::Choice { .. } => "nonsense".to_string(),
             // Any path is a path: a file that cannot be read is said when it
             // is opened.

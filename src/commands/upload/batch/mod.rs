@@ -1,6 +1,8 @@
 //! One batch of checked inputs on its way to the file service.
 //!
-//! Up to `--jobs` uploads run at once over one connection pool. Every input
+//! Up to `--jobs` uploads run at once over one connection pool; with `--jobs
+//! auto` the number is found as the batch runs (`batch::concurrency`), fed
+//! each upload's latency and whether the service pushed back. Every input
 //! ends in exactly one [`Record`] (uploaded, failed, skipped, or not attempted
 //! because the batch stopped first). With `--manifest`, an input unchanged
 //! since its recorded upload ends at once as `skipped` without taking a job
@@ -20,6 +22,7 @@
 //! exit code.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,13 +31,14 @@ use futures_util::stream::FuturesUnordered;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
+use crate::batch::concurrency::{Limiter, Signal};
 use crate::batch::record;
 use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Inputs, Source};
 use crate::manifest::{ContentHasher, Decision, Entry, Manifest, Policy, expiry_of, hash_file};
 use crate::output::{self, FileProgress, Printer, Results};
-use crate::settings::{BodyFormat, OutputFormat};
+use crate::settings::{BodyFormat, Jobs, OutputFormat};
 
 mod fit;
 /// Results held at most while an earlier upload is still running, per job.
@@ -53,7 +57,9 @@ pub(super) struct Batch {
     pub(super) namespace: String,
     pub(super) format: BodyFormat,
     pub(super) output: OutputFormat,
-    pub(super) jobs: usize,
+    pub(super) jobs: Jobs,
+    /// The ceiling of `--jobs auto`.
+    pub(super) jobs_max: usize,
     pub(super) show_progress: bool,
     /// The service the records are bound to (checked by `--retry-from`).
     pub(super) binding: Binding,
@@ -87,6 +93,9 @@ struct Ended {
     skipped: Option<(Entry, bool)>,
     /// Uploaded, but the manifest could not record it (told as an error).
     unrecorded: Option<Error>,
+    /// For the concurrency limiter: the upload's time without rate-limit
+    /// waits, and whether the service pushed back; `None` when not sent.
+    sample: Option<(Duration, Signal)>,
 }
 
 /// The fail-fast detector, shared with the uploads in flight. A systemic
@@ -136,6 +145,8 @@ struct Tracked {
     /// The content sent by the current attempt, hashed as it is read (only
     /// with a manifest).
     hasher: Option<Mutex<ContentHasher>>,
+    /// The service answered 429 (or 503 with Retry-After) to an attempt.
+    pushed_back: AtomicBool,
 }
 
 impl Tracked {
@@ -179,6 +190,7 @@ impl api::Progress for Tracked {
     }
 
     fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &ApiError) {
+        self.pushed_back.store(true, Ordering::Relaxed);
         self.inner.rate_limited(wait, new_pause, cause);
     }
 
@@ -227,6 +239,7 @@ impl Batch {
             cancelled: false,
             skipped: None,
             unrecorded: None,
+            sample: None,
         }
     }
 
@@ -272,6 +285,7 @@ impl Batch {
             cancelled: false,
             skipped: Some((entry.clone(), expired)),
             unrecorded: None,
+            sample: None,
         })
     }
 
@@ -288,8 +302,14 @@ impl Batch {
             stop: CancellationToken::new(),
             endpoint: self.endpoint(),
         });
-        let jobs = self.jobs.max(1);
-        let mut reorder: Reorder<Ended> = Reorder::new(jobs * WINDOW_PER_JOB);
+        let mut limiter = match self.jobs {
+            Jobs::Auto => Limiter::adaptive(self.jobs_max, Duration::ZERO),
+            Jobs::Fixed(n) => Limiter::fixed(n.into()),
+        };
+        if limiter.is_adaptive() {
+            progress.set_concurrency(limiter.limit());
+        }
+        let mut reorder: Reorder<Ended> = Reorder::new(limiter.ceiling() * WINDOW_PER_JOB);
         let mut ending = Ending {
             total,
             ..Ending::default()
@@ -318,13 +338,14 @@ impl Batch {
                         continue;
                     }
                 }
-                if running.len() >= jobs {
+                if running.len() >= limiter.limit() {
                     break;
                 }
                 let Some(input) = self.inputs.get(next) else { break };
                 let input = Arc::new(input);
                 in_flight.insert(next, input.clone());
-                running.push(self.upload(next, input, &progress, &watch));
+                running.push(self.upload(next, input, &progress, &watch, limiter.limit()));
+                limiter.started(running.len());
                 next += 1;
             }
             if running.is_empty() {
@@ -336,6 +357,15 @@ impl Batch {
             };
             let Some((index, ended)) = ended else { break };
             in_flight.remove(&index);
+            if let Some((latency, signal)) = ended.sample {
+                let before = limiter.limit();
+                if let Some((level, change)) = limiter.ended(started.elapsed(), latency, signal) {
+                    printer.detail(1, &format!("concurrency: {level} in flight ({})", change.why()));
+                }
+                if limiter.limit() != before {
+                    progress.set_concurrency(limiter.limit());
+                }
+            }
             if let Some(err) = &ended.unrecorded {
                 printer.error(err);
                 ending.told += 1;
@@ -413,6 +443,7 @@ impl Batch {
         input: Arc<Input>,
         progress: &output::BatchProgress,
         watch: &Arc<Watch>,
+        concurrency: usize,
     ) -> (usize, Ended) {
         // Made to fit first, in this job (the original is only read).
         let prepared = match (&self.transform, input.body_path()) {
@@ -442,6 +473,7 @@ impl Batch {
             watch: watch.clone(),
             last_systemic: Mutex::new(None),
             hasher: self.manifest.as_ref().map(|_| Mutex::new(ContentHasher::new())),
+            pushed_back: AtomicBool::new(false),
         });
         let started = Instant::now();
         // The stop cancels the uploads in flight: one retrying a systemic
@@ -482,6 +514,10 @@ impl Batch {
             record.format = spooled.map(|s| s.transformed.format.name().to_string());
             record.fit = Some(fitted);
         }
+        record.concurrency = u32::try_from(concurrency).ok();
+        let pushed_back = tracked.pushed_back.load(Ordering::Relaxed) || record.attempts > 1 || result.is_err();
+        let signal = if pushed_back { Signal::Dropped } else { Signal::Ok };
+        let sample = Some((started.elapsed().saturating_sub(file_progress.rate_wait()), signal));
         let (uploaded, error) = match result {
             Ok(done) => {
                 let body: Option<serde_json::Value> = serde_json::from_slice(&done.raw).ok();
@@ -511,6 +547,7 @@ impl Batch {
             cancelled,
             skipped: None,
             unrecorded: None,
+            sample,
         };
         if let Some(done) = &ended.uploaded
             && let Some(manifest) = &self.manifest
