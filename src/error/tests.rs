@@ -1,5 +1,5 @@
 //! Unit tests of `Error`: the exit code of each kind, and how variants are
-//! worded and hinted. Kept beside `error.rs` so that file stays under 600 lines
+//! worded and hinted. Kept beside `error/mod.rs` so that file stays under 600 lines
 //! as typed variants replace the free-form ones.
 
 use super::*;

@@ -7,7 +7,7 @@
 //! `Key` enum and `Key::ALL` (the order `config list` shows), resolution
 //! (`super::resolve`), `config get/set/unset/list`, the config file's checks,
 //! every validation message, and the ranges and `[env: ...]` / `[default: ...]`
-//! notes in the upload flags' help (`cli.rs` calls `Key::flag_help` and
+//! notes in the upload flags' help (`cli/mod.rs` calls `Key::flag_help` and
 //! `Key::range`).
 //!
 //! Adding a setting is one entry here plus its use (a field of `Settings`, and

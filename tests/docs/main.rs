@@ -1,6 +1,6 @@
 //! The files generated from the command line definitions, and the help text.
 //!
-//! `completions/` and `man/` are generated from `src/cli.rs` (and its help
+//! `completions/` and `man/` are generated from `src/cli/mod.rs` (and its help
 //! module) but committed, so that packagers and users get them without building;
 //! `tests/snapshots/help/` holds the expected `--help` output. The tests here fail
 //! with a diff when any of them no longer matches what this build generates, and
@@ -16,6 +16,7 @@
 
 mod generated;
 mod help;
+mod layout;
 mod man;
 mod readme;
 mod shells;
