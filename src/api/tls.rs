@@ -136,9 +136,14 @@ fn date(secs: u64) -> String {
         .unwrap_or_else(|| format!("{secs} s after 1970"))
 }
 
+/// The largest CA bundle read: the system's own is about 200 KiB.
+const CA_BUNDLE_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// The certificates in a PEM file, for `--cacert`.
 pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read the CA bundle {}: {e}", path.display()))?;
+    // Through the one bounded reader: a FIFO or an endless file is refused.
+    let pem = crate::fsio::read_regular(path, CA_BUNDLE_LIMIT)
+        .map_err(|e| format!("cannot read the CA bundle {}: {e}", path.display()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| format!("the CA bundle {} is not PEM certificates: {e}", path.display()))?;
     if certs.is_empty() {

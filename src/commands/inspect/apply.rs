@@ -15,13 +15,8 @@ pub(super) fn preview(
     facts: &ImageFacts,
     settings: &Settings,
 ) -> Result<(ImageFacts, Vec<String>), String> {
-    let bytes = crate::fsio::open_regular(path)
-        .and_then(|mut file| {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut file, &mut bytes)?;
-            Ok(bytes)
-        })
-        .map_err(|e| format!("cannot read it: {e}"))?;
+    // No more than the header said it holds: a file that grew is refused.
+    let bytes = crate::fsio::read_regular(path, facts.bytes).map_err(|e| format!("cannot read it: {e}"))?;
     match transform::apply(&bytes, facts, settings).map_err(|e| e.0)? {
         None => Ok((facts.clone(), Vec::new())),
         Some(made) => {
