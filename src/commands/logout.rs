@@ -15,7 +15,7 @@ use crate::settings::Env;
 pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
     let paths = Paths::locate(global.config.as_deref())?;
     let profile = super::select_profile(global, env)?;
-    let stores = super::Stores::open(&paths, env, printer, &profile.name);
+    let stores = super::Stores::open(&paths, printer, &super::keyring_choice(&paths, env, &profile.name));
 
     let mut removed = Vec::new();
     let mut failed = Vec::new();

@@ -54,12 +54,13 @@ struct Stores {
 }
 
 impl Stores {
-    /// The stores of `profile`'s secret; the file store warns through the
-    /// printer.
-    fn open(paths: &Paths, env: &Env, printer: &Arc<Printer>, profile: &str) -> Stores {
+    /// The stores of a profile's secret, its keyring the one `keyring` names
+    /// (see [`keyring_choice`], or [`keyring_setting`] where the settings are
+    /// resolved); the file store warns through the printer.
+    fn open(paths: &Paths, printer: &Arc<Printer>, keyring: &str) -> Stores {
         let printer = printer.clone();
         Stores {
-            keyring: Keyring::chosen(&keyring_choice(paths, env, profile)),
+            keyring: Keyring::chosen(keyring),
             file: CredentialsFile::new(&paths.credentials, move |warning| printer.warn(warning)),
         }
     }
@@ -70,9 +71,16 @@ impl Stores {
     }
 }
 
-/// The keyring that keeps `profile`'s secret: CAPFILE_KEYRING, else the
-/// profile's `keyring` setting (saved by `login`), else the platform's. A
-/// config file that does not parse is said by the command that reads it.
+/// The keyring of resolved settings (CAPFILE_KEYRING, the profile's
+/// `keyring`, the default), without reading `config.toml` again.
+fn keyring_setting(settings: &Settings) -> String {
+    settings.get(Key::Keyring).map(|(value, _)| value).unwrap_or_default()
+}
+
+/// The keyring that keeps `profile`'s secret, for commands that resolve no
+/// settings: CAPFILE_KEYRING, else the profile's `keyring` setting (saved by
+/// `login`), else the platform's. A config file that does not parse is said
+/// by the command that reads it.
 fn keyring_choice(paths: &Paths, env: &Env, profile: &str) -> String {
     if let Some(choice) = env.get(Key::Keyring.env_var()) {
         return choice;
@@ -101,7 +109,7 @@ fn resolve_credentials(
 ) -> Result<Resolved, Error> {
     // The profile as the file has it, for secrets saved by capfile 0.1.0.
     let saved_profile = Config::load(&paths.config)?.values(profile)?;
-    let stores = Stores::open(paths, env, printer, &profile.name);
+    let stores = Stores::open(paths, printer, &keyring_setting(settings));
     let resolved = credentials::resolve(
         settings,
         base_url,

@@ -277,7 +277,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
             .as_ref()
             .map(|s| ("client_key", s.value.clone(), s.origin.clone())),
     };
-    let stores = super::Stores::open(paths, env, printer, &profile.name);
+    let stores = super::Stores::open(paths, printer, &super::keyring_setting(&settings));
     let keyring = match stores.keyring.get(&profile.name, SecretKind::for_auth(auth)) {
         Ok(_) => Check::Ok(format!("{} answers", stores.keyring.describe())),
         Err(err) => Check::Failed(err.message),

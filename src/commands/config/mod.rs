@@ -133,7 +133,7 @@ fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) 
     if config.get(name).is_none() {
         return Err(config.unknown_profile_argument(name));
     }
-    let stores = super::Stores::open(paths, env, printer, name);
+    let stores = super::Stores::open(paths, printer, &super::keyring_choice(paths, env, name));
     for store in stores.in_order() {
         match store.delete(name) {
             Ok(true) => printer.note(&format!(
@@ -232,7 +232,7 @@ fn secret_source(
     env: &Env,
     printer: &Arc<Printer>,
 ) -> Result<(SecretKind, Option<SecretSource>), Error> {
-    let stores = super::Stores::open(paths, env, printer, &profile.name);
+    let stores = super::Stores::open(paths, printer, &super::keyring_setting(settings));
     let (kind, found, failures) =
         match credentials::locate(env, settings.auth.value, &profile.name, &stores.in_order(), |_| Ok(()))? {
             Located::Env { kind, variable, .. } => return Ok((kind, Some(SecretSource::Env(variable)))),

@@ -51,7 +51,8 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     // On a terminal the keyring is asked before any question: with none to
     // save in, every answer would be lost. Otherwise the flags are checked
     // first, so a usage error is said as one.
-    let super::Stores { keyring, file } = super::Stores::open(&paths, env, printer, &profile.name);
+    let keyring_chosen = super::keyring_choice(&paths, env, &profile.name);
+    let super::Stores { keyring, file } = super::Stores::open(&paths, printer, &keyring_chosen);
     let check_keyring_now = |now: bool| match now && !args.insecure_storage {
         true => check_keyring(&keyring, &profile.name, &paths),
         false => Ok(()),
@@ -121,8 +122,8 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         keyring.describe()
     };
 
-    let keyring_used = (!args.insecure_storage).then(|| super::keyring_choice(&paths, env, &profile.name));
-    save_settings(&config, &profile, &base_url, auth, &identity, keyring_used.as_deref())?;
+    let keyring_used = (!args.insecure_storage).then_some(keyring_chosen.as_str());
+    save_settings(&config, &profile, &base_url, auth, &identity, keyring_used)?;
     let settings_in = paths.config.display();
     let who = match auth {
         AuthKind::Basic => format!("user `{identity}`"),
