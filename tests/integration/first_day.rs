@@ -488,17 +488,7 @@ fn bars_stay_one_line_and_say_when_they_wait() {
         // hold one whole bar.
         let chunks = crate::interactive::drawn_lines(&screen)
             .into_iter()
-            .flat_map(|segment| {
-                let mut chunks = vec![String::new()];
-                for c in segment.chars() {
-                    let last = chunks.last_mut().unwrap();
-                    if last.width() + c.to_string().width() > cols {
-                        chunks.push(String::new());
-                    }
-                    chunks.last_mut().unwrap().push(c);
-                }
-                chunks
-            });
+            .flat_map(|segment| crate::interactive::terminal_rows(&segment, cols));
         for chunk in chunks {
             let line = chunk.trim_end();
             if line.trim().is_empty() || !line.contains('[') {

@@ -89,6 +89,25 @@ fn a_refused_password_from_the_environment_says_so() {
 /// What a terminal shows of `screen`, line by line: escape sequences removed,
 /// split where the cursor returns or moves down.
 #[cfg(target_os = "linux")]
+/// The rows a terminal `cols` columns wide shows one drawn segment on: it
+/// wraps at the width, counted in display columns (a CJK character takes
+/// two).
+pub(crate) fn terminal_rows(segment: &str, cols: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let mut rows = vec![String::new()];
+    let mut used = 0;
+    for c in segment.chars() {
+        let width = c.width().unwrap_or(0);
+        if used + width > cols {
+            rows.push(String::new());
+            used = 0;
+        }
+        used += width;
+        rows.last_mut().unwrap().push(c);
+    }
+    rows
+}
+
 pub(crate) fn drawn_lines(screen: &str) -> Vec<String> {
     let mut text = String::new();
     let mut chars = screen.chars().peekable();
@@ -152,9 +171,7 @@ fn at_60_columns_no_bar_line_wraps() {
         if !segment.contains(" [") || segment.contains("://") {
             continue;
         }
-        let chars: Vec<char> = segment.chars().collect();
-        for chunk in chars.chunks(60) {
-            let line: String = chunk.iter().collect();
+        for line in terminal_rows(&segment, 60) {
             if line.trim().is_empty() {
                 continue;
             }
