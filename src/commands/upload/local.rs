@@ -17,6 +17,9 @@ use crate::error::Error;
 use crate::output::Printer;
 use crate::settings::Env;
 
+/// The most of an identity answer read (it is a name and an id).
+const IDENTITY_LIMIT: usize = 4096;
+
 /// How long a local probe may take: the service is on this machine.
 const PROBE: Duration = Duration::from_secs(2);
 
@@ -94,7 +97,15 @@ async fn identity(url: &url::Url) -> Option<discovery::Identity> {
     if !answer.status().is_success() {
         return None;
     }
-    let body = answer.bytes().await.ok()?;
+    // A stranger's answer may not end: read at most what an identity holds.
+    let mut answer = answer;
+    let mut body = Vec::new();
+    while let Some(chunk) = answer.chunk().await.ok()? {
+        body.extend_from_slice(&chunk);
+        if body.len() > IDENTITY_LIMIT {
+            return None;
+        }
+    }
     serde_json::from_slice(&body).ok()
 }
 
