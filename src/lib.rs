@@ -46,19 +46,20 @@ use output::Printer;
 pub fn run(cli: Cli) -> Exit {
     // The environment is read here, once; everything below asks this value.
     let env = settings::Env::capture();
-    let global = &cli.global;
+    let global = cli.global;
     let printer = Arc::new(Printer::new(global.color, global.quiet, global.verbose, &env));
     // Whether results that cannot be written may be of finished uploads.
     let uploads = matches!(&cli.command, Command::Upload(args) if !args.dry_run);
+    let ctx = commands::Context::new(global, env, printer.clone());
     let result = match cli.command {
-        Command::Upload(args) => commands::upload::run(args, global, &env, &printer),
-        Command::Inspect(args) => commands::inspect::run(args, global, &env, &printer),
-        Command::Serve(args) => commands::serve::run(args, &env, &printer),
+        Command::Upload(args) => commands::upload::run(args, &ctx),
+        Command::Inspect(args) => commands::inspect::run(args, &ctx),
+        Command::Serve(args) => commands::serve::run(args, &ctx),
         Command::Completions { shell } => commands::completions::run(shell, &printer),
-        Command::Login(args) => commands::login::run(args, global, &env, &printer),
-        Command::Logout => commands::logout::run(global, &env, &printer),
-        Command::Status(args) => commands::status::run(args, global, &env, &printer),
-        Command::Config { action } => commands::config::run(action, global, &env, &printer),
+        Command::Login(args) => commands::login::run(args, &ctx),
+        Command::Logout => commands::logout::run(&ctx),
+        Command::Status(args) => commands::status::run(args, &ctx),
+        Command::Config { action } => commands::config::run(action, &ctx),
         Command::Version => {
             printer.result(&version_text());
             Ok(Exit::Success)

@@ -17,7 +17,7 @@ use crate::cli::ServeArgs;
 use crate::emulator::{self, Config, Emulator, Faults, RateLimit, RequestLog};
 use crate::error::{Error, ErrorKind, Exit};
 use crate::interrupt::{Interrupts, Signals};
-use crate::output::{Printer, Verbosity};
+use crate::output::Verbosity;
 use crate::settings::Env;
 
 /// The variable that sets the Basic-auth password the service accepts.
@@ -105,7 +105,8 @@ impl From<ServeError> for Error {
     }
 }
 
-pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: ServeArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let (env, printer) = (&ctx.env, &ctx.printer);
     if !args.addr.ip().is_loopback() && !args.public {
         return Err(ServeError::NotLoopback { addr: args.addr }.into());
     }

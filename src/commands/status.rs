@@ -14,45 +14,40 @@
 //! checked is fine, 4 when credentials are missing or refused, 1 when the host
 //! cannot be reached (and no credential problem was found first).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::api::{FileService, Route, http_client};
-use crate::cli::{GlobalArgs, StatusArgs};
-use crate::config_file::{Config, Paths, Profile};
+use crate::cli::StatusArgs;
+use crate::config_file::Profile;
 use crate::credentials::{Credentials, SecretKind, SecretSource, SecretStore};
 use crate::error::{Error, Exit};
-use crate::output::Printer;
-use crate::settings::{AuthKind, Env, Flags, Origin, choice_name};
+use crate::settings::{AuthKind, Flags, Origin, choice_name};
 
 /// How long the host and the token endpoint get to answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Runs `capfile status`.
-pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
-    let paths = Paths::locate(global.config.as_deref())?;
-    let globals: Vec<GlobalArgs> = if args.all {
-        let config = Config::load(&paths.config)?;
-        let names = config.names();
+pub fn run(args: StatusArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let printer = &ctx.printer;
+    let profiles: Vec<Profile> = if args.all {
+        let names = ctx.config()?.names();
         if names.is_empty() {
-            return Err(Error::NoProfilesForAll { path: paths.config });
+            return Err(Error::NoProfilesForAll {
+                path: ctx.paths()?.config.clone(),
+            });
         }
-        names
-            .into_iter()
-            .map(|name| GlobalArgs {
-                profile: Some(name.to_string()),
-                ..global.clone()
-            })
-            .collect()
+        // As `-p NAME status` for each.
+        let select = |name: &str| Profile::select(Some(name), &ctx.env);
+        names.into_iter().map(select).collect::<Result<_, _>>()?
     } else {
-        vec![global.clone()]
+        vec![ctx.profile()?]
     };
     let mut reports = Vec::new();
-    for global in &globals {
-        reports.push(check(&paths, global, env, printer)?);
+    for profile in profiles {
+        reports.push(check(ctx, profile)?);
     }
     let exit = reports
         .iter()
@@ -264,8 +259,9 @@ fn origin_json(origin: &Origin) -> Value {
 
 /// Checks one profile. Only a broken config file or a profile that does not
 /// exist is an error; everything else is reported.
-fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Report, Error> {
-    let (profile, settings) = super::effective_settings(paths, global, env, &Flags::default())?;
+fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
+    let (paths, env, printer) = (ctx.paths()?, &ctx.env, &ctx.printer);
+    let settings = ctx.settings_of(&profile, &Flags::default())?;
     let auth = settings.auth.value;
     let identity = match auth {
         AuthKind::Basic => settings
@@ -304,7 +300,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         ));
         return Ok(report);
     };
-    let resolved = super::resolve_credentials(paths, &report.profile, &settings, base_url, env, printer);
+    let resolved = super::resolve_credentials(ctx, &report.profile, &settings, base_url);
     let credentials = match resolved {
         Ok(resolved) => {
             report.kind = match resolved.credentials {

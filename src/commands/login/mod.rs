@@ -18,14 +18,13 @@
 mod error;
 
 use std::io::{self, BufRead, IsTerminal, Read};
-use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 pub use self::error::LoginError;
 use crate::api::{FileService, Route};
-use crate::cli::{GlobalArgs, LoginArgs};
+use crate::cli::LoginArgs;
 use crate::config_file::{self, Config, Paths, Profile};
 use crate::credentials::{self, Binding, Credentials, Secret, SecretKind, SecretStore};
 use crate::error::{Error, Exit};
@@ -38,10 +37,11 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_SECRET: u64 = 64 * 1024;
 
 /// Runs `capfile login`.
-pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
-    let paths = Paths::locate(global.config.as_deref())?;
-    let profile = super::select_profile(global, env)?;
-    let config = Config::load(&paths.config)?;
+pub fn run(args: LoginArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let (env, printer) = (&ctx.env, &ctx.printer);
+    let paths = ctx.paths()?;
+    let profile = ctx.profile()?;
+    let config = ctx.config()?;
     let existing = config.get(&profile.name).cloned().unwrap_or_default();
     let ask = Asker {
         printer,
@@ -51,10 +51,10 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     // On a terminal the keyring is asked before any question: with none to
     // save in, every answer would be lost. Otherwise the flags are checked
     // first, so a usage error is said as one.
-    let keyring_chosen = super::keyring_choice(&paths, env, &profile.name);
-    let super::Stores { keyring, file } = super::Stores::open(&paths, printer, &keyring_chosen);
+    let keyring_chosen = ctx.keyring_choice(&profile.name);
+    let super::Stores { keyring, file } = super::Stores::open(paths, printer, &keyring_chosen);
     let check_keyring_now = |now: bool| match now && !args.insecure_storage {
-        true => check_keyring(&keyring, &profile.name, &paths),
+        true => check_keyring(&keyring, &profile.name, paths),
         false => Ok(()),
     };
     let on_terminal = io::stdin().is_terminal();
@@ -123,7 +123,7 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     };
 
     let keyring_used = (!args.insecure_storage).then_some(keyring_chosen.as_str());
-    save_settings(&config, &profile, &base_url, auth, &identity, keyring_used)?;
+    save_settings(config, &profile, &base_url, auth, &identity, keyring_used)?;
     let settings_in = paths.config.display();
     let who = match auth {
         AuthKind::Basic => format!("user `{identity}`"),

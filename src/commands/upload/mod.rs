@@ -20,8 +20,7 @@ use std::time::Duration;
 use crate::api::{FileService, Route};
 use crate::batch::report::ReportError;
 use crate::batch::{Binding, ReportWriter, read_report};
-use crate::cli::{GlobalArgs, UploadArgs};
-use crate::config_file::Paths;
+use crate::cli::UploadArgs;
 use crate::credentials::{self, Credentials};
 use crate::emulator;
 use crate::error::{Error, Exit};
@@ -39,7 +38,8 @@ mod local;
 use batch::Batch;
 
 /// Runs `capfile upload`.
-pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let (env, printer) = (&ctx.env, &ctx.printer);
     let flags = settings::Flags {
         base_url: args.base_url.clone(),
         namespace: args.namespace.clone(),
@@ -57,15 +57,13 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         policy: args.policy.clone(),
         ..settings::Flags::default()
     };
-    let paths = Paths::locate(global.config.as_deref())?;
-    let (profile, mut settings) = super::effective_settings(&paths, global, env, &flags)?;
+    let (profile, mut settings) = ctx.settings(&flags)?;
     if let Some(cause) = printer.stdout_failure() {
         return Err(Error::ResultsWouldBeLost { cause });
     }
 
     // The upload policy, checked against the config file before any input.
-    let config = crate::config_file::Config::load(&paths.config)?;
-    let image_policy = crate::policy::select(&config, &profile.name, &settings)?;
+    let image_policy = crate::policy::select(ctx.config()?, &profile.name, &settings)?;
     if let Some(policy) = &image_policy {
         printer.detail(1, &format!("policy: {}", policy.name));
     }
@@ -172,7 +170,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             password_md5: credentials::md5_hex(emulator::DEFAULT_PASSWORD),
         }
     } else {
-        let resolved = super::resolve_credentials(&paths, &profile, &settings, &base_url, env, printer)?;
+        let resolved = super::resolve_credentials(ctx, &profile, &settings, &base_url)?;
         printer.detail(1, &format!("secret: from {}", resolved.source));
         resolved.credentials
     };
