@@ -24,7 +24,7 @@ use crate::cli::StatusArgs;
 use crate::config_file::Profile;
 use crate::credentials::{Credentials, SecretKind, SecretSource, SecretStore};
 use crate::error::{Error, Exit};
-use crate::settings::{AuthKind, Flags, Origin, choice_name};
+use crate::settings::{AuthKind, Flags, Origin, Setting, Settings, choice_name};
 
 /// How long the host and the token endpoint get to answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -300,8 +300,43 @@ fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
         ));
         return Ok(report);
     };
-    let resolved = super::resolve_credentials(ctx, &report.profile, &settings, base_url);
-    let credentials = match resolved {
+    let credentials = check_secret(ctx, &mut report, &settings, base_url);
+    let runtime = super::runtime()?;
+    let route = match Route::for_base_url(&base_url.value, env) {
+        Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
+        Err(bad) => {
+            report.host = Check::Failed(bad.to_string());
+            report.exit = Exit::Usage;
+            return Ok(report);
+        }
+    };
+    printer.detail(1, &route.describe());
+    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value, &route));
+    let host_ok = matches!(report.host, Check::Ok(_));
+    if !host_ok && report.exit == Exit::Success {
+        report.exit = Exit::Failure;
+    }
+    report.credentials = check_credentials(
+        ctx,
+        &mut report,
+        credentials.as_ref(),
+        host_ok,
+        base_url,
+        route,
+        &runtime,
+    );
+    Ok(report)
+}
+
+/// Whether the profile's secret can be read and may be sent to its host: the
+/// credentials when so, and the report's `secret` (and `keyring`) lines.
+fn check_secret(
+    ctx: &super::Context,
+    report: &mut Report,
+    settings: &Settings,
+    base_url: &Setting<Url>,
+) -> Option<Credentials> {
+    match super::resolve_credentials(ctx, &report.profile, settings, base_url) {
         Ok(resolved) => {
             report.kind = match resolved.credentials {
                 Credentials::Basic { .. } => SecretKind::PasswordMd5,
@@ -332,23 +367,21 @@ fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
             };
             None
         }
-    };
-    let runtime = super::runtime()?;
-    let route = match Route::for_base_url(&base_url.value, env) {
-        Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
-        Err(bad) => {
-            report.host = Check::Failed(bad.to_string());
-            report.exit = Exit::Usage;
-            return Ok(report);
-        }
-    };
-    printer.detail(1, &route.describe());
-    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value, &route));
-    let host_ok = matches!(report.host, Check::Ok(_));
-    if !host_ok && report.exit == Exit::Success {
-        report.exit = Exit::Failure;
     }
-    report.credentials = match (&credentials, host_ok) {
+}
+
+/// Whether the token endpoint gives a token for OAuth credentials (a Basic
+/// password only an upload checks); `report.exit` says a refusal or failure.
+fn check_credentials(
+    ctx: &super::Context,
+    report: &mut Report,
+    credentials: Option<&Credentials>,
+    host_ok: bool,
+    base_url: &Setting<Url>,
+    route: Route,
+    runtime: &tokio::runtime::Runtime,
+) -> Check {
+    match (credentials, host_ok) {
         (None, _) => Check::Skipped("no credentials".into()),
         (Some(Credentials::Basic { .. }), _) => Check::Skipped(
             super::login::BASIC_NOT_CHECKED
@@ -359,7 +392,7 @@ fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
         (Some(creds @ Credentials::OAuth { .. }), true) => {
             let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0, route) {
                 Ok(service) => runtime
-                    .block_on(service.with_trace(printer.clone()).check_credentials())
+                    .block_on(service.with_trace(ctx.printer.clone()).check_credentials())
                     .map_err(|e| (e.is_auth(), e.to_string())),
                 Err(e) => Err((false, e)),
             };
@@ -377,8 +410,7 @@ fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
                 }
             }
         }
-    };
-    Ok(report)
+    }
 }
 
 /// A GET of the upload endpoint's path, which creates nothing (uploads are

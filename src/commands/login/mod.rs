@@ -26,6 +26,8 @@ pub use self::error::LoginError;
 use crate::api::{FileService, Route};
 use crate::cli::LoginArgs;
 use crate::config_file::{self, Config, Paths, Profile};
+use crate::credentials::file::CredentialsFile;
+use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Binding, Credentials, Secret, SecretKind, SecretStore};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
@@ -86,41 +88,7 @@ pub fn run(args: LoginArgs, ctx: &super::Context) -> Result<Exit, Error> {
     };
     // The secret will be sent only to this origin, with this identity.
     let binding = Binding::new(&base_url, &identity);
-    let stored_in = if args.insecure_storage {
-        file.set(&profile.name, kind, secret, &binding)
-            .map_err(|e| e.into_error())?;
-        // The keyring is read before the file, so an older secret there would
-        // shadow this one.
-        match keyring.delete(&profile.name) {
-            Ok(true) => printer.note(&format!(
-                "removed the older secret of profile `{}` from {}",
-                profile.name,
-                keyring.describe()
-            )),
-            Ok(false) => {}
-            Err(err) => printer.detail(1, &format!("{err}; no older secret removed from it")),
-        }
-        format!("{} (plain text, mode 0600)", paths.credentials.display())
-    } else {
-        keyring
-            .set(&profile.name, kind, secret, &binding)
-            .map_err(|cause| LoginError::Keyring {
-                cause,
-                credentials_file: paths.credentials.clone(),
-            })?;
-        // A plain-text copy from an earlier `--insecure-storage` login is no
-        // longer needed.
-        match file.delete(&profile.name) {
-            Ok(true) => printer.note(&format!(
-                "removed the older plain-text secret of profile `{}` from {}",
-                profile.name,
-                paths.credentials.display()
-            )),
-            Ok(false) => {}
-            Err(err) => printer.warn(&format!("{err}; the older plain-text secret was not removed")),
-        }
-        keyring.describe()
-    };
+    let stored_in = store_secret(&args, &profile.name, kind, secret, &binding, (&keyring, &file), ctx)?;
 
     let keyring_used = (!args.insecure_storage).then_some(keyring_chosen.as_str());
     save_settings(config, &profile, &base_url, auth, &identity, keyring_used)?;
@@ -138,6 +106,55 @@ pub fn run(args: LoginArgs, ctx: &super::Context) -> Result<Exit, Error> {
         printer.note(BASIC_NOT_CHECKED);
     }
     Ok(Exit::Success)
+}
+
+/// Saves the secret in the keyring (or, with `--insecure-storage`, in
+/// `credentials.toml`) and removes an older copy from the other store, which
+/// would shadow it or is no longer needed; says where it was saved.
+fn store_secret(
+    args: &LoginArgs,
+    profile: &str,
+    kind: SecretKind,
+    secret: &Secret,
+    binding: &Binding,
+    (keyring, file): (&Keyring, &CredentialsFile),
+    ctx: &super::Context,
+) -> Result<String, Error> {
+    let (paths, printer) = (ctx.paths()?, &ctx.printer);
+    Ok(if args.insecure_storage {
+        file.set(profile, kind, secret, binding).map_err(|e| e.into_error())?;
+        // The keyring is read before the file, so an older secret there would
+        // shadow this one.
+        match keyring.delete(profile) {
+            Ok(true) => printer.note(&format!(
+                "removed the older secret of profile `{}` from {}",
+                profile,
+                keyring.describe()
+            )),
+            Ok(false) => {}
+            Err(err) => printer.detail(1, &format!("{err}; no older secret removed from it")),
+        }
+        format!("{} (plain text, mode 0600)", paths.credentials.display())
+    } else {
+        keyring
+            .set(profile, kind, secret, binding)
+            .map_err(|cause| LoginError::Keyring {
+                cause,
+                credentials_file: paths.credentials.clone(),
+            })?;
+        // A plain-text copy from an earlier `--insecure-storage` login is no
+        // longer needed.
+        match file.delete(profile) {
+            Ok(true) => printer.note(&format!(
+                "removed the older plain-text secret of profile `{}` from {}",
+                profile,
+                paths.credentials.display()
+            )),
+            Ok(false) => {}
+            Err(err) => printer.warn(&format!("{err}; the older plain-text secret was not removed")),
+        }
+        keyring.describe()
+    })
 }
 
 /// What login and `status` say of a Basic password: the service has no
