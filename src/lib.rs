@@ -6,11 +6,11 @@
 
 mod api;
 mod batch;
-pub mod cli;
+mod cli;
 mod commands;
 mod config_file;
 mod credentials;
-pub mod emulator;
+mod emulator;
 mod error;
 mod fsio;
 mod image;
@@ -21,14 +21,16 @@ mod media_type;
 mod output;
 mod policy;
 mod redact;
-pub mod settings;
+mod settings;
 mod suggest;
+#[doc(hidden)]
+pub mod testing;
 mod transform;
 
-// What the binary and the tests use, and nothing else: the command line
-// (`cli`), the emulator the tests run in-process, the settings parsers the
-// property tests drive, and a few single items.
+// What the binary uses, and nothing else: the command line and a few single
+// items. What the tests reach inside is named one by one in `testing`.
 pub use api::parse_uploaded;
+pub use cli::Cli;
 pub use commands::completions;
 pub use credentials::md5_hex;
 pub use error::Exit;
@@ -37,7 +39,7 @@ pub use output::STDOUT_CLOSED_AT_START;
 
 use std::sync::Arc;
 
-use cli::{Cli, Command};
+use cli::Command;
 use error::Error;
 use output::Printer;
 

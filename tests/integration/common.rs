@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use capfile::emulator::{Config, Emulator, Faults};
+use capfile::testing::emulator::{Config, Emulator, Faults};
 
 /// The emulator's password; tests check it never shows up in any output.
-pub const PASSWORD: &str = capfile::emulator::DEFAULT_PASSWORD;
+pub const PASSWORD: &str = capfile::testing::emulator::DEFAULT_PASSWORD;
 
 /// A running emulator with its own data directory and async runtime.
 pub struct Service {
@@ -74,7 +74,7 @@ impl Service {
     pub fn capfile(&self) -> assert_cmd::Command {
         let mut cmd = bare_capfile(self.home.path());
         cmd.env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", PASSWORD);
         cmd
     }
@@ -84,8 +84,11 @@ impl Service {
     pub fn oauth_capfile(&self) -> assert_cmd::Command {
         let mut cmd = bare_capfile(self.home.path());
         cmd.env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_CLIENT_KEY", capfile::emulator::DEFAULT_CLIENT_KEY)
-            .env("CAPFILE_CLIENT_SECRET", capfile::emulator::DEFAULT_CLIENT_SECRET);
+            .env("CAPFILE_CLIENT_KEY", capfile::testing::emulator::DEFAULT_CLIENT_KEY)
+            .env(
+                "CAPFILE_CLIENT_SECRET",
+                capfile::testing::emulator::DEFAULT_CLIENT_SECRET,
+            );
         cmd
     }
 
@@ -93,7 +96,7 @@ impl Service {
     pub fn std_capfile(&self) -> std::process::Command {
         let mut cmd = std_capfile(self.home.path());
         cmd.env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", PASSWORD);
         cmd
     }
@@ -107,7 +110,7 @@ impl Service {
         script
             .args(["-qec", shell_command, "/dev/null"])
             .env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", PASSWORD)
             .env("TERM", "xterm");
         script
@@ -127,13 +130,13 @@ impl Service {
         })
     }
 
-    pub fn stats(&self) -> capfile::emulator::Stats {
+    pub fn stats(&self) -> capfile::testing::emulator::Stats {
         self.emulator().stats()
     }
 
     /// Shuts the emulator down (requests in flight get its shutdown grace)
     /// and returns its final counters.
-    pub fn stop(&mut self) -> capfile::emulator::Stats {
+    pub fn stop(&mut self) -> capfile::testing::emulator::Stats {
         let emulator = self.emulator.take().expect("emulator running");
         self.runtime.block_on(emulator.shutdown_stats())
     }
@@ -228,7 +231,7 @@ pub fn assert_clean(output: &Output) {
         assert!(!text.contains("panicked"), "capfile panicked:\n{text}");
         assert!(!text.contains(md5.expose()), "the password's MD5 leaked:\n{text}");
         assert!(
-            !text.contains(&format!("{}:{PASSWORD}", capfile::emulator::DEFAULT_USERNAME)),
+            !text.contains(&format!("{}:{PASSWORD}", capfile::testing::emulator::DEFAULT_USERNAME)),
             "the password leaked:\n{text}"
         );
     }

@@ -276,10 +276,10 @@ fn a_basic_login_says_the_password_was_not_checked() {
         ])
         .args([
             "--client-key",
-            capfile::emulator::DEFAULT_CLIENT_KEY,
+            capfile::testing::emulator::DEFAULT_CLIENT_KEY,
             "--client-secret-stdin",
         ])
-        .write_stdin(format!("{}\n", capfile::emulator::DEFAULT_CLIENT_SECRET)));
+        .write_stdin(format!("{}\n", capfile::testing::emulator::DEFAULT_CLIENT_SECRET)));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("not checked"), "{}", stderr(&out));
 }
@@ -365,7 +365,7 @@ fn after_failures_the_summary_says_how_to_retry() {
 /// has a rate-limit line and no `retries:` line.
 #[test]
 fn re_sends_after_429s_are_not_counted_as_retries() {
-    use capfile::emulator::{Faults, RateLimit};
+    use capfile::testing::emulator::{Faults, RateLimit};
     let service = Service::with_faults(Faults {
         rate_limit: Some(RateLimit::new(2, std::time::Duration::from_secs(1), true)),
         ..Faults::default()
@@ -441,7 +441,7 @@ fn the_table_on_a_terminal_at_40_and_200_columns() {
 #[test]
 fn bars_stay_one_line_and_say_when_they_wait() {
     use unicode_width::UnicodeWidthStr;
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         latency: std::time::Duration::from_millis(300),
         ..Default::default()
     });
@@ -681,7 +681,7 @@ fn local_finds_the_running_emulator_and_refuses_a_stranger() {
 #[cfg(target_os = "linux")]
 #[test]
 fn ctrl_c_leaves_no_bar_behind() {
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         latency: std::time::Duration::from_millis(3000),
         ..Default::default()
     });

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use capfile::emulator::Faults;
+use capfile::testing::emulator::Faults;
 
 use crate::common::{Service, Test, bare_capfile, stderr, stdout};
 

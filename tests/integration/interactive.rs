@@ -75,7 +75,7 @@ fn a_refused_password_from_the_environment_says_so() {
         .run();
     let output = Test::new(bare(&service))
         .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
         .env("CAPFILE_PASSWORD", "not-the-password")
         .args(["-p", "demo", "upload"])
         .arg(sample("sample.png"))
@@ -135,7 +135,7 @@ pub(crate) fn drawn_lines(screen: &str) -> Vec<String> {
 #[cfg(target_os = "linux")]
 #[test]
 fn at_60_columns_no_bar_line_wraps() {
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         latency: std::time::Duration::from_millis(600),
         ..Default::default()
     });
@@ -368,7 +368,11 @@ fn delete_profile_removes_its_settings_and_secret() {
             "--base-url",
             &service.base_url(),
         ])
-        .args(["--username", capfile::emulator::DEFAULT_USERNAME, "--password-stdin"])
+        .args([
+            "--username",
+            capfile::testing::emulator::DEFAULT_USERNAME,
+            "--password-stdin",
+        ])
         .stdin(PASSWORD)
         .status(0)
         .run();

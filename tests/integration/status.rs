@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
+use capfile::testing::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
 use common::*;
 use serde_json::Value;
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use capfile::emulator::{Config, DEFAULT_CLIENT_SECRET, ErrorShape, Faults, RequestLog};
+use capfile::testing::emulator::{Config, DEFAULT_CLIENT_SECRET, ErrorShape, Faults, RequestLog};
 use common::*;
 
 /// Keeps every request the emulator logs.
@@ -67,7 +67,7 @@ fn each_capillary_error_shape_gives_its_message_and_the_request_id() {
 fn a_token_answered_498_is_renewed_once_and_the_upload_retried() {
     // The emulator's clock jumps an hour once it has issued the first token:
     // capfile still believes that token good, the emulator calls it expired.
-    let clock = capfile::emulator::Clock::default();
+    let clock = capfile::testing::emulator::Clock::default();
     let jumped = Arc::new(AtomicBool::new(false));
     let service = Service::with_config(|config| {
         config.faults.expired_token_498 = true;
@@ -263,7 +263,7 @@ fn serve_v_logs_one_line_per_request() {
         .unwrap_or_else(|| panic!("no address in {first:?}"))
         .to_string();
     let upload = run(capfile_for(&base, home.path())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
         .env("CAPFILE_PASSWORD", PASSWORD)
         .args(["upload", "--retries", "0"])
         .arg(sample("sample.png")));

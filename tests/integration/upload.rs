@@ -251,7 +251,7 @@ fn no_credentials_exits_4_before_sending() {
 
 #[test]
 fn a_server_error_exits_1() {
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         fail_rate: 1.0,
         fail_status: 500,
         ..Default::default()
