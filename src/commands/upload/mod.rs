@@ -11,8 +11,9 @@
 //! 5. with `--local`, start the local file service unless one already listens;
 //!    then upload the batch, and stop that service again.
 //!
-//! The batch itself (order of results, failures, the summary that decides the
-//! exit code) is in `batch`.
+//! Sending the batch (order of results, failures, the summary that decides
+//! the exit code) is in `send`; the bookkeeping it shares with `--report` and
+//! `--retry-from`, which never touches the network, is in `crate::batch`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,11 +32,11 @@ use crate::output::{self, Printer};
 use crate::settings::OutputFormat;
 use crate::settings::{self, Key};
 
-mod batch;
 mod dry_run;
 mod local;
+mod send;
 
-use batch::Batch;
+use send::Batch;
 
 /// Runs `capfile upload`.
 pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {

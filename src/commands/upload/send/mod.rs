@@ -1,7 +1,8 @@
-//! One batch of checked inputs on its way to the file service.
+//! Sending one batch of checked inputs to the file service (the network
+//! side; the bookkeeping that never touches it is in `crate::batch`).
 //!
 //! Up to `--jobs` uploads run at once over one connection pool; with `--jobs
-//! auto` the number is found as the batch runs (`batch::concurrency`), fed
+//! auto` the number is found as the batch runs (`crate::batch::concurrency`), fed
 //! each upload's latency and whether the service pushed back. Every input
 //! ends in exactly one [`Record`] (uploaded, failed, skipped, or not attempted
 //! because the batch stopped first). With `--manifest`, an input unchanged
@@ -17,7 +18,7 @@
 //!
 //! The batch stops starting uploads when the credentials are refused (every
 //! file would be) or when the fail-fast detector sees the service is plainly
-//! unreachable or wrong (`batch::systemic`, classified by `api::classify`); the
+//! unreachable or wrong (`crate::batch::systemic`, classified by `api::classify`); the
 //! rest are `not_attempted`. At the end `summarize` sums up and decides the
 //! exit code.
 
