@@ -521,14 +521,13 @@ impl Batch {
         let sample = Some((started.elapsed().saturating_sub(file_progress.rate_wait()), signal));
         let (uploaded, error) = match result {
             Ok(done) => {
-                let body: Option<serde_json::Value> = serde_json::from_slice(&done.raw).ok();
                 record.keep_response(&done.raw);
                 record.version = done.version.parse().ok();
                 record.secure_file_path = Some(done.secure_file_path.clone());
                 record.status = Some(200);
                 record.request_id = done.request_id.clone();
                 record.maybe_duplicate = done.maybe_duplicate;
-                record.file_handle = body.as_ref().and_then(file_handle);
+                record.file_handle = done.file_handle.clone();
                 (Some(done), None)
             }
             Err(err) => {
@@ -567,7 +566,7 @@ impl Batch {
                 version: done.version.clone(),
                 file_handle: ended.record.file_handle.clone(),
                 // From the answer itself: a record may leave a large one out.
-                s3_url: serde_json::from_slice(&done.raw).ok().as_ref().and_then(s3_url),
+                s3_url: done.s3_url.clone(),
                 secure_file_path: done.secure_file_path.clone(),
                 url_expires_at: expiry_of(&done.secure_file_path),
                 uploaded_at: time::OffsetDateTime::now_utc(),
@@ -668,20 +667,4 @@ fn probe_name() -> crate::inputs::RemoteName {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The file handle in the service's answer, when there is one.
-fn file_handle(body: &serde_json::Value) -> Option<String> {
-    let file = body.get("file")?;
-    ["file_handle", "fileHandle"]
-        .iter()
-        .find_map(|key| file.get(*key)?.as_str().map(str::to_string))
-}
-
-/// The S3 URL in the service's answer, when there is one.
-fn s3_url(body: &serde_json::Value) -> Option<String> {
-    let file = body.get("file").unwrap_or(body);
-    ["s3_url", "s3Url", "s3Path"]
-        .iter()
-        .find_map(|key| file.get(*key)?.as_str().map(str::to_string))
 }

@@ -210,10 +210,3 @@ fn quiet_summaries_still_decide_the_exit_code() {
     assert_eq!(exit, Exit::Failure);
     assert_eq!(err.contents(), "");
 }
-
-#[test]
-fn file_handles_are_read_from_the_answer() {
-    let body = serde_json::json!({"file": {"file_handle": "h1"}});
-    assert_eq!(file_handle(&body).as_deref(), Some("h1"));
-    assert_eq!(file_handle(&serde_json::json!({"file": {}})), None);
-}
