@@ -16,5 +16,5 @@ pub mod systemic;
 pub use record::{Binding, Outcome, Record};
 pub use reorder::Reorder;
 pub use report::{ReportWriter, read_report};
-pub use summary::Summary;
+pub use summary::Tally;
 pub use systemic::{FailFast, FailureClass, Stop, SystemicKind, Verdict};

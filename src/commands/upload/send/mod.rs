@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
 use crate::batch::concurrency::{Limiter, Signal};
 use crate::batch::record;
-use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Summary, Verdict};
+use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Tally, Verdict};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Inputs, Source};
 use crate::manifest::{ContentHasher, Decision, Entry, Manifest, Policy, expiry_of, hash_file};
@@ -47,7 +47,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
-use summary::{Ending, summarize};
+use summary::summarize;
 
 const WINDOW_PER_JOB: usize = 16;
 
@@ -297,7 +297,7 @@ impl Batch {
         let total_bytes = self.inputs.total_bytes();
         let progress = printer.batch_progress(total as u64, total_bytes, self.show_progress);
         let mut results = Results::new(printer, self.output);
-        let mut summary = Summary::new(self.report.as_ref().map(|r| r.path()));
+        let mut tally = Tally::new(total, self.report.as_ref().map(|r| r.path()));
         let watch = Arc::new(Watch {
             fail_fast: Mutex::new(FailFast::default()),
             stop: CancellationToken::new(),
@@ -311,10 +311,6 @@ impl Batch {
             progress.set_concurrency(limiter.limit());
         }
         let mut reorder: Reorder<Ended> = Reorder::new(limiter.ceiling() * WINDOW_PER_JOB);
-        let mut ending = Ending {
-            total,
-            ..Ending::default()
-        };
         // Each input is made whole as it starts (or is checked against the
         // manifest), and dropped as it ends.
         let mut in_flight: HashMap<usize, Arc<Input>> = HashMap::new();
@@ -333,8 +329,8 @@ impl Batch {
                 if checked < next + 1 {
                     checked = next + 1;
                     if let Some(ended) = self.inputs.get(next).and_then(|input| self.skip(&input)) {
-                        self.write_report(&ended.record, &mut ending, printer);
-                        self.push(next, ended, &mut reorder, &mut results, &mut summary, &mut ending);
+                        self.write_report(&ended.record, &mut tally, printer);
+                        self.push(next, ended, &mut reorder, &mut results, &mut tally);
                         next += 1;
                         continue;
                     }
@@ -354,7 +350,7 @@ impl Batch {
             }
             let ended = tokio::select! {
                 ended = running.next() => ended,
-                _ = &mut interrupt => { ending.interrupted = true; None }
+                _ = &mut interrupt => { tally.set_interrupted(); None }
             };
             let Some((index, ended)) = ended else { break };
             in_flight.remove(&index);
@@ -369,20 +365,22 @@ impl Batch {
             }
             if let Some(err) = &ended.unrecorded {
                 printer.error(err);
-                ending.told += 1;
+                tally.told();
             }
-            self.write_report(&ended.record, &mut ending, printer);
+            self.write_report(&ended.record, &mut tally, printer);
             match (&ended.error, ended.record.outcome) {
                 (Some(err), _) => {
                     if err.is_auth() {
-                        ending.auth_failed = true;
+                        tally.set_auth_failed();
                         stopped = true;
                     }
                     // Counted here unless the stop cancelled it: its last
                     // attempt was counted as it failed.
                     let systemic = ended.cancelled || watch.failed(err);
                     self.tell(&ended, systemic, &progress, printer);
-                    ending.told += usize::from(!systemic);
+                    if !systemic {
+                        tally.told();
+                    }
                 }
                 (None, Outcome::Uploaded) => {
                     self.tell(&ended, false, &progress, printer);
@@ -391,16 +389,16 @@ impl Batch {
                 _ => {}
             }
             if let Some(stop) = watch.stopped() {
-                ending.stop.get_or_insert(stop);
+                tally.set_stop(stop);
                 stopped = true;
             }
-            self.push(index, ended, &mut reorder, &mut results, &mut summary, &mut ending);
+            self.push(index, ended, &mut reorder, &mut results, &mut tally);
         }
         // On Ctrl-C this cancels the uploads still in flight and closes their
         // connections, so the service stores none of them.
         drop(running);
         progress.finish();
-        let why = if ending.interrupted {
+        let why = if tally.is_interrupted() {
             "interrupted before it was uploaded"
         } else {
             "the batch stopped before this input was sent"
@@ -415,17 +413,14 @@ impl Batch {
             };
             if let Some(input) = input {
                 let ended = self.not_attempted(&input, why);
-                self.write_report(&ended.record, &mut ending, printer);
-                self.push(index, ended, &mut reorder, &mut results, &mut summary, &mut ending);
+                self.write_report(&ended.record, &mut tally, printer);
+                self.push(index, ended, &mut reorder, &mut results, &mut tally);
             }
         }
         results.finish();
         let (answers, waited) = self.service.rate_limit_totals();
-        summary.add_rate_limited(answers, waited);
-        if ending.interrupted {
-            summary.set_interrupted();
-        }
-        summarize(&summary, &ending, started.elapsed(), printer)
+        tally.add_rate_limited(answers, waited);
+        summarize(&tally, started.elapsed(), printer)
     }
 
     /// The upload URL without the file name: what a 404 is reported against.
@@ -621,8 +616,7 @@ impl Batch {
         ended: Ended,
         reorder: &mut Reorder<Ended>,
         results: &mut Results<'_>,
-        summary: &mut Summary,
-        ending: &mut Ending,
+        tally: &mut Tally,
     ) {
         // The scheduler starts only inputs that fit the window, and each
         // ends once, so this cannot fail.
@@ -630,29 +624,26 @@ impl Batch {
         debug_assert!(pushed.is_ok(), "{pushed:?}");
         let ready: Vec<Ended> = reorder.drain_ready().map(|(_, e)| e).collect();
         for ended in ready {
-            self.release(ended, results, summary, ending);
+            self.release(ended, results, tally);
         }
     }
 
     /// Appends one record to `--report`, if there is one; the first error is
     /// told, and fails the run.
-    fn write_report(&self, record: &Record, ending: &mut Ending, printer: &Printer) {
+    fn write_report(&self, record: &Record, tally: &mut Tally, printer: &Printer) {
         if let Some(report) = &self.report
-            && !ending.report_failed
+            && !tally.report_failed()
             && let Err(err) = report.write(record)
         {
             printer.error(&err);
-            ending.report_failed = true;
+            tally.set_report_failed();
         }
     }
 
     /// Gives one record to the results and the summary, in input order;
     /// nothing of it is kept after this.
-    fn release(&self, ended: Ended, results: &mut Results<'_>, summary: &mut Summary, ending: &mut Ending) {
-        if ended.record.outcome == Outcome::Uploaded {
-            ending.bytes += ended.record.bytes.unwrap_or(0);
-        }
-        summary.add(&ended.record);
+    fn release(&self, ended: Ended, results: &mut Results<'_>, tally: &mut Tally) {
+        tally.add(&ended.record);
         match &ended.skipped {
             Some((entry, expired)) => results.push_skipped(&ended.record, &entry.version, *expired),
             None => results.push_record(&ended.record, ended.uploaded.as_ref()),
