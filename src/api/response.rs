@@ -131,7 +131,8 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
 /// The first of `keys` in `object` that holds a string.
 fn text_field(object: Option<&serde_json::Value>, keys: &[&str]) -> Option<String> {
     let object = object?;
-    keys.iter().find_map(|key| object.get(*key)?.as_str().map(str::to_string))
+    keys.iter()
+        .find_map(|key| object.get(*key)?.as_str().map(str::to_string))
 }
 
 /// A failure that a body reports, whatever the HTTP status was, or a body

@@ -34,8 +34,10 @@ use crate::settings::{self, Key};
 
 mod dry_run;
 mod local;
+mod plan;
 mod send;
 
+use plan::Plan;
 use send::Batch;
 
 /// Runs `capfile upload`.
@@ -196,15 +198,13 @@ pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
         )
         .with_trace(printer.clone());
 
+    let plan = Plan::new(manifest.map(|m| Arc::new(Mutex::new(m))), policy, fit.clone());
     if args.dry_run {
-        let plan = dry_run::Plan::new(printer, settings.output.value);
+        let listing = dry_run::Listing::new(printer, settings.output.value);
         let url = |input: &inputs::Input| service.upload_url(&settings.namespace.value, &input.remote);
         let checked = runtime.block_on(dry_run::check_credentials(&service, &credentials))?;
-        let sent = match &manifest {
-            // Nothing is recorded: the manifest is dropped as it was.
-            Some(manifest) => dry_run::plan_with_manifest(&inputs, manifest, policy, &plan, &interrupts, url),
-            None => Some(dry_run::plan_all(&inputs, &plan, url)),
-        };
+        // Nothing is recorded: the manifest is dropped as it was.
+        let sent = dry_run::list(&inputs, &plan, &listing, &interrupts, url);
         let Some(sent) = sent else {
             printer.error(&Error::interrupted());
             printer.note("nothing was uploaded");
@@ -229,11 +229,10 @@ pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
             show_progress: !args.no_progress,
             binding,
             report,
-            manifest: manifest.map(|m| Arc::new(Mutex::new(m))),
-            policy,
+            plan,
             transform: fit,
         };
-        let kept = batch.manifest.clone();
+        let kept = batch.plan.manifest().cloned();
         let mut exit = batch.run(printer, interrupts.next()).await;
         // Also after Ctrl-C or a fail-fast stop: what finished is kept.
         if let Some(kept) = kept

@@ -37,11 +37,13 @@ use crate::batch::record;
 use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Tally, Verdict};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Inputs, Source};
-use crate::manifest::{ContentHasher, Decision, Entry, Manifest, Policy, expiry_of, hash_file};
+use crate::manifest::{ContentHasher, Entry, expiry_of};
+
+use super::plan::{Plan, Step, lock_manifest};
 use crate::output::{self, FileProgress, Printer, Results};
 use crate::settings::{BodyFormat, Jobs, OutputFormat};
 
-mod fit;
+pub(super) mod fit;
 /// Results held at most while an earlier upload is still running, per job.
 mod summary;
 #[cfg(test)]
@@ -66,19 +68,11 @@ pub(super) struct Batch {
     pub(super) binding: Binding,
     /// `--report FILE`, opened before anything is sent.
     pub(super) report: Option<ReportWriter>,
-    /// `--manifest FILE`, opened and locked: unchanged inputs are skipped,
-    /// and each upload is recorded before it is printed.
-    pub(super) manifest: Option<Arc<Mutex<Manifest>>>,
-    /// `--force`, `--no-refresh`.
-    pub(super) policy: Policy,
+    /// What to send: with `--manifest FILE` (opened and locked), unchanged
+    /// inputs are skipped, and each upload is recorded before it is printed.
+    pub(super) plan: Plan,
     /// What to do to each image before it is sent (`--fit`, ...), if anything.
     pub(super) transform: Option<Arc<crate::transform::Settings>>,
-}
-
-/// Locks the manifest; a panic elsewhere cannot leave it half-updated (each
-/// record is one call).
-pub(super) fn lock_manifest(manifest: &Mutex<Manifest>) -> std::sync::MutexGuard<'_, Manifest> {
-    manifest.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// An input that ended: its record, and its upload when there was one.
@@ -244,32 +238,13 @@ impl Batch {
         }
     }
 
-    /// With a manifest: the input's record when it is unchanged since its
-    /// recorded upload (hashed first only when its size matches), so it is
-    /// not sent; `None` when it must be uploaded.
+    /// The input's record when the plan skips it (unchanged since its
+    /// recorded upload); `None` when it is sent.
     fn skip(&self, input: &Input) -> Option<Ended> {
-        let manifest = lock_manifest(self.manifest.as_ref()?);
-        let name = input.remote.as_str();
-        let now = time::OffsetDateTime::now_utc();
-        let mut decision = manifest.decide(name, input.size, None, now, self.policy);
-        if decision == Decision::HashFirst {
-            let hash = match input.body_path() {
-                // A file that cannot be read is uploaded, and fails there
-                // with the reason.
-                Some(path) => hash_file(&path).ok()?.0,
-                None => ContentHasher::new().finish().0,
-            };
-            // Keyed by the source and the settings: nothing is decoded.
-            let hash = match &self.transform {
-                Some(settings) => fit::manifest_hash(settings, &hash),
-                None => hash,
-            };
-            decision = manifest.decide(name, input.size, Some(&hash), now, self.policy);
-        }
-        let Decision::Skip(entry) = decision else {
+        let Step::Skip { entry, expired } = self.plan.decide(input) else {
             return None;
         };
-        let expired = entry.url_expired(now);
+        let name = input.remote.as_str();
         let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone())
             .with_image_of(input.body_path().as_deref());
         record.input_bytes = input_bytes(input);
@@ -284,7 +259,7 @@ impl Batch {
             error: None,
             label: input.label(),
             cancelled: false,
-            skipped: Some((entry.clone(), expired)),
+            skipped: Some((entry, expired)),
             unrecorded: None,
             sample: None,
         })
@@ -468,7 +443,7 @@ impl Batch {
             inner: file_progress.clone(),
             watch: watch.clone(),
             last_systemic: Mutex::new(None),
-            hasher: self.manifest.as_ref().map(|_| Mutex::new(ContentHasher::new())),
+            hasher: self.plan.manifest().map(|_| Mutex::new(ContentHasher::new())),
             pushed_back: AtomicBool::new(false),
         });
         let started = Instant::now();
@@ -545,7 +520,7 @@ impl Batch {
             sample,
         };
         if let Some(done) = &ended.uploaded
-            && let Some(manifest) = &self.manifest
+            && let Some(manifest) = self.plan.manifest()
             && let Some((sha256, sent_size)) = tracked.content_hash()
         {
             // With transforms, keyed by the source and the settings.
