@@ -103,6 +103,11 @@ impl Tally {
         self.interrupted = true;
     }
 
+    /// Inputs in the batch.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
     /// Counts a failure told on standard error as it happened.
     pub fn told(&mut self) {
         self.told += 1;
@@ -193,14 +198,17 @@ impl Tally {
         }
     }
 
+    #[cfg(test)]
     pub fn failed(&self) -> usize {
         self.failed
     }
 
+    #[cfg(test)]
     pub fn uploaded(&self) -> usize {
         self.uploaded
     }
 
+    #[cfg(test)]
     pub fn not_attempted(&self) -> usize {
         self.not_attempted
     }

@@ -22,36 +22,35 @@
 //! rest are `not_attempted`. At the end `summarize` sums up and decides the
 //! exit code.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
-use tokio_util::sync::CancellationToken;
-
-use crate::api::{self, ApiError, FileService, UploadJob, Uploaded};
+use crate::api::{ApiError, FileError, FileService, UploadJob, Uploaded};
 use crate::batch::concurrency::{Limiter, Signal};
 use crate::batch::record;
-use crate::batch::{Binding, FailFast, FailureClass, Outcome, Record, Reorder, ReportWriter, Stop, Tally, Verdict};
+use crate::batch::{Binding, Outcome, Record, ReportWriter, Tally};
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Inputs, Source};
-use crate::manifest::{ContentHasher, Entry, expiry_of};
-
-use super::plan::{Plan, Step, lock_manifest};
-use crate::output::{self, FileProgress, Printer, Results};
+use crate::manifest::{Entry, expiry_of};
+use crate::output::{BatchProgress, Printer, Results};
 use crate::settings::{BodyFormat, Jobs, OutputFormat};
 
+use super::plan::{Plan, Step, lock_manifest};
+
 pub(super) mod fit;
-/// Results held at most while an earlier upload is still running, per job.
+mod scheduler;
+mod sink;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod tracked;
 
+use scheduler::{Scheduler, Uploader, WINDOW_PER_JOB, Watch};
+use sink::Output;
 use summary::summarize;
-
-const WINDOW_PER_JOB: usize = 16;
+use tracked::Tracked;
 
 /// One batch of checked inputs and how to send them.
 pub(super) struct Batch {
@@ -75,122 +74,50 @@ pub(super) struct Batch {
     pub(super) transform: Option<Arc<crate::transform::Settings>>,
 }
 
-/// An input that ended: its record, and its upload when there was one.
-struct Ended {
-    record: Record,
-    uploaded: Option<Uploaded>,
-    /// The error, for the line told at once.
-    error: Option<ApiError>,
-    label: String,
-    /// Cut off by the fail-fast stop.
-    cancelled: bool,
-    /// Skipped by the manifest: its entry, and whether its URL expired.
-    skipped: Option<(Entry, bool)>,
-    /// Uploaded, but the manifest could not record it (told as an error).
-    unrecorded: Option<Error>,
+/// An input that ended: its record, and how it ended.
+pub(super) struct Ended {
+    pub(super) record: Record,
+    /// The input as the user named it, for messages.
+    pub(super) label: String,
+    pub(super) fate: Fate,
     /// For the concurrency limiter: the upload's time without rate-limit
     /// waits, and whether the service pushed back; `None` when not sent.
-    sample: Option<(Duration, Signal)>,
+    pub(super) sample: Option<(Duration, Signal)>,
 }
 
-/// The fail-fast detector, shared with the uploads in flight. A systemic
-/// failure is counted at every failed attempt, before its retry waits, so a
-/// dead host stops the batch after a few connection attempts rather than
-/// after a few uploads' worth of retries; the uploads still in flight are then
-/// cancelled.
-struct Watch {
-    fail_fast: Mutex<FailFast>,
-    stop: CancellationToken,
-    endpoint: String,
+/// How an input ended, with what telling it needs.
+pub(super) enum Fate {
+    /// Sent, and the service's answer.
+    Uploaded(Uploaded),
+    Failed(Failure),
+    /// The plan skipped it (unchanged): its recorded version, and whether
+    /// its recorded URL expired.
+    Skipped {
+        version: String,
+        expired: bool,
+    },
+    /// Not sent: the batch stopped first.
+    NotAttempted,
 }
 
-impl Watch {
-    /// Counts a failed attempt; says whether it was systemic.
-    fn failed(&self, err: &ApiError) -> bool {
-        let class = api::classify(err, &self.endpoint);
-        let verdict = self.lock().failure(&class);
-        if matches!(verdict, Verdict::Stop(_)) {
-            self.stop.cancel();
-        }
-        class != FailureClass::Ordinary
-    }
-
-    fn succeeded(&self) {
-        self.lock().success();
-    }
-
-    fn stopped(&self) -> Option<Stop> {
-        self.lock().stopped().cloned()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, FailFast> {
-        // A panic elsewhere cannot leave the counts half-updated.
-        self.fail_fast.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// Why an input failed.
+pub(super) enum Failure {
+    /// The upload failed; `cut_off`: the fail-fast stop cancelled it while
+    /// it retried this (systemic) failure, counted already as it happened.
+    Upload { error: ApiError, cut_off: bool },
+    /// Uploaded, but the manifest could not record it (told as an error).
+    Unrecorded(Error),
 }
 
-/// One file's progress, with its failed attempts counted by the fail-fast
-/// watch.
-struct Tracked {
-    inner: Arc<FileProgress>,
-    watch: Arc<Watch>,
-    /// The last systemic failure of an attempt, reported if the stop cancels
-    /// this upload.
-    last_systemic: Mutex<Option<ApiError>>,
-    /// The content sent by the current attempt, hashed as it is read (only
-    /// with a manifest).
-    hasher: Option<Mutex<ContentHasher>>,
-    /// The service answered 429 (or 503 with Retry-After) to an attempt.
-    pushed_back: AtomicBool,
-}
-
-impl Tracked {
-    /// The SHA-256 and size of what the last attempt sent.
-    fn content_hash(&self) -> Option<(String, u64)> {
-        let hasher = self.hasher.as_ref()?;
-        let hasher = hasher.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        Some(hasher.finish())
-    }
-}
-
-impl api::Progress for Tracked {
-    fn sent(&self, bytes: u64) {
-        self.inner.sent(bytes);
-    }
-
-    fn chunk(&self, bytes: &[u8]) {
-        if let Some(hasher) = &self.hasher {
-            hasher.lock().unwrap_or_else(|p| p.into_inner()).update(bytes);
+impl Ended {
+    /// An input that ended without being sent.
+    fn new(record: Record, input: &Input, fate: Fate) -> Ended {
+        Ended {
+            record,
+            label: input.label(),
+            fate,
+            sample: None,
         }
-    }
-
-    fn restart(&self) {
-        self.inner.restart();
-        if let Some(hasher) = &self.hasher {
-            *hasher.lock().unwrap_or_else(|p| p.into_inner()) = ContentHasher::new();
-        }
-    }
-
-    fn retrying(&self, attempt: u32, delay: Duration, cause: &ApiError) {
-        if self.watch.failed(cause)
-            && let Ok(mut last) = self.last_systemic.lock()
-        {
-            *last = Some(cause.clone());
-        }
-        // A failure that stopped the batch is not retried: say "retrying"
-        // only for a retry that will happen.
-        if !self.watch.stop.is_cancelled() {
-            self.inner.retrying(attempt, delay, cause);
-        }
-    }
-
-    fn rate_limited(&self, wait: Duration, new_pause: bool, cause: &ApiError) {
-        self.pushed_back.store(true, Ordering::Relaxed);
-        self.inner.rate_limited(wait, new_pause, cause);
-    }
-
-    fn paced(&self, wait: Option<Duration>) {
-        self.inner.paced(wait);
     }
 }
 
@@ -214,28 +141,82 @@ fn input_bytes(input: &Input) -> Option<String> {
     }
 }
 
+/// A transformed input ready to stream, the error that stopped it, or
+/// `None` when it is sent as it is.
+type Prepared = Option<Result<fit::Prepared, FileError>>;
+
+/// The real [`Uploader`]: the batch's service, drawing on the bars.
+struct Sender<'a> {
+    batch: &'a Batch,
+    progress: &'a BatchProgress,
+}
+
+impl Uploader for Sender<'_> {
+    type Job = Arc<Input>;
+
+    fn job(&self, index: usize) -> Option<Arc<Input>> {
+        self.batch.inputs.get(index).map(Arc::new)
+    }
+
+    fn skip(&self, input: &Arc<Input>) -> Option<Ended> {
+        self.batch.skip(input)
+    }
+
+    async fn upload(&self, input: Arc<Input>, watch: Arc<Watch>, concurrency: usize) -> Ended {
+        self.batch.upload(&input, self.progress, watch, concurrency).await
+    }
+
+    fn not_attempted(&self, input: &Arc<Input>, why: &str) -> Ended {
+        self.batch.not_attempted(input, why)
+    }
+}
+
 impl Batch {
-    fn not_attempted(&self, input: &Input, why: &str) -> Ended {
-        let mut record = Record::new(
-            input_path(input),
-            input.remote.as_str(),
-            Outcome::NotAttempted,
-            self.binding.clone(),
-        )
-        .with_error(why)
-        .with_image_of(input.body_path().as_deref());
+    /// Runs the uploads until they are done or `interrupt` resolves, then
+    /// prints the summary; returns the exit code.
+    pub(super) async fn run(self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
+        let started = Instant::now();
+        let total = self.inputs.len();
+        let progress = printer.batch_progress(total as u64, self.inputs.total_bytes(), self.show_progress);
+        let limiter = match self.jobs {
+            Jobs::Auto => Limiter::adaptive(self.jobs_max, Duration::ZERO),
+            Jobs::Fixed(n) => Limiter::fixed(n.into()),
+        };
+        let window = limiter.ceiling() * WINDOW_PER_JOB;
+        let mut output = Output {
+            printer,
+            progress: &progress,
+            results: Results::new(printer, self.output),
+            report: self.report.as_ref(),
+            show_progress: self.show_progress,
+        };
+        let sender = Sender {
+            batch: &self,
+            progress: &progress,
+        };
+        let tally = Tally::new(total, self.report.as_ref().map(|r| r.path()));
+        let watch = Watch::new(self.endpoint());
+        let mut tally = Scheduler::new(&sender, &mut output, limiter, window, watch, tally)
+            .run(interrupt)
+            .await;
+        output.results.finish();
+        let (answers, waited) = self.service.rate_limit_totals();
+        tally.add_rate_limited(answers, waited);
+        summarize(&tally, started.elapsed(), printer)
+    }
+
+    /// A record of `input` with what every outcome has.
+    fn record(&self, input: &Input, outcome: Outcome) -> Record {
+        let mut record = Record::new(input_path(input), input.remote.as_str(), outcome, self.binding.clone())
+            .with_image_of(input.body_path().as_deref());
         record.input_bytes = input_bytes(input);
         record.bytes = Some(input.size);
-        Ended {
-            record,
-            uploaded: None,
-            error: None,
-            label: input.label(),
-            cancelled: false,
-            skipped: None,
-            unrecorded: None,
-            sample: None,
-        }
+        record
+    }
+
+    fn not_attempted(&self, input: &Input, why: &str) -> Ended {
+        let record = self.record(input, Outcome::NotAttempted).with_error(why);
+        Ended::new(record, input, Fate::NotAttempted)
     }
 
     /// The input's record when the plan skips it (unchanged since its
@@ -244,158 +225,16 @@ impl Batch {
         let Step::Skip { entry, expired } = self.plan.decide(input) else {
             return None;
         };
-        let name = input.remote.as_str();
-        let mut record = Record::new(input_path(input), name, Outcome::Skipped, self.binding.clone())
-            .with_image_of(input.body_path().as_deref());
-        record.input_bytes = input_bytes(input);
-        record.bytes = Some(input.size);
+        let mut record = self.record(input, Outcome::Skipped);
         record.version = entry.version.parse().ok();
-        record.file_handle = entry.file_handle.clone();
-        record.secure_file_path = Some(entry.secure_file_path.clone());
+        record.file_handle = entry.file_handle;
+        record.secure_file_path = Some(entry.secure_file_path);
         record.url_expired = Some(expired);
-        Some(Ended {
-            record,
-            uploaded: None,
-            error: None,
-            label: input.label(),
-            cancelled: false,
-            skipped: Some((entry, expired)),
-            unrecorded: None,
-            sample: None,
-        })
-    }
-
-    /// Runs the uploads until they are done or `interrupt` resolves.
-    pub(super) async fn run(self, printer: &Arc<Printer>, interrupt: impl Future<Output = ()>) -> Exit {
-        let started = Instant::now();
-        let total = self.inputs.len();
-        let total_bytes = self.inputs.total_bytes();
-        let progress = printer.batch_progress(total as u64, total_bytes, self.show_progress);
-        let mut results = Results::new(printer, self.output);
-        let mut tally = Tally::new(total, self.report.as_ref().map(|r| r.path()));
-        let watch = Arc::new(Watch {
-            fail_fast: Mutex::new(FailFast::default()),
-            stop: CancellationToken::new(),
-            endpoint: self.endpoint(),
-        });
-        let mut limiter = match self.jobs {
-            Jobs::Auto => Limiter::adaptive(self.jobs_max, Duration::ZERO),
-            Jobs::Fixed(n) => Limiter::fixed(n.into()),
+        let fate = Fate::Skipped {
+            version: entry.version,
+            expired,
         };
-        if limiter.is_adaptive() {
-            progress.set_concurrency(limiter.limit());
-        }
-        let mut reorder: Reorder<Ended> = Reorder::new(limiter.ceiling() * WINDOW_PER_JOB);
-        // Each input is made whole as it starts (or is checked against the
-        // manifest), and dropped as it ends.
-        let mut in_flight: HashMap<usize, Arc<Input>> = HashMap::new();
-        let mut next = 0usize;
-        let mut checked = 0usize;
-        let mut stopped = false;
-        let mut running = FuturesUnordered::new();
-        tokio::pin!(interrupt);
-
-        loop {
-            // Start what the jobs and the reorder window allow.
-            while !stopped && next < total && reorder.can_start(next) {
-                // An unchanged input (manifest) ends at once, without a job;
-                // `checked` keeps an input waiting for a job from being
-                // hashed again.
-                if checked < next + 1 {
-                    checked = next + 1;
-                    if let Some(ended) = self.inputs.get(next).and_then(|input| self.skip(&input)) {
-                        self.write_report(&ended.record, &mut tally, printer);
-                        self.push(next, ended, &mut reorder, &mut results, &mut tally);
-                        next += 1;
-                        continue;
-                    }
-                }
-                if running.len() >= limiter.limit() {
-                    break;
-                }
-                let Some(input) = self.inputs.get(next) else { break };
-                let input = Arc::new(input);
-                in_flight.insert(next, input.clone());
-                running.push(self.upload(next, input, &progress, &watch, limiter.limit()));
-                limiter.started(running.len());
-                next += 1;
-            }
-            if running.is_empty() {
-                break;
-            }
-            let ended = tokio::select! {
-                ended = running.next() => ended,
-                _ = &mut interrupt => { tally.set_interrupted(); None }
-            };
-            let Some((index, ended)) = ended else { break };
-            in_flight.remove(&index);
-            if let Some((latency, signal)) = ended.sample {
-                let before = limiter.limit();
-                if let Some((level, change)) = limiter.ended(started.elapsed(), latency, signal) {
-                    printer.detail(1, &format!("concurrency: {level} in flight ({})", change.why()));
-                }
-                if limiter.limit() != before {
-                    progress.set_concurrency(limiter.limit());
-                }
-            }
-            if let Some(err) = &ended.unrecorded {
-                printer.error(err);
-                tally.told();
-            }
-            self.write_report(&ended.record, &mut tally, printer);
-            match (&ended.error, ended.record.outcome) {
-                (Some(err), _) => {
-                    if err.is_auth() {
-                        tally.set_auth_failed();
-                        stopped = true;
-                    }
-                    // Counted here unless the stop cancelled it: its last
-                    // attempt was counted as it failed.
-                    let systemic = ended.cancelled || watch.failed(err);
-                    self.tell(&ended, systemic, &progress, printer);
-                    if !systemic {
-                        tally.told();
-                    }
-                }
-                (None, Outcome::Uploaded) => {
-                    self.tell(&ended, false, &progress, printer);
-                    watch.succeeded();
-                }
-                _ => {}
-            }
-            if let Some(stop) = watch.stopped() {
-                tally.set_stop(stop);
-                stopped = true;
-            }
-            self.push(index, ended, &mut reorder, &mut results, &mut tally);
-        }
-        // On Ctrl-C this cancels the uploads still in flight and closes their
-        // connections, so the service stores none of them.
-        drop(running);
-        progress.finish();
-        let why = if tally.is_interrupted() {
-            "interrupted before it was uploaded"
-        } else {
-            "the batch stopped before this input was sent"
-        };
-        // Every input not yet released ends now, in input order: those cut
-        // off in flight, and those never started.
-        for index in reorder.released()..total {
-            let input = match in_flight.remove(&index) {
-                Some(input) => Some(input),
-                None if index >= next => self.inputs.get(index).map(Arc::new),
-                None => None,
-            };
-            if let Some(input) = input {
-                let ended = self.not_attempted(&input, why);
-                self.write_report(&ended.record, &mut tally, printer);
-                self.push(index, ended, &mut reorder, &mut results, &mut tally);
-            }
-        }
-        results.finish();
-        let (answers, waited) = self.service.rate_limit_totals();
-        tally.add_rate_limited(answers, waited);
-        summarize(&tally, started.elapsed(), printer)
+        Some(Ended::new(record, input, fate))
     }
 
     /// The upload URL without the file name: what a 404 is reported against.
@@ -408,222 +247,173 @@ impl Batch {
     }
 
     /// Uploads one input and makes its record.
-    async fn upload(
-        &self,
-        index: usize,
-        input: Arc<Input>,
-        progress: &output::BatchProgress,
-        watch: &Arc<Watch>,
-        concurrency: usize,
-    ) -> (usize, Ended) {
+    async fn upload(&self, input: &Input, progress: &BatchProgress, watch: Arc<Watch>, concurrency: usize) -> Ended {
         // Made to fit first, in this job (the original is only read).
-        let prepared = match (&self.transform, input.body_path()) {
+        let prepared = self.prepare(input).await;
+        let (_, size, _) = body_of(input, &prepared);
+        let file_progress = Arc::new(progress.start_file(&input.label(), size));
+        let tracked = Arc::new(Tracked::new(
+            file_progress.clone(),
+            watch,
+            self.plan.manifest().is_some(),
+        ));
+        let started = Instant::now();
+        let (result, cut_off) = self.send(input, &prepared, &tracked).await;
+        progress.file_finished();
+        let Some(result) = result else {
+            let mut ended = self.not_attempted(input, "the batch stopped before this upload finished");
+            ended.record.attempts = file_progress.attempts();
+            return ended;
+        };
+        let mut record = self.record(input, Outcome::Uploaded);
+        record.attempts = file_progress.attempts();
+        record.elapsed_ms = millis(started.elapsed());
+        record.rate_wait_ms = millis(file_progress.rate_wait());
+        record.concurrency = u32::try_from(concurrency).ok();
+        let prepared = prepared.as_ref().and_then(|p| p.as_ref().ok());
+        if let Some(prepared) = prepared {
+            fitted(&mut record, prepared);
+        }
+        let pushed_back = tracked.pushed_back() || record.attempts > 1 || result.is_err();
+        let signal = if pushed_back { Signal::Dropped } else { Signal::Ok };
+        let sample = Some((started.elapsed().saturating_sub(file_progress.rate_wait()), signal));
+        let (record, fate) = match result {
+            Ok(done) => self.remember(input, answered(record, &done), done, &tracked, prepared),
+            Err(error) => (failed(record, &error), Fate::Failed(Failure::Upload { error, cut_off })),
+        };
+        Ended {
+            record,
+            label: input.label(),
+            fate,
+            sample,
+        }
+    }
+
+    /// The input made to fit (`--fit`, ...), when it is an image and there
+    /// are transforms.
+    async fn prepare(&self, input: &Input) -> Prepared {
+        match (&self.transform, input.body_path()) {
             (Some(settings), Some(path)) if input.mime != crate::inputs::ANY_TYPE => {
-                Some(fit::prepare(&input, &path, settings).await)
+                Some(fit::prepare(input, &path, settings).await)
             }
             _ => None,
-        };
-        let spooled = prepared.as_ref().and_then(|p| p.as_ref().ok()?.spooled.as_ref());
-        let body_path = match spooled {
-            Some(spooled) => Some(std::borrow::Cow::Borrowed(spooled.path())),
-            None => input.body_path(),
-        };
-        let (size, mime) = match spooled {
-            Some(s) => (s.size, fit::mime(s.transformed.format)),
-            None => (input.size, input.mime),
-        };
+        }
+    }
+
+    /// Sends the input (or what it was made into). The fail-fast stop
+    /// cancels the uploads in flight: one retrying a systemic failure ends
+    /// failed with it (`true`: cut off); any other was cut off, not
+    /// attempted (`None`).
+    async fn send(
+        &self,
+        input: &Input,
+        prepared: &Prepared,
+        tracked: &Arc<Tracked>,
+    ) -> (Option<Result<Uploaded, ApiError>>, bool) {
+        if let Some(Err(err)) = prepared {
+            return (Some(Err(ApiError::from(err.clone()))), false);
+        }
+        let (body_path, size, mime) = body_of(input, prepared);
         let job = UploadJob {
             namespace: &self.namespace,
             name: &input.remote,
             body: body_path.as_deref().map(|p| (p, size, mime)),
             format: self.format,
         };
-        let file_progress = Arc::new(progress.start_file(&input.label(), size));
-        let tracked = Arc::new(Tracked {
-            inner: file_progress.clone(),
-            watch: watch.clone(),
-            last_systemic: Mutex::new(None),
-            hasher: self.plan.manifest().map(|_| Mutex::new(ContentHasher::new())),
-            pushed_back: AtomicBool::new(false),
-        });
-        let started = Instant::now();
-        // The stop cancels the uploads in flight: one retrying a systemic
-        // failure ends failed with it; any other was cut off, not attempted.
-        let (result, cancelled) = match &prepared {
-            Some(Err(err)) => (Some(Err(ApiError::from(err.clone()))), false),
-            _ => tokio::select! {
-                result = self.service.upload(&job, tracked.clone()) => (Some(result), false),
-                () = watch.stop.cancelled() => {
-                    let last = tracked.last_systemic.lock().ok().and_then(|mut last| last.take());
-                    (last.map(Err), true)
-                }
-            },
-        };
-        progress.file_finished();
-        let Some(result) = result else {
-            let mut ended = self.not_attempted(&input, "the batch stopped before this upload finished");
-            ended.record.attempts = file_progress.attempts();
-            ended.cancelled = true;
-            return (index, ended);
-        };
-        let outcome = if result.is_ok() {
-            Outcome::Uploaded
-        } else {
-            Outcome::Failed
-        };
-        let mut record = Record::new(input_path(&input), input.remote.as_str(), outcome, self.binding.clone())
-            .with_image_of(input.body_path().as_deref());
-        record.input_bytes = input_bytes(&input);
-        record.bytes = Some(input.size);
-        record.attempts = file_progress.attempts();
-        record.elapsed_ms = millis(started.elapsed());
-        record.rate_wait_ms = millis(file_progress.rate_wait());
-        let prepared = prepared.as_ref().and_then(|p| p.as_ref().ok());
-        if let Some(fitted) = prepared.and_then(|p| p.fitted()) {
-            record.width = spooled.and_then(|s| s.transformed.width);
-            record.height = spooled.and_then(|s| s.transformed.height);
-            record.format = spooled.map(|s| s.transformed.format.name().to_string());
-            record.fit = Some(fitted);
+        tokio::select! {
+            result = self.service.upload(&job, tracked.clone()) => (Some(result), false),
+            () = tracked.watch.stop.cancelled() => (tracked.take_last_systemic().map(Err), true),
         }
-        record.concurrency = u32::try_from(concurrency).ok();
-        let pushed_back = tracked.pushed_back.load(Ordering::Relaxed) || record.attempts > 1 || result.is_err();
-        let signal = if pushed_back { Signal::Dropped } else { Signal::Ok };
-        let sample = Some((started.elapsed().saturating_sub(file_progress.rate_wait()), signal));
-        let (uploaded, error) = match result {
-            Ok(done) => {
-                record.keep_response(&done.raw);
-                record.version = done.version.parse().ok();
-                record.secure_file_path = Some(done.secure_file_path.clone());
-                record.status = Some(200);
-                record.request_id = done.request_id.clone();
-                record.maybe_duplicate = done.maybe_duplicate;
-                record.file_handle = done.file_handle.clone();
-                (Some(done), None)
-            }
+    }
+
+    /// With a manifest, records the upload (synced to disk) before its
+    /// result is printed; an upload it could not record is a failure.
+    fn remember(
+        &self,
+        input: &Input,
+        mut record: Record,
+        done: Uploaded,
+        tracked: &Tracked,
+        prepared: Option<&fit::Prepared>,
+    ) -> (Record, Fate) {
+        let (Some(manifest), Some((sha256, sent_size))) = (self.plan.manifest(), tracked.content_hash()) else {
+            return (record, Fate::Uploaded(done));
+        };
+        // With transforms, keyed by the source and the settings.
+        let (sha256, size) = match (&self.transform, prepared) {
+            (Some(settings), Some(p)) => (fit::manifest_hash(settings, &p.source_sha256), input.size),
+            _ => (sha256, sent_size),
+        };
+        let entry = Entry {
+            sha256,
+            size,
+            content_type: input.mime.to_string(),
+            version: done.version.clone(),
+            file_handle: done.file_handle.clone(),
+            // From the answer itself: a record may leave a large one out.
+            s3_url: done.s3_url.clone(),
+            secure_file_path: done.secure_file_path.clone(),
+            url_expires_at: expiry_of(&done.secure_file_path),
+            uploaded_at: time::OffsetDateTime::now_utc(),
+        };
+        match lock_manifest(manifest).record(input.remote.as_str(), entry) {
+            Ok(()) => (record, Fate::Uploaded(done)),
             Err(err) => {
-                record = record.with_error(&err.cause());
-                if let ApiError::Status { status, .. } = &err {
-                    record.status = Some(status.as_u16());
-                }
-                record.request_id = err.request_id().map(str::to_string);
-                (None, Some(err))
-            }
-        };
-        let mut ended = Ended {
-            record,
-            uploaded,
-            error,
-            label: input.label(),
-            cancelled,
-            skipped: None,
-            unrecorded: None,
-            sample,
-        };
-        if let Some(done) = &ended.uploaded
-            && let Some(manifest) = self.plan.manifest()
-            && let Some((sha256, sent_size)) = tracked.content_hash()
-        {
-            // With transforms, keyed by the source and the settings.
-            let (sha256, size) = match (&self.transform, &prepared) {
-                (Some(settings), Some(p)) => (fit::manifest_hash(settings, &p.source_sha256), input.size),
-                _ => (sha256, sent_size),
-            };
-            // Recorded (synced to disk) before the result is printed.
-            let entry = Entry {
-                sha256,
-                size,
-                content_type: input.mime.to_string(),
-                version: done.version.clone(),
-                file_handle: ended.record.file_handle.clone(),
-                // From the answer itself: a record may leave a large one out.
-                s3_url: done.s3_url.clone(),
-                secure_file_path: done.secure_file_path.clone(),
-                url_expires_at: expiry_of(&done.secure_file_path),
-                uploaded_at: time::OffsetDateTime::now_utc(),
-            };
-            if let Err(err) = lock_manifest(manifest).record(input.remote.as_str(), entry) {
                 let why = format!(
                     "uploaded as version {}, but the manifest could not record it: {err}",
                     done.version
                 );
-                ended.record.outcome = Outcome::Failed;
-                ended.record = ended.record.with_error(&why);
-                ended.uploaded = None;
-                ended.unrecorded = Some(Error::from(err));
+                record.outcome = Outcome::Failed;
+                (
+                    record.with_error(&why),
+                    Fate::Failed(Failure::Unrecorded(Error::from(err))),
+                )
             }
         }
-        (index, ended)
     }
+}
 
-    /// Tells an ended input at once on standard error: a failure as an error
-    /// (a systemic one only with -v: the grouped message says it once), an
-    /// upload as a line when no bars show it.
-    fn tell(&self, ended: &Ended, systemic: bool, progress: &output::BatchProgress, printer: &Printer) {
-        match (&ended.uploaded, &ended.error) {
-            (Some(done), _) if self.show_progress && !progress.draws_bars() => printer.note(&format!(
-                "uploaded {} ({}) as version {}",
-                ended.label,
-                output::human_bytes(ended.record.bytes.unwrap_or(0)),
-                done.version
-            )),
-            (_, Some(err)) => {
-                let error = Error::Upload {
-                    label: ended.label.clone(),
-                    source: err.clone(),
-                };
-                if systemic {
-                    printer.detail(1, &format!("capfile: error: {}", error.message()));
-                } else {
-                    printer.error(&error);
-                }
-            }
-            _ => {}
-        }
+/// The body an upload streams: the transformed image when there is one,
+/// else the input's file; its size and media type.
+fn body_of<'a>(input: &'a Input, prepared: &'a Prepared) -> (Option<Cow<'a, Path>>, u64, &'static str) {
+    let spooled = prepared.as_ref().and_then(|p| p.as_ref().ok()?.spooled.as_ref());
+    match spooled {
+        Some(s) => (Some(Cow::Borrowed(s.path())), s.size, fit::mime(s.transformed.format)),
+        None => (input.body_path(), input.size, input.mime),
     }
+}
 
-    /// Writes an ended input's record to the report at once (so that after a
-    /// crash the report holds every input that had ended, and before it is
-    /// told on standard error), then holds it in the reorder window and
-    /// releases every record whose predecessors are all released.
-    fn push(
-        &self,
-        index: usize,
-        ended: Ended,
-        reorder: &mut Reorder<Ended>,
-        results: &mut Results<'_>,
-        tally: &mut Tally,
-    ) {
-        // The scheduler starts only inputs that fit the window, and each
-        // ends once, so this cannot fail.
-        let pushed = reorder.push(index, ended);
-        debug_assert!(pushed.is_ok(), "{pushed:?}");
-        let ready: Vec<Ended> = reorder.drain_ready().map(|(_, e)| e).collect();
-        for ended in ready {
-            self.release(ended, results, tally);
-        }
-    }
+/// The record's account of what a transform made of the input.
+fn fitted(record: &mut Record, prepared: &fit::Prepared) {
+    let Some(fitted) = prepared.fitted() else { return };
+    let spooled = prepared.spooled.as_ref();
+    record.width = spooled.and_then(|s| s.transformed.width);
+    record.height = spooled.and_then(|s| s.transformed.height);
+    record.format = spooled.map(|s| s.transformed.format.name().to_string());
+    record.fit = Some(fitted);
+}
 
-    /// Appends one record to `--report`, if there is one; the first error is
-    /// told, and fails the run.
-    fn write_report(&self, record: &Record, tally: &mut Tally, printer: &Printer) {
-        if let Some(report) = &self.report
-            && !tally.report_failed()
-            && let Err(err) = report.write(record)
-        {
-            printer.error(&err);
-            tally.set_report_failed();
-        }
-    }
+/// The record of an upload the service took, from its answer.
+fn answered(mut record: Record, done: &Uploaded) -> Record {
+    record.keep_response(&done.raw);
+    record.version = done.version.parse().ok();
+    record.secure_file_path = Some(done.secure_file_path.clone());
+    record.status = Some(200);
+    record.request_id = done.request_id.clone();
+    record.maybe_duplicate = done.maybe_duplicate;
+    record.file_handle = done.file_handle.clone();
+    record
+}
 
-    /// Gives one record to the results and the summary, in input order;
-    /// nothing of it is kept after this.
-    fn release(&self, ended: Ended, results: &mut Results<'_>, tally: &mut Tally) {
-        tally.add(&ended.record);
-        match &ended.skipped {
-            Some((entry, expired)) => results.push_skipped(&ended.record, &entry.version, *expired),
-            None => results.push_record(&ended.record, ended.uploaded.as_ref()),
-        }
+/// The record of an upload that failed.
+fn failed(mut record: Record, err: &ApiError) -> Record {
+    record.outcome = Outcome::Failed;
+    let mut record = record.with_error(&err.cause());
+    if let ApiError::Status { status, .. } = err {
+        record.status = Some(status.as_u16());
     }
+    record.request_id = err.request_id().map(str::to_string);
+    record
 }
 
 fn probe_name() -> crate::inputs::RemoteName {
@@ -631,6 +421,7 @@ fn probe_name() -> crate::inputs::RemoteName {
     crate::inputs::RemoteName::parse("x").unwrap_or_else(|_| unreachable!("`x` is a valid remote name"))
 }
 
+/// A duration in whole milliseconds, for a record.
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
