@@ -169,14 +169,18 @@ impl<'a, U: Uploader, S: Sink> Scheduler<'a, U, S> {
             if self.running.is_empty() {
                 break;
             }
+            let mut interrupted = false;
             let ended = tokio::select! {
                 ended = self.running.next() => ended,
-                () = &mut interrupt => None,
+                () = &mut interrupt => {
+                    interrupted = true;
+                    None
+                }
             };
-            let Some((index, ended)) = ended else {
+            if interrupted {
                 self.tally.set_interrupted();
-                break;
-            };
+            }
+            let Some((index, ended)) = ended else { break };
             self.collect(index, ended);
         }
         self.finish();
