@@ -18,9 +18,11 @@
 //!
 //! The batch stops starting uploads when the credentials are refused (every
 //! file would be) or when the fail-fast detector sees the service is plainly
-//! unreachable or wrong (`crate::batch::systemic`, classified by `api::classify`); the
-//! rest are `not_attempted`. At the end `summarize` sums up and decides the
-//! exit code.
+//! unreachable or wrong (`crate::batch::systemic`, classified by
+//! `api::classify`); the rest are `not_attempted`. That order is the
+//! `scheduler`'s, over the [`Uploader`] this module implements; what each
+//! ended input becomes (report, told lines, results) is the `sink`'s. At the
+//! end `summarize` prints the tally, which decides the exit code.
 
 use std::borrow::Cow;
 use std::path::Path;
