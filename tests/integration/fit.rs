@@ -342,6 +342,33 @@ fn a_rerun_with_the_manifest_sends_nothing_and_a_changed_setting_sends_again() {
     let again = run("16x16");
     assert_eq!(outcomes(&again), ["skipped"; 3]);
     assert_eq!(service.stats().upload_requests, sent);
+    // The dry run plans as the run decides: keyed by the source and the
+    // settings, so the same settings skip and a changed one is `changed`.
+    let planned = |fit: &str| -> Vec<String> {
+        let out = dir
+            .test(&service)
+            .args([
+                "upload",
+                "--dry-run",
+                "-o",
+                "records",
+                "--strip-metadata",
+                "--fit",
+                fit,
+                "--manifest",
+            ])
+            .arg(&manifest)
+            .args(&sources)
+            .status(0)
+            .run();
+        records(&out)
+            .iter()
+            .map(|r| format!("{} {}", r["action"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(planned("16x16"), ["skip unchanged"; 3]);
+    assert_eq!(planned("10x10"), ["upload changed"; 3]);
+    assert_eq!(service.stats().upload_requests, sent);
     // A changed setting sends every one again.
     assert_eq!(outcomes(&run("10x10")), ["uploaded"; 3]);
     assert_eq!(service.stats().upload_requests, sent + 3);
