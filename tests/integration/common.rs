@@ -289,29 +289,64 @@ pub fn capfile_for(base_url: &str, home: &Path) -> assert_cmd::Command {
 /// `Test`: build it with the arguments, environment and standard input, state
 /// the expected exit status and output, then [`Test::run`] runs it, checks that
 /// no secret leaked and that it did not panic, and checks each expectation.
-/// Unstated expectations are not checked; the output is returned for more.
+///
+/// Exact by default: unless a test states otherwise, the run must exit 0 and
+/// write nothing to standard output or standard error. A test loosens a stream
+/// on purpose, with `stderr_has` (pieces it must contain) or `stdout_any` /
+/// `stderr_any` (anything goes, checked by the test itself from the output
+/// returned).
 ///
 /// ```ignore
 /// service.test().args(["upload", "-"]).status(2).stderr_has("--name").run();
 /// ```
 pub struct Test {
     cmd: assert_cmd::Command,
-    status: Option<i32>,
-    stdout: Option<String>,
-    stderr: Option<String>,
-    stderr_has: Vec<String>,
+    status: i32,
+    stdout: Expect,
+    stderr: Expect,
+}
+
+/// What one output stream must be.
+enum Expect {
+    /// This, exactly.
+    Exact(String),
+    /// Each of these pieces, somewhere.
+    Has(Vec<String>),
+    /// Anything: the test checks the output it gets back.
+    Any,
+}
+
+impl Expect {
+    fn add_piece(&mut self, piece: &str) {
+        match self {
+            Expect::Has(pieces) => pieces.push(piece.to_owned()),
+            other => *other = Expect::Has(vec![piece.to_owned()]),
+        }
+    }
+
+    #[track_caller]
+    fn check(&self, stream: &str, text: &str, context: &str) {
+        match self {
+            Expect::Exact(expected) => assert_eq!(text, expected, "{stream}; {context}"),
+            Expect::Has(pieces) => {
+                for piece in pieces {
+                    assert!(text.contains(piece.as_str()), "{stream} lacks {piece:?}:\n{text}");
+                }
+            }
+            Expect::Any => {}
+        }
+    }
 }
 
 impl Test {
     /// A test of `cmd` (from [`Service::capfile`], [`bare_capfile`] or
-    /// [`capfile_for`]).
+    /// [`capfile_for`]): exit 0 and no output, unless stated otherwise.
     pub fn new(cmd: assert_cmd::Command) -> Test {
         Test {
             cmd,
-            status: None,
-            stdout: None,
-            stderr: None,
-            stderr_has: Vec::new(),
+            status: 0,
+            stdout: Expect::Exact(String::new()),
+            stderr: Expect::Exact(String::new()),
         }
     }
 
@@ -344,47 +379,56 @@ impl Test {
         self
     }
 
-    /// The exit status it must end with.
+    /// The exit status it must end with (0 unless stated).
     pub fn status(mut self, code: i32) -> Test {
-        self.status = Some(code);
+        self.status = code;
         self
     }
 
-    /// Its whole standard output.
+    /// Its whole standard output (empty unless stated).
     pub fn stdout(mut self, text: &str) -> Test {
-        self.stdout = Some(text.to_owned());
+        self.stdout = Expect::Exact(text.to_owned());
         self
     }
 
-    /// Its whole standard error.
+    /// A piece its standard output must contain (may be given more than once).
+    pub fn stdout_has(mut self, text: &str) -> Test {
+        self.stdout.add_piece(text);
+        self
+    }
+
+    /// Any standard output: the test checks what `run` returns.
+    pub fn stdout_any(mut self) -> Test {
+        self.stdout = Expect::Any;
+        self
+    }
+
+    /// Its whole standard error (empty unless stated).
     pub fn stderr(mut self, text: &str) -> Test {
-        self.stderr = Some(text.to_owned());
+        self.stderr = Expect::Exact(text.to_owned());
         self
     }
 
     /// A piece its standard error must contain (may be given more than once).
     pub fn stderr_has(mut self, text: &str) -> Test {
-        self.stderr_has.push(text.to_owned());
+        self.stderr.add_piece(text);
         self
     }
 
-    /// Runs it and checks everything stated; returns the output.
+    /// Any standard error: the test checks what `run` returns.
+    pub fn stderr_any(mut self) -> Test {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    /// Runs it and checks the status and both streams; returns the output.
     #[track_caller]
     pub fn run(mut self) -> Output {
         let output = run(&mut self.cmd);
         let (out, err) = (stdout(&output), stderr(&output));
-        if let Some(code) = self.status {
-            assert_eq!(output.status.code(), Some(code), "exit status; stderr:\n{err}");
-        }
-        if let Some(expected) = &self.stdout {
-            assert_eq!(&out, expected, "stdout; stderr:\n{err}");
-        }
-        if let Some(expected) = &self.stderr {
-            assert_eq!(&err, expected, "stderr");
-        }
-        for piece in &self.stderr_has {
-            assert!(err.contains(piece.as_str()), "stderr lacks {piece:?}:\n{err}");
-        }
+        assert_eq!(output.status.code(), Some(self.status), "exit status; stderr:\n{err}");
+        self.stdout.check("stdout", &out, &format!("stderr:\n{err}"));
+        self.stderr.check("stderr", &err, &format!("stdout:\n{out}"));
         output
     }
 }
