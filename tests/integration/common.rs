@@ -292,9 +292,10 @@ pub fn capfile_for(base_url: &str, home: &Path) -> assert_cmd::Command {
 ///
 /// Exact by default: unless a test states otherwise, the run must exit 0 and
 /// write nothing to standard output or standard error. A test loosens a stream
-/// on purpose, with `stderr_has` (pieces it must contain) or `stdout_any` /
-/// `stderr_any` (anything goes, checked by the test itself from the output
-/// returned).
+/// on purpose, with `stdout_like` / `stderr_like` (the whole text, where `[..]`
+/// stands for any part of one line: a port, a request id, a timing),
+/// `stderr_has` (pieces it must contain) or `stdout_any` / `stderr_any`
+/// (anything goes, checked by the test itself from the output returned).
 ///
 /// ```ignore
 /// service.test().args(["upload", "-"]).status(2).stderr_has("--name").run();
@@ -310,6 +311,9 @@ pub struct Test {
 enum Expect {
     /// This, exactly.
     Exact(String),
+    /// This, line for line, where `[..]` in a line matches any characters of
+    /// that line (not a line break).
+    Like(String),
     /// Each of these pieces, somewhere.
     Has(Vec<String>),
     /// Anything: the test checks the output it gets back.
@@ -328,13 +332,70 @@ impl Expect {
     fn check(&self, stream: &str, text: &str, context: &str) {
         match self {
             Expect::Exact(expected) => assert_eq!(text, expected, "{stream}; {context}"),
+            Expect::Like(pattern) => assert!(
+                matches_like(pattern, text),
+                "{stream} is not like the pattern\n{stream}:\n{text}\npattern:\n{pattern}\n{context}"
+            ),
             Expect::Has(pieces) => {
                 for piece in pieces {
-                    assert!(text.contains(piece.as_str()), "{stream} lacks {piece:?}:\n{text}");
+                    assert!(
+                        text.contains(piece.as_str()),
+                        "{stream} lacks {piece:?}:\n{text}\n{context}"
+                    );
                 }
             }
             Expect::Any => {}
         }
+    }
+}
+
+/// Whether `text` is `pattern` line for line, each `[..]` in a pattern line
+/// matching any run of characters within the line.
+pub fn matches_like(pattern: &str, text: &str) -> bool {
+    let (patterns, lines) = (pattern.split('\n'), text.split('\n'));
+    patterns.clone().count() == lines.clone().count()
+        && patterns.zip(lines).all(|(p, l)| line_like(p, l))
+}
+
+fn line_like(pattern: &str, line: &str) -> bool {
+    let parts: Vec<&str> = pattern.split("[..]").collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == line;
+    };
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+#[test]
+fn like_patterns_match_within_a_line_only() {
+    for (pattern, text, like) in [
+        ("", "", true),
+        ("a\n", "a\n", true),
+        ("a\n", "a", false),
+        ("a", "b", false),
+        ("[..]", "", true),
+        ("[..]", "anything at all", true),
+        ("[..]", "two\nlines", false),
+        ("id [..]\n", "id 3f2a\n", true),
+        ("id [..]\n", "id 3f2a\nmore\n", false),
+        ("a[..]a", "a", false),
+        ("a[..]a", "aa", true),
+        ("a[..]b[..]b", "abb", true),
+        ("a[..]b[..]b", "ab", false),
+        ("x [..] y [..] z", "x 1 y 2 z", true),
+        ("x [..] y [..] z", "x 1 z 2 y", false),
+        ("in [..] s\nend\n", "in 0.2 s\nend\n", true),
+        ("in [..] s\nend\n", "in 0.2 s\nEND\n", false),
+    ] {
+        assert_eq!(matches_like(pattern, text), like, "{pattern:?} against {text:?}");
     }
 }
 
@@ -391,6 +452,12 @@ impl Test {
         self
     }
 
+    /// Its whole standard output, where `[..]` stands for any part of a line.
+    pub fn stdout_like(mut self, pattern: &str) -> Test {
+        self.stdout = Expect::Like(pattern.to_owned());
+        self
+    }
+
     /// A piece its standard output must contain (may be given more than once).
     pub fn stdout_has(mut self, text: &str) -> Test {
         self.stdout.add_piece(text);
@@ -406,6 +473,12 @@ impl Test {
     /// Its whole standard error (empty unless stated).
     pub fn stderr(mut self, text: &str) -> Test {
         self.stderr = Expect::Exact(text.to_owned());
+        self
+    }
+
+    /// Its whole standard error, where `[..]` stands for any part of a line.
+    pub fn stderr_like(mut self, pattern: &str) -> Test {
+        self.stderr = Expect::Like(pattern.to_owned());
         self
     }
 
@@ -426,7 +499,11 @@ impl Test {
     pub fn run(mut self) -> Output {
         let output = run(&mut self.cmd);
         let (out, err) = (stdout(&output), stderr(&output));
-        assert_eq!(output.status.code(), Some(self.status), "exit status; stderr:\n{err}");
+        assert_eq!(
+            output.status.code(),
+            Some(self.status),
+            "exit status; stdout:\n{out}\nstderr:\n{err}"
+        );
         self.stdout.check("stdout", &out, &format!("stderr:\n{err}"));
         self.stderr.check("stderr", &err, &format!("stdout:\n{out}"));
         output
