@@ -7,6 +7,11 @@ use std::process::Output;
 
 use capfile::testing::emulator::{Config, Emulator, Faults};
 
+/// The warning of a command that would use the keyring: tests have no
+/// D-Bus session (see [`isolate`]).
+pub const NO_KEYRING: &str =
+    "capfile: warning: cannot use the OS keyring (Secret Service): there is no D-Bus session to reach it on\n";
+
 /// The emulator's password; tests check it never shows up in any output.
 pub const PASSWORD: &str = capfile::testing::emulator::DEFAULT_PASSWORD;
 
@@ -499,6 +504,7 @@ impl Test {
     pub fn run(mut self) -> Output {
         let output = run(&mut self.cmd);
         let (out, err) = (stdout(&output), stderr(&output));
+        if std::env::var_os("HARNESS_DUMP").is_some() { eprintln!("DUMP {} exit={:?}\nOUT<{out}>\nERR<{err}>", std::panic::Location::caller(), output.status.code()); }
         assert_eq!(
             output.status.code(),
             Some(self.status),
@@ -514,6 +520,15 @@ impl Service {
     /// A [`Test`] of `capfile` with this emulator's Basic credentials.
     pub fn test(&self) -> Test {
         Test::new(self.capfile())
+    }
+
+    /// The `[..]` pattern of a signed URL this emulator gives for a file
+    /// with extension `ext` stored in the default namespace.
+    pub fn url_like(&self, ext: &str) -> String {
+        format!(
+            "{}/files/rewards/100000/[..].{ext}?expires=[..]&signature=[..]",
+            self.base_url()
+        )
     }
 }
 
