@@ -306,7 +306,7 @@ fn inspect_shows_each_formats_fields_as_tsv_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     copy(dir.path(), &["rotated-gps-32x24.jpg", "cmyk-16x16.jpg", "no-size.svg"]);
-    let out = Test::new(bare_capfile(home.path()))
+    Test::new(bare_capfile(home.path()))
         .current_dir(dir.path())
         .args(["inspect", "rotated-gps-32x24.jpg", "cmyk-16x16.jpg", "no-size.svg"])
         .stdout(
