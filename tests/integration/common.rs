@@ -12,6 +12,21 @@ use capfile::testing::emulator::{Config, Emulator, Faults};
 pub const NO_KEYRING: &str =
     "capfile: warning: cannot use the OS keyring (Secret Service): there is no D-Bus session to reach it on\n";
 
+/// What `login --insecure-storage` of the emulator's Basic user says on
+/// standard error, for `profile` at `base_url` with HOME `home`.
+pub fn logged_in_insecure(profile: &str, base_url: &str, home: &Path) -> String {
+    let dir = home.join("config/capfile");
+    format!(
+        "logged in: profile `{profile}`, user `{}` at {base_url}; settings saved in {}, secret saved in {} \
+         (plain text, mode 0600)\n\
+         the password was not checked: the file service can only check a Basic password with an upload; \
+         if it is wrong, the first upload fails with 401 (exit 4) and nothing is stored\n",
+        capfile::testing::emulator::DEFAULT_USERNAME,
+        dir.join("config.toml").display(),
+        dir.join("credentials.toml").display(),
+    )
+}
+
 /// The emulator's password; tests check it never shows up in any output.
 pub const PASSWORD: &str = capfile::testing::emulator::DEFAULT_PASSWORD;
 

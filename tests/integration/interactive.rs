@@ -410,15 +410,7 @@ fn delete_profile_removes_its_settings_and_secret() {
             "--password-stdin",
         ])
         .stdin(PASSWORD)
-        .stderr(&format!(
-            "logged in: profile `old`, user `capfile` at {}; settings saved in {}, secret saved in {} \
-             (plain text, mode 0600)\n\
-             the password was not checked: the file service can only check a Basic password with an upload; \
-             if it is wrong, the first upload fails with 401 (exit 4) and nothing is stored\n",
-            service.base_url(),
-            service.home.path().join("config/capfile/config.toml").display(),
-            service.home.path().join("config/capfile/credentials.toml").display(),
-        ))
+        .stderr(&logged_in_insecure("old", &service.base_url(), service.home.path()))
         .run();
     Test::new(bare(&service))
         .args(["-p", "kept", "config", "set", "namespace", "rewards"])
