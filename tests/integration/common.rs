@@ -341,9 +341,18 @@ enum Expect {
 }
 
 impl Expect {
+    /// Adds a piece; a stream already stated whole (other than the default,
+    /// empty) cannot also be stated in pieces: that is a mistake in the test.
+    #[track_caller]
     fn add_piece(&mut self, piece: &str) {
         match self {
             Expect::Has(pieces) => pieces.push(piece.to_owned()),
+            Expect::Exact(text) if !text.is_empty() => {
+                panic!("a stream stated whole ({text:?}) cannot also be stated in pieces")
+            }
+            Expect::Like(pattern) => {
+                panic!("a stream stated whole ({pattern:?}) cannot also be stated in pieces")
+            }
             other => *other = Expect::Has(vec![piece.to_owned()]),
         }
     }
@@ -373,8 +382,7 @@ impl Expect {
 /// matching any run of characters within the line.
 pub fn matches_like(pattern: &str, text: &str) -> bool {
     let (patterns, lines) = (pattern.split('\n'), text.split('\n'));
-    patterns.clone().count() == lines.clone().count()
-        && patterns.zip(lines).all(|(p, l)| line_like(p, l))
+    patterns.clone().count() == lines.clone().count() && patterns.zip(lines).all(|(p, l)| line_like(p, l))
 }
 
 fn line_like(pattern: &str, line: &str) -> bool {
@@ -479,6 +487,7 @@ impl Test {
     }
 
     /// A piece its standard output must contain (may be given more than once).
+    #[track_caller]
     pub fn stdout_has(mut self, text: &str) -> Test {
         self.stdout.add_piece(text);
         self
@@ -503,6 +512,7 @@ impl Test {
     }
 
     /// A piece its standard error must contain (may be given more than once).
+    #[track_caller]
     pub fn stderr_has(mut self, text: &str) -> Test {
         self.stderr.add_piece(text);
         self
@@ -519,7 +529,6 @@ impl Test {
     pub fn run(mut self) -> Output {
         let output = run(&mut self.cmd);
         let (out, err) = (stdout(&output), stderr(&output));
-        if std::env::var_os("HARNESS_DUMP").is_some() { eprintln!("DUMP {} exit={:?}\nOUT<{out}>\nERR<{err}>", std::panic::Location::caller(), output.status.code()); }
         assert_eq!(
             output.status.code(),
             Some(self.status),

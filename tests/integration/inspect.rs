@@ -38,7 +38,11 @@ fn config_with(dir: &Path, text: &str) -> PathBuf {
 
 /// What `upload --dry-run` of one file says on standard error.
 fn dry_run(service: &Service, namespace: &str, name: &str, bytes: u64) -> String {
-    let content_type = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
+    let content_type = if name.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
     format!(
         "POST {}/api_gateway/file-service/{namespace}/{name}  {bytes} bytes  {content_type}\n\
          dry run: 1 file checked, 1 would be uploaded; the Basic password was not checked (only an upload \
@@ -488,9 +492,7 @@ fn the_policy_comes_from_the_flag_the_environment_the_namespace_or_the_profile()
                     files[0].display()
                 ))
                 .run(),
-            None => test
-                .stderr(&dry_run(&service, "badges", "rgb-60x20.png", 210))
-                .run(),
+            None => test.stderr(&dry_run(&service, "badges", "rgb-60x20.png", 210)).run(),
         };
     }
     service
@@ -544,7 +546,11 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
                  aspect_tolerance, formats, color, animated, max_pixels, gps, fit, strip_metadata, \
                  auto_orient, reencode, convert, quality";
     for (key, value, why) in [
-        ("policies.reward-art.max_bytes", "0", "max_bytes must be an integer from 1, not \"0\"".to_string()),
+        (
+            "policies.reward-art.max_bytes",
+            "0",
+            "max_bytes must be an integer from 1, not \"0\"".to_string(),
+        ),
         (
             "policies.reward-art.aspect",
             "square",
@@ -553,8 +559,7 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
         (
             "policies.reward-art.formats",
             "png,jxl",
-            "formats: unknown format \"jxl\"; known: png, jpeg, gif, webp, bmp, tiff, ico, avif, heic, svg"
-                .to_string(),
+            "formats: unknown format \"jxl\"; known: png, jpeg, gif, webp, bmp, tiff, ico, avif, heic, svg".to_string(),
         ),
         (
             "policies.reward-art.color",

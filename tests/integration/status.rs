@@ -41,7 +41,8 @@ fn dead_port() -> String {
 /// secret in the environment.
 const NO_KEYRING_ENV: &str = "warning: not used: the secret comes from env";
 const NO_DBUS: &str = "cannot use the OS keyring (Secret Service): there is no D-Bus session to reach it on";
-const HOST_OK: &str = "ok: answers over plain HTTP; the upload endpoint answered HTTP 405 to a GET, which creates nothing";
+const HOST_OK: &str =
+    "ok: answers over plain HTTP; the upload endpoint answered HTTP 405 to a GET, which creates nothing";
 const PASSWORD_NOT_CHECKED: &str = "not checked: the file service can only check a Basic password with an upload; \
                                     if it is wrong, the first upload fails with 401 (exit 4) and nothing is stored";
 

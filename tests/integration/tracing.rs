@@ -65,7 +65,10 @@ fn each_capillary_error_shape_gives_its_message_and_the_request_id() {
             sample("sample.png").display(),
             requests[0].request_id
         );
-        assert!(matches_like(&expected, &err), "{shape:?}:\n{err}\nis not like\n{expected}");
+        assert!(
+            matches_like(&expected, &err),
+            "{shape:?}:\n{err}\nis not like\n{expected}"
+        );
     }
 }
 
