@@ -19,5 +19,6 @@ mod help;
 mod layout;
 mod man;
 mod readme;
+mod shape;
 mod shells;
 mod tools;
