@@ -557,15 +557,19 @@ impl Service {
 }
 
 /// Runs `cmd` to its end and returns its output and its own peak resident
-/// memory in MiB, from `wait4` (the process-wide RUSAGE_CHILDREN would also
-/// count every other test's children: nginx, squid, other capfiles).
+/// memory in MiB, as capfile writes it at its end (`CAPFILE_TEST_PEAK_FILE`):
+/// `wait4`'s maxrss of the child also counts this test process's own peak,
+/// which Linux folds into the child's at its exec, and the process-wide
+/// RUSAGE_CHILDREN counts every other test's children (nginx, squid).
 #[cfg(unix)]
 // Reaped with wait4 (for its rusage), which clippy does not see.
 #[allow(clippy::zombie_processes)]
 #[track_caller]
 pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
     use std::io::Read;
+    let peak_file = tempfile::NamedTempFile::new().unwrap();
     let mut child = cmd
+        .env("CAPFILE_TEST_PEAK_FILE", peak_file.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -591,5 +595,10 @@ pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
         stderr,
     };
     assert_clean(&output);
-    (output, usage.ru_maxrss / 1024)
+    // The child's own peak, as it wrote it at its end; wait4's maxrss also
+    // counts this test process's peak (folded in at the child's exec), so it
+    // is only the fallback of a child that ended without writing it.
+    let reported = std::fs::read_to_string(peak_file.path()).unwrap_or_default();
+    let peak = reported.trim().parse::<i64>().unwrap_or(usage.ru_maxrss);
+    (output, peak / 1024)
 }

@@ -27,7 +27,9 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 // Reaped with wait4 (for its rusage), which clippy does not see.
 #[allow(clippy::zombie_processes)]
 fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
+    let peak_file = tempfile::NamedTempFile::new().unwrap();
     let mut child = cmd
+        .env("CAPFILE_TEST_PEAK_FILE", peak_file.path())
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -45,9 +47,10 @@ fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
         let _ = err.read_to_end(&mut buf);
         buf
     });
-    // Reaped with wait4, which gives this child's own peak memory (the
-    // process-wide RUSAGE_CHILDREN also counts other tests' children: nginx,
-    // squid).
+    // Reaped with wait4. Its peak memory is the one it wrote at its end
+    // (CAPFILE_TEST_PEAK_FILE): wait4's maxrss also counts this test
+    // process's own peak, folded into the child's at its exec, and the
+    // process-wide RUSAGE_CHILDREN every other test's children.
     let pid = child.id() as libc::pid_t;
     let started = Instant::now();
     let status = loop {
@@ -56,7 +59,9 @@ fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
         // SAFETY: wait4 writes into the status and the struct it is given.
         let reaped = unsafe { libc::wait4(pid, &mut raw, libc::WNOHANG, &mut usage) };
         if reaped == pid {
-            PEAK_RSS_KIB.with(|peak| peak.set(peak.get().max(usage.ru_maxrss)));
+            let reported = std::fs::read_to_string(peak_file.path()).unwrap_or_default();
+            let own = reported.trim().parse::<i64>().unwrap_or(usage.ru_maxrss);
+            PEAK_RSS_KIB.with(|peak| peak.set(peak.get().max(own)));
             break std::os::unix::process::ExitStatusExt::from_raw(raw);
         }
         if started.elapsed() > WATCHDOG {
