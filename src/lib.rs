@@ -12,6 +12,7 @@ mod config_file;
 mod credentials;
 pub mod emulator;
 mod error;
+mod exit;
 mod fsio;
 mod image;
 mod inputs;
@@ -31,7 +32,7 @@ mod transform;
 pub use api::parse_uploaded;
 pub use commands::completions;
 pub use credentials::md5_hex;
-pub use error::Exit;
+pub use exit::Exit;
 pub use inputs::RemoteName;
 pub use output::STDOUT_CLOSED_AT_START;
 

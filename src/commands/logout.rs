@@ -39,7 +39,7 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
         ));
     }
     if let Some(malformed) = failed.iter().find(|f| f.malformed) {
-        return Err(malformed.clone().into_error());
+        return Err(malformed.clone().into_error().into());
     }
     // A keyring that is there but could not be used (locked, no answer) may
     // still hold the secret: that is not a logout (exit 1). One that is not
@@ -93,6 +93,7 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
 /// profile's secret, with how to remove it.
 fn may_remain(source: &SecretSource, failure: &StoreError, profile: &str) -> Error {
     let error = StoreError::new(format!("{failure}; the secret of profile `{profile}` may remain there")).into_error();
+    let error = Error::from(error);
     let hint = match source {
         SecretSource::File(path) => format!(
             "fix access to {} and run `capfile logout` again, or delete the profile's table from it",

@@ -8,12 +8,13 @@
 //! What a store holds (a saved identity or origin) is shown escaped or in the
 //! form capfile writes, so a hostile file cannot write to the terminal.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use url::Url;
 
-use super::{SecretKind, SecretSource, StoreError, login_hint, origin_of};
-use crate::error::{Error, ErrorKind, LOGIN_HINT};
+use super::{LOGIN_HINT, SecretKind, SecretSource, StoreError, login_hint, origin_of};
+use crate::exit::{ErrorKind, Failure};
 use crate::settings::Origin;
 
 /// Why there are no credentials to use. [`CredentialsError::kind`] gives the
@@ -320,9 +321,13 @@ impl fmt::Display for Unbindable {
 
 impl std::error::Error for CredentialsError {}
 
-impl From<CredentialsError> for Error {
-    fn from(err: CredentialsError) -> Self {
-        Error::Credentials(Box::new(err))
+impl Failure for CredentialsError {
+    fn kind(&self) -> ErrorKind {
+        CredentialsError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        CredentialsError::hint(self).map(Cow::Owned)
     }
 }
 
@@ -359,7 +364,8 @@ fn identity_names(kind: SecretKind) -> (&'static str, &'static str, &'static str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Exit;
+    use crate::error::Error;
+    use crate::exit::Exit;
 
     fn url(text: &str) -> Url {
         Url::parse(text).unwrap()

@@ -5,7 +5,9 @@
 use std::sync::OnceLock;
 
 use super::SecretSource;
-use crate::error::LOGIN_HINT;
+
+/// The hint every authentication failure carries.
+pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
 
 /// The refused-credentials hint for this run, once the upload knows whose
 /// credentials it sends and where the secret came from (`set_refused_hint`).

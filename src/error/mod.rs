@@ -33,49 +33,7 @@ use crate::inputs::NameError;
 use crate::manifest::ManifestError;
 use crate::policy::Violations;
 
-/// The process exit statuses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Everything asked for succeeded.
-    Success,
-    /// Every upload failed, a server/network error, or results could not be written.
-    Failure,
-    /// Usage or input error: nothing was sent.
-    Usage,
-    /// Some uploads succeeded, some failed.
-    Partial,
-    /// No credentials, or the server answered 401/403.
-    Auth,
-    /// Interrupted by Ctrl-C (or, for `upload`, SIGTERM or SIGHUP).
-    Interrupted,
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Success => 0,
-            Exit::Failure => 1,
-            Exit::Usage => 2,
-            Exit::Partial => 3,
-            Exit::Auth => 4,
-            // 130 for Ctrl-C; 128 + the signal's number for another.
-            Exit::Interrupted => crate::interrupt::exit_code(),
-        }
-    }
-}
-
-/// What went wrong, at the level that decides the exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Bad flags, bad config, bad input files: nothing was sent.
-    Usage,
-    /// Missing credentials or rejected by the server.
-    Auth,
-    /// The server or the network failed.
-    Failure,
-    /// Ctrl-C.
-    Interrupted,
-}
+pub use crate::exit::{ErrorKind, Exit, Failure};
 
 /// An error that ends the command (or, for one input of a batch, is reported
 /// as it happens).
@@ -333,12 +291,41 @@ impl Error {
     }
 
     pub fn exit(&self) -> Exit {
-        match self.kind() {
-            ErrorKind::Usage => Exit::Usage,
-            ErrorKind::Auth => Exit::Auth,
-            ErrorKind::Failure => Exit::Failure,
-            ErrorKind::Interrupted => Exit::Interrupted,
-        }
+        self.kind().exit()
+    }
+}
+
+impl Failure for Error {
+    fn kind(&self) -> ErrorKind {
+        Error::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        Error::hint(self)
+    }
+}
+
+impl From<ManifestError> for Error {
+    fn from(err: ManifestError) -> Self {
+        Error::Manifest(err)
+    }
+}
+
+impl From<CredentialsError> for Error {
+    fn from(err: CredentialsError) -> Self {
+        Error::Credentials(Box::new(err))
+    }
+}
+
+impl From<ReportError> for Error {
+    fn from(err: ReportError) -> Self {
+        Error::Report(err)
+    }
+}
+
+impl From<Stop> for Error {
+    fn from(stop: Stop) -> Self {
+        Error::Stopped(stop)
     }
 }
 
@@ -464,9 +451,6 @@ impl std::error::Error for Error {
         }
     }
 }
-
-/// The hint every authentication failure carries.
-pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
 
 #[cfg(test)]
 mod tests;

@@ -141,7 +141,7 @@ fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) 
                 store.describe()
             )),
             Ok(false) => {}
-            Err(err) if err.malformed => return Err(err.into_error()),
+            Err(err) if err.malformed => return Err(err.into_error().into()),
             Err(err) => printer.warn(&format!("{err}; not checked for a secret of profile `{name}`")),
         }
     }
@@ -251,12 +251,12 @@ fn secret_source(
             &saved_profile,
             "an upload would not send it",
         ) {
-            printer.warn(&refusal.message());
+            printer.warn(&refusal.to_string());
         }
     }
     for failure in failures {
         if failure.malformed {
-            return Err(failure.into_error());
+            return Err(failure.into_error().into());
         }
         // A keyring that cannot be reached matters only when the secret was
         // not found elsewhere.

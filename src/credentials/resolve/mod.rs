@@ -9,14 +9,13 @@ use super::{
     Binding, Credentials, CredentialsError, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError,
     Unbindable, is_md5_hex, md5_hex, origin_of, parse_origin,
 };
-use crate::error::Error;
 use crate::settings::{AuthKind, FileValues, Lookup, Setting, Settings};
 
 /// A secret given by the environment: its kind, value and variable.
 ///
 /// `CAPFILE_PASSWORD` is hashed here and dropped; `CAPFILE_PASSWORD_MD5` is used
 /// as it is. Basic and OAuth secrets together are refused rather than guessed.
-pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, Error> {
+pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, CredentialsError> {
     let basic = match (env.var("CAPFILE_PASSWORD"), env.var("CAPFILE_PASSWORD_MD5")) {
         (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords.into()),
         (Some(password), None) => Some((md5_hex(&password), "CAPFILE_PASSWORD")),
@@ -68,8 +67,8 @@ pub fn locate(
     auth: AuthKind,
     profile: &str,
     stores: &[&dyn SecretStore],
-    before_stores: impl FnOnce(SecretKind) -> Result<(), Error>,
-) -> Result<Located, Error> {
+    before_stores: impl FnOnce(SecretKind) -> Result<(), CredentialsError>,
+) -> Result<Located, CredentialsError> {
     if let Some((kind, secret, variable)) = env_secret(env)? {
         return Ok(Located::Env { kind, secret, variable });
     }
@@ -114,7 +113,7 @@ pub fn resolve(
     env: &dyn Lookup,
     stores: &[&dyn SecretStore],
     passed_over: &mut dyn FnMut(&StoreError),
-) -> Result<Resolved, Error> {
+) -> Result<Resolved, CredentialsError> {
     resolve_found(settings, base_url, profile, saved_profile, env, stores, passed_over)
         .map_err(|err| explain_empty_variables(err, profile, env))
 }
@@ -130,13 +129,10 @@ const CREDENTIAL_VARIABLES: [&str; 5] = [
 
 /// "No credentials" becomes "these variables are set but empty" when some
 /// are: a hint to set a variable that is set already helps nobody.
-fn explain_empty_variables(err: Error, profile: &str, env: &dyn Lookup) -> Error {
+fn explain_empty_variables(err: CredentialsError, profile: &str, env: &dyn Lookup) -> CredentialsError {
     let none_found = matches!(
-        &err,
-        Error::Credentials(inner) if matches!(
-            **inner,
-            CredentialsError::NotLoggedIn { .. } | CredentialsError::NotSaved { .. } | CredentialsError::NoIdentity { .. }
-        )
+        err,
+        CredentialsError::NotLoggedIn { .. } | CredentialsError::NotSaved { .. } | CredentialsError::NoIdentity { .. }
     );
     let variables: Vec<&'static str> = CREDENTIAL_VARIABLES
         .into_iter()
@@ -160,7 +156,7 @@ fn resolve_found(
     env: &dyn Lookup,
     stores: &[&dyn SecretStore],
     passed_over: &mut dyn FnMut(&StoreError),
-) -> Result<Resolved, Error> {
+) -> Result<Resolved, CredentialsError> {
     let located = locate(env, settings.auth.value, profile, stores, |kind| {
         if identity(settings, kind).is_none() {
             return Err(CredentialsError::NotLoggedIn {
@@ -237,7 +233,7 @@ pub fn check_binding(
     base_url: &Setting<Url>,
     saved_profile: &FileValues,
     outcome: &str,
-) -> Result<Binding, Error> {
+) -> Result<Binding, CredentialsError> {
     let binding = match &saved.binding {
         Some(binding) => binding.clone(),
         None => unbound_binding(saved, kind, source, profile, saved_profile, outcome)?,
@@ -286,8 +282,8 @@ fn unbound_binding(
     profile: &str,
     saved_profile: &FileValues,
     outcome: &str,
-) -> Result<Binding, Error> {
-    let refuse = |why: Unbindable| -> Error {
+) -> Result<Binding, CredentialsError> {
+    let refuse = |why: Unbindable| -> CredentialsError {
         CredentialsError::Unbound {
             profile: profile.to_string(),
             found_in: source.clone(),

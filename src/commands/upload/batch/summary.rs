@@ -53,7 +53,7 @@ pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, p
         printer.note(&how);
     }
     if let Some(stop) = &ending.stop {
-        printer.error(&stop.to_error());
+        printer.error(stop);
     }
     if ending.auth_failed {
         printer.error(&Error::CredentialsRefused);

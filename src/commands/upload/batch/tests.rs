@@ -122,7 +122,7 @@ fn refused_credentials_and_nothing_uploaded_is_auth_with_the_login_hint() {
     assert!(
         text.ends_with(&format!(
             "capfile: error: the file service refused the credentials\nhint: {}\n",
-            crate::error::LOGIN_HINT
+            crate::credentials::LOGIN_HINT
         )),
         "{text}"
     );
