@@ -371,8 +371,14 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
                 Ok(()) => Check::Ok("the token endpoint gave a token".into()),
                 Err((true, cause)) => {
                     report.exit = Exit::Auth;
+                    // This profile's own hint: its name and where its secret came from.
+                    let refused = Error::CredentialsRefused {
+                        profile: report.profile.name.clone(),
+                        source: report.secret_source.clone(),
+                    };
+                    let hint = refused.hint().unwrap_or_default();
                     Check::Failed(format!(
-                        "the token endpoint refused the client key and secret ({cause})"
+                        "the token endpoint refused the client key and secret ({cause}); {hint}"
                     ))
                 }
                 Err((false, cause)) => {

@@ -36,7 +36,7 @@ use md5::{Digest, Md5};
 use url::Url;
 
 pub use error::{CredentialsError, Unbindable};
-pub use hints::{LOGIN_HINT, login_hint, refused_hint_of_run, set_refused_hint};
+pub use hints::{LOGIN_HINT, login_hint, refused_hint};
 pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 
 use crate::settings::AuthKind;

@@ -27,7 +27,7 @@ use crate::batch::report::ReportError;
 use crate::commands::config::ConfigError;
 use crate::commands::login::LoginError;
 use crate::commands::serve::ServeError;
-use crate::credentials::CredentialsError;
+use crate::credentials::{CredentialsError, SecretSource};
 use crate::image::ImageError;
 use crate::inputs::NameError;
 use crate::manifest::ManifestError;
@@ -104,8 +104,12 @@ pub enum Error {
     LocalService { addr: SocketAddr, source: io::Error },
     /// One input's upload failed.
     Upload { label: String, source: ApiError },
-    /// The service answered 401/403 during a batch.
-    CredentialsRefused,
+    /// The service answered 401/403 to `profile`'s secret from `source`
+    /// (`None`: the built-in credentials of `upload --local`).
+    CredentialsRefused {
+        profile: String,
+        source: Option<SecretSource>,
+    },
     /// `--force` or `--no-refresh` (the `flag`) without a manifest to act on.
     NeedsManifest { flag: &'static str },
 
@@ -230,7 +234,7 @@ impl Error {
             | Error::UnknownProfile { .. }
             | Error::BadProfileName { .. }
             | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
-            Error::CredentialsRefused => ErrorKind::Auth,
+            Error::CredentialsRefused { .. } => ErrorKind::Auth,
             Error::LocalService { .. }
             | Error::Upload { .. }
             | Error::FileWrite { .. }
@@ -270,7 +274,9 @@ impl Error {
             Error::UnknownPolicy { known, .. } => return Some(Cow::Owned(format!("policies: {}", known.join(", ")))),
             Error::ResultsWouldBeLost { .. } => "send standard output to a file, a pipe or /dev/null",
             Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
-            Error::CredentialsRefused => crate::credentials::refused_hint_of_run(),
+            Error::CredentialsRefused { profile, source } => {
+                return Some(Cow::Owned(crate::credentials::refused_hint(profile, source.as_ref())));
+            }
             Error::NoConfigDir => "pass --config FILE or set CAPFILE_CONFIG",
             Error::ResultsLost { uploads: true, .. } => {
                 "any upload that finished is stored; send standard output to a file or a pipe"
@@ -376,7 +382,7 @@ impl fmt::Display for Error {
                 write!(f, "cannot start the local file service at {addr}: {source}")
             }
             Error::Upload { label, source } => write!(f, "{label}: {source}"),
-            Error::CredentialsRefused => f.write_str("the file service refused the credentials"),
+            Error::CredentialsRefused { .. } => f.write_str("the file service refused the credentials"),
             Error::NeedsManifest { flag } => write!(
                 f,
                 "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"

@@ -7,7 +7,7 @@ use super::*;
 #[test]
 fn kinds_map_to_the_exit_codes() {
     assert_eq!(Error::NoBaseUrl.exit().code(), 2);
-    assert_eq!(Error::CredentialsRefused.exit().code(), 4);
+    assert_eq!(refused().exit().code(), 4);
     assert_eq!(Error::Runtime(io::Error::other("x")).exit().code(), 1);
     assert_eq!(Error::interrupted().exit().code(), 130);
     assert_eq!(Exit::Partial.code(), 3);
@@ -74,7 +74,7 @@ fn typed_variants_decide_their_exit_code() {
     let label = || "a.png".to_string();
     assert_eq!(Error::NotAnImage { label: label() }.exit(), Exit::Usage);
     assert_eq!(Error::NoBaseUrl.exit(), Exit::Usage);
-    assert_eq!(Error::CredentialsRefused.exit(), Exit::Auth);
+    assert_eq!(refused().exit(), Exit::Auth);
     let upload = Error::Upload {
         label: label(),
         source: ApiError::Timeout(std::time::Duration::from_secs(5)),
@@ -136,4 +136,31 @@ fn a_hint_can_be_replaced_without_changing_the_kind() {
     assert_eq!(err.exit(), Exit::Usage);
     assert_eq!(err.message(), "a.png: file is empty");
     assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));
+}
+
+fn refused() -> Error {
+    Error::CredentialsRefused {
+        profile: "default".into(),
+        source: None,
+    }
+}
+
+#[test]
+fn a_refusal_hints_at_its_own_profile_and_source() {
+    use crate::credentials::{LOGIN_HINT, SecretSource};
+    assert_eq!(refused().hint().as_deref(), Some(LOGIN_HINT));
+    let of = |profile: &str| Error::CredentialsRefused {
+        profile: profile.into(),
+        source: Some(SecretSource::File(PathBuf::from("/c/credentials.toml"))),
+    };
+    // Two refusals in one process: each keeps its own profile.
+    let (a, b) = (of("alpha"), of("beta"));
+    assert_eq!(
+        a.hint().as_deref(),
+        Some(
+            "the secret saved in /c/credentials.toml for profile `alpha` was refused: run `capfile -p alpha login` again"
+        )
+    );
+    assert!(b.hint().unwrap().contains("`capfile -p beta login`"));
+    assert_eq!(a.message(), "the file service refused the credentials");
 }

@@ -321,7 +321,12 @@ fn the_scanner_reads_use_trees_and_paths() {
     let expected: Vec<(usize, String)> = expected.iter().map(|(l, p)| (*l, p.to_string())).collect();
     assert_eq!(paths, expected);
     let src = repo().join("src");
-    let target = |p: &str| relative(&src, &resolve(&src, &p.split("::").map(String::from).collect::<Vec<_>>()));
+    let target = |p: &str| {
+        relative(
+            &src,
+            &resolve(&src, &p.split("::").map(String::from).collect::<Vec<_>>()),
+        )
+    };
     assert_eq!(target("api::route::Route"), "api/route.rs");
     assert_eq!(target("api::ApiError"), "api/mod.rs");
     assert_eq!(target("Exit"), "lib.rs");

@@ -148,8 +148,8 @@ impl Failure for ReportError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
     use crate::batch::record::test_binding;
+    use crate::error::Error;
 
     #[test]
     fn each_report_error_has_its_exit_code_and_hint() {

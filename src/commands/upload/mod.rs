@@ -166,16 +166,18 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
         force: args.force,
         refresh_expired: !args.no_refresh,
     };
-    let credentials = if args.local {
-        Credentials::Basic {
+    let (credentials, source) = if args.local {
+        let credentials = Credentials::Basic {
             username: emulator::DEFAULT_USERNAME.to_string(),
             password_md5: credentials::md5_hex(emulator::DEFAULT_PASSWORD),
-        }
+        };
+        (credentials, None)
     } else {
         let resolved = super::resolve_credentials(&paths, &profile, &settings, &base_url, env, printer)?;
         printer.detail(1, &format!("secret: from {}", resolved.source));
-        resolved.credentials
+        (resolved.credentials, Some(resolved.source))
     };
+    let whose = (profile.name.clone(), source);
     printer.detail(1, &format!("profile: {} ({})", profile.name, profile.origin));
     for key in Key::ALL {
         if let Some((value, origin)) = settings.get(key) {
@@ -200,7 +202,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
     if args.dry_run {
         let plan = dry_run::Plan::new(printer, settings.output.value);
         let url = |input: &inputs::Input| service.upload_url(&settings.namespace.value, &input.remote);
-        let checked = runtime.block_on(dry_run::check_credentials(&service, &credentials))?;
+        let checked = runtime.block_on(dry_run::check_credentials(&service, &credentials, &whose))?;
         let sent = match &manifest {
             // Nothing is recorded: the manifest is dropped as it was.
             Some(manifest) => dry_run::plan_with_manifest(&inputs, manifest, policy, &plan, &interrupts, url),
@@ -233,6 +235,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             manifest: manifest.map(|m| Arc::new(Mutex::new(m))),
             policy,
             transform: fit,
+            whose,
         };
         let kept = batch.manifest.clone();
         let mut exit = batch.run(printer, interrupts.next()).await;

@@ -46,6 +46,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
+pub(super) use summary::Whose;
 use summary::{Ending, summarize};
 
 const WINDOW_PER_JOB: usize = 16;
@@ -72,6 +73,8 @@ pub(super) struct Batch {
     pub(super) policy: Policy,
     /// What to do to each image before it is sent (`--fit`, ...), if anything.
     pub(super) transform: Option<Arc<crate::transform::Settings>>,
+    /// Whose secret is sent and where it came from: what a refusal names.
+    pub(super) whose: Whose,
 }
 
 /// Locks the manifest; a panic elsewhere cannot leave it half-updated (each
@@ -424,7 +427,7 @@ impl Batch {
         if ending.interrupted {
             summary.set_interrupted();
         }
-        summarize(&summary, &ending, started.elapsed(), printer)
+        summarize(&summary, &ending, &self.whose, started.elapsed(), printer)
     }
 
     /// The upload URL without the file name: what a 404 is reported against.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::batch::{Stop, Summary};
+use crate::credentials::SecretSource;
 use crate::error::{Error, Exit};
 use crate::output::{self, Printer};
 
@@ -19,11 +20,21 @@ pub(super) struct Ending {
     pub(super) bytes: u64,
 }
 
+/// The profile whose secret a batch sends, and where the secret came from
+/// (`None`: the built-in credentials of `upload --local`).
+pub(in crate::commands::upload) type Whose = (String, Option<SecretSource>);
+
 /// Prints the summary lines of a batch and decides its exit code: 130 when
 /// interrupted; else 0 when every input was uploaded (or skipped); 4 when none
 /// was and the credentials were refused; 1 when none was, or the batch
 /// stopped early, or the report could not be written; 3 when some were.
-pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, printer: &Printer) -> Exit {
+pub(super) fn summarize(
+    summary: &Summary,
+    ending: &Ending,
+    whose: &Whose,
+    elapsed: Duration,
+    printer: &Printer,
+) -> Exit {
     let done = summary.uploaded();
     printer.note(&format!(
         "{}, {} in {:.1} s",
@@ -56,7 +67,10 @@ pub(super) fn summarize(summary: &Summary, ending: &Ending, elapsed: Duration, p
         printer.error(stop);
     }
     if ending.auth_failed {
-        printer.error(&Error::CredentialsRefused);
+        printer.error(&Error::CredentialsRefused {
+            profile: whose.0.clone(),
+            source: whose.1.clone(),
+        });
     }
     let everything = summary.failed() == 0 && summary.not_attempted() == 0;
     if ending.interrupted {

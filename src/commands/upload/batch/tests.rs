@@ -33,7 +33,13 @@ fn summary_of(records: &[Record], ending: Ending) -> (Exit, String) {
     }
     let (out, err) = (Buffer::memory(false), Buffer::memory(false));
     let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), err.clone());
-    let exit = summarize(&summary, &ending, Duration::from_millis(1500), &printer);
+    let exit = summarize(
+        &summary,
+        &ending,
+        &("default".into(), None),
+        Duration::from_millis(1500),
+        &printer,
+    );
     assert_eq!(out.contents(), "", "the summary is not a result");
     (exit, err.contents())
 }
@@ -206,7 +212,7 @@ fn quiet_summaries_still_decide_the_exit_code() {
         total: 1,
         ..Ending::default()
     };
-    let exit = summarize(&summary, &ending, Duration::ZERO, &printer);
+    let exit = summarize(&summary, &ending, &("default".into(), None), Duration::ZERO, &printer);
     assert_eq!(exit, Exit::Failure);
     assert_eq!(err.contents(), "");
 }
