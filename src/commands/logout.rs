@@ -54,7 +54,7 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
             && let Ok(config) = crate::config_file::Config::load(&paths.config)
             && config.get(&profile.name).is_none()
         {
-            return Err(config.unknown_profile(&profile.name));
+            return Err(config.unknown_profile(&profile.name).into());
         }
         if failed.is_empty() {
             printer.note(&format!(

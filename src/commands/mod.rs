@@ -29,7 +29,7 @@ use crate::settings::{self, Env, Flags, Key, Setting, Settings};
 
 /// The selected profile: `--profile` or `CAPFILE_PROFILE`, else `default`.
 fn select_profile(global: &GlobalArgs, env: &Env) -> Result<Profile, Error> {
-    Profile::select(global.profile.as_deref(), env)
+    Ok(Profile::select(global.profile.as_deref(), env)?)
 }
 
 /// The selected profile and its effective settings: `flags`, then the

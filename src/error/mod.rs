@@ -27,6 +27,7 @@ use crate::batch::report::ReportError;
 use crate::commands::config::ConfigError;
 use crate::commands::login::LoginError;
 use crate::commands::serve::ServeError;
+use crate::config_file::FileError;
 use crate::credentials::{CredentialsError, SecretSource};
 use crate::image::ImageError;
 use crate::inputs::NameError;
@@ -114,37 +115,10 @@ pub enum Error {
     NeedsManifest { flag: &'static str },
 
     // Settings and their files (usage errors, but for a failed write).
-    /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
-    ConfigPathEmpty,
-    /// No platform config directory (no HOME) and no `--config`.
-    NoConfigDir,
-    /// A config or credentials file that is not UTF-8.
-    FileNotText { path: PathBuf },
-    /// A config or credentials file over the size any capfile file has.
-    FileTooLarge { path: PathBuf, limit_mib: u64 },
-    /// A config or credentials file that cannot be read.
-    FileRead { path: PathBuf, source: io::Error },
-    /// Bad content in a config or credentials file, at a line and column
-    /// when known.
-    FileInvalid {
-        path: PathBuf,
-        at: Option<(usize, usize)>,
-        message: String,
-    },
-    /// A config or credentials file that cannot be written.
-    FileWrite { path: PathBuf, source: io::Error },
+    /// A config or credentials file, its path, or a profile in it.
+    File(FileError),
     /// A setting's value from a flag or variable (named by `from`) is refused.
     BadSetting { from: String, message: String },
-    /// `--profile` or `CAPFILE_PROFILE` names no possible profile (the reason
-    /// is `settings::check_profile_name`'s, shared with `config`).
-    BadProfileName { reason: String },
-    /// A profile that is not in the config file.
-    UnknownProfile {
-        name: String,
-        path: PathBuf,
-        /// `None`: there is no config file; else the profiles it has.
-        existing: Option<Vec<String>>,
-    },
     /// `status --all` with no profile in the config file at `path`.
     NoProfilesForAll { path: PathBuf },
 
@@ -224,20 +198,11 @@ impl Error {
             | Error::NoBaseUrl
             | Error::Client(_)
             | Error::BadProxy(_)
-            | Error::ConfigPathEmpty
-            | Error::NoConfigDir
-            | Error::FileNotText { .. }
-            | Error::FileTooLarge { .. }
-            | Error::FileRead { .. }
-            | Error::FileInvalid { .. }
             | Error::BadSetting { .. }
-            | Error::UnknownProfile { .. }
-            | Error::BadProfileName { .. }
             | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
             Error::CredentialsRefused { .. } => ErrorKind::Auth,
             Error::LocalService { .. }
             | Error::Upload { .. }
-            | Error::FileWrite { .. }
             | Error::ResultsLost { .. }
             | Error::Runtime(_)
             | Error::Signals(_)
@@ -248,6 +213,7 @@ impl Error {
             Error::Credentials(err) => err.kind(),
             Error::Login(err) => err.kind(),
             Error::Manifest(err) => err.kind(),
+            Error::File(err) => err.kind(),
             Error::Hinted { error, .. } => error.kind(),
         }
     }
@@ -277,7 +243,6 @@ impl Error {
             Error::CredentialsRefused { profile, source } => {
                 return Some(Cow::Owned(crate::credentials::refused_hint(profile, source.as_ref())));
             }
-            Error::NoConfigDir => "pass --config FILE or set CAPFILE_CONFIG",
             Error::ResultsLost { uploads: true, .. } => {
                 "any upload that finished is stored; send standard output to a file or a pipe"
             }
@@ -291,6 +256,7 @@ impl Error {
             Error::Credentials(error) => return error.hint().map(Cow::Owned),
             Error::Login(error) => return error.hint().map(Cow::Owned),
             Error::Manifest(error) => return error.hint().map(Cow::Owned),
+            Error::File(error) => return error.hint(),
             _ => return None,
         };
         Some(Cow::Borrowed(fixed))
@@ -308,6 +274,12 @@ impl Failure for Error {
 
     fn hint(&self) -> Option<Cow<'_, str>> {
         Error::hint(self)
+    }
+}
+
+impl From<FileError> for Error {
+    fn from(err: FileError) -> Self {
+        Error::File(err)
     }
 }
 
@@ -387,40 +359,7 @@ impl fmt::Display for Error {
                 f,
                 "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
             ),
-            Error::ConfigPathEmpty => f.write_str("--config / CAPFILE_CONFIG is empty"),
-            Error::NoConfigDir => f.write_str("cannot find the config directory (is HOME set?)"),
-            Error::FileNotText { path } => write!(f, "{}: not UTF-8 text", path.display()),
-            Error::FileTooLarge { path, limit_mib } => {
-                write!(
-                    f,
-                    "{}: larger than {limit_mib} MiB, which no capfile file is",
-                    path.display()
-                )
-            }
-            Error::FileRead { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            Error::FileInvalid { path, at, message } => match at {
-                Some((line, column)) => write!(f, "{}:{line}:{column}: {message}", path.display()),
-                None => write!(f, "{}: {message}", path.display()),
-            },
-            Error::FileWrite { path, source } => write!(f, "cannot write {}: {source}", path.display()),
             Error::BadSetting { from, message } => write!(f, "{from}: {message}"),
-            Error::UnknownProfile { name, path, existing } => match existing {
-                None => write!(
-                    f,
-                    "profile `{name}` does not exist: there is no config file at {}",
-                    path.display()
-                ),
-                Some(names) if names.is_empty() => {
-                    write!(f, "profile `{name}` does not exist: {} has no profiles", path.display())
-                }
-                Some(names) => write!(
-                    f,
-                    "profile `{name}` is not in {}; existing profiles: {}",
-                    path.display(),
-                    names.join(", ")
-                ),
-            },
-            Error::BadProfileName { reason } => f.write_str(reason),
             Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
             Error::ResultsLost { cause, .. } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
@@ -432,6 +371,7 @@ impl fmt::Display for Error {
             Error::Credentials(err) => err.fmt(f),
             Error::Login(err) => err.fmt(f),
             Error::Manifest(err) => err.fmt(f),
+            Error::File(err) => err.fmt(f),
             Error::Hinted { error, .. } => error.fmt(f),
         }
     }
@@ -443,13 +383,12 @@ impl std::error::Error for Error {
             Error::Spool(source)
             | Error::Io { source, .. }
             | Error::LocalService { source, .. }
-            | Error::FileRead { source, .. }
-            | Error::FileWrite { source, .. }
             | Error::Runtime(source)
             | Error::Signals(source) => Some(source),
             Error::BadName { source, .. } => Some(source),
             Error::Image(error) => Some(error),
             Error::Report(error) => std::error::Error::source(error),
+            Error::File(error) => std::error::Error::source(error),
             Error::Serve(error) => std::error::Error::source(error),
             Error::Login(err) => std::error::Error::source(err.as_ref()),
             Error::Hinted { error, .. } => Some(error.as_ref()),

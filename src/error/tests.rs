@@ -3,6 +3,7 @@
 //! as typed variants replace the free-form ones.
 
 use super::*;
+use crate::config_file::FileError;
 
 #[test]
 fn kinds_map_to_the_exit_codes() {
@@ -17,26 +18,30 @@ fn kinds_map_to_the_exit_codes() {
 #[test]
 fn file_and_setting_errors_name_the_file_or_source() {
     let path = || PathBuf::from("/c/config.toml");
-    let invalid = Error::FileInvalid {
+    let invalid = Error::from(FileError::Invalid {
         path: path(),
         at: Some((2, 8)),
         message: "jobs must be from 1 to 64, not 0".into(),
-    };
+        hint: None,
+    });
     assert_eq!(
         invalid.to_string(),
         "/c/config.toml:2:8: jobs must be from 1 to 64, not 0"
     );
     assert_eq!(invalid.exit(), Exit::Usage);
-    let write = Error::FileWrite {
+    let write = Error::from(FileError::Write {
         path: path(),
         source: io::Error::from(io::ErrorKind::PermissionDenied),
-    };
+    });
     assert_eq!(write.exit(), Exit::Failure);
     assert!(std::error::Error::source(&write).is_some());
-    let profile = |existing| Error::UnknownProfile {
-        name: "demo".into(),
-        path: path(),
-        existing,
+    let profile = |existing| {
+        Error::from(FileError::UnknownProfile {
+            name: "demo".into(),
+            path: path(),
+            existing,
+            argument: false,
+        })
     };
     assert_eq!(
         profile(None).to_string(),
@@ -50,13 +55,25 @@ fn file_and_setting_errors_name_the_file_or_source() {
         profile(Some(vec!["a".into(), "b".into()])).to_string(),
         "profile `demo` is not in /c/config.toml; existing profiles: a, b"
     );
+    let unknown = |argument| FileError::UnknownProfile {
+        name: "dmeo".into(),
+        path: path(),
+        existing: Some(vec!["demo".into(), "prod".into()]),
+        argument,
+    };
+    assert_eq!(unknown(false).hint().as_deref(), Some("did you mean `-p demo`?"));
+    assert_eq!(unknown(true).hint().as_deref(), Some("did you mean `demo`?"));
+    assert_eq!(
+        profile(None).hint().as_deref(),
+        Some("create it with `capfile -p demo login` or `capfile -p demo config set KEY VALUE`")
+    );
     let bad = Error::BadSetting {
         from: "CAPFILE_JOBS".into(),
         message: "must be from 1 to 64".into(),
     };
     assert_eq!(bad.to_string(), "CAPFILE_JOBS: must be from 1 to 64");
     assert_eq!(
-        Error::NoConfigDir.hint().as_deref(),
+        Error::from(FileError::NoConfigDir).hint().as_deref(),
         Some("pass --config FILE or set CAPFILE_CONFIG")
     );
     assert_eq!(

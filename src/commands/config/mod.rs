@@ -131,7 +131,7 @@ fn profile_lines(names: &[&str], active: Option<&str>, terminal: bool) -> String
 fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) -> Result<Exit, Error> {
     let config = Config::load(&paths.config)?;
     if config.get(name).is_none() {
-        return Err(config.unknown_profile_argument(name));
+        return Err(config.unknown_profile_argument(name).into());
     }
     let stores = super::Stores::open(paths, printer, &super::keyring_choice(paths, env, name));
     for store in stores.in_order() {
@@ -194,10 +194,14 @@ fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
 /// The error for a config file whose profile table cannot be edited (its
 /// `profiles` or the profile is not a table).
 fn not_editable(paths: &Paths) -> impl Fn(String) -> Error + '_ {
-    |message| Error::FileInvalid {
-        path: paths.config.clone(),
-        at: None,
-        message,
+    |message| {
+        config_file::FileError::Invalid {
+            path: paths.config.clone(),
+            at: None,
+            message,
+            hint: None,
+        }
+        .into()
     }
 }
 
@@ -412,7 +416,7 @@ fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<
     let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;
     if config.get(&profile.name).is_none() {
-        return Err(config.unknown_profile(&profile.name));
+        return Err(config.unknown_profile(&profile.name).into());
     }
     let mut doc = config.file.document_mut()?;
     let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;

@@ -76,10 +76,14 @@ pub fn get(config: &Config, profile: &str, key: &PolicyKey, name: &str) -> Resul
 
 /// `config set`: checks the value and writes it into the document.
 pub fn set(doc: &mut DocumentMut, paths: &Paths, profile: &str, key: &PolicyKey, input: &str) -> Result<(), Error> {
-    let invalid = |message: String| Error::FileInvalid {
-        path: paths.config.clone(),
-        at: None,
-        message,
+    let invalid = |message: String| -> Error {
+        config_file::FileError::Invalid {
+            path: paths.config.clone(),
+            at: None,
+            message,
+            hint: None,
+        }
+        .into()
     };
     match key {
         PolicyKey::Rule { policy, rule } => {

@@ -452,11 +452,13 @@ fn save_settings(
 ) -> Result<(), Error> {
     let file = &config.file;
     let mut doc = file.document_mut()?;
-    let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(|message| Error::FileInvalid {
-        path: file.path.clone(),
-        at: None,
-        message,
-    })?;
+    let table =
+        config_file::profile_table_mut(&mut doc, &profile.name).map_err(|message| config_file::FileError::Invalid {
+            path: file.path.clone(),
+            at: None,
+            message,
+            hint: None,
+        })?;
     // Keep the URL as the user wrote it when it is the same one.
     let same = table
         .get(Key::BaseUrl.name())
@@ -484,5 +486,5 @@ fn save_settings(
         }
         None => {}
     }
-    file.write(&doc, false)
+    Ok(file.write(&doc, false)?)
 }
