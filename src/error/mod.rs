@@ -32,7 +32,8 @@ use crate::credentials::{CredentialsError, SecretSource};
 use crate::image::ImageError;
 use crate::inputs::NameError;
 use crate::manifest::ManifestError;
-use crate::policy::Violations;
+use crate::policy::{UnknownPolicy, Violations};
+use crate::settings::SettingsError;
 
 pub use crate::exit::{ErrorKind, Exit, Failure};
 
@@ -80,13 +81,8 @@ pub enum Error {
     /// An image that breaks the upload policy (or the default max_pixels).
     Policy(Violations),
     /// `--policy`, CAPFILE_POLICY or the profile names a policy that the
-    /// config file does not hold; `from` says which.
-    UnknownPolicy {
-        name: String,
-        from: String,
-        path: PathBuf,
-        known: Vec<String>,
-    },
+    /// config file does not hold.
+    UnknownPolicy(UnknownPolicy),
     /// A file or directory could not be read.
     Io { label: String, source: io::Error },
     /// A `--files-from` list (named by `label`) with no entry in it.
@@ -117,8 +113,8 @@ pub enum Error {
     // Settings and their files (usage errors, but for a failed write).
     /// A config or credentials file, its path, or a profile in it.
     File(FileError),
-    /// A setting's value from a flag or variable (named by `from`) is refused.
-    BadSetting { from: String, message: String },
+    /// A setting's value from a flag or variable is refused.
+    Settings(SettingsError),
     /// `status --all` with no profile in the config file at `path`.
     NoProfilesForAll { path: PathBuf },
 
@@ -190,7 +186,6 @@ impl Error {
             | Error::NotAnImage { .. }
             | Error::Image(_)
             | Error::Policy(_)
-            | Error::UnknownPolicy { .. }
             | Error::Io { .. }
             | Error::EmptyList { .. }
             | Error::NeedsManifest { .. }
@@ -198,7 +193,6 @@ impl Error {
             | Error::NoBaseUrl
             | Error::Client(_)
             | Error::BadProxy(_)
-            | Error::BadSetting { .. }
             | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
             Error::CredentialsRefused { .. } => ErrorKind::Auth,
             Error::LocalService { .. }
@@ -214,6 +208,8 @@ impl Error {
             Error::Login(err) => err.kind(),
             Error::Manifest(err) => err.kind(),
             Error::File(err) => err.kind(),
+            Error::Settings(err) => err.kind(),
+            Error::UnknownPolicy(err) => err.kind(),
             Error::Hinted { error, .. } => error.kind(),
         }
     }
@@ -234,10 +230,7 @@ impl Error {
             }
             Error::EmptyFile { .. } => "use --placeholder to create a placeholder without a body",
             Error::NotAnImage { .. } => "use --allow-any-type to send it anyway",
-            Error::UnknownPolicy { known, .. } if known.is_empty() => {
-                return Some(Cow::Borrowed("add a [policies.NAME] table to the config file"));
-            }
-            Error::UnknownPolicy { known, .. } => return Some(Cow::Owned(format!("policies: {}", known.join(", ")))),
+            Error::UnknownPolicy(error) => return error.hint(),
             Error::ResultsWouldBeLost { .. } => "send standard output to a file, a pipe or /dev/null",
             Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
             Error::CredentialsRefused { profile, source } => {
@@ -280,6 +273,18 @@ impl Failure for Error {
 impl From<FileError> for Error {
     fn from(err: FileError) -> Self {
         Error::File(err)
+    }
+}
+
+impl From<SettingsError> for Error {
+    fn from(err: SettingsError) -> Self {
+        Error::Settings(err)
+    }
+}
+
+impl From<UnknownPolicy> for Error {
+    fn from(err: UnknownPolicy) -> Self {
+        Error::UnknownPolicy(err)
     }
 }
 
@@ -331,13 +336,7 @@ impl fmt::Display for Error {
             ),
             Error::Image(error) => error.fmt(f),
             Error::Policy(violations) => violations.fmt(f),
-            Error::UnknownPolicy { name, from, path, .. } => {
-                write!(
-                    f,
-                    "{from} names policy `{name}`, which {} does not define",
-                    path.display()
-                )
-            }
+            Error::UnknownPolicy(error) => error.fmt(f),
             Error::Io { label, source } => match source.kind() {
                 // In words, without the OS error code noise.
                 io::ErrorKind::NotFound => write!(f, "{label}: no such file or directory"),
@@ -359,7 +358,7 @@ impl fmt::Display for Error {
                 f,
                 "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
             ),
-            Error::BadSetting { from, message } => write!(f, "{from}: {message}"),
+            Error::Settings(error) => error.fmt(f),
             Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
             Error::ResultsLost { cause, .. } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),

@@ -67,10 +67,10 @@ fn file_and_setting_errors_name_the_file_or_source() {
         profile(None).hint().as_deref(),
         Some("create it with `capfile -p demo login` or `capfile -p demo config set KEY VALUE`")
     );
-    let bad = Error::BadSetting {
+    let bad = Error::from(SettingsError::Bad {
         from: "CAPFILE_JOBS".into(),
         message: "must be from 1 to 64".into(),
-    };
+    });
     assert_eq!(bad.to_string(), "CAPFILE_JOBS: must be from 1 to 64");
     assert_eq!(
         Error::from(FileError::NoConfigDir).hint().as_deref(),

@@ -22,7 +22,7 @@ mod rules;
 mod select;
 
 pub use rules::{Rule, Value};
-pub use select::select;
+pub use select::{UnknownPolicy, select};
 
 /// `max_pixels` when no policy sets it: 100 megapixels.
 pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;

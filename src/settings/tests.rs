@@ -1,4 +1,5 @@
 use super::*;
+use crate::exit::Failure;
 
 fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())

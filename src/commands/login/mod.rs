@@ -266,7 +266,7 @@ fn offered(key: Key, existing: &FileValues, env: &Env, ask: &Asker) -> Option<St
     match settings::resolve_key(key, &Flags::default(), env, existing) {
         Ok(setting) => setting.map(|s| s.value.to_string()),
         Err(err) => {
-            ask.printer.warn(&err.message());
+            ask.printer.warn(&err.to_string());
             None
         }
     }
