@@ -29,10 +29,9 @@ use crate::commands::login::LoginError;
 use crate::commands::serve::ServeError;
 use crate::config_file::FileError;
 use crate::credentials::{CredentialsError, SecretSource};
-use crate::image::ImageError;
-use crate::inputs::NameError;
+use crate::inputs::InputError;
 use crate::manifest::ManifestError;
-use crate::policy::{UnknownPolicy, Violations};
+use crate::policy::UnknownPolicy;
 use crate::settings::SettingsError;
 
 pub use crate::exit::{ErrorKind, Exit, Failure};
@@ -44,49 +43,11 @@ pub enum Error {
     /// Ctrl-C.
     Interrupted,
 
-    // Inputs (all usage errors: nothing is sent).
-    /// `--name` given with more than one input.
-    NameNeedsOneInput,
-    /// `-` given more than once.
-    StdinTwice,
-    /// `-` given without `--name`.
-    StdinNeedsName,
-    /// Standard input could not be copied to its temporary file.
-    Spool(io::Error),
-    /// Two inputs would be stored under the same name.
-    DuplicateName {
-        label: String,
-        remote: String,
-        first: String,
-    },
-    /// Only directories were given, and they hold no image.
-    NoImagesFound,
-    /// More inputs than one batch can hold (its list indexes 4 GiB of names,
-    /// 2^27 directories).
-    TooManyInputs,
-    /// The remote name an input would get is not a valid file name.
-    BadName { label: String, source: NameError },
-    /// A directory given without `-r`.
-    IsDirectory { label: String },
-    /// `--name` given for a directory.
-    NameForDirectory { label: String },
-    /// A path without a final component (`/`, `..`) and no `--name`.
-    NoFileName { label: String },
-    /// An empty file (only a placeholder has no body).
-    EmptyFile { label: String },
-    /// Not an image by its first bytes, without `--allow-any-type`.
-    NotAnImage { label: String },
-    /// An image whose header cannot be read (truncated, malformed).
-    Image(ImageError),
-    /// An image that breaks the upload policy (or the default max_pixels).
-    Policy(Violations),
+    /// Inputs that cannot be used (all usage errors: nothing is sent).
+    Input(InputError),
     /// `--policy`, CAPFILE_POLICY or the profile names a policy that the
     /// config file does not hold.
     UnknownPolicy(UnknownPolicy),
-    /// A file or directory could not be read.
-    Io { label: String, source: io::Error },
-    /// A `--files-from` list (named by `label`) with no entry in it.
-    EmptyList { label: String },
 
     // Upload.
     /// Standard output cannot take the results (it is closed, or failed).
@@ -171,24 +132,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Interrupted => ErrorKind::Interrupted,
-            Error::NameNeedsOneInput
-            | Error::StdinTwice
-            | Error::StdinNeedsName
-            | Error::Spool(_)
-            | Error::DuplicateName { .. }
-            | Error::NoImagesFound
-            | Error::TooManyInputs
-            | Error::BadName { .. }
-            | Error::IsDirectory { .. }
-            | Error::NameForDirectory { .. }
-            | Error::NoFileName { .. }
-            | Error::EmptyFile { .. }
-            | Error::NotAnImage { .. }
-            | Error::Image(_)
-            | Error::Policy(_)
-            | Error::Io { .. }
-            | Error::EmptyList { .. }
-            | Error::NeedsManifest { .. }
+            Error::NeedsManifest { .. }
             | Error::ResultsWouldBeLost { .. }
             | Error::NoBaseUrl
             | Error::Client(_)
@@ -208,6 +152,7 @@ impl Error {
             Error::Login(err) => err.kind(),
             Error::Manifest(err) => err.kind(),
             Error::File(err) => err.kind(),
+            Error::Input(err) => err.kind(),
             Error::Settings(err) => err.kind(),
             Error::UnknownPolicy(err) => err.kind(),
             Error::Hinted { error, .. } => error.kind(),
@@ -224,12 +169,7 @@ impl Error {
     /// the one `with_hint` put in its place.
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         let fixed = match self {
-            Error::IsDirectory { .. } => "use -r to upload the images inside it",
-            Error::DuplicateName { .. } => {
-                "pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name"
-            }
-            Error::EmptyFile { .. } => "use --placeholder to create a placeholder without a body",
-            Error::NotAnImage { .. } => "use --allow-any-type to send it anyway",
+            Error::Input(error) => return error.hint(),
             Error::UnknownPolicy(error) => return error.hint(),
             Error::ResultsWouldBeLost { .. } => "send standard output to a file, a pipe or /dev/null",
             Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
@@ -288,6 +228,12 @@ impl From<UnknownPolicy> for Error {
     }
 }
 
+impl From<InputError> for Error {
+    fn from(err: InputError) -> Self {
+        Error::Input(err)
+    }
+}
+
 impl From<ManifestError> for Error {
     fn from(err: ManifestError) -> Self {
         Error::Manifest(err)
@@ -316,35 +262,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Interrupted => f.write_str("interrupted"),
-            Error::NameNeedsOneInput => f.write_str("--name takes a single input"),
-            Error::StdinTwice => f.write_str("standard input (`-`) can be read only once"),
-            Error::StdinNeedsName => f.write_str("-: standard input needs --name"),
-            Error::Spool(source) => write!(f, "-: cannot spool standard input: {source}"),
-            Error::DuplicateName { label, remote, first } => {
-                write!(f, "{label}: remote name `{remote}` is also used by {first}")
-            }
-            Error::NoImagesFound => f.write_str("no image files found in the given directories"),
-            Error::TooManyInputs => f.write_str("too many inputs for one batch; split it into several runs"),
-            Error::BadName { label, source } => write!(f, "{label}: {source}"),
-            Error::IsDirectory { label } => write!(f, "{label}: is a directory"),
-            Error::NameForDirectory { label } => write!(f, "{label}: --name cannot name a directory's files"),
-            Error::NoFileName { label } => write!(f, "{label}: has no file name; give one with --name"),
-            Error::EmptyFile { label } => write!(f, "{label}: file is empty"),
-            Error::NotAnImage { label } => write!(
-                f,
-                "{label}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"
-            ),
-            Error::Image(error) => error.fmt(f),
-            Error::Policy(violations) => violations.fmt(f),
+            Error::Input(error) => error.fmt(f),
             Error::UnknownPolicy(error) => error.fmt(f),
-            Error::Io { label, source } => match source.kind() {
-                // In words, without the OS error code noise.
-                io::ErrorKind::NotFound => write!(f, "{label}: no such file or directory"),
-                io::ErrorKind::PermissionDenied => write!(f, "{label}: permission denied"),
-                io::ErrorKind::IsADirectory => write!(f, "{label}: is a directory"),
-                _ => write!(f, "{label}: {source}"),
-            },
-            Error::EmptyList { label } => write!(f, "--files-from {label}: the list names no files"),
             Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
             Error::NoBaseUrl => f.write_str("no base URL for the file service"),
             Error::Client(cause) => f.write_str(cause),
@@ -379,13 +298,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Spool(source)
-            | Error::Io { source, .. }
-            | Error::LocalService { source, .. }
-            | Error::Runtime(source)
-            | Error::Signals(source) => Some(source),
-            Error::BadName { source, .. } => Some(source),
-            Error::Image(error) => Some(error),
+            Error::LocalService { source, .. } | Error::Runtime(source) | Error::Signals(source) => Some(source),
+            Error::Input(error) => std::error::Error::source(error),
             Error::Report(error) => std::error::Error::source(error),
             Error::File(error) => std::error::Error::source(error),
             Error::Serve(error) => std::error::Error::source(error),

@@ -89,7 +89,10 @@ fn file_and_setting_errors_name_the_file_or_source() {
 #[test]
 fn typed_variants_decide_their_exit_code() {
     let label = || "a.png".to_string();
-    assert_eq!(Error::NotAnImage { label: label() }.exit(), Exit::Usage);
+    assert_eq!(
+        Error::from(InputError::NotAnImage { label: label() }).exit(),
+        Exit::Usage
+    );
     assert_eq!(Error::NoBaseUrl.exit(), Exit::Usage);
     assert_eq!(refused().exit(), Exit::Auth);
     let upload = Error::Upload {
@@ -102,9 +105,11 @@ fn typed_variants_decide_their_exit_code() {
 
 #[test]
 fn io_causes_are_put_in_words() {
-    let err = |kind| Error::Io {
-        label: "a.png".into(),
-        source: io::Error::from(kind),
+    let err = |kind| {
+        Error::from(InputError::Io {
+            label: "a.png".into(),
+            source: io::Error::from(kind),
+        })
     };
     assert_eq!(
         err(io::ErrorKind::NotFound).message(),
@@ -118,9 +123,9 @@ fn io_causes_are_put_in_words() {
 
 #[test]
 fn single_errors_of_commands_have_their_words_and_exit_codes() {
-    let list = Error::EmptyList {
+    let list = Error::from(InputError::EmptyList {
         label: "list.txt".into(),
-    };
+    });
     assert_eq!(list.message(), "--files-from list.txt: the list names no files");
     assert_eq!(list.exit(), Exit::Usage);
     let manifest = Error::NeedsManifest { flag: "--force" };
@@ -143,7 +148,7 @@ fn single_errors_of_commands_have_their_words_and_exit_codes() {
 
 #[test]
 fn a_hint_can_be_replaced_without_changing_the_kind() {
-    let err = Error::EmptyFile { label: "a.png".into() };
+    let err = Error::from(InputError::EmptyFile { label: "a.png".into() });
     assert_eq!(
         err.hint().as_deref(),
         Some("use --placeholder to create a placeholder without a body")
@@ -152,7 +157,9 @@ fn a_hint_can_be_replaced_without_changing_the_kind() {
     assert_eq!(err.hint().as_deref(), Some("something else"));
     assert_eq!(err.exit(), Exit::Usage);
     assert_eq!(err.message(), "a.png: file is empty");
-    assert!(matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::EmptyFile { .. })));
+    assert!(
+        matches!(err, Error::Hinted { ref error, .. } if matches!(**error, Error::Input(InputError::EmptyFile { .. })))
+    );
 }
 
 fn refused() -> Error {

@@ -242,7 +242,7 @@ const DIM: &str = "2";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::inputs::InputError;
 
     fn printer(verbosity: Verbosity, color: bool) -> (Printer, Buffer, Buffer) {
         let (out, err) = (Buffer::memory(false), Buffer::memory(false));
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn errors_and_hints_go_to_standard_error_one_line_each() {
         let (printer, out, err) = printer(Verbosity::Normal, false);
-        printer.error(&Error::EmptyFile {
+        printer.error(&InputError::EmptyFile {
             label: "a\nb.png".into(),
         });
         assert_eq!(

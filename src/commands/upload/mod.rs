@@ -121,7 +121,7 @@ pub fn run(args: UploadArgs, global: &GlobalArgs, env: &settings::Env, printer: 
             Some(collected) => collected,
             None => return Ok(Exit::Success),
         },
-        _ => inputs::collect(files, &options, &mut stdin),
+        _ => inputs::collect(files, &options, &mut stdin).map_err(|errs| errs.into_iter().map(Error::from).collect()),
     };
     if interrupts.fired() {
         printer.error(&Error::interrupted());
@@ -382,10 +382,10 @@ fn retry_inputs(
         match inputs::collect(vec![retry.input.clone()], &options, &mut std::io::empty()) {
             Ok(inputs) => {
                 if let Err(err) = found.append(inputs) {
-                    errors.push(err);
+                    errors.push(err.into());
                 }
             }
-            Err(mut errs) => errors.append(&mut errs),
+            Err(errs) => errors.extend(errs.into_iter().map(Error::from)),
         }
     }
     Ok(Some(if errors.is_empty() { Ok(found) } else { Err(errors) }))
