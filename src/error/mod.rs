@@ -30,6 +30,7 @@ use crate::commands::serve::ServeError;
 use crate::config_file::FileError;
 use crate::credentials::{CredentialsError, SecretSource};
 use crate::inputs::InputError;
+use crate::interrupt::InterruptError;
 use crate::manifest::ManifestError;
 use crate::policy::UnknownPolicy;
 use crate::settings::SettingsError;
@@ -225,6 +226,17 @@ impl From<SettingsError> for Error {
 impl From<UnknownPolicy> for Error {
     fn from(err: UnknownPolicy) -> Self {
         Error::UnknownPolicy(err)
+    }
+}
+
+/// The signal's variants stay the top-level ones, which commands also raise.
+impl From<InterruptError> for Error {
+    fn from(err: InterruptError) -> Self {
+        match err {
+            InterruptError::Interrupted => Error::Interrupted,
+            InterruptError::Signals(source) => Error::Signals(source),
+            InterruptError::Thread(source) => Error::Runtime(source),
+        }
     }
 }
 
