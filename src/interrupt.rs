@@ -195,7 +195,11 @@ impl Interrupts {
     /// still running dies with the process, so `work` must leave nothing
     /// behind if it is cut off while it waits (a lock held by the process is
     /// released by the OS when it ends).
-    pub fn blocking_or_interrupt<T, W>(&mut self, runtime: &tokio::runtime::Runtime, work: W) -> Result<T, InterruptError>
+    pub fn blocking_or_interrupt<T, W>(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+        work: W,
+    ) -> Result<T, InterruptError>
     where
         T: Send + 'static,
         W: FnOnce() -> T + Send + 'static,

@@ -434,6 +434,26 @@ pub enum ConvertTo {
     Webp,
 }
 
+/// The transform flags as the transform module takes them (the command line
+/// knows the transforms; they do not know the command line).
+impl From<&TransformArgs> for crate::transform::Flags {
+    fn from(args: &TransformArgs) -> crate::transform::Flags {
+        crate::transform::Flags {
+            strip_metadata: args.strip_metadata,
+            auto_orient: args.auto_orient,
+            fit: args.fit,
+            max_bytes: args.max_bytes,
+            reencode: args.reencode,
+            convert: args.convert.map(|to| match to {
+                ConvertTo::Jpeg => crate::image::Format::Jpeg,
+                ConvertTo::Png => crate::image::Format::Png,
+                ConvertTo::Webp => crate::image::Format::Webp,
+            }),
+            quality: args.quality,
+        }
+    }
+}
+
 /// `WxH`, both sides from 1.
 fn parse_fit(text: &str) -> Result<(u32, u32), String> {
     let pair = text

@@ -1,19 +1,19 @@
 //! Errors that end a command, and the exit codes they map to.
 //!
-//! Every failure a user can meet is one variant of `Error`, and this file alone
-//! says how each is worded (`Display`), which hint goes with it (`hint`) and
-//! which exit code it ends with (`kind`, then `exit`): 0 success, 1 failure,
-//! 2 usage or input error (nothing was sent), 3 partial success, 4 missing or
-//! refused credentials, 130 interrupted. Messages are one line that names the
-//! file or setting and the cause. Nothing here ever holds a secret: variants
-//! carry names, paths and server answers only.
-//!
-//! A module with several errors of its own keeps them in one enum beside the
-//! code that raises them (`ReportError`, `ServeError`, `ConfigError`,
-//! `CredentialsError`, `LoginError`, `ManifestError`), with the same `kind`,
-//! `hint` and `Display`; `Error` wraps it in one variant, and those enums say
-//! how their errors are worded. There are no free-form errors: every message
-//! is built from a variant's data.
+//! Every failure a user can meet is one variant of `Error`, a wrapper over
+//! the error enums of the layers below (`InputError`, `FileError`,
+//! `SettingsError`, `CredentialsError`, `ManifestError`, `ReportError`,
+//! `ApiError`, ...), each kept beside the code that raises it and worded
+//! there. Those layers import nothing from here: they take `ErrorKind` and
+//! the [`Failure`] trait (kind and hint) from the leaf module `crate::exit`,
+//! and this module owns the `From` impls that wrap them. A command's own
+//! enum (`ConfigError`, `LoginError`, `ServeError`) is a [`CommandError`],
+//! boxed, so this module names no command either. The variants left here
+//! are the ones commands raise themselves. Exit codes: 0 success, 1 failure,
+//! 2 usage or input error (nothing was sent), 3 partial success, 4 missing
+//! or refused credentials, 130 interrupted. Messages are one line that names
+//! the file or setting and the cause. Nothing here ever holds a secret:
+//! variants carry names, paths and server answers only.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,9 +24,6 @@ use std::path::PathBuf;
 use crate::api::ApiError;
 use crate::batch::Stop;
 use crate::batch::report::ReportError;
-use crate::commands::config::ConfigError;
-use crate::commands::login::LoginError;
-use crate::commands::serve::ServeError;
 use crate::config_file::FileError;
 use crate::credentials::{CredentialsError, SecretSource};
 use crate::inputs::InputError;
@@ -36,6 +33,17 @@ use crate::policy::UnknownPolicy;
 use crate::settings::SettingsError;
 
 pub use crate::exit::{ErrorKind, Exit, Failure};
+
+/// A command's own error enum (`ConfigError`, `LoginError`, `ServeError`):
+/// each says `impl CommandError for ...`, and `?` makes it an
+/// [`Error::Command`].
+pub trait CommandError: Failure + std::error::Error + Send + Sync + 'static {}
+
+impl<T: CommandError> From<T> for Error {
+    fn from(err: T) -> Self {
+        Error::Command(Box::new(err))
+    }
+}
 
 /// An error that ends the command (or, for one input of a batch, is reported
 /// as it happens).
@@ -95,15 +103,13 @@ pub enum Error {
     Report(ReportError),
     /// A batch stopped early by the fail-fast detector.
     Stopped(Stop),
-    /// `capfile serve`'s refusals.
-    Serve(ServeError),
-    /// `capfile config`'s own refusals.
-    Config(ConfigError),
     /// No credentials to use, or a saved secret that may not be sent. Boxed:
     /// it is the largest error, and every `Result` would carry its size.
     Credentials(Box<CredentialsError>),
-    /// `capfile login` saved nothing (boxed like `Credentials`).
-    Login(Box<LoginError>),
+    /// A command's own refusals (`capfile config`'s, `login`'s, `serve`'s),
+    /// worded, hinted and given their kind by the command's error enum:
+    /// boxed, so this module names no command.
+    Command(Box<dyn CommandError>),
     /// A manifest that cannot be used.
     Manifest(ManifestError),
 
@@ -147,10 +153,8 @@ impl Error {
             | Error::Signals(_)
             | Error::Stopped(_) => ErrorKind::Failure,
             Error::Report(error) => error.kind(),
-            Error::Serve(error) => error.kind(),
-            Error::Config(error) => error.kind(),
             Error::Credentials(err) => err.kind(),
-            Error::Login(err) => err.kind(),
+            Error::Command(err) => err.kind(),
             Error::Manifest(err) => err.kind(),
             Error::File(err) => err.kind(),
             Error::Input(err) => err.kind(),
@@ -183,12 +187,10 @@ impl Error {
             Error::ResultsLost { uploads: false, .. } => "send standard output to a file or a pipe",
             Error::NoProfilesForAll { .. } => "create one with `capfile login`",
             Error::Report(error) => error.hint()?,
-            Error::Serve(error) => error.hint()?,
             Error::Hinted { hint, .. } => hint,
             Error::Stopped(stop) => return Some(Cow::Owned(stop.hint())),
-            Error::Config(error) => return error.hint().map(Cow::Owned),
             Error::Credentials(error) => return error.hint().map(Cow::Owned),
-            Error::Login(error) => return error.hint().map(Cow::Owned),
+            Error::Command(error) => return error.hint(),
             Error::Manifest(error) => return error.hint().map(Cow::Owned),
             Error::File(error) => return error.hint(),
             _ => return None,
@@ -296,10 +298,8 @@ impl fmt::Display for Error {
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Report(error) => error.fmt(f),
             Error::Stopped(stop) => stop.fmt(f),
-            Error::Serve(error) => error.fmt(f),
-            Error::Config(error) => error.fmt(f),
             Error::Credentials(err) => err.fmt(f),
-            Error::Login(err) => err.fmt(f),
+            Error::Command(err) => err.fmt(f),
             Error::Manifest(err) => err.fmt(f),
             Error::File(err) => err.fmt(f),
             Error::Hinted { error, .. } => error.fmt(f),
@@ -314,8 +314,7 @@ impl std::error::Error for Error {
             Error::Input(error) => std::error::Error::source(error),
             Error::Report(error) => std::error::Error::source(error),
             Error::File(error) => std::error::Error::source(error),
-            Error::Serve(error) => std::error::Error::source(error),
-            Error::Login(err) => std::error::Error::source(err.as_ref()),
+            Error::Command(err) => err.source(),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }

@@ -85,24 +85,6 @@ pub struct Flags {
     pub quality: Option<u8>,
 }
 
-impl From<&crate::cli::TransformArgs> for Flags {
-    fn from(args: &crate::cli::TransformArgs) -> Flags {
-        Flags {
-            strip_metadata: args.strip_metadata,
-            auto_orient: args.auto_orient,
-            fit: args.fit,
-            max_bytes: args.max_bytes,
-            reencode: args.reencode,
-            convert: args.convert.map(|to| match to {
-                crate::cli::ConvertTo::Jpeg => Format::Jpeg,
-                crate::cli::ConvertTo::Png => Format::Png,
-                crate::cli::ConvertTo::Webp => Format::Webp,
-            }),
-            quality: args.quality,
-        }
-    }
-}
-
 impl Settings {
     /// The policy's transform entries, with the flags laid over them. A
     /// policy's `max_bytes` becomes the budget once any transform is asked

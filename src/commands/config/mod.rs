@@ -6,9 +6,10 @@
 //! `set` and `unset` edit the selected profile in `config.toml`, checking values
 //! the way the upload flags are checked and keeping the file's comments.
 //!
-//! Its own refusals are [`ConfigError`]s, reported as [`Error::Config`]; a
+//! Its own refusals are [`ConfigError`]s, reported as [`Error::Command`]; a
 //! config file it cannot edit is the file's [`Error::FileInvalid`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::cli::{ConfigAction, GlobalArgs};
 use crate::config_file::{self, Config, Paths, Profile};
 use crate::credentials::{self, Located, SecretKind, SecretSource};
-use crate::error::{Error, ErrorKind, Exit};
+use crate::error::{CommandError, Error, ErrorKind, Exit, Failure};
 use crate::output::Printer;
 use crate::settings::{self, Env, Key, Origin, Settings};
 
@@ -79,11 +80,18 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-impl From<ConfigError> for Error {
-    fn from(err: ConfigError) -> Self {
-        Error::Config(err)
+impl Failure for ConfigError {
+    fn kind(&self) -> ErrorKind {
+        ConfigError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        ConfigError::hint(self).map(Cow::Owned)
     }
 }
+
+/// Wrapped by the top-level `Error` as a command's own error.
+impl CommandError for ConfigError {}
 
 /// Runs `capfile config ...`.
 pub fn run(action: ConfigAction, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
