@@ -365,7 +365,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
                 Ok(service) => runtime
                     .block_on(service.with_trace(printer.clone()).check_credentials())
                     .map_err(|e| (e.is_auth(), e.to_string())),
-                Err(e) => Err((false, e)),
+                Err(e) => Err((false, e.to_string())),
             };
             match checked {
                 Ok(()) => Check::Ok("the token endpoint gave a token".into()),
@@ -398,7 +398,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
 async fn probe_host(base_url: &Url, namespace: &str, route: &Route) -> Check {
     let client = match http_client(CHECK_TIMEOUT, route) {
         Ok(client) => client,
-        Err(e) => return Check::Failed(e),
+        Err(e) => return Check::Failed(e.to_string()),
     };
     let over = match base_url.scheme() {
         "https" => "over TLS",

@@ -21,7 +21,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ClientError};
 use crate::batch::Stop;
 use crate::batch::report::ReportError;
 use crate::config_file::FileError;
@@ -64,7 +64,7 @@ pub enum Error {
     /// No base URL from any flag, variable or profile.
     NoBaseUrl,
     /// The file-service client could not be built from the settings.
-    Client(String),
+    Client(ClientError),
     /// A proxy variable holds no usable proxy URL.
     BadProxy(crate::api::BadProxy),
     /// The local file service could not be started.
@@ -280,7 +280,7 @@ impl fmt::Display for Error {
             Error::UnknownPolicy(error) => error.fmt(f),
             Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
             Error::NoBaseUrl => f.write_str("no base URL for the file service"),
-            Error::Client(cause) => f.write_str(cause),
+            Error::Client(error) => error.fmt(f),
             Error::BadProxy(bad) => fmt::Display::fmt(bad, f),
             Error::LocalService { addr, source } => {
                 write!(f, "cannot start the local file service at {addr}: {source}")
