@@ -20,7 +20,7 @@ use toml_edit::{DocumentMut, Item, Table};
 
 use crate::exit::{ErrorKind, Failure};
 use crate::policy::{self, Policy};
-use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin};
+use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin, ValueError};
 
 /// Why a config or credentials file (or its path, or a profile in it) cannot
 /// be used: usage errors (exit 2), but for a failed write (exit 1).
@@ -48,7 +48,7 @@ pub enum FileError {
     Write { path: PathBuf, source: io::Error },
     /// `--profile` or `CAPFILE_PROFILE` names no possible profile (the reason
     /// is `settings::check_profile_name`'s, shared with `config`).
-    BadProfileName { reason: String },
+    BadProfileName { reason: ValueError },
     /// A profile that is not in the config file; `argument` when it was named
     /// as a command's argument (`config delete-profile NAME`) rather than
     /// with `-p`, which changes the did-you-mean.
@@ -112,7 +112,7 @@ impl fmt::Display for FileError {
                 None => write!(f, "{}: {message}", path.display()),
             },
             FileError::Write { path, source } => write!(f, "cannot write {}: {source}", path.display()),
-            FileError::BadProfileName { reason } => f.write_str(reason),
+            FileError::BadProfileName { reason } => reason.fmt(f),
             FileError::UnknownProfile {
                 name, path, existing, ..
             } => match existing {
@@ -267,7 +267,7 @@ impl TomlFile {
     }
 
     /// A usage error naming the file and, when known, the line and column.
-    pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> FileError {
+    pub fn error_at(&self, span: Option<Range<usize>>, message: impl fmt::Display) -> FileError {
         FileError::Invalid {
             path: self.path.clone(),
             at: span.map(|span| line_column(self.text(), span.start)),

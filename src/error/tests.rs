@@ -69,9 +69,14 @@ fn file_and_setting_errors_name_the_file_or_source() {
     );
     let bad = Error::from(SettingsError::Bad {
         from: "CAPFILE_JOBS".into(),
-        message: "must be from 1 to 64".into(),
+        message: crate::settings::ValueError::OutOfRange {
+            name: "jobs",
+            min: 1,
+            max: 64,
+            number: 0,
+        },
     });
-    assert_eq!(bad.to_string(), "CAPFILE_JOBS: must be from 1 to 64");
+    assert_eq!(bad.to_string(), "CAPFILE_JOBS: jobs must be from 1 to 64, not 0");
     assert_eq!(
         Error::from(FileError::NoConfigDir).hint().as_deref(),
         Some("pass --config FILE or set CAPFILE_CONFIG")

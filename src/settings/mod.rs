@@ -26,7 +26,7 @@ pub mod types;
 
 pub use checks::{check_identity, check_namespace, check_profile_name, origin_of, parse_base_url, redact_userinfo};
 pub use env::{Env, Lookup};
-pub use error::SettingsError;
+pub use error::{Expected, SettingsError, ValueError};
 pub use rate::Rate;
 pub use table::{FromValue, Key, Kind, SECRET_NAMES, Spec, Value};
 pub use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name, choice_names};
@@ -78,7 +78,7 @@ pub struct FileValues {
 impl FileValues {
     /// Checks one value as found in the config file and keeps it; the error
     /// says what is wrong with it, without naming the file (the caller does).
-    pub fn set(&mut self, key: Key, value: &toml_edit::Value) -> Result<(), String> {
+    pub fn set(&mut self, key: Key, value: &toml_edit::Value) -> Result<(), ValueError> {
         let value = key.from_file(value)?;
         self.values.insert(key, value);
         Ok(())

@@ -180,7 +180,7 @@ fn parse_key(name: &str) -> Result<Key, Error> {
     Key::parse(name).map_err(|message| {
         Error::from(ConfigError::BadKey {
             name: name.to_string(),
-            message,
+            message: message.to_string(),
         })
     })
 }
@@ -372,7 +372,10 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
     let config = Config::load(&paths.config)?;
     let value = key
         .parse_input(input)
-        .map_err(|message| not_set(paths)(ConfigError::BadValue { message }.into()))?;
+        .map_err(|message| not_set(paths)(ConfigError::BadValue {
+            message: message.to_string(),
+        }
+        .into()))?;
     let mut doc = config.file.document_mut()?;
     let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;
     config_file::set_value(table, key.name(), value);

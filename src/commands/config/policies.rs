@@ -37,14 +37,14 @@ pub fn parse(name: &str) -> Option<Result<PolicyKey, Error>> {
             )));
         };
         if let Err(message) = policy::check_name(policy) {
-            return Some(bad(message));
+            return Some(bad(message.to_string()));
         }
         return Some(match Rule::parse(rule) {
             Ok(rule) => Ok(PolicyKey::Rule {
                 policy: policy.to_string(),
                 rule,
             }),
-            Err(message) => bad(message),
+            Err(message) => bad(message.to_string()),
         });
     }
     let namespace = name.strip_prefix("policy.")?;
@@ -89,13 +89,17 @@ pub fn set(doc: &mut DocumentMut, paths: &Paths, profile: &str, key: &PolicyKey,
         PolicyKey::Rule { policy, rule } => {
             let value = rule
                 .parse_input(input)
-                .map_err(|message| Error::from(ConfigError::BadValue { message }))?;
+                .map_err(|message| Error::from(ConfigError::BadValue {
+                    message: message.to_string(),
+                }))?;
             let policies = table_mut(doc.as_table_mut(), "policies", true).map_err(invalid)?;
             let table = table_mut(policies, policy, false).map_err(invalid)?;
             config_file::set_value(table, rule.name(), value);
         }
         PolicyKey::Namespace(namespace) => {
-            policy::check_name(input.trim()).map_err(|message| Error::from(ConfigError::BadValue { message }))?;
+            policy::check_name(input.trim()).map_err(|message| Error::from(ConfigError::BadValue {
+                    message: message.to_string(),
+                }))?;
             let profile = config_file::profile_table_mut(doc, profile).map_err(invalid)?;
             let table = table_mut(profile, NAMESPACE_POLICIES, false).map_err(invalid)?;
             config_file::set_value(table, namespace, toml_edit::Value::from(input.trim()));

@@ -228,7 +228,7 @@ fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Aut
                     match Key::Auth.parse_input(&answer.to_ascii_lowercase()) {
                         Ok(value) if value.as_str() == Some("oauth") => break AuthKind::Oauth,
                         Ok(_) => break AuthKind::Basic,
-                        Err(err) => ask.printer.warn(&err),
+                        Err(err) => ask.printer.warn(&err.to_string()),
                     }
                 }
             } else {
@@ -280,7 +280,7 @@ fn base_url(args: &LoginArgs, existing: &FileValues, env: &Env, ask: &Asker) -> 
             match settings::parse_base_url(&answer) {
                 Ok(url) => return Ok(url),
                 Err(err) => {
-                    ask.printer.warn(&err);
+                    ask.printer.warn(&err.to_string());
                     // A bare host name: offer it with https:// as the default.
                     if let Some(suggested) = with_scheme(&answer) {
                         current = Some(suggested);
@@ -309,7 +309,7 @@ fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, env: &Env, 
             let answer = ask.line(question, current.as_deref())?;
             match key.parse_input(&answer) {
                 Ok(_) => return Ok(answer.trim().to_string()),
-                Err(err) => ask.printer.warn(&err),
+                Err(err) => ask.printer.warn(&err.to_string()),
             }
         }
     }
