@@ -575,15 +575,13 @@ fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Resul
 
 /// The `[profiles.NAME]` table of a document for editing, created when missing
 /// (under an implicit `[profiles]`, so the file shows only `[profiles.NAME]`).
-pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, String> {
+pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, NotEditable> {
     let profiles = doc.as_table_mut().entry("profiles").or_insert_with(|| {
         let mut table = Table::new();
         table.set_implicit(true);
         Item::Table(table)
     });
-    let profiles = profiles
-        .as_table_mut()
-        .ok_or("`profiles` is not a table of [profiles.NAME] tables")?;
+    let profiles = profiles.as_table_mut().ok_or(NotEditable::Profiles)?;
     let profile = profiles.entry(name).or_insert_with(|| Item::Table(Table::new()));
     // An inline `name = { ... }` table is turned into a standard one to edit.
     if let Item::Value(toml_edit::Value::InlineTable(inline)) = profile {
@@ -592,8 +590,27 @@ pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a
     }
     profile
         .as_table_mut()
-        .ok_or_else(|| format!("profiles.{name} is not a table"))
+        .ok_or_else(|| NotEditable::Profile { name: name.to_string() })
 }
+
+/// Why a document's profile table cannot be edited: `profiles`, or the
+/// profile, is not a table (the caller names the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotEditable {
+    Profiles,
+    Profile { name: String },
+}
+
+impl fmt::Display for NotEditable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotEditable::Profiles => f.write_str("`profiles` is not a table of [profiles.NAME] tables"),
+            NotEditable::Profile { name } => write!(f, "profiles.{name} is not a table"),
+        }
+    }
+}
+
+impl std::error::Error for NotEditable {}
 
 /// Sets a value in a table, keeping the comments around the old one (above
 /// the key, and after the value on its line).

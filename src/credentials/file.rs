@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item};
 
 use super::{Binding, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError};
-use crate::config_file::{self, TomlFile};
+use crate::config_file::{self, FileError, TomlFile};
 
 /// `credentials.toml` as a `SecretStore`.
 pub struct CredentialsFile {
@@ -64,7 +64,7 @@ impl CredentialsFile {
         }
         self.check_mode();
         let doc = file.document().map_err(|e| StoreError::malformed(e.to_string()))?;
-        check_layout(&file, &doc).map_err(StoreError::malformed)?;
+        check_layout(&file, &doc).map_err(|e| StoreError::malformed(e.to_string()))?;
         let editable = file.document_mut().map_err(|e| StoreError::malformed(e.to_string()))?;
         Ok(Some((file, editable)))
     }
@@ -96,8 +96,8 @@ impl CredentialsFile {
 /// Only `[profiles.NAME]` tables holding `password_md5` or `client_secret`
 /// strings, and `origin` and `identity` strings (both or neither); a
 /// 32-hex-digit `password_md5`, an http(s) `origin`.
-fn check_layout(file: &TomlFile, doc: &toml_edit::Document<String>) -> Result<(), String> {
-    let at = |span, message: &str| file.error_at(span, message).to_string();
+fn check_layout(file: &TomlFile, doc: &toml_edit::Document<String>) -> Result<(), FileError> {
+    let at = |span, message: &str| file.error_at(span, message);
     for (name, item) in doc.as_table().iter() {
         let key_span = doc.as_table().get_key_value(name).and_then(|(k, _)| k.span());
         if name != "profiles" {

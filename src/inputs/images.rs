@@ -41,7 +41,7 @@ pub(super) fn check(
                         errors.push(InputError::Policy(Violations {
                             label,
                             policy: policy.map(|p| p.name.clone()),
-                            broken: vec![why],
+                            broken: vec![why.to_string()],
                         }));
                         continue;
                     }

@@ -18,12 +18,12 @@ use std::fmt;
 
 use crate::image::ImageFacts;
 
-mod rules;
 mod error;
+mod rules;
 mod select;
 
-pub use rules::{Rule, Value};
 pub use error::PolicyError;
+pub use rules::{Rule, Value};
 pub use select::{UnknownPolicy, select};
 
 /// `max_pixels` when no policy sets it: 100 megapixels.

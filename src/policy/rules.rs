@@ -172,9 +172,7 @@ impl Rule {
                 .map(Value::Bool)
                 .ok_or_else(|| self.refused(Takes::Bool, None)),
             Kind::Formats => {
-                let list = value
-                    .as_array()
-                    .ok_or_else(|| self.refused(Takes::FormatList, None))?;
+                let list = value.as_array().ok_or_else(|| self.refused(Takes::FormatList, None))?;
                 let names: Vec<&str> = list
                     .iter()
                     .map(|v| v.as_str().ok_or_else(|| self.refused(Takes::StringList, None)))

@@ -131,7 +131,10 @@ impl fmt::Display for ValueError {
             ValueError::ControlCharacters => f.write_str("must not contain control characters"),
             ValueError::Colon => f.write_str("must not contain `:`"),
             ValueError::ProfileName { name } => {
-                write!(f, "profile name {name:?} may hold only letters, digits, `-`, `_` and `.`")
+                write!(
+                    f,
+                    "profile name {name:?} may hold only letters, digits, `-`, `_` and `.`"
+                )
             }
             ValueError::Namespace { namespace } => {
                 write!(f, "{namespace:?} may hold only letters, digits, `-`, `_` and `.`")
@@ -140,7 +143,9 @@ impl fmt::Display for ValueError {
                 f,
                 "{shown:?} carries a user name or password; remove it and use `capfile login`"
             ),
-            ValueError::UrlNoScheme { shown } => write!(f, "{shown:?} has no scheme; did you mean \"https://{shown}\"?"),
+            ValueError::UrlNoScheme { shown } => {
+                write!(f, "{shown:?} has no scheme; did you mean \"https://{shown}\"?")
+            }
             ValueError::NotUrl { shown, cause } => write!(f, "{shown:?} is not a URL ({cause})"),
             ValueError::UrlQuery { shown } => write!(f, "{shown:?} must not have a query or fragment"),
             ValueError::UrlEndpointPath { shown, base } => write!(
@@ -167,11 +172,9 @@ impl fmt::Display for ValueError {
             ),
             ValueError::Policy(error) => error.fmt(f),
             ValueError::Text { expected, text } => write!(f, "must be {expected}, not {text:?}"),
-            ValueError::UnknownKey { name } => write!(
-                f,
-                "unknown setting `{name}`; valid settings: {}",
-                super::Key::names()
-            ),
+            ValueError::UnknownKey { name } => {
+                write!(f, "unknown setting `{name}`; valid settings: {}", super::Key::names())
+            }
             ValueError::SecretKey { name } => write!(
                 f,
                 "`{name}` is a secret, not a setting: `capfile login` stores it, `capfile logout` removes it"

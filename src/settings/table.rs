@@ -163,7 +163,9 @@ fn ca_bundle(text: &str) -> Result<Value, ValueError> {
 fn keyring(text: &str) -> Result<Value, ValueError> {
     match text.trim() {
         name @ ("native" | "secret-service" | "keyutils") => Ok(Value::Text(name.to_string())),
-        other => Err(ValueError::Keyring { text: other.to_string() }),
+        other => Err(ValueError::Keyring {
+            text: other.to_string(),
+        }),
     }
 }
 

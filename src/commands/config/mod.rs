@@ -201,12 +201,12 @@ fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
 
 /// The error for a config file whose profile table cannot be edited (its
 /// `profiles` or the profile is not a table).
-fn not_editable(paths: &Paths) -> impl Fn(String) -> Error + '_ {
+fn not_editable(paths: &Paths) -> impl Fn(config_file::NotEditable) -> Error + '_ {
     |message| {
         config_file::FileError::Invalid {
             path: paths.config.clone(),
             at: None,
-            message,
+            message: message.to_string(),
             hint: None,
         }
         .into()
@@ -370,12 +370,14 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
     let key = parse_key(name).map_err(not_set(paths))?;
     let profile = super::select_profile(ctx.global, ctx.env)?;
     let config = Config::load(&paths.config)?;
-    let value = key
-        .parse_input(input)
-        .map_err(|message| not_set(paths)(ConfigError::BadValue {
-            message: message.to_string(),
-        }
-        .into()))?;
+    let value = key.parse_input(input).map_err(|message| {
+        not_set(paths)(
+            ConfigError::BadValue {
+                message: message.to_string(),
+            }
+            .into(),
+        )
+    })?;
     let mut doc = config.file.document_mut()?;
     let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;
     config_file::set_value(table, key.name(), value);

@@ -87,20 +87,22 @@ pub fn set(doc: &mut DocumentMut, paths: &Paths, profile: &str, key: &PolicyKey,
     };
     match key {
         PolicyKey::Rule { policy, rule } => {
-            let value = rule
-                .parse_input(input)
-                .map_err(|message| Error::from(ConfigError::BadValue {
+            let value = rule.parse_input(input).map_err(|message| {
+                Error::from(ConfigError::BadValue {
                     message: message.to_string(),
-                }))?;
+                })
+            })?;
             let policies = table_mut(doc.as_table_mut(), "policies", true).map_err(invalid)?;
             let table = table_mut(policies, policy, false).map_err(invalid)?;
             config_file::set_value(table, rule.name(), value);
         }
         PolicyKey::Namespace(namespace) => {
-            policy::check_name(input.trim()).map_err(|message| Error::from(ConfigError::BadValue {
+            policy::check_name(input.trim()).map_err(|message| {
+                Error::from(ConfigError::BadValue {
                     message: message.to_string(),
-                }))?;
-            let profile = config_file::profile_table_mut(doc, profile).map_err(invalid)?;
+                })
+            })?;
+            let profile = config_file::profile_table_mut(doc, profile).map_err(|e| invalid(e.to_string()))?;
             let table = table_mut(profile, NAMESPACE_POLICIES, false).map_err(invalid)?;
             config_file::set_value(table, namespace, toml_edit::Value::from(input.trim()));
         }

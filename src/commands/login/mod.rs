@@ -456,7 +456,7 @@ fn save_settings(
         config_file::profile_table_mut(&mut doc, &profile.name).map_err(|message| config_file::FileError::Invalid {
             path: file.path.clone(),
             at: None,
-            message,
+            message: message.to_string(),
             hint: None,
         })?;
     // Keep the URL as the user wrote it when it is the same one.
