@@ -598,7 +598,13 @@ pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NotEditable {
     Profiles,
-    Profile { name: String },
+    Profile {
+        name: String,
+    },
+    /// Another table to edit (`policies`, a policy's): `key` is not one.
+    Table {
+        key: String,
+    },
 }
 
 impl fmt::Display for NotEditable {
@@ -606,6 +612,7 @@ impl fmt::Display for NotEditable {
         match self {
             NotEditable::Profiles => f.write_str("`profiles` is not a table of [profiles.NAME] tables"),
             NotEditable::Profile { name } => write!(f, "profiles.{name} is not a table"),
+            NotEditable::Table { key } => write!(f, "`{key}` is not a table"),
         }
     }
 }
