@@ -267,7 +267,7 @@ impl TomlFile {
     }
 
     /// A usage error naming the file and, when known, the line and column.
-    pub fn error_at(&self, span: Option<Range<usize>>, message: impl fmt::Display) -> FileError {
+    pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> FileError {
         FileError::Invalid {
             path: self.path.clone(),
             at: span.map(|span| line_column(self.text(), span.start)),
@@ -430,7 +430,7 @@ impl Config {
         };
         for (profile, item) in table.iter() {
             let key_span = table.get_key_value(profile).and_then(|(k, _)| k.span());
-            settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e))?;
+            settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e.to_string()))?;
             let Some(values) = item.as_table_like() else {
                 return Err(file.error_at(item.span(), &format!("profiles.{profile} must be a table")));
             };
@@ -442,13 +442,13 @@ impl Config {
                     self.namespace_policies.push((profile.to_string(), map));
                     continue;
                 }
-                let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e))?;
+                let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e.to_string()))?;
                 let value = item.as_value().ok_or_else(|| {
                     file.error_at(item.span().or(key_span), &format!("{key} must be a value, not a table"))
                 })?;
                 checked
                     .set(setting, value)
-                    .map_err(|e| file.error_at(value.span(), &e))?;
+                    .map_err(|e| file.error_at(value.span(), &e.to_string()))?;
             }
             self.profiles.push((profile.to_string(), checked));
         }
@@ -539,7 +539,7 @@ fn load_policies(file: &TomlFile, item: &Item) -> Result<Vec<Policy>, FileError>
     let mut policies = Vec::new();
     for (name, item) in table.iter() {
         let key_span = table.get_key_value(name).and_then(|(k, _)| k.span());
-        policy::check_name(name).map_err(|e| file.error_at(key_span.clone(), &e))?;
+        policy::check_name(name).map_err(|e| file.error_at(key_span.clone(), &e.to_string()))?;
         let Some(rules) = item.as_table_like() else {
             return Err(file.error_at(item.span().or(key_span), &format!("policies.{name} must be a table")));
         };
@@ -567,7 +567,7 @@ fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Resul
                 "a namespace's policy must be a string (in quotes)",
             )
         })?;
-        policy::check_name(name).map_err(|e| file.error_at(item.span(), &e))?;
+        policy::check_name(name).map_err(|e| file.error_at(item.span(), &e.to_string()))?;
         map.push((namespace.to_string(), name.to_string()));
     }
     Ok(map)

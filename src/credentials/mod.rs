@@ -35,7 +35,7 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
-pub use error::{CredentialsError, Unbindable};
+pub use error::{CredentialsError, OtherIdentity, OtherOrigin, Unbindable};
 pub use hints::{LOGIN_HINT, login_hint, refused_hint};
 pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 

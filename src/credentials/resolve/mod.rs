@@ -6,8 +6,8 @@
 use url::Url;
 
 use super::{
-    Binding, Credentials, CredentialsError, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError,
-    Unbindable, is_md5_hex, md5_hex, origin_of, parse_origin,
+    Binding, Credentials, CredentialsError, OtherIdentity, OtherOrigin, SavedSecret, Secret, SecretKind, SecretSource,
+    SecretStore, StoreError, Unbindable, is_md5_hex, md5_hex, origin_of, parse_origin,
 };
 use crate::settings::{AuthKind, FileValues, Lookup, Setting, Settings};
 
@@ -241,7 +241,7 @@ pub fn check_binding(
     // What a store holds is shown only in the form capfile writes.
     let saved_origin = parse_origin(&binding.origin);
     if saved_origin.as_deref() != Some(origin_of(&base_url.value).as_str()) {
-        return Err(CredentialsError::OtherOrigin {
+        return Err(CredentialsError::OtherOrigin(Box::new(OtherOrigin {
             profile: profile.to_string(),
             kind,
             found_in: source.clone(),
@@ -249,13 +249,12 @@ pub fn check_binding(
             base_url: base_url.value.clone(),
             base_url_from: base_url.origin.clone(),
             outcome: outcome.to_string(),
-        }
-        .into());
+        })));
     }
     if let Some(identity) = identity(settings, kind)
         && identity.value != binding.identity
     {
-        return Err(CredentialsError::OtherIdentity {
+        return Err(CredentialsError::OtherIdentity(Box::new(OtherIdentity {
             profile: profile.to_string(),
             kind,
             found_in: source.clone(),
@@ -263,8 +262,7 @@ pub fn check_binding(
             identity: identity.value.clone(),
             identity_from: identity.origin.clone(),
             outcome: outcome.to_string(),
-        }
-        .into());
+        })));
     }
     Ok(binding)
 }
