@@ -17,17 +17,17 @@ use crate::settings::{AuthKind, FileValues, Lookup, Setting, Settings};
 /// as it is. Basic and OAuth secrets together are refused rather than guessed.
 pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, CredentialsError> {
     let basic = match (env.var("CAPFILE_PASSWORD"), env.var("CAPFILE_PASSWORD_MD5")) {
-        (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords.into()),
+        (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords),
         (Some(password), None) => Some((md5_hex(&password), "CAPFILE_PASSWORD")),
         (None, Some(md5)) if is_md5_hex(&md5) => Some((Secret::new(md5.to_ascii_lowercase()), "CAPFILE_PASSWORD_MD5")),
-        (None, Some(_)) => return Err(CredentialsError::EnvMd5NotHex.into()),
+        (None, Some(_)) => return Err(CredentialsError::EnvMd5NotHex),
         (None, None) => None,
     };
     let oauth = env
         .var("CAPFILE_CLIENT_SECRET")
         .map(|s| (Secret::new(s), "CAPFILE_CLIENT_SECRET"));
     match (basic, oauth) {
-        (Some((_, variable)), Some(_)) => Err(CredentialsError::BasicAndOauth { variable }.into()),
+        (Some((_, variable)), Some(_)) => Err(CredentialsError::BasicAndOauth { variable }),
         (Some((secret, name)), None) => Ok(Some((SecretKind::PasswordMd5, secret, name))),
         (None, Some((secret, name))) => Ok(Some((SecretKind::ClientSecret, secret, name))),
         (None, None) => Ok(None),
@@ -145,7 +145,6 @@ fn explain_empty_variables(err: CredentialsError, profile: &str, env: &dyn Looku
         profile: profile.to_string(),
         variables,
     }
-    .into()
 }
 
 fn resolve_found(
@@ -161,8 +160,7 @@ fn resolve_found(
         if identity(settings, kind).is_none() {
             return Err(CredentialsError::NotLoggedIn {
                 profile: profile.to_string(),
-            }
-            .into());
+            });
         }
         Ok(())
     })?;
@@ -170,7 +168,7 @@ fn resolve_found(
         Located::Env { kind, secret, variable } => {
             let source = SecretSource::Env(variable);
             let Some(identity) = identity(settings, kind) else {
-                return Err(CredentialsError::NoIdentity { kind, found_in: source }.into());
+                return Err(CredentialsError::NoIdentity { kind, found_in: source });
             };
             return Ok(Resolved {
                 credentials: credentials(kind, identity.value.clone(), secret),
@@ -191,8 +189,7 @@ fn resolve_found(
             kind,
             places: stores.iter().map(|s| s.describe()).collect(),
             failures,
-        }
-        .into());
+        });
     };
     let binding = check_binding(
         &saved,
@@ -208,8 +205,7 @@ fn resolve_found(
         return Err(CredentialsError::SavedMd5NotHex {
             profile: profile.to_string(),
             found_in: source,
-        }
-        .into());
+        });
     }
     Ok(Resolved {
         credentials: credentials(kind, binding.identity, saved.secret),
@@ -288,7 +284,6 @@ fn unbound_binding(
             why,
             outcome: outcome.to_string(),
         }
-        .into()
     };
     if !saved.kind_recorded {
         let saved_kind = match (saved_profile.username(), saved_profile.client_key()) {
