@@ -86,3 +86,41 @@ impl fmt::Display for PolicyError {
 }
 
 impl std::error::Error for PolicyError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words each error had when the checks returned strings.
+    #[test]
+    fn rules_are_refused_in_the_same_words() {
+        let value = |takes, found: Option<&str>| PolicyError::Value {
+            name: "fit",
+            takes,
+            found: found.map(str::to_string),
+        };
+        let cases = [
+            (
+                value(Takes::Size, Some("big")),
+                "fit must be WIDTHxHEIGHT, e.g. \"90x90\", not \"big\"",
+            ),
+            (value(Takes::IntFrom(1), None), "fit must be an integer from 1"),
+            (value(Takes::Gps, Some("x")), "fit must be refuse or allow, not \"x\""),
+            (
+                PolicyError::Name { name: "a.b".into() },
+                "policy name \"a.b\" may hold only letters, digits, `-` and `_`",
+            ),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error.to_string(), words, "{error:?}");
+        }
+        assert!(
+            PolicyError::UnknownFormat {
+                name: "formats",
+                format: "bmpx".into()
+            }
+            .to_string()
+            .starts_with("formats: unknown format \"bmpx\"; known: png, ")
+        );
+    }
+}

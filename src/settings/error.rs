@@ -192,3 +192,68 @@ impl fmt::Display for ValueError {
 }
 
 impl std::error::Error for ValueError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words each error had when the checks returned strings.
+    #[test]
+    fn values_are_refused_in_the_same_words() {
+        let cases: Vec<(ValueError, &str)> = vec![
+            (ValueError::Empty, "must not be empty"),
+            (ValueError::Colon, "must not contain `:`"),
+            (
+                ValueError::UrlEndpointPath {
+                    shown: "https://h/api_gateway/x".into(),
+                    base: "https://h".into(),
+                },
+                "\"https://h/api_gateway/x\" includes the upload endpoint's path (/api_gateway/...), which capfile \
+                 adds itself; use \"https://h\"",
+            ),
+            (
+                ValueError::EmptyPath { ca_bundle: true },
+                "must be a file path (a PEM file of CA certificates), not empty",
+            ),
+            (
+                ValueError::Keyring { text: "kwallet".into() },
+                "must be `native` (the platform's: Secret Service, Keychain, Credential Manager) or `keyutils` \
+                 (the Linux kernel keyring), not \"kwallet\"",
+            ),
+            (
+                ValueError::Text {
+                    expected: Expected::IntOrAuto { min: 1, max: 64 },
+                    text: "many".into(),
+                },
+                "must be an integer from 1 to 64, or auto, not \"many\"",
+            ),
+            (
+                ValueError::Named {
+                    name: "jobs",
+                    expected: Expected::IntOrQuotedAuto { min: 1, max: 64 },
+                    found: None,
+                },
+                "jobs must be an integer from 1 to 64, or \"auto\"",
+            ),
+            (
+                ValueError::In {
+                    name: "rate",
+                    error: Box::new(ValueError::RateZero { text: "0/s".into() }),
+                },
+                "rate: \"0/s\": the rate must allow at least one request",
+            ),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error.to_string(), words, "{error:?}");
+        }
+        let bad = SettingsError::Bad {
+            from: "CAPFILE_RATE".into(),
+            message: ValueError::NotARate { text: "fast".into() },
+        };
+        assert_eq!(
+            bad.to_string(),
+            "CAPFILE_RATE: \"fast\" is not a rate like 100/min, 10/2s or 5000/h"
+        );
+        assert_eq!(bad.exit(), crate::exit::Exit::Usage);
+    }
+}

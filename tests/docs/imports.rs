@@ -331,3 +331,27 @@ fn the_scanner_reads_use_trees_and_paths() {
     assert_eq!(target("api::ApiError"), "api/mod.rs");
     assert_eq!(target("Exit"), "lib.rs");
 }
+
+#[test]
+fn the_circle_finder_reports_three_files_and_passes_pairs() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut graph = Graph::new();
+        for (from, to) in edges {
+            graph.entry(to.to_string()).or_default();
+            graph.entry(from.to_string()).or_default().insert(to.to_string(), 1);
+        }
+        graph
+    };
+    let long = |graph: &Graph| -> Vec<Vec<String>> {
+        components(graph)
+            .into_iter()
+            .filter(|part| part.len() > 2)
+            .filter_map(|part| part.iter().find_map(|start| long_circle(graph, start, &part)))
+            .collect()
+    };
+    // Pairs that import each other, even chained, are no circle of three.
+    assert!(long(&graph(&[("a", "b"), ("b", "a"), ("b", "c"), ("c", "b")])).is_empty());
+    // a -> b -> c -> a is.
+    let found = long(&graph(&[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]));
+    assert_eq!(found, vec![vec!["a".to_string(), "b".into(), "c".into()]]);
+}
