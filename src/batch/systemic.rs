@@ -63,7 +63,7 @@ impl FailureClass {
 
 /// Why a batch stopped early: `count` failed attempts in a row, the commonest of
 /// `kind` at `target`. It displays as the one-line grouped message, and is
-/// reported as [`Error::Stopped`] with [`Stop::hint`].
+/// reported as an error (a [`Failure`]) with [`Stop::hint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stop {
     pub kind: SystemicKind,

@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::api::{ApiError, ClientError};
-use crate::batch::Stop;
 use crate::batch::report::ReportError;
 use crate::config_file::FileError;
 use crate::credentials::{CredentialsError, SecretSource};
@@ -101,8 +100,6 @@ pub enum Error {
     // Errors of a module's own enum, which words them and gives their hints.
     /// `--report` and `--retry-from` files.
     Report(ReportError),
-    /// A batch stopped early by the fail-fast detector.
-    Stopped(Stop),
     /// No credentials to use, or a saved secret that may not be sent. Boxed:
     /// it is the largest error, and every `Result` would carry its size.
     Credentials(Box<CredentialsError>),
@@ -150,8 +147,7 @@ impl Error {
             | Error::Upload { .. }
             | Error::ResultsLost { .. }
             | Error::Runtime(_)
-            | Error::Signals(_)
-            | Error::Stopped(_) => ErrorKind::Failure,
+            | Error::Signals(_) => ErrorKind::Failure,
             Error::Report(error) => error.kind(),
             Error::Credentials(err) => err.kind(),
             Error::Command(err) => err.kind(),
@@ -188,7 +184,6 @@ impl Error {
             Error::NoProfilesForAll { .. } => "create one with `capfile login`",
             Error::Report(error) => error.hint()?,
             Error::Hinted { hint, .. } => hint,
-            Error::Stopped(stop) => return Some(Cow::Owned(stop.hint())),
             Error::Credentials(error) => return error.hint().map(Cow::Owned),
             Error::Command(error) => return error.hint(),
             Error::Manifest(error) => return error.hint().map(Cow::Owned),
@@ -266,12 +261,6 @@ impl From<ReportError> for Error {
     }
 }
 
-impl From<Stop> for Error {
-    fn from(stop: Stop) -> Self {
-        Error::Stopped(stop)
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -297,7 +286,6 @@ impl fmt::Display for Error {
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Report(error) => error.fmt(f),
-            Error::Stopped(stop) => stop.fmt(f),
             Error::Credentials(err) => err.fmt(f),
             Error::Command(err) => err.fmt(f),
             Error::Manifest(err) => err.fmt(f),
