@@ -6,11 +6,11 @@
 
 mod api;
 mod batch;
-pub mod cli;
+mod cli;
 mod commands;
 mod config_file;
 mod credentials;
-pub mod emulator;
+mod emulator;
 mod error;
 mod exit;
 mod fsio;
@@ -22,14 +22,16 @@ mod media_type;
 mod output;
 mod policy;
 mod redact;
-pub mod settings;
+mod settings;
 mod suggest;
+#[doc(hidden)]
+pub mod testing;
 mod transform;
 
-// What the binary and the tests use, and nothing else: the command line
-// (`cli`), the emulator the tests run in-process, the settings parsers the
-// property tests drive, and a few single items.
+// What the binary uses, and nothing else: the command line and a few single
+// items. What the tests reach inside is named one by one in `testing`.
 pub use api::parse_uploaded;
+pub use cli::Cli;
 pub use commands::completions;
 pub use credentials::md5_hex;
 pub use exit::Exit;
@@ -38,7 +40,7 @@ pub use output::STDOUT_CLOSED_AT_START;
 
 use std::sync::Arc;
 
-use cli::{Cli, Command};
+use cli::Command;
 use error::Error;
 use output::Printer;
 
@@ -47,19 +49,20 @@ use output::Printer;
 pub fn run(cli: Cli) -> Exit {
     // The environment is read here, once; everything below asks this value.
     let env = settings::Env::capture();
-    let global = &cli.global;
+    let global = cli.global;
     let printer = Arc::new(Printer::new(global.color, global.quiet, global.verbose, &env));
     // Whether results that cannot be written may be of finished uploads.
     let uploads = matches!(&cli.command, Command::Upload(args) if !args.dry_run);
+    let ctx = commands::Context::new(global, env, printer.clone());
     let result = match cli.command {
-        Command::Upload(args) => commands::upload::run(args, global, &env, &printer),
-        Command::Inspect(args) => commands::inspect::run(args, global, &env, &printer),
-        Command::Serve(args) => commands::serve::run(args, &env, &printer),
+        Command::Upload(args) => commands::upload::run(args, &ctx),
+        Command::Inspect(args) => commands::inspect::run(args, &ctx),
+        Command::Serve(args) => commands::serve::run(args, &ctx),
         Command::Completions { shell } => commands::completions::run(shell, &printer),
-        Command::Login(args) => commands::login::run(args, global, &env, &printer),
-        Command::Logout => commands::logout::run(global, &env, &printer),
-        Command::Status(args) => commands::status::run(args, global, &env, &printer),
-        Command::Config { action } => commands::config::run(action, global, &env, &printer),
+        Command::Login(args) => commands::login::run(args, &ctx),
+        Command::Logout => commands::logout::run(&ctx),
+        Command::Status(args) => commands::status::run(args, &ctx),
+        Command::Config { action } => commands::config::run(action, &ctx),
         Command::Version => {
             printer.result(&version_text());
             Ok(Exit::Success)

@@ -9,7 +9,7 @@ fn main() -> std::process::ExitCode {
     }
     // A shell asking for completions (CAPFILE_COMPLETE set) is answered here.
     capfile::completions::complete_if_asked();
-    let cli = match capfile::cli::Cli::try_parse() {
+    let cli = match capfile::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };

@@ -108,6 +108,8 @@ fn visit_chain(err: &(dyn StdError + 'static), f: &mut dyn FnMut(&(dyn StdError 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use reqwest::StatusCode;
 
     use super::*;
@@ -148,6 +150,70 @@ mod tests {
         assert_eq!(
             classify(&err, "e"),
             FailureClass::systemic(SystemicKind::DnsFailure, "no-such-host.invalid")
+        );
+    }
+
+    /// A listener on a free loopback port that answers each connection with
+    /// `serve` on a thread of its own.
+    fn listen(serve: impl Fn(std::net::TcpStream) + Send + 'static) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                serve(stream);
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn plain_http_on_a_tls_url_is_a_handshake_failure_named_by_host_alone() {
+        let port = listen(|mut stream| {
+            use std::io::{Read, Write};
+            let mut hello = [0u8; 512];
+            let _ = stream.read(&mut hello);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        });
+        let err = runtime().block_on(network_error(&format!("https://127.0.0.1:{port}/x")));
+        assert_eq!(
+            classify(&err, "e"),
+            FailureClass::systemic(SystemicKind::TlsHandshake, "127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn a_refused_certificate_is_a_verification_failure_not_a_handshake_one() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert.der().clone()], key)
+            .unwrap();
+        let config = Arc::new(config);
+        let port = listen(move |stream| {
+            let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let mut buf = [0u8; 64];
+            // The handshake fails on the client's side: it refuses the certificate.
+            let _ = std::io::Read::read(&mut tls, &mut buf);
+        });
+        let err = runtime().block_on(network_error(&format!("https://127.0.0.1:{port}/x")));
+        assert_eq!(
+            classify(&err, "e"),
+            FailureClass::systemic(SystemicKind::TlsVerification, "127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn a_failed_proxy_is_systemic_and_names_the_proxy() {
+        let err = ApiError::Proxy {
+            proxy: "http://proxy.example:3128 (HTTPS_PROXY)".to_string(),
+            problem: "cannot be reached: Connection refused".to_string(),
+        };
+        assert_eq!(
+            classify(&err, "e"),
+            FailureClass::systemic(SystemicKind::Proxy, "http://proxy.example:3128 (HTTPS_PROXY)")
         );
     }
 

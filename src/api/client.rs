@@ -320,33 +320,12 @@ impl FileService {
         let mut notes = Notes::default();
         let started = Instant::now();
         let attempt = async {
-            let mut builder = self
+            let builder = self
                 .http
                 .post(&url)
                 .header(auth_name, auth_value)
                 .header(header::ACCEPT, "application/json");
-            builder = match job.body {
-                None => builder.header(header::CONTENT_LENGTH, 0).body(Vec::new()),
-                Some((path, size, mime)) => {
-                    let body = file_body(path, size, progress.clone(), activity.clone()).await?;
-                    match job.format {
-                        BodyFormat::Raw => builder
-                            .header(header::CONTENT_TYPE, mime)
-                            .header(header::CONTENT_LENGTH, size)
-                            .body(body),
-                        BodyFormat::Multipart => {
-                            let part = reqwest::multipart::Part::stream_with_length(body, size)
-                                .file_name(form_file_name(job.name.as_str()))
-                                .mime_str(mime)
-                                .map_err(|e| FileError::Mime {
-                                    mime: mime.to_string(),
-                                    source: Arc::new(e),
-                                })?;
-                            builder.multipart(reqwest::multipart::Form::new().part("file", part))
-                        }
-                    }
-                }
-            };
+            let builder = with_body(builder, job, progress.clone(), &activity).await?;
             let built = builder.build().map_err(network_error)?;
             if level >= TraceLevel::Headers {
                 notes.request_headers = redact_headers(&wire_headers(&built));
@@ -412,6 +391,38 @@ impl FileService {
             }
         }
     }
+}
+
+/// The upload request with its body: the file as it is read, raw or as the
+/// one part of a multipart form, or nothing for a placeholder.
+async fn with_body(
+    builder: reqwest::RequestBuilder,
+    job: &UploadJob<'_>,
+    progress: Arc<dyn Progress>,
+    activity: &Arc<Activity>,
+) -> Result<reqwest::RequestBuilder, ApiError> {
+    Ok(match job.body {
+        None => builder.header(header::CONTENT_LENGTH, 0).body(Vec::new()),
+        Some((path, size, mime)) => {
+            let body = file_body(path, size, progress, activity.clone()).await?;
+            match job.format {
+                BodyFormat::Raw => builder
+                    .header(header::CONTENT_TYPE, mime)
+                    .header(header::CONTENT_LENGTH, size)
+                    .body(body),
+                BodyFormat::Multipart => {
+                    let part = reqwest::multipart::Part::stream_with_length(body, size)
+                        .file_name(form_file_name(job.name.as_str()))
+                        .mime_str(mime)
+                        .map_err(|e| FileError::Mime {
+                            mime: mime.to_string(),
+                            source: Arc::new(e),
+                        })?;
+                    builder.multipart(reqwest::multipart::Form::new().part("file", part))
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -104,6 +104,12 @@ pub struct Uploaded {
     pub name: String,
     pub version: String,
     pub secure_file_path: String,
+    /// `file.file_handle` (or `fileHandle`), when the answer has one.
+    pub file_handle: Option<String>,
+    /// The S3 URL (`s3_url`, `s3Url` or `s3Path`, in `file` or at the top),
+    /// when the answer has one: kept by the manifest, since a record may leave
+    /// a large answer out.
+    pub s3_url: Option<String>,
     /// The server's request id (`X-Cap-Requestid`), when it sent one.
     pub request_id: Option<String>,
     /// An earlier attempt failed after its whole body was sent (a 5xx other

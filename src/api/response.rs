@@ -120,10 +120,19 @@ pub fn parse_uploaded(raw: Bytes) -> Result<Uploaded, ApiError> {
         name,
         version,
         secure_file_path,
+        file_handle: text_field(Some(file), &["file_handle", "fileHandle"]),
+        s3_url: text_field(value.get("file").or(Some(&value)), &["s3_url", "s3Url", "s3Path"]),
         raw,
         request_id: None,
         maybe_duplicate: false,
     })
+}
+
+/// The first of `keys` in `object` that holds a string.
+fn text_field(object: Option<&serde_json::Value>, keys: &[&str]) -> Option<String> {
+    let object = object?;
+    keys.iter()
+        .find_map(|key| object.get(*key)?.as_str().map(str::to_string))
 }
 
 /// A failure that a body reports, whatever the HTTP status was, or a body
@@ -357,6 +366,53 @@ mod tests {
 
     fn parsed(body: &'static str) -> Result<Uploaded, ApiError> {
         parse_uploaded(Bytes::from_static(body.as_bytes()))
+    }
+
+    #[test]
+    fn the_file_handle_and_s3_url_are_read_once_into_typed_fields() {
+        let ok = r#""code":200,"status":true,"secureFilePath":"https://s/a""#;
+        let cases: [(String, Option<&str>, Option<&str>); 7] = [
+            (format!(r#"{{{ok},"file":{{"version":1}}}}"#), None, None),
+            (
+                format!(r#"{{{ok},"file":{{"version":1,"file_handle":"h1","s3_url":"s3://b/k"}}}}"#),
+                Some("h1"),
+                Some("s3://b/k"),
+            ),
+            (
+                format!(r#"{{{ok},"file":{{"version":1,"fileHandle":"h2","s3Url":"s3://b/2"}}}}"#),
+                Some("h2"),
+                Some("s3://b/2"),
+            ),
+            // s3Path in `file`, or any of them at the top when `file` has none.
+            (
+                format!(r#"{{{ok},"file":{{"version":1,"s3Path":"s3://b/3"}}}}"#),
+                None,
+                Some("s3://b/3"),
+            ),
+            (
+                format!(r#"{{{ok},"s3Url":"s3://top","file":{{"version":1,"file_handle":"h"}}}}"#),
+                Some("h"),
+                None,
+            ),
+            // Not strings: left out, not an error.
+            (
+                format!(r#"{{{ok},"file":{{"version":1,"file_handle":7,"s3_url":null}}}}"#),
+                None,
+                None,
+            ),
+            // A handle at the top is not the file's.
+            (
+                format!(r#"{{{ok},"file_handle":"top","file":{{"version":1}}}}"#),
+                None,
+                None,
+            ),
+        ];
+        for (body, handle, s3) in cases {
+            let done = parse_uploaded(Bytes::from(body.clone())).unwrap();
+            assert_eq!(done.file_handle.as_deref(), handle, "{body}");
+            assert_eq!(done.s3_url.as_deref(), s3, "{body}");
+            assert_eq!(done.raw, Bytes::from(body.clone()), "the raw answer is kept");
+        }
     }
 
     #[test]

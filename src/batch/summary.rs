@@ -3,14 +3,18 @@
 //! Failures are grouped by cause (the HTTP status and the server's message, or
 //! the network error), each group with its count and at most ten of its inputs,
 //! one per line, then "and N more" pointing at the report. A batch with one
-//! failed file says its error once, on one line. The summary is built as the
+//! failed file says its error once, on one line. The tally is built as the
 //! records arrive and keeps a bounded amount per group and a bounded number of
-//! groups, so its memory does not grow with the batch. It returns lines; the
+//! groups, so its memory does not grow with the batch. It counts everything
+//! the end of a batch needs (outcomes, bytes, failures told as they happened,
+//! how the batch stopped) and decides the exit code; it returns lines, and the
 //! caller prints them.
 
 use std::time::Duration;
 
 use super::record::{Outcome, Record, one_line};
+use super::systemic::Stop;
+use crate::exit::Exit;
 use crate::output::escape_control;
 
 /// Inputs listed per cause before "and N more".
@@ -30,10 +34,23 @@ struct Group {
     listed: Vec<String>,
 }
 
-/// The running totals of a batch, turned into summary lines at the end.
+/// The running totals of a batch, turned into summary lines and the exit
+/// code at the end.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub struct Tally {
     report: Option<String>,
+    /// Inputs in the batch.
+    total: usize,
+    /// The bytes of the inputs uploaded.
+    bytes: u64,
+    /// Failures told on standard error as they happened.
+    told: usize,
+    /// The service refused the credentials.
+    auth_failed: bool,
+    /// The fail-fast stop, when the batch stopped on it.
+    stop: Option<Stop>,
+    /// A record could not be written to `--report`.
+    report_failed: bool,
     groups: Vec<Group>,
     uploaded: usize,
     failed: usize,
@@ -49,12 +66,14 @@ pub struct Summary {
     maybe_duplicates: usize,
 }
 
-impl Summary {
-    /// `report` is the `--report` file, named by "and N more (see ...)".
-    pub fn new(report: Option<&std::path::Path>) -> Self {
-        Summary {
+impl Tally {
+    /// A batch of `total` inputs; `report` is the `--report` file, named by
+    /// "and N more (see ...)".
+    pub fn new(total: usize, report: Option<&std::path::Path>) -> Self {
+        Tally {
+            total,
             report: report.map(|p| p.display().to_string()),
-            ..Summary::default()
+            ..Tally::default()
         }
     }
 
@@ -63,7 +82,10 @@ impl Summary {
         self.retries += u64::from(record.attempts.saturating_sub(1));
         self.maybe_duplicates += usize::from(record.maybe_duplicate);
         match record.outcome {
-            Outcome::Uploaded => self.uploaded += 1,
+            Outcome::Uploaded => {
+                self.uploaded += 1;
+                self.bytes += record.bytes.unwrap_or(0);
+            }
             Outcome::Skipped => self.skipped += 1,
             Outcome::NotAttempted => self.not_attempted += 1,
             Outcome::Failed => self.add_failure(record),
@@ -81,19 +103,112 @@ impl Summary {
         self.interrupted = true;
     }
 
+    /// Inputs in the batch.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Counts a failure told on standard error as it happened.
+    pub fn told(&mut self) {
+        self.told += 1;
+    }
+
+    /// Marks the credentials as refused.
+    pub fn set_auth_failed(&mut self) {
+        self.auth_failed = true;
+    }
+
+    /// Keeps the first fail-fast stop.
+    pub fn set_stop(&mut self, stop: Stop) {
+        self.stop.get_or_insert(stop);
+    }
+
+    /// Marks the report as incomplete (the first write that failed).
+    pub fn set_report_failed(&mut self) {
+        self.report_failed = true;
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    pub fn auth_failed(&self) -> bool {
+        self.auth_failed
+    }
+
+    pub fn report_failed(&self) -> bool {
+        self.report_failed
+    }
+
+    pub fn stop(&self) -> Option<&Stop> {
+        self.stop.as_ref()
+    }
+
+    /// The bytes of the inputs uploaded.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The lone input of the batch failed and was told once already, as it
+    /// failed: the summary does not say it again.
+    pub fn told_already(&self) -> bool {
+        self.total == 1 && self.failed == 1 && self.told == 1
+    }
+
+    /// Failures not told while the batch ran (what `--quiet` still says).
+    pub fn untold(&self) -> bool {
+        self.failed > self.told
+    }
+
+    /// The exit code: 130 when interrupted; else 0 when every input was
+    /// uploaded (or skipped) and the report is whole; 4 when none was and the
+    /// credentials were refused; 1 when none was, or the batch stopped early,
+    /// or the report could not be written; 3 when some were.
+    pub fn exit(&self) -> Exit {
+        let everything = self.failed == 0 && self.not_attempted == 0;
+        if self.interrupted {
+            Exit::Interrupted
+        } else if everything && !self.report_failed {
+            Exit::Success
+        } else if self.auth_failed && self.uploaded == 0 {
+            Exit::Auth
+        } else if self.uploaded == 0 || everything {
+            Exit::Failure
+        } else {
+            Exit::Partial
+        }
+    }
+
+    /// The summary's first line, before the bytes and time: inputs the
+    /// manifest found unchanged are not counted among those to upload, so a
+    /// run where nothing changed does not read as "uploaded 0 of 7".
+    pub fn headline(&self) -> String {
+        let (done, skipped, total) = (self.uploaded, self.skipped, self.total);
+        let to_send = total.saturating_sub(skipped);
+        match (skipped, to_send) {
+            (0, _) => format!("uploaded {done} of {}", crate::output::count(total, "file", "files")),
+            (_, 0) => format!(
+                "nothing to upload: {} unchanged (skipped)",
+                crate::output::count(skipped, "file", "files")
+            ),
+            _ => format!(
+                "uploaded {done} of {} to upload; {skipped} unchanged (skipped)",
+                crate::output::count(to_send, "file", "files")
+            ),
+        }
+    }
+
+    #[cfg(test)]
     pub fn failed(&self) -> usize {
         self.failed
     }
 
+    #[cfg(test)]
     pub fn uploaded(&self) -> usize {
         self.uploaded
     }
 
-    /// Inputs the manifest found unchanged.
-    pub fn skipped(&self) -> usize {
-        self.skipped
-    }
-
+    #[cfg(test)]
     pub fn not_attempted(&self) -> usize {
         self.not_attempted
     }
@@ -146,7 +261,7 @@ impl Summary {
     }
 
     /// The summary lines, without the caller's "uploaded N of M" line: the
-    /// failures ([`Summary::failure_lines`]), then what else happened.
+    /// failures ([`Tally::failure_lines`]), then what else happened.
     pub fn lines(&self) -> Vec<String> {
         let mut lines = self.failure_lines();
         lines.extend(self.other_lines());
@@ -283,7 +398,7 @@ mod tests {
 
     #[test]
     fn a_single_failure_is_said_once_on_one_line() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         s.add(&of(Outcome::Uploaded));
         let mut r = failed("a.png", Some(503), "service unavailable");
         r.request_id = Some("req-1".into());
@@ -296,7 +411,7 @@ mod tests {
 
     #[test]
     fn failures_are_grouped_by_cause_with_counts() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         s.add(&failed("a.png", Some(503), "service unavailable"));
         s.add(&failed("b.png", None, "connection reset"));
         s.add(&failed("c.png", Some(503), "service unavailable"));
@@ -319,7 +434,7 @@ mod tests {
     #[test]
     fn at_most_ten_inputs_per_cause_then_a_pointer_to_the_report() {
         for (report, see) in [(None, "--report"), (Some("out/r.ndjson"), "out/r.ndjson")] {
-            let mut s = Summary::new(report.map(std::path::Path::new));
+            let mut s = Tally::new(0, report.map(std::path::Path::new));
             for i in 0..25 {
                 s.add(&failed(&format!("f{i}.png"), Some(503), "busy"));
             }
@@ -333,7 +448,7 @@ mod tests {
 
     #[test]
     fn distinct_causes_are_bounded() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         for i in 0..1000 {
             s.add(&failed(&format!("f{i}"), None, &format!("cause {i}")));
         }
@@ -345,7 +460,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_batch_says_what_finished() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         s.add(&of(Outcome::Uploaded));
         s.add(&of(Outcome::Skipped));
         s.add(&failed("a.png", Some(500), "boom"));
@@ -359,13 +474,13 @@ mod tests {
                 "to retry only what did not upload next time, add --report FILE; then run capfile upload --retry-from FILE"
             )
         );
-        let mut with_report = Summary::new(Some(std::path::Path::new("runs/r 1.jsonl")));
+        let mut with_report = Tally::new(0, Some(std::path::Path::new("runs/r 1.jsonl")));
         with_report.add(&of(Outcome::NotAttempted));
         assert_eq!(
             with_report.retry_advice().as_deref(),
             Some("to retry only what did not upload: capfile upload --retry-from 'runs/r 1.jsonl'")
         );
-        let mut fine = Summary::new(None);
+        let mut fine = Tally::new(0, None);
         fine.add(&of(Outcome::Uploaded));
         fine.add(&of(Outcome::Skipped));
         assert_eq!(fine.retry_advice(), None);
@@ -376,14 +491,14 @@ mod tests {
 
     #[test]
     fn a_stopped_batch_counts_what_was_not_attempted() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         s.add(&of(Outcome::NotAttempted));
         assert_eq!(s.lines(), ["not attempted: 1 (the batch stopped first)"]);
     }
 
     #[test]
     fn retries_and_rate_limit_waits_are_counted() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         // Seven attempts: four re-sends after a 429 (which do not use up
         // --retries) and two retries.
         let mut r = of(Outcome::Uploaded);
@@ -403,7 +518,7 @@ mod tests {
 
     #[test]
     fn names_and_errors_cannot_inject_terminal_controls() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         let mut r = failed("a\u{1b}[2J.png", Some(500), "x");
         r.error = Some("bad\nline\u{7}".into());
         s.add(&r);
@@ -412,7 +527,7 @@ mod tests {
 
     #[test]
     fn a_clean_batch_has_nothing_to_say() {
-        let mut s = Summary::new(None);
+        let mut s = Tally::new(0, None);
         s.add(&of(Outcome::Uploaded));
         assert!(s.lines().is_empty());
     }

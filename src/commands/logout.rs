@@ -2,20 +2,16 @@
 //! `credentials.toml`, and says what it removed. The profile's settings stay in
 //! `config.toml`, so logging in again only asks for the secret.
 
-use std::sync::Arc;
-
-use crate::cli::GlobalArgs;
-use crate::config_file::Paths;
 use crate::credentials::{SecretSource, StoreError};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
-use crate::settings::Env;
 
 /// Runs `capfile logout`.
-pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
-    let paths = Paths::locate(global.config.as_deref())?;
-    let profile = super::select_profile(global, env)?;
-    let stores = super::Stores::open(&paths, printer, &super::keyring_choice(&paths, env, &profile.name));
+pub fn run(ctx: &super::Context) -> Result<Exit, Error> {
+    let printer = &ctx.printer;
+    let paths = ctx.paths()?;
+    let profile = ctx.profile()?;
+    let stores = super::Stores::open(paths, printer, &ctx.keyring_choice(&profile.name));
 
     let mut removed = Vec::new();
     let mut failed = Vec::new();
@@ -51,7 +47,7 @@ pub fn run(global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exi
         // `-p prdo logout` for `prod`: a profile named on purpose that is
         // neither saved nor configured is a typo, said as for every command.
         if profile.is_explicit()
-            && let Ok(config) = crate::config_file::Config::load(&paths.config)
+            && let Ok(config) = ctx.config()
             && config.get(&profile.name).is_none()
         {
             return Err(config.unknown_profile(&profile.name).into());

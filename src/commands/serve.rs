@@ -18,7 +18,7 @@ use crate::cli::ServeArgs;
 use crate::emulator::{self, Config, Emulator, Faults, RateLimit, RequestLog};
 use crate::error::{CommandError, Error, ErrorKind, Exit, Failure};
 use crate::interrupt::{Interrupts, Signals};
-use crate::output::{Printer, Verbosity};
+use crate::output::Verbosity;
 use crate::settings::Env;
 
 /// The variable that sets the Basic-auth password the service accepts.
@@ -113,7 +113,8 @@ impl Failure for ServeError {
 /// Wrapped by the top-level `Error` as a command's own error.
 impl CommandError for ServeError {}
 
-pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: ServeArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let printer = &ctx.printer;
     if !args.addr.ip().is_loopback() && !args.public {
         return Err(ServeError::NotLoopback { addr: args.addr }.into());
     }
@@ -129,39 +130,7 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
         .into());
     }
     let data_dir = args.data.clone().unwrap_or_else(emulator::default_data_dir);
-    let mut config = Config::new(data_dir.clone());
-    config.username = args.username;
-    let own_password = secret_from_env(env, PASSWORD_VAR)?;
-    let password_line = match own_password {
-        // The default is no secret (it is in the help); one of the user's own is never printed.
-        Some(_) => format!("CAPFILE_PASSWORD=\"${PASSWORD_VAR}\""),
-        None => format!("CAPFILE_PASSWORD={}", config.password),
-    };
-    config.password = own_password.unwrap_or(config.password);
-    config.client_key = args.client_key;
-    config.client_secret = secret_from_env(env, CLIENT_SECRET_VAR)?.unwrap_or(config.client_secret);
-    config.token_ttl = Duration::from_secs(args.token_ttl);
-    config.url_ttl = Duration::from_secs(args.url_ttl);
-    config.public_url = args.public_url;
-    config.faults = Faults {
-        fail_rate: args.fail_rate,
-        fail_status: args.fail_status,
-        retry_after: args.retry_after,
-        latency: Duration::from_millis(args.latency_ms),
-        drop_rate: args.drop_rate,
-        rate_limit: args
-            .rate_limit
-            .map(|rate| RateLimit::new(rate.requests, rate.period, args.rate_limit_retry_after)),
-        error_shape: args.error_shape,
-        expired_token_498: args.expired_token_498,
-        max_upload_bytes: args.max_upload_bytes,
-    };
-    if matches!(printer.verbosity(), Verbosity::Verbose(_)) {
-        let printer = Arc::clone(printer);
-        config.log = Some(Arc::new(move |request: &RequestLog| {
-            printer.detail(1, &request_line(request));
-        }));
-    }
+    let (config, password_line) = emulator_config(&args, data_dir.clone(), ctx)?;
     let username = config.username.clone();
     let default_data = args.data.is_none();
     let runtime = super::runtime()?;
@@ -197,6 +166,51 @@ pub fn run(args: ServeArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, E
             }
         }
     })
+}
+
+/// The emulator's configuration from the flags and the environment's
+/// secrets, and the `CAPFILE_PASSWORD=...` the start message shows (never a
+/// password of the user's own).
+fn emulator_config(
+    args: &ServeArgs,
+    data_dir: std::path::PathBuf,
+    ctx: &super::Context,
+) -> Result<(Config, String), Error> {
+    let (env, printer) = (&ctx.env, &ctx.printer);
+    let mut config = Config::new(data_dir);
+    config.username = args.username.clone();
+    let own_password = secret_from_env(env, PASSWORD_VAR)?;
+    let password_line = match own_password {
+        // The default is no secret (it is in the help); one of the user's own is never printed.
+        Some(_) => format!("CAPFILE_PASSWORD=\"${PASSWORD_VAR}\""),
+        None => format!("CAPFILE_PASSWORD={}", config.password),
+    };
+    config.password = own_password.unwrap_or(config.password);
+    config.client_key = args.client_key.clone();
+    config.client_secret = secret_from_env(env, CLIENT_SECRET_VAR)?.unwrap_or(config.client_secret);
+    config.token_ttl = Duration::from_secs(args.token_ttl);
+    config.url_ttl = Duration::from_secs(args.url_ttl);
+    config.public_url = args.public_url.clone();
+    config.faults = Faults {
+        fail_rate: args.fail_rate,
+        fail_status: args.fail_status,
+        retry_after: args.retry_after,
+        latency: Duration::from_millis(args.latency_ms),
+        drop_rate: args.drop_rate,
+        rate_limit: args
+            .rate_limit
+            .map(|rate| RateLimit::new(rate.requests, rate.period, args.rate_limit_retry_after)),
+        error_shape: args.error_shape,
+        expired_token_498: args.expired_token_498,
+        max_upload_bytes: args.max_upload_bytes,
+    };
+    if matches!(printer.verbosity(), Verbosity::Verbose(_)) {
+        let printer = Arc::clone(printer);
+        config.log = Some(Arc::new(move |request: &RequestLog| {
+            printer.detail(1, &request_line(request));
+        }));
+    }
+    Ok((config, password_line))
 }
 
 /// `serve -v`'s line for one request:

@@ -14,45 +14,40 @@
 //! checked is fine, 4 when credentials are missing or refused, 1 when the host
 //! cannot be reached (and no credential problem was found first).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::api::{FileService, Route, http_client};
-use crate::cli::{GlobalArgs, StatusArgs};
-use crate::config_file::{Config, Paths, Profile};
+use crate::cli::StatusArgs;
+use crate::config_file::Profile;
 use crate::credentials::{Credentials, SecretKind, SecretSource, SecretStore};
 use crate::error::{Error, Exit};
-use crate::output::Printer;
-use crate::settings::{AuthKind, Env, Flags, Origin, choice_name};
+use crate::settings::{AuthKind, Flags, Origin, Setting, Settings, choice_name};
 
 /// How long the host and the token endpoint get to answer.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Runs `capfile status`.
-pub fn run(args: StatusArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
-    let paths = Paths::locate(global.config.as_deref())?;
-    let globals: Vec<GlobalArgs> = if args.all {
-        let config = Config::load(&paths.config)?;
-        let names = config.names();
+pub fn run(args: StatusArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let printer = &ctx.printer;
+    let profiles: Vec<Profile> = if args.all {
+        let names = ctx.config()?.names();
         if names.is_empty() {
-            return Err(Error::NoProfilesForAll { path: paths.config });
+            return Err(Error::NoProfilesForAll {
+                path: ctx.paths()?.config.clone(),
+            });
         }
-        names
-            .into_iter()
-            .map(|name| GlobalArgs {
-                profile: Some(name.to_string()),
-                ..global.clone()
-            })
-            .collect()
+        // As `-p NAME status` for each.
+        let select = |name: &str| Profile::select(Some(name), &ctx.env);
+        names.into_iter().map(select).collect::<Result<_, _>>()?
     } else {
-        vec![global.clone()]
+        vec![ctx.profile()?]
     };
     let mut reports = Vec::new();
-    for global in &globals {
-        reports.push(check(&paths, global, env, printer)?);
+    for profile in profiles {
+        reports.push(check(ctx, profile)?);
     }
     let exit = reports
         .iter()
@@ -264,8 +259,9 @@ fn origin_json(origin: &Origin) -> Value {
 
 /// Checks one profile. Only a broken config file or a profile that does not
 /// exist is an error; everything else is reported.
-fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Report, Error> {
-    let (profile, settings) = super::effective_settings(paths, global, env, &Flags::default())?;
+fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
+    let (paths, env, printer) = (ctx.paths()?, &ctx.env, &ctx.printer);
+    let settings = ctx.settings_of(&profile, &Flags::default())?;
     let auth = settings.auth.value;
     let identity = match auth {
         AuthKind::Basic => settings
@@ -304,8 +300,43 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         ));
         return Ok(report);
     };
-    let resolved = super::resolve_credentials(paths, &report.profile, &settings, base_url, env, printer);
-    let credentials = match resolved {
+    let credentials = check_secret(ctx, &mut report, &settings, base_url);
+    let runtime = super::runtime()?;
+    let route = match Route::for_base_url(&base_url.value, env) {
+        Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
+        Err(bad) => {
+            report.host = Check::Failed(bad.to_string());
+            report.exit = Exit::Usage;
+            return Ok(report);
+        }
+    };
+    printer.detail(1, &route.describe());
+    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value, &route));
+    let host_ok = matches!(report.host, Check::Ok(_));
+    if !host_ok && report.exit == Exit::Success {
+        report.exit = Exit::Failure;
+    }
+    report.credentials = check_credentials(
+        ctx,
+        &mut report,
+        credentials.as_ref(),
+        host_ok,
+        base_url,
+        route,
+        &runtime,
+    );
+    Ok(report)
+}
+
+/// Whether the profile's secret can be read and may be sent to its host: the
+/// credentials when so, and the report's `secret` (and `keyring`) lines.
+fn check_secret(
+    ctx: &super::Context,
+    report: &mut Report,
+    settings: &Settings,
+    base_url: &Setting<Url>,
+) -> Option<Credentials> {
+    match super::resolve_credentials(ctx, &report.profile, settings, base_url) {
         Ok(resolved) => {
             report.kind = match resolved.credentials {
                 Credentials::Basic { .. } => SecretKind::PasswordMd5,
@@ -336,23 +367,21 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
             };
             None
         }
-    };
-    let runtime = super::runtime()?;
-    let route = match Route::for_base_url(&base_url.value, env) {
-        Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
-        Err(bad) => {
-            report.host = Check::Failed(bad.to_string());
-            report.exit = Exit::Usage;
-            return Ok(report);
-        }
-    };
-    printer.detail(1, &route.describe());
-    report.host = runtime.block_on(probe_host(&base_url.value, &settings.namespace.value, &route));
-    let host_ok = matches!(report.host, Check::Ok(_));
-    if !host_ok && report.exit == Exit::Success {
-        report.exit = Exit::Failure;
     }
-    report.credentials = match (&credentials, host_ok) {
+}
+
+/// Whether the token endpoint gives a token for OAuth credentials (a Basic
+/// password only an upload checks); `report.exit` says a refusal or failure.
+fn check_credentials(
+    ctx: &super::Context,
+    report: &mut Report,
+    credentials: Option<&Credentials>,
+    host_ok: bool,
+    base_url: &Setting<Url>,
+    route: Route,
+    runtime: &tokio::runtime::Runtime,
+) -> Check {
+    match (credentials, host_ok) {
         (None, _) => Check::Skipped("no credentials".into()),
         (Some(Credentials::Basic { .. }), _) => Check::Skipped(
             super::login::BASIC_NOT_CHECKED
@@ -363,7 +392,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
         (Some(creds @ Credentials::OAuth { .. }), true) => {
             let checked = match FileService::new(base_url.value.clone(), creds, CHECK_TIMEOUT, 0, route) {
                 Ok(service) => runtime
-                    .block_on(service.with_trace(printer.clone()).check_credentials())
+                    .block_on(service.with_trace(ctx.printer.clone()).check_credentials())
                     .map_err(|e| (e.is_auth(), e.to_string())),
                 Err(e) => Err((false, e.to_string())),
             };
@@ -387,8 +416,7 @@ fn check(paths: &Paths, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) 
                 }
             }
         }
-    };
-    Ok(report)
+    }
 }
 
 /// A GET of the upload endpoint's path, which creates nothing (uploads are

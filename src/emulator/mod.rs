@@ -103,22 +103,29 @@ impl std::fmt::Debug for Emulator {
     }
 }
 
+/// Creates the data directory (0700), locks it, and opens its store and
+/// signing key, off the async threads.
+async fn open_data_dir(
+    data_dir: std::path::PathBuf,
+) -> std::io::Result<(store::Store, signing::MasterKey, std::fs::File)> {
+    tokio::task::spawn_blocking(move || {
+        create_private_dir_all(&data_dir)?;
+        // First the lock: the store clears temporary files, and only
+        // the one emulator writing here may.
+        let data_lock = lock_data_dir(&data_dir)?;
+        let store = store::Store::open(&data_dir)?;
+        let master = signing::MasterKey::load_or_create(&data_dir)?;
+        Ok::<_, std::io::Error>((store, master, data_lock))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 impl Emulator {
     /// Opens (or creates) the data directory, binds `addr` (port 0 picks a
     /// free port) and serves on the current tokio runtime.
     pub async fn start(addr: SocketAddr, config: Config) -> std::io::Result<Emulator> {
-        let data_dir = config.data_dir.clone();
-        let (store, master, data_lock) = tokio::task::spawn_blocking(move || {
-            create_private_dir_all(&data_dir)?;
-            // First the lock: the store clears temporary files, and only
-            // the one emulator writing here may.
-            let data_lock = lock_data_dir(&data_dir)?;
-            let store = store::Store::open(&data_dir)?;
-            let master = signing::MasterKey::load_or_create(&data_dir)?;
-            Ok::<_, std::io::Error>((store, master, data_lock))
-        })
-        .await
-        .map_err(std::io::Error::other)??;
+        let (store, master, data_lock) = open_data_dir(config.data_dir.clone()).await?;
 
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;

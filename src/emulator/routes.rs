@@ -174,39 +174,7 @@ async fn upload_inner(
     let counters = &state.counters;
     bump(&counters.upload_requests);
 
-    // An injected failure stands for an overloaded gateway: it answers before
-    // looking at credentials or the body.
-    if state.faults.draw_failure() {
-        bump(&counters.faults_injected);
-        let mut err = ServiceError::new(
-            state.faults.failure_status(),
-            "Service unavailable (fault injected by the capfile emulator)",
-        );
-        err.retry_after = state.faults.retry_after;
-        err.fault = Some("fail");
-        return Err(err);
-    }
-
-    match state.auth.check(request.headers(), state.clock.unix_now()) {
-        Access::Granted => {}
-        Access::Expired { at } if state.faults.expired_token_498 => {
-            bump(&counters.auth_failures);
-            let mut err = ServiceError::new(TOKEN_EXPIRED, format!("Token expired at {}", unix_time_text(at)));
-            err.fault = Some("expired-498");
-            return Err(err);
-        }
-        Access::Expired { .. } | Access::Denied => {
-            bump(&counters.auth_failures);
-            return Err(ServiceError::unauthorized());
-        }
-    }
-    if let Some(Err(retry_after)) = state.faults.rate_limit.as_ref().map(|l| l.admit(request.headers())) {
-        bump(&counters.rate_limited);
-        let mut err = ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this API key");
-        err.retry_after = retry_after;
-        err.fault = Some("rate-limit");
-        return Err(err);
-    }
+    admit(state, request.headers())?;
 
     let Path((namespace, name)) =
         path.map_err(|rejection| ServiceError::bad_request(format!("Invalid path: {}", rejection.body_text())))?;
@@ -238,6 +206,53 @@ async fn upload_inner(
         return Err(err);
     }
 
+    let meta = publish(state, upload).await?;
+    Ok(axum::Json(success_body(state, meta)).into_response())
+}
+
+/// The gateway's checks before any body is read: an injected failure, the
+/// credentials, the rate limit.
+fn admit(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(), ServiceError> {
+    let counters = &state.counters;
+    // An injected failure stands for an overloaded gateway: it answers before
+    // looking at credentials or the body.
+    if state.faults.draw_failure() {
+        bump(&counters.faults_injected);
+        let mut err = ServiceError::new(
+            state.faults.failure_status(),
+            "Service unavailable (fault injected by the capfile emulator)",
+        );
+        err.retry_after = state.faults.retry_after;
+        err.fault = Some("fail");
+        return Err(err);
+    }
+
+    match state.auth.check(headers, state.clock.unix_now()) {
+        Access::Granted => {}
+        Access::Expired { at } if state.faults.expired_token_498 => {
+            bump(&counters.auth_failures);
+            let mut err = ServiceError::new(TOKEN_EXPIRED, format!("Token expired at {}", unix_time_text(at)));
+            err.fault = Some("expired-498");
+            return Err(err);
+        }
+        Access::Expired { .. } | Access::Denied => {
+            bump(&counters.auth_failures);
+            return Err(ServiceError::unauthorized());
+        }
+    }
+    if let Some(Err(retry_after)) = state.faults.rate_limit.as_ref().map(|l| l.admit(headers)) {
+        bump(&counters.rate_limited);
+        let mut err = ServiceError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this API key");
+        err.retry_after = retry_after;
+        err.fault = Some("rate-limit");
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Stores a received upload as the name's next version, in a task of its own.
+async fn publish(state: &AppState, upload: super::store::Upload) -> Result<ObjectMeta, ServiceError> {
+    let counters = &state.counters;
     // The publish runs in a task of its own: once the whole body is here,
     // the version is stored even if the client goes away meanwhile, and the
     // handler being dropped cannot interrupt it half-way.
@@ -245,7 +260,7 @@ async fn upload_inner(
     let publish_counters = Arc::clone(counters);
     let in_flight = state.publishes.token();
     let last_modified = last_modified_now();
-    let meta = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let _in_flight = in_flight;
         let meta = store.publish(upload, last_modified)?;
         bump(&publish_counters.uploads_stored);
@@ -253,9 +268,7 @@ async fn upload_inner(
     })
     .await
     .map_err(ServiceError::internal)?
-    .map_err(ServiceError::internal)?;
-
-    Ok(axum::Json(success_body(state, meta)).into_response())
+    .map_err(ServiceError::internal)
 }
 
 /// Refuses what cannot be one file name: the same rules the CLI applies.

@@ -188,6 +188,41 @@ pub(super) fn parse_whole(
         )
     })?;
     let root = doc.as_table();
+    let header_line = check_header(path, text, root, binding)?;
+    let mut entries = BTreeMap::new();
+    let Some(files) = root.get("files") else {
+        return Ok(entries);
+    };
+    let Some(files) = files.as_table() else {
+        return Err(invalid(line_of(text, files.span()), "files is not a table".into()));
+    };
+    // Line numbers are needed only for an error, but are looked up once per
+    // entry: through an index, so that the parse stays linear.
+    let lines = Lines::of(text);
+    for (name, item) in files.iter() {
+        let Some(table) = item.as_table() else {
+            return Err(invalid(
+                lines.line(item.span()),
+                format!("files.{name:?} is not a table"),
+            ));
+        };
+        let entry = entry_from_table(table).map_err(|(span, message)| {
+            let line = lines.line(span).or(lines.line(table.span())).or(header_line);
+            invalid(line, format!("entry {name:?}: {message}"))
+        })?;
+        entries.insert(name.to_string(), entry);
+    }
+    Ok(entries)
+}
+
+/// Checks the `[manifest]` table: its format, and that it is bound to this
+/// origin, namespace and body format; gives its line.
+fn check_header(path: &Path, text: &str, root: &Table, binding: &Binding) -> Result<Option<usize>, ManifestError> {
+    let invalid = |line: Option<usize>, message: String| ManifestError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
     let Some(header) = root.get("manifest").and_then(Item::as_table) else {
         return Err(invalid(Some(1), "not a capfile manifest (no [manifest] table)".into()));
     };
@@ -226,30 +261,7 @@ pub(super) fn parse_whole(
             });
         }
     }
-    let mut entries = BTreeMap::new();
-    let Some(files) = root.get("files") else {
-        return Ok(entries);
-    };
-    let Some(files) = files.as_table() else {
-        return Err(invalid(line_of(text, files.span()), "files is not a table".into()));
-    };
-    // Line numbers are needed only for an error, but are looked up once per
-    // entry: through an index, so that the parse stays linear.
-    let lines = Lines::of(text);
-    for (name, item) in files.iter() {
-        let Some(table) = item.as_table() else {
-            return Err(invalid(
-                lines.line(item.span()),
-                format!("files.{name:?} is not a table"),
-            ));
-        };
-        let entry = entry_from_table(table).map_err(|(span, message)| {
-            let line = lines.line(span).or(lines.line(table.span())).or(header_line);
-            invalid(line, format!("entry {name:?}: {message}"))
-        })?;
-        entries.insert(name.to_string(), entry);
-    }
-    Ok(entries)
+    Ok(header_line)
 }
 
 type FieldError = (Option<std::ops::Range<usize>>, String);

@@ -153,6 +153,8 @@ mod tests {
             name: name.into(),
             version: version.into(),
             secure_file_path: url,
+            file_handle: None,
+            s3_url: None,
             request_id: None,
             maybe_duplicate: false,
         }

@@ -24,12 +24,12 @@ mod rate;
 mod table;
 pub mod types;
 
-pub use checks::{check_identity, check_namespace, check_profile_name, origin_of, parse_base_url, redact_userinfo};
+pub use checks::{check_namespace, check_profile_name, origin_of, parse_base_url};
 pub use env::{Env, Lookup};
-pub use error::{Expected, SettingsError, ValueError};
+pub use error::{SettingsError, ValueError};
 pub use rate::Rate;
-pub use table::{FromValue, Key, Kind, SECRET_NAMES, Spec, Value};
-pub use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name, choice_names};
+pub use table::{FromValue, Key, Kind, Value};
+pub use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name};
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

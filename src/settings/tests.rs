@@ -1,3 +1,4 @@
+use super::checks::redact_userinfo;
 use super::*;
 use crate::exit::Failure;
 

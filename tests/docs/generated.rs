@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use capfile::cli::Shell;
 use capfile::completions;
+use capfile::testing::cli::Shell;
 use clap::ValueEnum;
 
 use crate::tools::{REGENERATE_COMMAND, regenerating, repo};

@@ -108,7 +108,7 @@ fn every_flag_is_documented() {
             walk(sub, &format!("{path} {}", sub.get_name()));
         }
     }
-    let mut cmd = capfile::cli::Cli::command();
+    let mut cmd = capfile::testing::cli::Cli::command();
     cmd.build();
     walk(&cmd, "capfile");
 }

@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::process::Command;
 
-use capfile::cli::help::{self, Entry};
+use capfile::testing::cli::help::{self, Entry};
 use clap::CommandFactory;
 use clap_mangen::Man;
 use roff::{Roff, bold, italic, roman};
@@ -17,7 +17,7 @@ use crate::tools::{self, repo};
 
 /// Every page, by file name.
 pub fn pages() -> Vec<(String, String)> {
-    let mut cmd = capfile::cli::Cli::command().disable_help_subcommand(true);
+    let mut cmd = capfile::testing::cli::Cli::command().disable_help_subcommand(true);
     cmd.build();
     let subcommands: Vec<&clap::Command> = cmd
         .get_subcommands()

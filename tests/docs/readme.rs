@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use capfile::cli::help;
+use capfile::testing::cli::help;
 
 use crate::tools::{self, repo};
 

@@ -278,7 +278,7 @@ fn bash_finds_the_script_where_the_help_installs_it() {
         };
         command.args(["--noprofile", "--norc", "-c"]).arg(format!(
             "{xdg_line}\n{}\nsource {BASH_COMPLETION} || exit 10\n__load_completion capfile || exit 11\ncomplete -p capfile",
-            capfile::cli::help::BASH_INSTALL
+            capfile::testing::cli::help::BASH_INSTALL
         ));
         let run = tools::run(&mut command, setup.path());
         assert!(

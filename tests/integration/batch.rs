@@ -13,7 +13,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
-use capfile::emulator::Faults;
+use capfile::testing::emulator::Faults;
 use common::{Service, distinct_images, rows, run, sample, stderr, stdout};
 
 #[test]

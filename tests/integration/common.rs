@@ -5,10 +5,30 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use capfile::emulator::{Config, Emulator, Faults};
+use capfile::testing::emulator::{Config, Emulator, Faults};
+
+/// The warning of a command that would use the keyring: tests have no
+/// D-Bus session (see [`isolate`]).
+pub const NO_KEYRING: &str =
+    "capfile: warning: cannot use the OS keyring (Secret Service): there is no D-Bus session to reach it on\n";
+
+/// What `login --insecure-storage` of the emulator's Basic user says on
+/// standard error, for `profile` at `base_url` with HOME `home`.
+pub fn logged_in_insecure(profile: &str, base_url: &str, home: &Path) -> String {
+    let dir = home.join("config/capfile");
+    format!(
+        "logged in: profile `{profile}`, user `{}` at {base_url}; settings saved in {}, secret saved in {} \
+         (plain text, mode 0600)\n\
+         the password was not checked: the file service can only check a Basic password with an upload; \
+         if it is wrong, the first upload fails with 401 (exit 4) and nothing is stored\n",
+        capfile::testing::emulator::DEFAULT_USERNAME,
+        dir.join("config.toml").display(),
+        dir.join("credentials.toml").display(),
+    )
+}
 
 /// The emulator's password; tests check it never shows up in any output.
-pub const PASSWORD: &str = capfile::emulator::DEFAULT_PASSWORD;
+pub const PASSWORD: &str = capfile::testing::emulator::DEFAULT_PASSWORD;
 
 /// A running emulator with its own data directory and async runtime.
 pub struct Service {
@@ -74,7 +94,7 @@ impl Service {
     pub fn capfile(&self) -> assert_cmd::Command {
         let mut cmd = bare_capfile(self.home.path());
         cmd.env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", PASSWORD);
         cmd
     }
@@ -84,8 +104,11 @@ impl Service {
     pub fn oauth_capfile(&self) -> assert_cmd::Command {
         let mut cmd = bare_capfile(self.home.path());
         cmd.env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_CLIENT_KEY", capfile::emulator::DEFAULT_CLIENT_KEY)
-            .env("CAPFILE_CLIENT_SECRET", capfile::emulator::DEFAULT_CLIENT_SECRET);
+            .env("CAPFILE_CLIENT_KEY", capfile::testing::emulator::DEFAULT_CLIENT_KEY)
+            .env(
+                "CAPFILE_CLIENT_SECRET",
+                capfile::testing::emulator::DEFAULT_CLIENT_SECRET,
+            );
         cmd
     }
 
@@ -93,7 +116,7 @@ impl Service {
     pub fn std_capfile(&self) -> std::process::Command {
         let mut cmd = std_capfile(self.home.path());
         cmd.env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", PASSWORD);
         cmd
     }
@@ -107,7 +130,7 @@ impl Service {
         script
             .args(["-qec", shell_command, "/dev/null"])
             .env("CAPFILE_BASE_URL", self.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", PASSWORD)
             .env("TERM", "xterm");
         script
@@ -127,13 +150,13 @@ impl Service {
         })
     }
 
-    pub fn stats(&self) -> capfile::emulator::Stats {
+    pub fn stats(&self) -> capfile::testing::emulator::Stats {
         self.emulator().stats()
     }
 
     /// Shuts the emulator down (requests in flight get its shutdown grace)
     /// and returns its final counters.
-    pub fn stop(&mut self) -> capfile::emulator::Stats {
+    pub fn stop(&mut self) -> capfile::testing::emulator::Stats {
         let emulator = self.emulator.take().expect("emulator running");
         self.runtime.block_on(emulator.shutdown_stats())
     }
@@ -228,7 +251,7 @@ pub fn assert_clean(output: &Output) {
         assert!(!text.contains("panicked"), "capfile panicked:\n{text}");
         assert!(!text.contains(md5.expose()), "the password's MD5 leaked:\n{text}");
         assert!(
-            !text.contains(&format!("{}:{PASSWORD}", capfile::emulator::DEFAULT_USERNAME)),
+            !text.contains(&format!("{}:{PASSWORD}", capfile::testing::emulator::DEFAULT_USERNAME)),
             "the password leaked:\n{text}"
         );
     }
@@ -286,29 +309,133 @@ pub fn capfile_for(base_url: &str, home: &Path) -> assert_cmd::Command {
 /// `Test`: build it with the arguments, environment and standard input, state
 /// the expected exit status and output, then [`Test::run`] runs it, checks that
 /// no secret leaked and that it did not panic, and checks each expectation.
-/// Unstated expectations are not checked; the output is returned for more.
+///
+/// Exact by default: unless a test states otherwise, the run must exit 0 and
+/// write nothing to standard output or standard error. A test loosens a stream
+/// on purpose, with `stdout_like` / `stderr_like` (the whole text, where `[..]`
+/// stands for any part of one line: a port, a request id, a timing),
+/// `stderr_has` (pieces it must contain) or `stdout_any` / `stderr_any`
+/// (anything goes, checked by the test itself from the output returned).
 ///
 /// ```ignore
 /// service.test().args(["upload", "-"]).status(2).stderr_has("--name").run();
 /// ```
 pub struct Test {
     cmd: assert_cmd::Command,
-    status: Option<i32>,
-    stdout: Option<String>,
-    stderr: Option<String>,
-    stderr_has: Vec<String>,
+    status: i32,
+    stdout: Expect,
+    stderr: Expect,
+}
+
+/// What one output stream must be.
+enum Expect {
+    /// This, exactly.
+    Exact(String),
+    /// This, line for line, where `[..]` in a line matches any characters of
+    /// that line (not a line break).
+    Like(String),
+    /// Each of these pieces, somewhere.
+    Has(Vec<String>),
+    /// Anything: the test checks the output it gets back.
+    Any,
+}
+
+impl Expect {
+    /// Adds a piece; a stream already stated whole (other than the default,
+    /// empty) cannot also be stated in pieces: that is a mistake in the test.
+    #[track_caller]
+    fn add_piece(&mut self, piece: &str) {
+        match self {
+            Expect::Has(pieces) => pieces.push(piece.to_owned()),
+            Expect::Exact(text) if !text.is_empty() => {
+                panic!("a stream stated whole ({text:?}) cannot also be stated in pieces")
+            }
+            Expect::Like(pattern) => {
+                panic!("a stream stated whole ({pattern:?}) cannot also be stated in pieces")
+            }
+            other => *other = Expect::Has(vec![piece.to_owned()]),
+        }
+    }
+
+    #[track_caller]
+    fn check(&self, stream: &str, text: &str, context: &str) {
+        match self {
+            Expect::Exact(expected) => assert_eq!(text, expected, "{stream}; {context}"),
+            Expect::Like(pattern) => assert!(
+                matches_like(pattern, text),
+                "{stream} is not like the pattern\n{stream}:\n{text}\npattern:\n{pattern}\n{context}"
+            ),
+            Expect::Has(pieces) => {
+                for piece in pieces {
+                    assert!(
+                        text.contains(piece.as_str()),
+                        "{stream} lacks {piece:?}:\n{text}\n{context}"
+                    );
+                }
+            }
+            Expect::Any => {}
+        }
+    }
+}
+
+/// Whether `text` is `pattern` line for line, each `[..]` in a pattern line
+/// matching any run of characters within the line.
+pub fn matches_like(pattern: &str, text: &str) -> bool {
+    let (patterns, lines) = (pattern.split('\n'), text.split('\n'));
+    patterns.clone().count() == lines.clone().count() && patterns.zip(lines).all(|(p, l)| line_like(p, l))
+}
+
+fn line_like(pattern: &str, line: &str) -> bool {
+    let parts: Vec<&str> = pattern.split("[..]").collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == line;
+    };
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+#[test]
+fn like_patterns_match_within_a_line_only() {
+    for (pattern, text, like) in [
+        ("", "", true),
+        ("a\n", "a\n", true),
+        ("a\n", "a", false),
+        ("a", "b", false),
+        ("[..]", "", true),
+        ("[..]", "anything at all", true),
+        ("[..]", "two\nlines", false),
+        ("id [..]\n", "id 3f2a\n", true),
+        ("id [..]\n", "id 3f2a\nmore\n", false),
+        ("a[..]a", "a", false),
+        ("a[..]a", "aa", true),
+        ("a[..]b[..]b", "abb", true),
+        ("a[..]b[..]b", "ab", false),
+        ("x [..] y [..] z", "x 1 y 2 z", true),
+        ("x [..] y [..] z", "x 1 z 2 y", false),
+        ("in [..] s\nend\n", "in 0.2 s\nend\n", true),
+        ("in [..] s\nend\n", "in 0.2 s\nEND\n", false),
+    ] {
+        assert_eq!(matches_like(pattern, text), like, "{pattern:?} against {text:?}");
+    }
 }
 
 impl Test {
     /// A test of `cmd` (from [`Service::capfile`], [`bare_capfile`] or
-    /// [`capfile_for`]).
+    /// [`capfile_for`]): exit 0 and no output, unless stated otherwise.
     pub fn new(cmd: assert_cmd::Command) -> Test {
         Test {
             cmd,
-            status: None,
-            stdout: None,
-            stderr: None,
-            stderr_has: Vec::new(),
+            status: 0,
+            stdout: Expect::Exact(String::new()),
+            stderr: Expect::Exact(String::new()),
         }
     }
 
@@ -341,47 +468,74 @@ impl Test {
         self
     }
 
-    /// The exit status it must end with.
+    /// The exit status it must end with (0 unless stated).
     pub fn status(mut self, code: i32) -> Test {
-        self.status = Some(code);
+        self.status = code;
         self
     }
 
-    /// Its whole standard output.
+    /// Its whole standard output (empty unless stated).
     pub fn stdout(mut self, text: &str) -> Test {
-        self.stdout = Some(text.to_owned());
+        self.stdout = Expect::Exact(text.to_owned());
         self
     }
 
-    /// Its whole standard error.
+    /// Its whole standard output, where `[..]` stands for any part of a line.
+    pub fn stdout_like(mut self, pattern: &str) -> Test {
+        self.stdout = Expect::Like(pattern.to_owned());
+        self
+    }
+
+    /// A piece its standard output must contain (may be given more than once).
+    #[track_caller]
+    pub fn stdout_has(mut self, text: &str) -> Test {
+        self.stdout.add_piece(text);
+        self
+    }
+
+    /// Any standard output: the test checks what `run` returns.
+    pub fn stdout_any(mut self) -> Test {
+        self.stdout = Expect::Any;
+        self
+    }
+
+    /// Its whole standard error (empty unless stated).
     pub fn stderr(mut self, text: &str) -> Test {
-        self.stderr = Some(text.to_owned());
+        self.stderr = Expect::Exact(text.to_owned());
+        self
+    }
+
+    /// Its whole standard error, where `[..]` stands for any part of a line.
+    pub fn stderr_like(mut self, pattern: &str) -> Test {
+        self.stderr = Expect::Like(pattern.to_owned());
         self
     }
 
     /// A piece its standard error must contain (may be given more than once).
+    #[track_caller]
     pub fn stderr_has(mut self, text: &str) -> Test {
-        self.stderr_has.push(text.to_owned());
+        self.stderr.add_piece(text);
         self
     }
 
-    /// Runs it and checks everything stated; returns the output.
+    /// Any standard error: the test checks what `run` returns.
+    pub fn stderr_any(mut self) -> Test {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    /// Runs it and checks the status and both streams; returns the output.
     #[track_caller]
     pub fn run(mut self) -> Output {
         let output = run(&mut self.cmd);
         let (out, err) = (stdout(&output), stderr(&output));
-        if let Some(code) = self.status {
-            assert_eq!(output.status.code(), Some(code), "exit status; stderr:\n{err}");
-        }
-        if let Some(expected) = &self.stdout {
-            assert_eq!(&out, expected, "stdout; stderr:\n{err}");
-        }
-        if let Some(expected) = &self.stderr {
-            assert_eq!(&err, expected, "stderr");
-        }
-        for piece in &self.stderr_has {
-            assert!(err.contains(piece.as_str()), "stderr lacks {piece:?}:\n{err}");
-        }
+        assert_eq!(
+            output.status.code(),
+            Some(self.status),
+            "exit status; stdout:\n{out}\nstderr:\n{err}"
+        );
+        self.stdout.check("stdout", &out, &format!("stderr:\n{err}"));
+        self.stderr.check("stderr", &err, &format!("stdout:\n{out}"));
         output
     }
 }
@@ -390,6 +544,15 @@ impl Service {
     /// A [`Test`] of `capfile` with this emulator's Basic credentials.
     pub fn test(&self) -> Test {
         Test::new(self.capfile())
+    }
+
+    /// The `[..]` pattern of a signed URL this emulator gives for a file
+    /// with extension `ext` stored in the default namespace.
+    pub fn url_like(&self, ext: &str) -> String {
+        format!(
+            "{}/files/rewards/100000/[..].{ext}?expires=[..]&signature=[..]",
+            self.base_url()
+        )
     }
 }
 

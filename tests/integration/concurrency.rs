@@ -9,7 +9,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use capfile::emulator::{Faults, RateLimit};
+use capfile::testing::emulator::{Faults, RateLimit};
 use common::{Service, distinct_images, run, stderr, stdout};
 
 /// The level each upload started at, in input order, from `-o records`.

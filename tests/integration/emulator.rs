@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use capfile::emulator::{self, Config, Emulator, Faults, Stats};
+use capfile::testing::emulator::{self, Config, Emulator, Faults, Stats};
 use md5::{Digest, Md5};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;

@@ -73,6 +73,15 @@ impl Dir {
     }
 }
 
+/// The standard error of a piped upload of one file (`size` as shown) that
+/// became `version`.
+fn uploaded_one(source: &Path, size: &str, version: usize) -> String {
+    format!(
+        "uploaded {} ({size}) as version {version}\nuploaded 1 of 1 file, {size} in [..] s\n",
+        source.display()
+    )
+}
+
 /// The record lines of `-o records`.
 fn records(out: &std::process::Output) -> Vec<serde_json::Value> {
     stdout(out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -125,7 +134,7 @@ fn a_turned_jpeg_with_gps_is_never_sideways_loses_gps_and_keeps_icc() {
         (&["--strip-metadata", "--fit", "16x16"], (12, 16), None),
         (&["--fit", "8x100", "--quality", "50"], (8, 11), None),
     ];
-    for (flags, (w, h), orientation) in cases {
+    for (version, (flags, (w, h), orientation)) in cases.iter().enumerate() {
         let dir = Dir::new();
         let source = dir.add("photo.jpg", &turned_gps_icc_jpeg());
         let before = Sources::of(std::slice::from_ref(&source));
@@ -134,7 +143,8 @@ fn a_turned_jpeg_with_gps_is_never_sideways_loses_gps_and_keeps_icc() {
             .args(["upload", "-o", "records", "--name", "photo.jpg"])
             .args(*flags)
             .arg(&source)
-            .status(0)
+            .stdout_any()
+            .stderr_like(&uploaded_one(&source, "5.9 KiB", version + 1))
             .run();
         let record = records(&out).remove(0);
         let sent = stored(&service, &record);
@@ -173,7 +183,8 @@ fn stripping_a_jpeg_leaves_its_pixels_alone() {
         .test(&service)
         .args(["upload", "-o", "records", "--strip-metadata"])
         .arg(&source)
-        .status(0)
+        .stdout_any()
+        .stderr_like(&uploaded_one(&source, "5.9 KiB", 1))
         .run();
     let sent = stored(&service, &records(&out).remove(0));
     let scan = |b: &[u8]| b.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
@@ -242,7 +253,7 @@ fn max_bytes_meets_the_budget_or_fails_naming_the_size_reached() {
     let service = Service::start();
     let bytes = noisy_jpeg(200, 150);
     let size = bytes.len() as u64;
-    for budget in [size / 2, size / 3, size / 5] {
+    for (version, budget) in [size / 2, size / 3, size / 5].into_iter().enumerate() {
         let dir = Dir::new();
         let source = dir.add("noise.jpg", &bytes);
         let before = Sources::of(std::slice::from_ref(&source));
@@ -257,7 +268,8 @@ fn max_bytes_meets_the_budget_or_fails_naming_the_size_reached() {
                 &budget.to_string(),
             ])
             .arg(&source)
-            .status(0)
+            .stdout_any()
+            .stderr_like(&uploaded_one(&source, "72.2 KiB", version + 1))
             .run();
         let record = records(&out).remove(0);
         let sent = stored(&service, &record);
@@ -313,8 +325,23 @@ fn a_rerun_with_the_manifest_sends_nothing_and_a_changed_setting_sends_again() {
     ];
     let before = Sources::of(&sources);
     let manifest = dir.path().join("manifest.toml");
-    let run = |fit: &str| {
-        dir.test(&service)
+    let sizes = ["5.9 KiB", "3.6 KiB", "5.9 KiB"];
+    // The files go up in parallel, so each line is a piece; the summary too.
+    let uploaded = |test: Test, version: u32| {
+        sources
+            .iter()
+            .zip(sizes)
+            .fold(test, |test, (source, size)| {
+                test.stderr_has(&format!(
+                    "uploaded {} ({size}) as version {version}\n",
+                    source.display()
+                ))
+            })
+            .stderr_has("uploaded 3 of 3 files, 15.4 KiB in ")
+    };
+    let run = |fit: &str, expect: &dyn Fn(Test) -> Test| {
+        let test = dir
+            .test(&service)
             .args([
                 "upload",
                 "-o",
@@ -326,8 +353,8 @@ fn a_rerun_with_the_manifest_sends_nothing_and_a_changed_setting_sends_again() {
             ])
             .arg(&manifest)
             .args(&sources)
-            .status(0)
-            .run()
+            .stdout_any();
+        expect(test).run()
     };
     let outcomes = |out: &std::process::Output| -> Vec<String> {
         records(out)
@@ -335,15 +362,44 @@ fn a_rerun_with_the_manifest_sends_nothing_and_a_changed_setting_sends_again() {
             .map(|r| r["outcome"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(outcomes(&run("16x16")), ["uploaded"; 3]);
+    assert_eq!(outcomes(&run("16x16", &|t| uploaded(t, 1))), ["uploaded"; 3]);
     let sent = service.stats().upload_requests;
     // The same settings: skipped from the manifest before any job starts,
     // so nothing is decoded, and nothing is sent.
-    let again = run("16x16");
+    let again = run("16x16", &|t| {
+        t.stderr_like("nothing to upload: 3 files unchanged (skipped), 0 B in [..] s\n")
+    });
     assert_eq!(outcomes(&again), ["skipped"; 3]);
     assert_eq!(service.stats().upload_requests, sent);
+    // The dry run plans as the run decides: keyed by the source and the
+    // settings, so the same settings skip and a changed one is `changed`.
+    let planned = |fit: &str| -> Vec<String> {
+        let out = dir
+            .test(&service)
+            .args([
+                "upload",
+                "--dry-run",
+                "-o",
+                "records",
+                "--strip-metadata",
+                "--fit",
+                fit,
+                "--manifest",
+            ])
+            .arg(&manifest)
+            .args(&sources)
+            .status(0)
+            .run();
+        records(&out)
+            .iter()
+            .map(|r| format!("{} {}", r["action"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(planned("16x16"), ["skip unchanged"; 3]);
+    assert_eq!(planned("10x10"), ["upload changed"; 3]);
+    assert_eq!(service.stats().upload_requests, sent);
     // A changed setting sends every one again.
-    assert_eq!(outcomes(&run("10x10")), ["uploaded"; 3]);
+    assert_eq!(outcomes(&run("10x10", &|t| uploaded(t, 2))), ["uploaded"; 3]);
     assert_eq!(service.stats().upload_requests, sent + 3);
     before.assert_unchanged();
     dir.assert_no_spool();
@@ -376,7 +432,8 @@ fn a_policy_makes_an_image_fit_instead_of_refusing_it() {
         .env("CAPFILE_CONFIG", &fit)
         .args(["upload", "-o", "records", "--policy", "p"])
         .arg(&source)
-        .status(0)
+        .stdout_any()
+        .stderr_like(&uploaded_one(&source, "5.9 KiB", 1))
         .run();
     let facts = inspect(&stored(&service, &records(&out).remove(0)));
     assert_eq!(
@@ -455,30 +512,19 @@ fn inspect_apply_shows_what_each_file_would_become_and_sends_nothing() {
     let photo = dir.add("photo.jpg", &turned_gps_icc_jpeg());
     let anim = dir.add("anim.gif", &std::fs::read(fixture("anim-3frames-10x10.gif")).unwrap());
     let before = Sources::of(&[photo.clone(), anim.clone()]);
-    let out = dir
-        .test(&service)
+    dir.test(&service)
         .args(["inspect", "--apply", "--fit", "16x16", "--strip-metadata"])
         .arg(&photo)
         .arg(&anim)
-        .status(0)
-        .run();
-    assert_eq!(
-        stdout(&out),
-        format!(
-            "{}: jpeg 32x24 {} bytes -> jpeg 12x16 {} bytes (auto-orient (6), fit 24x32->12x16, strip-metadata \
+        .stdout_like(&format!(
+            "{}: jpeg 32x24 {} bytes -> jpeg 12x16 [..] bytes (auto-orient (6), fit 24x32->12x16, strip-metadata \
              (re-encoded), quality 85)\n{}: sent as it is (gif 10x10 138 bytes)\n",
             photo.display(),
             turned_gps_icc_jpeg().len(),
-            stdout(&out)
-                .split(" -> jpeg 12x16 ")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap(),
             anim.display()
-        )
-    );
+        ))
+        .stderr("2 files inspected\n")
+        .run();
     // JSON: before and after, and what was done; the animation refused.
     let out = dir
         .test(&service)
@@ -486,6 +532,7 @@ fn inspect_apply_shows_what_each_file_would_become_and_sends_nothing() {
         .arg(&photo)
         .arg(&anim)
         .status(2)
+        .stdout_any()
         .stderr_has("anim.gif: animated (3 frames)")
         .run();
     let line: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();

@@ -131,8 +131,8 @@ const HANG: Duration = Duration::from_secs(20);
 /// The Basic header the emulator's default credentials make.
 fn basic_header() -> String {
     use base64::Engine;
-    let md5 = capfile::md5_hex(capfile::emulator::DEFAULT_PASSWORD);
-    let pair = format!("{}:{}", capfile::emulator::DEFAULT_USERNAME, md5.expose());
+    let md5 = capfile::md5_hex(capfile::testing::emulator::DEFAULT_PASSWORD);
+    let pair = format!("{}:{}", capfile::testing::emulator::DEFAULT_USERNAME, md5.expose());
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
 }
 
@@ -248,10 +248,10 @@ fn shutdown_with_a_slow_client_completes_within_the_grace() {
 #[test]
 fn a_second_emulator_on_the_same_data_directory_is_refused() {
     let service = Service::start();
-    let config = capfile::emulator::Config::new(service.data.path().to_path_buf());
+    let config = capfile::testing::emulator::Config::new(service.data.path().to_path_buf());
     let err = service
         .runtime
-        .block_on(capfile::emulator::Emulator::start(
+        .block_on(capfile::testing::emulator::Emulator::start(
             "127.0.0.1:0".parse().unwrap(),
             config,
         ))
@@ -380,13 +380,16 @@ fn serve_takes_its_secrets_from_the_environment_only() {
     let serve = Serve::spawn(home.path(), data.path(), &[("CAPFILE_SERVE_PASSWORD", "from-the-env")]);
     let upload = |password: &str| {
         run(common::capfile_for(&serve.base_url, home.path())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", password)
             .args(["upload", "--no-progress"])
             .arg(common::sample("sample.png")))
     };
     assert_eq!(upload("from-the-env").status.code(), Some(0));
-    assert_eq!(upload(capfile::emulator::DEFAULT_PASSWORD).status.code(), Some(4));
+    assert_eq!(
+        upload(capfile::testing::emulator::DEFAULT_PASSWORD).status.code(),
+        Some(4)
+    );
 }
 
 /// A `capfile serve` process on 127.0.0.1:0, killed when dropped.

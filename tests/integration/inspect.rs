@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use capfile::emulator::Faults;
+use capfile::testing::emulator::Faults;
 
-use crate::common::{Service, Test, bare_capfile, stderr, stdout};
+use crate::common::{NO_KEYRING, Service, Test, bare_capfile, stdout};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,6 +34,21 @@ fn config_with(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("config.toml");
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// What `upload --dry-run` of one file says on standard error.
+fn dry_run(service: &Service, namespace: &str, name: &str, bytes: u64) -> String {
+    let content_type = if name.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    format!(
+        "POST {}/api_gateway/file-service/{namespace}/{name}  {bytes} bytes  {content_type}\n\
+         dry run: 1 file checked, 1 would be uploaded; the Basic password was not checked (only an upload \
+         checks it); nothing sent\n",
+        service.base_url()
+    )
 }
 
 /// A PNG header declaring `width` x `height`, and nothing after it.
@@ -161,7 +176,11 @@ fn an_image_that_meets_every_rule_is_uploaded() {
         .env("CAPFILE_CONFIG", &config)
         .args(["upload", "--policy", "badge"])
         .args(&files)
-        .status(0)
+        .stdout_like(&format!("badge-90x90.png\t1\t{}\n", service.url_like("png")))
+        .stderr_like(&format!(
+            "uploaded {} (280 B) as version 1\nuploaded 1 of 1 file, 280 B in [..] s\n",
+            files[0].display()
+        ))
         .run();
     assert_eq!(service.stats().uploads_stored, 1);
 }
@@ -178,37 +197,25 @@ fn every_breach_of_a_batch_is_reported_one_line_per_file() {
         dir.path(),
         &["rgb-60x20.png", "badge-90x90.png", "cmyk-16x16.jpg", "rgb-40x40.jpg"],
     );
-    let out = service
+    let name = |f: &str| dir.path().join(f).display().to_string();
+    service
         .test()
         .env("CAPFILE_CONFIG", &config)
         .args(["upload", "--policy", "reward-art"])
         .args(&files)
         .status(2)
+        .stderr(&format!(
+            "capfile: error: {}: 60x20 is not 1:1 (policy reward-art)\n\
+             capfile: error: {}: 280 bytes is over max_bytes 250 (policy reward-art)\n\
+             capfile: error: {}: 308 bytes is over max_bytes 250; colour cmyk is not rgb (policy reward-art)\n\
+             capfile: error: {}: 684 bytes is over max_bytes 250 (policy reward-art)\n\
+             nothing was uploaded\n",
+            name("rgb-60x20.png"),
+            name("badge-90x90.png"),
+            name("cmyk-16x16.jpg"),
+            name("rgb-40x40.jpg"),
+        ))
         .run();
-    let err = stderr(&out);
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("capfile: error:")).collect();
-    let name = |f: &str| dir.path().join(f).display().to_string();
-    assert_eq!(
-        errors,
-        [
-            format!(
-                "capfile: error: {}: 60x20 is not 1:1 (policy reward-art)",
-                name("rgb-60x20.png")
-            ),
-            format!(
-                "capfile: error: {}: 280 bytes is over max_bytes 250 (policy reward-art)",
-                name("badge-90x90.png")
-            ),
-            format!(
-                "capfile: error: {}: 308 bytes is over max_bytes 250; colour cmyk is not rgb (policy reward-art)",
-                name("cmyk-16x16.jpg")
-            ),
-            format!(
-                "capfile: error: {}: 684 bytes is over max_bytes 250 (policy reward-art)",
-                name("rgb-40x40.jpg")
-            ),
-        ]
-    );
     assert_eq!(service.stats().upload_requests, 0);
 }
 
@@ -222,19 +229,36 @@ fn a_100000_by_100000_png_header_is_refused_by_the_default_max_pixels() {
         "capfile: error: {}: 100000x100000 (10000000000 pixels) is over the default max_pixels 100000000\n",
         huge.display()
     );
-    for command in [&["upload"][..], &["upload", "--dry-run"], &["inspect"]] {
+    for command in [&["upload"][..], &["upload", "--dry-run"]] {
         service
             .test()
             .args(command)
             .arg(&huge)
             .status(2)
-            .stderr_has(&line)
+            .stderr(&format!("{line}nothing was uploaded\n"))
             .run();
     }
+    // inspect says what the header declares, and the breach.
+    service
+        .test()
+        .arg("inspect")
+        .arg(&huge)
+        .status(2)
+        .stdout(&format!(
+            "{}\tpng\t100000\t100000\t41\trgb\t8\tyes\t1\t\tno\tno\tno\tno\n",
+            huge.display()
+        ))
+        .stderr(&format!("{line}1 file inspected\n"))
+        .run();
     // Just under the default passes the check (and the upload).
     let ok = dir.path().join("ok.png");
     std::fs::write(&ok, png_header(10_000, 10_000)).unwrap();
-    service.test().args(["upload", "--dry-run"]).arg(&ok).status(0).run();
+    service
+        .test()
+        .args(["upload", "--dry-run"])
+        .arg(&ok)
+        .stderr(&dry_run(&service, "rewards", "ok.png", 41))
+        .run();
     assert_eq!(service.stats().upload_requests, 0);
 }
 
@@ -267,14 +291,15 @@ fn a_truncated_or_hostile_header_is_an_error_naming_the_file_never_a_panic() {
     for (name, bytes) in &cases {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
-        for command in ["upload", "inspect"] {
-            let out = service.test().arg(command).arg(&path).status(2).run();
-            let err = stderr(&out);
-            let first = err.lines().next().unwrap_or_default();
-            assert!(
-                first.starts_with(&format!("capfile: error: {}: ", path.display())),
-                "{name}: {err}"
-            );
+        // One line naming the file and the cause, whatever the cause.
+        for (command, end) in [("upload", "nothing was uploaded"), ("inspect", "1 file inspected")] {
+            service
+                .test()
+                .arg(command)
+                .arg(&path)
+                .status(2)
+                .stderr_like(&format!("capfile: error: {}: [..]\n{end}\n", path.display()))
+                .run();
         }
     }
     assert_eq!(service.stats().upload_requests, 0);
@@ -285,17 +310,16 @@ fn inspect_shows_each_formats_fields_as_tsv_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     copy(dir.path(), &["rotated-gps-32x24.jpg", "cmyk-16x16.jpg", "no-size.svg"]);
-    let out = Test::new(bare_capfile(home.path()))
+    Test::new(bare_capfile(home.path()))
         .current_dir(dir.path())
         .args(["inspect", "rotated-gps-32x24.jpg", "cmyk-16x16.jpg", "no-size.svg"])
-        .status(0)
+        .stdout(
+            "rotated-gps-32x24.jpg\tjpeg\t32\t24\t3452\trgb\t8\tno\t1\t6\tyes\tyes\tyes\tno\n\
+             cmyk-16x16.jpg\tjpeg\t16\t16\t308\tcmyk\t8\tno\t1\t\tno\tno\tno\tno\n\
+             no-size.svg\tsvg\t\t\t62\t\t\tno\t1\t\tno\tno\tno\tno\n",
+        )
+        .stderr("3 files inspected\n")
         .run();
-    assert_eq!(
-        stdout(&out),
-        "rotated-gps-32x24.jpg\tjpeg\t32\t24\t3452\trgb\t8\tno\t1\t6\tyes\tyes\tyes\tno\n\
-         cmyk-16x16.jpg\tjpeg\t16\t16\t308\tcmyk\t8\tno\t1\t\tno\tno\tno\tno\n\
-         no-size.svg\tsvg\t\t\t62\t\t\tno\t1\t\tno\tno\tno\tno\n"
-    );
     // (file, field, value) from --json
     let checks: &[(&str, &str, serde_json::Value)] = &[
         ("cmyk-16x16.jpg", "color", "cmyk".into()),
@@ -319,7 +343,8 @@ fn inspect_shows_each_formats_fields_as_tsv_and_json() {
         let out = Test::new(bare_capfile(home.path()))
             .args(["inspect", "--json"])
             .arg(fixture(file))
-            .status(0)
+            .stdout_any()
+            .stderr("1 file inspected\n")
             .run();
         let line: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
         assert_eq!(&line[field], want, "{file} {field}: {line}");
@@ -335,17 +360,18 @@ fn inspect_walks_directories_with_r_and_skips_what_is_not_an_image() {
     copy(&dir.path().join("sub"), &["badge-90x90.png"]);
     copy(dir.path(), &["rgb-40x40.jpg"]);
     std::fs::write(dir.path().join("notes.txt"), "text").unwrap();
-    let out = Test::new(bare_capfile(home.path()))
+    let name = |f: &str| dir.path().join(f).display().to_string();
+    Test::new(bare_capfile(home.path()))
         .args(["inspect", "-r"])
         .arg(dir.path())
-        .status(0)
+        .stdout(&format!(
+            "{}\tjpeg\t40\t40\t684\trgb\t8\tno\t1\t\tno\tno\tno\tno\n\
+             {}\tpng\t90\t90\t280\trgb\t8\tyes\t1\t\tno\tno\tno\tno\n",
+            name("rgb-40x40.jpg"),
+            name("sub/badge-90x90.png")
+        ))
+        .stderr("2 files inspected\n")
         .run();
-    let files: Vec<String> = stdout(&out)
-        .lines()
-        .map(|l| l.split('\t').next().unwrap().to_string())
-        .collect();
-    let name = |f: &str| dir.path().join(f).display().to_string();
-    assert_eq!(files, [name("rgb-40x40.jpg"), name("sub/badge-90x90.png")]);
 }
 
 #[test]
@@ -363,6 +389,15 @@ fn the_emulator_refuses_an_oversized_file_with_413_where_a_policy_refuses_it_bef
         .args(["upload", "-o", "records"])
         .args(&files)
         .status(1)
+        .stdout_any()
+        .stderr_like(&format!(
+            "capfile: error: {}: server answered 413 Payload Too Large: File size 210 bytes exceeds the maximum \
+             of 200 bytes (request id [..])\n\
+             uploaded 0 of 1 file, 0 B in [..] s\n\
+             to retry only what did not upload next time, add --report FILE; then run capfile upload \
+             --retry-from FILE\n",
+            files[0].display()
+        ))
         .run();
     let record: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(record["status"], 413, "{record}");
@@ -393,11 +428,15 @@ fn records_carry_width_height_and_format() {
     let service = Service::start();
     let dir = tempfile::tempdir().unwrap();
     let files = copy(dir.path(), &["badge-90x90.png", "no-size.svg"]);
+    // The two go up in parallel: their lines come in either order.
     let out = service
         .test()
         .args(["upload", "-o", "records"])
         .args(&files)
-        .status(0)
+        .stdout_any()
+        .stderr_has(&format!("uploaded {} (280 B) as version 1\n", files[0].display()))
+        .stderr_has(&format!("uploaded {} (62 B) as version 1\n", files[1].display()))
+        .stderr_has("uploaded 2 of 2 files, 342 B in ")
         .run();
     let records: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let fields: Vec<_> = records
@@ -423,13 +462,17 @@ fn the_policy_comes_from_the_flag_the_environment_the_namespace_or_the_profile()
          [profiles.default]\npolicy = \"tiny\"\n[profiles.default.policies]\nbadges = \"square\"\n",
     );
     let files = copy(dir.path(), &["rgb-60x20.png"]);
-    // (extra args, extra env, the policy named in the refusal or None)
-    let cases: &[(&[&str], Option<&str>, Option<&str>)] = &[
-        (&[], None, Some("tiny")),
-        (&["-n", "badges"], None, Some("square")),
+    // (extra args, extra env, the policy named in the refusal and its
+    // breach, or None)
+    type Case<'a> = (&'a [&'a str], Option<&'a str>, Option<(&'a str, &'a str)>);
+    let tiny = Some(("tiny", "210 bytes is over max_bytes 10"));
+    let square = Some(("square", "60x20 is not 1:1"));
+    let cases: &[Case] = &[
+        (&[], None, tiny),
+        (&["-n", "badges"], None, square),
         (&["-n", "badges", "--policy", "open"], None, None),
         (&["-n", "badges"], Some("open"), None),
-        (&["--policy", "square"], Some("tiny"), Some("square")),
+        (&["--policy", "square"], Some("tiny"), square),
     ];
     for (args, env, refused_by) in cases {
         let mut test = service
@@ -442,8 +485,14 @@ fn the_policy_comes_from_the_flag_the_environment_the_namespace_or_the_profile()
             test = test.env("CAPFILE_POLICY", policy);
         }
         match refused_by {
-            Some(policy) => test.status(2).stderr_has(&format!("(policy {policy})")).run(),
-            None => test.status(0).run(),
+            Some((policy, breach)) => test
+                .status(2)
+                .stderr(&format!(
+                    "capfile: error: {}: {breach} (policy {policy})\nnothing was uploaded\n",
+                    files[0].display()
+                ))
+                .run(),
+            None => test.stderr(&dry_run(&service, "badges", "rgb-60x20.png", 210)).run(),
         };
     }
     service
@@ -452,8 +501,11 @@ fn the_policy_comes_from_the_flag_the_environment_the_namespace_or_the_profile()
         .args(["upload", "--policy", "squar"])
         .args(&files)
         .status(2)
-        .stderr_has("--policy names policy `squar`, which")
-        .stderr_has("policies: tiny, square, open")
+        .stderr(&format!(
+            "capfile: error: --policy names policy `squar`, which {} does not define\n\
+             hint: policies: tiny, square, open\n",
+            config.display()
+        ))
         .run();
     assert_eq!(service.stats().upload_requests, 0);
 }
@@ -489,21 +541,59 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
         "{text}"
     );
     assert!(text.contains("formats = [\"png\", \"jpeg\", \"webp\"]"), "{text}");
-    // (key, value) refused, each leaving the file as it was
-    for (key, value) in [
-        ("policies.reward-art.max_bytes", "0"),
-        ("policies.reward-art.aspect", "square"),
-        ("policies.reward-art.formats", "png,jxl"),
-        ("policies.reward-art.color", "rgba"),
-        ("policies.reward-art.colour", "rgb"),
-        ("policies.reward-art", "1"),
-        ("policies.a.b.gps", "refuse"),
-        ("policy.badges", "no such!"),
+    // (key, value, why) refused, each leaving the file as it was
+    let rules = "max_bytes, min_bytes, size, min_width, max_width, min_height, max_height, aspect, \
+                 aspect_tolerance, formats, color, animated, max_pixels, gps, fit, strip_metadata, \
+                 auto_orient, reencode, convert, quality";
+    for (key, value, why) in [
+        (
+            "policies.reward-art.max_bytes",
+            "0",
+            "max_bytes must be an integer from 1, not \"0\"".to_string(),
+        ),
+        (
+            "policies.reward-art.aspect",
+            "square",
+            "aspect must be WIDTH:HEIGHT, e.g. \"3:1\", not \"square\"".to_string(),
+        ),
+        (
+            "policies.reward-art.formats",
+            "png,jxl",
+            "formats: unknown format \"jxl\"; known: png, jpeg, gif, webp, bmp, tiff, ico, avif, heic, svg".to_string(),
+        ),
+        (
+            "policies.reward-art.color",
+            "rgba",
+            "color must be one of rgb, grey, cmyk, palette, not \"rgba\"".to_string(),
+        ),
+        (
+            "policies.reward-art.colour",
+            "rgb",
+            format!("unknown policy rule `colour`; valid rules: {rules}"),
+        ),
+        (
+            "policies.reward-art",
+            "1",
+            format!("`policies.reward-art` names a policy, not a rule: use policies.reward-art.RULE; rules: {rules}"),
+        ),
+        (
+            "policies.a.b.gps",
+            "refuse",
+            format!("unknown policy rule `b.gps`; valid rules: {rules}"),
+        ),
+        (
+            "policy.badges",
+            "no such!",
+            "policy name \"no such!\" may hold only letters, digits, `-` and `_`".to_string(),
+        ),
     ] {
         capfile()
             .args(["config", "set", key, value])
             .status(2)
-            .stderr_has("was not changed")
+            .stderr(&format!(
+                "capfile: error: {why}\nhint: {} was not changed\n",
+                config.display()
+            ))
             .run();
     }
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
@@ -515,14 +605,20 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
         .args(["config", "get", "policy.badges"])
         .stdout("badge\n")
         .run();
-    let out = capfile().args(["config", "list"]).status(0).run();
-    for line in [
-        "policies.reward-art.max_bytes: 200000 (file)\n",
-        "policies.badge.size: 90x90 (file)\n",
-        "policy.badges: badge (file)\n",
-    ] {
-        assert!(stdout(&out).contains(line), "{}", stdout(&out));
-    }
+    // The policy lines close the list (the settings before them are
+    // interactive::config_list_says_the_keyring_error_in_plain_words's).
+    capfile()
+        .args(["config", "list"])
+        .stdout_has(
+            "\npassword_md5: (not set)\n\
+             policies.reward-art.max_bytes: 200000 (file)\n\
+             policies.reward-art.aspect: 1:1 (file)\n\
+             policies.reward-art.formats: png,jpeg,webp (file)\n\
+             policies.badge.size: 90x90 (file)\n\
+             policy.badges: badge (file)\n",
+        )
+        .stderr(NO_KEYRING)
+        .run();
     capfile()
         .args(["config", "unset", "policies.reward-art.aspect"])
         .status(0)
@@ -530,6 +626,10 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
     capfile()
         .args(["config", "get", "policies.reward-art.aspect"])
         .status(1)
+        .stderr(
+            "capfile: error: `policies.reward-art.aspect` is not set for profile `default`\n\
+             hint: set it with `capfile config set policies.reward-art.aspect VALUE`\n",
+        )
         .run();
     // A bad rule written by hand is refused with its line and column.
     let bad = config_with(dir.path(), "[policies.x]\nmax_bytes = \"big\"\n");
@@ -538,6 +638,9 @@ fn config_sets_lists_and_checks_policy_rules_keeping_comments() {
         .args(["inspect"])
         .arg(fixture("rgb-40x40.jpg"))
         .status(2)
-        .stderr_has("config.toml:2:13: policies.x: max_bytes must be an integer from 1")
+        .stderr(&format!(
+            "capfile: error: {}:2:13: policies.x: max_bytes must be an integer from 1\n",
+            bad.display()
+        ))
         .run();
 }

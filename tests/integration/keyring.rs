@@ -14,8 +14,8 @@ use crate::common;
 
 use std::process::Command;
 
-use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
 use capfile::md5_hex;
+use capfile::testing::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
 use common::*;
 
 /// Which real keyring the tests run against.
@@ -391,7 +391,7 @@ fn the_keyring_chosen_at_login_is_kept_in_the_profile() {
     let output = run(capfile(&service, &backend)
         .args(["-p", &profile, "login", "--base-url", &service.base_url()])
         .args(["--username", DEFAULT_USERNAME, "--password-stdin"])
-        .write_stdin(format!("{}\n", capfile::emulator::DEFAULT_PASSWORD)));
+        .write_stdin(format!("{}\n", capfile::testing::emulator::DEFAULT_PASSWORD)));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let config = std::fs::read_to_string(service.home.path().join("config/capfile/config.toml")).unwrap();
     let kernel = matches!(backend, Backend::Kernel);

@@ -311,7 +311,7 @@ fn expired_urls_are_uploaded_again_unless_no_refresh_which_never_prints_them_as_
 #[test]
 fn sigkill_mid_batch_leaves_every_printed_upload_in_the_manifest() {
     use std::io::BufRead;
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         latency: std::time::Duration::from_millis(20),
         ..Default::default()
     });
@@ -323,7 +323,7 @@ fn sigkill_mid_batch_leaves_every_printed_upload_in_the_manifest() {
         .arg(&manifest)
         .args(files_of(dir.path()))
         .env("CAPFILE_BASE_URL", service.base_url())
-        .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+        .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
         .env("CAPFILE_PASSWORD", crate::common::PASSWORD)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -371,7 +371,7 @@ fn sigkill_mid_batch_leaves_every_printed_upload_in_the_manifest() {
 
 #[test]
 fn two_concurrent_runs_on_one_manifest_keep_every_entry() {
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         latency: std::time::Duration::from_millis(10),
         ..Default::default()
     });
@@ -385,7 +385,7 @@ fn two_concurrent_runs_on_one_manifest_keep_every_entry() {
             .arg(&manifest)
             .args(half)
             .env("CAPFILE_BASE_URL", service.base_url())
-            .env("CAPFILE_USERNAME", capfile::emulator::DEFAULT_USERNAME)
+            .env("CAPFILE_USERNAME", capfile::testing::emulator::DEFAULT_USERNAME)
             .env("CAPFILE_PASSWORD", crate::common::PASSWORD)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

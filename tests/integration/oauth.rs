@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use capfile::emulator::{DEFAULT_CLIENT_SECRET, Faults};
+use capfile::testing::emulator::{DEFAULT_CLIENT_SECRET, Faults};
 use common::*;
 
 #[test]

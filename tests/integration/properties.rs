@@ -5,7 +5,7 @@
 use crate::common;
 
 use capfile::RemoteName;
-use capfile::settings::{self, FileValues, Flags, Key};
+use capfile::testing::settings::{self, FileValues, Flags, Key};
 use proptest::prelude::*;
 
 /// Names from every corner: ASCII punctuation, spaces, percent signs, control
@@ -84,7 +84,7 @@ fn remote_names_round_trip_through_the_emulator() {
             &base64::engine::general_purpose::STANDARD,
             format!(
                 "{}:{}",
-                capfile::emulator::DEFAULT_USERNAME,
+                capfile::testing::emulator::DEFAULT_USERNAME,
                 capfile::md5_hex(common::PASSWORD).expose()
             )
         )

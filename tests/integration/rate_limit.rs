@@ -6,7 +6,7 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use capfile::emulator::{Faults, RateLimit};
+use capfile::testing::emulator::{Faults, RateLimit};
 use common::{Service, distinct_images, rows, run, sample, stderr};
 
 fn limited(requests: u32, window: Duration, retry_after: bool) -> Service {
@@ -182,7 +182,7 @@ fn the_emulator_limit_answers_capillarys_error_shape_per_credential() {
         "Basic {}",
         base64_of(&format!(
             "{}:{}",
-            capfile::emulator::DEFAULT_USERNAME,
+            capfile::testing::emulator::DEFAULT_USERNAME,
             capfile::md5_hex(common::PASSWORD).expose()
         ))
     );
@@ -199,8 +199,8 @@ fn the_emulator_limit_answers_capillarys_error_shape_per_credential() {
         let first = post(&basic).await.unwrap();
         let second = post(&basic).await.unwrap();
         let request = serde_json::json!({
-            "key": capfile::emulator::DEFAULT_CLIENT_KEY,
-            "secret": capfile::emulator::DEFAULT_CLIENT_SECRET,
+            "key": capfile::testing::emulator::DEFAULT_CLIENT_KEY,
+            "secret": capfile::testing::emulator::DEFAULT_CLIENT_SECRET,
         });
         let answer = client
             .post(format!("{}/v3/oauth/token/generate", service.base_url()))

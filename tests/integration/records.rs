@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use capfile::emulator::Faults;
+use capfile::testing::emulator::Faults;
 
 use crate::common::{self, Service, run, sample, stderr, stdout};
 

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use capfile::settings::{Key, Kind};
+use capfile::testing::settings::{Key, Kind};
 use common::*;
 
 /// A good value of each setting, as text.
@@ -13,7 +13,7 @@ fn good_value(key: Key) -> String {
     match key {
         Key::BaseUrl => String::new(), // set by the test service already
         Key::Auth => "basic".into(),
-        Key::Username => capfile::emulator::DEFAULT_USERNAME.into(),
+        Key::Username => capfile::testing::emulator::DEFAULT_USERNAME.into(),
         Key::ClientKey => "some-client".into(),
         Key::Namespace => "banners".into(),
         Key::Rate => "100/min".into(),

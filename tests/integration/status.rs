@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use capfile::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
+use capfile::testing::emulator::{DEFAULT_CLIENT_KEY, DEFAULT_CLIENT_SECRET, DEFAULT_USERNAME};
 use common::*;
 use serde_json::Value;
 
@@ -37,14 +37,42 @@ fn dead_port() -> String {
     url
 }
 
-/// Standard output with runs of spaces made one, so the checks do not depend
-/// on the column widths.
-fn text(output: &std::process::Output) -> String {
-    stdout(output)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The lines of a text status that say where the secret comes from, for a
+/// secret in the environment.
+const NO_KEYRING_ENV: &str = "warning: not used: the secret comes from env";
+const NO_DBUS: &str = "cannot use the OS keyring (Secret Service): there is no D-Bus session to reach it on";
+const HOST_OK: &str =
+    "ok: answers over plain HTTP; the upload endpoint answered HTTP 405 to a GET, which creates nothing";
+const PASSWORD_NOT_CHECKED: &str = "not checked: the file service can only check a Basic password with an upload; \
+                                    if it is wrong, the first upload fails with 401 (exit 4) and nothing is stored";
+
+/// The text status of the default profile with Basic credentials for
+/// `user` in the environment, at `base_url`, whose host line is `host`.
+fn basic_status(base_url: &str, user: &str, host: &str) -> String {
+    format!(
+        "profile default (default)\n  \
+         base URL:       {base_url}/ (env CAPFILE_BASE_URL)\n  \
+         auth:           basic (default)\n  \
+         username:       {user} (env CAPFILE_USERNAME)\n  \
+         password_md5:   from env CAPFILE_PASSWORD: ok: readable, and may be sent to this host\n  \
+         keyring:        {NO_KEYRING_ENV} CAPFILE_PASSWORD; {NO_DBUS}\n  \
+         host:           {host}\n  \
+         password:       {PASSWORD_NOT_CHECKED}\n"
+    )
+}
+
+/// The text status of the default profile with OAuth credentials in the
+/// environment, at `base_url`, up to its host line `host`.
+fn oauth_status(base_url: &str, host: &str) -> String {
+    format!(
+        "profile default (default)\n  \
+         base URL:       {base_url}/ (env CAPFILE_BASE_URL)\n  \
+         auth:           oauth (default)\n  \
+         client_key:     {DEFAULT_CLIENT_KEY} (env CAPFILE_CLIENT_KEY)\n  \
+         client_secret:  from env CAPFILE_CLIENT_SECRET: ok: readable, and may be sent to this host\n  \
+         keyring:        {NO_KEYRING_ENV} CAPFILE_CLIENT_SECRET; {NO_DBUS}\n  \
+         host:           {host}\n"
+    )
 }
 
 fn json(output: &std::process::Output) -> Value {
@@ -54,20 +82,11 @@ fn json(output: &std::process::Output) -> Value {
 #[test]
 fn basic_credentials_in_the_environment_are_fine_and_the_password_is_not_checked() {
     let service = Service::start();
-    let output = service.test().arg("status").status(0).run();
-    let out = text(&output);
-    assert!(out.contains(&service.base_url()), "{out}");
-    assert!(out.contains("env CAPFILE_BASE_URL"), "{out}");
-    assert!(
-        out.contains(&format!("username: {DEFAULT_USERNAME} (env CAPFILE_USERNAME)")),
-        "{out}"
-    );
-    assert!(out.contains("from env CAPFILE_PASSWORD: ok"), "{out}");
-    assert!(out.contains("answers over plain HTTP"), "{out}");
-    assert!(
-        out.contains("password: not checked: the file service can only check a Basic password with an upload; if it is wrong, the first upload fails with 401 (exit 4)"),
-        "{out}"
-    );
+    service
+        .test()
+        .arg("status")
+        .stdout(&basic_status(&service.base_url(), DEFAULT_USERNAME, HOST_OK))
+        .run();
     // A check creates nothing.
     assert_eq!(service.stats().uploads_stored, 0);
 }
@@ -75,14 +94,13 @@ fn basic_credentials_in_the_environment_are_fine_and_the_password_is_not_checked
 #[test]
 fn oauth_credentials_in_the_environment_get_a_token() {
     let service = Service::start();
-    let output = oauth(&service, DEFAULT_CLIENT_SECRET).status(0).run();
+    let output = oauth(&service, DEFAULT_CLIENT_SECRET)
+        .stdout(&format!(
+            "{}  token:          ok: the token endpoint gave a token\n",
+            oauth_status(&service.base_url(), HOST_OK)
+        ))
+        .run();
     assert_no_client_secret(&output);
-    let out = text(&output);
-    assert!(
-        out.contains("client_key: capfile-local (env CAPFILE_CLIENT_KEY)"),
-        "{out}"
-    );
-    assert!(out.contains("token: ok: the token endpoint gave a token"), "{out}");
     assert_eq!(service.stats().token_requests, 1);
     assert_eq!(service.stats().uploads_stored, 0);
 }
@@ -90,10 +108,16 @@ fn oauth_credentials_in_the_environment_get_a_token() {
 #[test]
 fn a_wrong_oauth_secret_is_refused_with_exit_4() {
     let service = Service::start();
-    let output = oauth(&service, "wrong-secret").status(4).run();
+    let output = oauth(&service, "wrong-secret")
+        .status(4)
+        .stdout_like(&format!(
+            "{}  token:          FAILED: the token endpoint refused the client key and secret (the client key or \
+             secret was refused: Invalid client key and secret (request id [..])); the secret in the environment's \
+             CAPFILE_CLIENT_SECRET was refused: check its value, or unset it to use the one `capfile login` saves\n",
+            oauth_status(&service.base_url(), HOST_OK)
+        ))
+        .run();
     assert_no_client_secret(&output);
-    let out = text(&output);
-    assert!(out.contains("token: FAILED: the token endpoint refused"), "{out}");
 }
 
 #[test]
@@ -101,44 +125,76 @@ fn no_credentials_is_exit_4_and_says_how_to_log_in() {
     let service = Service::start();
     let mut cmd = bare_capfile(service.home.path());
     cmd.env("CAPFILE_BASE_URL", service.base_url());
-    let output = Test::new(cmd).arg("status").status(4).run();
-    let out = text(&output);
-    assert!(out.contains("username: not set"), "{out}");
-    assert!(out.contains("not found: FAILED: no credentials"), "{out}");
-    assert!(out.contains("capfile login"), "{out}");
-
-    // Without even a base URL.
-    let output = Test::new(bare_capfile(service.home.path()))
+    Test::new(cmd)
         .arg("status")
         .status(4)
+        .stdout(&format!(
+            "profile default (default)\n  \
+             base URL:       {}/ (env CAPFILE_BASE_URL)\n  \
+             auth:           basic (default)\n  \
+             username:       not set\n  \
+             password_md5:   not found: FAILED: no credentials: profile `default` is not logged in and the \
+             environment has none; run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or \
+             CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)\n  \
+             keyring:        FAILED: {NO_DBUS}\n  \
+             host:           {HOST_OK}\n  \
+             password:       not checked: no credentials\n",
+            service.base_url()
+        ))
         .run();
-    assert!(text(&output).contains("base URL: not set"), "{}", stdout(&output));
+
+    // Without even a base URL.
+    Test::new(bare_capfile(service.home.path()))
+        .arg("status")
+        .status(4)
+        .stdout(&format!(
+            "profile default (default)\n  \
+             base URL:       not set\n  \
+             auth:           basic (default)\n  \
+             username:       not set\n  \
+             password_md5:   not found: FAILED: profile `default` has no base URL: run `capfile -p default login`, \
+             or set CAPFILE_BASE_URL\n  \
+             keyring:        FAILED: {NO_DBUS}\n  \
+             host:           not checked: no base URL\n  \
+             password:       not checked: no base URL\n"
+        ))
+        .run();
 }
 
 #[test]
 fn a_host_that_does_not_answer_is_exit_1() {
     let home = tempfile::tempdir().unwrap();
-    let output = Test::new(capfile_for(&dead_port(), home.path()))
+    let dead = dead_port();
+    let host = format!(
+        "FAILED: cannot connect to {}: [..]",
+        dead.strip_prefix("http://").unwrap()
+    );
+    Test::new(capfile_for(&dead, home.path()))
         .arg("status")
         .status(1)
+        .stdout_like(&basic_status(&dead, "u", &host))
         .run();
-    let out = text(&output);
-    assert!(out.contains("host: FAILED: cannot connect to 127.0.0.1:"), "{out}");
 
     // OAuth: no token is asked for when the host does not answer.
     let mut cmd = bare_capfile(home.path());
-    cmd.env("CAPFILE_BASE_URL", dead_port())
+    cmd.env("CAPFILE_BASE_URL", &dead)
         .env("CAPFILE_CLIENT_KEY", DEFAULT_CLIENT_KEY)
         .env("CAPFILE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET);
-    let output = Test::new(cmd).arg("status").status(1).run();
+    let output = Test::new(cmd)
+        .arg("status")
+        .status(1)
+        .stdout_like(&format!(
+            "{}  token:          not checked: the host does not answer\n",
+            oauth_status(&dead, &host)
+        ))
+        .run();
     assert_no_client_secret(&output);
-    assert!(stdout(&output).contains("not checked: the host does not answer"));
 }
 
 #[test]
 fn json_has_one_entry_per_profile_and_the_exit() {
     let service = Service::start();
-    let output = oauth(&service, DEFAULT_CLIENT_SECRET).arg("--json").status(0).run();
+    let output = oauth(&service, DEFAULT_CLIENT_SECRET).arg("--json").stdout_any().run();
     assert_no_client_secret(&output);
     let doc = json(&output);
     assert_eq!(doc["exit"], 0);
@@ -163,7 +219,7 @@ fn json_has_one_entry_per_profile_and_the_exit() {
     assert_eq!(p["exit"], 0);
 
     // A Basic profile has a `password` entry that was not checked.
-    let output = service.test().args(["status", "--json"]).status(0).run();
+    let output = service.test().args(["status", "--json"]).stdout_any().run();
     let p = &json(&output)["profiles"][0];
     assert_eq!(p["password"]["ok"], Value::Null);
     assert!(p.get("token").is_none(), "{p}");
@@ -178,7 +234,7 @@ fn all_checks_every_profile_and_the_worst_exit_wins() {
         .args(["-p", "ok", "login", "--base-url", &service.base_url()])
         .args(["--username", DEFAULT_USERNAME, "--password-stdin", "--insecure-storage"])
         .stdin(PASSWORD)
-        .status(0)
+        .stderr(&logged_in_insecure("ok", &service.base_url(), home))
         .run();
     // `gone`: a profile whose host does not answer, and no secret.
     Test::new(bare_capfile(home))
@@ -186,15 +242,26 @@ fn all_checks_every_profile_and_the_worst_exit_wins() {
         .status(0)
         .run();
 
-    let output = Test::new(bare_capfile(home))
+    Test::new(bare_capfile(home))
         .args(["status", "-p", "ok"])
-        .status(0)
+        .stdout(&format!(
+            "profile ok (flag)\n  \
+             base URL:       {}/ (file)\n  \
+             auth:           basic (file)\n  \
+             username:       {DEFAULT_USERNAME} (file)\n  \
+             password_md5:   from credentials file {credentials}: ok: readable, and may be sent to this host\n  \
+             keyring:        warning: not used: the secret comes from credentials file {credentials}; {NO_DBUS}\n  \
+             host:           {HOST_OK}\n  \
+             password:       {PASSWORD_NOT_CHECKED}\n",
+            service.base_url(),
+            credentials = home.join("config/capfile/credentials.toml").display(),
+        ))
         .run();
-    assert!(stdout(&output).contains("from credentials file"), "{}", stdout(&output));
 
     let output = Test::new(bare_capfile(home))
         .args(["status", "--all", "--json"])
         .status(4)
+        .stdout_any()
         .run();
     let doc = json(&output);
     let profiles = doc["profiles"].as_array().unwrap();
@@ -235,6 +302,7 @@ fn all_gives_each_refused_profile_its_own_login_hint() {
             ])
             .stdin(DEFAULT_CLIENT_SECRET)
             .status(0)
+            .stderr_any()
             .run();
     }
     // Every saved secret becomes one the emulator refuses.
@@ -243,9 +311,13 @@ fn all_gives_each_refused_profile_its_own_login_hint() {
     assert_eq!(saved.matches(DEFAULT_CLIENT_SECRET).count(), names.len(), "{saved}");
     std::fs::write(&file, saved.replace(DEFAULT_CLIENT_SECRET, "wrong-secret")).unwrap();
 
-    let output = Test::new(bare_capfile(home)).args(["status", "--all"]).status(4).run();
+    let output = Test::new(bare_capfile(home))
+        .args(["status", "--all"])
+        .status(4)
+        .stdout_any()
+        .run();
     assert_no_client_secret(&output);
-    let out = text(&output);
+    let out = stdout(&output);
     let tokens: Vec<&str> = out.lines().filter(|line| line.contains("token:")).collect();
     assert_eq!(tokens.len(), names.len(), "{out}");
     for (name, line) in names.iter().zip(&tokens) {

@@ -58,15 +58,15 @@ fn standard_input_needs_a_name_and_uploads_its_bytes() {
         .args(["upload", "-"])
         .stdin(png.clone())
         .status(2)
-        .stdout("")
-        .stderr_has("-: standard input needs --name")
+        .stderr("capfile: error: -: standard input needs --name\nnothing was uploaded\n")
         .run();
 
     let output = service
         .test()
         .args(["upload", "-", "--name", "from-stdin.png"])
         .stdin(png.clone())
-        .status(0)
+        .stdout_like(&format!("from-stdin.png\t1\t{}\n", service.url_like("png")))
+        .stderr_like("uploaded from-stdin.png (426 B) as version 1\nuploaded 1 of 1 file, 426 B in [..] s\n")
         .run();
     let rows = rows(&output);
     assert_eq!(rows[0][0], "from-stdin.png");
@@ -79,7 +79,8 @@ fn placeholder_sends_no_body() {
     let output = service
         .test()
         .args(["upload", "--placeholder", "banner.png", "--json"])
-        .status(0)
+        .stdout_any()
+        .stderr_like("uploaded banner.png (0 B) as version 1\nuploaded 1 of 1 file, 0 B in [..] s\n")
         .run();
     let doc: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     assert_eq!(doc["file"]["name"], "banner.png");
@@ -251,7 +252,7 @@ fn no_credentials_exits_4_before_sending() {
 
 #[test]
 fn a_server_error_exits_1() {
-    let service = Service::with_faults(capfile::emulator::Faults {
+    let service = Service::with_faults(capfile::testing::emulator::Faults {
         fail_rate: 1.0,
         fail_status: 500,
         ..Default::default()

@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::cli::{ConfigAction, GlobalArgs};
-use crate::config_file::{self, Config, Paths, Profile};
+use super::Context;
+use crate::cli::ConfigAction;
+use crate::config_file::{self, Paths, Profile};
 use crate::credentials::{self, Located, SecretKind, SecretSource};
 use crate::error::{CommandError, Error, ErrorKind, Exit, Failure};
 use crate::output::Printer;
-use crate::settings::{self, Env, Key, Origin, Settings};
+use crate::settings::{self, Key, Origin, Settings};
 
 mod policies;
 
@@ -94,29 +95,29 @@ impl Failure for ConfigError {
 impl CommandError for ConfigError {}
 
 /// Runs `capfile config ...`.
-pub fn run(action: ConfigAction, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
-    let ctx = Context { global, env };
-    let paths = Paths::locate(global.config.as_deref())?;
+pub fn run(action: ConfigAction, ctx: &Context) -> Result<Exit, Error> {
+    let printer = &ctx.printer;
+    let paths = ctx.paths()?;
     match action {
         ConfigAction::Path => {
             printer.result(&format!("{}\n", paths.config.display()));
             Ok(Exit::Success)
         }
         ConfigAction::Profiles => {
-            let config = Config::load(&paths.config)?;
+            let config = ctx.config()?;
             let names = config.names();
             if names.is_empty() {
                 printer.note(&format!("no profiles in {}", paths.config.display()));
             }
-            let active = super::select_profile(global, env).map(|p| p.name).ok();
+            let active = ctx.profile().map(|p| p.name).ok();
             printer.result(&profile_lines(&names, active.as_deref(), printer.stdout_is_terminal()));
             Ok(Exit::Success)
         }
-        ConfigAction::DeleteProfile { name } => delete_profile(&paths, env, printer, &name),
-        ConfigAction::List { json } => list(&paths, &ctx, printer, json),
-        ConfigAction::Get { key } => get(&paths, &ctx, printer, &key),
-        ConfigAction::Set { key, value } => set(&paths, &ctx, printer, &key, &value),
-        ConfigAction::Unset { key } => unset(&paths, &ctx, printer, &key),
+        ConfigAction::DeleteProfile { name } => delete_profile(ctx, &name),
+        ConfigAction::List { json } => list(paths, ctx, printer, json),
+        ConfigAction::Get { key } => get(paths, ctx, printer, &key),
+        ConfigAction::Set { key, value } => set(paths, ctx, printer, &key, &value),
+        ConfigAction::Unset { key } => unset(paths, ctx, printer, &key),
     }
 }
 
@@ -136,12 +137,13 @@ fn profile_lines(names: &[&str], active: Option<&str>, terminal: bool) -> String
 
 /// `config delete-profile NAME`: removes the profile's table from
 /// `config.toml` and its secret from the keyring and `credentials.toml`.
-fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) -> Result<Exit, Error> {
-    let config = Config::load(&paths.config)?;
+fn delete_profile(ctx: &Context, name: &str) -> Result<Exit, Error> {
+    let (paths, printer) = (ctx.paths()?, &ctx.printer);
+    let config = ctx.config()?;
     if config.get(name).is_none() {
         return Err(config.unknown_profile_argument(name).into());
     }
-    let stores = super::Stores::open(paths, printer, &super::keyring_choice(paths, env, name));
+    let stores = super::Stores::open(paths, printer, &ctx.keyring_choice(name));
     for store in stores.in_order() {
         match store.delete(name) {
             Ok(true) => printer.note(&format!(
@@ -164,14 +166,8 @@ fn delete_profile(paths: &Paths, env: &Env, printer: &Arc<Printer>, name: &str) 
 
 /// The effective settings of the selected profile, as an upload would see
 /// them without flags.
-fn effective(paths: &Paths, ctx: &Context) -> Result<(Profile, Settings), Error> {
-    super::effective_settings(paths, ctx.global, ctx.env, &settings::Flags::default())
-}
-
-/// The global options and the environment, as every action needs them.
-struct Context<'a> {
-    global: &'a GlobalArgs,
-    env: &'a Env,
+fn effective(ctx: &Context) -> Result<(Profile, Settings), Error> {
+    ctx.settings(&settings::Flags::default())
 }
 
 /// A key typed on the command line. Its errors do not name the config file:
@@ -213,15 +209,15 @@ fn not_editable(paths: &Paths) -> impl Fn(config_file::NotEditable) -> Error + '
     }
 }
 
-fn get(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
+fn get(_paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
     if let Some(key) = policies::parse(name) {
-        let profile = super::select_profile(ctx.global, ctx.env)?;
-        let value = policies::get(&Config::load(&paths.config)?, &profile.name, &key?, name)?;
+        let profile = ctx.profile()?;
+        let value = policies::get(ctx.config()?, &profile.name, &key?, name)?;
         printer.result(&format!("{value}\n"));
         return Ok(Exit::Success);
     }
     let key = parse_key(name)?;
-    let (profile, settings) = effective(paths, ctx)?;
+    let (profile, settings) = effective(ctx)?;
     match settings.get(key) {
         Some((value, _)) => {
             printer.result(&format!("{value}\n"));
@@ -240,11 +236,10 @@ fn get(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Ex
 fn secret_source(
     settings: &Settings,
     profile: &Profile,
-    paths: &Paths,
-    env: &Env,
-    printer: &Arc<Printer>,
+    ctx: &Context,
 ) -> Result<(SecretKind, Option<SecretSource>), Error> {
-    let stores = super::Stores::open(paths, printer, &super::keyring_setting(settings));
+    let (env, printer) = (&ctx.env, &ctx.printer);
+    let stores = super::Stores::open(ctx.paths()?, printer, &super::keyring_setting(settings));
     let (kind, found, failures) =
         match credentials::locate(env, settings.auth.value, &profile.name, &stores.in_order(), |_| Ok(()))? {
             Located::Env { kind, variable, .. } => return Ok((kind, Some(SecretSource::Env(variable)))),
@@ -252,7 +247,7 @@ fn secret_source(
         };
     // A secret that an upload would refuse to send is worth a word.
     if let (Some((saved, source)), Some(base_url)) = (&found, &settings.base_url) {
-        let saved_profile = Config::load(&paths.config)?.values(profile)?;
+        let saved_profile = ctx.config()?.values(profile)?;
         if let Err(refusal) = credentials::check_binding(
             saved,
             kind,
@@ -281,9 +276,9 @@ fn secret_source(
     Ok((kind, found.map(|(_, source)| source)))
 }
 
-fn list(paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> Result<Exit, Error> {
-    let (profile, settings) = effective(paths, ctx)?;
-    let (kind, source) = secret_source(&settings, &profile, paths, ctx.env, printer)?;
+fn list(_paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> Result<Exit, Error> {
+    let (profile, settings) = effective(ctx)?;
+    let (kind, source) = secret_source(&settings, &profile, ctx)?;
     if as_json {
         let mut doc = Map::new();
         doc.insert("profile".into(), entry_of(json!(profile.name), Some(&profile.origin)));
@@ -311,7 +306,7 @@ fn list(paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> 
             secret.insert("variable".into(), json!(variable));
         }
         doc.insert(kind.name().into(), Value::Object(secret));
-        policies::list_json(&Config::load(&paths.config)?, &profile.name, &mut doc);
+        policies::list_json(ctx.config()?, &profile.name, &mut doc);
         let doc = Value::Object(doc);
         let text = if printer.stdout_is_terminal() {
             serde_json::to_string_pretty(&doc)
@@ -332,7 +327,7 @@ fn list(paths: &Paths, ctx: &Context, printer: &Arc<Printer>, as_json: bool) -> 
         Some(source) => text.push_str(&format!("{}: ({source})\n", kind.name())),
         None => text.push_str(&format!("{}: (not set)\n", kind.name())),
     }
-    text.push_str(&policies::list_lines(&Config::load(&paths.config)?, &profile.name));
+    text.push_str(&policies::list_lines(ctx.config()?, &profile.name));
     printer.result(&text);
     Ok(Exit::Success)
 }
@@ -368,8 +363,8 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
         return set_policy(paths, ctx, printer, name, &key.map_err(not_set(paths))?, input);
     }
     let key = parse_key(name).map_err(not_set(paths))?;
-    let profile = super::select_profile(ctx.global, ctx.env)?;
-    let config = Config::load(&paths.config)?;
+    let profile = ctx.profile()?;
+    let config = ctx.config()?;
     let value = key.parse_input(input).map_err(|message| {
         not_set(paths)(
             ConfigError::BadValue {
@@ -402,8 +397,8 @@ fn set_policy(
     key: &PolicyKey,
     input: &str,
 ) -> Result<Exit, Error> {
-    let profile = super::select_profile(ctx.global, ctx.env)?;
-    let config = Config::load(&paths.config)?;
+    let profile = ctx.profile()?;
+    let config = ctx.config()?;
     let mut doc = config.file.document_mut()?;
     policies::set(&mut doc, paths, &profile.name, key, input).map_err(not_set(paths))?;
     config.file.write(&doc, false)?;
@@ -414,8 +409,8 @@ fn set_policy(
 fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<Exit, Error> {
     if let Some(key) = policies::parse(name) {
         let key = key?;
-        let profile = super::select_profile(ctx.global, ctx.env)?;
-        let config = Config::load(&paths.config)?;
+        let profile = ctx.profile()?;
+        let config = ctx.config()?;
         let mut doc = config.file.document_mut()?;
         if !policies::unset(&mut doc, &profile.name, &key) {
             printer.note(&format!("`{name}` was not set"));
@@ -426,8 +421,8 @@ fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<
         return Ok(Exit::Success);
     }
     let key = parse_key(name)?;
-    let profile = super::select_profile(ctx.global, ctx.env)?;
-    let config = Config::load(&paths.config)?;
+    let profile = ctx.profile()?;
+    let config = ctx.config()?;
     if config.get(&profile.name).is_none() {
         return Err(config.unknown_profile(&profile.name).into());
     }

@@ -14,12 +14,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, InspectArgs};
-use crate::config_file::{Config, Paths};
+use crate::cli::InspectArgs;
 use crate::error::{Error, Exit};
 use crate::image::{self, ImageFacts};
 use crate::inputs::{self, InputError};
@@ -37,16 +35,15 @@ const COLUMNS: [&str; 14] = [
 ];
 
 /// Runs `capfile inspect`.
-pub fn run(args: InspectArgs, global: &GlobalArgs, env: &settings::Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
+pub fn run(args: InspectArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let printer = &ctx.printer;
     let flags = settings::Flags {
         namespace: args.namespace.clone(),
         policy: args.policy.clone(),
         ..settings::Flags::default()
     };
-    let paths = Paths::locate(global.config.as_deref())?;
-    let (profile, settings) = super::effective_settings(&paths, global, env, &flags)?;
-    let config = Config::load(&paths.config)?;
-    let policy = policy::select(&config, &profile.name, &settings)?;
+    let (profile, settings) = ctx.settings(&flags)?;
+    let policy = policy::select(ctx.config()?, &profile.name, &settings)?;
     let files = inputs::with_listed(&args.files, args.files_from.as_deref(), args.null)?;
     let fit = Settings::resolve(policy.as_ref(), &(&args.transforms).into());
     let mut run = Run {

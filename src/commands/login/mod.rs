@@ -18,15 +18,16 @@
 mod error;
 
 use std::io::{self, BufRead, IsTerminal, Read};
-use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 pub use self::error::LoginError;
 use crate::api::{FileService, Route};
-use crate::cli::{GlobalArgs, LoginArgs};
+use crate::cli::LoginArgs;
 use crate::config_file::{self, Config, Paths, Profile};
+use crate::credentials::file::CredentialsFile;
+use crate::credentials::keyring::Keyring;
 use crate::credentials::{self, Binding, Credentials, Secret, SecretKind, SecretStore};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
@@ -38,10 +39,11 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_SECRET: u64 = 64 * 1024;
 
 /// Runs `capfile login`.
-pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printer>) -> Result<Exit, Error> {
-    let paths = Paths::locate(global.config.as_deref())?;
-    let profile = super::select_profile(global, env)?;
-    let config = Config::load(&paths.config)?;
+pub fn run(args: LoginArgs, ctx: &super::Context) -> Result<Exit, Error> {
+    let (env, printer) = (&ctx.env, &ctx.printer);
+    let paths = ctx.paths()?;
+    let profile = ctx.profile()?;
+    let config = ctx.config()?;
     let existing = config.get(&profile.name).cloned().unwrap_or_default();
     let ask = Asker {
         printer,
@@ -51,10 +53,10 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     // On a terminal the keyring is asked before any question: with none to
     // save in, every answer would be lost. Otherwise the flags are checked
     // first, so a usage error is said as one.
-    let keyring_chosen = super::keyring_choice(&paths, env, &profile.name);
-    let super::Stores { keyring, file } = super::Stores::open(&paths, printer, &keyring_chosen);
+    let keyring_chosen = ctx.keyring_choice(&profile.name);
+    let super::Stores { keyring, file } = super::Stores::open(paths, printer, &keyring_chosen);
     let check_keyring_now = |now: bool| match now && !args.insecure_storage {
-        true => check_keyring(&keyring, &profile.name, &paths),
+        true => check_keyring(&keyring, &profile.name, paths),
         false => Ok(()),
     };
     let on_terminal = io::stdin().is_terminal();
@@ -86,44 +88,10 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
     };
     // The secret will be sent only to this origin, with this identity.
     let binding = Binding::new(&base_url, &identity);
-    let stored_in = if args.insecure_storage {
-        file.set(&profile.name, kind, secret, &binding)
-            .map_err(|e| e.into_error())?;
-        // The keyring is read before the file, so an older secret there would
-        // shadow this one.
-        match keyring.delete(&profile.name) {
-            Ok(true) => printer.note(&format!(
-                "removed the older secret of profile `{}` from {}",
-                profile.name,
-                keyring.describe()
-            )),
-            Ok(false) => {}
-            Err(err) => printer.detail(1, &format!("{err}; no older secret removed from it")),
-        }
-        format!("{} (plain text, mode 0600)", paths.credentials.display())
-    } else {
-        keyring
-            .set(&profile.name, kind, secret, &binding)
-            .map_err(|cause| LoginError::Keyring {
-                cause,
-                credentials_file: paths.credentials.clone(),
-            })?;
-        // A plain-text copy from an earlier `--insecure-storage` login is no
-        // longer needed.
-        match file.delete(&profile.name) {
-            Ok(true) => printer.note(&format!(
-                "removed the older plain-text secret of profile `{}` from {}",
-                profile.name,
-                paths.credentials.display()
-            )),
-            Ok(false) => {}
-            Err(err) => printer.warn(&format!("{err}; the older plain-text secret was not removed")),
-        }
-        keyring.describe()
-    };
+    let stored_in = store_secret(&args, &profile.name, kind, secret, &binding, (&keyring, &file), ctx)?;
 
     let keyring_used = (!args.insecure_storage).then_some(keyring_chosen.as_str());
-    save_settings(&config, &profile, &base_url, auth, &identity, keyring_used)?;
+    save_settings(config, &profile, &base_url, auth, &identity, keyring_used)?;
     let settings_in = paths.config.display();
     let who = match auth {
         AuthKind::Basic => format!("user `{identity}`"),
@@ -138,6 +106,55 @@ pub fn run(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: &Arc<Printe
         printer.note(BASIC_NOT_CHECKED);
     }
     Ok(Exit::Success)
+}
+
+/// Saves the secret in the keyring (or, with `--insecure-storage`, in
+/// `credentials.toml`) and removes an older copy from the other store, which
+/// would shadow it or is no longer needed; says where it was saved.
+fn store_secret(
+    args: &LoginArgs,
+    profile: &str,
+    kind: SecretKind,
+    secret: &Secret,
+    binding: &Binding,
+    (keyring, file): (&Keyring, &CredentialsFile),
+    ctx: &super::Context,
+) -> Result<String, Error> {
+    let (paths, printer) = (ctx.paths()?, &ctx.printer);
+    Ok(if args.insecure_storage {
+        file.set(profile, kind, secret, binding).map_err(|e| e.into_error())?;
+        // The keyring is read before the file, so an older secret there would
+        // shadow this one.
+        match keyring.delete(profile) {
+            Ok(true) => printer.note(&format!(
+                "removed the older secret of profile `{}` from {}",
+                profile,
+                keyring.describe()
+            )),
+            Ok(false) => {}
+            Err(err) => printer.detail(1, &format!("{err}; no older secret removed from it")),
+        }
+        format!("{} (plain text, mode 0600)", paths.credentials.display())
+    } else {
+        keyring
+            .set(profile, kind, secret, binding)
+            .map_err(|cause| LoginError::Keyring {
+                cause,
+                credentials_file: paths.credentials.clone(),
+            })?;
+        // A plain-text copy from an earlier `--insecure-storage` login is no
+        // longer needed.
+        match file.delete(profile) {
+            Ok(true) => printer.note(&format!(
+                "removed the older plain-text secret of profile `{}` from {}",
+                profile,
+                paths.credentials.display()
+            )),
+            Ok(false) => {}
+            Err(err) => printer.warn(&format!("{err}; the older plain-text secret was not removed")),
+        }
+        keyring.describe()
+    })
 }
 
 /// What login and `status` say of a Basic password: the service has no

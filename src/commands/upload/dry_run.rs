@@ -10,25 +10,27 @@
 
 use serde_json::json;
 
-use super::batch::Whose;
+use super::send::Whose;
 use crate::api::FileService;
 use crate::credentials::Credentials;
 use crate::error::{Error, Exit};
 use crate::inputs::{Input, Inputs};
 use crate::interrupt::Interrupts;
-use crate::manifest::{ContentHasher, Decision, Manifest, Policy, Reason, hash_file};
+use crate::manifest::Reason;
 use crate::output::{self, Printer};
 use crate::settings::OutputFormat;
 
+use super::plan::{Plan, Step};
+
 /// Where the plan's lines go, and in which form.
-pub(super) struct Plan<'a> {
+pub(super) struct Listing<'a> {
     printer: &'a Printer,
     json: bool,
 }
 
-impl<'a> Plan<'a> {
-    pub(super) fn new(printer: &'a Printer, format: OutputFormat) -> Plan<'a> {
-        Plan {
+impl<'a> Listing<'a> {
+    pub(super) fn new(printer: &'a Printer, format: OutputFormat) -> Listing<'a> {
+        Listing {
             printer,
             json: matches!(format, OutputFormat::Records | OutputFormat::Json),
         }
@@ -110,52 +112,29 @@ pub(super) async fn check_credentials(
     }
 }
 
-/// The plan without a manifest: every input would be sent.
-pub(super) fn plan_all(inputs: &Inputs, plan: &Plan, url: impl Fn(&Input) -> String) -> usize {
-    for input in inputs.iter() {
-        plan.upload(&input, &url(&input), None);
-    }
-    inputs.len()
-}
-
-/// The plan with a manifest: the request each input would send and why
-/// (`new`, `changed`, `expired`, `forced`), or `skip` and its recorded
-/// version. Returns how many would be sent, or `None` when a signal stopped
-/// it (checked before each input: hashing a batch of large files takes a
-/// while).
-pub(super) fn plan_with_manifest(
+/// Lists the plan ([`Plan::decide`], input by input): the request each
+/// input would send and, with a manifest, why (`new`, `changed`, `expired`,
+/// `forced`), or `skip` and its recorded version. Returns how many would be
+/// sent, or `None` when a signal stopped it (checked before each input:
+/// hashing a batch of large files takes a while).
+pub(super) fn list(
     inputs: &Inputs,
-    manifest: &Manifest,
-    policy: Policy,
     plan: &Plan,
+    listing: &Listing,
     interrupts: &Interrupts,
     url: impl Fn(&Input) -> String,
 ) -> Option<usize> {
-    let now = time::OffsetDateTime::now_utc();
     let mut sent = 0;
     for input in inputs.iter() {
         if interrupts.fired() {
             return None;
         }
-        let name = input.remote.as_str();
-        let mut decision = manifest.decide(name, input.size, None, now, policy);
-        if decision == Decision::HashFirst {
-            let hash = match input.body_path() {
-                Some(path) => hash_file(&path).ok().map(|(hash, _)| hash),
-                None => Some(ContentHasher::new().finish().0),
-            };
-            decision = match hash {
-                Some(hash) => manifest.decide(name, input.size, Some(&hash), now, policy),
-                None => Decision::Upload(Reason::Changed),
-            };
-        }
-        match decision {
-            Decision::Skip(entry) => plan.skip(&input, &entry.version, entry.url_expired(now)),
-            Decision::Upload(reason) => {
+        match plan.decide(&input) {
+            Step::Skip { entry, expired } => listing.skip(&input, &entry.version, expired),
+            Step::Upload(reason) => {
                 sent += 1;
-                plan.upload(&input, &url(&input), Some(reason));
+                listing.upload(&input, &url(&input), reason);
             }
-            Decision::HashFirst => {}
         }
     }
     Some(sent)

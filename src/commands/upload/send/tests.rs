@@ -15,33 +15,47 @@ fn rec(input: &str, outcome: Outcome, error: Option<&str>) -> Record {
     r
 }
 
+/// How the batch ended, beside its records.
+#[derive(Default)]
+struct Ending {
+    interrupted: bool,
+    auth_failed: bool,
+    stop: Option<crate::batch::Stop>,
+    report_failed: bool,
+    told: usize,
+}
+
 /// Summarizes these records and returns the exit code and standard error.
 fn summary_of(records: &[Record], ending: Ending) -> (Exit, String) {
-    let mut summary = Summary::new(None);
-    let mut ending = Ending {
-        total: records.len(),
-        ..ending
-    };
-    for r in records {
-        summary.add(r);
-        if r.outcome == Outcome::Uploaded {
-            ending.bytes += r.bytes.unwrap_or(0);
-        }
-    }
-    if ending.interrupted {
-        summary.set_interrupted();
-    }
+    let tally = tally_of(records, ending);
     let (out, err) = (Buffer::memory(false), Buffer::memory(false));
     let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), err.clone());
-    let exit = summarize(
-        &summary,
-        &ending,
-        &("default".into(), None),
-        Duration::from_millis(1500),
-        &printer,
-    );
+    let exit = summarize(&tally, &("default".into(), None), Duration::from_millis(1500), &printer);
     assert_eq!(out.contents(), "", "the summary is not a result");
     (exit, err.contents())
+}
+
+fn tally_of(records: &[Record], ending: Ending) -> Tally {
+    let mut tally = Tally::new(records.len(), None);
+    for r in records {
+        tally.add(r);
+    }
+    if ending.interrupted {
+        tally.set_interrupted();
+    }
+    if ending.auth_failed {
+        tally.set_auth_failed();
+    }
+    if let Some(stop) = ending.stop {
+        tally.set_stop(stop);
+    }
+    if ending.report_failed {
+        tally.set_report_failed();
+    }
+    for _ in 0..ending.told {
+        tally.told();
+    }
+    tally
 }
 
 fn up(input: &str) -> Record {
@@ -206,20 +220,8 @@ fn a_report_that_could_not_be_written_fails_the_run() {
 fn quiet_summaries_still_decide_the_exit_code() {
     let err = Buffer::memory(false);
     let printer = Printer::with_buffers(Verbosity::Quiet, false, Buffer::memory(false), err.clone());
-    let mut summary = Summary::new(None);
-    summary.add(&not_attempted("a"));
-    let ending = Ending {
-        total: 1,
-        ..Ending::default()
-    };
-    let exit = summarize(&summary, &ending, &("default".into(), None), Duration::ZERO, &printer);
+    let tally = tally_of(&[not_attempted("a")], Ending::default());
+    let exit = summarize(&tally, &("default".into(), None), Duration::ZERO, &printer);
     assert_eq!(exit, Exit::Failure);
     assert_eq!(err.contents(), "");
-}
-
-#[test]
-fn file_handles_are_read_from_the_answer() {
-    let body = serde_json::json!({"file": {"file_handle": "h1"}});
-    assert_eq!(file_handle(&body).as_deref(), Some("h1"));
-    assert_eq!(file_handle(&serde_json::json!({"file": {}})), None);
 }

@@ -48,7 +48,7 @@ impl Prepared {
 
 /// The manifest's hash of a source sent with `settings`: the source's
 /// SHA-256 and the settings, hashed together.
-pub(super) fn manifest_hash(settings: &Settings, source_sha256: &str) -> String {
+pub(in crate::commands::upload) fn manifest_hash(settings: &Settings, source_sha256: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"capfile transform\0");
     hasher.update(settings.key().as_bytes());
