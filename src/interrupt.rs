@@ -121,34 +121,55 @@ struct Shared {
 }
 
 impl Interrupts {
-    /// Installs the handlers now, on `runtime`, which must keep running (it
-    /// is multi-threaded: signals are seen even while the calling thread is
-    /// blocked).
-    pub fn install(runtime: &tokio::runtime::Runtime, signals: Signals) -> Result<Interrupts, InterruptError> {
-        let _entered = runtime.enter();
-        // Created here, not in the task: creating them is what installs the
-        // handlers, and that must have happened when this returns.
-        let mut listener = Listener::new(signals).map_err(InterruptError::Signals)?;
+    /// Installs the handlers now. They are listened for on a thread of
+    /// their own, with a runtime of its own, so a signal is seen whatever the
+    /// command's threads are doing: blocked spooling standard input, or a
+    /// one-thread runtime that is not being run.
+    pub fn install(signals: Signals) -> Result<Interrupts, InterruptError> {
         let shared = Arc::new(Shared {
             count: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),
         });
         let (sender, count) = watch::channel(0);
         let task_shared = Arc::clone(&shared);
-        runtime.spawn(async move {
-            while let Some(signal) = listener.recv().await {
-                let _ = FIRST_SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-                let n = task_shared.count.fetch_add(1, Ordering::SeqCst) + 1;
-                let readers = task_shared.readers.lock().unwrap_or_else(PoisonError::into_inner);
-                for reader in readers.iter() {
-                    // A full queue is fine: the reader checks the count
-                    // before each wait.
-                    let _ = reader.try_send(Piece::Interrupted);
+        // Created on the thread, and reported back before this returns:
+        // creating them is what installs the handlers.
+        let (installed, outcome) = std::sync::mpsc::sync_channel(1);
+        let listen = move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(err) => return drop(installed.send(Err(err))),
+            };
+            let _entered = runtime.enter();
+            let mut listener = match Listener::new(signals) {
+                Ok(listener) => listener,
+                Err(err) => return drop(installed.send(Err(err))),
+            };
+            let _ = installed.send(Ok(()));
+            runtime.block_on(async move {
+                while let Some(signal) = listener.recv().await {
+                    let _ = FIRST_SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                    let n = task_shared.count.fetch_add(1, Ordering::SeqCst) + 1;
+                    let readers = task_shared.readers.lock().unwrap_or_else(PoisonError::into_inner);
+                    for reader in readers.iter() {
+                        // A full queue is fine: the reader checks the count
+                        // before each wait.
+                        let _ = reader.try_send(Piece::Interrupted);
+                    }
+                    drop(readers);
+                    sender.send_replace(n);
                 }
-                drop(readers);
-                sender.send_replace(n);
-            }
-        });
+            });
+        };
+        std::thread::Builder::new()
+            .name("capfile-signals".into())
+            .spawn(listen)
+            .map_err(InterruptError::Signals)?;
+        match outcome.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(InterruptError::Signals(err)),
+            Err(_) => return Err(InterruptError::Signals(io::Error::other("the signal thread ended"))),
+        }
         Ok(Interrupts {
             shared,
             count,

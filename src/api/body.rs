@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::activity::Activity;
 use super::error::FileError;
@@ -27,10 +28,13 @@ const READ_AHEAD: usize = 2;
 /// which made a 1 GiB upload slower than curl's.) When the request is dropped,
 /// the channel closes and the reader stops.
 ///
-/// A file of at most one chunk (most images) is read whole by the same
-/// blocking task that opens it, with one read: one thread hand-off per upload
-/// instead of two, which is most of capfile's CPU per small upload beyond
-/// curl's (futex wake-ups and context switches, issue 22).
+/// A file of at most one chunk (most images) is opened and read whole right
+/// here, on the runtime's thread, with one read, as curl does: no thread
+/// hand-off at all. Thread hand-offs (futex wake-ups and context switches)
+/// were most of capfile's CPU per small upload beyond curl's (issue 22). The
+/// file was read for its header moments ago, so its pages are in memory, and
+/// it is opened without blocking on a FIFO swapped in since: at most one
+/// chunk's read can hold the thread up.
 pub(super) async fn file_body(
     path: &Path,
     size: u64,
@@ -39,7 +43,7 @@ pub(super) async fn file_body(
 ) -> Result<reqwest::Body, ApiError> {
     let owned = path.to_path_buf();
     let (chunks, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let opened = tokio::task::spawn_blocking(move || {
+    let open = move || {
         // Without blocking on a FIFO swapped in since the check, and only a
         // regular file.
         let file = crate::fsio::open_regular(&owned).map_err(|e| FileError::Open {
@@ -59,12 +63,15 @@ pub(super) async fn file_body(
             return Ok((None, len));
         }
         Ok::<_, FileError>((Some((file, chunks)), len))
-    })
-    .await
-    .map_err(|e| FileError::Task {
-        path: path.to_path_buf(),
-        source: Arc::new(e),
-    })?;
+    };
+    let opened = match size <= CHUNK as u64 {
+        true => open(),
+        // A larger file's open and stat may wait on the disk: off the thread.
+        false => tokio::task::spawn_blocking(open).await.map_err(|e| FileError::Task {
+            path: path.to_path_buf(),
+            source: Arc::new(e),
+        })?,
+    };
     let (large, now) = opened?;
     if now != size {
         return Err(FileError::Changed {
@@ -126,7 +133,14 @@ fn read_chunks(
             }
         }
         let failed = item.is_err();
-        if chunks.blocking_send(item).is_err() || failed {
+        // A read on the runtime's thread (one chunk) finds room in the
+        // channel; only the reader thread of a larger file waits for it.
+        let sent = match chunks.try_send(item) {
+            Ok(()) => true,
+            Err(TrySendError::Full(item)) => chunks.blocking_send(item).is_ok(),
+            Err(TrySendError::Closed(_)) => false,
+        };
+        if !sent || failed {
             return;
         }
     }

@@ -133,8 +133,8 @@ pub fn run(args: ServeArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let (config, password_line) = emulator_config(&args, data_dir.clone(), ctx)?;
     let username = config.username.clone();
     let default_data = args.data.is_none();
-    let runtime = super::runtime()?;
-    let mut stop = Interrupts::install(&runtime, Signals::CtrlCOrTerminate)?;
+    let runtime = super::runtime(super::Threads::PerCpu)?;
+    let mut stop = Interrupts::install(Signals::CtrlCOrTerminate)?;
     runtime.block_on(async {
         let service = Emulator::start(args.addr, config)
             .await

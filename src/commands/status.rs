@@ -301,7 +301,7 @@ fn check(ctx: &super::Context, profile: Profile) -> Result<Report, Error> {
         return Ok(report);
     };
     let credentials = check_secret(ctx, &mut report, &settings, base_url);
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(super::Threads::One)?;
     let route = match Route::for_base_url(&base_url.value, env) {
         Ok(route) => route.with_ca_bundle(settings.ca_bundle.as_ref().map(|s| std::path::Path::new(&s.value))),
         Err(bad) => {

@@ -20,5 +20,6 @@ mod imports;
 mod layout;
 mod man;
 mod readme;
+mod shape;
 mod shells;
 mod tools;

@@ -388,7 +388,9 @@ fn a_rerun_with_the_manifest_sends_nothing_and_a_changed_setting_sends_again() {
             ])
             .arg(&manifest)
             .args(&sources)
-            .status(0)
+            .stdout_any()
+            .stderr_has("dry run: 3 files checked, ")
+            .stderr_has("; nothing sent\n")
             .run();
         records(&out)
             .iter()

@@ -439,7 +439,7 @@ fn check_oauth(
         1,
         &format!("checking client key `{key}` with the token endpoint at {base_url}"),
     );
-    let checked = super::runtime()?.block_on(service.check_credentials());
+    let checked = super::runtime(super::Threads::One)?.block_on(service.check_credentials());
     match checked {
         Ok(()) => Ok(()),
         Err(cause) if cause.is_auth() => Err(LoginError::OauthRefused {

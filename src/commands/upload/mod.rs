@@ -47,12 +47,18 @@ use send::{Batch, Whose};
 /// Runs `capfile upload`.
 pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let mut resolved = resolve(&args, ctx)?;
+    // One thread for a client; the emulator of `--local`, when started
+    // inside the command, serves from the same runtime.
+    let threads = match args.local {
+        true => super::Threads::PerCpu,
+        false => super::Threads::One,
+    };
     // Ctrl-C is handled from here on, before standard input is spooled to a
     // temporary file: an interrupted spool is deleted, and the command exits
     // 130 without sending anything.
-    let runtime = super::runtime()?;
+    let runtime = super::runtime(threads)?;
     // SIGTERM and SIGHUP stop it the same way (exit 143 or 129).
-    let mut interrupts = Interrupts::install(&runtime, Signals::Any)?;
+    let mut interrupts = Interrupts::install(Signals::Any)?;
     let mut stdin = stdin_of(&resolved.files, &interrupts, &ctx.printer);
     // Which local service, before anything is read or sent: a listener that
     // is not capfile's emulator is refused here.
