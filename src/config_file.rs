@@ -9,6 +9,8 @@
 //! old file or the new one and never half of each. The old file's mode is kept,
 //! and a file that is a symlink (dotfile managers) is written through the link.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -16,9 +18,131 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table};
 
-use crate::error::Error;
+use crate::exit::{ErrorKind, Failure};
 use crate::policy::{self, Policy};
-use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin};
+use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin, ValueError};
+
+/// Why a config or credentials file (or its path, or a profile in it) cannot
+/// be used: usage errors (exit 2), but for a failed write (exit 1).
+#[derive(Debug)]
+pub enum FileError {
+    /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
+    ConfigPathEmpty,
+    /// No platform config directory (no HOME) and no `--config`.
+    NoConfigDir,
+    /// A config or credentials file that is not UTF-8.
+    NotText { path: PathBuf },
+    /// A config or credentials file over the size any capfile file has.
+    TooLarge { path: PathBuf, limit_mib: u64 },
+    /// A config or credentials file that cannot be read.
+    Read { path: PathBuf, source: io::Error },
+    /// Bad content in a config or credentials file, at a line and column
+    /// when known, with what to do when there is an obvious step.
+    Invalid {
+        path: PathBuf,
+        at: Option<(usize, usize)>,
+        message: String,
+        hint: Option<String>,
+    },
+    /// A config or credentials file that cannot be written.
+    Write { path: PathBuf, source: io::Error },
+    /// `--profile` or `CAPFILE_PROFILE` names no possible profile (the reason
+    /// is `settings::check_profile_name`'s, shared with `config`).
+    BadProfileName { reason: ValueError },
+    /// A profile that is not in the config file; `argument` when it was named
+    /// as a command's argument (`config delete-profile NAME`) rather than
+    /// with `-p`, which changes the did-you-mean.
+    UnknownProfile {
+        name: String,
+        path: PathBuf,
+        /// `None`: there is no config file; else the profiles it has.
+        existing: Option<Vec<String>>,
+        argument: bool,
+    },
+}
+
+impl Failure for FileError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            FileError::Write { .. } => ErrorKind::Failure,
+            _ => ErrorKind::Usage,
+        }
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        match self {
+            FileError::NoConfigDir => Some(Cow::Borrowed("pass --config FILE or set CAPFILE_CONFIG")),
+            FileError::Invalid { hint, .. } => hint.as_deref().map(Cow::Borrowed),
+            FileError::UnknownProfile {
+                name,
+                existing,
+                argument,
+                ..
+            } => {
+                let names = existing.iter().flatten().map(String::as_str);
+                Some(Cow::Owned(match (crate::suggest::closest(name, names), argument) {
+                    (Some(close), true) => format!("did you mean `{close}`?"),
+                    (Some(close), false) => format!("did you mean `-p {close}`?"),
+                    (None, _) => {
+                        format!("create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`")
+                    }
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::ConfigPathEmpty => f.write_str("--config / CAPFILE_CONFIG is empty"),
+            FileError::NoConfigDir => f.write_str("cannot find the config directory (is HOME set?)"),
+            FileError::NotText { path } => write!(f, "{}: not UTF-8 text", path.display()),
+            FileError::TooLarge { path, limit_mib } => {
+                write!(
+                    f,
+                    "{}: larger than {limit_mib} MiB, which no capfile file is",
+                    path.display()
+                )
+            }
+            FileError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            FileError::Invalid { path, at, message, .. } => match at {
+                Some((line, column)) => write!(f, "{}:{line}:{column}: {message}", path.display()),
+                None => write!(f, "{}: {message}", path.display()),
+            },
+            FileError::Write { path, source } => write!(f, "cannot write {}: {source}", path.display()),
+            FileError::BadProfileName { reason } => reason.fmt(f),
+            FileError::UnknownProfile {
+                name, path, existing, ..
+            } => match existing {
+                None => write!(
+                    f,
+                    "profile `{name}` does not exist: there is no config file at {}",
+                    path.display()
+                ),
+                Some(names) if names.is_empty() => {
+                    write!(f, "profile `{name}` does not exist: {} has no profiles", path.display())
+                }
+                Some(names) => write!(
+                    f,
+                    "profile `{name}` is not in {}; existing profiles: {}",
+                    path.display(),
+                    names.join(", ")
+                ),
+            },
+        }
+    }
+}
+
+impl std::error::Error for FileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FileError::Read { source, .. } | FileError::Write { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// Where the config and credentials files are.
 #[derive(Clone, Debug)]
@@ -31,15 +155,15 @@ impl Paths {
     /// `--config` / `CAPFILE_CONFIG` when given, else `config.toml` in the
     /// platform's config directory (on Linux `$XDG_CONFIG_HOME/capfile/`).
     /// `credentials.toml` is always beside the config file.
-    pub fn locate(config: Option<&Path>) -> Result<Paths, Error> {
+    pub fn locate(config: Option<&Path>) -> Result<Paths, FileError> {
         let config = match config {
             Some(path) if path.as_os_str().is_empty() => {
-                return Err(Error::ConfigPathEmpty);
+                return Err(FileError::ConfigPathEmpty);
             }
             Some(path) => path.to_path_buf(),
             None => directories::ProjectDirs::from("", "", "capfile")
                 .map(|dirs| dirs.config_dir().join("config.toml"))
-                .ok_or(Error::NoConfigDir)?,
+                .ok_or(FileError::NoConfigDir)?,
         };
         let dir = config.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Paths {
@@ -60,14 +184,14 @@ pub struct Profile {
 impl Profile {
     /// The profile named by `--profile` (which clap fills from
     /// `CAPFILE_PROFILE` when the flag is absent), else `default`.
-    pub fn select(name: Option<&str>, env: &Env) -> Result<Profile, Error> {
+    pub fn select(name: Option<&str>, env: &Env) -> Result<Profile, FileError> {
         let Some(name) = name.map(str::to_string) else {
             return Ok(Profile {
                 name: DEFAULT_PROFILE.to_string(),
                 origin: Origin::Default,
             });
         };
-        settings::check_profile_name(&name).map_err(|reason| Error::BadProfileName { reason })?;
+        settings::check_profile_name(&name).map_err(|reason| FileError::BadProfileName { reason })?;
         // clap reads the flag over the variable; equal values mean either.
         let origin = if env.get_os("CAPFILE_PROFILE").and_then(|v| v.to_str()) == Some(name.as_str()) {
             Origin::Env("CAPFILE_PROFILE")
@@ -90,23 +214,23 @@ pub struct TomlFile {
 }
 
 impl TomlFile {
-    pub fn read(path: &Path) -> Result<TomlFile, Error> {
+    pub fn read(path: &Path) -> Result<TomlFile, FileError> {
         let text = match read_capped(path) {
             Ok(text) => Some(text),
             Err(err) if err.kind() == io::ErrorKind::NotFound => None,
             Err(err) if err.kind() == io::ErrorKind::InvalidData => {
-                return Err(Error::FileNotText {
+                return Err(FileError::NotText {
                     path: path.to_path_buf(),
                 });
             }
             Err(err) if err.kind() == io::ErrorKind::FileTooLarge => {
-                return Err(Error::FileTooLarge {
+                return Err(FileError::TooLarge {
                     path: path.to_path_buf(),
                     limit_mib: MAX_FILE_LEN >> 20,
                 });
             }
             Err(source) => {
-                return Err(Error::FileRead {
+                return Err(FileError::Read {
                     path: path.to_path_buf(),
                     source,
                 });
@@ -127,35 +251,36 @@ impl TomlFile {
     }
 
     /// The parsed document with the positions of its parts, for checking.
-    pub fn document(&self) -> Result<toml_edit::Document<String>, Error> {
+    pub fn document(&self) -> Result<toml_edit::Document<String>, FileError> {
         toml_edit::Document::parse(self.text().to_string()).map_err(|e| self.parse_error(&e))
     }
 
     /// The parsed document for editing.
-    pub fn document_mut(&self) -> Result<DocumentMut, Error> {
+    pub fn document_mut(&self) -> Result<DocumentMut, FileError> {
         self.text().parse::<DocumentMut>().map_err(|e| self.parse_error(&e))
     }
 
-    fn parse_error(&self, err: &toml_edit::TomlError) -> Error {
+    fn parse_error(&self, err: &toml_edit::TomlError) -> FileError {
         // The message only: `TomlError`'s Display quotes the offending line,
         // which in credentials.toml could be a secret.
         self.error_at(err.span(), &format!("invalid TOML: {}", err.message()))
     }
 
     /// A usage error naming the file and, when known, the line and column.
-    pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> Error {
-        Error::FileInvalid {
+    pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> FileError {
+        FileError::Invalid {
             path: self.path.clone(),
             at: span.map(|span| line_column(self.text(), span.start)),
             message: message.to_string(),
+            hint: None,
         }
     }
 
     /// Writes the document atomically. `private` files get mode 0600 whatever
     /// they had; others keep their mode (new ones get 0644 less the umask).
     /// Missing directories are created 0700.
-    pub fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), Error> {
-        write_atomically(&self.path, doc.to_string().as_bytes(), private).map_err(|source| Error::FileWrite {
+    pub fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), FileError> {
+        write_atomically(&self.path, doc.to_string().as_bytes(), private).map_err(|source| FileError::Write {
             path: self.path.clone(),
             source,
         })
@@ -263,7 +388,7 @@ pub struct Config {
 
 impl Config {
     /// Reads and checks the whole file: every table, key and value.
-    pub fn load(path: &Path) -> Result<Config, Error> {
+    pub fn load(path: &Path) -> Result<Config, FileError> {
         let file = TomlFile::read(path)?;
         let doc = file.document()?;
         let mut config = Config {
@@ -278,7 +403,7 @@ impl Config {
                 "profiles" => config.load_profiles(item)?,
                 "policies" => config.policies = load_policies(&file, item)?,
                 _ => {
-                    let error = file.error_at(
+                    let mut error = file.error_at(
                         key_span,
                         &format!(
                             "unknown table `{name}`; the config file holds [profiles.NAME] and [policies.NAME] tables only"
@@ -286,24 +411,26 @@ impl Config {
                     );
                     // `[default]` or `[staging]`, as aws-cli and others name a profile.
                     let profile = name.trim();
-                    return Err(match settings::check_profile_name(profile) {
-                        Ok(()) => error.with_hint(format!("did you mean [profiles.{profile}]?")),
-                        Err(_) => error,
-                    });
+                    if let (Ok(()), FileError::Invalid { hint, .. }) =
+                        (settings::check_profile_name(profile), &mut error)
+                    {
+                        *hint = Some(format!("did you mean [profiles.{profile}]?"));
+                    }
+                    return Err(error);
                 }
             }
         }
         Ok(config)
     }
 
-    fn load_profiles(&mut self, item: &Item) -> Result<(), Error> {
+    fn load_profiles(&mut self, item: &Item) -> Result<(), FileError> {
         let file = &self.file;
         let Some(table) = item.as_table_like() else {
             return Err(file.error_at(item.span(), "`profiles` must be a table of [profiles.NAME] tables"));
         };
         for (profile, item) in table.iter() {
             let key_span = table.get_key_value(profile).and_then(|(k, _)| k.span());
-            settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e))?;
+            settings::check_profile_name(profile).map_err(|e| file.error_at(key_span.clone(), &e.to_string()))?;
             let Some(values) = item.as_table_like() else {
                 return Err(file.error_at(item.span(), &format!("profiles.{profile} must be a table")));
             };
@@ -315,13 +442,13 @@ impl Config {
                     self.namespace_policies.push((profile.to_string(), map));
                     continue;
                 }
-                let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e))?;
+                let setting = Key::parse(key).map_err(|e| file.error_at(key_span.clone(), &e.to_string()))?;
                 let value = item.as_value().ok_or_else(|| {
                     file.error_at(item.span().or(key_span), &format!("{key} must be a value, not a table"))
                 })?;
                 checked
                     .set(setting, value)
-                    .map_err(|e| file.error_at(value.span(), &e))?;
+                    .map_err(|e| file.error_at(value.span(), &e.to_string()))?;
             }
             self.profiles.push((profile.to_string(), checked));
         }
@@ -362,7 +489,7 @@ impl Config {
     /// `CAPFILE_PROFILE` must exist (a typo must not silently fall back to
     /// defaults); the implicit `default` profile may be absent, as in CI where
     /// the environment carries everything.
-    pub fn values(&self, profile: &Profile) -> Result<FileValues, Error> {
+    pub fn values(&self, profile: &Profile) -> Result<FileValues, FileError> {
         match self.get(&profile.name) {
             Some(values) => Ok(values.clone()),
             None if profile.is_explicit() => Err(self.unknown_profile(&profile.name)),
@@ -371,31 +498,31 @@ impl Config {
     }
 
     /// The error for a profile that is not in the file, listing those that are.
-    pub fn unknown_profile(&self, name: &str) -> Error {
-        let error = Error::UnknownProfile {
+    pub fn unknown_profile(&self, name: &str) -> FileError {
+        FileError::UnknownProfile {
             name: name.to_string(),
             path: self.file.path.clone(),
             existing: self
                 .file
                 .exists()
                 .then(|| self.names().into_iter().map(str::to_string).collect()),
-        };
-        let names = self.names();
-        if let Some(close) = crate::suggest::closest(name, names.iter().copied()) {
-            return error.with_hint(format!("did you mean `-p {close}`?"));
+            argument: false,
         }
-        error.with_hint(format!(
-            "create it with `capfile -p {name} login` or `capfile -p {name} config set KEY VALUE`"
-        ))
     }
 
     /// The error for a profile named as a command's argument (`config
     /// delete-profile NAME`): a did-you-mean names the profile alone.
-    pub fn unknown_profile_argument(&self, name: &str) -> Error {
-        let names = self.names();
-        match crate::suggest::closest(name, names.iter().copied()) {
-            Some(close) => self.unknown_profile(name).with_hint(format!("did you mean `{close}`?")),
-            None => self.unknown_profile(name),
+    pub fn unknown_profile_argument(&self, name: &str) -> FileError {
+        match self.unknown_profile(name) {
+            FileError::UnknownProfile {
+                name, path, existing, ..
+            } => FileError::UnknownProfile {
+                name,
+                path,
+                existing,
+                argument: true,
+            },
+            other => other,
         }
     }
 }
@@ -405,14 +532,14 @@ impl Config {
 pub const NAMESPACE_POLICIES: &str = "policies";
 
 /// Checks every `[policies.NAME]` table.
-fn load_policies(file: &TomlFile, item: &Item) -> Result<Vec<Policy>, Error> {
+fn load_policies(file: &TomlFile, item: &Item) -> Result<Vec<Policy>, FileError> {
     let Some(table) = item.as_table_like() else {
         return Err(file.error_at(item.span(), "`policies` must be a table of [policies.NAME] tables"));
     };
     let mut policies = Vec::new();
     for (name, item) in table.iter() {
         let key_span = table.get_key_value(name).and_then(|(k, _)| k.span());
-        policy::check_name(name).map_err(|e| file.error_at(key_span.clone(), &e))?;
+        policy::check_name(name).map_err(|e| file.error_at(key_span.clone(), &e.to_string()))?;
         let Some(rules) = item.as_table_like() else {
             return Err(file.error_at(item.span().or(key_span), &format!("policies.{name} must be a table")));
         };
@@ -423,7 +550,7 @@ fn load_policies(file: &TomlFile, item: &Item) -> Result<Vec<Policy>, Error> {
 }
 
 /// Checks a profile's `[profiles.NAME.policies]`: namespace = "policy".
-fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Result<Vec<(String, String)>, Error> {
+fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Result<Vec<(String, String)>, FileError> {
     let Some(table) = item.as_table_like() else {
         return Err(file.error_at(
             item.span(),
@@ -440,7 +567,7 @@ fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Resul
                 "a namespace's policy must be a string (in quotes)",
             )
         })?;
-        policy::check_name(name).map_err(|e| file.error_at(item.span(), &e))?;
+        policy::check_name(name).map_err(|e| file.error_at(item.span(), &e.to_string()))?;
         map.push((namespace.to_string(), name.to_string()));
     }
     Ok(map)
@@ -448,15 +575,13 @@ fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Resul
 
 /// The `[profiles.NAME]` table of a document for editing, created when missing
 /// (under an implicit `[profiles]`, so the file shows only `[profiles.NAME]`).
-pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, String> {
+pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, NotEditable> {
     let profiles = doc.as_table_mut().entry("profiles").or_insert_with(|| {
         let mut table = Table::new();
         table.set_implicit(true);
         Item::Table(table)
     });
-    let profiles = profiles
-        .as_table_mut()
-        .ok_or("`profiles` is not a table of [profiles.NAME] tables")?;
+    let profiles = profiles.as_table_mut().ok_or(NotEditable::Profiles)?;
     let profile = profiles.entry(name).or_insert_with(|| Item::Table(Table::new()));
     // An inline `name = { ... }` table is turned into a standard one to edit.
     if let Item::Value(toml_edit::Value::InlineTable(inline)) = profile {
@@ -465,8 +590,34 @@ pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a
     }
     profile
         .as_table_mut()
-        .ok_or_else(|| format!("profiles.{name} is not a table"))
+        .ok_or_else(|| NotEditable::Profile { name: name.to_string() })
 }
+
+/// Why a document's profile table cannot be edited: `profiles`, or the
+/// profile, is not a table (the caller names the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotEditable {
+    Profiles,
+    Profile {
+        name: String,
+    },
+    /// Another table to edit (`policies`, a policy's): `key` is not one.
+    Table {
+        key: String,
+    },
+}
+
+impl fmt::Display for NotEditable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotEditable::Profiles => f.write_str("`profiles` is not a table of [profiles.NAME] tables"),
+            NotEditable::Profile { name } => write!(f, "profiles.{name} is not a table"),
+            NotEditable::Table { key } => write!(f, "`{key}` is not a table"),
+        }
+    }
+}
+
+impl std::error::Error for NotEditable {}
 
 /// Sets a value in a table, keeping the comments around the old one (above
 /// the key, and after the value on its line).
@@ -508,7 +659,7 @@ mod tests {
             bad.message(),
             "profile name \"a b\" may hold only letters, digits, `-`, `_` and `.`"
         );
-        assert_eq!(bad.exit(), crate::error::Exit::Usage);
+        assert_eq!(bad.exit(), crate::exit::Exit::Usage);
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! [`Interrupts::wait_or_interrupt`] (a future) or
 //! [`Interrupts::blocking_or_interrupt`] (blocking work, run on a thread of
 //! its own so the wait can end without it), which give up with
-//! [`Error::Interrupted`] at the first signal. `upload` counts SIGINT,
+//! [`InterruptError::Interrupted`] at the first signal. `upload` counts SIGINT,
 //! SIGTERM and SIGHUP alike ([`Signals::Any`]): each stops it the same way,
 //! removing what it would leave behind. The exit status says which came
 //! first: 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP),
@@ -34,7 +34,47 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::error::Error;
+use crate::exit::{ErrorKind, Failure};
+
+/// Why a wait ended without its result: a signal came, or the signal
+/// handlers or the waiting thread could not be set up.
+#[derive(Debug)]
+pub enum InterruptError {
+    /// A signal came (exit 128 + its number).
+    Interrupted,
+    /// The Ctrl-C (and SIGTERM) handlers could not be installed.
+    Signals(io::Error),
+    /// The thread that runs blocking work could not be started.
+    Thread(io::Error),
+}
+
+impl Failure for InterruptError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InterruptError::Interrupted => ErrorKind::Interrupted,
+            InterruptError::Signals(_) | InterruptError::Thread(_) => ErrorKind::Failure,
+        }
+    }
+}
+
+impl std::fmt::Display for InterruptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InterruptError::Interrupted => f.write_str("interrupted"),
+            InterruptError::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
+            InterruptError::Thread(source) => write!(f, "cannot start the async runtime: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for InterruptError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InterruptError::Interrupted => None,
+            InterruptError::Signals(source) | InterruptError::Thread(source) => Some(source),
+        }
+    }
+}
 
 /// Which signals count as an interrupt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +125,7 @@ impl Interrupts {
     /// their own, with a runtime of its own, so a signal is seen whatever the
     /// command's threads are doing: blocked spooling standard input, or a
     /// one-thread runtime that is not being run.
-    pub fn install(signals: Signals) -> Result<Interrupts, Error> {
+    pub fn install(signals: Signals) -> Result<Interrupts, InterruptError> {
         let shared = Arc::new(Shared {
             count: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),
@@ -124,11 +164,11 @@ impl Interrupts {
         std::thread::Builder::new()
             .name("capfile-signals".into())
             .spawn(listen)
-            .map_err(Error::Signals)?;
+            .map_err(InterruptError::Signals)?;
         match outcome.recv() {
             Ok(Ok(())) => {}
-            Ok(Err(err)) => return Err(Error::Signals(err)),
-            Err(_) => return Err(Error::Signals(io::Error::other("the signal thread ended"))),
+            Ok(Err(err)) => return Err(InterruptError::Signals(err)),
+            Err(_) => return Err(InterruptError::Signals(io::Error::other("the signal thread ended"))),
         }
         Ok(Interrupts {
             shared,
@@ -156,14 +196,14 @@ impl Interrupts {
 
     /// Runs `wait` until it ends or a signal comes, whichever is first: a
     /// signal (even one that came before the call) gives
-    /// [`Error::Interrupted`] and drops `wait`.
-    pub async fn wait_or_interrupt<F: Future>(&mut self, wait: F) -> Result<F::Output, Error> {
+    /// [`InterruptError::Interrupted`] and drops `wait`.
+    pub async fn wait_or_interrupt<F: Future>(&mut self, wait: F) -> Result<F::Output, InterruptError> {
         if self.fired() {
-            return Err(Error::interrupted());
+            return Err(InterruptError::Interrupted);
         }
         tokio::select! {
             biased;
-            () = self.next() => Err(Error::interrupted()),
+            () = self.next() => Err(InterruptError::Interrupted),
             done = wait => Ok(done),
         }
     }
@@ -172,17 +212,21 @@ impl Interrupts {
     /// thread of its own and waits for it on `runtime` until it ends or a
     /// signal comes. At a signal this gives `work` up to [`WORK_GRACE`] to
     /// end (so that a file it is writing is finished, not left half-made),
-    /// then returns [`Error::Interrupted`] whether it ended or not; a thread
+    /// then returns [`InterruptError::Interrupted`] whether it ended or not; a thread
     /// still running dies with the process, so `work` must leave nothing
     /// behind if it is cut off while it waits (a lock held by the process is
     /// released by the OS when it ends).
-    pub fn blocking_or_interrupt<T, W>(&mut self, runtime: &tokio::runtime::Runtime, work: W) -> Result<T, Error>
+    pub fn blocking_or_interrupt<T, W>(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+        work: W,
+    ) -> Result<T, InterruptError>
     where
         T: Send + 'static,
         W: FnOnce() -> T + Send + 'static,
     {
         if self.fired() {
-            return Err(Error::interrupted());
+            return Err(InterruptError::Interrupted);
         }
         let (done, result) = tokio::sync::oneshot::channel();
         // A plain thread, not `spawn_blocking`: dropping the runtime would
@@ -192,13 +236,13 @@ impl Interrupts {
             .spawn(move || {
                 let _ = done.send(work());
             })
-            .map_err(Error::Runtime)?;
+            .map_err(InterruptError::Thread)?;
         runtime.block_on(async {
             tokio::pin!(result);
             match self.wait_or_interrupt(&mut result).await {
                 Ok(Ok(value)) => Ok(value),
                 // The thread panicked; the panic message is already printed.
-                Ok(Err(_)) => Err(Error::interrupted()),
+                Ok(Err(_)) => Err(InterruptError::Interrupted),
                 Err(interrupted) => {
                     let _ = tokio::time::timeout(WORK_GRACE, result).await;
                     Err(interrupted)

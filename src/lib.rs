@@ -12,6 +12,7 @@ mod config_file;
 mod credentials;
 mod emulator;
 mod error;
+mod exit;
 mod fsio;
 mod image;
 mod inputs;
@@ -33,7 +34,7 @@ pub use api::parse_uploaded;
 pub use cli::Cli;
 pub use commands::completions;
 pub use credentials::md5_hex;
-pub use error::Exit;
+pub use exit::Exit;
 pub use inputs::RemoteName;
 pub use output::STDOUT_CLOSED_AT_START;
 

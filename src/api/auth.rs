@@ -4,6 +4,7 @@
 use base64::Engine;
 use reqwest::header::HeaderValue;
 
+use super::setup::ClientError;
 use super::token::TokenCache;
 use crate::credentials::Credentials;
 
@@ -13,13 +14,13 @@ pub(super) enum Auth {
 }
 
 impl Auth {
-    pub(super) fn new(credentials: &Credentials) -> Result<Auth, String> {
+    pub(super) fn new(credentials: &Credentials) -> Result<Auth, ClientError> {
         Ok(match credentials {
             Credentials::Basic { username, password_md5 } => {
                 let encoded =
                     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password_md5.expose()));
-                let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
-                    .map_err(|_| "the username contains characters that cannot be sent".to_string())?;
+                let mut value =
+                    HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| ClientError::Username)?;
                 value.set_sensitive(true);
                 Auth::Basic(value)
             }

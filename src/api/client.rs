@@ -16,6 +16,7 @@ use super::redirect;
 use super::response::read_upload_response;
 use super::retry::{RetryPolicy, gave_up_waiting};
 use super::route::Route;
+use super::setup::ClientError;
 use super::token::OAUTH_HEADER;
 use super::trace::{Notes, Trace, TraceLevel, Tracer, redact_headers};
 use super::{ApiError, Progress, UploadJob, Uploaded};
@@ -42,7 +43,7 @@ pub struct FileService {
 /// The one HTTP client configuration capfile uses, going the way `route`
 /// says (its proxy or none: reqwest's own reading of the proxy variables is
 /// off) and trusting its CA bundle besides the system's CAs.
-pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Client, String> {
+pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Client, ClientError> {
     // reqwest is built without a default TLS crypto provider; ring is installed
     // once per process (a second install is a harmless error).
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -65,16 +66,16 @@ pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Cli
         HttpVersion::Http2 => builder.http2_prior_knowledge(),
     };
     if let Some(proxy) = &route.proxy {
-        let proxy =
-            reqwest::Proxy::all(proxy.url.as_str()).map_err(|e| format!("cannot use the proxy {proxy}: {e}"))?;
+        let proxy = reqwest::Proxy::all(proxy.url.as_str()).map_err(|cause| ClientError::Proxy {
+            proxy: proxy.to_string(),
+            cause,
+        })?;
         builder = builder.proxy(proxy);
     }
     if let Some(file) = &route.ca_bundle {
         builder = builder.tls_certs_merge(super::tls::load_ca_bundle(file)?);
     }
-    builder
-        .build()
-        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+    builder.build().map_err(ClientError::Build)
 }
 
 /// The headers `request` goes out with: its own, and those the client and
@@ -157,7 +158,7 @@ impl FileService {
         idle_timeout: Duration,
         retries: u32,
         route: Route,
-    ) -> Result<FileService, String> {
+    ) -> Result<FileService, ClientError> {
         let auth = Auth::new(credentials)?;
         // Every form of these is scrubbed from what servers say (`redact`).
         let mut secrets = vec![match credentials {

@@ -39,6 +39,7 @@ mod request_id;
 mod response;
 mod retry;
 pub mod route;
+mod setup;
 mod tls;
 mod token;
 mod trace;
@@ -57,6 +58,7 @@ pub use response::{is_version, parse_uploaded, secure_url_problem};
 #[cfg(test)]
 pub use retry::DEFAULT_RATE_WAIT;
 pub use route::{BadProxy, Route};
+pub use setup::ClientError;
 pub use trace::{Exchange, Trace, TraceLevel};
 
 /// Receives what an upload does, for progress bars and `-v` logs.

@@ -12,6 +12,8 @@ use std::path::Path;
 
 use rustls::{AlertDescription, CertificateError, InvalidMessage, PeerIncompatible};
 
+use super::setup::ClientError;
+
 /// What to do about a certificate this machine does not trust.
 pub const UNTRUSTED_HINT: &str = "for a private or intercepting CA, give its certificate with --cacert FILE \
      (or CAPFILE_CA_BUNDLE, or the ca_bundle setting; SSL_CERT_FILE replaces the system's CAs instead)";
@@ -140,17 +142,20 @@ fn date(secs: u64) -> String {
 const CA_BUNDLE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// The certificates in a PEM file, for `--cacert`.
-pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
     // Through the one bounded reader: a FIFO or an endless file is refused.
-    let pem = crate::fsio::read_regular(path, CA_BUNDLE_LIMIT)
-        .map_err(|e| format!("cannot read the CA bundle {}: {e}", path.display()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| format!("the CA bundle {} is not PEM certificates: {e}", path.display()))?;
+    let pem = crate::fsio::read_regular(path, CA_BUNDLE_LIMIT).map_err(|source| ClientError::CaRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|cause| ClientError::CaNotPem {
+        path: path.to_path_buf(),
+        cause,
+    })?;
     if certs.is_empty() {
-        return Err(format!(
-            "the CA bundle {} holds no certificate (-----BEGIN CERTIFICATE----- blocks)",
-            path.display()
-        ));
+        return Err(ClientError::CaEmpty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::record::{Outcome, Record, one_line};
 use super::systemic::Stop;
-use crate::error::Exit;
+use crate::exit::Exit;
 use crate::output::escape_control;
 
 /// Inputs listed per cause before "and N more".

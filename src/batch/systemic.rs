@@ -15,9 +15,10 @@
 //! The classification is this module's own type, so the HTTP client maps its
 //! errors to it and nothing here depends on the client library.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use crate::error::Error;
+use crate::exit::{ErrorKind, Failure};
 
 /// Consecutive systemic failures that stop a batch by default.
 pub const DEFAULT_THRESHOLD: usize = 3;
@@ -62,7 +63,7 @@ impl FailureClass {
 
 /// Why a batch stopped early: `count` failed attempts in a row, the commonest of
 /// `kind` at `target`. It displays as the one-line grouped message, and is
-/// reported as [`Error::Stopped`] with [`Stop::hint`].
+/// reported as an error (a [`Failure`]) with [`Stop::hint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stop {
     pub kind: SystemicKind,
@@ -73,11 +74,6 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// The error to report (exit 1: the service failed, not the input).
-    pub fn to_error(&self) -> Error {
-        Error::from(self.clone())
-    }
-
     /// What to check, naming the target.
     pub fn hint(&self) -> String {
         let target = &self.target;
@@ -125,9 +121,14 @@ impl fmt::Display for Stop {
 
 impl std::error::Error for Stop {}
 
-impl From<Stop> for Error {
-    fn from(stop: Stop) -> Self {
-        Error::Stopped(stop)
+/// Reported as an error: exit 1, the service failed, not the input.
+impl Failure for Stop {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Failure
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Owned(Stop::hint(self)))
     }
 }
 
@@ -219,7 +220,6 @@ pub fn describe(kind: SystemicKind, target: &str, count: usize) -> Stop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
     fn refused() -> FailureClass {
         FailureClass::systemic(SystemicKind::ConnectionRefused, "127.0.0.1:9")
@@ -241,10 +241,9 @@ mod tests {
             stop.hint(),
             "nothing listens on 127.0.0.1:9 - is the service running, is the base URL right?"
         );
-        let err = stop.to_error();
+        let err: &dyn Failure = &stop;
         assert_eq!(err.kind(), ErrorKind::Failure);
         assert_eq!(err.hint().as_deref(), Some(stop.hint().as_str()));
-        assert_eq!(err.message(), stop.to_string());
         // Later results (uploads already in flight) keep the verdict.
         assert_eq!(f.failure(&FailureClass::Ordinary), Verdict::Stop(stop.clone()));
         f.success();
@@ -303,9 +302,9 @@ mod tests {
             assert!(message.contains("TARGET"), "{kind:?}: {message}");
             assert!(hint.contains("base URL"), "{kind:?}: {hint}");
             assert!(!message.contains('\n') && !hint.contains('\n'));
-            let err = stop.to_error();
+            let err: &dyn Failure = &stop;
             assert_eq!(err.exit().code(), 1, "{kind:?}");
-            assert_eq!((err.message(), err.hint().as_deref()), (message, Some(hint.as_str())));
+            assert_eq!((err.to_string(), err.hint().as_deref()), (message, Some(hint.as_str())));
         }
     }
 

@@ -661,7 +661,7 @@ mod tests {
 
     #[test]
     fn exit_codes_match_the_error_module() {
-        use crate::error::Exit;
+        use crate::exit::Exit;
         let codes: Vec<u8> = EXIT_STATUS.iter().map(|e| e.name.parse().unwrap()).collect();
         let exits = [
             Exit::Success,

@@ -434,16 +434,48 @@ pub enum ConvertTo {
     Webp,
 }
 
+/// The transform flags as the transform module takes them (the command line
+/// knows the transforms; they do not know the command line).
+impl From<&TransformArgs> for crate::transform::Flags {
+    fn from(args: &TransformArgs) -> crate::transform::Flags {
+        crate::transform::Flags {
+            strip_metadata: args.strip_metadata,
+            auto_orient: args.auto_orient,
+            fit: args.fit,
+            max_bytes: args.max_bytes,
+            reencode: args.reencode,
+            convert: args.convert.map(|to| match to {
+                ConvertTo::Jpeg => crate::image::Format::Jpeg,
+                ConvertTo::Png => crate::image::Format::Png,
+                ConvertTo::Webp => crate::image::Format::Webp,
+            }),
+            quality: args.quality,
+        }
+    }
+}
+
 /// `WxH`, both sides from 1.
-fn parse_fit(text: &str) -> Result<(u32, u32), String> {
+fn parse_fit(text: &str) -> Result<(u32, u32), BadFit> {
     let pair = text
         .split_once(['x', 'X'])
         .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));
     match pair {
         Some((w, h)) if w > 0 && h > 0 => Ok((w, h)),
-        _ => Err(format!("expected WIDTHxHEIGHT, e.g. 2048x2048, not {text:?}")),
+        _ => Err(BadFit(text.to_string())),
     }
 }
+
+/// A `--fit` value that is not `WxH` (clap prints it after the flag).
+#[derive(Debug)]
+pub struct BadFit(String);
+
+impl std::fmt::Display for BadFit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "expected WIDTHxHEIGHT, e.g. 2048x2048, not {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BadFit {}
 
 /// The long help of `--cacert`.
 const CACERT_HELP: &str = "Trust the CA certificates in FILE (PEM) besides the system's, as curl --cacert: for a \
@@ -681,7 +713,7 @@ pub enum Shell {
 
 /// `--jobs`: `auto` or a number in the settings table's range, kept as text
 /// (the settings check it again, like the variable's).
-fn parse_jobs(text: &str) -> Result<String, String> {
+fn parse_jobs(text: &str) -> Result<String, crate::settings::ValueError> {
     Key::Jobs.from_text(text).map(|_| text.trim().to_string())
 }
 

@@ -58,7 +58,7 @@ impl Context {
 
     /// The selected profile: `--profile` or `CAPFILE_PROFILE`, else `default`.
     pub fn profile(&self) -> Result<Profile, Error> {
-        Profile::select(self.global.profile.as_deref(), &self.env)
+        Ok(Profile::select(self.global.profile.as_deref(), &self.env)?)
     }
 
     /// The selected profile and its effective settings: `flags`, then the
@@ -71,7 +71,7 @@ impl Context {
 
     /// `profile`'s effective settings (`status --all` checks each profile).
     pub fn settings_of(&self, profile: &Profile, flags: &Flags) -> Result<Settings, Error> {
-        settings::resolve(flags, &self.env, &self.config()?.values(profile)?)
+        Ok(settings::resolve(flags, &self.env, &self.config()?.values(profile)?)?)
     }
 
     /// The keyring that keeps `profile`'s secret, for commands that resolve

@@ -35,7 +35,7 @@ pub fn run(ctx: &super::Context) -> Result<Exit, Error> {
         ));
     }
     if let Some(malformed) = failed.iter().find(|f| f.malformed) {
-        return Err(malformed.clone().into_error());
+        return Err(malformed.clone().into_error().into());
     }
     // A keyring that is there but could not be used (locked, no answer) may
     // still hold the secret: that is not a logout (exit 1). One that is not
@@ -50,7 +50,7 @@ pub fn run(ctx: &super::Context) -> Result<Exit, Error> {
             && let Ok(config) = ctx.config()
             && config.get(&profile.name).is_none()
         {
-            return Err(config.unknown_profile(&profile.name));
+            return Err(config.unknown_profile(&profile.name).into());
         }
         if failed.is_empty() {
             printer.note(&format!(
@@ -89,6 +89,7 @@ pub fn run(ctx: &super::Context) -> Result<Exit, Error> {
 /// profile's secret, with how to remove it.
 fn may_remain(source: &SecretSource, failure: &StoreError, profile: &str) -> Error {
     let error = StoreError::new(format!("{failure}; the secret of profile `{profile}` may remain there")).into_error();
+    let error = Error::from(error);
     let hint = match source {
         SecretSource::File(path) => format!(
             "fix access to {} and run `capfile logout` again, or delete the profile's table from it",

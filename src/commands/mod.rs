@@ -85,8 +85,6 @@ fn resolve_credentials(
         &stores.in_order(),
         &mut |failure| printer.detail(1, &format!("{failure}; trying the next place")),
     )?;
-    // A refusal later names this profile and where the secret came from.
-    crate::credentials::set_refused_hint(&profile.name, &resolved.source);
     Ok(resolved)
 }
 

@@ -5,8 +5,9 @@
 //! machine in `ps`. And it listens on loopback unless told
 //! otherwise with `--public`, since its default credentials are published.
 //!
-//! Its refusals are [`ServeError`]s, reported as [`Error::Serve`].
+//! Its refusals are [`ServeError`]s, reported as [`Error::Command`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use crate::cli::ServeArgs;
 use crate::emulator::{self, Config, Emulator, Faults, RateLimit, RequestLog};
-use crate::error::{Error, ErrorKind, Exit};
+use crate::error::{CommandError, Error, ErrorKind, Exit, Failure};
 use crate::interrupt::{Interrupts, Signals};
 use crate::output::Verbosity;
 use crate::settings::Env;
@@ -99,11 +100,18 @@ impl std::error::Error for ServeError {
     }
 }
 
-impl From<ServeError> for Error {
-    fn from(err: ServeError) -> Self {
-        Error::Serve(err)
+impl Failure for ServeError {
+    fn kind(&self) -> ErrorKind {
+        ServeError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        ServeError::hint(self).map(Cow::Borrowed)
     }
 }
+
+/// Wrapped by the top-level `Error` as a command's own error.
+impl CommandError for ServeError {}
 
 pub fn run(args: ServeArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let printer = &ctx.printer;

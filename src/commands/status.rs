@@ -394,14 +394,20 @@ fn check_credentials(
                 Ok(service) => runtime
                     .block_on(service.with_trace(ctx.printer.clone()).check_credentials())
                     .map_err(|e| (e.is_auth(), e.to_string())),
-                Err(e) => Err((false, e)),
+                Err(e) => Err((false, e.to_string())),
             };
             match checked {
                 Ok(()) => Check::Ok("the token endpoint gave a token".into()),
                 Err((true, cause)) => {
                     report.exit = Exit::Auth;
+                    // This profile's own hint: its name and where its secret came from.
+                    let refused = Error::CredentialsRefused {
+                        profile: report.profile.name.clone(),
+                        source: report.secret_source.clone(),
+                    };
+                    let hint = refused.hint().unwrap_or_default();
                     Check::Failed(format!(
-                        "the token endpoint refused the client key and secret ({cause})"
+                        "the token endpoint refused the client key and secret ({cause}); {hint}"
                     ))
                 }
                 Err((false, cause)) => {
@@ -420,7 +426,7 @@ fn check_credentials(
 async fn probe_host(base_url: &Url, namespace: &str, route: &Route) -> Check {
     let client = match http_client(CHECK_TIMEOUT, route) {
         Ok(client) => client,
-        Err(e) => return Check::Failed(e),
+        Err(e) => return Check::Failed(e.to_string()),
     };
     let over = match base_url.scheme() {
         "https" => "over TLS",

@@ -8,12 +8,13 @@
 //! What a store holds (a saved identity or origin) is shown escaped or in the
 //! form capfile writes, so a hostile file cannot write to the terminal.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use url::Url;
 
-use super::{SecretKind, SecretSource, StoreError, login_hint, origin_of};
-use crate::error::{Error, ErrorKind, LOGIN_HINT};
+use super::{LOGIN_HINT, SecretKind, SecretSource, StoreError, login_hint, origin_of};
+use crate::exit::{ErrorKind, Failure};
 use crate::settings::Origin;
 
 /// Why there are no credentials to use. [`CredentialsError::kind`] gives the
@@ -47,32 +48,12 @@ pub enum CredentialsError {
     },
     /// A saved password_md5 that is not 32 hexadecimal digits.
     SavedMd5NotHex { profile: String, found_in: SecretSource },
-    /// A saved secret is bound to another origin than the base URL's.
-    OtherOrigin {
-        profile: String,
-        kind: SecretKind,
-        found_in: SecretSource,
-        /// The saved origin as capfile writes it; `None` when it is not a URL.
-        saved_origin: Option<String>,
-        base_url: Url,
-        /// Where the base URL was given.
-        base_url_from: Origin,
-        /// What became of the secret ("it was not sent").
-        outcome: String,
-    },
+    /// A saved secret is bound to another origin than the base URL's
+    /// (boxed: the largest errors, and every `Result` would carry their size).
+    OtherOrigin(Box<OtherOrigin>),
     /// A saved secret belongs to another username or client key than the
     /// settings give.
-    OtherIdentity {
-        profile: String,
-        kind: SecretKind,
-        found_in: SecretSource,
-        saved_identity: String,
-        identity: String,
-        /// Where the username or client key was given.
-        identity_from: Origin,
-        /// What became of the secret ("it was not sent").
-        outcome: String,
-    },
+    OtherIdentity(Box<OtherIdentity>),
     /// A secret saved by capfile 0.1.0, which recorded no binding, cannot be
     /// bound through its profile.
     Unbound {
@@ -87,6 +68,36 @@ pub enum CredentialsError {
     NoIdentity { kind: SecretKind, found_in: SecretSource },
     /// A store could not do what was asked.
     Store(StoreError),
+}
+
+/// A saved secret bound to another origin than the base URL's.
+#[derive(Debug)]
+pub struct OtherOrigin {
+    pub profile: String,
+    pub kind: SecretKind,
+    pub found_in: SecretSource,
+    /// The saved origin as capfile writes it; `None` when it is not a URL.
+    pub saved_origin: Option<String>,
+    pub base_url: Url,
+    /// Where the base URL was given.
+    pub base_url_from: Origin,
+    /// What became of the secret ("it was not sent").
+    pub outcome: String,
+}
+
+/// A saved secret that belongs to another username or client key than the
+/// settings give.
+#[derive(Debug)]
+pub struct OtherIdentity {
+    pub profile: String,
+    pub kind: SecretKind,
+    pub found_in: SecretSource,
+    pub saved_identity: String,
+    pub identity: String,
+    /// Where the username or client key was given.
+    pub identity_from: Origin,
+    /// What became of the secret ("it was not sent").
+    pub outcome: String,
 }
 
 /// Why a secret saved by capfile 0.1.0 cannot be bound to its profile.
@@ -116,8 +127,8 @@ impl CredentialsError {
             | CredentialsError::EmptyVariables { .. }
             | CredentialsError::NotSaved { .. }
             | CredentialsError::SavedMd5NotHex { .. }
-            | CredentialsError::OtherOrigin { .. }
-            | CredentialsError::OtherIdentity { .. }
+            | CredentialsError::OtherOrigin(_)
+            | CredentialsError::OtherIdentity(_)
             | CredentialsError::Unbound { .. }
             | CredentialsError::NoIdentity { .. } => ErrorKind::Auth,
         }
@@ -141,13 +152,14 @@ impl CredentialsError {
             CredentialsError::SavedMd5NotHex { profile, .. } | CredentialsError::Unbound { profile, .. } => {
                 Some(login_again(profile))
             }
-            CredentialsError::OtherOrigin {
-                profile,
-                kind,
-                base_url,
-                base_url_from,
-                ..
-            } => {
+            CredentialsError::OtherOrigin(other) => {
+                let OtherOrigin {
+                    profile,
+                    kind,
+                    base_url,
+                    base_url_from,
+                    ..
+                } = other.as_ref();
                 let origin = origin_of(base_url);
                 let env_hint = env_hint(*kind);
                 Some(match base_url_from {
@@ -167,13 +179,14 @@ impl CredentialsError {
                     }
                 })
             }
-            CredentialsError::OtherIdentity {
-                profile,
-                kind,
-                identity,
-                identity_from,
-                ..
-            } => {
+            CredentialsError::OtherIdentity(other) => {
+                let OtherIdentity {
+                    profile,
+                    kind,
+                    identity,
+                    identity_from,
+                    ..
+                } = other.as_ref();
                 let (what, _, _) = identity_names(*kind);
                 let env_hint = env_hint(*kind);
                 Some(match identity_from {
@@ -235,31 +248,35 @@ impl fmt::Display for CredentialsError {
                 f,
                 "the password_md5 saved for profile `{profile}` ({found_in}) is not 32 hexadecimal digits"
             ),
-            CredentialsError::OtherOrigin {
-                profile,
-                kind,
-                found_in,
-                saved_origin,
-                base_url,
-                base_url_from,
-                outcome,
-            } => write!(
-                f,
-                "the {} saved for profile `{profile}` ({found_in}) is for {}, not for {} (base URL from {}); {outcome}",
-                kind.name(),
-                saved_origin.as_deref().unwrap_or("an origin that is not a URL"),
-                origin_of(base_url),
-                given_by(base_url_from, "--base-url", "CAPFILE_BASE_URL")
-            ),
-            CredentialsError::OtherIdentity {
-                profile,
-                kind,
-                found_in,
-                saved_identity,
-                identity,
-                identity_from,
-                outcome,
-            } => {
+            CredentialsError::OtherOrigin(other) => {
+                let OtherOrigin {
+                    profile,
+                    kind,
+                    found_in,
+                    saved_origin,
+                    base_url,
+                    base_url_from,
+                    outcome,
+                } = other.as_ref();
+                write!(
+                    f,
+                    "the {} saved for profile `{profile}` ({found_in}) is for {}, not for {} (base URL from {}); {outcome}",
+                    kind.name(),
+                    saved_origin.as_deref().unwrap_or("an origin that is not a URL"),
+                    origin_of(base_url),
+                    given_by(base_url_from, "--base-url", "CAPFILE_BASE_URL")
+                )
+            }
+            CredentialsError::OtherIdentity(other) => {
+                let OtherIdentity {
+                    profile,
+                    kind,
+                    found_in,
+                    saved_identity,
+                    identity,
+                    identity_from,
+                    outcome,
+                } = other.as_ref();
                 let (what, flag, variable) = identity_names(*kind);
                 write!(
                     f,
@@ -320,9 +337,13 @@ impl fmt::Display for Unbindable {
 
 impl std::error::Error for CredentialsError {}
 
-impl From<CredentialsError> for Error {
-    fn from(err: CredentialsError) -> Self {
-        Error::Credentials(Box::new(err))
+impl Failure for CredentialsError {
+    fn kind(&self) -> ErrorKind {
+        CredentialsError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        CredentialsError::hint(self).map(Cow::Owned)
     }
 }
 
@@ -359,7 +380,8 @@ fn identity_names(kind: SecretKind) -> (&'static str, &'static str, &'static str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Exit;
+    use crate::error::Error;
+    use crate::exit::Exit;
 
     fn url(text: &str) -> Url {
         Url::parse(text).unwrap()
@@ -415,14 +437,16 @@ mod tests {
 
     #[test]
     fn a_foreign_origin_is_named_and_the_hint_follows_where_the_url_came_from() {
-        let err = |base_url_from| CredentialsError::OtherOrigin {
-            profile: "demo".into(),
-            kind: SecretKind::PasswordMd5,
-            found_in: SecretSource::Keyring,
-            saved_origin: None,
-            base_url: url("https://b.example.com/api/"),
-            base_url_from,
-            outcome: "it was not sent".into(),
+        let err = |base_url_from| {
+            CredentialsError::OtherOrigin(Box::new(OtherOrigin {
+                profile: "demo".into(),
+                kind: SecretKind::PasswordMd5,
+                found_in: SecretSource::Keyring,
+                saved_origin: None,
+                base_url: url("https://b.example.com/api/"),
+                base_url_from,
+                outcome: "it was not sent".into(),
+            }))
         };
         let from_env = Error::from(err(Origin::Env("CAPFILE_BASE_URL")));
         assert_eq!(
@@ -446,7 +470,7 @@ mod tests {
 
     #[test]
     fn a_saved_identity_is_shown_escaped() {
-        let err = CredentialsError::OtherIdentity {
+        let err = CredentialsError::OtherIdentity(Box::new(OtherIdentity {
             profile: "demo".into(),
             kind: SecretKind::ClientSecret,
             found_in: SecretSource::File("/c/credentials.toml".into()),
@@ -454,7 +478,7 @@ mod tests {
             identity: "other".into(),
             identity_from: Origin::Flag,
             outcome: "it was not sent".into(),
-        };
+        }));
         assert_eq!(
             err.to_string(),
             "the client_secret saved for profile `demo` (credentials file) belongs to client key `k\\u{1b}[2K`, not `other` (client key from --client-key); it was not sent"

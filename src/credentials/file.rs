@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item};
 
 use super::{Binding, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError};
-use crate::config_file::{self, TomlFile};
+use crate::config_file::{self, FileError, TomlFile};
 
 /// `credentials.toml` as a `SecretStore`.
 pub struct CredentialsFile {
@@ -58,14 +58,14 @@ impl CredentialsFile {
 
     /// Reads and checks the file; `None` when there is none.
     fn read(&self) -> Result<Option<(TomlFile, DocumentMut)>, StoreError> {
-        let file = TomlFile::read(&self.path).map_err(|e| StoreError::malformed(e.message()))?;
+        let file = TomlFile::read(&self.path).map_err(|e| StoreError::malformed(e.to_string()))?;
         if !file.exists() {
             return Ok(None);
         }
         self.check_mode();
-        let doc = file.document().map_err(|e| StoreError::malformed(e.message()))?;
-        check_layout(&file, &doc).map_err(StoreError::malformed)?;
-        let editable = file.document_mut().map_err(|e| StoreError::malformed(e.message()))?;
+        let doc = file.document().map_err(|e| StoreError::malformed(e.to_string()))?;
+        check_layout(&file, &doc).map_err(|e| StoreError::malformed(e.to_string()))?;
+        let editable = file.document_mut().map_err(|e| StoreError::malformed(e.to_string()))?;
         Ok(Some((file, editable)))
     }
 
@@ -89,15 +89,15 @@ impl CredentialsFile {
     }
 
     fn write(&self, file: &TomlFile, doc: &DocumentMut) -> Result<(), StoreError> {
-        file.write(doc, true).map_err(|e| StoreError::new(e.message()))
+        file.write(doc, true).map_err(|e| StoreError::new(e.to_string()))
     }
 }
 
 /// Only `[profiles.NAME]` tables holding `password_md5` or `client_secret`
 /// strings, and `origin` and `identity` strings (both or neither); a
 /// 32-hex-digit `password_md5`, an http(s) `origin`.
-fn check_layout(file: &TomlFile, doc: &toml_edit::Document<String>) -> Result<(), String> {
-    let at = |span, message: &str| file.error_at(span, message).message().to_string();
+fn check_layout(file: &TomlFile, doc: &toml_edit::Document<String>) -> Result<(), FileError> {
+    let at = |span, message: &str| file.error_at(span, message);
     for (name, item) in doc.as_table().iter() {
         let key_span = doc.as_table().get_key_value(name).and_then(|(k, _)| k.span());
         if name != "profiles" {
@@ -177,7 +177,7 @@ impl SecretStore for CredentialsFile {
         let (file, mut doc) = match self.read()? {
             Some(read) => read,
             None => (
-                TomlFile::read(&self.path).map_err(|e| StoreError::new(e.message()))?,
+                TomlFile::read(&self.path).map_err(|e| StoreError::new(e.to_string()))?,
                 DocumentMut::new(),
             ),
         };

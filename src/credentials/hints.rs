@@ -2,27 +2,10 @@
 //! `capfile login` command for the profile in use, and where the refused
 //! secret came from, so they know which one to fix.
 
-use std::sync::OnceLock;
-
 use super::SecretSource;
-use crate::error::LOGIN_HINT;
 
-/// The refused-credentials hint for this run, once the upload knows whose
-/// credentials it sends and where the secret came from (`set_refused_hint`).
-static REFUSED_HINT: OnceLock<String> = OnceLock::new();
-
-/// Makes a later [`Error::CredentialsRefused`](crate::error::Error::CredentialsRefused)
-/// name the profile and where its secret came from. Set once per process, by
-/// the command that resolved them.
-pub fn set_refused_hint(profile: &str, source: &SecretSource) {
-    let _ = REFUSED_HINT.set(refused_hint(profile, source));
-}
-
-/// The hint for refused credentials in this run: the one `set_refused_hint`
-/// set, else the general [`LOGIN_HINT`].
-pub fn refused_hint_of_run() -> &'static str {
-    REFUSED_HINT.get().map_or(LOGIN_HINT, String::as_str)
-}
+/// The hint every authentication failure carries.
+pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
 
 /// `capfile login` for the profile in use: `capfile -p demo login`.
 pub(super) fn login_command(profile: &str) -> String {
@@ -40,8 +23,13 @@ pub fn login_hint(profile: &str) -> String {
     )
 }
 
-/// What to do when the service refused `profile`'s secret from `source`.
-fn refused_hint(profile: &str, source: &SecretSource) -> String {
+/// What to do when the service refused `profile`'s secret from `source`;
+/// without a source (the built-in credentials of `upload --local`), the
+/// general [`LOGIN_HINT`].
+pub fn refused_hint(profile: &str, source: Option<&SecretSource>) -> String {
+    let Some(source) = source else {
+        return LOGIN_HINT.to_string();
+    };
     match source {
         SecretSource::Env(variable) => format!(
             "the secret in the environment's {variable} was refused: check its value, or unset it to use the one `{}` saves",
@@ -67,13 +55,14 @@ mod tests {
     fn hints_name_the_profile_and_where_the_secret_came_from() {
         assert!(login_hint("demo").starts_with("run `capfile -p demo login`"));
         assert!(login_hint("default").starts_with("run `capfile login`"));
-        let env = refused_hint("demo", &SecretSource::Env("CAPFILE_PASSWORD"));
+        let env = refused_hint("demo", Some(&SecretSource::Env("CAPFILE_PASSWORD")));
         assert!(
             env.starts_with("the secret in the environment's CAPFILE_PASSWORD was refused"),
             "{env}"
         );
         assert!(!env.contains("set CAPFILE_PASSWORD"), "{env}");
-        let keyring = refused_hint("demo", &SecretSource::Keyring);
+        let keyring = refused_hint("demo", Some(&SecretSource::Keyring));
         assert!(keyring.contains("`capfile -p demo login`"), "{keyring}");
+        assert_eq!(refused_hint("demo", None), LOGIN_HINT);
     }
 }

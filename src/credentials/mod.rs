@@ -35,11 +35,10 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
-pub use error::{CredentialsError, Unbindable};
-pub use hints::{login_hint, refused_hint_of_run, set_refused_hint};
+pub use error::{CredentialsError, OtherIdentity, OtherOrigin, Unbindable};
+pub use hints::{LOGIN_HINT, login_hint, refused_hint};
 pub use resolve::{Located, Resolved, check_binding, locate, resolve};
 
-use crate::error::Error;
 use crate::settings::AuthKind;
 
 /// A value that must not be shown. Read it with `expose` where it is sent.
@@ -199,8 +198,8 @@ impl StoreError {
     }
 
     /// The error that ends a command: exit 2 for a file to fix, else 1.
-    pub fn into_error(self) -> Error {
-        CredentialsError::Store(self).into()
+    pub fn into_error(self) -> CredentialsError {
+        CredentialsError::Store(self)
     }
 }
 

@@ -1,19 +1,19 @@
 //! Errors that end a command, and the exit codes they map to.
 //!
-//! Every failure a user can meet is one variant of `Error`, and this file alone
-//! says how each is worded (`Display`), which hint goes with it (`hint`) and
-//! which exit code it ends with (`kind`, then `exit`): 0 success, 1 failure,
-//! 2 usage or input error (nothing was sent), 3 partial success, 4 missing or
-//! refused credentials, 130 interrupted. Messages are one line that names the
-//! file or setting and the cause. Nothing here ever holds a secret: variants
-//! carry names, paths and server answers only.
-//!
-//! A module with several errors of its own keeps them in one enum beside the
-//! code that raises them (`ReportError`, `ServeError`, `ConfigError`,
-//! `CredentialsError`, `LoginError`, `ManifestError`), with the same `kind`,
-//! `hint` and `Display`; `Error` wraps it in one variant, and those enums say
-//! how their errors are worded. There are no free-form errors: every message
-//! is built from a variant's data.
+//! Every failure a user can meet is one variant of `Error`, a wrapper over
+//! the error enums of the layers below (`InputError`, `FileError`,
+//! `SettingsError`, `CredentialsError`, `ManifestError`, `ReportError`,
+//! `ApiError`, ...), each kept beside the code that raises it and worded
+//! there. Those layers import nothing from here: they take `ErrorKind` and
+//! the [`Failure`] trait (kind and hint) from the leaf module `crate::exit`,
+//! and this module owns the `From` impls that wrap them. A command's own
+//! enum (`ConfigError`, `LoginError`, `ServeError`) is a [`CommandError`],
+//! boxed, so this module names no command either. The variants left here
+//! are the ones commands raise themselves. Exit codes: 0 success, 1 failure,
+//! 2 usage or input error (nothing was sent), 3 partial success, 4 missing
+//! or refused credentials, 130 interrupted. Messages are one line that names
+//! the file or setting and the cause. Nothing here ever holds a secret:
+//! variants carry names, paths and server answers only.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,60 +21,27 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::api::ApiError;
-use crate::batch::Stop;
+use crate::api::{ApiError, ClientError};
 use crate::batch::report::ReportError;
-use crate::commands::config::ConfigError;
-use crate::commands::login::LoginError;
-use crate::commands::serve::ServeError;
-use crate::credentials::CredentialsError;
-use crate::image::ImageError;
-use crate::inputs::NameError;
+use crate::config_file::FileError;
+use crate::credentials::{CredentialsError, SecretSource};
+use crate::inputs::InputError;
+use crate::interrupt::InterruptError;
 use crate::manifest::ManifestError;
-use crate::policy::Violations;
+use crate::policy::UnknownPolicy;
+use crate::settings::SettingsError;
 
-/// The process exit statuses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Everything asked for succeeded.
-    Success,
-    /// Every upload failed, a server/network error, or results could not be written.
-    Failure,
-    /// Usage or input error: nothing was sent.
-    Usage,
-    /// Some uploads succeeded, some failed.
-    Partial,
-    /// No credentials, or the server answered 401/403.
-    Auth,
-    /// Interrupted by Ctrl-C (or, for `upload`, SIGTERM or SIGHUP).
-    Interrupted,
-}
+pub use crate::exit::{ErrorKind, Exit, Failure};
 
-impl Exit {
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Success => 0,
-            Exit::Failure => 1,
-            Exit::Usage => 2,
-            Exit::Partial => 3,
-            Exit::Auth => 4,
-            // 130 for Ctrl-C; 128 + the signal's number for another.
-            Exit::Interrupted => crate::interrupt::exit_code(),
-        }
+/// A command's own error enum (`ConfigError`, `LoginError`, `ServeError`):
+/// each says `impl CommandError for ...`, and `?` makes it an
+/// [`Error::Command`].
+pub trait CommandError: Failure + std::error::Error + Send + Sync + 'static {}
+
+impl<T: CommandError> From<T> for Error {
+    fn from(err: T) -> Self {
+        Error::Command(Box::new(err))
     }
-}
-
-/// What went wrong, at the level that decides the exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Bad flags, bad config, bad input files: nothing was sent.
-    Usage,
-    /// Missing credentials or rejected by the server.
-    Auth,
-    /// The server or the network failed.
-    Failure,
-    /// Ctrl-C.
-    Interrupted,
 }
 
 /// An error that ends the command (or, for one input of a batch, is reported
@@ -84,54 +51,11 @@ pub enum Error {
     /// Ctrl-C.
     Interrupted,
 
-    // Inputs (all usage errors: nothing is sent).
-    /// `--name` given with more than one input.
-    NameNeedsOneInput,
-    /// `-` given more than once.
-    StdinTwice,
-    /// `-` given without `--name`.
-    StdinNeedsName,
-    /// Standard input could not be copied to its temporary file.
-    Spool(io::Error),
-    /// Two inputs would be stored under the same name.
-    DuplicateName {
-        label: String,
-        remote: String,
-        first: String,
-    },
-    /// Only directories were given, and they hold no image.
-    NoImagesFound,
-    /// More inputs than one batch can hold (its list indexes 4 GiB of names,
-    /// 2^27 directories).
-    TooManyInputs,
-    /// The remote name an input would get is not a valid file name.
-    BadName { label: String, source: NameError },
-    /// A directory given without `-r`.
-    IsDirectory { label: String },
-    /// `--name` given for a directory.
-    NameForDirectory { label: String },
-    /// A path without a final component (`/`, `..`) and no `--name`.
-    NoFileName { label: String },
-    /// An empty file (only a placeholder has no body).
-    EmptyFile { label: String },
-    /// Not an image by its first bytes, without `--allow-any-type`.
-    NotAnImage { label: String },
-    /// An image whose header cannot be read (truncated, malformed).
-    Image(ImageError),
-    /// An image that breaks the upload policy (or the default max_pixels).
-    Policy(Violations),
+    /// Inputs that cannot be used (all usage errors: nothing is sent).
+    Input(InputError),
     /// `--policy`, CAPFILE_POLICY or the profile names a policy that the
-    /// config file does not hold; `from` says which.
-    UnknownPolicy {
-        name: String,
-        from: String,
-        path: PathBuf,
-        known: Vec<String>,
-    },
-    /// A file or directory could not be read.
-    Io { label: String, source: io::Error },
-    /// A `--files-from` list (named by `label`) with no entry in it.
-    EmptyList { label: String },
+    /// config file does not hold.
+    UnknownPolicy(UnknownPolicy),
 
     // Upload.
     /// Standard output cannot take the results (it is closed, or failed).
@@ -139,50 +63,27 @@ pub enum Error {
     /// No base URL from any flag, variable or profile.
     NoBaseUrl,
     /// The file-service client could not be built from the settings.
-    Client(String),
+    Client(ClientError),
     /// A proxy variable holds no usable proxy URL.
     BadProxy(crate::api::BadProxy),
     /// The local file service could not be started.
     LocalService { addr: SocketAddr, source: io::Error },
     /// One input's upload failed.
     Upload { label: String, source: ApiError },
-    /// The service answered 401/403 during a batch.
-    CredentialsRefused,
+    /// The service answered 401/403 to `profile`'s secret from `source`
+    /// (`None`: the built-in credentials of `upload --local`).
+    CredentialsRefused {
+        profile: String,
+        source: Option<SecretSource>,
+    },
     /// `--force` or `--no-refresh` (the `flag`) without a manifest to act on.
     NeedsManifest { flag: &'static str },
 
     // Settings and their files (usage errors, but for a failed write).
-    /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
-    ConfigPathEmpty,
-    /// No platform config directory (no HOME) and no `--config`.
-    NoConfigDir,
-    /// A config or credentials file that is not UTF-8.
-    FileNotText { path: PathBuf },
-    /// A config or credentials file over the size any capfile file has.
-    FileTooLarge { path: PathBuf, limit_mib: u64 },
-    /// A config or credentials file that cannot be read.
-    FileRead { path: PathBuf, source: io::Error },
-    /// Bad content in a config or credentials file, at a line and column
-    /// when known.
-    FileInvalid {
-        path: PathBuf,
-        at: Option<(usize, usize)>,
-        message: String,
-    },
-    /// A config or credentials file that cannot be written.
-    FileWrite { path: PathBuf, source: io::Error },
-    /// A setting's value from a flag or variable (named by `from`) is refused.
-    BadSetting { from: String, message: String },
-    /// `--profile` or `CAPFILE_PROFILE` names no possible profile (the reason
-    /// is `settings::check_profile_name`'s, shared with `config`).
-    BadProfileName { reason: String },
-    /// A profile that is not in the config file.
-    UnknownProfile {
-        name: String,
-        path: PathBuf,
-        /// `None`: there is no config file; else the profiles it has.
-        existing: Option<Vec<String>>,
-    },
+    /// A config or credentials file, its path, or a profile in it.
+    File(FileError),
+    /// A setting's value from a flag or variable is refused.
+    Settings(SettingsError),
     /// `status --all` with no profile in the config file at `path`.
     NoProfilesForAll { path: PathBuf },
 
@@ -199,17 +100,13 @@ pub enum Error {
     // Errors of a module's own enum, which words them and gives their hints.
     /// `--report` and `--retry-from` files.
     Report(ReportError),
-    /// A batch stopped early by the fail-fast detector.
-    Stopped(Stop),
-    /// `capfile serve`'s refusals.
-    Serve(ServeError),
-    /// `capfile config`'s own refusals.
-    Config(ConfigError),
     /// No credentials to use, or a saved secret that may not be sent. Boxed:
     /// it is the largest error, and every `Result` would carry its size.
     Credentials(Box<CredentialsError>),
-    /// `capfile login` saved nothing (boxed like `Credentials`).
-    Login(Box<LoginError>),
+    /// A command's own refusals (`capfile config`'s, `login`'s, `serve`'s),
+    /// worded, hinted and given their kind by the command's error enum:
+    /// boxed, so this module names no command.
+    Command(Box<dyn CommandError>),
     /// A manifest that cannot be used.
     Manifest(ManifestError),
 
@@ -239,53 +136,26 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Interrupted => ErrorKind::Interrupted,
-            Error::NameNeedsOneInput
-            | Error::StdinTwice
-            | Error::StdinNeedsName
-            | Error::Spool(_)
-            | Error::DuplicateName { .. }
-            | Error::NoImagesFound
-            | Error::TooManyInputs
-            | Error::BadName { .. }
-            | Error::IsDirectory { .. }
-            | Error::NameForDirectory { .. }
-            | Error::NoFileName { .. }
-            | Error::EmptyFile { .. }
-            | Error::NotAnImage { .. }
-            | Error::Image(_)
-            | Error::Policy(_)
-            | Error::UnknownPolicy { .. }
-            | Error::Io { .. }
-            | Error::EmptyList { .. }
-            | Error::NeedsManifest { .. }
+            Error::NeedsManifest { .. }
             | Error::ResultsWouldBeLost { .. }
             | Error::NoBaseUrl
             | Error::Client(_)
             | Error::BadProxy(_)
-            | Error::ConfigPathEmpty
-            | Error::NoConfigDir
-            | Error::FileNotText { .. }
-            | Error::FileTooLarge { .. }
-            | Error::FileRead { .. }
-            | Error::FileInvalid { .. }
-            | Error::BadSetting { .. }
-            | Error::UnknownProfile { .. }
-            | Error::BadProfileName { .. }
             | Error::NoProfilesForAll { .. } => ErrorKind::Usage,
-            Error::CredentialsRefused => ErrorKind::Auth,
+            Error::CredentialsRefused { .. } => ErrorKind::Auth,
             Error::LocalService { .. }
             | Error::Upload { .. }
-            | Error::FileWrite { .. }
             | Error::ResultsLost { .. }
             | Error::Runtime(_)
-            | Error::Signals(_)
-            | Error::Stopped(_) => ErrorKind::Failure,
+            | Error::Signals(_) => ErrorKind::Failure,
             Error::Report(error) => error.kind(),
-            Error::Serve(error) => error.kind(),
-            Error::Config(error) => error.kind(),
             Error::Credentials(err) => err.kind(),
-            Error::Login(err) => err.kind(),
+            Error::Command(err) => err.kind(),
             Error::Manifest(err) => err.kind(),
+            Error::File(err) => err.kind(),
+            Error::Input(err) => err.kind(),
+            Error::Settings(err) => err.kind(),
+            Error::UnknownPolicy(err) => err.kind(),
             Error::Hinted { error, .. } => error.kind(),
         }
     }
@@ -300,45 +170,94 @@ impl Error {
     /// the one `with_hint` put in its place.
     pub fn hint(&self) -> Option<Cow<'_, str>> {
         let fixed = match self {
-            Error::IsDirectory { .. } => "use -r to upload the images inside it",
-            Error::DuplicateName { .. } => {
-                "pass --name-from-path to name files after their path (en/banner.png -> en_banner.png), or upload them separately with --name"
-            }
-            Error::EmptyFile { .. } => "use --placeholder to create a placeholder without a body",
-            Error::NotAnImage { .. } => "use --allow-any-type to send it anyway",
-            Error::UnknownPolicy { known, .. } if known.is_empty() => {
-                return Some(Cow::Borrowed("add a [policies.NAME] table to the config file"));
-            }
-            Error::UnknownPolicy { known, .. } => return Some(Cow::Owned(format!("policies: {}", known.join(", ")))),
+            Error::Input(error) => return error.hint(),
+            Error::UnknownPolicy(error) => return error.hint(),
             Error::ResultsWouldBeLost { .. } => "send standard output to a file, a pipe or /dev/null",
             Error::NoBaseUrl => "pass --base-url or set CAPFILE_BASE_URL, e.g. https://eu.api.capillarytech.com",
-            Error::CredentialsRefused => crate::credentials::refused_hint_of_run(),
-            Error::NoConfigDir => "pass --config FILE or set CAPFILE_CONFIG",
+            Error::CredentialsRefused { profile, source } => {
+                return Some(Cow::Owned(crate::credentials::refused_hint(profile, source.as_ref())));
+            }
             Error::ResultsLost { uploads: true, .. } => {
                 "any upload that finished is stored; send standard output to a file or a pipe"
             }
             Error::ResultsLost { uploads: false, .. } => "send standard output to a file or a pipe",
             Error::NoProfilesForAll { .. } => "create one with `capfile login`",
             Error::Report(error) => error.hint()?,
-            Error::Serve(error) => error.hint()?,
             Error::Hinted { hint, .. } => hint,
-            Error::Stopped(stop) => return Some(Cow::Owned(stop.hint())),
-            Error::Config(error) => return error.hint().map(Cow::Owned),
             Error::Credentials(error) => return error.hint().map(Cow::Owned),
-            Error::Login(error) => return error.hint().map(Cow::Owned),
+            Error::Command(error) => return error.hint(),
             Error::Manifest(error) => return error.hint().map(Cow::Owned),
+            Error::File(error) => return error.hint(),
             _ => return None,
         };
         Some(Cow::Borrowed(fixed))
     }
 
     pub fn exit(&self) -> Exit {
-        match self.kind() {
-            ErrorKind::Usage => Exit::Usage,
-            ErrorKind::Auth => Exit::Auth,
-            ErrorKind::Failure => Exit::Failure,
-            ErrorKind::Interrupted => Exit::Interrupted,
+        self.kind().exit()
+    }
+}
+
+impl Failure for Error {
+    fn kind(&self) -> ErrorKind {
+        Error::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        Error::hint(self)
+    }
+}
+
+impl From<FileError> for Error {
+    fn from(err: FileError) -> Self {
+        Error::File(err)
+    }
+}
+
+impl From<SettingsError> for Error {
+    fn from(err: SettingsError) -> Self {
+        Error::Settings(err)
+    }
+}
+
+impl From<UnknownPolicy> for Error {
+    fn from(err: UnknownPolicy) -> Self {
+        Error::UnknownPolicy(err)
+    }
+}
+
+/// The signal's variants stay the top-level ones, which commands also raise.
+impl From<InterruptError> for Error {
+    fn from(err: InterruptError) -> Self {
+        match err {
+            InterruptError::Interrupted => Error::Interrupted,
+            InterruptError::Signals(source) => Error::Signals(source),
+            InterruptError::Thread(source) => Error::Runtime(source),
         }
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(err: InputError) -> Self {
+        Error::Input(err)
+    }
+}
+
+impl From<ManifestError> for Error {
+    fn from(err: ManifestError) -> Self {
+        Error::Manifest(err)
+    }
+}
+
+impl From<CredentialsError> for Error {
+    fn from(err: CredentialsError) -> Self {
+        Error::Credentials(Box::new(err))
+    }
+}
+
+impl From<ReportError> for Error {
+    fn from(err: ReportError) -> Self {
+        Error::Report(err)
     }
 }
 
@@ -346,99 +265,31 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Interrupted => f.write_str("interrupted"),
-            Error::NameNeedsOneInput => f.write_str("--name takes a single input"),
-            Error::StdinTwice => f.write_str("standard input (`-`) can be read only once"),
-            Error::StdinNeedsName => f.write_str("-: standard input needs --name"),
-            Error::Spool(source) => write!(f, "-: cannot spool standard input: {source}"),
-            Error::DuplicateName { label, remote, first } => {
-                write!(f, "{label}: remote name `{remote}` is also used by {first}")
-            }
-            Error::NoImagesFound => f.write_str("no image files found in the given directories"),
-            Error::TooManyInputs => f.write_str("too many inputs for one batch; split it into several runs"),
-            Error::BadName { label, source } => write!(f, "{label}: {source}"),
-            Error::IsDirectory { label } => write!(f, "{label}: is a directory"),
-            Error::NameForDirectory { label } => write!(f, "{label}: --name cannot name a directory's files"),
-            Error::NoFileName { label } => write!(f, "{label}: has no file name; give one with --name"),
-            Error::EmptyFile { label } => write!(f, "{label}: file is empty"),
-            Error::NotAnImage { label } => write!(
-                f,
-                "{label}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO, AVIF, HEIC or SVG)"
-            ),
-            Error::Image(error) => error.fmt(f),
-            Error::Policy(violations) => violations.fmt(f),
-            Error::UnknownPolicy { name, from, path, .. } => {
-                write!(
-                    f,
-                    "{from} names policy `{name}`, which {} does not define",
-                    path.display()
-                )
-            }
-            Error::Io { label, source } => match source.kind() {
-                // In words, without the OS error code noise.
-                io::ErrorKind::NotFound => write!(f, "{label}: no such file or directory"),
-                io::ErrorKind::PermissionDenied => write!(f, "{label}: permission denied"),
-                io::ErrorKind::IsADirectory => write!(f, "{label}: is a directory"),
-                _ => write!(f, "{label}: {source}"),
-            },
-            Error::EmptyList { label } => write!(f, "--files-from {label}: the list names no files"),
+            Error::Input(error) => error.fmt(f),
+            Error::UnknownPolicy(error) => error.fmt(f),
             Error::ResultsWouldBeLost { cause } => write!(f, "{cause}: the results would be lost"),
             Error::NoBaseUrl => f.write_str("no base URL for the file service"),
-            Error::Client(cause) => f.write_str(cause),
+            Error::Client(error) => error.fmt(f),
             Error::BadProxy(bad) => fmt::Display::fmt(bad, f),
             Error::LocalService { addr, source } => {
                 write!(f, "cannot start the local file service at {addr}: {source}")
             }
             Error::Upload { label, source } => write!(f, "{label}: {source}"),
-            Error::CredentialsRefused => f.write_str("the file service refused the credentials"),
+            Error::CredentialsRefused { .. } => f.write_str("the file service refused the credentials"),
             Error::NeedsManifest { flag } => write!(
                 f,
                 "{flag} needs a manifest: --manifest FILE, CAPFILE_MANIFEST or the profile's `manifest`"
             ),
-            Error::ConfigPathEmpty => f.write_str("--config / CAPFILE_CONFIG is empty"),
-            Error::NoConfigDir => f.write_str("cannot find the config directory (is HOME set?)"),
-            Error::FileNotText { path } => write!(f, "{}: not UTF-8 text", path.display()),
-            Error::FileTooLarge { path, limit_mib } => {
-                write!(
-                    f,
-                    "{}: larger than {limit_mib} MiB, which no capfile file is",
-                    path.display()
-                )
-            }
-            Error::FileRead { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            Error::FileInvalid { path, at, message } => match at {
-                Some((line, column)) => write!(f, "{}:{line}:{column}: {message}", path.display()),
-                None => write!(f, "{}: {message}", path.display()),
-            },
-            Error::FileWrite { path, source } => write!(f, "cannot write {}: {source}", path.display()),
-            Error::BadSetting { from, message } => write!(f, "{from}: {message}"),
-            Error::UnknownProfile { name, path, existing } => match existing {
-                None => write!(
-                    f,
-                    "profile `{name}` does not exist: there is no config file at {}",
-                    path.display()
-                ),
-                Some(names) if names.is_empty() => {
-                    write!(f, "profile `{name}` does not exist: {} has no profiles", path.display())
-                }
-                Some(names) => write!(
-                    f,
-                    "profile `{name}` is not in {}; existing profiles: {}",
-                    path.display(),
-                    names.join(", ")
-                ),
-            },
-            Error::BadProfileName { reason } => f.write_str(reason),
+            Error::Settings(error) => error.fmt(f),
             Error::NoProfilesForAll { path } => write!(f, "--all: there are no profiles in {}", path.display()),
             Error::ResultsLost { cause, .. } => write!(f, "cannot write results to standard output: {cause}"),
             Error::Runtime(source) => write!(f, "cannot start the async runtime: {source}"),
             Error::Signals(source) => write!(f, "cannot handle Ctrl-C: {source}"),
             Error::Report(error) => error.fmt(f),
-            Error::Stopped(stop) => stop.fmt(f),
-            Error::Serve(error) => error.fmt(f),
-            Error::Config(error) => error.fmt(f),
             Error::Credentials(err) => err.fmt(f),
-            Error::Login(err) => err.fmt(f),
+            Error::Command(err) => err.fmt(f),
             Error::Manifest(err) => err.fmt(f),
+            Error::File(err) => err.fmt(f),
             Error::Hinted { error, .. } => error.fmt(f),
         }
     }
@@ -447,26 +298,16 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Spool(source)
-            | Error::Io { source, .. }
-            | Error::LocalService { source, .. }
-            | Error::FileRead { source, .. }
-            | Error::FileWrite { source, .. }
-            | Error::Runtime(source)
-            | Error::Signals(source) => Some(source),
-            Error::BadName { source, .. } => Some(source),
-            Error::Image(error) => Some(error),
+            Error::LocalService { source, .. } | Error::Runtime(source) | Error::Signals(source) => Some(source),
+            Error::Input(error) => std::error::Error::source(error),
             Error::Report(error) => std::error::Error::source(error),
-            Error::Serve(error) => std::error::Error::source(error),
-            Error::Login(err) => std::error::Error::source(err.as_ref()),
+            Error::File(error) => std::error::Error::source(error),
+            Error::Command(err) => err.source(),
             Error::Hinted { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }
 }
-
-/// The hint every authentication failure carries.
-pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
 
 #[cfg(test)]
 mod tests;

@@ -12,14 +12,19 @@
 
 use std::sync::Arc;
 
+use super::InputError;
 use super::{ANY_TYPE, Inputs};
-use crate::error::Error;
 use crate::image;
 use crate::policy::{self, Policy, Violations};
 use crate::transform::{self, Settings};
 
 /// Checks every image of `inputs`, adding one error per bad file.
-pub(super) fn check(inputs: &Inputs, policy: Option<&Arc<Policy>>, fit: Option<&Settings>, errors: &mut Vec<Error>) {
+pub(super) fn check(
+    inputs: &Inputs,
+    policy: Option<&Arc<Policy>>,
+    fit: Option<&Settings>,
+    errors: &mut Vec<InputError>,
+) {
     for input in inputs.iter() {
         if input.mime == ANY_TYPE {
             continue;
@@ -33,20 +38,20 @@ pub(super) fn check(inputs: &Inputs, policy: Option<&Arc<Policy>>, fit: Option<&
                 let facts = match fit.map(|settings| transform::check(&facts, settings)) {
                     Some(Ok(plan)) => plan.after,
                     Some(Err(why)) => {
-                        errors.push(Error::Policy(Violations {
+                        errors.push(InputError::Policy(Violations {
                             label,
                             policy: policy.map(|p| p.name.clone()),
-                            broken: vec![why],
+                            broken: vec![why.to_string()],
                         }));
                         continue;
                     }
                     None => facts,
                 };
                 if let Some(violations) = policy::check(&label, &facts, policy.map(Arc::as_ref)) {
-                    errors.push(Error::Policy(violations));
+                    errors.push(InputError::Policy(violations));
                 }
             }
-            Err(err) => errors.push(Error::Image(err)),
+            Err(err) => errors.push(InputError::Image(err)),
         }
     }
 }

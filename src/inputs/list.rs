@@ -14,8 +14,8 @@ use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use super::InputError;
 use super::{Input, RemoteName, Source};
-use crate::error::Error;
 
 /// An entry's tag: this bit set for an index into `others`, clear for one
 /// into `dirs`; then the media type's index; then the index.
@@ -161,7 +161,7 @@ impl Inputs {
     }
 
     /// Adds a checked input.
-    pub(super) fn push(&mut self, input: Input) -> Result<(), Error> {
+    pub(super) fn push(&mut self, input: Input) -> Result<(), InputError> {
         let source = match input.source {
             // Files of one directory share it.
             Source::InDir(dir) => match self.dirs.last() {
@@ -179,18 +179,24 @@ impl Inputs {
 
     /// A directory whose files are then added under their own (checked)
     /// names with [`Inputs::push_in_dir`].
-    pub(super) fn add_dir(&mut self, dir: Arc<Path>) -> Result<DirId, Error> {
+    pub(super) fn add_dir(&mut self, dir: Arc<Path>) -> Result<DirId, InputError> {
         let index = index_below(self.dirs.len(), INDEX)?;
         self.dirs.push(dir);
         Ok(DirId(index))
     }
 
     /// Adds the file `name` (a checked remote name) of a directory.
-    pub(super) fn push_in_dir(&mut self, name: &str, dir: DirId, size: u64, mime: &'static str) -> Result<(), Error> {
+    pub(super) fn push_in_dir(
+        &mut self,
+        name: &str,
+        dir: DirId,
+        size: u64,
+        mime: &'static str,
+    ) -> Result<(), InputError> {
         self.push_entry(name, dir.0, size, mime)
     }
 
-    fn push_entry(&mut self, name: &str, source: u32, size: u64, mime: &'static str) -> Result<(), Error> {
+    fn push_entry(&mut self, name: &str, source: u32, size: u64, mime: &'static str) -> Result<(), InputError> {
         debug_assert!(!name.contains('\0'), "a remote name holds no control character");
         let name_start = index_below(self.names.len(), u32::MAX)?;
         index_below(name.len() + 1, u32::MAX - name_start)?;
@@ -200,7 +206,7 @@ impl Inputs {
                 self.mimes.push(mime);
                 self.mimes.len() - 1
             }
-            None => return Err(Error::TooManyInputs),
+            None => return Err(InputError::TooManyInputs),
         };
         self.names.push_str(name);
         self.names.push('\0');
@@ -214,7 +220,7 @@ impl Inputs {
     }
 
     /// Adds every input of `other` after these.
-    pub fn append(&mut self, other: Inputs) -> Result<(), Error> {
+    pub fn append(&mut self, other: Inputs) -> Result<(), InputError> {
         for index in 0..other.len() {
             if let Some(input) = other.get(index) {
                 self.push(input)?;
@@ -284,11 +290,11 @@ fn name_of<'a>(names: &'a str, entry: &Entry) -> &'a str {
 
 /// `value` as a u32 below `limit`: past it the list cannot index its
 /// inputs, and the batch is refused.
-fn index_below(value: usize, limit: u32) -> Result<u32, Error> {
+fn index_below(value: usize, limit: u32) -> Result<u32, InputError> {
     u32::try_from(value)
         .ok()
         .filter(|v| *v < limit)
-        .ok_or(Error::TooManyInputs)
+        .ok_or(InputError::TooManyInputs)
 }
 
 /// The components of `dir` joined with `name`.

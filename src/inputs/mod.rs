@@ -15,10 +15,11 @@ use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::error::Error;
+pub use self::error::InputError;
 use crate::fsio;
 use crate::media_type;
 
+mod error;
 mod images;
 mod list;
 mod walk;
@@ -175,14 +176,14 @@ pub struct Options {
 /// `--files-from` file (`-`: standard input), one per line or, with `nul`,
 /// NUL-separated as `find -print0` writes them. Empty entries are skipped;
 /// a line's trailing `\r` is dropped.
-pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> Result<Vec<PathBuf>, Error> {
+pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> Result<Vec<PathBuf>, InputError> {
     let mut all = files.to_vec();
     let Some(list) = files_from else {
         return Ok(all);
     };
     let label = crate::output::quote_path(&list.to_string_lossy());
     if list.as_os_str() == "-" && files.iter().any(|f| f.as_os_str() == "-") {
-        return Err(Error::StdinTwice);
+        return Err(InputError::StdinTwice);
     }
     let read = if list.as_os_str() == "-" {
         read_list(io::stdin().lock(), nul, &mut all)
@@ -191,7 +192,7 @@ pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> R
     };
     read.map_err(|e| io_error(&format!("--files-from {label}"), e))?;
     if all.is_empty() {
-        return Err(Error::EmptyList { label });
+        return Err(InputError::EmptyList { label });
     }
     Ok(all)
 }
@@ -258,15 +259,15 @@ pub(crate) const ANY_TYPE: &str = "application/octet-stream";
 /// Checks every input; on any problem returns all of them (as usage errors).
 /// `stdin` is read only when an input is `-`.
 /// A file's path becomes its input's source without a copy.
-pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> Result<Inputs, Vec<Error>> {
+pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> Result<Inputs, Vec<InputError>> {
     let mut inputs = Inputs::default();
     let mut errors = Vec::new();
 
     if options.name.is_some() && files.len() != 1 {
-        errors.push(Error::NameNeedsOneInput);
+        errors.push(InputError::NameNeedsOneInput);
     }
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
-        errors.push(Error::StdinTwice);
+        errors.push(InputError::StdinTwice);
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -293,7 +294,7 @@ pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> 
         &mut errors,
     );
     if inputs.is_empty() && errors.is_empty() {
-        errors.push(Error::NoImagesFound);
+        errors.push(InputError::NoImagesFound);
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -304,10 +305,10 @@ pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> 
 }
 
 /// Refuses a remote name used twice, naming the first input that used it.
-fn duplicates(inputs: &Inputs, errors: &mut Vec<Error>) {
+fn duplicates(inputs: &Inputs, errors: &mut Vec<InputError>) {
     for (later, first) in inputs.duplicates() {
         if let (Some(input), Some(first)) = (inputs.get(later), inputs.get(first)) {
-            errors.push(Error::DuplicateName {
+            errors.push(InputError::DuplicateName {
                 label: input.label(),
                 remote: input.remote.to_string(),
                 first: first.label(),
@@ -316,7 +317,7 @@ fn duplicates(inputs: &Inputs, errors: &mut Vec<Error>) {
     }
 }
 
-fn placeholder(file: &Path, options: &Options) -> Result<Input, Error> {
+fn placeholder(file: &Path, options: &Options) -> Result<Input, InputError> {
     let label = crate::output::quote_path(&file.to_string_lossy());
     let name = options
         .name
@@ -346,13 +347,13 @@ fn spool_limit() -> u64 {
 /// Spools standard input to a temporary file, after checking its first
 /// bytes: a non-image is refused before the rest is read, and the spool
 /// stops at [`SPOOL_LIMIT`] (the temporary file is then removed).
-fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> {
+fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, InputError> {
     let label = "-".to_string();
     let Some(name) = &options.name else {
-        return Err(Error::StdinNeedsName);
+        return Err(InputError::StdinNeedsName);
     };
     let remote = RemoteName::parse(name).map_err(|source| bad_name(&label, source))?;
-    let cause = Error::Spool;
+    let cause = InputError::Spool;
     let mut head = Vec::with_capacity(media_type::SNIFF_LEN);
     stdin
         .take(media_type::SNIFF_LEN as u64)
@@ -365,7 +366,7 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
     let rest = io::copy(&mut stdin.take(limit + 1 - head.len() as u64), &mut spool).map_err(cause)?;
     let size = head.len() as u64 + rest;
     if size > limit {
-        return Err(Error::Spool(fsio::ReadError::TooLarge { limit }.into()));
+        return Err(InputError::Spool(fsio::ReadError::TooLarge { limit }.into()));
     }
     Ok(Input {
         remote,
@@ -376,7 +377,7 @@ fn spool_stdin(options: &Options, stdin: &mut dyn Read) -> Result<Input, Error> 
 }
 
 /// Adds the file at `path`, or with -r the images of the directory there.
-fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<(), Error> {
+fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<(), InputError> {
     let label = crate::output::quote_path(&path.to_string_lossy());
     let meta = fs::metadata(&path).map_err(|e| io_error(&label, e))?;
     let kind = fsio::FileKind::of(&meta);
@@ -386,10 +387,10 @@ fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<()
     }
     if meta.is_dir() {
         if !options.recursive {
-            return Err(Error::IsDirectory { label });
+            return Err(InputError::IsDirectory { label });
         }
         if options.name.is_some() {
-            return Err(Error::NameForDirectory { label });
+            return Err(InputError::NameForDirectory { label });
         }
         return walk::walk(&path, options, inputs);
     }
@@ -398,7 +399,7 @@ fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<()
         None if options.name_from_path => name_from_path(&path),
         None => match path.file_name() {
             Some(base) => base.to_string_lossy().into_owned(),
-            None => return Err(Error::NoFileName { label }),
+            None => return Err(InputError::NoFileName { label }),
         },
     };
     let remote = RemoteName::parse(&base).map_err(|source| bad_name(&label, source))?;
@@ -412,9 +413,9 @@ fn from_path(path: PathBuf, options: &Options, inputs: &mut Inputs) -> Result<()
 }
 
 /// The content checks of a file: not empty, and an image by its first bytes.
-fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Result<&'static str, Error> {
+fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Result<&'static str, InputError> {
     if size == 0 {
-        return Err(Error::EmptyFile {
+        return Err(InputError::EmptyFile {
             label: label.to_string(),
         });
     }
@@ -423,16 +424,16 @@ fn check_content(path: &Path, label: &str, size: u64, options: &Options) -> Resu
 }
 
 /// The checks of an input's first bytes, shared by files and standard input.
-fn check_head(head: &[u8], label: &str, options: &Options) -> Result<&'static str, Error> {
+fn check_head(head: &[u8], label: &str, options: &Options) -> Result<&'static str, InputError> {
     if head.is_empty() {
-        return Err(Error::EmptyFile {
+        return Err(InputError::EmptyFile {
             label: label.to_string(),
         });
     }
     match media_type::sniff(head) {
         Some(mime) => Ok(mime),
         None if options.allow_any_type => Ok(ANY_TYPE),
-        None => Err(Error::NotAnImage {
+        None => Err(InputError::NotAnImage {
             label: label.to_string(),
         }),
     }
@@ -443,15 +444,15 @@ fn read_head(path: &Path) -> io::Result<Vec<u8>> {
     fsio::read_head(path, media_type::SNIFF_LEN)
 }
 
-fn io_error(label: &str, err: io::Error) -> Error {
-    Error::Io {
+fn io_error(label: &str, err: io::Error) -> InputError {
+    InputError::Io {
         label: label.to_string(),
         source: err,
     }
 }
 
-fn bad_name(label: &str, source: NameError) -> Error {
-    Error::BadName {
+fn bad_name(label: &str, source: NameError) -> InputError {
+    InputError::BadName {
         label: label.to_string(),
         source,
     }

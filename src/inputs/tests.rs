@@ -1,4 +1,5 @@
 use super::*;
+use crate::exit::Failure;
 
 /// The smallest whole GIF and PNG (1 x 1): inputs now have their headers
 /// read, so a bare signature is a truncated image.
@@ -71,15 +72,15 @@ fn a_batch_reports_every_bad_input() {
     assert!(messages[1].ends_with("empty.png: file is empty"));
     assert!(messages[2].ends_with("missing.png: no such file or directory"));
     assert!(messages[3].ends_with(": is a directory"));
-    assert!(matches!(errors[0], Error::NotAnImage { .. }));
-    assert!(matches!(errors[1], Error::EmptyFile { .. }));
-    assert!(matches!(&errors[2], Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound));
-    assert!(matches!(errors[3], Error::IsDirectory { .. }));
+    assert!(matches!(errors[0], InputError::NotAnImage { .. }));
+    assert!(matches!(errors[1], InputError::EmptyFile { .. }));
+    assert!(matches!(&errors[2], InputError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound));
+    assert!(matches!(errors[3], InputError::IsDirectory { .. }));
     assert_eq!(
         errors[3].hint().as_deref(),
         Some("use -r to upload the images inside it")
     );
-    assert!(errors.iter().all(|e| e.exit() == crate::error::Exit::Usage));
+    assert!(errors.iter().all(|e| e.exit() == crate::exit::Exit::Usage));
 }
 
 #[test]
@@ -87,7 +88,7 @@ fn stdin_is_spooled_and_needs_a_name() {
     let png = PNG.to_vec();
     let without = collect(vec![PathBuf::from("-")], &Options::default(), &mut &png[..]).unwrap_err();
     assert!(without[0].message().contains("needs --name"));
-    assert!(matches!(without[0], Error::StdinNeedsName));
+    assert!(matches!(without[0], InputError::StdinNeedsName));
     let options = Options {
         name: Some("in.png".into()),
         ..Options::default()
@@ -168,7 +169,7 @@ fn duplicate_remote_names_are_refused() {
     };
     let errors = collect(vec![dir.path().to_path_buf()], &options, &mut io::empty()).unwrap_err();
     assert!(errors[0].message().contains("remote name `x.gif` is also used by"));
-    assert!(matches!(&errors[0], Error::DuplicateName { remote, .. } if remote == "x.gif"));
+    assert!(matches!(&errors[0], InputError::DuplicateName { remote, .. } if remote == "x.gif"));
 }
 
 #[test]

@@ -4,9 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::InputError;
 use super::list::{DirId, Inputs, Skipped};
 use super::{ANY_TYPE, Input, Options, RemoteName, Source, bad_name, check_name, io_error, name_from_path, read_head};
-use crate::error::Error;
 use crate::media_type;
 
 /// Adds the image files under `top`, depth first in sorted order. Hidden
@@ -18,7 +18,7 @@ use crate::media_type;
 /// directory of 100,000 images costs its inputs and no more. On a problem,
 /// the one a sorted walk would have met first is returned, whatever order
 /// the directories listed their entries in.
-pub(super) fn walk(top: &Path, options: &Options, inputs: &mut Inputs) -> Result<(), Error> {
+pub(super) fn walk(top: &Path, options: &Options, inputs: &mut Inputs) -> Result<(), InputError> {
     let start = inputs.len();
     let mut walk = Walk {
         top,
@@ -39,11 +39,11 @@ struct Walk<'a> {
     options: &'a Options,
     inputs: &'a mut Inputs,
     /// The problem with the first path in walk order, and that path.
-    first_error: Option<(PathBuf, Error)>,
+    first_error: Option<(PathBuf, InputError)>,
 }
 
 impl Walk<'_> {
-    fn fail(&mut self, path: &Path, err: Error) {
+    fn fail(&mut self, path: &Path, err: InputError) {
         if self
             .first_error
             .as_ref()
@@ -92,7 +92,7 @@ impl Walk<'_> {
 
     /// Adds the file at `path` (in `dir`, known to the list as `id` once a
     /// file of it was added) if it is an image.
-    fn file(&mut self, dir: &Path, path: &Path, id: &mut Option<DirId>) -> Result<(), Error> {
+    fn file(&mut self, dir: &Path, path: &Path, id: &mut Option<DirId>) -> Result<(), InputError> {
         let label = || crate::output::quote_path(&path.to_string_lossy());
         let meta = fs::metadata(path).map_err(|e| io_error(&label(), e))?;
         if !meta.is_file() {

@@ -1,11 +1,12 @@
 //! Why a manifest could not be used.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::{Error, ErrorKind};
+use crate::exit::{ErrorKind, Failure};
 
 /// Why a manifest could not be used. Each displays as one line naming the
 /// file; [`ManifestError::kind`] gives the exit code.
@@ -106,8 +107,12 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
-impl From<ManifestError> for Error {
-    fn from(err: ManifestError) -> Self {
-        Error::Manifest(err)
+impl Failure for ManifestError {
+    fn kind(&self) -> ErrorKind {
+        ManifestError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        ManifestError::hint(self).map(Cow::Owned)
     }
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::MultiProgress;
 
-use crate::error::Error;
+use crate::exit::Failure;
 use crate::settings::{ColorChoice, Env};
 
 mod buffer;
@@ -162,11 +162,11 @@ impl Printer {
     }
 
     /// `capfile: error: ...` and, where one helps, a hint line.
-    pub fn error(&self, err: &Error) {
+    pub fn error(&self, err: &dyn Failure) {
         let mut text = format!(
             "{}: {}\n",
             self.paint("capfile: error", RED),
-            escape_control(&err.message())
+            escape_control(&err.to_string())
         );
         if let Some(hint) = err.hint() {
             text.push_str(&format!("{}: {}\n", self.paint("hint", CYAN), escape_control(&hint)));
@@ -242,6 +242,7 @@ const DIM: &str = "2";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::InputError;
 
     fn printer(verbosity: Verbosity, color: bool) -> (Printer, Buffer, Buffer) {
         let (out, err) = (Buffer::memory(false), Buffer::memory(false));
@@ -255,7 +256,7 @@ mod tests {
     #[test]
     fn errors_and_hints_go_to_standard_error_one_line_each() {
         let (printer, out, err) = printer(Verbosity::Normal, false);
-        printer.error(&Error::EmptyFile {
+        printer.error(&InputError::EmptyFile {
             label: "a\nb.png".into(),
         });
         assert_eq!(

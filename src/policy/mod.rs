@@ -18,11 +18,13 @@ use std::fmt;
 
 use crate::image::ImageFacts;
 
+mod error;
 mod rules;
 mod select;
 
+pub use error::PolicyError;
 pub use rules::{Rule, Value};
-pub use select::select;
+pub use select::{UnknownPolicy, select};
 
 /// `max_pixels` when no policy sets it: 100 megapixels.
 pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
@@ -39,11 +41,9 @@ pub struct Policy {
 
 /// A policy name: it is a TOML key and a part of `policies.NAME.RULE`, so it
 /// holds no dot.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), PolicyError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
-        return Err(format!(
-            "policy name {name:?} may hold only letters, digits, `-` and `_`"
-        ));
+        return Err(PolicyError::Name { name: name.to_string() });
     }
     Ok(())
 }
@@ -58,7 +58,7 @@ impl Policy {
         let mut rules = BTreeMap::new();
         for (key, item) in table.iter() {
             let key_span = table.get_key_value(key).and_then(|(k, _)| k.span());
-            let rule = Rule::parse(key).map_err(|e| (key_span.clone(), e))?;
+            let rule = Rule::parse(key).map_err(|e| (key_span.clone(), e.to_string()))?;
             let value = item.as_value().ok_or_else(|| {
                 (
                     item.span().or(key_span.clone()),

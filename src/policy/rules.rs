@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use super::error::{PolicyError, Takes};
 use crate::image::{Color, Format};
 
 /// What a rule's value must be.
@@ -124,115 +125,116 @@ impl Rule {
         self.spec().name
     }
 
-    /// The rule of that name, or a message listing the valid ones.
-    pub fn parse(name: &str) -> Result<Rule, String> {
+    /// The rule of that name, or an error listing the valid ones.
+    pub fn parse(name: &str) -> Result<Rule, PolicyError> {
         Rule::ALL
             .into_iter()
             .find(|r| r.name() == name)
-            .ok_or_else(|| format!("unknown policy rule `{name}`; valid rules: {}", Rule::names()))
+            .ok_or_else(|| PolicyError::UnknownRule { name: name.to_string() })
     }
 
     pub fn names() -> String {
         Rule::ALL.map(Rule::name).join(", ")
     }
 
+    /// The error for a value this rule does not take.
+    fn refused(self, takes: Takes, found: Option<&str>) -> PolicyError {
+        PolicyError::Value {
+            name: self.name(),
+            takes,
+            found: found.map(str::to_string),
+        }
+    }
+
     /// Checks a value as found in the config file.
-    pub fn check_file(self, value: &toml_edit::Value) -> Result<Value, String> {
-        let name = self.name();
+    pub fn check_file(self, value: &toml_edit::Value) -> Result<Value, PolicyError> {
         match self.spec().kind {
             Kind::Int { min } => value
                 .as_integer()
                 .and_then(|n| u64::try_from(n).ok())
                 .filter(|n| *n >= min)
                 .map(Value::Int)
-                .ok_or_else(|| format!("{name} must be an integer from {min}")),
+                .ok_or_else(|| self.refused(Takes::IntFrom(min), None)),
             Kind::Quality => value
                 .as_integer()
                 .and_then(|n| u64::try_from(n).ok())
                 .filter(|n| (1..=100).contains(n))
                 .map(Value::Int)
-                .ok_or_else(|| format!("{name} must be an integer from 1 to 100")),
+                .ok_or_else(|| self.refused(Takes::Quality, None)),
             Kind::Share => value
                 .as_float()
                 .or_else(|| value.as_integer().map(|n| n as f64))
                 .filter(|s| (0.0..=1.0).contains(s))
                 .map(Value::Share)
-                .ok_or_else(|| format!("{name} must be a number from 0 to 1")),
+                .ok_or_else(|| self.refused(Takes::Share, None)),
             Kind::Bool => value
                 .as_bool()
                 .map(Value::Bool)
-                .ok_or_else(|| format!("{name} must be true or false")),
+                .ok_or_else(|| self.refused(Takes::Bool, None)),
             Kind::Formats => {
-                let list = value
-                    .as_array()
-                    .ok_or_else(|| format!("{name} must be a list of formats, e.g. [\"png\", \"jpeg\"]"))?;
+                let list = value.as_array().ok_or_else(|| self.refused(Takes::FormatList, None))?;
                 let names: Vec<&str> = list
                     .iter()
-                    .map(|v| v.as_str().ok_or_else(|| format!("{name} must be a list of strings")))
+                    .map(|v| v.as_str().ok_or_else(|| self.refused(Takes::StringList, None)))
                     .collect::<Result<_, _>>()?;
                 formats(self, &names)
             }
             _ => {
-                let text = value
-                    .as_str()
-                    .ok_or_else(|| format!("{name} must be a string (in quotes)"))?;
+                let text = value.as_str().ok_or_else(|| self.refused(Takes::Quoted, None))?;
                 self.check_text(text)
             }
         }
     }
 
     /// Checks text (`config set`, or a string in the file).
-    pub fn check_text(self, text: &str) -> Result<Value, String> {
-        let name = self.name();
+    pub fn check_text(self, text: &str) -> Result<Value, PolicyError> {
         let text = text.trim();
+        let refused = |takes| self.refused(takes, Some(text));
         match self.spec().kind {
             Kind::Int { min } => text
                 .parse::<u64>()
                 .ok()
                 .filter(|n| *n >= min)
                 .map(Value::Int)
-                .ok_or_else(|| format!("{name} must be an integer from {min}, not {text:?}")),
+                .ok_or_else(|| refused(Takes::IntFrom(min))),
             Kind::Quality => text
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (1..=100).contains(n))
                 .map(Value::Int)
-                .ok_or_else(|| format!("{name} must be an integer from 1 to 100, not {text:?}")),
+                .ok_or_else(|| refused(Takes::Quality)),
             Kind::Size => pair(text, 'x')
                 .map(|(w, h)| Value::Size(w, h))
-                .ok_or_else(|| format!("{name} must be WIDTHxHEIGHT, e.g. \"90x90\", not {text:?}")),
+                .ok_or_else(|| refused(Takes::Size)),
             Kind::Ratio => pair(text, ':')
                 .filter(|(w, h)| *w > 0 && *h > 0)
                 .map(|(w, h)| Value::Ratio(w, h))
-                .ok_or_else(|| format!("{name} must be WIDTH:HEIGHT, e.g. \"3:1\", not {text:?}")),
+                .ok_or_else(|| refused(Takes::Ratio)),
             Kind::Share => text
                 .parse::<f64>()
                 .ok()
                 .filter(|s| (0.0..=1.0).contains(s))
                 .map(Value::Share)
-                .ok_or_else(|| format!("{name} must be a number from 0 to 1, not {text:?}")),
+                .ok_or_else(|| refused(Takes::Share)),
             Kind::Formats => formats(self, &text.split(',').map(str::trim).collect::<Vec<_>>()),
             Kind::Color => Color::parse(text)
                 .map(Value::Color)
-                .ok_or_else(|| format!("{name} must be one of rgb, grey, cmyk, palette, not {text:?}")),
-            Kind::Bool => text
-                .parse::<bool>()
-                .map(Value::Bool)
-                .map_err(|_| format!("{name} must be true or false, not {text:?}")),
+                .ok_or_else(|| refused(Takes::Color)),
+            Kind::Bool => text.parse::<bool>().map(Value::Bool).map_err(|_| refused(Takes::Bool)),
             Kind::Convert => Format::parse(text)
                 .filter(|f| [Format::Jpeg, Format::Png, Format::Webp].contains(f))
                 .map(|f| Value::Formats(vec![f]))
-                .ok_or_else(|| format!("{name} must be jpeg, png or webp, not {text:?}")),
+                .ok_or_else(|| refused(Takes::Convert)),
             Kind::Gps => match text {
                 "refuse" => Ok(Value::Gps(true)),
                 "allow" => Ok(Value::Gps(false)),
-                _ => Err(format!("{name} must be refuse or allow, not {text:?}")),
+                _ => Err(refused(Takes::Gps)),
             },
         }
     }
 
     /// Checks `config set` text and returns it as the file stores it.
-    pub fn parse_input(self, text: &str) -> Result<toml_edit::Value, String> {
+    pub fn parse_input(self, text: &str) -> Result<toml_edit::Value, PolicyError> {
         let value = self.check_text(text)?;
         Ok(match value {
             Value::Int(n) => toml_edit::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),
@@ -247,14 +249,19 @@ impl Rule {
     }
 }
 
-fn formats(rule: Rule, names: &[&str]) -> Result<Value, String> {
-    let all = || Format::ALL.map(Format::name).join(", ");
+fn formats(rule: Rule, names: &[&str]) -> Result<Value, PolicyError> {
+    let name = rule.name();
     if names.is_empty() || names.iter().all(|n| n.is_empty()) {
-        return Err(format!("{} must name at least one format: {}", rule.name(), all()));
+        return Err(PolicyError::NoFormats { name });
     }
     names
         .iter()
-        .map(|n| Format::parse(n).ok_or_else(|| format!("{}: unknown format {n:?}; known: {}", rule.name(), all())))
+        .map(|n| {
+            Format::parse(n).ok_or_else(|| PolicyError::UnknownFormat {
+                name,
+                format: n.to_string(),
+            })
+        })
         .collect::<Result<_, _>>()
         .map(Value::Formats)
 }

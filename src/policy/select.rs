@@ -2,15 +2,19 @@
 //! profile's `[profiles.NAME.policies]` entry for the run's namespace, else
 //! the profile's `policy`; none when none of them names one.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+
 use crate::config_file::Config;
-use crate::error::Error;
+use crate::exit::{ErrorKind, Failure};
 use crate::settings::{Origin, Settings};
 
 use super::Policy;
 
 /// The policy the run uses, looked up in the config file; a name the file
 /// does not define is a usage error naming where the name came from.
-pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Option<Policy>, Error> {
+pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Option<Policy>, UnknownPolicy> {
     let chosen = settings.policy.as_ref();
     let namespace = &settings.namespace.value;
     let (name, from) = match chosen {
@@ -29,7 +33,7 @@ pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Opt
     };
     match config.policies().iter().find(|p| p.name == name) {
         Some(policy) => Ok(Some(policy.clone())),
-        None => Err(Error::UnknownPolicy {
+        None => Err(UnknownPolicy {
             name,
             from,
             path: config.file.path.clone(),
@@ -37,3 +41,39 @@ pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Opt
         }),
     }
 }
+
+/// `--policy`, CAPFILE_POLICY or the profile names a policy that the config
+/// file does not hold; `from` says which. A usage error (exit 2).
+#[derive(Debug)]
+pub struct UnknownPolicy {
+    pub name: String,
+    pub from: String,
+    pub path: PathBuf,
+    pub known: Vec<String>,
+}
+
+impl Failure for UnknownPolicy {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        Some(match self.known.is_empty() {
+            true => Cow::Borrowed("add a [policies.NAME] table to the config file"),
+            false => Cow::Owned(format!("policies: {}", self.known.join(", "))),
+        })
+    }
+}
+
+impl fmt::Display for UnknownPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let UnknownPolicy { name, from, path, .. } = self;
+        write!(
+            f,
+            "{from} names policy `{name}`, which {} does not define",
+            path.display()
+        )
+    }
+}
+
+impl std::error::Error for UnknownPolicy {}

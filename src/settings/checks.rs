@@ -3,36 +3,36 @@
 
 use url::{Host, Url};
 
+use super::ValueError;
+
 /// A username or client key: something that fits in a header. A Basic-auth
 /// user name cannot hold `:`, which separates it from the password.
-pub fn check_identity(text: &str, basic: bool) -> Result<(), String> {
+pub fn check_identity(text: &str, basic: bool) -> Result<(), ValueError> {
     if text.trim().is_empty() {
-        return Err("must not be empty".into());
+        return Err(ValueError::Empty);
     }
     if text.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(ValueError::ControlCharacters);
     }
     if basic && text.contains(':') {
-        return Err("must not contain `:`".into());
+        return Err(ValueError::Colon);
     }
     Ok(())
 }
 
 /// A profile name: it names a TOML table and a keyring entry, so it is kept
 /// to plain characters.
-pub fn check_profile_name(name: &str) -> Result<(), String> {
+pub fn check_profile_name(name: &str) -> Result<(), ValueError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-        return Err(format!(
-            "profile name {name:?} may hold only letters, digits, `-`, `_` and `.`"
-        ));
+        return Err(ValueError::ProfileName { name: name.to_string() });
     }
     Ok(())
 }
 
 /// A namespace is one URL path segment of plain characters.
-pub fn check_namespace(namespace: &str) -> Result<(), String> {
+pub fn check_namespace(namespace: &str) -> Result<(), ValueError> {
     if namespace.is_empty() {
-        return Err("must not be empty".into());
+        return Err(ValueError::Empty);
     }
     if !namespace
         .bytes()
@@ -40,7 +40,9 @@ pub fn check_namespace(namespace: &str) -> Result<(), String> {
         || namespace == "."
         || namespace == ".."
     {
-        return Err(format!("{namespace:?} may hold only letters, digits, `-`, `_` and `.`"));
+        return Err(ValueError::Namespace {
+            namespace: namespace.to_string(),
+        });
     }
     Ok(())
 }
@@ -57,35 +59,33 @@ pub fn origin_of(url: &Url) -> String {
 /// credentials never cross a network in clear text. A URL with a user name or
 /// password in it is refused before anything else is looked at, and no message
 /// ever quotes that part.
-pub fn parse_base_url(value: &str) -> Result<Url, String> {
+pub fn parse_base_url(value: &str) -> Result<Url, ValueError> {
     let shown = redact_userinfo(value.trim());
     if shown != value.trim() {
-        return Err(format!(
-            "{shown:?} carries a user name or password; remove it and use `capfile login`"
-        ));
+        return Err(ValueError::UrlUserInfo { shown });
     }
     let url = Url::parse(value.trim()).map_err(|e| match e {
-        url::ParseError::RelativeUrlWithoutBase => {
-            format!("{shown:?} has no scheme; did you mean \"https://{shown}\"?")
-        }
-        e => format!("{shown:?} is not a URL ({e})"),
+        url::ParseError::RelativeUrlWithoutBase => ValueError::UrlNoScheme { shown: shown.clone() },
+        cause => ValueError::NotUrl {
+            shown: shown.clone(),
+            cause,
+        },
     })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "{shown:?} carries a user name or password; remove it and use `capfile login`"
-        ));
+        return Err(ValueError::UrlUserInfo { shown });
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{shown:?} must not have a query or fragment"));
+        return Err(ValueError::UrlQuery { shown });
     }
     check_no_endpoint_path(&url, &shown)?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
-            "{shown:?} uses plain http to a host that is not loopback; use https so credentials are encrypted"
-        )),
-        other => Err(format!("{shown:?} has scheme `{other}`; use https")),
+        "http" => Err(ValueError::UrlPlainHttp { shown }),
+        other => Err(ValueError::UrlScheme {
+            scheme: other.to_string(),
+            shown,
+        }),
     }
 }
 
@@ -108,11 +108,11 @@ fn is_loopback(url: &Url) -> bool {
 /// The path capfile adds to the base URL for an upload; a base URL that
 /// already carries it (copied from the vendor's page, or from a curl command)
 /// would make every upload a 404.
-const ENDPOINT_SEGMENT: &str = "api_gateway";
+pub(super) const ENDPOINT_SEGMENT: &str = "api_gateway";
 
 /// Refuses a base URL whose path holds the upload endpoint's path, naming the
 /// base URL to use instead (the part before it).
-fn check_no_endpoint_path(url: &Url, shown: &str) -> Result<(), String> {
+fn check_no_endpoint_path(url: &Url, shown: &str) -> Result<(), ValueError> {
     let segments: Vec<&str> = url.path_segments().map(Iterator::collect).unwrap_or_default();
     let Some(at) = segments.iter().position(|s| s.eq_ignore_ascii_case(ENDPOINT_SEGMENT)) else {
         return Ok(());
@@ -120,10 +120,10 @@ fn check_no_endpoint_path(url: &Url, shown: &str) -> Result<(), String> {
     let mut base = url.clone();
     base.set_path(&segments[..at].join("/"));
     let base = base.as_str().trim_end_matches('/').to_string();
-    Err(format!(
-        "{shown:?} includes the upload endpoint's path (/{ENDPOINT_SEGMENT}/...), which capfile adds itself; \
-         use \"{base}\""
-    ))
+    Err(ValueError::UrlEndpointPath {
+        shown: shown.to_string(),
+        base,
+    })
 }
 
 #[cfg(test)]
@@ -140,7 +140,7 @@ mod endpoint_path_tests {
             "https://h.example/#",
             "http://127.0.0.1:8080?a",
         ] {
-            let err = parse_base_url(bad).unwrap_err();
+            let err = parse_base_url(bad).unwrap_err().to_string();
             assert!(err.contains("must not have a query or fragment"), "{bad}: {err}");
         }
         assert!(parse_base_url("https://h.example/").is_ok());
@@ -171,7 +171,7 @@ mod endpoint_path_tests {
                 "http://127.0.0.1:7878",
             ),
         ] {
-            let err = parse_base_url(given).unwrap_err();
+            let err = parse_base_url(given).unwrap_err().to_string();
             assert!(err.contains(&format!("use \"{right}\"")), "{given}: {err}");
             assert!(err.contains("endpoint"), "{err}");
             // The suggestion itself is accepted.

@@ -17,16 +17,16 @@ use std::fmt;
 
 use url::Url;
 
-use crate::error::Error;
-
 mod checks;
 pub mod env;
+mod error;
 mod rate;
 mod table;
 pub mod types;
 
 pub use checks::{check_namespace, check_profile_name, origin_of, parse_base_url};
 pub use env::{Env, Lookup};
+pub use error::{SettingsError, ValueError};
 pub use rate::Rate;
 pub use table::{FromValue, Key, Kind, Value};
 pub use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name};
@@ -78,7 +78,7 @@ pub struct FileValues {
 impl FileValues {
     /// Checks one value as found in the config file and keeps it; the error
     /// says what is wrong with it, without naming the file (the caller does).
-    pub fn set(&mut self, key: Key, value: &toml_edit::Value) -> Result<(), String> {
+    pub fn set(&mut self, key: Key, value: &toml_edit::Value) -> Result<(), ValueError> {
         let value = key.from_file(value)?;
         self.values.insert(key, value);
         Ok(())
@@ -216,11 +216,11 @@ pub fn resolve_key(
     flags: &Flags,
     env: &dyn Lookup,
     file: &FileValues,
-) -> Result<Option<Setting<Value>>, Error> {
+) -> Result<Option<Setting<Value>>, SettingsError> {
     let spec = key.spec();
     let flag = match flags.get(key) {
         Some(FlagValue::Checked(value)) => Some(value),
-        Some(FlagValue::Text(text)) => Some(key.from_text(&text).map_err(|message| Error::BadSetting {
+        Some(FlagValue::Text(text)) => Some(key.from_text(&text).map_err(|message| SettingsError::Bad {
             from: spec.flag.unwrap_or(spec.name).to_string(),
             message,
         })?),
@@ -229,7 +229,7 @@ pub fn resolve_key(
     let var = spec.env;
     let from_env = match env.var(var).map(|text| (var, text)) {
         Some((var, text)) => Some((
-            key.from_text(&text).map_err(|message| Error::BadSetting {
+            key.from_text(&text).map_err(|message| SettingsError::Bad {
                 from: var.to_string(),
                 message,
             })?,
@@ -250,7 +250,7 @@ pub fn resolve_key(
 
 /// Resolves every setting: flag, then environment, then the profile's values
 /// from the config file, then the default.
-pub fn resolve(flags: &Flags, env: &dyn Lookup, file: &FileValues) -> Result<Settings, Error> {
+pub fn resolve(flags: &Flags, env: &dyn Lookup, file: &FileValues) -> Result<Settings, SettingsError> {
     let mut values = BTreeMap::new();
     for key in Key::ALL {
         if let Some(setting) = resolve_key(key, flags, env, file)? {

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::ValueError;
+
 /// A request rate: `requests` per `period`, as in `100/min` or `10/2s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rate {
@@ -14,12 +16,12 @@ impl Rate {
     /// Parses `N/UNIT` or `N/KUNIT`, the unit one of `s`, `sec`, `m`, `min`,
     /// `h`, `hour` (`100/min`, `10/2s`, `5000/h`). The period is whole seconds,
     /// from one second to a day.
-    pub fn parse(text: &str) -> Result<Rate, String> {
-        let bad = || format!("{text:?} is not a rate like 100/min, 10/2s or 5000/h");
+    pub fn parse(text: &str) -> Result<Rate, ValueError> {
+        let bad = || ValueError::NotARate { text: text.to_string() };
         let (count, per) = text.trim().split_once('/').ok_or_else(bad)?;
         let requests: u32 = count.trim().parse().map_err(|_| bad())?;
         if requests == 0 {
-            return Err(format!("{text:?}: the rate must allow at least one request"));
+            return Err(ValueError::RateZero { text: text.to_string() });
         }
         let per = per.trim();
         let digits = per.find(|c: char| !c.is_ascii_digit()).unwrap_or(per.len());
@@ -37,7 +39,7 @@ impl Rate {
         };
         let secs = amount.saturating_mul(unit_secs);
         if !(1..=86_400).contains(&secs) {
-            return Err(format!("{text:?}: the period must be from 1 s to 24 h"));
+            return Err(ValueError::RatePeriod { text: text.to_string() });
         }
         Ok(Rate {
             requests,

@@ -21,6 +21,7 @@ use clap::ValueEnum;
 use url::Url;
 
 use super::checks::{check_identity, check_namespace, parse_base_url};
+use super::error::{Expected, ValueError};
 use super::rate::Rate;
 use super::types::{AuthKind, BodyFormat, HttpVersion, Jobs, OutputFormat, choice_name, choice_names};
 
@@ -72,7 +73,7 @@ pub enum Kind {
     },
     /// Text that `check` accepts; a string in the file. Its errors do not name
     /// the setting: the caller says where the text came from.
-    Text(fn(&str) -> Result<Value, String>),
+    Text(fn(&str) -> Result<Value, ValueError>),
 }
 
 /// The declaration of one setting.
@@ -124,53 +125,54 @@ fn choice<E: ValueEnum + Into<Value>>(text: &str) -> Option<Value> {
     E::from_str(text.trim(), false).ok().map(Into::into)
 }
 
-fn url(text: &str) -> Result<Value, String> {
+fn url(text: &str) -> Result<Value, ValueError> {
     parse_base_url(text).map(Value::Url)
 }
 
-fn username(text: &str) -> Result<Value, String> {
+fn username(text: &str) -> Result<Value, ValueError> {
     check_identity(text, true).map(|()| Value::Text(text.to_string()))
 }
 
-fn client_key(text: &str) -> Result<Value, String> {
+fn client_key(text: &str) -> Result<Value, ValueError> {
     check_identity(text, false).map(|()| Value::Text(text.to_string()))
 }
 
-fn namespace(text: &str) -> Result<Value, String> {
+fn namespace(text: &str) -> Result<Value, ValueError> {
     check_namespace(text).map(|()| Value::Text(text.to_string()))
 }
 
-fn rate(text: &str) -> Result<Value, String> {
+fn rate(text: &str) -> Result<Value, ValueError> {
     Rate::parse(text).map(Value::Rate)
 }
 
-fn manifest(text: &str) -> Result<Value, String> {
+fn manifest(text: &str) -> Result<Value, ValueError> {
     if text.trim().is_empty() {
-        return Err("must be a file path, not empty".into());
+        return Err(ValueError::EmptyPath { ca_bundle: false });
     }
     Ok(Value::Text(text.to_string()))
 }
 
-fn ca_bundle(text: &str) -> Result<Value, String> {
+fn ca_bundle(text: &str) -> Result<Value, ValueError> {
     if text.trim().is_empty() {
-        return Err("must be a file path (a PEM file of CA certificates), not empty".into());
+        return Err(ValueError::EmptyPath { ca_bundle: true });
     }
     Ok(Value::Text(text.to_string()))
 }
 
 /// Which OS keyring keeps the profile's secret.
-fn keyring(text: &str) -> Result<Value, String> {
+fn keyring(text: &str) -> Result<Value, ValueError> {
     match text.trim() {
         name @ ("native" | "secret-service" | "keyutils") => Ok(Value::Text(name.to_string())),
-        other => Err(format!(
-            "must be `native` (the platform's: Secret Service, Keychain, Credential Manager) or \
-             `keyutils` (the Linux kernel keyring), not {other:?}"
-        )),
+        other => Err(ValueError::Keyring {
+            text: other.to_string(),
+        }),
     }
 }
 
-fn policy(text: &str) -> Result<Value, String> {
-    crate::policy::check_name(text.trim()).map(|()| Value::Text(text.trim().to_string()))
+fn policy(text: &str) -> Result<Value, ValueError> {
+    crate::policy::check_name(text.trim())
+        .map(|()| Value::Text(text.trim().to_string()))
+        .map_err(ValueError::Policy)
 }
 
 settings_table! {
@@ -363,16 +365,15 @@ impl Key {
     }
 
     /// The key of that name, or a message listing the valid ones.
-    pub fn parse(name: &str) -> Result<Key, String> {
+    pub fn parse(name: &str) -> Result<Key, ValueError> {
         if let Some(key) = Key::ALL.iter().find(|k| k.name() == name) {
             return Ok(*key);
         }
-        if SECRET_NAMES.contains(&name) {
-            return Err(format!(
-                "`{name}` is a secret, not a setting: `capfile login` stores it, `capfile logout` removes it"
-            ));
+        let name = name.to_string();
+        if SECRET_NAMES.contains(&name.as_str()) {
+            return Err(ValueError::SecretKey { name });
         }
-        Err(format!("unknown setting `{name}`; valid settings: {}", Key::names()))
+        Err(ValueError::UnknownKey { name })
     }
 
     /// Every key name, comma-separated, for error messages.
@@ -419,7 +420,11 @@ impl Key {
 
     /// Checks text from a flag or the environment. The error does not say
     /// where the text came from: the caller prefixes the flag or variable.
-    pub fn from_text(self, text: &str) -> Result<Value, String> {
+    pub fn from_text(self, text: &str) -> Result<Value, ValueError> {
+        let refused = |expected| ValueError::Text {
+            expected,
+            text: text.to_string(),
+        };
         match self.spec().kind {
             Kind::Int { min, max } => text
                 .trim()
@@ -427,12 +432,11 @@ impl Key {
                 .ok()
                 .filter(|n| (min..=max).contains(n))
                 .map(Value::Int)
-                .ok_or_else(|| format!("must be an integer from {min} to {max}, not {text:?}")),
-            Kind::IntOrAuto { min, max } => jobs_text(text, min, max)
-                .ok_or_else(|| format!("must be an integer from {min} to {max}, or auto, not {text:?}")),
-            Kind::Choice { parse, names } => {
-                parse(text).ok_or_else(|| format!("must be one of {}, not {text:?}", names().join(", ")))
+                .ok_or_else(|| refused(Expected::Int { min, max })),
+            Kind::IntOrAuto { min, max } => {
+                jobs_text(text, min, max).ok_or_else(|| refused(Expected::IntOrAuto { min, max }))
             }
+            Kind::Choice { parse, names } => parse(text).ok_or_else(|| refused(Expected::Choice(names()))),
             Kind::Text(check) => check(text),
         }
     }
@@ -446,24 +450,24 @@ impl Key {
     /// Checks a value typed on the command line (`config set KEY VALUE`) and
     /// returns it as the config file stores it: an integer for the integer
     /// settings, a string for the others.
-    pub fn parse_input(self, input: &str) -> Result<toml_edit::Value, String> {
+    pub fn parse_input(self, input: &str) -> Result<toml_edit::Value, ValueError> {
+        let refused = |expected| ValueError::Named {
+            name: self.name(),
+            expected,
+            found: Some(input.to_string()),
+        };
         let value = match self.spec().kind {
             Kind::Int { min, max } => {
                 let number = input
                     .trim()
                     .parse::<i64>()
-                    .map_err(|_| format!("{} must be an integer from {min} to {max}, not {input:?}", self.name()))?;
+                    .map_err(|_| refused(Expected::Int { min, max }))?;
                 toml_edit::Value::from(number)
             }
             Kind::IntOrAuto { min, max } => match input.trim().parse::<i64>() {
                 Ok(number) => toml_edit::Value::from(number),
                 Err(_) if input.trim().eq_ignore_ascii_case("auto") => toml_edit::Value::from("auto"),
-                Err(_) => {
-                    let name = self.name();
-                    return Err(format!(
-                        "{name} must be an integer from {min} to {max}, or auto, not {input:?}"
-                    ));
-                }
+                Err(_) => return Err(refused(Expected::IntOrAuto { min, max })),
             },
             _ => toml_edit::Value::from(input.trim()),
         };
@@ -473,34 +477,39 @@ impl Key {
 
     /// Checks one value as found in the config file; the error says what is
     /// wrong with it, without naming the file (the caller does).
-    pub fn from_file(self, value: &toml_edit::Value) -> Result<Value, String> {
+    pub fn from_file(self, value: &toml_edit::Value) -> Result<Value, ValueError> {
         let name = self.name();
+        let refused = |expected, found| ValueError::Named { name, expected, found };
+        let out_of_range = |min, max, number| ValueError::OutOfRange { name, min, max, number };
         match self.spec().kind {
             Kind::Int { min, max } => {
                 let number = value
                     .as_integer()
-                    .ok_or_else(|| format!("{name} must be an integer from {min} to {max}"))?;
+                    .ok_or_else(|| refused(Expected::Int { min, max }, None))?;
                 if !(min..=max).contains(&number) {
-                    return Err(format!("{name} must be from {min} to {max}, not {number}"));
+                    return Err(out_of_range(min, max, number));
                 }
                 Ok(Value::Int(number))
             }
             Kind::IntOrAuto { min, max } => {
-                let wrong = || format!("{name} must be an integer from {min} to {max}, or \"auto\"");
+                let wrong = || refused(Expected::IntOrQuotedAuto { min, max }, None);
                 match (value.as_integer(), value.as_str()) {
                     (Some(number), _) if (min..=max).contains(&number) => {
                         Ok(Value::Jobs(Jobs::Fixed(u16::try_from(number).map_err(|_| wrong())?)))
                     }
-                    (Some(number), _) => Err(format!("{name} must be from {min} to {max}, not {number}")),
+                    (Some(number), _) => Err(out_of_range(min, max, number)),
                     (None, Some("auto")) => Ok(Value::Jobs(Jobs::Auto)),
                     _ => Err(wrong()),
                 }
             }
             Kind::Choice { parse, names } => {
                 let text = file_text(name, value)?;
-                parse(text).ok_or_else(|| format!("{name} must be one of {}, not {text:?}", names().join(", ")))
+                parse(text).ok_or_else(|| refused(Expected::Choice(names()), Some(text.to_string())))
             }
-            Kind::Text(check) => check(file_text(name, value)?).map_err(|e| format!("{name}: {e}")),
+            Kind::Text(check) => check(file_text(name, value)?).map_err(|error| ValueError::In {
+                name,
+                error: Box::new(error),
+            }),
         }
     }
 }
@@ -515,10 +524,12 @@ fn jobs_text(text: &str, min: i64, max: i64) -> Option<Value> {
     u16::try_from(number).ok().map(|n| Value::Jobs(Jobs::Fixed(n)))
 }
 
-fn file_text<'a>(name: &str, value: &'a toml_edit::Value) -> Result<&'a str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| format!("{name} must be a string (in quotes)"))
+fn file_text<'a>(name: &'static str, value: &'a toml_edit::Value) -> Result<&'a str, ValueError> {
+    value.as_str().ok_or(ValueError::Named {
+        name,
+        expected: Expected::Quoted,
+        found: None,
+    })
 }
 
 /// A typed view of a `Value`, for the fields of `Settings`.

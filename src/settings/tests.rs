@@ -1,5 +1,6 @@
 use super::checks::redact_userinfo;
 use super::*;
+use crate::exit::Failure;
 
 fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
@@ -138,10 +139,28 @@ fn rate_comes_from_flag_env_or_file_and_rate_wait_from_flag_or_file() {
 
     assert_eq!(Key::Rate.parse_input("60/10s").unwrap().as_str(), Some("60/10s"));
     assert_eq!(Key::RateWait.parse_input("0").unwrap().as_integer(), Some(0));
-    assert!(Key::Rate.parse_input("60").unwrap_err().starts_with("rate: "));
-    assert!(Key::RateWait.parse_input("-1").unwrap_err().contains("rate_wait"));
+    assert!(
+        Key::Rate
+            .parse_input("60")
+            .unwrap_err()
+            .to_string()
+            .starts_with("rate: ")
+    );
+    assert!(
+        Key::RateWait
+            .parse_input("-1")
+            .unwrap_err()
+            .to_string()
+            .contains("rate_wait")
+    );
     let mut values = FileValues::default();
-    assert!(values.set(Key::Rate, &60.into()).unwrap_err().contains("string"));
+    assert!(
+        values
+            .set(Key::Rate, &60.into())
+            .unwrap_err()
+            .to_string()
+            .contains("string")
+    );
 }
 
 #[test]
@@ -188,7 +207,7 @@ fn config_set_input_is_checked_like_the_flags() {
         (Key::Username, "a:b"),
         (Key::ClientKey, ""),
     ] {
-        let err = key.parse_input(bad).unwrap_err();
+        let err = key.parse_input(bad).unwrap_err().to_string();
         assert!(err.contains(key.name()), "{key:?} {bad:?}: {err}");
     }
     assert_eq!(Key::Auth.parse_input("oauth").unwrap().as_str(), Some("oauth"));
@@ -200,12 +219,17 @@ fn config_set_input_is_checked_like_the_flags() {
 
 #[test]
 fn unknown_keys_list_the_valid_ones_and_secrets_are_not_settings() {
-    let err = Key::parse("namespce").unwrap_err();
+    let err = Key::parse("namespce").unwrap_err().to_string();
     assert!(
         err.contains("base_url, auth, username, client_key, namespace, jobs"),
         "{err}"
     );
-    assert!(Key::parse("password_md5").unwrap_err().contains("capfile login"));
+    assert!(
+        Key::parse("password_md5")
+            .unwrap_err()
+            .to_string()
+            .contains("capfile login")
+    );
     assert_eq!(Key::parse("timeout"), Ok(Key::Timeout));
 }
 
@@ -240,9 +264,12 @@ fn jobs_is_auto_or_a_number_everywhere() {
         "eight",
         "99999999999999999999",
     ] {
-        let err = Key::Jobs.from_text(bad).unwrap_err();
+        let err = Key::Jobs.from_text(bad).unwrap_err().to_string();
         assert!(err.contains("an integer from 1 to 64, or auto"), "{bad:?}: {err}");
-        assert!(Key::Jobs.parse_input(bad).unwrap_err().contains("jobs"), "{bad:?}");
+        assert!(
+            Key::Jobs.parse_input(bad).unwrap_err().to_string().contains("jobs"),
+            "{bad:?}"
+        );
         if bad.is_empty() {
             continue;
         }
@@ -276,7 +303,11 @@ fn http_is_one_of_three() {
     }
     for bad in ["1", "h2", "3", "http/2", ""] {
         assert!(
-            Key::Http.from_text(bad).unwrap_err().contains("auto, 1.1, 2"),
+            Key::Http
+                .from_text(bad)
+                .unwrap_err()
+                .to_string()
+                .contains("auto, 1.1, 2"),
             "{bad:?}"
         );
     }
@@ -285,8 +316,18 @@ fn http_is_one_of_three() {
 #[test]
 fn file_values_must_have_the_right_type() {
     let mut file = FileValues::default();
-    assert!(file.set(Key::Jobs, &"4".into()).unwrap_err().contains("integer"));
-    assert!(file.set(Key::Namespace, &4.into()).unwrap_err().contains("string"));
+    assert!(
+        file.set(Key::Jobs, &"4".into())
+            .unwrap_err()
+            .to_string()
+            .contains("integer")
+    );
+    assert!(
+        file.set(Key::Namespace, &4.into())
+            .unwrap_err()
+            .to_string()
+            .contains("string")
+    );
     assert!(file.set(Key::Retries, &(-1).into()).is_err());
 }
 
@@ -330,7 +371,7 @@ fn a_password_in_the_base_url_is_refused_first_and_never_quoted() {
         "https://user:hunter2@[not a host/",
         "https://hunter2@h",
     ] {
-        let err = parse_base_url(bad).unwrap_err();
+        let err = parse_base_url(bad).unwrap_err().to_string();
         assert!(!err.contains("hunter2"), "{bad}: {err}");
         assert!(err.contains("user name or password"), "{bad}: {err}");
     }
@@ -438,7 +479,9 @@ fn use_local_changes_what_get_shows() {
 
 #[test]
 fn a_host_without_a_scheme_is_offered_https() {
-    let err = crate::settings::parse_base_url("eu.api.capillarytech.com").unwrap_err();
+    let err = crate::settings::parse_base_url("eu.api.capillarytech.com")
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "\"eu.api.capillarytech.com\" has no scheme; did you mean \"https://eu.api.capillarytech.com\"?"

@@ -85,24 +85,6 @@ pub struct Flags {
     pub quality: Option<u8>,
 }
 
-impl From<&crate::cli::TransformArgs> for Flags {
-    fn from(args: &crate::cli::TransformArgs) -> Flags {
-        Flags {
-            strip_metadata: args.strip_metadata,
-            auto_orient: args.auto_orient,
-            fit: args.fit,
-            max_bytes: args.max_bytes,
-            reencode: args.reencode,
-            convert: args.convert.map(|to| match to {
-                crate::cli::ConvertTo::Jpeg => Format::Jpeg,
-                crate::cli::ConvertTo::Png => Format::Png,
-                crate::cli::ConvertTo::Webp => Format::Webp,
-            }),
-            quality: args.quality,
-        }
-    }
-}
-
 impl Settings {
     /// The policy's transform entries, with the flags laid over them. A
     /// policy's `max_bytes` becomes the budget once any transform is asked
@@ -202,7 +184,7 @@ const STRIPPABLE: [Format; 3] = [Format::Jpeg, Format::Png, Format::Webp];
 
 /// Says what `settings` make of the image `facts` describe, or why they
 /// cannot be applied (one clause, to follow the file's name).
-pub fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, String> {
+pub fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, Refusal> {
     let turned = facts.orientation.is_some_and(|o| o != 1);
     let (width, height) = match (facts.width, facts.height) {
         (Some(w), Some(h)) => (w, h),
@@ -227,18 +209,14 @@ pub fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, String> {
         refuse_decode(facts, settings)?;
         // Held to the source's size, not the fitted one: a bomb is refused here.
         if let Some(pixels) = facts.pixels().filter(|p| *p > settings.max_pixels) {
-            return Err(format!(
-                "{} ({pixels} pixels) is over max_pixels {}",
-                facts.size_text(),
-                settings.max_pixels
-            ));
+            return Err(Refusal::OverMaxPixels {
+                size: facts.size_text(),
+                pixels,
+                max: settings.max_pixels,
+            });
         }
     } else if strip_only && !STRIPPABLE.contains(&facts.format) {
-        return Err(format!(
-            "--strip-metadata: capfile cannot remove metadata from a {} file without re-encoding it \
-             (it does for JPEG, PNG and WebP); convert it with --convert, or remove it first",
-            facts.format
-        ));
+        return Err(Refusal::CannotStrip { format: facts.format });
     }
     let mut after = facts.clone();
     if decode {
@@ -266,29 +244,67 @@ pub fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, String> {
 }
 
 /// Why pixels cannot be decoded and re-encoded, if they cannot.
-fn refuse_decode(facts: &ImageFacts, settings: &Settings) -> Result<(), String> {
+fn refuse_decode(facts: &ImageFacts, settings: &Settings) -> Result<(), Refusal> {
     let asked = asked(settings);
     if facts.animated() {
-        return Err(format!(
-            "animated ({} frames): capfile does not resize, rotate or convert animations ({asked}); \
-             upload it without them, or use a still image",
-            facts.frames
-        ));
+        return Err(Refusal::Animated {
+            frames: facts.frames,
+            asked,
+        });
     }
     if facts.color == Some(crate::image::Color::Cmyk) {
-        return Err(format!(
-            "CMYK: capfile does not convert CMYK to sRGB ({asked}), as no well-kept Rust crate converts \
-             it through the image's colour profile; convert it to RGB first"
-        ));
+        return Err(Refusal::Cmyk { asked });
     }
     if !DECODABLE.contains(&facts.format) {
-        return Err(format!(
-            "capfile cannot decode a {} file ({asked}); it decodes JPEG, PNG, WebP and GIF",
-            facts.format
-        ));
+        return Err(Refusal::NotDecodable {
+            format: facts.format,
+            asked,
+        });
     }
     Ok(())
 }
+
+/// Why the transforms asked for cannot be applied to an image (one clause,
+/// to follow the file's name); `asked` names the flags that need decoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Animated { frames: u32, asked: String },
+    Cmyk { asked: String },
+    NotDecodable { format: Format, asked: String },
+    OverMaxPixels { size: String, pixels: u64, max: u64 },
+    CannotStrip { format: Format },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Animated { frames, asked } => write!(
+                f,
+                "animated ({frames} frames): capfile does not resize, rotate or convert animations ({asked}); \
+                 upload it without them, or use a still image"
+            ),
+            Refusal::Cmyk { asked } => write!(
+                f,
+                "CMYK: capfile does not convert CMYK to sRGB ({asked}), as no well-kept Rust crate converts \
+                 it through the image's colour profile; convert it to RGB first"
+            ),
+            Refusal::NotDecodable { format, asked } => write!(
+                f,
+                "capfile cannot decode a {format} file ({asked}); it decodes JPEG, PNG, WebP and GIF"
+            ),
+            Refusal::OverMaxPixels { size, pixels, max } => {
+                write!(f, "{size} ({pixels} pixels) is over max_pixels {max}")
+            }
+            Refusal::CannotStrip { format } => write!(
+                f,
+                "--strip-metadata: capfile cannot remove metadata from a {format} file without re-encoding it \
+                 (it does for JPEG, PNG and WebP); convert it with --convert, or remove it first"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 /// The flags that need decoding, for messages.
 fn asked(settings: &Settings) -> String {
@@ -344,7 +360,7 @@ impl std::error::Error for TransformError {}
 /// Makes the bytes to send from the source's `bytes` (whose header facts
 /// are `facts`); `None` when the source is sent as it is.
 pub fn apply(bytes: &[u8], facts: &ImageFacts, settings: &Settings) -> Result<Option<Transformed>, TransformError> {
-    let plan = check(facts, settings).map_err(TransformError)?;
+    let plan = check(facts, settings).map_err(|refusal| TransformError(refusal.to_string()))?;
     let mut done = Vec::new();
     let sent = if plan.decode {
         return pixels::run(bytes, facts, settings, &plan).map(Some);

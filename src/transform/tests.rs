@@ -133,7 +133,7 @@ fn animations_and_cmyk_are_refused_for_pixel_work() {
             fit: Some((4, 4)),
             ..settings()
         };
-        let err = check(&facts(&source), &s).unwrap_err();
+        let err = check(&facts(&source), &s).unwrap_err().to_string();
         assert!(err.contains(want), "{name}: {err}");
         assert!(err.contains("--fit 4x4"), "{name}: {err}");
     }

@@ -16,6 +16,7 @@
 
 mod generated;
 mod help;
+mod imports;
 mod layout;
 mod man;
 mod readme;

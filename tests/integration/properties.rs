@@ -67,7 +67,7 @@ proptest! {
         let _ = settings::parse_base_url(&text);
         let lookup = |_: &str| Some(text.clone());
         if let Err(err) = settings::resolve(&Flags::default(), &lookup, &FileValues::default()) {
-            prop_assert!(!err.message().is_empty());
+            prop_assert!(!err.to_string().is_empty());
         }
     }
 }

@@ -112,7 +112,8 @@ fn a_wrong_oauth_secret_is_refused_with_exit_4() {
         .status(4)
         .stdout_like(&format!(
             "{}  token:          FAILED: the token endpoint refused the client key and secret (the client key or \
-             secret was refused: Invalid client key and secret (request id [..]))\n",
+             secret was refused: Invalid client key and secret (request id [..])); the secret in the environment's \
+             CAPFILE_CLIENT_SECRET was refused: check its value, or unset it to use the one `capfile login` saves\n",
             oauth_status(&service.base_url(), HOST_OK)
         ))
         .run();
@@ -272,4 +273,65 @@ fn all_checks_every_profile_and_the_worst_exit_wins() {
     assert_eq!(profiles[1]["host"]["ok"], false);
     assert_eq!(doc["exit"], 4);
     assert_eq!(service.stats().uploads_stored, 0);
+}
+
+/// Each profile's refused secret gets that profile's own hint, naming where the
+/// secret came from and the `login` that replaces it: not the first profile's
+/// hint for every one (status --all checks several profiles in one process).
+#[test]
+fn all_gives_each_refused_profile_its_own_login_hint() {
+    let service = Service::start();
+    let home = service.home.path();
+    let names = ["alpha", "beta", "gamma"];
+    for name in names {
+        Test::new(bare_capfile(home))
+            .args([
+                "-p",
+                name,
+                "login",
+                "--base-url",
+                &service.base_url(),
+                "--auth",
+                "oauth",
+            ])
+            .args([
+                "--client-key",
+                DEFAULT_CLIENT_KEY,
+                "--client-secret-stdin",
+                "--insecure-storage",
+            ])
+            .stdin(DEFAULT_CLIENT_SECRET)
+            .status(0)
+            .stderr_any()
+            .run();
+    }
+    // Every saved secret becomes one the emulator refuses.
+    let file = home.join("config").join("capfile").join("credentials.toml");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(saved.matches(DEFAULT_CLIENT_SECRET).count(), names.len(), "{saved}");
+    std::fs::write(&file, saved.replace(DEFAULT_CLIENT_SECRET, "wrong-secret")).unwrap();
+
+    let output = Test::new(bare_capfile(home))
+        .args(["status", "--all"])
+        .status(4)
+        .stdout_any()
+        .run();
+    assert_no_client_secret(&output);
+    let out = stdout(&output);
+    let tokens: Vec<&str> = out.lines().filter(|line| line.contains("token:")).collect();
+    assert_eq!(tokens.len(), names.len(), "{out}");
+    for (name, line) in names.iter().zip(&tokens) {
+        let hint = format!(
+            "the secret saved in {} for profile `{name}` was refused: run `capfile -p {name} login` again",
+            file.display()
+        );
+        assert!(
+            line.contains("the token endpoint refused the client key and secret"),
+            "{line}"
+        );
+        assert!(line.contains(&hint), "{name}: {line}");
+        for other in names.iter().filter(|other| *other != name) {
+            assert!(!line.contains(&format!("`capfile -p {other} login`")), "{name}: {line}");
+        }
+    }
 }

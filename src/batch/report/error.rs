@@ -4,12 +4,13 @@
 //! hint and exit code are decided in one place and the code that meets it
 //! only says which case it is and with what file, line or cause.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
 use crate::batch::record::{Binding, SCHEMA};
-use crate::error::{Error, ErrorKind};
+use crate::exit::{ErrorKind, Failure};
 
 /// The hint for a file that is not a report at all.
 const NOT_A_REPORT_HINT: &str = "--retry-from takes a file written by `capfile upload --report FILE`";
@@ -134,9 +135,13 @@ impl std::error::Error for ReportError {
     }
 }
 
-impl From<ReportError> for Error {
-    fn from(err: ReportError) -> Self {
-        Error::Report(err)
+impl Failure for ReportError {
+    fn kind(&self) -> ErrorKind {
+        ReportError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        ReportError::hint(self).map(Cow::Borrowed)
     }
 }
 
@@ -144,6 +149,7 @@ impl From<ReportError> for Error {
 mod tests {
     use super::*;
     use crate::batch::record::test_binding;
+    use crate::error::Error;
 
     #[test]
     fn each_report_error_has_its_exit_code_and_hint() {

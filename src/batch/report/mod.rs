@@ -12,8 +12,7 @@
 //! newline that does not parse is the torn write of a crash and is ignored; any
 //! other malformed line is an error naming the file and line.
 //!
-//! Its errors are [`ReportError`]s, which the public functions return as
-//! [`Error::Report`].
+//! Its errors are [`ReportError`]s, which the top-level error wraps.
 
 mod error;
 
@@ -25,7 +24,6 @@ use std::sync::Mutex;
 
 pub use self::error::ReportError;
 use super::record::{Binding, Outcome, Record, SCHEMA, path_of};
-use crate::error::Error;
 use crate::fsio;
 
 /// Appends records to a report file, one flushed line per record.
@@ -44,7 +42,7 @@ impl ReportWriter {
     /// cut off); anything else is refused untouched. A FIFO, a pipe
     /// (`>(...)`) or a character device (`/dev/null`) is written to as a
     /// stream; other special files are refused.
-    pub fn create(path: &Path) -> Result<Self, Error> {
+    pub fn create(path: &Path) -> Result<Self, ReportError> {
         let open_error = |source| ReportError::Open {
             path: path.to_path_buf(),
             source,
@@ -52,14 +50,14 @@ impl ReportWriter {
         let kind = match std::fs::metadata(path) {
             Ok(meta) => Some(fsio::FileKind::of(&meta)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(open_error(e).into()),
+            Err(e) => return Err(open_error(e)),
         };
         let file = match kind {
             None | Some(fsio::FileKind::Regular) => open_report(path)?,
             Some(kind @ (fsio::FileKind::Fifo | fsio::FileKind::CharDevice)) => {
                 open_stream(path, kind).map_err(open_error)?
             }
-            Some(kind) => return Err(open_error(fsio::ReadError::NotRegular(kind).into()).into()),
+            Some(kind) => return Err(open_error(fsio::ReadError::NotRegular(kind).into())),
         };
         Ok(ReportWriter {
             path: path.to_path_buf(),
@@ -73,7 +71,7 @@ impl ReportWriter {
     }
 
     /// Appends `record` as one line and flushes it.
-    pub fn write(&self, record: &Record) -> Result<(), Error> {
+    pub fn write(&self, record: &Record) -> Result<(), ReportError> {
         let mut line = record.to_line();
         line.push('\n');
         // A poisoned lock only means another writer panicked mid-call; the file
@@ -81,11 +79,9 @@ impl ReportWriter {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
-            .map_err(|source| {
-                Error::from(ReportError::Write {
-                    path: self.path.clone(),
-                    source,
-                })
+            .map_err(|source| ReportError::Write {
+                path: self.path.clone(),
+                source,
             })
     }
 }
@@ -230,13 +226,13 @@ pub struct RetryPlan {
 
 /// Reads a report for `--retry-from`, checking that it was written for
 /// `expected`. The latest record of each (input, name) pair wins.
-pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, Error> {
+pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
     let read_error = |source| ReportError::Read {
         path: path.to_path_buf(),
         source,
     };
     let file = fsio::open_regular(path).map_err(read_error)?;
-    Ok(read_records(BufReader::new(file), path, expected)?)
+    read_records(BufReader::new(file), path, expected)
 }
 
 fn read_records(reader: impl BufRead, path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
@@ -326,7 +322,7 @@ fn parse_record(text: &str, path: &Path, number: usize) -> Result<Record, Report
 mod tests {
     use super::*;
     use crate::batch::record::test_binding;
-    use crate::error::ErrorKind;
+    use crate::exit::{ErrorKind, Failure};
 
     fn rec(input: &str, outcome: Outcome) -> Record {
         Record::new(input, format!("remote/{input}"), outcome, test_binding())
@@ -336,8 +332,8 @@ mod tests {
         records.iter().map(|r| r.to_line() + "\n").collect()
     }
 
-    fn read(text: &str) -> Result<RetryPlan, Error> {
-        Ok(read_records(text.as_bytes(), Path::new("r.ndjson"), &test_binding())?)
+    fn read(text: &str) -> Result<RetryPlan, ReportError> {
+        read_records(text.as_bytes(), Path::new("r.ndjson"), &test_binding())
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! `set` and `unset` edit the selected profile in `config.toml`, checking values
 //! the way the upload flags are checked and keeping the file's comments.
 //!
-//! Its own refusals are [`ConfigError`]s, reported as [`Error::Config`]; a
+//! Its own refusals are [`ConfigError`]s, reported as [`Error::Command`]; a
 //! config file it cannot edit is the file's [`Error::FileInvalid`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use super::Context;
 use crate::cli::ConfigAction;
 use crate::config_file::{self, Paths, Profile};
 use crate::credentials::{self, Located, SecretKind, SecretSource};
-use crate::error::{Error, ErrorKind, Exit};
+use crate::error::{CommandError, Error, ErrorKind, Exit, Failure};
 use crate::output::Printer;
 use crate::settings::{self, Key, Origin, Settings};
 
@@ -80,11 +81,18 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-impl From<ConfigError> for Error {
-    fn from(err: ConfigError) -> Self {
-        Error::Config(err)
+impl Failure for ConfigError {
+    fn kind(&self) -> ErrorKind {
+        ConfigError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        ConfigError::hint(self).map(Cow::Owned)
     }
 }
+
+/// Wrapped by the top-level `Error` as a command's own error.
+impl CommandError for ConfigError {}
 
 /// Runs `capfile config ...`.
 pub fn run(action: ConfigAction, ctx: &Context) -> Result<Exit, Error> {
@@ -133,7 +141,7 @@ fn delete_profile(ctx: &Context, name: &str) -> Result<Exit, Error> {
     let (paths, printer) = (ctx.paths()?, &ctx.printer);
     let config = ctx.config()?;
     if config.get(name).is_none() {
-        return Err(config.unknown_profile_argument(name));
+        return Err(config.unknown_profile_argument(name).into());
     }
     let stores = super::Stores::open(paths, printer, &ctx.keyring_choice(name));
     for store in stores.in_order() {
@@ -143,7 +151,7 @@ fn delete_profile(ctx: &Context, name: &str) -> Result<Exit, Error> {
                 store.describe()
             )),
             Ok(false) => {}
-            Err(err) if err.malformed => return Err(err.into_error()),
+            Err(err) if err.malformed => return Err(err.into_error().into()),
             Err(err) => printer.warn(&format!("{err}; not checked for a secret of profile `{name}`")),
         }
     }
@@ -168,7 +176,7 @@ fn parse_key(name: &str) -> Result<Key, Error> {
     Key::parse(name).map_err(|message| {
         Error::from(ConfigError::BadKey {
             name: name.to_string(),
-            message,
+            message: message.to_string(),
         })
     })
 }
@@ -189,11 +197,15 @@ fn not_set(paths: &Paths) -> impl Fn(Error) -> Error + '_ {
 
 /// The error for a config file whose profile table cannot be edited (its
 /// `profiles` or the profile is not a table).
-fn not_editable(paths: &Paths) -> impl Fn(String) -> Error + '_ {
-    |message| Error::FileInvalid {
-        path: paths.config.clone(),
-        at: None,
-        message,
+fn not_editable(paths: &Paths) -> impl Fn(config_file::NotEditable) -> Error + '_ {
+    |message| {
+        config_file::FileError::Invalid {
+            path: paths.config.clone(),
+            at: None,
+            message: message.to_string(),
+            hint: None,
+        }
+        .into()
     }
 }
 
@@ -246,12 +258,12 @@ fn secret_source(
             &saved_profile,
             "an upload would not send it",
         ) {
-            printer.warn(&refusal.message());
+            printer.warn(&refusal.to_string());
         }
     }
     for failure in failures {
         if failure.malformed {
-            return Err(failure.into_error());
+            return Err(failure.into_error().into());
         }
         // A keyring that cannot be reached matters only when the secret was
         // not found elsewhere.
@@ -353,9 +365,14 @@ fn set(paths: &Paths, ctx: &Context, printer: &Printer, name: &str, input: &str)
     let key = parse_key(name).map_err(not_set(paths))?;
     let profile = ctx.profile()?;
     let config = ctx.config()?;
-    let value = key
-        .parse_input(input)
-        .map_err(|message| not_set(paths)(ConfigError::BadValue { message }.into()))?;
+    let value = key.parse_input(input).map_err(|message| {
+        not_set(paths)(
+            ConfigError::BadValue {
+                message: message.to_string(),
+            }
+            .into(),
+        )
+    })?;
     let mut doc = config.file.document_mut()?;
     let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;
     config_file::set_value(table, key.name(), value);
@@ -407,7 +424,7 @@ fn unset(paths: &Paths, ctx: &Context, printer: &Printer, name: &str) -> Result<
     let profile = ctx.profile()?;
     let config = ctx.config()?;
     if config.get(&profile.name).is_none() {
-        return Err(config.unknown_profile(&profile.name));
+        return Err(config.unknown_profile(&profile.name).into());
     }
     let mut doc = config.file.document_mut()?;
     let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(not_editable(paths))?;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use toml_edit::{DocumentMut, Item, Table};
 
 use super::ConfigError;
-use crate::config_file::{self, Config, NAMESPACE_POLICIES, Paths};
+use crate::config_file::{self, Config, NAMESPACE_POLICIES, NotEditable, Paths};
 use crate::error::Error;
 use crate::policy::{self, Rule};
 use crate::settings::check_namespace;
@@ -37,14 +37,14 @@ pub fn parse(name: &str) -> Option<Result<PolicyKey, Error>> {
             )));
         };
         if let Err(message) = policy::check_name(policy) {
-            return Some(bad(message));
+            return Some(bad(message.to_string()));
         }
         return Some(match Rule::parse(rule) {
             Ok(rule) => Ok(PolicyKey::Rule {
                 policy: policy.to_string(),
                 rule,
             }),
-            Err(message) => bad(message),
+            Err(message) => bad(message.to_string()),
         });
     }
     let namespace = name.strip_prefix("policy.")?;
@@ -76,22 +76,32 @@ pub fn get(config: &Config, profile: &str, key: &PolicyKey, name: &str) -> Resul
 
 /// `config set`: checks the value and writes it into the document.
 pub fn set(doc: &mut DocumentMut, paths: &Paths, profile: &str, key: &PolicyKey, input: &str) -> Result<(), Error> {
-    let invalid = |message: String| Error::FileInvalid {
-        path: paths.config.clone(),
-        at: None,
-        message,
+    let invalid = |message: NotEditable| -> Error {
+        config_file::FileError::Invalid {
+            path: paths.config.clone(),
+            at: None,
+            message: message.to_string(),
+            hint: None,
+        }
+        .into()
     };
     match key {
         PolicyKey::Rule { policy, rule } => {
-            let value = rule
-                .parse_input(input)
-                .map_err(|message| Error::from(ConfigError::BadValue { message }))?;
+            let value = rule.parse_input(input).map_err(|message| {
+                Error::from(ConfigError::BadValue {
+                    message: message.to_string(),
+                })
+            })?;
             let policies = table_mut(doc.as_table_mut(), "policies", true).map_err(invalid)?;
             let table = table_mut(policies, policy, false).map_err(invalid)?;
             config_file::set_value(table, rule.name(), value);
         }
         PolicyKey::Namespace(namespace) => {
-            policy::check_name(input.trim()).map_err(|message| Error::from(ConfigError::BadValue { message }))?;
+            policy::check_name(input.trim()).map_err(|message| {
+                Error::from(ConfigError::BadValue {
+                    message: message.to_string(),
+                })
+            })?;
             let profile = config_file::profile_table_mut(doc, profile).map_err(invalid)?;
             let table = table_mut(profile, NAMESPACE_POLICIES, false).map_err(invalid)?;
             config_file::set_value(table, namespace, toml_edit::Value::from(input.trim()));
@@ -164,7 +174,7 @@ fn rule_json(value: &policy::Value) -> Value {
 /// The table `key` of `parent`, created when missing (`implicit`: shown only
 /// through its sub-tables, as `[policies.NAME]`); an inline table is made a
 /// standard one to edit.
-fn table_mut<'a>(parent: &'a mut Table, key: &str, implicit: bool) -> Result<&'a mut Table, String> {
+fn table_mut<'a>(parent: &'a mut Table, key: &str, implicit: bool) -> Result<&'a mut Table, NotEditable> {
     let item = parent.entry(key).or_insert_with(|| {
         let mut table = Table::new();
         table.set_implicit(implicit);
@@ -174,5 +184,6 @@ fn table_mut<'a>(parent: &'a mut Table, key: &str, implicit: bool) -> Result<&'a
         let table = std::mem::take(inline).into_table();
         *item = Item::Table(table);
     }
-    item.as_table_mut().ok_or_else(|| format!("`{key}` is not a table"))
+    item.as_table_mut()
+        .ok_or_else(|| NotEditable::Table { key: key.to_string() })
 }

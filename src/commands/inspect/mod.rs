@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::cli::InspectArgs;
 use crate::error::{Error, Exit};
 use crate::image::{self, ImageFacts};
-use crate::inputs;
+use crate::inputs::{self, InputError};
 use crate::output::{self, Printer, escape_control};
 use crate::policy::{self, Policy};
 use crate::settings;
@@ -95,14 +95,14 @@ impl Run<'_> {
         let label = output::quote_path(&path.to_string_lossy());
         match fs::metadata(path) {
             Ok(meta) if meta.is_dir() && recursive => self.dir(path),
-            Ok(meta) if meta.is_dir() => self.fail(Error::IsDirectory { label }),
+            Ok(meta) if meta.is_dir() => self.fail(InputError::IsDirectory { label }),
             Ok(_) => match image::read_path(path, &label) {
                 Ok(facts) if self.fit.is_some() => self.show_applied(path, &label, &facts),
                 Ok(facts) => self.show(&label, &facts),
                 Err(err) if !named && matches!(err.fault, image::Fault::Unknown) => {}
-                Err(err) => self.fail(Error::Image(err)),
+                Err(err) => self.fail(InputError::Image(err)),
             },
-            Err(source) => self.fail(Error::Io { label, source }),
+            Err(source) => self.fail(InputError::Io { label, source }),
         }
     }
 
@@ -115,7 +115,7 @@ impl Run<'_> {
                 .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
                 .map(|e| e.path())
                 .collect(),
-            Err(source) => return self.fail(Error::Io { label, source }),
+            Err(source) => return self.fail(InputError::Io { label, source }),
         };
         entries.sort();
         for entry in entries {
@@ -123,7 +123,7 @@ impl Run<'_> {
         }
     }
 
-    fn fail(&mut self, err: Error) {
+    fn fail(&mut self, err: InputError) {
         self.checked += 1;
         self.failed += 1;
         self.printer.error(&err);
@@ -144,7 +144,7 @@ impl Run<'_> {
                     policy,
                     broken,
                 };
-                return self.printer.error(&Error::Policy(violations));
+                return self.printer.error(&InputError::Policy(violations));
             }
         };
         let violations = policy::check(label, &after, self.policy);
@@ -158,7 +158,7 @@ impl Run<'_> {
         }
         if let Some(violations) = violations {
             self.failed += 1;
-            self.printer.error(&Error::Policy(violations));
+            self.printer.error(&InputError::Policy(violations));
         }
     }
 
@@ -176,7 +176,7 @@ impl Run<'_> {
         }
         if let Some(violations) = violations {
             self.failed += 1;
-            self.printer.error(&Error::Policy(violations));
+            self.printer.error(&InputError::Policy(violations));
         }
     }
 }

@@ -7,6 +7,7 @@
 //! No variant holds the secret: only flag names, the question asked, the base
 //! URL and the client key, and the causes of what failed.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use url::Url;
 
 use crate::api::ApiError;
 use crate::credentials::StoreError;
-use crate::error::{Error, ErrorKind};
+use crate::error::{CommandError, ErrorKind, Failure};
 use crate::settings::{AuthKind, Key, Value, choice_name};
 
 /// Why `capfile login` stopped. [`LoginError::kind`] gives the exit code:
@@ -174,11 +175,18 @@ impl std::error::Error for LoginError {
     }
 }
 
-impl From<LoginError> for Error {
-    fn from(err: LoginError) -> Self {
-        Error::Login(Box::new(err))
+impl Failure for LoginError {
+    fn kind(&self) -> ErrorKind {
+        LoginError::kind(self)
+    }
+
+    fn hint(&self) -> Option<Cow<'_, str>> {
+        LoginError::hint(self).map(Cow::Owned)
     }
 }
+
+/// Wrapped by the top-level `Error` as a command's own error.
+impl CommandError for LoginError {}
 
 /// The secret an auth kind saves, in words.
 pub fn secret_name(auth: AuthKind) -> &'static str {
@@ -213,7 +221,7 @@ fn no_keyring_hint(credentials_file: &std::path::Path, kernel_already: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Exit;
+    use crate::error::{Error, Exit};
 
     #[test]
     fn each_kind_of_failure_has_its_exit_code() {

@@ -245,7 +245,7 @@ fn auth_kind(args: &LoginArgs, existing: &FileValues, ask: &Asker) -> Result<Aut
                     match Key::Auth.parse_input(&answer.to_ascii_lowercase()) {
                         Ok(value) if value.as_str() == Some("oauth") => break AuthKind::Oauth,
                         Ok(_) => break AuthKind::Basic,
-                        Err(err) => ask.printer.warn(&err),
+                        Err(err) => ask.printer.warn(&err.to_string()),
                     }
                 }
             } else {
@@ -283,7 +283,7 @@ fn offered(key: Key, existing: &FileValues, env: &Env, ask: &Asker) -> Option<St
     match settings::resolve_key(key, &Flags::default(), env, existing) {
         Ok(setting) => setting.map(|s| s.value.to_string()),
         Err(err) => {
-            ask.printer.warn(&err.message());
+            ask.printer.warn(&err.to_string());
             None
         }
     }
@@ -297,7 +297,7 @@ fn base_url(args: &LoginArgs, existing: &FileValues, env: &Env, ask: &Asker) -> 
             match settings::parse_base_url(&answer) {
                 Ok(url) => return Ok(url),
                 Err(err) => {
-                    ask.printer.warn(&err);
+                    ask.printer.warn(&err.to_string());
                     // A bare host name: offer it with https:// as the default.
                     if let Some(suggested) = with_scheme(&answer) {
                         current = Some(suggested);
@@ -326,7 +326,7 @@ fn identity(args: &LoginArgs, auth: AuthKind, existing: &FileValues, env: &Env, 
             let answer = ask.line(question, current.as_deref())?;
             match key.parse_input(&answer) {
                 Ok(_) => return Ok(answer.trim().to_string()),
-                Err(err) => ask.printer.warn(&err),
+                Err(err) => ask.printer.warn(&err.to_string()),
             }
         }
     }
@@ -469,11 +469,13 @@ fn save_settings(
 ) -> Result<(), Error> {
     let file = &config.file;
     let mut doc = file.document_mut()?;
-    let table = config_file::profile_table_mut(&mut doc, &profile.name).map_err(|message| Error::FileInvalid {
-        path: file.path.clone(),
-        at: None,
-        message,
-    })?;
+    let table =
+        config_file::profile_table_mut(&mut doc, &profile.name).map_err(|message| config_file::FileError::Invalid {
+            path: file.path.clone(),
+            at: None,
+            message: message.to_string(),
+            hint: None,
+        })?;
     // Keep the URL as the user wrote it when it is the same one.
     let same = table
         .get(Key::BaseUrl.name())
@@ -501,5 +503,5 @@ fn save_settings(
         }
         None => {}
     }
-    file.write(&doc, false)
+    Ok(file.write(&doc, false)?)
 }

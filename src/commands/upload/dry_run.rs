@@ -10,6 +10,7 @@
 
 use serde_json::json;
 
+use super::send::Whose;
 use crate::api::FileService;
 use crate::credentials::Credentials;
 use crate::error::{Error, Exit};
@@ -90,11 +91,18 @@ impl<'a> Listing<'a> {
 
 /// Checks what can be checked of `credentials` without sending a file, and
 /// says what that was.
-pub(super) async fn check_credentials(service: &FileService, credentials: &Credentials) -> Result<&'static str, Error> {
+pub(super) async fn check_credentials(
+    service: &FileService,
+    credentials: &Credentials,
+    whose: &Whose,
+) -> Result<&'static str, Error> {
     match credentials {
         Credentials::OAuth { .. } => match service.check_credentials().await {
             Ok(()) => Ok("the token endpoint gave a token for the client key and secret"),
-            Err(source) if source.is_auth() => Err(Error::CredentialsRefused),
+            Err(source) if source.is_auth() => Err(Error::CredentialsRefused {
+                profile: whose.0.clone(),
+                source: whose.1.clone(),
+            }),
             Err(source) => Err(Error::Upload {
                 label: "the credentials check".to_string(),
                 source,

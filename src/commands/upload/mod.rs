@@ -42,7 +42,7 @@ mod plan;
 mod send;
 
 use plan::Plan;
-use send::Batch;
+use send::{Batch, Whose};
 
 /// Runs `capfile upload`.
 pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
@@ -86,11 +86,12 @@ pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
         &mut interrupts,
         &ctx.printer,
     )?;
-    let (service, credentials) = connect(&args, ctx, &resolved, &base_url)?;
+    let (service, credentials, whose) = connect(&args, ctx, &resolved, &base_url)?;
     if args.dry_run {
         let run = DryRun {
             service: &service,
             credentials: &credentials,
+            whose: &whose,
             inputs: &inputs,
             plan: &plan,
         };
@@ -113,6 +114,7 @@ pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
         report,
         plan,
         transform: resolved.fit,
+        whose,
     };
     runtime.block_on(send(batch, local, interrupts, &ctx.printer))
 }
@@ -203,7 +205,9 @@ fn collect(
                 None => return Ok(Err(Exit::Success)),
             }
         }
-        None => inputs::collect(files, &resolved.options, stdin),
+        None => {
+            inputs::collect(files, &resolved.options, stdin).map_err(|errs| errs.into_iter().map(Error::from).collect())
+        }
     };
     if interrupts.fired() {
         printer.error(&Error::interrupted());
@@ -278,18 +282,20 @@ fn connect(
     ctx: &super::Context,
     resolved: &Resolved,
     base_url: &settings::Setting<url::Url>,
-) -> Result<(FileService, Credentials), Error> {
+) -> Result<(FileService, Credentials, Whose), Error> {
     let (printer, profile, settings) = (&ctx.printer, &resolved.profile, &resolved.settings);
-    let credentials = if args.local {
-        Credentials::Basic {
+    let (credentials, source) = if args.local {
+        let credentials = Credentials::Basic {
             username: emulator::DEFAULT_USERNAME.to_string(),
             password_md5: credentials::md5_hex(emulator::DEFAULT_PASSWORD),
-        }
+        };
+        (credentials, None)
     } else {
         let resolved = super::resolve_credentials(ctx, profile, settings, base_url)?;
         printer.detail(1, &format!("secret: from {}", resolved.source));
-        resolved.credentials
+        (resolved.credentials, Some(resolved.source))
     };
+    let whose = (profile.name.clone(), source);
     printer.detail(1, &format!("profile: {} ({})", profile.name, profile.origin));
     for key in Key::ALL {
         if let Some((value, origin)) = settings.get(key) {
@@ -315,13 +321,14 @@ fn connect(
         Duration::from_secs(settings.rate_wait.value),
     )
     .with_trace(printer.clone());
-    Ok((service, credentials))
+    Ok((service, credentials, whose))
 }
 
 /// `--dry-run`: what would be sent, and what was checked.
 struct DryRun<'a> {
     service: &'a FileService,
     credentials: &'a Credentials,
+    whose: &'a Whose,
     inputs: &'a inputs::Inputs,
     plan: &'a Plan,
 }
@@ -338,7 +345,7 @@ impl DryRun<'_> {
     ) -> Result<Exit, Error> {
         let listing = dry_run::Listing::new(printer, settings.output.value);
         let url = |input: &inputs::Input| self.service.upload_url(&settings.namespace.value, &input.remote);
-        let checked = runtime.block_on(dry_run::check_credentials(self.service, self.credentials))?;
+        let checked = runtime.block_on(dry_run::check_credentials(self.service, self.credentials, self.whose))?;
         let Some(sent) = dry_run::list(self.inputs, self.plan, &listing, interrupts, url) else {
             printer.error(&Error::interrupted());
             printer.note("nothing was uploaded");
@@ -503,10 +510,10 @@ fn retry_inputs(
         match inputs::collect(vec![retry.input.clone()], &options, &mut std::io::empty()) {
             Ok(inputs) => {
                 if let Err(err) = found.append(inputs) {
-                    errors.push(err);
+                    errors.push(err.into());
                 }
             }
-            Err(mut errs) => errors.append(&mut errs),
+            Err(errs) => errors.extend(errs.into_iter().map(Error::from)),
         }
     }
     Ok(Some(if errors.is_empty() { Ok(found) } else { Err(errors) }))

@@ -6,29 +6,28 @@
 use url::Url;
 
 use super::{
-    Binding, Credentials, CredentialsError, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError,
-    Unbindable, is_md5_hex, md5_hex, origin_of, parse_origin,
+    Binding, Credentials, CredentialsError, OtherIdentity, OtherOrigin, SavedSecret, Secret, SecretKind, SecretSource,
+    SecretStore, StoreError, Unbindable, is_md5_hex, md5_hex, origin_of, parse_origin,
 };
-use crate::error::Error;
 use crate::settings::{AuthKind, FileValues, Lookup, Setting, Settings};
 
 /// A secret given by the environment: its kind, value and variable.
 ///
 /// `CAPFILE_PASSWORD` is hashed here and dropped; `CAPFILE_PASSWORD_MD5` is used
 /// as it is. Basic and OAuth secrets together are refused rather than guessed.
-pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, Error> {
+pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, CredentialsError> {
     let basic = match (env.var("CAPFILE_PASSWORD"), env.var("CAPFILE_PASSWORD_MD5")) {
-        (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords.into()),
+        (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords),
         (Some(password), None) => Some((md5_hex(&password), "CAPFILE_PASSWORD")),
         (None, Some(md5)) if is_md5_hex(&md5) => Some((Secret::new(md5.to_ascii_lowercase()), "CAPFILE_PASSWORD_MD5")),
-        (None, Some(_)) => return Err(CredentialsError::EnvMd5NotHex.into()),
+        (None, Some(_)) => return Err(CredentialsError::EnvMd5NotHex),
         (None, None) => None,
     };
     let oauth = env
         .var("CAPFILE_CLIENT_SECRET")
         .map(|s| (Secret::new(s), "CAPFILE_CLIENT_SECRET"));
     match (basic, oauth) {
-        (Some((_, variable)), Some(_)) => Err(CredentialsError::BasicAndOauth { variable }.into()),
+        (Some((_, variable)), Some(_)) => Err(CredentialsError::BasicAndOauth { variable }),
         (Some((secret, name)), None) => Ok(Some((SecretKind::PasswordMd5, secret, name))),
         (None, Some((secret, name))) => Ok(Some((SecretKind::ClientSecret, secret, name))),
         (None, None) => Ok(None),
@@ -68,8 +67,8 @@ pub fn locate(
     auth: AuthKind,
     profile: &str,
     stores: &[&dyn SecretStore],
-    before_stores: impl FnOnce(SecretKind) -> Result<(), Error>,
-) -> Result<Located, Error> {
+    before_stores: impl FnOnce(SecretKind) -> Result<(), CredentialsError>,
+) -> Result<Located, CredentialsError> {
     if let Some((kind, secret, variable)) = env_secret(env)? {
         return Ok(Located::Env { kind, secret, variable });
     }
@@ -114,7 +113,7 @@ pub fn resolve(
     env: &dyn Lookup,
     stores: &[&dyn SecretStore],
     passed_over: &mut dyn FnMut(&StoreError),
-) -> Result<Resolved, Error> {
+) -> Result<Resolved, CredentialsError> {
     resolve_found(settings, base_url, profile, saved_profile, env, stores, passed_over)
         .map_err(|err| explain_empty_variables(err, profile, env))
 }
@@ -130,13 +129,10 @@ const CREDENTIAL_VARIABLES: [&str; 5] = [
 
 /// "No credentials" becomes "these variables are set but empty" when some
 /// are: a hint to set a variable that is set already helps nobody.
-fn explain_empty_variables(err: Error, profile: &str, env: &dyn Lookup) -> Error {
+fn explain_empty_variables(err: CredentialsError, profile: &str, env: &dyn Lookup) -> CredentialsError {
     let none_found = matches!(
-        &err,
-        Error::Credentials(inner) if matches!(
-            **inner,
-            CredentialsError::NotLoggedIn { .. } | CredentialsError::NotSaved { .. } | CredentialsError::NoIdentity { .. }
-        )
+        err,
+        CredentialsError::NotLoggedIn { .. } | CredentialsError::NotSaved { .. } | CredentialsError::NoIdentity { .. }
     );
     let variables: Vec<&'static str> = CREDENTIAL_VARIABLES
         .into_iter()
@@ -149,7 +145,6 @@ fn explain_empty_variables(err: Error, profile: &str, env: &dyn Lookup) -> Error
         profile: profile.to_string(),
         variables,
     }
-    .into()
 }
 
 fn resolve_found(
@@ -160,13 +155,12 @@ fn resolve_found(
     env: &dyn Lookup,
     stores: &[&dyn SecretStore],
     passed_over: &mut dyn FnMut(&StoreError),
-) -> Result<Resolved, Error> {
+) -> Result<Resolved, CredentialsError> {
     let located = locate(env, settings.auth.value, profile, stores, |kind| {
         if identity(settings, kind).is_none() {
             return Err(CredentialsError::NotLoggedIn {
                 profile: profile.to_string(),
-            }
-            .into());
+            });
         }
         Ok(())
     })?;
@@ -174,7 +168,7 @@ fn resolve_found(
         Located::Env { kind, secret, variable } => {
             let source = SecretSource::Env(variable);
             let Some(identity) = identity(settings, kind) else {
-                return Err(CredentialsError::NoIdentity { kind, found_in: source }.into());
+                return Err(CredentialsError::NoIdentity { kind, found_in: source });
             };
             return Ok(Resolved {
                 credentials: credentials(kind, identity.value.clone(), secret),
@@ -195,8 +189,7 @@ fn resolve_found(
             kind,
             places: stores.iter().map(|s| s.describe()).collect(),
             failures,
-        }
-        .into());
+        });
     };
     let binding = check_binding(
         &saved,
@@ -212,8 +205,7 @@ fn resolve_found(
         return Err(CredentialsError::SavedMd5NotHex {
             profile: profile.to_string(),
             found_in: source,
-        }
-        .into());
+        });
     }
     Ok(Resolved {
         credentials: credentials(kind, binding.identity, saved.secret),
@@ -237,7 +229,7 @@ pub fn check_binding(
     base_url: &Setting<Url>,
     saved_profile: &FileValues,
     outcome: &str,
-) -> Result<Binding, Error> {
+) -> Result<Binding, CredentialsError> {
     let binding = match &saved.binding {
         Some(binding) => binding.clone(),
         None => unbound_binding(saved, kind, source, profile, saved_profile, outcome)?,
@@ -245,7 +237,7 @@ pub fn check_binding(
     // What a store holds is shown only in the form capfile writes.
     let saved_origin = parse_origin(&binding.origin);
     if saved_origin.as_deref() != Some(origin_of(&base_url.value).as_str()) {
-        return Err(CredentialsError::OtherOrigin {
+        return Err(CredentialsError::OtherOrigin(Box::new(OtherOrigin {
             profile: profile.to_string(),
             kind,
             found_in: source.clone(),
@@ -253,13 +245,12 @@ pub fn check_binding(
             base_url: base_url.value.clone(),
             base_url_from: base_url.origin.clone(),
             outcome: outcome.to_string(),
-        }
-        .into());
+        })));
     }
     if let Some(identity) = identity(settings, kind)
         && identity.value != binding.identity
     {
-        return Err(CredentialsError::OtherIdentity {
+        return Err(CredentialsError::OtherIdentity(Box::new(OtherIdentity {
             profile: profile.to_string(),
             kind,
             found_in: source.clone(),
@@ -267,8 +258,7 @@ pub fn check_binding(
             identity: identity.value.clone(),
             identity_from: identity.origin.clone(),
             outcome: outcome.to_string(),
-        }
-        .into());
+        })));
     }
     Ok(binding)
 }
@@ -286,15 +276,14 @@ fn unbound_binding(
     profile: &str,
     saved_profile: &FileValues,
     outcome: &str,
-) -> Result<Binding, Error> {
-    let refuse = |why: Unbindable| -> Error {
+) -> Result<Binding, CredentialsError> {
+    let refuse = |why: Unbindable| -> CredentialsError {
         CredentialsError::Unbound {
             profile: profile.to_string(),
             found_in: source.clone(),
             why,
             outcome: outcome.to_string(),
         }
-        .into()
     };
     if !saved.kind_recorded {
         let saved_kind = match (saved_profile.username(), saved_profile.client_key()) {

@@ -2,7 +2,8 @@
 
 use self::memory::MemoryStore;
 use super::*;
-use crate::error::LOGIN_HINT;
+use crate::credentials::LOGIN_HINT;
+use crate::exit::Failure;
 use crate::settings::{Flags, Key, Origin};
 
 fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
@@ -34,7 +35,7 @@ fn resolve_at_a(
     profile: &str,
     env: &dyn Lookup,
     stores: &[&dyn SecretStore],
-) -> Result<Resolved, Error> {
+) -> Result<Resolved, CredentialsError> {
     resolve(
         settings,
         &url(HOST_A),

@@ -51,6 +51,7 @@ mod tracked;
 
 use scheduler::{Scheduler, Uploader, WINDOW_PER_JOB, Watch};
 use sink::Output;
+pub(super) use summary::Whose;
 use summary::summarize;
 use tracked::Tracked;
 
@@ -74,6 +75,8 @@ pub(super) struct Batch {
     pub(super) plan: Plan,
     /// What to do to each image before it is sent (`--fit`, ...), if anything.
     pub(super) transform: Option<Arc<crate::transform::Settings>>,
+    /// Whose secret is sent and where it came from: what a refusal names.
+    pub(super) whose: Whose,
 }
 
 /// An input that ended: its record, and how it ended.
@@ -204,7 +207,7 @@ impl Batch {
         output.results.finish();
         let (answers, waited) = self.service.rate_limit_totals();
         tally.add_rate_limited(answers, waited);
-        summarize(&tally, started.elapsed(), printer)
+        summarize(&tally, &self.whose, started.elapsed(), printer)
     }
 
     /// A record of `input` with what every outcome has.

@@ -4,12 +4,17 @@
 use std::time::Duration;
 
 use crate::batch::Tally;
+use crate::credentials::SecretSource;
 use crate::error::{Error, Exit};
 use crate::output::{self, Printer};
 
+/// The profile whose secret a batch sends, and where the secret came from
+/// (`None`: the built-in credentials of `upload --local`).
+pub(in crate::commands::upload) type Whose = (String, Option<SecretSource>);
+
 /// Prints the summary lines of a batch and returns its exit code
 /// ([`Tally::exit`]).
-pub(super) fn summarize(tally: &Tally, elapsed: Duration, printer: &Printer) -> Exit {
+pub(super) fn summarize(tally: &Tally, whose: &Whose, elapsed: Duration, printer: &Printer) -> Exit {
     printer.note(&format!(
         "{}, {} in {:.1} s",
         tally.headline(),
@@ -38,10 +43,13 @@ pub(super) fn summarize(tally: &Tally, elapsed: Duration, printer: &Printer) -> 
         printer.note(&how);
     }
     if let Some(stop) = tally.stop() {
-        printer.error(&stop.to_error());
+        printer.error(stop);
     }
     if tally.auth_failed() {
-        printer.error(&Error::CredentialsRefused);
+        printer.error(&Error::CredentialsRefused {
+            profile: whose.0.clone(),
+            source: whose.1.clone(),
+        });
     }
     tally.exit()
 }

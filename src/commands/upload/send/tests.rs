@@ -30,7 +30,7 @@ fn summary_of(records: &[Record], ending: Ending) -> (Exit, String) {
     let tally = tally_of(records, ending);
     let (out, err) = (Buffer::memory(false), Buffer::memory(false));
     let printer = Printer::with_buffers(Verbosity::Normal, false, out.clone(), err.clone());
-    let exit = summarize(&tally, Duration::from_millis(1500), &printer);
+    let exit = summarize(&tally, &("default".into(), None), Duration::from_millis(1500), &printer);
     assert_eq!(out.contents(), "", "the summary is not a result");
     (exit, err.contents())
 }
@@ -142,7 +142,7 @@ fn refused_credentials_and_nothing_uploaded_is_auth_with_the_login_hint() {
     assert!(
         text.ends_with(&format!(
             "capfile: error: the file service refused the credentials\nhint: {}\n",
-            crate::error::LOGIN_HINT
+            crate::credentials::LOGIN_HINT
         )),
         "{text}"
     );
@@ -221,7 +221,7 @@ fn quiet_summaries_still_decide_the_exit_code() {
     let err = Buffer::memory(false);
     let printer = Printer::with_buffers(Verbosity::Quiet, false, Buffer::memory(false), err.clone());
     let tally = tally_of(&[not_attempted("a")], Ending::default());
-    let exit = summarize(&tally, Duration::ZERO, &printer);
+    let exit = summarize(&tally, &("default".into(), None), Duration::ZERO, &printer);
     assert_eq!(exit, Exit::Failure);
     assert_eq!(err.contents(), "");
 }
