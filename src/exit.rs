@@ -77,11 +77,14 @@ pub trait Failure: fmt::Display {
         None
     }
 
+    /// The exit code it ends a command with (tests ask the error itself).
+    #[cfg(test)]
     fn exit(&self) -> Exit {
         self.kind().exit()
     }
 
     /// The one-line message (the same text as `Display`).
+    #[cfg(test)]
     fn message(&self) -> String {
         self.to_string()
     }

@@ -32,7 +32,7 @@ mod transform;
 // items. What the tests reach inside is named one by one in `testing`.
 pub use api::parse_uploaded;
 pub use cli::Cli;
-pub use commands::completions;
+pub use cli::complete as completions;
 pub use credentials::md5_hex;
 pub use exit::Exit;
 pub use inputs::RemoteName;
@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Upload(args) => commands::upload::run(args, &ctx),
         Command::Inspect(args) => commands::inspect::run(args, &ctx),
         Command::Serve(args) => commands::serve::run(args, &ctx),
-        Command::Completions { shell } => commands::completions::run(shell, &printer),
+        Command::Completions { shell } => Ok(commands::completions::run(shell, &printer)),
         Command::Login(args) => commands::login::run(args, &ctx),
         Command::Logout => commands::logout::run(&ctx),
         Command::Status(args) => commands::status::run(args, &ctx),

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::{ArgValueCandidates, ArgValueCompleter};
 
-use crate::commands::completions::{complete_key, complete_profile, complete_upload_file, complete_value};
+use complete::{complete_key, complete_profile, complete_upload_file, complete_value};
 
+pub mod complete;
 pub mod help;
 
 // The domain's choices live in `settings`; re-exported here for the modules

@@ -6,6 +6,7 @@
 //! back exactly the bytes a user would see.
 
 use std::io::{self, IsTerminal, Write};
+#[cfg(test)]
 use std::sync::{Arc, Mutex};
 
 /// One output stream of the printer.
@@ -19,6 +20,8 @@ pub struct Buffer {
 enum Target {
     Stdout,
     Stderr,
+    /// For unit tests: what the printer wrote, kept in memory.
+    #[cfg(test)]
     Memory(Arc<Mutex<Vec<u8>>>),
 }
 
@@ -41,6 +44,7 @@ impl Buffer {
 
     /// A buffer in memory that claims to be a terminal or not; clones share
     /// the bytes, so a test keeps one clone to read what the printer wrote.
+    #[cfg(test)]
     pub fn memory(terminal: bool) -> Buffer {
         Buffer {
             target: Target::Memory(Arc::default()),
@@ -66,6 +70,7 @@ impl Buffer {
                 out.write_all(bytes).and_then(|()| out.flush())
             }
             Target::Stderr => io::stderr().lock().write_all(bytes),
+            #[cfg(test)]
             Target::Memory(memory) => {
                 memory
                     .lock()
@@ -77,6 +82,7 @@ impl Buffer {
     }
 
     /// What was written to a memory buffer so far (empty for the real streams).
+    #[cfg(test)]
     pub fn contents(&self) -> String {
         match &self.target {
             Target::Memory(memory) => memory

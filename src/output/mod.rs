@@ -106,10 +106,6 @@ impl Printer {
         self.out.is_terminal()
     }
 
-    pub fn stderr_is_terminal(&self) -> bool {
-        self.err.is_terminal()
-    }
-
     /// Whether standard output is a terminal that gets colour (marks in
     /// `status`): the same choice as standard error's, on a terminal.
     pub fn colors_stdout(&self) -> bool {

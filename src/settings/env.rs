@@ -47,6 +47,7 @@ impl Env {
     }
 
     /// An environment holding just these variables (for tests).
+    #[cfg(test)]
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
         let vars = pairs
             .into_iter()
