@@ -25,7 +25,7 @@ use crate::settings::{self, DEFAULT_PROFILE, Env, FileValues, Key, Origin, Value
 /// Why a config or credentials file (or its path, or a profile in it) cannot
 /// be used: usage errors (exit 2), but for a failed write (exit 1).
 #[derive(Debug)]
-pub enum FileError {
+pub(crate) enum FileError {
     /// `--config` or `CAPFILE_CONFIG` is set to an empty path.
     ConfigPathEmpty,
     /// No platform config directory (no HOME) and no `--config`.
@@ -146,7 +146,7 @@ impl std::error::Error for FileError {
 
 /// Where the config and credentials files are.
 #[derive(Clone, Debug)]
-pub struct Paths {
+pub(crate) struct Paths {
     pub config: PathBuf,
     pub credentials: PathBuf,
 }
@@ -155,7 +155,7 @@ impl Paths {
     /// `--config` / `CAPFILE_CONFIG` when given, else `config.toml` in the
     /// platform's config directory (on Linux `$XDG_CONFIG_HOME/capfile/`).
     /// `credentials.toml` is always beside the config file.
-    pub fn locate(config: Option<&Path>) -> Result<Paths, FileError> {
+    pub(crate) fn locate(config: Option<&Path>) -> Result<Paths, FileError> {
         let config = match config {
             Some(path) if path.as_os_str().is_empty() => {
                 return Err(FileError::ConfigPathEmpty);
@@ -175,7 +175,7 @@ impl Paths {
 
 /// The profile a command works on.
 #[derive(Clone, Debug)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub name: String,
     /// Chosen with `--profile` or `CAPFILE_PROFILE` rather than by default.
     pub origin: Origin,
@@ -184,7 +184,7 @@ pub struct Profile {
 impl Profile {
     /// The profile named by `--profile` (which clap fills from
     /// `CAPFILE_PROFILE` when the flag is absent), else `default`.
-    pub fn select(name: Option<&str>, env: &Env) -> Result<Profile, FileError> {
+    pub(crate) fn select(name: Option<&str>, env: &Env) -> Result<Profile, FileError> {
         let Some(name) = name.map(str::to_string) else {
             return Ok(Profile {
                 name: DEFAULT_PROFILE.to_string(),
@@ -201,20 +201,20 @@ impl Profile {
         Ok(Profile { name, origin })
     }
 
-    pub fn is_explicit(&self) -> bool {
+    pub(crate) fn is_explicit(&self) -> bool {
         self.origin != Origin::Default
     }
 }
 
 /// A TOML file as read from disk; a missing file reads as empty.
 #[derive(Clone, Debug)]
-pub struct TomlFile {
+pub(crate) struct TomlFile {
     pub path: PathBuf,
     text: Option<String>,
 }
 
 impl TomlFile {
-    pub fn read(path: &Path) -> Result<TomlFile, FileError> {
+    pub(crate) fn read(path: &Path) -> Result<TomlFile, FileError> {
         let text = match read_capped(path) {
             Ok(text) => Some(text),
             Err(err) if err.kind() == io::ErrorKind::NotFound => None,
@@ -242,7 +242,7 @@ impl TomlFile {
         })
     }
 
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         self.text.is_some()
     }
 
@@ -251,12 +251,12 @@ impl TomlFile {
     }
 
     /// The parsed document with the positions of its parts, for checking.
-    pub fn document(&self) -> Result<toml_edit::Document<String>, FileError> {
+    pub(crate) fn document(&self) -> Result<toml_edit::Document<String>, FileError> {
         toml_edit::Document::parse(self.text().to_string()).map_err(|e| self.parse_error(&e))
     }
 
     /// The parsed document for editing.
-    pub fn document_mut(&self) -> Result<DocumentMut, FileError> {
+    pub(crate) fn document_mut(&self) -> Result<DocumentMut, FileError> {
         self.text().parse::<DocumentMut>().map_err(|e| self.parse_error(&e))
     }
 
@@ -267,7 +267,7 @@ impl TomlFile {
     }
 
     /// A usage error naming the file and, when known, the line and column.
-    pub fn error_at(&self, span: Option<Range<usize>>, message: &str) -> FileError {
+    pub(crate) fn error_at(&self, span: Option<Range<usize>>, message: &str) -> FileError {
         FileError::Invalid {
             path: self.path.clone(),
             at: span.map(|span| line_column(self.text(), span.start)),
@@ -279,7 +279,7 @@ impl TomlFile {
     /// Writes the document atomically. `private` files get mode 0600 whatever
     /// they had; others keep their mode (new ones get 0644 less the umask).
     /// Missing directories are created 0700.
-    pub fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), FileError> {
+    pub(crate) fn write(&self, doc: &DocumentMut, private: bool) -> Result<(), FileError> {
         write_atomically(&self.path, doc.to_string().as_bytes(), private).map_err(|source| FileError::Write {
             path: self.path.clone(),
             source,
@@ -301,7 +301,7 @@ fn read_capped(path: &Path) -> io::Result<String> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
@@ -313,7 +313,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// only narrow it): capfile's directories hold credentials, and a directory others can
 /// write to would let them replace a file in it. Existing directories are left
 /// as they are.
-pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir_all(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -377,7 +377,7 @@ fn write_atomically(path: &Path, contents: &[u8], private: bool) -> io::Result<(
 
 /// `config.toml`: checked profiles and policies, and the file for editing.
 #[derive(Clone, Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub file: TomlFile,
     profiles: Vec<(String, FileValues)>,
     /// The `[policies.NAME]` tables, in the order of the file.
@@ -388,7 +388,7 @@ pub struct Config {
 
 impl Config {
     /// Reads and checks the whole file: every table, key and value.
-    pub fn load(path: &Path) -> Result<Config, FileError> {
+    pub(crate) fn load(path: &Path) -> Result<Config, FileError> {
         let file = TomlFile::read(path)?;
         let doc = file.document()?;
         let mut config = Config {
@@ -456,12 +456,12 @@ impl Config {
     }
 
     /// The `[policies.NAME]` tables, in the order of the file.
-    pub fn policies(&self) -> &[Policy] {
+    pub(crate) fn policies(&self) -> &[Policy] {
         &self.policies
     }
 
     /// The policy a profile's `[profiles.NAME.policies]` gives a namespace.
-    pub fn namespace_policy(&self, profile: &str, namespace: &str) -> Option<&str> {
+    pub(crate) fn namespace_policy(&self, profile: &str, namespace: &str) -> Option<&str> {
         let (_, map) = self.namespace_policies.iter().find(|(p, _)| p == profile)?;
         map.iter()
             .find(|(ns, _)| ns == namespace)
@@ -469,7 +469,7 @@ impl Config {
     }
 
     /// A profile's namespace policies, in the order of the file.
-    pub fn namespace_policies(&self, profile: &str) -> &[(String, String)] {
+    pub(crate) fn namespace_policies(&self, profile: &str) -> &[(String, String)] {
         self.namespace_policies
             .iter()
             .find(|(p, _)| p == profile)
@@ -477,11 +477,11 @@ impl Config {
     }
 
     /// Profile names in the order of the file.
-    pub fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         self.profiles.iter().map(|(name, _)| name.as_str()).collect()
     }
 
-    pub fn get(&self, name: &str) -> Option<&FileValues> {
+    pub(crate) fn get(&self, name: &str) -> Option<&FileValues> {
         self.profiles.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
@@ -489,7 +489,7 @@ impl Config {
     /// `CAPFILE_PROFILE` must exist (a typo must not silently fall back to
     /// defaults); the implicit `default` profile may be absent, as in CI where
     /// the environment carries everything.
-    pub fn values(&self, profile: &Profile) -> Result<FileValues, FileError> {
+    pub(crate) fn values(&self, profile: &Profile) -> Result<FileValues, FileError> {
         match self.get(&profile.name) {
             Some(values) => Ok(values.clone()),
             None if profile.is_explicit() => Err(self.unknown_profile(&profile.name)),
@@ -498,7 +498,7 @@ impl Config {
     }
 
     /// The error for a profile that is not in the file, listing those that are.
-    pub fn unknown_profile(&self, name: &str) -> FileError {
+    pub(crate) fn unknown_profile(&self, name: &str) -> FileError {
         FileError::UnknownProfile {
             name: name.to_string(),
             path: self.file.path.clone(),
@@ -512,7 +512,7 @@ impl Config {
 
     /// The error for a profile named as a command's argument (`config
     /// delete-profile NAME`): a did-you-mean names the profile alone.
-    pub fn unknown_profile_argument(&self, name: &str) -> FileError {
+    pub(crate) fn unknown_profile_argument(&self, name: &str) -> FileError {
         match self.unknown_profile(name) {
             FileError::UnknownProfile {
                 name, path, existing, ..
@@ -529,7 +529,7 @@ impl Config {
 
 /// The key of a profile's table of namespace policies:
 /// `[profiles.NAME.policies]`, `rewards = "reward-art"`.
-pub const NAMESPACE_POLICIES: &str = "policies";
+pub(crate) const NAMESPACE_POLICIES: &str = "policies";
 
 /// Checks every `[policies.NAME]` table.
 fn load_policies(file: &TomlFile, item: &Item) -> Result<Vec<Policy>, FileError> {
@@ -575,7 +575,7 @@ fn load_namespace_policies(file: &TomlFile, profile: &str, item: &Item) -> Resul
 
 /// The `[profiles.NAME]` table of a document for editing, created when missing
 /// (under an implicit `[profiles]`, so the file shows only `[profiles.NAME]`).
-pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, NotEditable> {
+pub(crate) fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, NotEditable> {
     let profiles = doc.as_table_mut().entry("profiles").or_insert_with(|| {
         let mut table = Table::new();
         table.set_implicit(true);
@@ -596,7 +596,7 @@ pub fn profile_table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a
 /// Why a document's profile table cannot be edited: `profiles`, or the
 /// profile, is not a table (the caller names the file).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NotEditable {
+pub(crate) enum NotEditable {
     Profiles,
     Profile {
         name: String,
@@ -621,7 +621,7 @@ impl std::error::Error for NotEditable {}
 
 /// Sets a value in a table, keeping the comments around the old one (above
 /// the key, and after the value on its line).
-pub fn set_value(table: &mut Table, key: &str, mut value: toml_edit::Value) {
+pub(crate) fn set_value(table: &mut Table, key: &str, mut value: toml_edit::Value) {
     match table.get_mut(key) {
         Some(item) => {
             if let Some(old) = item.as_value() {

@@ -44,7 +44,7 @@ impl Exit {
 
 /// What went wrong, at the level that decides the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// Bad flags, bad config, bad input files: nothing was sent.
     Usage,
     /// Missing credentials or rejected by the server.
@@ -57,7 +57,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// The exit status a failure of this kind ends the command with.
-    pub fn exit(self) -> Exit {
+    pub(crate) fn exit(self) -> Exit {
         match self {
             ErrorKind::Usage => Exit::Usage,
             ErrorKind::Auth => Exit::Auth,
@@ -70,7 +70,7 @@ impl ErrorKind {
 /// An error a user may see: worded by `Display` (one line that names the file
 /// or setting and the cause), with the kind that decides the exit code and,
 /// where one helps, a hint line that says what to do next.
-pub trait Failure: fmt::Display {
+pub(crate) trait Failure: fmt::Display {
     fn kind(&self) -> ErrorKind;
 
     fn hint(&self) -> Option<Cow<'_, str>> {

@@ -39,7 +39,7 @@ use crate::exit::{ErrorKind, Failure};
 /// Why a wait ended without its result: a signal came, or the signal
 /// handlers or the waiting thread could not be set up.
 #[derive(Debug)]
-pub enum InterruptError {
+pub(crate) enum InterruptError {
     /// A signal came (exit 128 + its number).
     Interrupted,
     /// The Ctrl-C (and SIGTERM) handlers could not be installed.
@@ -78,7 +78,7 @@ impl std::error::Error for InterruptError {
 
 /// Which signals count as an interrupt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signals {
+pub(crate) enum Signals {
     /// Ctrl-C, and on Unix SIGTERM (what `kill` and service managers send).
     CtrlCOrTerminate,
     /// Ctrl-C, and on Unix SIGTERM and SIGHUP (the terminal closed).
@@ -90,7 +90,7 @@ static FIRST_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 /// How long [`Interrupts::blocking_or_interrupt`] lets its work end after a
 /// signal: a write in progress ends well within it, a wait does not.
-pub const WORK_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const WORK_GRACE: Duration = Duration::from_secs(2);
 
 /// SIGINT's number, the status of an interrupt when no signal was seen.
 const SIGINT: i32 = 2;
@@ -98,7 +98,7 @@ const SIGINT: i32 = 2;
 /// The exit status of a command stopped by a signal: 128 + the number of the
 /// first signal it counted (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP),
 /// 130 when it counted none.
-pub fn exit_code() -> u8 {
+pub(crate) fn exit_code() -> u8 {
     let signal = match FIRST_SIGNAL.load(Ordering::SeqCst) {
         0 => SIGINT,
         n => n,
@@ -107,7 +107,7 @@ pub fn exit_code() -> u8 {
 }
 
 /// Signals received since [`Interrupts::install`].
-pub struct Interrupts {
+pub(crate) struct Interrupts {
     shared: Arc<Shared>,
     count: watch::Receiver<u64>,
     /// How many signals [`Interrupts::next`] has returned for.
@@ -125,7 +125,7 @@ impl Interrupts {
     /// their own, with a runtime of its own, so a signal is seen whatever the
     /// command's threads are doing: blocked spooling standard input, or a
     /// one-thread runtime that is not being run.
-    pub fn install(signals: Signals) -> Result<Interrupts, InterruptError> {
+    pub(crate) fn install(signals: Signals) -> Result<Interrupts, InterruptError> {
         let shared = Arc::new(Shared {
             count: AtomicU64::new(0),
             readers: Mutex::new(Vec::new()),
@@ -178,14 +178,14 @@ impl Interrupts {
     }
 
     /// Whether any signal has come since `install`.
-    pub fn fired(&self) -> bool {
+    pub(crate) fn fired(&self) -> bool {
         self.shared.count.load(Ordering::SeqCst) > 0
     }
 
     /// Resolves at the next signal this has not resolved for yet: the first
     /// call at the first signal since `install` (even one that came before
     /// the call), the second call at the second, and so on.
-    pub async fn next(&mut self) {
+    pub(crate) async fn next(&mut self) {
         let target = self.waited + 1;
         if self.count.wait_for(|&n| n >= target).await.is_err() {
             // The handler task is gone (the runtime is shutting down).
@@ -197,7 +197,7 @@ impl Interrupts {
     /// Runs `wait` until it ends or a signal comes, whichever is first: a
     /// signal (even one that came before the call) gives
     /// [`InterruptError::Interrupted`] and drops `wait`.
-    pub async fn wait_or_interrupt<F: Future>(&mut self, wait: F) -> Result<F::Output, InterruptError> {
+    pub(crate) async fn wait_or_interrupt<F: Future>(&mut self, wait: F) -> Result<F::Output, InterruptError> {
         if self.fired() {
             return Err(InterruptError::Interrupted);
         }
@@ -216,7 +216,7 @@ impl Interrupts {
     /// still running dies with the process, so `work` must leave nothing
     /// behind if it is cut off while it waits (a lock held by the process is
     /// released by the OS when it ends).
-    pub fn blocking_or_interrupt<T, W>(
+    pub(crate) fn blocking_or_interrupt<T, W>(
         &mut self,
         runtime: &tokio::runtime::Runtime,
         work: W,
@@ -253,7 +253,7 @@ impl Interrupts {
 
     /// Standard input, read on a thread of its own, that fails with an error
     /// at the first signal instead of blocking on.
-    pub fn stdin(&self) -> InterruptibleStdin {
+    pub(crate) fn stdin(&self) -> InterruptibleStdin {
         let (sender, pieces) = std::sync::mpsc::sync_channel(8);
         self.shared
             .readers
@@ -363,7 +363,7 @@ fn read_stdin(sender: &SyncSender<Piece>) {
 }
 
 /// See [`Interrupts::stdin`].
-pub struct InterruptibleStdin {
+pub(crate) struct InterruptibleStdin {
     shared: Arc<Shared>,
     pieces: Receiver<Piece>,
     pending: Vec<u8>,

@@ -4,6 +4,10 @@
 //! `main.rs` parses the command line and calls `run`; everything else lives in
 //! this library so the integration tests can start the emulator in-process.
 
+// pub(crate) by default: a `pub` item must be reachable from outside (the
+// binary, the tests through `testing`), so the dead-code lint sees the rest.
+#![warn(unreachable_pub)]
+
 mod api;
 mod batch;
 mod cli;

@@ -6,10 +6,10 @@
 //! recognised by its content (an `<svg` element near the start of an XML text).
 
 /// How many leading bytes `sniff` wants to see.
-pub const SNIFF_LEN: usize = 4096;
+pub(crate) const SNIFF_LEN: usize = 4096;
 
 /// The image MIME type of content starting with `head`, if it is an image.
-pub fn sniff(head: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff(head: &[u8]) -> Option<&'static str> {
     let starts = |magic: &[u8]| head.starts_with(magic);
     if starts(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")

@@ -9,7 +9,7 @@
 
 /// The candidate closest to `typed`, when it is close enough to be a typo;
 /// the first of equally close ones.
-pub fn closest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let typed = typed.to_lowercase();
     let limit = (typed.chars().count() / 3).clamp(1, 3);
     candidates

@@ -17,7 +17,7 @@ use crate::batch::{FailureClass, SystemicKind};
 
 /// Classifies one failed upload. `endpoint` is the upload URL without the file
 /// name and query: what a 404 is reported against.
-pub fn classify(err: &ApiError, endpoint: &str) -> FailureClass {
+pub(crate) fn classify(err: &ApiError, endpoint: &str) -> FailureClass {
     match err {
         ApiError::Status { status, .. } if status.as_u16() == 404 => {
             FailureClass::systemic(SystemicKind::EndpointNotFound, endpoint)

@@ -25,7 +25,7 @@ use crate::inputs::RemoteName;
 use crate::settings::{BodyFormat, HttpVersion};
 
 /// The client of one file service, for one run.
-pub struct FileService {
+pub(crate) struct FileService {
     http: reqwest::Client,
     base_url: Url,
     auth: Auth,
@@ -43,7 +43,7 @@ pub struct FileService {
 /// The one HTTP client configuration capfile uses, going the way `route`
 /// says (its proxy or none: reqwest's own reading of the proxy variables is
 /// off) and trusting its CA bundle besides the system's CAs.
-pub fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Client, ClientError> {
+pub(crate) fn http_client(idle_timeout: Duration, route: &Route) -> Result<reqwest::Client, ClientError> {
     // reqwest is built without a default TLS crypto provider; ring is installed
     // once per process (a second install is a harmless error).
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -152,7 +152,7 @@ fn form_file_name(name: &str) -> String {
 }
 
 impl FileService {
-    pub fn new(
+    pub(crate) fn new(
         base_url: Url,
         credentials: &Credentials,
         idle_timeout: Duration,
@@ -190,26 +190,26 @@ impl FileService {
     }
 
     /// Tells `trace` about every HTTP exchange (uploads and token requests).
-    pub fn with_trace(mut self, trace: Arc<dyn Trace>) -> FileService {
+    pub(crate) fn with_trace(mut self, trace: Arc<dyn Trace>) -> FileService {
         self.tracer = Tracer::new(trace);
         self
     }
 
     /// Never sends faster than `rate` (when given), and lets one upload wait
     /// up to `rate_wait` in all for the rate limit after 429s.
-    pub fn with_pacing(mut self, rate: Option<Rate>, rate_wait: Duration) -> FileService {
+    pub(crate) fn with_pacing(mut self, rate: Option<Rate>, rate_wait: Duration) -> FileService {
         self.pacer = Pacer::new(rate);
         self.retry.rate_wait = rate_wait;
         self
     }
 
     /// How many 429s this run met, and how long its uploads were paused for them.
-    pub fn rate_limit_totals(&self) -> (u64, Duration) {
+    pub(crate) fn rate_limit_totals(&self) -> (u64, Duration) {
         self.pacer.totals()
     }
 
     /// `{base}/api_gateway/file-service/{namespace}/{name}`, the name percent-encoded.
-    pub fn upload_url(&self, namespace: &str, name: &RemoteName) -> String {
+    pub(crate) fn upload_url(&self, namespace: &str, name: &RemoteName) -> String {
         let base = self.base_url.as_str().trim_end_matches('/');
         format!("{base}/api_gateway/file-service/{namespace}/{}", name.url_segment())
     }
@@ -217,14 +217,14 @@ impl FileService {
     /// Asks for an OAuth token now, to check a client key and secret before
     /// they are saved (`login`). Basic credentials have nothing to check
     /// against without uploading, so they pass.
-    pub async fn check_credentials(&self) -> Result<(), ApiError> {
+    pub(crate) async fn check_credentials(&self) -> Result<(), ApiError> {
         self.auth_header(1).await.map(|_| ())
     }
 
     /// Uploads with retries. A token refused with 401 or 498 ("Token
     /// expired") is renewed once and the upload tried again at once; other
     /// failures follow the retry policy.
-    pub async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
+    pub(crate) async fn upload(&self, job: &UploadJob<'_>, progress: Arc<dyn Progress>) -> Result<Uploaded, ApiError> {
         let mut attempt = 0;
         let mut requests = 0;
         let mut renewed_token = false;

@@ -15,7 +15,7 @@ const MAX_TITLE: usize = 120;
 
 /// What a body that is not the service's JSON is, in words; `None` when
 /// nothing better than "not JSON" can be said.
-pub fn describe_body(headers: &HeaderMap, raw: &[u8]) -> Option<String> {
+pub(super) fn describe_body(headers: &HeaderMap, raw: &[u8]) -> Option<String> {
     let content_type = header_text(headers, header::CONTENT_TYPE);
     let encoding = header_text(headers, header::CONTENT_ENCODING).filter(|e| !e.eq_ignore_ascii_case("identity"));
     if let Some(encoding) = encoding {
@@ -41,7 +41,7 @@ pub fn describe_body(headers: &HeaderMap, raw: &[u8]) -> Option<String> {
 
 /// The message for an error status whose body is an HTML page: its title
 /// or first heading, and the gateway's request id when it sent one.
-pub fn html_error_message(headers: &HeaderMap, raw: &[u8]) -> Option<String> {
+pub(super) fn html_error_message(headers: &HeaderMap, raw: &[u8]) -> Option<String> {
     let content_type = header_text(headers, header::CONTENT_TYPE);
     if !is_html(content_type.as_deref(), raw) {
         return None;
@@ -59,7 +59,7 @@ pub fn html_error_message(headers: &HeaderMap, raw: &[u8]) -> Option<String> {
 
 /// The request id a gateway or CDN puts on its answers, with its header's
 /// name: what their operators ask for when the service's own id is absent.
-pub fn gateway_request_id(headers: &HeaderMap) -> Option<(&'static str, String)> {
+pub(super) fn gateway_request_id(headers: &HeaderMap) -> Option<(&'static str, String)> {
     [
         "x-amz-cf-id",
         "x-amzn-requestid",
@@ -96,7 +96,7 @@ fn is_html(content_type: Option<&str>, raw: &[u8]) -> bool {
 
 /// The text of the page's `<title>`, else of its first `<h1>`..`<h3>`, on one
 /// line, without markup, entities decoded for the common ones.
-pub fn page_title(raw: &[u8]) -> Option<String> {
+pub(super) fn page_title(raw: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&raw[..raw.len().min(64 * 1024)]);
     ["title", "h1", "h2", "h3"]
         .into_iter()
@@ -150,7 +150,7 @@ fn decode_entities(text: &str) -> String {
 }
 
 /// `raw` without a leading UTF-8 byte order mark.
-pub fn without_bom(raw: &[u8]) -> &[u8] {
+pub(super) fn without_bom(raw: &[u8]) -> &[u8] {
     raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
 }
 

@@ -33,12 +33,12 @@ mod classify;
 mod client;
 mod error;
 mod gateway;
-pub mod pacing;
+pub(crate) mod pacing;
 mod redirect;
 mod request_id;
 mod response;
 mod retry;
-pub mod route;
+pub(crate) mod route;
 mod setup;
 mod tls;
 mod token;
@@ -51,18 +51,19 @@ use bytes::Bytes;
 use crate::inputs::RemoteName;
 use crate::settings::BodyFormat;
 
-pub use classify::classify;
-pub use client::{FileService, http_client};
-pub use error::{ApiError, FileError, NetworkError};
-pub use response::{is_version, parse_uploaded, secure_url_problem};
+pub(crate) use classify::classify;
+pub(crate) use client::{FileService, http_client};
+pub(crate) use error::{ApiError, FileError, NetworkError};
+pub use response::parse_uploaded;
+pub(crate) use response::{is_version, secure_url_problem};
 #[cfg(test)]
-pub use retry::DEFAULT_RATE_WAIT;
-pub use route::{BadProxy, Route};
-pub use setup::ClientError;
-pub use trace::{Exchange, Trace, TraceLevel};
+pub(crate) use retry::DEFAULT_RATE_WAIT;
+pub(crate) use route::{BadProxy, Route};
+pub(crate) use setup::ClientError;
+pub(crate) use trace::{Exchange, Trace, TraceLevel};
 
 /// Receives what an upload does, for progress bars and `-v` logs.
-pub trait Progress: Send + Sync {
+pub(crate) trait Progress: Send + Sync {
     /// More bytes of the body were handed to the connection.
     fn sent(&self, _bytes: u64) {}
     /// The content of the next chunk of the file, as read (to hash it while
@@ -83,12 +84,12 @@ pub trait Progress: Send + Sync {
 
 #[cfg(test)]
 /// A `Progress` that ignores everything.
-pub struct NoProgress;
+pub(crate) struct NoProgress;
 #[cfg(test)]
 impl Progress for NoProgress {}
 
 /// What to upload.
-pub struct UploadJob<'a> {
+pub(crate) struct UploadJob<'a> {
     pub namespace: &'a str,
     pub name: &'a RemoteName,
     /// The file to stream, its size and MIME type; `None` for a placeholder.

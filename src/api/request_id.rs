@@ -9,14 +9,14 @@
 use reqwest::header::HeaderMap;
 
 /// The header names, in order of preference (header lookup ignores case).
-pub const HEADERS: [&str; 2] = ["x-cap-requestid", "x-cap-request-id"];
+pub(super) const HEADERS: [&str; 2] = ["x-cap-requestid", "x-cap-request-id"];
 
 /// At most this many characters are kept.
-pub const MAX_LEN: usize = 64;
+pub(super) const MAX_LEN: usize = 64;
 
 /// The request id in `headers`, sanitized; `None` when absent or empty after
 /// sanitizing.
-pub fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(super) fn request_id(headers: &HeaderMap) -> Option<String> {
     HEADERS
         .iter()
         .filter_map(|name| headers.get(*name))
@@ -25,7 +25,7 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// Keeps ASCII letters, digits and `-_.:/+=`, at most [`MAX_LEN`] of them;
 /// everything else is dropped.
-pub fn sanitize(raw: &[u8]) -> Option<String> {
+pub(super) fn sanitize(raw: &[u8]) -> Option<String> {
     let token: String = raw
         .iter()
         .copied()

@@ -18,7 +18,7 @@ use super::{ApiError, Uploaded};
 
 /// The most of a response body capfile reads. The service's answer is under
 /// 2 KB; a server that sends more (or streams without end) is cut off here.
-pub const MAX_RESPONSE: usize = 1024 * 1024;
+pub(super) const MAX_RESPONSE: usize = 1024 * 1024;
 
 /// Reads and checks an upload's answer; the body read is also left in
 /// `body`, for the trace.
@@ -233,7 +233,7 @@ fn check_secure_url(url: &str) -> Result<String, ApiError> {
 /// must be an absolute http(s) URL on one line, with nothing that can steer a
 /// terminal or split a TSV row. The same rule for a server's answer and for
 /// a manifest's `secure_file_path`.
-pub fn secure_url_problem(url: &str) -> Option<&'static str> {
+pub(crate) fn secure_url_problem(url: &str) -> Option<&'static str> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Some("holds whitespace or control characters");
     }
@@ -245,7 +245,7 @@ pub fn secure_url_problem(url: &str) -> Option<&'static str> {
 
 /// Whether `text` is a file version as capfile shows it: decimal digits.
 /// The same rule for a server's answer and for a manifest's `version`.
-pub fn is_version(text: &str) -> bool {
+pub(crate) fn is_version(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -291,7 +291,7 @@ pub(super) fn status_error(status: StatusCode, headers: &HeaderMap, raw: &[u8]) 
 }
 
 /// `Retry-After` as seconds or an HTTP date.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

@@ -8,11 +8,11 @@ use super::ApiError;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// The default bound on the time one upload waits for rate limits.
-pub const DEFAULT_RATE_WAIT: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_RATE_WAIT: Duration = Duration::from_secs(300);
 
 /// Exponential backoff with jitter, honouring `Retry-After`.
 #[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
+pub(super) struct RetryPolicy {
     pub retries: u32,
     pub base: Duration,
     pub cap: Duration,
@@ -22,7 +22,7 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub fn new(retries: u32) -> Self {
+    pub(super) fn new(retries: u32) -> Self {
         RetryPolicy {
             retries,
             base: Duration::from_millis(250),
@@ -34,7 +34,7 @@ impl RetryPolicy {
     /// The wait before retry number `attempt` (1-based): the server's
     /// `Retry-After` when it gave one, else `base * 2^(attempt-1)` capped, with
     /// "equal jitter" (half fixed, half random) so workers do not retry in step.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(super) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after {
             return wait.min(MAX_RETRY_AFTER);
         }

@@ -30,7 +30,7 @@ const NO_PROXY_VARS: [&str; 2] = ["no_proxy", "NO_PROXY"];
 
 /// The proxy requests go through.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Proxy {
+pub(crate) struct Proxy {
     /// The proxy's URL, credentials included (given to reqwest only).
     pub url: Url,
     /// The variable it came from.
@@ -39,7 +39,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// Whether the proxy URL carries credentials.
-    pub fn has_credentials(&self) -> bool {
+    pub(crate) fn has_credentials(&self) -> bool {
         !self.url.username().is_empty() || self.url.password().is_some()
     }
 }
@@ -65,7 +65,7 @@ impl fmt::Display for Proxy {
 
 /// How requests to one base URL are made.
 #[derive(Clone, Debug, Default)]
-pub struct Route {
+pub(crate) struct Route {
     /// The proxy, when one is used.
     pub proxy: Option<Proxy>,
     /// Why no proxy is used, for `-v` ("loopback host", "NO_PROXY").
@@ -78,7 +78,7 @@ pub struct Route {
 
 /// A proxy variable that cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadProxy {
+pub(crate) struct BadProxy {
     pub variable: &'static str,
     /// The value, credentials masked.
     pub value: String,
@@ -101,12 +101,12 @@ impl std::error::Error for BadProxy {}
 impl Route {
     /// Straight to the host, trusting the system's CAs only (loopback
     /// probes, tests).
-    pub fn direct() -> Route {
+    pub(crate) fn direct() -> Route {
         Route::default()
     }
 
     /// The route to `base`: its proxy from `env` (see the module's rules).
-    pub fn for_base_url(base: &Url, env: &dyn Lookup) -> Result<Route, BadProxy> {
+    pub(crate) fn for_base_url(base: &Url, env: &dyn Lookup) -> Result<Route, BadProxy> {
         let vars: &[&'static str] = if base.scheme() == "https" {
             &HTTPS_VARS
         } else {
@@ -141,19 +141,19 @@ impl Route {
     }
 
     /// The same route, also trusting the CA certificates in `file`.
-    pub fn with_ca_bundle(mut self, file: Option<&Path>) -> Route {
+    pub(crate) fn with_ca_bundle(mut self, file: Option<&Path>) -> Route {
         self.ca_bundle = file.map(Path::to_path_buf);
         self
     }
 
     /// The same route, speaking `http`.
-    pub fn with_http(mut self, http: HttpVersion) -> Route {
+    pub(crate) fn with_http(mut self, http: HttpVersion) -> Route {
         self.http = http;
         self
     }
 
     /// One line for `-v`: the proxy in use, or why there is none.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match (&self.proxy, self.direct_because) {
             (Some(proxy), _) => format!("proxy: {proxy}"),
             (None, Some(why)) => format!("proxy: none ({why})"),
@@ -260,7 +260,7 @@ fn parse_proxy(variable: &'static str, value: &str) -> Result<Url, BadProxy> {
 }
 
 /// `value` with whatever stands between `://` and the last `@` masked.
-pub fn mask_credentials(value: &str) -> String {
+pub(crate) fn mask_credentials(value: &str) -> String {
     let start = value.find("://").map_or(0, |i| i + 3);
     match value[start..].rfind('@') {
         Some(at) => format!("{}***{}", &value[..start], &value[start + at..]),
@@ -269,7 +269,7 @@ pub fn mask_credentials(value: &str) -> String {
 }
 
 /// `localhost`, a name under `.localhost`, or a loopback address.
-pub fn is_loopback(host: &Host<&str>) -> bool {
+pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(name) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();

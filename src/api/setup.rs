@@ -10,7 +10,7 @@ use crate::exit::{ErrorKind, Failure};
 
 /// The client could not be built; each names what to fix.
 #[derive(Debug)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     /// The username holds characters a Basic header cannot carry.
     Username,
     /// reqwest refused the proxy (named by host and port, never its

@@ -15,11 +15,11 @@ use rustls::{AlertDescription, CertificateError, InvalidMessage, PeerIncompatibl
 use super::setup::ClientError;
 
 /// What to do about a certificate this machine does not trust.
-pub const UNTRUSTED_HINT: &str = "for a private or intercepting CA, give its certificate with --cacert FILE \
+pub(super) const UNTRUSTED_HINT: &str = "for a private or intercepting CA, give its certificate with --cacert FILE \
      (or CAPFILE_CA_BUNDLE, or the ca_bundle setting; SSL_CERT_FILE replaces the system's CAs instead)";
 
 /// The rustls error in `err`'s cause chain, if any.
-pub fn rustls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+pub(super) fn rustls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
     find_in_chain(err, 0)
 }
 
@@ -48,7 +48,7 @@ fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static), d
 
 /// Whether `err` is a TLS failure that another attempt would meet again: a
 /// refused certificate or a handshake the two sides cannot agree on.
-pub fn is_setup_failure(err: &rustls::Error) -> bool {
+pub(super) fn is_setup_failure(err: &rustls::Error) -> bool {
     matches!(
         err,
         rustls::Error::InvalidCertificate(_)
@@ -64,7 +64,7 @@ pub fn is_setup_failure(err: &rustls::Error) -> bool {
 }
 
 /// `err` in words, for the host `host` (without port).
-pub fn describe(err: &rustls::Error, host: &str) -> String {
+pub(super) fn describe(err: &rustls::Error, host: &str) -> String {
     const OLD: &str = "the server offers only TLS 1.0/1.1 (or older), which capfile refuses: \
                        TLS 1.2 or 1.3 is needed";
     match err {
@@ -142,7 +142,7 @@ fn date(secs: u64) -> String {
 const CA_BUNDLE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// The certificates in a PEM file, for `--cacert`.
-pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+pub(super) fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
     // Through the one bounded reader: a FIFO or an endless file is refused.
     let pem = crate::fsio::read_regular(path, CA_BUNDLE_LIMIT).map_err(|source| ClientError::CaRead {
         path: path.to_path_buf(),

@@ -18,7 +18,7 @@ const INVALID_KEY_OR_SECRET: u64 = 320_001;
 use crate::credentials::Secret;
 
 /// The OAuth token header of Capillary's API.
-pub const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
+pub(super) const OAUTH_HEADER: &str = "x-cap-api-oauth-token";
 /// How long before its stated expiry a token is replaced: 10 s, or a quarter of
 /// a lifetime shorter than 40 s (so a 2 s token is still used for 1.5 s).
 const TOKEN_MARGIN: Duration = Duration::from_secs(10);

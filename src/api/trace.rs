@@ -20,7 +20,7 @@ use url::Url;
 
 /// How much a [`Trace`] wants to hear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TraceLevel {
+pub(crate) enum TraceLevel {
     Off,
     /// One line per exchange (`-vv`).
     Exchanges,
@@ -29,14 +29,14 @@ pub enum TraceLevel {
 }
 
 /// Receives every HTTP exchange of a run.
-pub trait Trace: Send + Sync {
+pub(crate) trait Trace: Send + Sync {
     fn level(&self) -> TraceLevel;
     fn exchange(&self, exchange: &Exchange);
 }
 
 /// One request and what came of it.
 #[derive(Clone, Debug)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     pub method: &'static str,
     /// The URL, with sensitive query values redacted.
     pub url: String,
@@ -59,10 +59,10 @@ pub struct Exchange {
 }
 
 /// How much of an error body `-vvv` shows.
-pub const BODY_EXCERPT: usize = 2048;
+pub(super) const BODY_EXCERPT: usize = 2048;
 
 /// What stands in for a redacted value.
-pub const REDACTED: &str = crate::redact::REDACTED;
+pub(super) const REDACTED: &str = crate::redact::REDACTED;
 
 /// Headers whose values are credentials.
 const SECRET_HEADERS: [&str; 5] = [
@@ -202,7 +202,7 @@ impl Notes {
 
 /// `url` with its password and sensitive query values replaced by
 /// [`REDACTED`]; text that is not a URL is redacted whole.
-pub fn redact_url(url: &str) -> String {
+pub(super) fn redact_url(url: &str) -> String {
     let Ok(mut parsed) = Url::parse(url) else {
         return REDACTED.to_string();
     };

@@ -27,9 +27,9 @@
 use std::time::Duration;
 
 /// The level an adaptive run starts at.
-pub const START: usize = 4;
+pub(crate) const START: usize = 4;
 /// Latency up to this many times the best seen counts as flat.
-pub const TOLERANCE: f64 = 1.5;
+pub(crate) const TOLERANCE: f64 = 1.5;
 /// A window's throughput must rise by this fraction for slow start to go on.
 const RISE: f64 = 1.10;
 /// After slow start, a window adds one only when its latency is within this
@@ -41,7 +41,7 @@ const MIN_WINDOW: usize = 4;
 
 /// What became of one upload, as the limiter sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     /// Done at the first attempt, with no 429.
     Ok,
     /// The service said slow down (429, 503), or the upload was retried or
@@ -51,7 +51,7 @@ pub enum Signal {
 
 /// Why the level changed, for `-v`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// Latency flat and throughput rising (slow start).
     Raised,
     /// One more after slow start: latency flat, throughput held.
@@ -63,7 +63,7 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn why(self) -> &'static str {
+    pub(crate) fn why(self) -> &'static str {
         match self {
             Change::Raised => "latency flat, throughput rising",
             Change::Probed => "latency flat: one more",
@@ -75,7 +75,7 @@ impl Change {
 
 /// The number of uploads in flight at once.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     limit: usize,
     max: usize,
     adaptive: Option<Adaptive>,
@@ -103,7 +103,7 @@ struct Adaptive {
 
 impl Limiter {
     /// Always `jobs` in flight.
-    pub fn fixed(jobs: usize) -> Limiter {
+    pub(crate) fn fixed(jobs: usize) -> Limiter {
         let jobs = jobs.max(1);
         Limiter {
             limit: jobs,
@@ -114,7 +114,7 @@ impl Limiter {
 
     /// Starts at [`START`] (or the ceiling, when lower) and adapts up to `max`;
     /// `now` is the time the batch starts.
-    pub fn adaptive(max: usize, now: Duration) -> Limiter {
+    pub(crate) fn adaptive(max: usize, now: Duration) -> Limiter {
         let max = max.max(1);
         let start = START.min(max);
         Limiter {
@@ -135,21 +135,21 @@ impl Limiter {
     }
 
     /// The number of uploads that may be in flight now.
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 
     /// The most that can ever be in flight (for the reorder window).
-    pub fn ceiling(&self) -> usize {
+    pub(crate) fn ceiling(&self) -> usize {
         self.max
     }
 
-    pub fn is_adaptive(&self) -> bool {
+    pub(crate) fn is_adaptive(&self) -> bool {
         self.adaptive.is_some()
     }
 
     /// An upload started, with `in_flight` uploads now running (itself included).
-    pub fn started(&mut self, in_flight: usize) {
+    pub(crate) fn started(&mut self, in_flight: usize) {
         let limit = self.limit;
         if let Some(state) = &mut self.adaptive
             && in_flight >= limit
@@ -162,7 +162,7 @@ impl Limiter {
     /// At the end of a window, returns the new level and why when it is not
     /// the level the window began with (in slow start the level also moves
     /// within a window: read it with [`Limiter::limit`]).
-    pub fn ended(&mut self, now: Duration, latency: Duration, signal: Signal) -> Option<(usize, Change)> {
+    pub(crate) fn ended(&mut self, now: Duration, latency: Duration, signal: Signal) -> Option<(usize, Change)> {
         let max = self.max;
         let state = self.adaptive.as_mut()?;
         let secs = latency.as_secs_f64();

@@ -6,15 +6,15 @@
 //! Nothing here touches the network or prints: the upload command feeds these
 //! types with outcomes and prints the lines they return.
 
-pub mod concurrency;
-pub mod record;
-pub mod reorder;
-pub mod report;
-pub mod summary;
-pub mod systemic;
+pub(crate) mod concurrency;
+pub(crate) mod record;
+pub(crate) mod reorder;
+pub(crate) mod report;
+pub(crate) mod summary;
+pub(crate) mod systemic;
 
-pub use record::{Binding, Outcome, Record};
-pub use reorder::Reorder;
-pub use report::{ReportWriter, read_report};
-pub use summary::Tally;
-pub use systemic::{FailFast, FailureClass, Stop, SystemicKind, Verdict};
+pub(crate) use record::{Binding, Outcome, Record};
+pub(crate) use reorder::Reorder;
+pub(crate) use report::{ReportWriter, read_report};
+pub(crate) use summary::Tally;
+pub(crate) use systemic::{FailFast, FailureClass, Stop, SystemicKind, Verdict};

@@ -15,12 +15,12 @@
 use serde::{Deserialize, Serialize};
 
 /// The layout version written in every record's `schema` field.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 /// How one input ended. Every input ends in exactly one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server stored it.
     Uploaded,
     /// It was sent (or tried) and did not succeed.
@@ -33,12 +33,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// Whether `--retry-from` sends this input again.
-    pub fn needs_retry(self) -> bool {
+    pub(crate) fn needs_retry(self) -> bool {
         matches!(self, Outcome::Failed | Outcome::NotAttempted)
     }
 
     /// The word used in records and summaries.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Uploaded => "uploaded",
             Outcome::Failed => "failed",
@@ -51,7 +51,7 @@ impl Outcome {
 /// The service a run talked to. A report is only replayed against the same one:
 /// retrying another cluster's failures there would upload the wrong set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Binding {
+pub(crate) struct Binding {
     /// The profile name, `null` when none was used.
     pub profile: Option<String>,
     /// `scheme://host[:port]` of the base URL, no path, no credentials.
@@ -62,7 +62,7 @@ pub struct Binding {
 
 impl Binding {
     /// How the binding reads in an error message.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let profile = match &self.profile {
             Some(p) => format!("profile `{p}`"),
             None => "no profile".to_string(),
@@ -73,7 +73,7 @@ impl Binding {
 
 /// One input's record. Field order here is the order in the JSON line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// Always [`SCHEMA`] when written by this version.
     pub schema: u32,
     /// The input path as given on the command line (or found under a directory);
@@ -158,7 +158,7 @@ pub struct Record {
 /// What was sent in place of a transformed source: `width`, `height` and
 /// `format` of the record are those of the image sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fitted {
+pub(crate) struct Fitted {
     /// What was done, in order, e.g. `fit 4000x3000->2048x1536`.
     pub transforms: Vec<String>,
     pub original_bytes: u64,
@@ -172,11 +172,11 @@ pub struct Fitted {
 
 /// The largest server answer a record keeps whole in `response`: the
 /// service's answer is under 2 KB, and a record is one line of a report.
-pub const MAX_RECORDED_RESPONSE: usize = 16 * 1024;
+pub(crate) const MAX_RECORDED_RESPONSE: usize = 16 * 1024;
 
 /// `path`'s bytes in base64 when it is not UTF-8 (its `input` is then
 /// lossy), for a record's `input_bytes`.
-pub fn input_bytes_of(path: &std::path::Path) -> Option<String> {
+pub(crate) fn input_bytes_of(path: &std::path::Path) -> Option<String> {
     use base64::Engine;
     if path.to_str().is_some() {
         return None;
@@ -186,7 +186,7 @@ pub fn input_bytes_of(path: &std::path::Path) -> Option<String> {
 
 /// The path a record names: its `input_bytes` when it has them (decoded),
 /// else its `input`.
-pub fn path_of(input: &str, input_bytes: Option<&str>) -> std::path::PathBuf {
+pub(crate) fn path_of(input: &str, input_bytes: Option<&str>) -> std::path::PathBuf {
     use base64::Engine;
     let bytes = input_bytes.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
     match bytes {
@@ -202,7 +202,7 @@ pub fn path_of(input: &str, input_bytes: Option<&str>) -> std::path::PathBuf {
 impl Record {
     /// Keeps the server's answer `raw` in `response` when it is JSON and
     /// small enough; a larger one is left out and `response_truncated` set.
-    pub fn keep_response(&mut self, raw: &[u8]) {
+    pub(crate) fn keep_response(&mut self, raw: &[u8]) {
         if raw.len() > MAX_RECORDED_RESPONSE {
             self.response = None;
             self.response_truncated = serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok();
@@ -213,7 +213,7 @@ impl Record {
     }
 
     /// A record with the given outcome and every optional field empty.
-    pub fn new(input: impl Into<String>, name: impl Into<String>, outcome: Outcome, binding: Binding) -> Self {
+    pub(crate) fn new(input: impl Into<String>, name: impl Into<String>, outcome: Outcome, binding: Binding) -> Self {
         Record {
             schema: SCHEMA,
             input: input.into(),
@@ -245,7 +245,7 @@ impl Record {
 
     /// Sets the error, kept to one line: line breaks and other control
     /// characters become spaces, so a record never spans two lines of a log.
-    pub fn with_error(mut self, error: &str) -> Self {
+    pub(crate) fn with_error(mut self, error: &str) -> Self {
         self.error = Some(one_line(error));
         self
     }
@@ -253,7 +253,7 @@ impl Record {
     /// Fills `width`, `height` and `format` from the image at `path`, read
     /// again from its header (the batch does not hold them: a few bytes read
     /// per record keep a batch's memory flat).
-    pub fn with_image_of(mut self, path: Option<&std::path::Path>) -> Self {
+    pub(crate) fn with_image_of(mut self, path: Option<&std::path::Path>) -> Self {
         if let Some(facts) = path.and_then(|path| crate::image::read_path(path, "").ok()) {
             self.width = facts.width;
             self.height = facts.height;
@@ -263,7 +263,7 @@ impl Record {
     }
 
     /// The record as one JSON line, without the trailing newline.
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         // Serializing plain data with string keys cannot fail; fall back to a
         // minimal record rather than panic if it ever did.
         serde_json::to_string(self).unwrap_or_else(|e| {
@@ -281,7 +281,7 @@ impl Record {
 
 /// `text` with every control character (line breaks included) replaced by a
 /// space and runs of whitespace collapsed, trimmed.
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split(|c: char| c.is_whitespace() || c.is_control()) {
         if word.is_empty() {

@@ -14,7 +14,7 @@ use std::fmt;
 /// A result that does not fit the window: a scheduling bug, reported rather
 /// than turned into a panic or unbounded memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReorderError {
+pub(crate) enum ReorderError {
     /// The index was released already, or pushed twice.
     Duplicate(usize),
     /// The index is at or past `released + window`: it should not have started.
@@ -34,7 +34,7 @@ impl std::error::Error for ReorderError {}
 
 /// Results keyed by input index, released strictly in index order.
 #[derive(Debug)]
-pub struct Reorder<T> {
+pub(crate) struct Reorder<T> {
     /// The index of the next result to release.
     next: usize,
     window: usize,
@@ -44,7 +44,7 @@ pub struct Reorder<T> {
 
 impl<T> Reorder<T> {
     /// A window of `window` results (at least one).
-    pub fn new(window: usize) -> Self {
+    pub(crate) fn new(window: usize) -> Self {
         let window = window.max(1);
         Reorder {
             next: 0,
@@ -55,29 +55,29 @@ impl<T> Reorder<T> {
 
     #[cfg(test)]
     /// The window size.
-    pub fn window(&self) -> usize {
+    pub(crate) fn window(&self) -> usize {
         self.window
     }
 
     /// How many results have been released so far (the index of the next one).
-    pub fn released(&self) -> usize {
+    pub(crate) fn released(&self) -> usize {
         self.next
     }
 
     /// Whether input `index` may start now without its result ever overflowing
     /// the window.
-    pub fn can_start(&self, index: usize) -> bool {
+    pub(crate) fn can_start(&self, index: usize) -> bool {
         index >= self.next && index - self.next < self.window
     }
 
     /// Results held, waiting for an earlier one.
     #[cfg(test)]
-    pub fn held(&self) -> usize {
+    pub(crate) fn held(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()
     }
 
     /// Stores the result of input `index`.
-    pub fn push(&mut self, index: usize, value: T) -> Result<(), ReorderError> {
+    pub(crate) fn push(&mut self, index: usize, value: T) -> Result<(), ReorderError> {
         if index < self.next {
             return Err(ReorderError::Duplicate(index));
         }
@@ -97,7 +97,7 @@ impl<T> Reorder<T> {
     }
 
     /// The next result in input order, if it has arrived.
-    pub fn pop(&mut self) -> Option<(usize, T)> {
+    pub(crate) fn pop(&mut self) -> Option<(usize, T)> {
         match self.slots.front() {
             Some(Some(_)) => {}
             _ => return None,
@@ -109,7 +109,7 @@ impl<T> Reorder<T> {
     }
 
     /// Every result that can be released now, in input order.
-    pub fn drain_ready(&mut self) -> impl Iterator<Item = (usize, T)> + '_ {
+    pub(crate) fn drain_ready(&mut self) -> impl Iterator<Item = (usize, T)> + '_ {
         std::iter::from_fn(move || self.pop())
     }
 }

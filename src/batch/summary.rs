@@ -18,11 +18,11 @@ use crate::exit::Exit;
 use crate::output::escape_control;
 
 /// Inputs listed per cause before "and N more".
-pub const LISTED_PER_CAUSE: usize = 10;
+pub(crate) const LISTED_PER_CAUSE: usize = 10;
 
 /// Distinct causes kept; failures with further causes are counted under
 /// "other causes".
-pub const MAX_CAUSES: usize = 20;
+pub(crate) const MAX_CAUSES: usize = 20;
 
 const OTHER_CAUSES: &str = "other causes";
 
@@ -37,7 +37,7 @@ struct Group {
 /// The running totals of a batch, turned into summary lines and the exit
 /// code at the end.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     report: Option<String>,
     /// Inputs in the batch.
     total: usize,
@@ -69,7 +69,7 @@ pub struct Tally {
 impl Tally {
     /// A batch of `total` inputs; `report` is the `--report` file, named by
     /// "and N more (see ...)".
-    pub fn new(total: usize, report: Option<&std::path::Path>) -> Self {
+    pub(crate) fn new(total: usize, report: Option<&std::path::Path>) -> Self {
         Tally {
             total,
             report: report.map(|p| p.display().to_string()),
@@ -78,7 +78,7 @@ impl Tally {
     }
 
     /// Counts one finished input.
-    pub fn add(&mut self, record: &Record) {
+    pub(crate) fn add(&mut self, record: &Record) {
         self.retries += u64::from(record.attempts.saturating_sub(1));
         self.maybe_duplicates += usize::from(record.maybe_duplicate);
         match record.outcome {
@@ -93,70 +93,70 @@ impl Tally {
     }
 
     /// Notes the 429 answers met and the time spent waiting for rate limits.
-    pub fn add_rate_limited(&mut self, answers: u64, waited: Duration) {
+    pub(crate) fn add_rate_limited(&mut self, answers: u64, waited: Duration) {
         self.rate_limited += answers;
         self.rate_wait += waited;
     }
 
     /// Marks the batch as stopped by Ctrl-C.
-    pub fn set_interrupted(&mut self) {
+    pub(crate) fn set_interrupted(&mut self) {
         self.interrupted = true;
     }
 
     /// Inputs in the batch.
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.total
     }
 
     /// Counts a failure told on standard error as it happened.
-    pub fn told(&mut self) {
+    pub(crate) fn told(&mut self) {
         self.told += 1;
     }
 
     /// Marks the credentials as refused.
-    pub fn set_auth_failed(&mut self) {
+    pub(crate) fn set_auth_failed(&mut self) {
         self.auth_failed = true;
     }
 
     /// Keeps the first fail-fast stop.
-    pub fn set_stop(&mut self, stop: Stop) {
+    pub(crate) fn set_stop(&mut self, stop: Stop) {
         self.stop.get_or_insert(stop);
     }
 
     /// Marks the report as incomplete (the first write that failed).
-    pub fn set_report_failed(&mut self) {
+    pub(crate) fn set_report_failed(&mut self) {
         self.report_failed = true;
     }
 
-    pub fn is_interrupted(&self) -> bool {
+    pub(crate) fn is_interrupted(&self) -> bool {
         self.interrupted
     }
 
-    pub fn auth_failed(&self) -> bool {
+    pub(crate) fn auth_failed(&self) -> bool {
         self.auth_failed
     }
 
-    pub fn report_failed(&self) -> bool {
+    pub(crate) fn report_failed(&self) -> bool {
         self.report_failed
     }
 
-    pub fn stop(&self) -> Option<&Stop> {
+    pub(crate) fn stop(&self) -> Option<&Stop> {
         self.stop.as_ref()
     }
 
     /// The bytes of the inputs uploaded.
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.bytes
     }
 
     /// The lone input of the batch failed and was told once already, as it
     /// failed: the summary does not say it again.
-    pub fn told_already(&self) -> bool {
+    pub(crate) fn told_already(&self) -> bool {
         self.total == 1 && self.failed == 1 && self.told == 1
     }
 
     /// Failures not told while the batch ran (what `--quiet` still says).
-    pub fn untold(&self) -> bool {
+    pub(crate) fn untold(&self) -> bool {
         self.failed > self.told
     }
 
@@ -164,7 +164,7 @@ impl Tally {
     /// uploaded (or skipped) and the report is whole; 4 when none was and the
     /// credentials were refused; 1 when none was, or the batch stopped early,
     /// or the report could not be written; 3 when some were.
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         let everything = self.failed == 0 && self.not_attempted == 0;
         if self.interrupted {
             Exit::Interrupted
@@ -182,7 +182,7 @@ impl Tally {
     /// The summary's first line, before the bytes and time: inputs the
     /// manifest found unchanged are not counted among those to upload, so a
     /// run where nothing changed does not read as "uploaded 0 of 7".
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         let (done, skipped, total) = (self.uploaded, self.skipped, self.total);
         let to_send = total.saturating_sub(skipped);
         match (skipped, to_send) {
@@ -199,22 +199,22 @@ impl Tally {
     }
 
     #[cfg(test)]
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.failed
     }
 
     #[cfg(test)]
-    pub fn uploaded(&self) -> usize {
+    pub(crate) fn uploaded(&self) -> usize {
         self.uploaded
     }
 
     #[cfg(test)]
-    pub fn not_attempted(&self) -> usize {
+    pub(crate) fn not_attempted(&self) -> usize {
         self.not_attempted
     }
 
     #[cfg(test)]
-    pub fn retries(&self) -> u64 {
+    pub(crate) fn retries(&self) -> u64 {
         self.retries
     }
 
@@ -262,7 +262,7 @@ impl Tally {
 
     /// The summary lines, without the caller's "uploaded N of M" line: the
     /// failures ([`Tally::failure_lines`]), then what else happened.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut lines = self.failure_lines();
         lines.extend(self.other_lines());
         lines
@@ -270,7 +270,7 @@ impl Tally {
 
     /// The lines that say which inputs failed and why: what even `--quiet`
     /// shows, since quiet drops progress and the summary, never an error.
-    pub fn failure_lines(&self) -> Vec<String> {
+    pub(crate) fn failure_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
         if self.failed == 1 {
             lines.extend(self.first_failure.clone());
@@ -293,7 +293,7 @@ impl Tally {
 
     /// After failures or inputs left unattempted: how to retry just those,
     /// with `--retry-from` when there is a report, or how to get one.
-    pub fn retry_advice(&self) -> Option<String> {
+    pub(crate) fn retry_advice(&self) -> Option<String> {
         if self.failed + self.not_attempted == 0 {
             return None;
         }
@@ -366,7 +366,7 @@ fn shell_word(text: &str) -> String {
 
 /// The cause a failure is grouped under: the HTTP status and the error, with
 /// the input's own name taken off the front when the error starts with it.
-pub fn cause_of(record: &Record) -> String {
+pub(crate) fn cause_of(record: &Record) -> String {
     let error = record.error.as_deref().unwrap_or("unknown error");
     let error = [record.input.as_str(), record.name.as_str()]
         .iter()

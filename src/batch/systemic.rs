@@ -21,11 +21,11 @@ use std::fmt;
 use crate::exit::{ErrorKind, Failure};
 
 /// Consecutive systemic failures that stop a batch by default.
-pub const DEFAULT_THRESHOLD: usize = 3;
+pub(crate) const DEFAULT_THRESHOLD: usize = 3;
 
 /// A failure that no input can get past.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SystemicKind {
+pub(crate) enum SystemicKind {
     /// The TCP connection was refused: `target` is `host:port`.
     ConnectionRefused,
     /// The host name did not resolve: `target` is the host.
@@ -45,7 +45,7 @@ pub enum SystemicKind {
 
 /// How the client classifies one failed upload for fail-fast purposes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FailureClass {
+pub(crate) enum FailureClass {
     /// A failure that may be this input's own, or passing.
     Ordinary,
     /// A failure of the setup: see [`SystemicKind`] for what `target` holds.
@@ -53,7 +53,7 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
-    pub fn systemic(kind: SystemicKind, target: impl Into<String>) -> Self {
+    pub(crate) fn systemic(kind: SystemicKind, target: impl Into<String>) -> Self {
         FailureClass::Systemic {
             kind,
             target: target.into(),
@@ -65,7 +65,7 @@ impl FailureClass {
 /// `kind` at `target`. It displays as the one-line grouped message, and is
 /// reported as an error (a [`Failure`]) with [`Stop::hint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stop {
+pub(crate) struct Stop {
     pub kind: SystemicKind,
     /// What failed, as [`SystemicKind`] says for each kind.
     pub target: String,
@@ -75,7 +75,7 @@ pub struct Stop {
 
 impl Stop {
     /// What to check, naming the target.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         let target = &self.target;
         match self.kind {
             SystemicKind::ConnectionRefused => {
@@ -134,7 +134,7 @@ impl Failure for Stop {
 
 /// What to do after an outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Continue,
     /// Start nothing more; the remaining inputs are `not_attempted`.
     Stop(Stop),
@@ -142,7 +142,7 @@ pub enum Verdict {
 
 /// Counts systemic failures since the last success.
 #[derive(Debug)]
-pub struct FailFast {
+pub(crate) struct FailFast {
     threshold: usize,
     /// The systemic failures since the last success, grouped by kind and
     /// target, in order of first appearance (a handful of entries at most).
@@ -152,7 +152,7 @@ pub struct FailFast {
 
 impl FailFast {
     /// Stops after `threshold` (at least one) systemic failures in a row.
-    pub fn new(threshold: usize) -> Self {
+    pub(crate) fn new(threshold: usize) -> Self {
         FailFast {
             threshold: threshold.max(1),
             streak: Vec::new(),
@@ -161,7 +161,7 @@ impl FailFast {
     }
 
     /// An input was uploaded: the service works.
-    pub fn success(&mut self) {
+    pub(crate) fn success(&mut self) {
         if self.stopped.is_none() {
             self.streak.clear();
         }
@@ -169,7 +169,7 @@ impl FailFast {
 
     /// An input failed; says whether to stop. Once stopped, it stays stopped
     /// and every later call returns the same verdict.
-    pub fn failure(&mut self, class: &FailureClass) -> Verdict {
+    pub(crate) fn failure(&mut self, class: &FailureClass) -> Verdict {
         if let Some(stop) = &self.stopped {
             return Verdict::Stop(stop.clone());
         }
@@ -197,7 +197,7 @@ impl FailFast {
     }
 
     /// Why the batch stopped, once it has.
-    pub fn stopped(&self) -> Option<&Stop> {
+    pub(crate) fn stopped(&self) -> Option<&Stop> {
         self.stopped.as_ref()
     }
 }
@@ -209,7 +209,7 @@ impl Default for FailFast {
 }
 
 /// The stop for `count` failures of `kind` at `target`.
-pub fn describe(kind: SystemicKind, target: &str, count: usize) -> Stop {
+pub(crate) fn describe(kind: SystemicKind, target: &str, count: usize) -> Stop {
     Stop {
         kind,
         target: target.to_string(),

@@ -33,7 +33,7 @@ pub struct Entry {
 
 /// The top-level long description (`capfile --help`, and the man page's
 /// DESCRIPTION).
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Upload images to Capillary's file service, with a local emulator of the service.
 
 Save credentials once with `capfile login`, or set the CAPFILE_* variables
@@ -213,7 +213,7 @@ pub const EXIT_STATUS: &[Entry] = &[
     },
 ];
 
-pub const TOP_EXAMPLES: &[Example] = &[
+pub(crate) const TOP_EXAMPLES: &[Example] = &[
     Example {
         what: "Save credentials once (prompts; the secret goes to the OS keyring)",
         command: "capfile login",
@@ -238,7 +238,7 @@ pub const TOP_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const UPLOAD_EXAMPLES: &[Example] = &[
+pub(crate) const UPLOAD_EXAMPLES: &[Example] = &[
     Example {
         what: "Upload two images: a table of name, version and secure URL",
         command: "capfile upload a.png b.jpg",
@@ -290,7 +290,7 @@ pub const UPLOAD_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const LOGIN_EXAMPLES: &[Example] = &[
+pub(crate) const LOGIN_EXAMPLES: &[Example] = &[
     Example {
         what: "Prompt for host, auth kind, username and (hidden) password",
         command: "capfile login",
@@ -313,7 +313,7 @@ pub const LOGIN_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const LOGOUT_EXAMPLES: &[Example] = &[
+pub(crate) const LOGOUT_EXAMPLES: &[Example] = &[
     Example {
         what: "Forget the secret of the default profile",
         command: "capfile logout",
@@ -324,7 +324,7 @@ pub const LOGOUT_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const CONFIG_EXAMPLES: &[Example] = &[
+pub(crate) const CONFIG_EXAMPLES: &[Example] = &[
     Example {
         what: "Show every effective setting and where it came from",
         command: "capfile config list",
@@ -347,7 +347,7 @@ pub const CONFIG_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const SERVE_EXAMPLES: &[Example] = &[
+pub(crate) const SERVE_EXAMPLES: &[Example] = &[
     Example {
         what: "Run the local file service on 127.0.0.1:7878",
         command: "capfile serve",
@@ -380,7 +380,7 @@ pub const BASH_INSTALL: &str = "dir=${XDG_DATA_HOME:-$HOME/.local/share}/bash-co
 pub const FISH_INSTALL: &str = "dir=${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions\n\
                                 mkdir -p \"$dir\" && capfile completions fish > \"$dir/capfile.fish\"";
 
-pub const COMPLETIONS_EXAMPLES: &[Example] = &[
+pub(crate) const COMPLETIONS_EXAMPLES: &[Example] = &[
     Example {
         what: "bash (needs the bash-completion package, which looks here)",
         command: BASH_INSTALL,
@@ -404,7 +404,7 @@ pub const COMPLETIONS_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const STATUS_EXAMPLES: &[Example] = &[
+pub(crate) const STATUS_EXAMPLES: &[Example] = &[
     Example {
         what: "Is the default profile ready to upload?",
         command: "capfile status",
@@ -415,7 +415,7 @@ pub const STATUS_EXAMPLES: &[Example] = &[
     },
 ];
 
-pub const INSPECT_EXAMPLES: &[Example] = &[
+pub(crate) const INSPECT_EXAMPLES: &[Example] = &[
     Example {
         what: "What each image is: format, size, colour model, frames, EXIF, GPS",
         command: "capfile inspect art/*.png art/*.jpg",
@@ -458,7 +458,7 @@ its namespace, else the profile's `policy`. `config set policy.NAMESPACE NAME`
 sets the profile's policy for one namespace.";
 
 /// What `capfile --help` shows after the options.
-pub fn top_level() -> String {
+pub(crate) fn top_level() -> String {
     let mut text = String::new();
     entries(&mut text, "Environment:", ENVIRONMENT, Some(ENVIRONMENT_NOTE));
     text.push('\n');
@@ -471,7 +471,7 @@ pub fn top_level() -> String {
 }
 
 /// What a subcommand's `--help` shows after its options: its examples.
-pub fn subcommand(name: &str) -> String {
+pub(crate) fn subcommand(name: &str) -> String {
     let mut text = String::new();
     if name == "config" {
         let rules: Vec<Entry> = crate::policy::Rule::ALL
@@ -559,7 +559,7 @@ fn finish(mut text: String) -> String {
 
 /// What `capfile NAME -h` shows after the options: the first examples (one
 /// line each, without their sentence) and where the rest is.
-pub fn short_subcommand(name: &str) -> String {
+pub(crate) fn short_subcommand(name: &str) -> String {
     let mut text = String::new();
     let examples = examples(name);
     if !examples.is_empty() {
@@ -577,7 +577,7 @@ pub fn short_subcommand(name: &str) -> String {
 }
 
 /// Greedy word wrap; a word longer than the width gets a line of its own.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

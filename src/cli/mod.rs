@@ -12,7 +12,7 @@ use clap_complete::{ArgValueCandidates, ArgValueCompleter};
 use complete::{complete_key, complete_profile, complete_upload_file, complete_value};
 
 pub mod complete;
-pub mod help;
+pub(crate) mod help;
 
 // The domain's choices live in `settings`; re-exported here for the modules
 // that still name them by their old path.
@@ -468,7 +468,7 @@ fn parse_fit(text: &str) -> Result<(u32, u32), BadFit> {
 
 /// A `--fit` value that is not `WxH` (clap prints it after the flag).
 #[derive(Debug)]
-pub struct BadFit(String);
+pub(crate) struct BadFit(String);
 
 impl std::fmt::Display for BadFit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -6,7 +6,7 @@ use crate::cli::{Shell, complete};
 use crate::exit::Exit;
 use crate::output::Printer;
 
-pub fn run(shell: Shell, printer: &Printer) -> Exit {
+pub(crate) fn run(shell: Shell, printer: &Printer) -> Exit {
     printer.result(&complete::script(shell));
     Exit::Success
 }

@@ -18,7 +18,7 @@ use crate::settings::{self, Env, Flags, Key, Settings};
 
 /// What every command gets: the environment, the global flags, the printer,
 /// and the paths and config file, read once.
-pub struct Context {
+pub(crate) struct Context {
     pub global: GlobalArgs,
     pub env: Env,
     pub printer: Arc<Printer>,
@@ -27,7 +27,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(global: GlobalArgs, env: Env, printer: Arc<Printer>) -> Context {
+    pub(crate) fn new(global: GlobalArgs, env: Env, printer: Arc<Printer>) -> Context {
         Context {
             global,
             env,
@@ -39,7 +39,7 @@ impl Context {
 
     /// Where the config and credentials files are (`--config`,
     /// `CAPFILE_CONFIG`, else the platform's config directory).
-    pub fn paths(&self) -> Result<&Paths, Error> {
+    pub(crate) fn paths(&self) -> Result<&Paths, Error> {
         if let Some(paths) = self.paths.get() {
             return Ok(paths);
         }
@@ -48,7 +48,7 @@ impl Context {
     }
 
     /// `config.toml`, read and checked whole the first time it is asked for.
-    pub fn config(&self) -> Result<&Config, Error> {
+    pub(crate) fn config(&self) -> Result<&Config, Error> {
         if let Some(config) = self.config.get() {
             return Ok(config);
         }
@@ -57,20 +57,20 @@ impl Context {
     }
 
     /// The selected profile: `--profile` or `CAPFILE_PROFILE`, else `default`.
-    pub fn profile(&self) -> Result<Profile, Error> {
+    pub(crate) fn profile(&self) -> Result<Profile, Error> {
         Ok(Profile::select(self.global.profile.as_deref(), &self.env)?)
     }
 
     /// The selected profile and its effective settings: `flags`, then the
     /// environment, then the profile in the config file, then the defaults.
-    pub fn settings(&self, flags: &Flags) -> Result<(Profile, Settings), Error> {
+    pub(crate) fn settings(&self, flags: &Flags) -> Result<(Profile, Settings), Error> {
         let profile = self.profile()?;
         let settings = self.settings_of(&profile, flags)?;
         Ok((profile, settings))
     }
 
     /// `profile`'s effective settings (`status --all` checks each profile).
-    pub fn settings_of(&self, profile: &Profile, flags: &Flags) -> Result<Settings, Error> {
+    pub(crate) fn settings_of(&self, profile: &Profile, flags: &Flags) -> Result<Settings, Error> {
         Ok(settings::resolve(flags, &self.env, &self.config()?.values(profile)?)?)
     }
 
@@ -78,7 +78,7 @@ impl Context {
     /// no settings: CAPFILE_KEYRING, else the profile's `keyring` setting
     /// (saved by `login`), else the platform's. A config file that does not
     /// parse is said by the command that reads it.
-    pub fn keyring_choice(&self, profile: &str) -> String {
+    pub(crate) fn keyring_choice(&self, profile: &str) -> String {
         if let Some(choice) = self.env.get(Key::Keyring.env_var()) {
             return choice;
         }

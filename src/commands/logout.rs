@@ -7,7 +7,7 @@ use crate::error::{Error, Exit};
 use crate::output::Printer;
 
 /// Runs `capfile logout`.
-pub fn run(ctx: &super::Context) -> Result<Exit, Error> {
+pub(crate) fn run(ctx: &super::Context) -> Result<Exit, Error> {
     let printer = &ctx.printer;
     let paths = ctx.paths()?;
     let profile = ctx.profile()?;

@@ -8,21 +8,21 @@
 //! captured at start, the global flags, the printer, and the config file read
 //! at most once.
 
-pub mod completions;
-pub mod config;
+pub(crate) mod completions;
+pub(crate) mod config;
 mod context;
-pub mod inspect;
-pub mod login;
-pub mod logout;
-pub mod serve;
-pub mod status;
-pub mod upload;
+pub(crate) mod inspect;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod serve;
+pub(crate) mod status;
+pub(crate) mod upload;
 
 use std::sync::Arc;
 
 use url::Url;
 
-pub use context::Context;
+pub(crate) use context::Context;
 
 use crate::config_file::{Paths, Profile};
 use crate::credentials::file::CredentialsFile;

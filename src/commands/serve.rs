@@ -30,7 +30,7 @@ const CLIENT_SECRET_VAR: &str = "CAPFILE_SERVE_CLIENT_SECRET";
 /// line naming the flag, variable or address; [`ServeError::kind`] gives the
 /// exit code. None holds a secret: the variables are named, never their values.
 #[derive(Debug)]
-pub enum ServeError {
+pub(crate) enum ServeError {
     /// `--addr` is not a loopback address, and `--public` was not given.
     NotLoopback { addr: SocketAddr },
     /// `--fail-rate` or `--drop-rate` (the `flag`) outside 0..=1.
@@ -49,7 +49,7 @@ pub enum ServeError {
 impl ServeError {
     /// The kind, which decides the exit code: a refused flag or variable is
     /// a usage error (2); a service that cannot start is a failure (1).
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             ServeError::Start { .. } => ErrorKind::Failure,
             _ => ErrorKind::Usage,
@@ -57,7 +57,7 @@ impl ServeError {
     }
 
     /// The next step for the user, if there is an obvious one.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub(crate) fn hint(&self) -> Option<&'static str> {
         match self {
             ServeError::NotLoopback { .. } => {
                 Some("add --public to serve on it anyway, e.g. inside a container or a private network")
@@ -113,7 +113,7 @@ impl Failure for ServeError {
 /// Wrapped by the top-level `Error` as a command's own error.
 impl CommandError for ServeError {}
 
-pub fn run(args: ServeArgs, ctx: &super::Context) -> Result<Exit, Error> {
+pub(crate) fn run(args: ServeArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let printer = &ctx.printer;
     if !args.addr.ip().is_loopback() && !args.public {
         return Err(ServeError::NotLoopback { addr: args.addr }.into());

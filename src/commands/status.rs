@@ -30,7 +30,7 @@ use crate::settings::{AuthKind, Flags, Origin, Setting, Settings, choice_name};
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Runs `capfile status`.
-pub fn run(args: StatusArgs, ctx: &super::Context) -> Result<Exit, Error> {
+pub(crate) fn run(args: StatusArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let printer = &ctx.printer;
     let profiles: Vec<Profile> = if args.all {
         let names = ctx.config()?.names();

@@ -22,7 +22,7 @@ use crate::settings::Origin;
 /// a failure (1, or 2 for a file to fix), everything else an authentication
 /// error (4).
 #[derive(Debug)]
-pub enum CredentialsError {
+pub(crate) enum CredentialsError {
     /// Both `CAPFILE_PASSWORD` and `CAPFILE_PASSWORD_MD5` are set.
     TwoPasswords,
     /// `CAPFILE_PASSWORD_MD5` is not an MD5 in hex.
@@ -72,7 +72,7 @@ pub enum CredentialsError {
 
 /// A saved secret bound to another origin than the base URL's.
 #[derive(Debug)]
-pub struct OtherOrigin {
+pub(crate) struct OtherOrigin {
     pub profile: String,
     pub kind: SecretKind,
     pub found_in: SecretSource,
@@ -88,7 +88,7 @@ pub struct OtherOrigin {
 /// A saved secret that belongs to another username or client key than the
 /// settings give.
 #[derive(Debug)]
-pub struct OtherIdentity {
+pub(crate) struct OtherIdentity {
     pub profile: String,
     pub kind: SecretKind,
     pub found_in: SecretSource,
@@ -102,7 +102,7 @@ pub struct OtherIdentity {
 
 /// Why a secret saved by capfile 0.1.0 cannot be bound to its profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unbindable {
+pub(crate) enum Unbindable {
     /// Its kind was not recorded, and the profile sets both or neither of
     /// username and client key.
     KindUnknown,
@@ -116,7 +116,7 @@ pub enum Unbindable {
 
 impl CredentialsError {
     /// The kind, which decides the exit code.
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             CredentialsError::TwoPasswords
             | CredentialsError::EnvMd5NotHex
@@ -135,7 +135,7 @@ impl CredentialsError {
     }
 
     /// The next step for the user, where there is one.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             CredentialsError::TwoPasswords
             | CredentialsError::EnvMd5NotHex

@@ -30,7 +30,7 @@ use super::{Binding, SavedSecret, Secret, SecretKind, SecretSource, SecretStore,
 use crate::config_file::{self, FileError, TomlFile};
 
 /// `credentials.toml` as a `SecretStore`.
-pub struct CredentialsFile {
+pub(crate) struct CredentialsFile {
     path: PathBuf,
     warn: Box<dyn Fn(&str)>,
     warned: Cell<bool>,
@@ -43,7 +43,7 @@ const IDENTITY: &str = "identity";
 
 impl CredentialsFile {
     /// `warn` receives the warning about a file others can read.
-    pub fn new(path: &Path, warn: impl Fn(&str) + 'static) -> CredentialsFile {
+    pub(crate) fn new(path: &Path, warn: impl Fn(&str) + 'static) -> CredentialsFile {
         CredentialsFile {
             path: path.to_path_buf(),
             warn: Box::new(warn),
@@ -52,7 +52,7 @@ impl CredentialsFile {
     }
 
     #[cfg(test)]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 

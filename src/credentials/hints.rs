@@ -5,7 +5,7 @@
 use super::SecretSource;
 
 /// The hint every authentication failure carries.
-pub const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
+pub(crate) const LOGIN_HINT: &str = "run `capfile login`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)";
 
 /// `capfile login` for the profile in use: `capfile -p demo login`.
 pub(super) fn login_command(profile: &str) -> String {
@@ -16,7 +16,7 @@ pub(super) fn login_command(profile: &str) -> String {
 }
 
 /// What to do when there are no credentials for `profile`.
-pub fn login_hint(profile: &str) -> String {
+pub(crate) fn login_hint(profile: &str) -> String {
     format!(
         "run `{}`, or set CAPFILE_USERNAME and CAPFILE_PASSWORD (or CAPFILE_CLIENT_KEY and CAPFILE_CLIENT_SECRET)",
         login_command(profile)
@@ -26,7 +26,7 @@ pub fn login_hint(profile: &str) -> String {
 /// What to do when the service refused `profile`'s secret from `source`;
 /// without a source (the built-in credentials of `upload --local`), the
 /// general [`LOGIN_HINT`].
-pub fn refused_hint(profile: &str, source: Option<&SecretSource>) -> String {
+pub(crate) fn refused_hint(profile: &str, source: Option<&SecretSource>) -> String {
     let Some(source) = source else {
         return LOGIN_HINT.to_string();
     };

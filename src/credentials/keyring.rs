@@ -38,15 +38,15 @@ use keyring_core::{CredentialStore, Entry};
 use super::{Binding, SavedSecret, Secret, SecretKind, SecretSource, SecretStore, StoreError};
 
 /// The keyring service name of every capfile entry.
-pub const SERVICE: &str = "capfile";
+pub(crate) const SERVICE: &str = "capfile";
 /// The longest capfile waits for one keyring call.
-pub const TIME_LIMIT: Duration = Duration::from_secs(3);
+pub(crate) const TIME_LIMIT: Duration = Duration::from_secs(3);
 
 /// Opens the platform's credential store (connects to it, on Linux).
 type Opener = Arc<dyn Fn() -> keyring_core::Result<Arc<CredentialStore>> + Send + Sync>;
 
 /// The OS keyring as a `SecretStore`.
-pub struct Keyring {
+pub(crate) struct Keyring {
     open: Opener,
     limit: Duration,
     name: &'static str,
@@ -96,7 +96,7 @@ fn open_kernel() -> keyring_core::Result<Arc<CredentialStore>> {
 impl Keyring {
     /// The keyring named by `choice` (the `keyring` setting: `native`,
     /// `secret-service` or `keyutils`; empty for the platform's).
-    pub fn chosen(choice: &str) -> Keyring {
+    pub(crate) fn chosen(choice: &str) -> Keyring {
         let open: Opener = match choice {
             "" | "native" | "secret-service" => Arc::new(open_native),
             #[cfg(target_os = "linux")]
@@ -122,7 +122,7 @@ impl Keyring {
     #[cfg(test)]
     /// A keyring over another credential store (tests: the mock store, a slow
     /// store).
-    pub fn with_store(
+    pub(crate) fn with_store(
         open: impl Fn() -> keyring_core::Result<Arc<CredentialStore>> + Send + Sync + 'static,
         limit: Duration,
     ) -> Keyring {

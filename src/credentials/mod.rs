@@ -24,9 +24,9 @@
 //! next `login` saves them in the new shape.
 
 mod error;
-pub mod file;
+pub(crate) mod file;
 mod hints;
-pub mod keyring;
+pub(crate) mod keyring;
 mod resolve;
 
 use std::fmt;
@@ -35,9 +35,9 @@ use std::path::PathBuf;
 use md5::{Digest, Md5};
 use url::Url;
 
-pub use error::{CredentialsError, OtherIdentity, OtherOrigin, Unbindable};
-pub use hints::{LOGIN_HINT, login_hint, refused_hint};
-pub use resolve::{Located, Resolved, check_binding, locate, resolve};
+pub(crate) use error::{CredentialsError, OtherIdentity, OtherOrigin, Unbindable};
+pub(crate) use hints::{LOGIN_HINT, login_hint, refused_hint};
+pub(crate) use resolve::{Located, Resolved, check_binding, locate, resolve};
 
 use crate::settings::AuthKind;
 
@@ -63,7 +63,7 @@ impl fmt::Debug for Secret {
 
 /// How capfile proves who it is to the file service.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     /// `Authorization: Basic base64(username ":" md5_hex(password))`.
     Basic { username: String, password_md5: Secret },
     /// A client key and secret exchanged for a token at `/v3/oauth/token/generate`.
@@ -79,7 +79,7 @@ pub fn md5_hex(password: &str) -> Secret {
 }
 
 /// Whether a string looks like an MD5 in hex (for `CAPFILE_PASSWORD_MD5`).
-pub fn is_md5_hex(value: &str) -> bool {
+pub(crate) fn is_md5_hex(value: &str) -> bool {
     value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -115,7 +115,7 @@ mod tests {
 
 /// Which secret a profile keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SecretKind {
+pub(crate) enum SecretKind {
     /// `md5_hex(password)`, for Basic auth.
     PasswordMd5,
     /// The OAuth client secret.
@@ -123,7 +123,7 @@ pub enum SecretKind {
 }
 
 impl SecretKind {
-    pub fn for_auth(auth: AuthKind) -> SecretKind {
+    pub(crate) fn for_auth(auth: AuthKind) -> SecretKind {
         match auth {
             AuthKind::Basic => SecretKind::PasswordMd5,
             AuthKind::Oauth => SecretKind::ClientSecret,
@@ -131,7 +131,7 @@ impl SecretKind {
     }
 
     /// The name it has in `credentials.toml` and in `config list`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SecretKind::PasswordMd5 => "password_md5",
             SecretKind::ClientSecret => "client_secret",
@@ -141,7 +141,7 @@ impl SecretKind {
 
 /// Where a secret was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     Env(&'static str),
     Keyring,
     File(PathBuf),
@@ -160,7 +160,7 @@ impl fmt::Display for SecretSource {
 /// A store that could not do what was asked; the message names the store and
 /// the cause, and never holds a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreError {
+pub(crate) struct StoreError {
     pub message: String,
     /// The store is a file the user must fix (a usage error), rather than a
     /// service that could not be reached.
@@ -172,7 +172,7 @@ pub struct StoreError {
 }
 
 impl StoreError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         StoreError {
             message: message.into(),
             malformed: false,
@@ -180,7 +180,7 @@ impl StoreError {
         }
     }
 
-    pub fn malformed(message: impl Into<String>) -> Self {
+    pub(crate) fn malformed(message: impl Into<String>) -> Self {
         StoreError {
             message: message.into(),
             malformed: true,
@@ -189,7 +189,7 @@ impl StoreError {
     }
 
     /// See [`StoreError::absent`].
-    pub fn absent(message: impl Into<String>) -> Self {
+    pub(crate) fn absent(message: impl Into<String>) -> Self {
         StoreError {
             message: message.into(),
             malformed: false,
@@ -198,7 +198,7 @@ impl StoreError {
     }
 
     /// The error that ends a command: exit 2 for a file to fix, else 1.
-    pub fn into_error(self) -> CredentialsError {
+    pub(crate) fn into_error(self) -> CredentialsError {
         CredentialsError::Store(self)
     }
 }
@@ -211,7 +211,7 @@ impl fmt::Display for StoreError {
 
 /// The origin and identity a secret was saved for; it is sent to nothing else.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Binding {
+pub(crate) struct Binding {
     /// `scheme://host[:port]` of the base URL, as `origin_of` writes it.
     pub origin: String,
     /// The username (Basic) or client key (OAuth).
@@ -219,7 +219,7 @@ pub struct Binding {
 }
 
 impl Binding {
-    pub fn new(base_url: &Url, identity: &str) -> Binding {
+    pub(crate) fn new(base_url: &Url, identity: &str) -> Binding {
         Binding {
             origin: origin_of(base_url),
             identity: identity.to_string(),
@@ -227,18 +227,18 @@ impl Binding {
     }
 }
 
-pub use crate::settings::origin_of;
+pub(crate) use crate::settings::origin_of;
 
 /// A stored origin in the form `origin_of` writes, or `None` when it is not
 /// an http(s) origin.
-pub fn parse_origin(text: &str) -> Option<String> {
+pub(crate) fn parse_origin(text: &str) -> Option<String> {
     let url = Url::parse(text).ok()?;
     (matches!(url.scheme(), "http" | "https") && url.has_host()).then(|| origin_of(&url))
 }
 
 /// A secret as a store keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedSecret {
+pub(crate) struct SavedSecret {
     pub secret: Secret,
     /// What it was saved for; `None` when capfile 0.1.0 saved it, which did
     /// not record that.
@@ -250,7 +250,7 @@ pub struct SavedSecret {
 }
 
 impl SavedSecret {
-    pub fn bound(secret: Secret, binding: Binding) -> SavedSecret {
+    pub(crate) fn bound(secret: Secret, binding: Binding) -> SavedSecret {
         SavedSecret {
             secret,
             binding: Some(binding),
@@ -259,7 +259,7 @@ impl SavedSecret {
     }
 
     /// A secret saved by capfile 0.1.0.
-    pub fn unbound(secret: Secret, kind_recorded: bool) -> SavedSecret {
+    pub(crate) fn unbound(secret: Secret, kind_recorded: bool) -> SavedSecret {
         SavedSecret {
             secret,
             binding: None,
@@ -269,7 +269,7 @@ impl SavedSecret {
 }
 
 /// Somewhere secrets are kept, one per profile.
-pub trait SecretStore {
+pub(crate) trait SecretStore {
     fn source(&self) -> SecretSource;
     /// For messages: "the OS keyring (Secret Service)", or the file's path.
     fn describe(&self) -> String;

@@ -180,7 +180,7 @@ pub struct RequestLog {
 }
 
 /// A callback for [`RequestLog`]s (`serve -v`).
-pub type RequestLogger = Arc<dyn Fn(&RequestLog) + Send + Sync>;
+pub(crate) type RequestLogger = Arc<dyn Fn(&RequestLog) + Send + Sync>;
 
 /// Counters since the emulator started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// Where an emulator answers who it is.
-pub const IDENTITY_PATH: &str = "/.well-known/capfile-emulator";
+pub(crate) const IDENTITY_PATH: &str = "/.well-known/capfile-emulator";
 
 /// What the identity route answers in `service`.
-pub const SERVICE_NAME: &str = "capfile-emulator";
+pub(crate) const SERVICE_NAME: &str = "capfile-emulator";
 
 /// The announcement's file name in the data directory.
 const FILE: &str = "serve.json";
@@ -29,7 +29,7 @@ const MAX_BYTES: u64 = 4096;
 /// What a running emulator announces in its data directory, and answers on
 /// [`IDENTITY_PATH`] (with `service`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Announcement {
+pub(crate) struct Announcement {
     /// The base URL it serves, `http://ADDR`.
     pub url: String,
     /// Chosen at start; the identity route answers it.
@@ -38,7 +38,7 @@ pub struct Announcement {
 
 /// The identity route's answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub service: String,
     pub instance: String,
 }
@@ -65,7 +65,7 @@ pub(crate) fn withdraw(dir: &Path, instance: &str) {
 
 /// The announcement in `dir`, if there is a readable one. Only a regular
 /// file is read, at most [`MAX_BYTES`] of it.
-pub fn announced(dir: &Path) -> Option<Announcement> {
+pub(crate) fn announced(dir: &Path) -> Option<Announcement> {
     let path = path_in(dir);
     if !std::fs::symlink_metadata(&path).ok()?.is_file() {
         return None;

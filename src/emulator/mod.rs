@@ -31,7 +31,7 @@ mod auth;
 mod body;
 mod clock;
 mod config;
-pub mod discovery;
+pub(crate) mod discovery;
 mod error;
 mod faults;
 mod routes;
@@ -56,7 +56,8 @@ use tower::ServiceExt;
 
 pub use clock::Clock;
 use config::Counters;
-pub use config::{Config, ErrorShape, Faults, RequestLog, RequestLogger, Stats, default_data_dir};
+pub(crate) use config::RequestLogger;
+pub use config::{Config, ErrorShape, Faults, RequestLog, Stats, default_data_dir};
 use faults::ConnectionKill;
 pub use faults::RateLimit;
 
@@ -255,7 +256,7 @@ impl Drop for Emulator {
 }
 
 /// The header that carries each answer's request id, as Capillary's does.
-pub const REQUEST_ID_HEADER: &str = "x-cap-requestid";
+pub(crate) const REQUEST_ID_HEADER: &str = "x-cap-requestid";
 
 /// Logs a request when its handling ends: answered, or dropped with its
 /// connection (then `status` is `None`, and a cut connection is the `drop`

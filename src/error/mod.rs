@@ -31,12 +31,12 @@ use crate::manifest::ManifestError;
 use crate::policy::UnknownPolicy;
 use crate::settings::SettingsError;
 
-pub use crate::exit::{ErrorKind, Exit, Failure};
+pub(crate) use crate::exit::{ErrorKind, Exit, Failure};
 
 /// A command's own error enum (`ConfigError`, `LoginError`, `ServeError`):
 /// each says `impl CommandError for ...`, and `?` makes it an
 /// [`Error::Command`].
-pub trait CommandError: Failure + std::error::Error + Send + Sync + 'static {}
+pub(crate) trait CommandError: Failure + std::error::Error + Send + Sync + 'static {}
 
 impl<T: CommandError> From<T> for Error {
     fn from(err: T) -> Self {
@@ -47,7 +47,7 @@ impl<T: CommandError> From<T> for Error {
 /// An error that ends the command (or, for one input of a batch, is reported
 /// as it happens).
 #[derive(Debug)]
-pub enum Error {
+pub(crate) enum Error {
     /// Ctrl-C.
     Interrupted,
 
@@ -115,12 +115,12 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn interrupted() -> Self {
+    pub(crate) fn interrupted() -> Self {
         Error::Interrupted
     }
 
     /// Adds (or replaces) the line that tells the user what to do next.
-    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(self, hint: impl Into<String>) -> Self {
         match self {
             Error::Hinted { error, .. } => Error::Hinted {
                 error,
@@ -133,7 +133,7 @@ impl Error {
         }
     }
 
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             Error::Interrupted => ErrorKind::Interrupted,
             Error::NeedsManifest { .. }
@@ -161,14 +161,14 @@ impl Error {
     }
 
     /// The one-line message (the same text as `Display`).
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         self.to_string()
     }
 
     /// The line that tells the user what to do next, where there is one:
     /// a variant's own, the wrapped enum's (often built from its data), or
     /// the one `with_hint` put in its place.
-    pub fn hint(&self) -> Option<Cow<'_, str>> {
+    pub(crate) fn hint(&self) -> Option<Cow<'_, str>> {
         let fixed = match self {
             Error::Input(error) => return error.hint(),
             Error::UnknownPolicy(error) => return error.hint(),
@@ -193,7 +193,7 @@ impl Error {
         Some(Cow::Borrowed(fixed))
     }
 
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         self.kind().exit()
     }
 }

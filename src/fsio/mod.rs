@@ -130,7 +130,7 @@ impl From<ReadError> for io::Error {
 }
 
 /// `limit` in the largest whole unit: "1 MiB", "64 KiB", "100 bytes".
-pub fn size_text(limit: u64) -> String {
+pub(crate) fn size_text(limit: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {
         if limit >= unit && limit.is_multiple_of(unit) {
@@ -144,7 +144,7 @@ pub fn size_text(limit: u64) -> String {
 /// but a regular file (checked on the open descriptor, so a file swapped for a
 /// FIFO after an earlier check is still caught). A regular file ignores
 /// `O_NONBLOCK`, so reads behave as usual.
-pub fn open_regular(path: &Path) -> io::Result<File> {
+pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -158,7 +158,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 }
 
 /// Refuses an open file that is not a regular file, saying what it is.
-pub fn check_regular(file: &File) -> io::Result<Metadata> {
+pub(crate) fn check_regular(file: &File) -> io::Result<Metadata> {
     let meta = file.metadata()?;
     match FileKind::of(&meta) {
         FileKind::Regular => Ok(meta),
@@ -168,7 +168,7 @@ pub fn check_regular(file: &File) -> io::Result<Metadata> {
 
 /// Reads the whole regular file at `path`, refusing one over `limit` bytes
 /// (by its size first, then by what reading it gives, in case it grows).
-pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_capped(open_regular(path)?, limit)
 }
 
@@ -186,7 +186,7 @@ fn read_capped(file: File, limit: u64) -> io::Result<Vec<u8>> {
 }
 
 /// The first `len` bytes (or fewer) of the regular file at `path`.
-pub fn read_head(path: &Path, len: usize) -> io::Result<Vec<u8>> {
+pub(crate) fn read_head(path: &Path, len: usize) -> io::Result<Vec<u8>> {
     let file = open_regular(path)?;
     let mut head = Vec::with_capacity(len);
     file.take(len as u64).read_to_end(&mut head)?;
@@ -196,7 +196,7 @@ pub fn read_head(path: &Path, len: usize) -> io::Result<Vec<u8>> {
 /// Opens (creating it if needed) a file capfile keeps for itself beside a
 /// user's file, such as a lock or a journal: never through a symbolic link,
 /// and only when it is a regular file.
-pub fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+pub(crate) fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -216,14 +216,14 @@ pub fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
 
 /// Reads the whole of a file capfile keeps for itself (see [`open_own`]),
 /// of at most `limit` bytes.
-pub fn read_own(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_own(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let file = open_own(path, OpenOptions::new().read(true))?;
     read_capped(file, limit)
 }
 
 /// The limits of a line-at-a-time read.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// The longest line (or entry), separator excluded.
     pub line: usize,
     /// The most bytes read in all.
@@ -236,7 +236,7 @@ pub struct Limits {
 /// Reads lines (or entries ended by another byte) with [`Limits`], from a
 /// regular file or a stream. Memory is bounded by the line limit; time by the
 /// total limit, even when every entry is empty.
-pub struct Lines<R> {
+pub(crate) struct Lines<R> {
     reader: R,
     separator: u8,
     limits: Limits,
@@ -245,7 +245,7 @@ pub struct Lines<R> {
 }
 
 impl<R: BufRead> Lines<R> {
-    pub fn new(reader: R, separator: u8, limits: Limits) -> Self {
+    pub(crate) fn new(reader: R, separator: u8, limits: Limits) -> Self {
         Lines {
             reader,
             separator,
@@ -256,14 +256,14 @@ impl<R: BufRead> Lines<R> {
     }
 
     /// The number of the line last read (1-based).
-    pub fn number(&self) -> usize {
+    pub(crate) fn number(&self) -> usize {
         self.number
     }
 
     /// Reads the next line into `buf` (cleared first, separator excluded).
     /// `Ok(None)` at the end; `Ok(Some(complete))` otherwise, `complete`
     /// false for a last line with no separator.
-    pub fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    pub(crate) fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
         buf.clear();
         let mut any = false;
         loop {

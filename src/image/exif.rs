@@ -5,14 +5,14 @@ use ::exif::{Context, In, Reader, Tag};
 
 /// What an EXIF block says.
 #[derive(Default)]
-pub struct Found {
+pub(super) struct Found {
     pub orientation: Option<u16>,
     pub gps: bool,
 }
 
 /// Reads a TIFF-structured EXIF block (no `Exif\0\0` prefix). A block that
 /// is damaged part-way yields what could be read before the damage.
-pub fn read(tiff: Vec<u8>) -> Found {
+pub(super) fn read(tiff: Vec<u8>) -> Found {
     let mut reader = Reader::new();
     reader.continue_on_error(true);
     let exif = match reader.read_raw(tiff) {
@@ -24,7 +24,7 @@ pub fn read(tiff: Vec<u8>) -> Found {
 }
 
 /// The fields of parsed EXIF.
-pub fn of(exif: &::exif::Exif) -> Found {
+pub(super) fn of(exif: &::exif::Exif) -> Found {
     let orientation = exif
         .get_field(Tag::Orientation, In::PRIMARY)
         .and_then(|f| f.value.get_uint(0))
@@ -38,7 +38,7 @@ pub fn of(exif: &::exif::Exif) -> Found {
 
 /// A block as an APP1 segment or a WebP/PNG chunk may hold it: with or
 /// without the `Exif\0\0` prefix.
-pub fn strip_prefix(mut block: Vec<u8>) -> Vec<u8> {
+pub(super) fn strip_prefix(mut block: Vec<u8>) -> Vec<u8> {
     if block.starts_with(b"Exif\0\0") {
         block.drain(..6);
     }

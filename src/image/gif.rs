@@ -11,7 +11,7 @@ use std::io::{Read, Seek};
 /// Blocks walked at most.
 const MAX_BLOCKS: usize = 1_000_000;
 
-pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let screen = src.read_at(6, 7)?;
     facts.width = Some(u32::from(le16(&screen, 0)));
     facts.height = Some(u32::from(le16(&screen, 2)));

@@ -14,7 +14,7 @@ use std::io::{Read, Seek};
 /// Top-level boxes walked at most while looking for `meta`.
 const MAX_BOXES: usize = 1_000;
 
-pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     facts.color = Some(Color::Rgb);
     facts.bit_depth = Some(8);
     let Some(meta) = find_meta(src)? else {

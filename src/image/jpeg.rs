@@ -12,7 +12,7 @@ const MAX_SEGMENTS: usize = 10_000;
 
 const XMP_ID: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
-pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let mut pos = 2;
     let mut frame = false;
     for _ in 0..MAX_SEGMENTS {

@@ -37,7 +37,7 @@ use source::Src;
 /// An image format capfile recognises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Format {
+pub(crate) enum Format {
     Png,
     Jpeg,
     Gif,
@@ -51,7 +51,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub(crate) const ALL: [Format; 10] = [
         Format::Png,
         Format::Jpeg,
         Format::Gif,
@@ -65,7 +65,7 @@ impl Format {
     ];
 
     /// The lower-case name used in output, records and policies.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Png => "png",
             Format::Jpeg => "jpeg",
@@ -81,7 +81,7 @@ impl Format {
     }
 
     /// A format by name; `jpg`, `tif` and `heif` are accepted as aliases.
-    pub fn parse(name: &str) -> Option<Format> {
+    pub(crate) fn parse(name: &str) -> Option<Format> {
         let name = name.trim().to_ascii_lowercase();
         let alias = match name.as_str() {
             "jpg" => "jpeg",
@@ -119,7 +119,7 @@ impl fmt::Display for Format {
 /// How an image's colours are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Color {
+pub(crate) enum Color {
     /// Red, green and blue (JPEG's YCbCr and AVIF/HEIC's YUV count as this).
     Rgb,
     Grey,
@@ -129,9 +129,9 @@ pub enum Color {
 }
 
 impl Color {
-    pub const ALL: [Color; 4] = [Color::Rgb, Color::Grey, Color::Cmyk, Color::Palette];
+    pub(crate) const ALL: [Color; 4] = [Color::Rgb, Color::Grey, Color::Cmyk, Color::Palette];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Color::Rgb => "rgb",
             Color::Grey => "grey",
@@ -141,7 +141,7 @@ impl Color {
     }
 
     /// A colour model by name (`gray` is accepted for `grey`).
-    pub fn parse(name: &str) -> Option<Color> {
+    pub(crate) fn parse(name: &str) -> Option<Color> {
         let name = name.trim().to_ascii_lowercase();
         let name = if name == "gray" { "grey" } else { name.as_str() };
         Color::ALL.into_iter().find(|c| c.name() == name)
@@ -158,7 +158,7 @@ impl fmt::Display for Color {
 /// SVG with no intrinsic size; `color`/`bit_depth` are `None` where the format
 /// does not say (SVG).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ImageFacts {
+pub(crate) struct ImageFacts {
     pub format: Format,
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -198,19 +198,19 @@ impl ImageFacts {
     }
 
     /// Width times height, when the image has an intrinsic size.
-    pub fn pixels(&self) -> Option<u64> {
+    pub(crate) fn pixels(&self) -> Option<u64> {
         Some(u64::from(self.width?) * u64::from(self.height?))
     }
 
     /// `WxH`, or `no intrinsic size`.
-    pub fn size_text(&self) -> String {
+    pub(crate) fn size_text(&self) -> String {
         match (self.width, self.height) {
             (Some(w), Some(h)) => format!("{w}x{h}"),
             _ => "no intrinsic size".to_string(),
         }
     }
 
-    pub fn animated(&self) -> bool {
+    pub(crate) fn animated(&self) -> bool {
         self.frames > 1
     }
 
@@ -225,7 +225,7 @@ impl ImageFacts {
 
 /// What is wrong with an image's header.
 #[derive(Debug)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// The file ends inside a header structure.
     Truncated,
     /// A header structure holds what its format does not allow.
@@ -258,7 +258,7 @@ impl From<io::Error> for Fault {
 
 /// An image whose header cannot be read, named as the user named it.
 #[derive(Debug)]
-pub struct ImageError {
+pub(crate) struct ImageError {
     pub label: String,
     pub fault: Fault,
 }
@@ -272,7 +272,7 @@ impl fmt::Display for ImageError {
 impl std::error::Error for ImageError {}
 
 /// Reads the facts of the image file at `path`; `label` names it in errors.
-pub fn read_path(path: &Path, label: &str) -> Result<ImageFacts, ImageError> {
+pub(crate) fn read_path(path: &Path, label: &str) -> Result<ImageFacts, ImageError> {
     let error = |fault| ImageError {
         label: label.to_string(),
         fault,
@@ -285,7 +285,7 @@ pub fn read_path(path: &Path, label: &str) -> Result<ImageFacts, ImageError> {
 }
 
 /// Reads the facts of an image of `len` bytes from `reader`.
-pub fn read<R: Read + Seek>(reader: R, len: u64) -> Result<ImageFacts, Fault> {
+pub(crate) fn read<R: Read + Seek>(reader: R, len: u64) -> Result<ImageFacts, Fault> {
     let mut src = Src::new(reader, len);
     let head = src.head()?;
     let format = crate::media_type::sniff(&head)

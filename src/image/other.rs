@@ -7,7 +7,7 @@ use super::source::{Src, be16, be32, le16, le32};
 use super::{Color, Fault, ImageFacts};
 use std::io::{Read, Seek};
 
-pub fn bmp<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn bmp<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let (width, height) = src.imagesize()?;
     (facts.width, facts.height) = (Some(width), Some(height));
     let dib = src.read_at(14, 4)?;
@@ -31,7 +31,7 @@ pub fn bmp<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(
     Ok(())
 }
 
-pub fn ico<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn ico<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let (width, height) = src.imagesize()?;
     (facts.width, facts.height) = (Some(width), Some(height));
     let count = le16(&src.read_at(4, 2)?, 0);
@@ -62,7 +62,7 @@ pub fn ico<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(
 /// IFD entries read at most.
 const MAX_TIFF_TAGS: u64 = 4_096;
 
-pub fn tiff<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn tiff<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let (width, height) = src.imagesize()?;
     (facts.width, facts.height) = (Some(width), Some(height));
     let header = src.read_at(0, 8)?;

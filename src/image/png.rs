@@ -11,7 +11,7 @@ use std::io::{Read, Seek};
 /// those.
 const MAX_CHUNKS: usize = 100_000;
 
-pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let ihdr = src.read_at(8, 8 + 13)?;
     if &ihdr[4..8] != b"IHDR" || be32(&ihdr, 0) < 13 {
         return Err(Fault::Malformed("a PNG whose first chunk is not IHDR"));

@@ -12,12 +12,12 @@ use super::Fault;
 
 /// The most bytes read at once (a header structure longer than this is read
 /// only this far: an EXIF block, an SVG's start).
-pub const READ_CAP: usize = 64 * 1024;
+pub(super) const READ_CAP: usize = 64 * 1024;
 
 /// How many bytes the format is sniffed from.
 const HEAD_LEN: usize = crate::media_type::SNIFF_LEN;
 
-pub struct Src<R> {
+pub(super) struct Src<R> {
     inner: BufReader<R>,
     /// Where `inner` is, as an offset from the start of the file.
     pos: u64,
@@ -25,7 +25,7 @@ pub struct Src<R> {
 }
 
 impl<R: Read + Seek> Src<R> {
-    pub fn new(reader: R, len: u64) -> Src<R> {
+    pub(super) fn new(reader: R, len: u64) -> Src<R> {
         Src {
             inner: BufReader::with_capacity(8 * 1024, reader),
             pos: 0,
@@ -34,7 +34,7 @@ impl<R: Read + Seek> Src<R> {
     }
 
     /// The first bytes of the file (fewer for a short file).
-    pub fn head(&mut self) -> Result<Vec<u8>, Fault> {
+    pub(super) fn head(&mut self) -> Result<Vec<u8>, Fault> {
         let n = self.len.min(HEAD_LEN as u64) as usize;
         self.read_at(0, n)
     }
@@ -53,7 +53,7 @@ impl<R: Read + Seek> Src<R> {
     }
 
     /// Exactly `n` bytes at `pos` (`n` is capped at [`READ_CAP`]).
-    pub fn read_at(&mut self, pos: u64, n: usize) -> Result<Vec<u8>, Fault> {
+    pub(super) fn read_at(&mut self, pos: u64, n: usize) -> Result<Vec<u8>, Fault> {
         let n = n.min(READ_CAP);
         if pos.checked_add(n as u64).is_none_or(|end| end > self.len) {
             return Err(Fault::Truncated);
@@ -66,13 +66,13 @@ impl<R: Read + Seek> Src<R> {
     }
 
     /// Up to `n` bytes at `pos`: fewer when the file ends first.
-    pub fn read_upto(&mut self, pos: u64, n: usize) -> Result<Vec<u8>, Fault> {
+    pub(super) fn read_upto(&mut self, pos: u64, n: usize) -> Result<Vec<u8>, Fault> {
         let n = (n as u64).min(self.len.saturating_sub(pos)) as usize;
         self.read_at(pos, n)
     }
 
     /// `N` bytes at `pos`.
-    pub fn array<const N: usize>(&mut self, pos: u64) -> Result<[u8; N], Fault> {
+    pub(super) fn array<const N: usize>(&mut self, pos: u64) -> Result<[u8; N], Fault> {
         if pos.checked_add(N as u64).is_none_or(|end| end > self.len) {
             return Err(Fault::Truncated);
         }
@@ -83,12 +83,12 @@ impl<R: Read + Seek> Src<R> {
         Ok(buf)
     }
 
-    pub fn byte(&mut self, pos: u64) -> Result<u8, Fault> {
+    pub(super) fn byte(&mut self, pos: u64) -> Result<u8, Fault> {
         Ok(self.array::<1>(pos)?[0])
     }
 
     /// Width and height as the `imagesize` crate reads them.
-    pub fn imagesize(&mut self) -> Result<(u32, u32), Fault> {
+    pub(super) fn imagesize(&mut self) -> Result<(u32, u32), Fault> {
         self.inner.seek(SeekFrom::Start(0))?;
         let size = imagesize::reader_size(&mut self.inner);
         self.pos = self.inner.stream_position()?;
@@ -102,7 +102,7 @@ impl<R: Read + Seek> Src<R> {
 
     /// The underlying reader, for a crate that walks the container itself;
     /// positions are tracked again on the next read.
-    pub fn with_reader<T>(&mut self, f: impl FnOnce(&mut BufReader<R>) -> T) -> Result<T, Fault> {
+    pub(super) fn with_reader<T>(&mut self, f: impl FnOnce(&mut BufReader<R>) -> T) -> Result<T, Fault> {
         self.inner.seek(SeekFrom::Start(0))?;
         let out = f(&mut self.inner);
         self.pos = self.inner.stream_position()?;
@@ -110,18 +110,18 @@ impl<R: Read + Seek> Src<R> {
     }
 }
 
-pub fn be16(b: &[u8], at: usize) -> u16 {
+pub(super) fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
 
-pub fn be32(b: &[u8], at: usize) -> u32 {
+pub(super) fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-pub fn le16(b: &[u8], at: usize) -> u16 {
+pub(super) fn le16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
-pub fn le32(b: &[u8], at: usize) -> u32 {
+pub(super) fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }

@@ -9,7 +9,7 @@ use super::source::{READ_CAP, Src};
 use super::{Fault, ImageFacts};
 use std::io::{Read, Seek};
 
-pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     let head = src.read_upto(0, READ_CAP)?;
     let text = String::from_utf8_lossy(&head);
     let tag = root_tag(&text).ok_or(Fault::Malformed("an SVG whose <svg> start tag is cut off"))?;

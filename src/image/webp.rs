@@ -11,7 +11,7 @@ use std::io::{Read, Seek};
 /// Chunks walked at most.
 const MAX_CHUNKS: usize = 1_000_000;
 
-pub fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
+pub(super) fn read<R: Read + Seek>(src: &mut Src<R>, facts: &mut ImageFacts) -> Result<(), Fault> {
     facts.color = Some(Color::Rgb);
     facts.bit_depth = Some(8);
     // A file shorter than its RIFF size says was cut short.

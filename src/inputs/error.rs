@@ -13,7 +13,7 @@ use crate::policy::Violations;
 
 /// An input that cannot be used, or inputs that cannot go together.
 #[derive(Debug)]
-pub enum InputError {
+pub(crate) enum InputError {
     /// `--name` given with more than one input.
     NameNeedsOneInput,
     /// `-` given more than once.

@@ -51,7 +51,7 @@ pub(super) struct DirId(u32);
 
 /// Checked inputs in batch order.
 #[derive(Debug, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     /// Every input's remote name, one after another, each ended by a NUL.
     names: String,
     entries: Vec<Entry>,
@@ -68,7 +68,7 @@ pub struct Inputs {
 /// The files `-r` passed over, counted by why, and the first of them by
 /// path (for `-v`; a bounded list, so a tree of non-images costs nothing).
 #[derive(Debug, Default)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     pub hidden: u64,
     pub empty: u64,
     pub not_image: u64,
@@ -78,14 +78,14 @@ pub struct Skipped {
 
 impl Skipped {
     /// How many paths are listed at most.
-    pub const LISTED: usize = 1000;
+    pub(crate) const LISTED: usize = 1000;
 
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.hidden + self.empty + self.not_image + self.special
     }
 
     /// Counts `path`, passed over because `why` (one of the [`Skipped`] reasons).
-    pub fn add(&mut self, path: &Path, why: &'static str) {
+    pub(crate) fn add(&mut self, path: &Path, why: &'static str) {
         match why {
             Self::HIDDEN => self.hidden += 1,
             Self::EMPTY => self.empty += 1,
@@ -97,13 +97,13 @@ impl Skipped {
         }
     }
 
-    pub const HIDDEN: &str = "hidden";
-    pub const EMPTY: &str = "empty";
-    pub const NOT_IMAGE: &str = "not an image";
-    pub const SPECIAL: &str = "not a regular file";
+    pub(crate) const HIDDEN: &str = "hidden";
+    pub(crate) const EMPTY: &str = "empty";
+    pub(crate) const NOT_IMAGE: &str = "not an image";
+    pub(crate) const SPECIAL: &str = "not a regular file";
 
     /// "5 files skipped: 2 hidden, 1 empty, 2 not images", or `None`.
-    pub fn summary(&self) -> Option<String> {
+    pub(crate) fn summary(&self) -> Option<String> {
         let total = usize::try_from(self.total()).unwrap_or(usize::MAX);
         if total == 0 {
             return None;
@@ -127,16 +127,16 @@ impl Skipped {
 }
 
 impl Inputs {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// The input at `index`, made whole.
-    pub fn get(&self, index: usize) -> Option<Input> {
+    pub(crate) fn get(&self, index: usize) -> Option<Input> {
         let entry = self.entries.get(index)?;
         let source = match entry.source() {
             Ok(dir) => Source::InDir(self.dirs[dir].clone()),
@@ -151,12 +151,12 @@ impl Inputs {
     }
 
     /// Every input in order, each made whole in turn.
-    pub fn iter(&self) -> impl Iterator<Item = Input> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Input> + '_ {
         (0..self.len()).filter_map(|index| self.get(index))
     }
 
     /// The bytes of every input together.
-    pub fn total_bytes(&self) -> u64 {
+    pub(crate) fn total_bytes(&self) -> u64 {
         self.entries.iter().map(|entry| entry.size).sum()
     }
 
@@ -220,7 +220,7 @@ impl Inputs {
     }
 
     /// Adds every input of `other` after these.
-    pub fn append(&mut self, other: Inputs) -> Result<(), InputError> {
+    pub(crate) fn append(&mut self, other: Inputs) -> Result<(), InputError> {
         for index in 0..other.len() {
             if let Some(input) = other.get(index) {
                 self.push(input)?;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-pub use self::error::InputError;
+pub(crate) use self::error::InputError;
 use crate::fsio;
 use crate::media_type;
 
@@ -24,7 +24,7 @@ mod images;
 mod list;
 mod walk;
 
-pub use list::{Inputs, Skipped};
+pub(crate) use list::{Inputs, Skipped};
 
 /// A file name as the file service will store it (boxed: a batch holds one
 /// per input).
@@ -109,7 +109,7 @@ impl std::error::Error for NameError {}
 
 /// Where an input's bytes come from.
 #[derive(Clone, Debug)]
-pub enum Source {
+pub(crate) enum Source {
     File(Box<Path>),
     /// A file found by `-r` under its own name: the directory it is in
     /// (shared with its siblings) joined with the remote name.
@@ -123,7 +123,7 @@ pub enum Source {
 
 /// One checked upload (made whole from [`Inputs`] when it is used).
 #[derive(Debug)]
-pub struct Input {
+pub(crate) struct Input {
     pub remote: RemoteName,
     pub source: Source,
     pub size: u64,
@@ -133,7 +133,7 @@ pub struct Input {
 impl Input {
     /// How the user named it, for messages: the path (quoted as needed), the
     /// `--name` of standard input, or the placeholder as given.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.source {
             Source::File(path) => crate::output::quote_path(&path.to_string_lossy()),
             Source::InDir(dir) => crate::output::quote_path(&dir.join(self.remote.as_str()).to_string_lossy()),
@@ -144,7 +144,7 @@ impl Input {
     }
 
     /// The file to stream the body from, if there is a body.
-    pub fn body_path(&self) -> Option<Cow<'_, Path>> {
+    pub(crate) fn body_path(&self) -> Option<Cow<'_, Path>> {
         match &self.source {
             Source::File(path) => Some(Cow::Borrowed(path)),
             Source::InDir(dir) => Some(Cow::Owned(dir.join(self.remote.as_str()))),
@@ -156,7 +156,7 @@ impl Input {
 
 /// What the user asked for, beside the list of inputs.
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub(crate) struct Options {
     pub name: Option<String>,
     pub placeholder: bool,
     pub recursive: bool,
@@ -176,7 +176,7 @@ pub struct Options {
 /// `--files-from` file (`-`: standard input), one per line or, with `nul`,
 /// NUL-separated as `find -print0` writes them. Empty entries are skipped;
 /// a line's trailing `\r` is dropped.
-pub fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> Result<Vec<PathBuf>, InputError> {
+pub(crate) fn with_listed(files: &[PathBuf], files_from: Option<&Path>, nul: bool) -> Result<Vec<PathBuf>, InputError> {
     let mut all = files.to_vec();
     let Some(list) = files_from else {
         return Ok(all);
@@ -259,7 +259,7 @@ pub(crate) const ANY_TYPE: &str = "application/octet-stream";
 /// Checks every input; on any problem returns all of them (as usage errors).
 /// `stdin` is read only when an input is `-`.
 /// A file's path becomes its input's source without a copy.
-pub fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> Result<Inputs, Vec<InputError>> {
+pub(crate) fn collect(files: Vec<PathBuf>, options: &Options, stdin: &mut dyn Read) -> Result<Inputs, Vec<InputError>> {
     let mut inputs = Inputs::default();
     let mut errors = Vec::new();
 

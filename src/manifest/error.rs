@@ -11,7 +11,7 @@ use crate::exit::{ErrorKind, Failure};
 /// Why a manifest could not be used. Each displays as one line naming the
 /// file; [`ManifestError::kind`] gives the exit code.
 #[derive(Debug)]
-pub enum ManifestError {
+pub(crate) enum ManifestError {
     /// Another process holds the lock.
     Busy {
         path: PathBuf,
@@ -45,7 +45,7 @@ impl ManifestError {
     /// one that cannot be opened (its folder is missing, it cannot be read or
     /// locked: all before anything is sent) is an input error (2); a busy lock
     /// or a write that fails after uploads began is a failure (1).
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             ManifestError::Io { action, .. } if matches!(*action, "create" | "read" | "lock" | "open") => {
                 ErrorKind::Usage
@@ -56,7 +56,7 @@ impl ManifestError {
     }
 
     /// The next step for the user, if there is an obvious one.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             ManifestError::Busy { .. } => Some(
                 "another capfile run uses this manifest; run again when it ends, or use another --manifest file"

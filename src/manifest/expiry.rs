@@ -7,7 +7,7 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 /// When a pre-signed secure URL expires: `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`) +
 /// `X-Amz-Expires` (seconds), or the emulator's `expires` (unix seconds).
 /// `None` when the URL says neither (or says it badly).
-pub fn expiry_of(secure_url: &str) -> Option<OffsetDateTime> {
+pub(crate) fn expiry_of(secure_url: &str) -> Option<OffsetDateTime> {
     let url = url::Url::parse(secure_url).ok()?;
     let (mut amz_date, mut amz_expires, mut expires) = (None, None, None);
     for (key, value) in url.query_pairs() {
@@ -36,7 +36,7 @@ const MANIFEST_TIME: &[BorrowedFormatItem<'static>] =
 const AMZ_DATE: &[BorrowedFormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// `2024-05-08T03:40:59Z`: RFC 3339, UTC, whole seconds.
-pub fn format_time(at: OffsetDateTime) -> String {
+pub(crate) fn format_time(at: OffsetDateTime) -> String {
     let at = at.to_offset(UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
     // Formatting a UTC time with a fixed description only fails for years
     // outside 0..=9999, which no clock or manifest here produces.
@@ -44,7 +44,7 @@ pub fn format_time(at: OffsetDateTime) -> String {
 }
 
 /// Reads what [`format_time`] writes, and nothing else.
-pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_time(text: &str) -> Option<OffsetDateTime> {
     parse_utc(text, MANIFEST_TIME)
 }
 

@@ -105,9 +105,9 @@ mod hash;
 #[cfg(test)]
 mod tests;
 
-pub use error::ManifestError;
-pub use expiry::{expiry_of, format_time, parse_time};
-pub use hash::{ContentHasher, hash_file};
+pub(crate) use error::ManifestError;
+pub(crate) use expiry::{expiry_of, format_time, parse_time};
+pub(crate) use hash::{ContentHasher, hash_file};
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -122,10 +122,10 @@ use file::{lock, sibling, sync_parent, write_atomically};
 use format::{JournalHeader, JournalLine, parse_journal, parse_manifest, render};
 
 /// The manifest format this code reads and writes.
-pub const FORMAT_VERSION: i64 = 1;
+pub(crate) const FORMAT_VERSION: i64 = 1;
 
 /// A URL that expires within this much time counts as expired.
-pub const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// How long to sleep between two tries of a busy lock.
 const LOCK_POLL: Duration = Duration::from_millis(100);
@@ -135,7 +135,7 @@ const HASH_BUFFER: usize = 256 * 1024;
 
 /// What a manifest belongs to: it is refused for any other.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Binding {
+pub(crate) struct Binding {
     /// `scheme://host[:port]` of the file service, lower case.
     pub origin: String,
     pub namespace: String,
@@ -148,7 +148,7 @@ impl Binding {
     /// and port (default ports left out, host in lower case), so
     /// `https://EU.api.capillarytech.com:443/v1` and
     /// `https://eu.api.capillarytech.com` are the same service.
-    pub fn new(base_url: &url::Url, namespace: &str, body: &str) -> Binding {
+    pub(crate) fn new(base_url: &url::Url, namespace: &str, body: &str) -> Binding {
         Binding {
             origin: crate::settings::origin_of(base_url),
             namespace: namespace.to_string(),
@@ -159,7 +159,7 @@ impl Binding {
 
 /// One remote name's last upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// SHA-256 of the content sent, lower-case hex.
     pub sha256: String,
     pub size: u64,
@@ -176,14 +176,14 @@ pub struct Entry {
 impl Entry {
     /// True when the recorded secure URL has expired or expires within
     /// [`EXPIRY_MARGIN`] of `now`: it must not be shown as a valid URL.
-    pub fn url_expired(&self, now: OffsetDateTime) -> bool {
+    pub(crate) fn url_expired(&self, now: OffsetDateTime) -> bool {
         self.url_expires_at.is_some_and(|at| at <= now + EXPIRY_MARGIN)
     }
 }
 
 /// What a second process does when another holds the manifest's lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockWait {
+pub(crate) enum LockWait {
     /// Fail at once with [`ManifestError::Busy`].
     Fail,
     /// Wait up to this long, then fail with [`ManifestError::Busy`].
@@ -192,7 +192,7 @@ pub enum LockWait {
 
 /// The caller's choices for [`Manifest::decide`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Upload everything (`--force`).
     pub force: bool,
     /// Upload an unchanged file again when its recorded URL has expired
@@ -203,7 +203,7 @@ pub struct Policy {
 
 /// Why a file is uploaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// No entry for this remote name.
     New,
     /// Its size or content differs from the entry's.
@@ -217,7 +217,7 @@ pub enum Reason {
 
 impl Reason {
     /// The word for listings (`--dry-run`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Reason::New => "new",
             Reason::Changed => "changed",
@@ -229,7 +229,7 @@ impl Reason {
 
 /// What to do with one input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision<'a> {
+pub(crate) enum Decision<'a> {
     /// Send it; hash it while it is read.
     Upload(Reason),
     /// Do not send it: outputs show this entry (outcome `skipped`).
@@ -241,7 +241,7 @@ pub enum Decision<'a> {
 
 /// An open, locked manifest. See the module documentation.
 #[derive(Debug)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     path: PathBuf,
     journal_path: PathBuf,
     binding: Binding,
@@ -265,13 +265,13 @@ impl Manifest {
     #[cfg(test)]
     /// Locks, reads and checks the manifest at `path` for `binding`; a
     /// missing file is an empty manifest (written by `finish`).
-    pub fn open(path: &Path, binding: &Binding, wait: LockWait) -> Result<Manifest, ManifestError> {
+    pub(crate) fn open(path: &Path, binding: &Binding, wait: LockWait) -> Result<Manifest, ManifestError> {
         Self::open_with_notice(path, binding, wait, &mut || {})
     }
 
     /// As [`Manifest::open`], calling `notice` once if the lock is busy and
     /// the wait begins (to tell the user why nothing happens).
-    pub fn open_with_notice(
+    pub(crate) fn open_with_notice(
         path: &Path,
         binding: &Binding,
         wait: LockWait,
@@ -330,19 +330,19 @@ impl Manifest {
 
     #[cfg(test)]
     /// The entry for a remote name.
-    pub fn lookup(&self, name: &str) -> Option<&Entry> {
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Entry> {
         self.entries.get(name)
     }
 
     #[cfg(test)]
     /// All entries, sorted by remote name.
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(name, entry)| (name.as_str(), entry))
     }
 
     /// Whether to send the file `name` of `size` bytes. `sha256` is its hash
     /// when known; without it the answer may be [`Decision::HashFirst`].
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         name: &str,
         size: u64,
@@ -373,7 +373,7 @@ impl Manifest {
     #[cfg(test)]
     /// True when the file must be hashed before [`Manifest::decide`] can
     /// answer; otherwise it can be hashed while it is uploaded.
-    pub fn must_hash_first(&self, name: &str, size: u64, now: OffsetDateTime, policy: Policy) -> bool {
+    pub(crate) fn must_hash_first(&self, name: &str, size: u64, now: OffsetDateTime, policy: Policy) -> bool {
         self.decide(name, size, None, now, policy) == Decision::HashFirst
     }
 
@@ -383,7 +383,7 @@ impl Manifest {
     /// On an error the entry is not recorded (a partly written line is cut
     /// off again): the file was uploaded but the manifest does not know it, so
     /// the caller should report the error and not count the file as done.
-    pub fn record(&mut self, name: &str, entry: Entry) -> Result<(), ManifestError> {
+    pub(crate) fn record(&mut self, name: &str, entry: Entry) -> Result<(), ManifestError> {
         self.append(name, entry).map_err(|source| ManifestError::Io {
             path: self.journal_path.clone(),
             action: "write",
@@ -423,14 +423,14 @@ impl Manifest {
     /// Writes the manifest atomically (when anything changed, or when it did
     /// not exist), removes the journal and releases the lock. A dry run drops
     /// the manifest instead.
-    pub fn finish(mut self) -> Result<(), ManifestError> {
+    pub(crate) fn finish(mut self) -> Result<(), ManifestError> {
         self.write()?;
         self.journal = None;
         self.remove_journal()
     }
 
     /// The manifest as text: header, then entries sorted by name.
-    pub fn to_toml(&self) -> String {
+    pub(crate) fn to_toml(&self) -> String {
         render(&self.binding, &self.entries)
     }
 

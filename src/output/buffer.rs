@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 /// One output stream of the printer.
 #[derive(Clone, Debug)]
-pub struct Buffer {
+pub(crate) struct Buffer {
     target: Target,
     terminal: bool,
 }
@@ -27,7 +27,7 @@ enum Target {
 
 impl Buffer {
     /// The process's standard output.
-    pub fn stdout() -> Buffer {
+    pub(crate) fn stdout() -> Buffer {
         Buffer {
             target: Target::Stdout,
             terminal: io::stdout().is_terminal(),
@@ -35,7 +35,7 @@ impl Buffer {
     }
 
     /// The process's standard error.
-    pub fn stderr() -> Buffer {
+    pub(crate) fn stderr() -> Buffer {
         Buffer {
             target: Target::Stderr,
             terminal: io::stderr().is_terminal(),
@@ -45,25 +45,25 @@ impl Buffer {
     /// A buffer in memory that claims to be a terminal or not; clones share
     /// the bytes, so a test keeps one clone to read what the printer wrote.
     #[cfg(test)]
-    pub fn memory(terminal: bool) -> Buffer {
+    pub(crate) fn memory(terminal: bool) -> Buffer {
         Buffer {
             target: Target::Memory(Arc::default()),
             terminal,
         }
     }
 
-    pub fn is_terminal(&self) -> bool {
+    pub(crate) fn is_terminal(&self) -> bool {
         self.terminal
     }
 
     /// Whether this is the process's standard error, where progress bars can be
     /// drawn (they write to it directly, not through this buffer).
-    pub fn is_process_stderr(&self) -> bool {
+    pub(crate) fn is_process_stderr(&self) -> bool {
         matches!(self.target, Target::Stderr)
     }
 
     /// Writes `bytes` in one piece and flushes them.
-    pub fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
         match &self.target {
             Target::Stdout => {
                 let mut out = io::stdout().lock();
@@ -83,7 +83,7 @@ impl Buffer {
 
     /// What was written to a memory buffer so far (empty for the real streams).
     #[cfg(test)]
-    pub fn contents(&self) -> String {
+    pub(crate) fn contents(&self) -> String {
         match &self.target {
             Target::Memory(memory) => memory
                 .lock()

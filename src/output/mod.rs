@@ -21,14 +21,14 @@ mod render;
 mod results;
 mod trace;
 
-pub use buffer::Buffer;
-pub use progress::{BatchProgress, FileProgress};
-pub use render::{Row, count, escape_control, human_bytes, json_compact, json_pretty, quote_path, render_table};
-pub use results::{Results, dry_run_line};
+pub(crate) use buffer::Buffer;
+pub(crate) use progress::{BatchProgress, FileProgress};
+pub(crate) use render::{Row, count, escape_control, human_bytes, json_compact, json_pretty, quote_path, render_table};
+pub(crate) use results::{Results, dry_run_line};
 
 /// How much is said on standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     Quiet,
     Normal,
     Verbose(u8),
@@ -36,7 +36,7 @@ pub enum Verbosity {
 
 /// Decides where bytes go and in which form.
 #[derive(Debug)]
-pub struct Printer {
+pub(crate) struct Printer {
     verbosity: Verbosity,
     color: bool,
     /// Results: standard output in production.
@@ -60,7 +60,7 @@ pub struct Printer {
 impl Printer {
     /// A printer for `--color`, `--quiet` and `--verbose`; `NO_COLOR` and
     /// `TERM` come from `env`.
-    pub fn new(color: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Printer {
+    pub(crate) fn new(color: ColorChoice, quiet: bool, verbose: u8, env: &Env) -> Printer {
         let err = Buffer::stderr();
         let color = match color {
             ColorChoice::Always => true,
@@ -89,7 +89,7 @@ impl Printer {
     }
 
     /// A printer over the given buffers (memory buffers in unit tests).
-    pub fn with_buffers(verbosity: Verbosity, color: bool, out: Buffer, err: Buffer) -> Printer {
+    pub(crate) fn with_buffers(verbosity: Verbosity, color: bool, out: Buffer, err: Buffer) -> Printer {
         Printer {
             verbosity,
             color,
@@ -102,21 +102,21 @@ impl Printer {
         }
     }
 
-    pub fn stdout_is_terminal(&self) -> bool {
+    pub(crate) fn stdout_is_terminal(&self) -> bool {
         self.out.is_terminal()
     }
 
     /// Whether standard output is a terminal that gets colour (marks in
     /// `status`): the same choice as standard error's, on a terminal.
-    pub fn colors_stdout(&self) -> bool {
+    pub(crate) fn colors_stdout(&self) -> bool {
         self.color && self.out.is_terminal()
     }
 
-    pub fn is_quiet(&self) -> bool {
+    pub(crate) fn is_quiet(&self) -> bool {
         self.verbosity == Verbosity::Quiet
     }
 
-    pub fn verbosity(&self) -> Verbosity {
+    pub(crate) fn verbosity(&self) -> Verbosity {
         self.verbosity
     }
 
@@ -127,7 +127,7 @@ impl Printer {
     /// with ripgrep: the rest is dropped quietly. Any other write error (a full
     /// disk, a closed descriptor) means results are lost: it is remembered, and
     /// `stdout_failure` turns it into a failed run at the end.
-    pub fn result(&self, text: &str) {
+    pub(crate) fn result(&self, text: &str) {
         if text.is_empty() || self.stdout_closed.load(Ordering::Relaxed) {
             return;
         }
@@ -153,12 +153,12 @@ impl Printer {
     }
 
     /// Why results could not be written to standard output, if they could not.
-    pub fn stdout_failure(&self) -> Option<String> {
+    pub(crate) fn stdout_failure(&self) -> Option<String> {
         self.stdout_error.lock().ok().and_then(|failure| failure.clone())
     }
 
     /// `capfile: error: ...` and, where one helps, a hint line.
-    pub fn error(&self, err: &dyn Failure) {
+    pub(crate) fn error(&self, err: &dyn Failure) {
         let mut text = format!(
             "{}: {}\n",
             self.paint("capfile: error", RED),
@@ -171,11 +171,11 @@ impl Printer {
     }
 
     /// A question on standard error, on the line where the answer is typed.
-    pub fn prompt(&self, question: &str) {
+    pub(crate) fn prompt(&self, question: &str) {
         self.stderr(question);
     }
 
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         self.stderr(&format!(
             "{}: {}\n",
             self.paint("capfile: warning", YELLOW),
@@ -185,19 +185,19 @@ impl Printer {
 
     /// A line that says what failed, printed like a note but kept with
     /// `--quiet`, which drops progress and the summary, never an error.
-    pub fn essential(&self, message: &str) {
+    pub(crate) fn essential(&self, message: &str) {
         self.stderr(&format!("{}\n", escape_control(message)));
     }
 
     /// Ordinary progress and summary lines; dropped with `--quiet`.
-    pub fn note(&self, message: &str) {
+    pub(crate) fn note(&self, message: &str) {
         if self.verbosity >= Verbosity::Normal {
             self.stderr(&format!("{}\n", escape_control(message)));
         }
     }
 
     /// Detail shown with `-v` (level 1) or `-vv` (level 2).
-    pub fn detail(&self, level: u8, message: &str) {
+    pub(crate) fn detail(&self, level: u8, message: &str) {
         if let Verbosity::Verbose(v) = self.verbosity
             && v >= level
         {

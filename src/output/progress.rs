@@ -13,7 +13,7 @@ use super::Printer;
 impl Printer {
     /// Progress for a batch of `files` uploads of `bytes` in all: bars on a
     /// terminal, nothing otherwise (the finished-file lines are `note`s).
-    pub fn batch_progress(self: &Arc<Self>, files: u64, bytes: u64, enabled: bool) -> BatchProgress {
+    pub(crate) fn batch_progress(self: &Arc<Self>, files: u64, bytes: u64, enabled: bool) -> BatchProgress {
         // Bars are drawn straight onto the process's standard error, never
         // into an injected buffer.
         if !enabled || !self.err.is_terminal() || !self.err.is_process_stderr() || self.is_quiet() {
@@ -290,14 +290,14 @@ impl Bars {
 }
 
 /// The progress display of one batch.
-pub struct BatchProgress {
+pub(crate) struct BatchProgress {
     printer: Arc<Printer>,
     bars: Option<Bars>,
 }
 
 impl BatchProgress {
     /// A bar for one file in flight (nothing when bars are off).
-    pub fn start_file(&self, label: &str, size: u64) -> FileProgress {
+    pub(crate) fn start_file(&self, label: &str, size: u64) -> FileProgress {
         let bar = self.bars.as_ref().map(|bars| {
             let widths = Widths::now(bars.files, bars.total.length().unwrap_or(0));
             let (_, name, _) = file_layout(&widths, size);
@@ -326,12 +326,12 @@ impl BatchProgress {
     }
 
     /// Whether bars are drawn (standard error is a terminal, progress is on).
-    pub fn draws_bars(&self) -> bool {
+    pub(crate) fn draws_bars(&self) -> bool {
         self.bars.is_some()
     }
 
     /// Counts a finished file (done or failed) on the total bar.
-    pub fn file_finished(&self) {
+    pub(crate) fn file_finished(&self) {
         if let Some(bars) = &self.bars {
             let finished = bars.finished.fetch_add(1, Ordering::Relaxed) + 1;
             bars.total.set_prefix(bars.prefix(finished));
@@ -343,7 +343,7 @@ impl BatchProgress {
     }
 
     /// Shows `level` uploads in flight at once on the total bar (`--jobs auto`).
-    pub fn set_concurrency(&self, level: usize) {
+    pub(crate) fn set_concurrency(&self, level: usize) {
         if let Some(bars) = &self.bars {
             bars.level.store(level as u64, Ordering::Relaxed);
             bars.total
@@ -352,7 +352,7 @@ impl BatchProgress {
     }
 
     /// Removes the bars, leaving the lines written above them.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bars) = &self.bars {
             bars.total.finish_and_clear();
             let _ = bars.multi.clear();
@@ -374,7 +374,7 @@ impl Drop for BatchProgress {
 }
 
 /// Progress of one upload: bytes handed to the connection, from the body stream.
-pub struct FileProgress {
+pub(crate) struct FileProgress {
     label: String,
     /// The columns the bar has for its message (the file name).
     name_width: usize,
@@ -427,12 +427,12 @@ impl FileProgress {
     }
 
     /// Requests sent for this file so far, retries included.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.attempts.load(Ordering::Relaxed)
     }
 
     /// Time this file waited for the rate limit so far.
-    pub fn rate_wait(&self) -> Duration {
+    pub(crate) fn rate_wait(&self) -> Duration {
         Duration::from_millis(self.rate_wait_ms.load(Ordering::Relaxed))
     }
 }

@@ -5,7 +5,7 @@
 
 /// One row of the upload table.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     pub name: String,
     pub version: String,
     pub secure_url: String,
@@ -14,7 +14,7 @@ pub struct Row {
 /// The table form: aligned with a header on a terminal, tab-separated otherwise.
 /// On a terminal the NAME column is capped so the URL fits the width of
 /// standard output (see [`render_table_in`]).
-pub fn render_table(rows: &[Row], terminal: bool) -> String {
+pub(crate) fn render_table(rows: &[Row], terminal: bool) -> String {
     let width = if terminal {
         terminal_columns(Stream::Stdout)
     } else {
@@ -32,7 +32,7 @@ const MIN_NAME_COLUMN: usize = 16;
 /// `…` only when that buys the longest URL a line: when the URL wraps anyway,
 /// the name stays whole. A URL is never shortened. Without a terminal nothing
 /// is shortened: scripts get every name whole.
-pub fn render_table_in(rows: &[Row], terminal: bool, width: Option<usize>) -> String {
+pub(super) fn render_table_in(rows: &[Row], terminal: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     if !terminal {
         for row in rows {
@@ -103,13 +103,13 @@ fn name_column(longest_name: usize, rest: usize, width: usize) -> usize {
 }
 
 /// Columns `text` takes on a terminal.
-pub fn display_width(text: &str) -> usize {
+pub(super) fn display_width(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
 
 /// `text` in at most `max` columns: a longer one keeps its start and end
 /// (the extension) around a `…`, cut between characters by display width.
-pub fn elide_middle(text: &str, max: usize) -> String {
+pub(super) fn elide_middle(text: &str, max: usize) -> String {
     if display_width(text) <= max {
         return text.to_string();
     }
@@ -143,20 +143,20 @@ pub fn elide_middle(text: &str, max: usize) -> String {
 
 /// Which of the process's output streams a terminal query is about.
 #[derive(Clone, Copy, Debug)]
-pub enum Stream {
+pub(super) enum Stream {
     Stdout,
     Stderr,
 }
 
 /// The width of the terminal on `stream`, when it is one.
-pub fn terminal_columns(stream: Stream) -> Option<u16> {
+pub(super) fn terminal_columns(stream: Stream) -> Option<u16> {
     terminal_size(stream).map(|(columns, _)| columns)
 }
 
 /// The (columns, rows) of the terminal on `stream`, when it is one; the
 /// `terminal_size` crate (already a dependency of clap) asks the OS, on
 /// Windows too.
-pub fn terminal_size(stream: Stream) -> Option<(u16, u16)> {
+pub(super) fn terminal_size(stream: Stream) -> Option<(u16, u16)> {
     let size = match stream {
         Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
         Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
@@ -168,7 +168,7 @@ pub fn terminal_size(stream: Stream) -> Option<(u16, u16)> {
 /// The server's JSON with the whitespace outside strings removed, so it fits on
 /// one line. Tokens are copied byte for byte: no key is reordered and no number
 /// reformatted, which re-serialising through a JSON value could do.
-pub fn json_compact(raw: &[u8]) -> String {
+pub(crate) fn json_compact(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(text.len());
     let mut strings = StringTracker::default();
@@ -210,7 +210,7 @@ impl StringTracker {
 /// The server's JSON indented by two spaces for reading on a terminal; like
 /// `json_compact`, it keeps the same keys, order and values; only the whitespace
 /// outside strings differs from what the server sent.
-pub fn json_pretty(raw: &[u8]) -> String {
+pub(crate) fn json_pretty(raw: &[u8]) -> String {
     let compact = json_compact(raw);
     let mut out = String::with_capacity(compact.len() * 2);
     let mut depth = 0usize;
@@ -266,7 +266,7 @@ pub fn json_pretty(raw: &[u8]) -> String {
 /// overrides are written as visible escapes (`\n`, `\t`, `\r`, `\x1b`,
 /// `\u{202e}`), so nothing received can move the cursor, retitle the window,
 /// start a new line or reorder what is shown.
-pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -307,7 +307,7 @@ fn needs_escape(c: char) -> bool {
 /// A local path for messages, quoted as coreutils quotes names that hold
 /// control characters: `'a'$'\033''b'`, so a file name cannot write escape
 /// sequences to the terminal. Ordinary names are shown as they are.
-pub fn quote_path(text: &str) -> String {
+pub(crate) fn quote_path(text: &str) -> String {
     if !text.chars().any(needs_escape) {
         return text.to_string();
     }
@@ -345,12 +345,12 @@ pub fn quote_path(text: &str) -> String {
 }
 
 /// `1 file`, `3 files`: a count with its noun in the right number.
-pub fn count(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Bytes in the units people read: `51 B`, `1.2 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
+pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -18,17 +18,17 @@ use super::{Printer, Row, escape_control, json_compact, json_pretty, render_tabl
 
 /// What the table shows instead of a skipped file's recorded URL that has
 /// expired (`--no-refresh`).
-pub const EXPIRED_URL: &str = "(expired; run without --no-refresh for a fresh URL)";
+pub(super) const EXPIRED_URL: &str = "(expired; run without --no-refresh for a fresh URL)";
 
 /// Writes upload results to the printer's standard output.
-pub struct Results<'a> {
+pub(crate) struct Results<'a> {
     printer: &'a Printer,
     format: OutputFormat,
     held_rows: Option<Vec<Row>>,
 }
 
 impl<'a> Results<'a> {
-    pub fn new(printer: &'a Printer, format: OutputFormat) -> Self {
+    pub(crate) fn new(printer: &'a Printer, format: OutputFormat) -> Self {
         let hold = format == OutputFormat::Table && printer.stdout_is_terminal();
         Results {
             printer,
@@ -39,7 +39,7 @@ impl<'a> Results<'a> {
 
     /// The record of one input that ended, with its upload when it was
     /// uploaded.
-    pub fn push_record(&mut self, record: &Record, done: Option<&Uploaded>) {
+    pub(crate) fn push_record(&mut self, record: &Record, done: Option<&Uploaded>) {
         if self.format == OutputFormat::Records {
             self.printer.result(&format!("{}\n", record.to_line()));
         } else if let Some(done) = done {
@@ -64,7 +64,7 @@ impl<'a> Results<'a> {
     /// record, `--json` nothing (there is no server answer). A recorded URL
     /// that has expired is never shown as valid: the table marks the row,
     /// `-o url` leaves it out with a note on standard error.
-    pub fn push_skipped(&mut self, record: &Record, version: &str, expired: bool) {
+    pub(crate) fn push_skipped(&mut self, record: &Record, version: &str, expired: bool) {
         let url = record.secure_file_path.clone().unwrap_or_default();
         let text = match self.format {
             OutputFormat::Records => format!("{}\n", record.to_line()),
@@ -97,7 +97,7 @@ impl<'a> Results<'a> {
     }
 
     /// The result of one finished upload.
-    pub fn push(&mut self, done: &Uploaded) {
+    pub(crate) fn push(&mut self, done: &Uploaded) {
         let row = || Row {
             name: done.name.clone(),
             version: done.version.clone(),
@@ -121,7 +121,7 @@ impl<'a> Results<'a> {
     }
 
     /// Writes what was held back (the aligned table), if anything.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if let Some(rows) = self.held_rows
             && !rows.is_empty()
         {
@@ -132,7 +132,7 @@ impl<'a> Results<'a> {
 
 /// One line of a dry run's plan: the request that would be sent, the body's
 /// size and its media type (`None`: a placeholder, sent without a body).
-pub fn dry_run_line(url: &str, size: u64, mime: Option<&str>) -> String {
+pub(crate) fn dry_run_line(url: &str, size: u64, mime: Option<&str>) -> String {
     format!(
         "POST {url}\t{size} bytes\t{}\n",
         mime.unwrap_or("(placeholder, no body)")

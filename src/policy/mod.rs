@@ -22,26 +22,26 @@ mod error;
 mod rules;
 mod select;
 
-pub use error::PolicyError;
-pub use rules::{Rule, Value};
-pub use select::{UnknownPolicy, select};
+pub(crate) use error::PolicyError;
+pub(crate) use rules::{Rule, Value};
+pub(crate) use select::{UnknownPolicy, select};
 
 /// `max_pixels` when no policy sets it: 100 megapixels.
-pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+pub(crate) const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 
 /// `aspect_tolerance` when a policy with an `aspect` sets none.
-pub const DEFAULT_ASPECT_TOLERANCE: f64 = 0.01;
+pub(crate) const DEFAULT_ASPECT_TOLERANCE: f64 = 0.01;
 
 /// One named policy, its rules checked.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub name: String,
     pub rules: BTreeMap<Rule, Value>,
 }
 
 /// A policy name: it is a TOML key and a part of `policies.NAME.RULE`, so it
 /// holds no dot.
-pub fn check_name(name: &str) -> Result<(), PolicyError> {
+pub(crate) fn check_name(name: &str) -> Result<(), PolicyError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
         return Err(PolicyError::Name { name: name.to_string() });
     }
@@ -51,7 +51,7 @@ pub fn check_name(name: &str) -> Result<(), PolicyError> {
 impl Policy {
     /// A policy from its table in the config file; the error names the rule
     /// and what is wrong, and the position of the offending part.
-    pub fn from_table(
+    pub(crate) fn from_table(
         name: &str,
         table: &dyn toml_edit::TableLike,
     ) -> Result<Policy, (Option<std::ops::Range<usize>>, String)> {
@@ -76,7 +76,7 @@ impl Policy {
         })
     }
 
-    pub fn get(&self, rule: Rule) -> Option<&Value> {
+    pub(crate) fn get(&self, rule: Rule) -> Option<&Value> {
         self.rules.get(&rule)
     }
 
@@ -91,7 +91,7 @@ impl Policy {
 /// What an image breaks: one line naming the file, each broken rule with
 /// the image's value, and the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violations {
+pub(crate) struct Violations {
     pub label: String,
     pub policy: Option<String>,
     /// Each broken rule, as `1200x400 is not 1:1`.
@@ -112,7 +112,7 @@ impl std::error::Error for Violations {}
 
 /// Holds `facts` to `policy` (or, with none, to the default `max_pixels`);
 /// `None` when the image meets every rule.
-pub fn check(label: &str, facts: &ImageFacts, policy: Option<&Policy>) -> Option<Violations> {
+pub(crate) fn check(label: &str, facts: &ImageFacts, policy: Option<&Policy>) -> Option<Violations> {
     let empty = Policy::default();
     let policy_ref = policy.unwrap_or(&empty);
     let mut broken = Vec::new();

@@ -12,7 +12,7 @@ use crate::image::{Color, Format};
 
 /// What a rule's value must be.
 #[derive(Clone, Copy, Debug)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A whole number from `min` up (bytes, pixels, a side in pixels).
     Int { min: u64 },
     /// `WxH`, e.g. `90x90`.
@@ -37,7 +37,7 @@ pub enum Kind {
 }
 
 /// The declaration of one rule.
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: &'static str,
     pub kind: Kind,
     pub help: &'static str,
@@ -48,14 +48,14 @@ macro_rules! rule_table {
     ($( $variant:ident => $name:literal, $kind:expr, $help:literal; )*) => {
         /// A policy rule, in the order `config list` shows them.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Rule {
+        pub(crate) enum Rule {
             $( $variant, )*
         }
 
         impl Rule {
-            pub const ALL: [Rule; [$($name),*].len()] = [$(Rule::$variant),*];
+            pub(crate) const ALL: [Rule; [$($name),*].len()] = [$(Rule::$variant),*];
 
-            pub fn spec(self) -> &'static Spec {
+            pub(crate) fn spec(self) -> &'static Spec {
                 match self {
                     $( Rule::$variant => {
                         static SPEC: Spec = Spec { name: $name, kind: $kind, help: $help };
@@ -92,7 +92,7 @@ rule_table! {
 
 /// A rule's value, checked.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Int(u64),
     Size(u32, u32),
     Ratio(u32, u32),
@@ -121,19 +121,19 @@ impl fmt::Display for Value {
 }
 
 impl Rule {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.spec().name
     }
 
     /// The rule of that name, or an error listing the valid ones.
-    pub fn parse(name: &str) -> Result<Rule, PolicyError> {
+    pub(crate) fn parse(name: &str) -> Result<Rule, PolicyError> {
         Rule::ALL
             .into_iter()
             .find(|r| r.name() == name)
             .ok_or_else(|| PolicyError::UnknownRule { name: name.to_string() })
     }
 
-    pub fn names() -> String {
+    pub(crate) fn names() -> String {
         Rule::ALL.map(Rule::name).join(", ")
     }
 
@@ -147,7 +147,7 @@ impl Rule {
     }
 
     /// Checks a value as found in the config file.
-    pub fn check_file(self, value: &toml_edit::Value) -> Result<Value, PolicyError> {
+    pub(crate) fn check_file(self, value: &toml_edit::Value) -> Result<Value, PolicyError> {
         match self.spec().kind {
             Kind::Int { min } => value
                 .as_integer()
@@ -187,7 +187,7 @@ impl Rule {
     }
 
     /// Checks text (`config set`, or a string in the file).
-    pub fn check_text(self, text: &str) -> Result<Value, PolicyError> {
+    pub(crate) fn check_text(self, text: &str) -> Result<Value, PolicyError> {
         let text = text.trim();
         let refused = |takes| self.refused(takes, Some(text));
         match self.spec().kind {
@@ -234,7 +234,7 @@ impl Rule {
     }
 
     /// Checks `config set` text and returns it as the file stores it.
-    pub fn parse_input(self, text: &str) -> Result<toml_edit::Value, PolicyError> {
+    pub(crate) fn parse_input(self, text: &str) -> Result<toml_edit::Value, PolicyError> {
         let value = self.check_text(text)?;
         Ok(match value {
             Value::Int(n) => toml_edit::Value::from(i64::try_from(n).unwrap_or(i64::MAX)),

@@ -14,7 +14,7 @@ use super::Policy;
 
 /// The policy the run uses, looked up in the config file; a name the file
 /// does not define is a usage error naming where the name came from.
-pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Option<Policy>, UnknownPolicy> {
+pub(crate) fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Option<Policy>, UnknownPolicy> {
     let chosen = settings.policy.as_ref();
     let namespace = &settings.namespace.value;
     let (name, from) = match chosen {
@@ -45,7 +45,7 @@ pub fn select(config: &Config, profile: &str, settings: &Settings) -> Result<Opt
 /// `--policy`, CAPFILE_POLICY or the profile names a policy that the config
 /// file does not hold; `from` says which. A usage error (exit 2).
 #[derive(Debug)]
-pub struct UnknownPolicy {
+pub(crate) struct UnknownPolicy {
     pub name: String,
     pub from: String,
     pub path: PathBuf,

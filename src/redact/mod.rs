@@ -26,24 +26,24 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use url::Url;
 
 /// What stands in for a secret.
-pub const REDACTED: &str = "REDACTED";
+pub(crate) const REDACTED: &str = "REDACTED";
 
 /// The shortest value matched as a secret.
-pub const MIN_SECRET: usize = 4;
+pub(crate) const MIN_SECRET: usize = 4;
 
 /// How many times decoding is tried on text that is encoded more than once.
 const DECODE_ROUNDS: usize = 3;
 
 /// A set of secrets and the automaton that finds any form of them.
 #[derive(Clone, Default)]
-pub struct Scrubber {
+pub(crate) struct Scrubber {
     secrets: Vec<String>,
     finder: Option<Arc<AhoCorasick>>,
 }
 
 impl Scrubber {
     /// Adds `secret` (and every form of it); returns whether it was new.
-    pub fn add(&mut self, secret: &str) -> bool {
+    pub(crate) fn add(&mut self, secret: &str) -> bool {
         if secret.chars().count() < MIN_SECRET || self.secrets.iter().any(|s| s == secret) {
             return false;
         }
@@ -62,7 +62,7 @@ impl Scrubber {
 
     /// Drops `value` from the secrets: a value shown on purpose (the user
     /// name) is not one, even when a password equals it.
-    pub fn remove(&mut self, value: &str) {
+    pub(crate) fn remove(&mut self, value: &str) {
         let before = self.secrets.len();
         self.secrets.retain(|s| s != value);
         if self.secrets.len() != before {
@@ -75,7 +75,7 @@ impl Scrubber {
     }
 
     /// `text` with every form of every secret replaced by [`REDACTED`].
-    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let Some(finder) = &self.finder else {
             return Cow::Borrowed(text);
         };
@@ -100,7 +100,7 @@ impl Scrubber {
     /// are scrubbed one by one (after JSON decoding), and the body is written
     /// again only when one held a secret. Other bytes are scrubbed as text,
     /// or byte for byte when they are not UTF-8.
-    pub fn scrub_body(&self, body: Bytes) -> Bytes {
+    pub(crate) fn scrub_body(&self, body: Bytes) -> Bytes {
         let Some(finder) = &self.finder else { return body };
         let Ok(text) = std::str::from_utf8(&body) else {
             let mut out = Vec::with_capacity(body.len());
@@ -213,7 +213,7 @@ fn json_unescaped(text: &str) -> Option<String> {
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Every form in which `secret` is looked for (matched ignoring ASCII case).
-pub fn forms(secret: &str) -> Vec<String> {
+pub(crate) fn forms(secret: &str) -> Vec<String> {
     let mut out = vec![secret.to_string()];
     // JSON: as serde writes it, with `/` escaped, and every character escaped.
     let json = serde_json::to_string(secret).unwrap_or_default();
@@ -273,7 +273,7 @@ fn base64_cores(bytes: &[u8]) -> Vec<String> {
 static RUN: RwLock<Option<Scrubber>> = RwLock::new(None);
 
 /// Adds a secret of this run: from now on no form of it passes [`scrub`].
-pub fn remember(secret: &str) {
+pub(crate) fn remember(secret: &str) {
     if let Ok(mut run) = RUN.write() {
         run.get_or_insert_with(Scrubber::default).add(secret);
     }
@@ -281,7 +281,7 @@ pub fn remember(secret: &str) {
 
 /// Marks `value` as shown on purpose (the user name): it is not scrubbed,
 /// even if a password equal to it was remembered.
-pub fn public(value: &str) {
+pub(crate) fn public(value: &str) {
     if let Ok(mut run) = RUN.write()
         && let Some(scrubber) = run.as_mut()
     {
@@ -290,12 +290,12 @@ pub fn public(value: &str) {
 }
 
 /// The run's scrubber, as it is now.
-pub fn run_scrubber() -> Scrubber {
+pub(crate) fn run_scrubber() -> Scrubber {
     RUN.read().ok().and_then(|run| run.clone()).unwrap_or_default()
 }
 
 /// `text` (a server's) without any form of this run's secrets.
-pub fn scrub(text: &str) -> Cow<'_, str> {
+pub(crate) fn scrub(text: &str) -> Cow<'_, str> {
     let scrubber = run_scrubber();
     match scrubber.scrub(text) {
         Cow::Borrowed(_) => Cow::Borrowed(text),
@@ -304,13 +304,13 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 }
 
 /// A body as a server sent it, without any form of this run's secrets.
-pub fn scrub_body(body: Bytes) -> Bytes {
+pub(crate) fn scrub_body(body: Bytes) -> Bytes {
     run_scrubber().scrub_body(body)
 }
 
 /// Header values as received, each scrubbed (a value that held a secret and
 /// is not text once scrubbed is dropped).
-pub fn scrub_headers(headers: &reqwest::header::HeaderMap) -> reqwest::header::HeaderMap {
+pub(crate) fn scrub_headers(headers: &reqwest::header::HeaderMap) -> reqwest::header::HeaderMap {
     let scrubber = run_scrubber();
     let mut out = reqwest::header::HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
@@ -334,7 +334,7 @@ pub fn scrub_headers(headers: &reqwest::header::HeaderMap) -> reqwest::header::H
 /// Text that does not parse as a URL with a host (`user:pw@host` parses as
 /// the scheme `user`) has everything between its scheme and its last
 /// `@` replaced, since what a parser would take as user info cannot be told.
-pub fn redact_url_userinfo(text: &str) -> String {
+pub(crate) fn redact_url_userinfo(text: &str) -> String {
     if let Ok(url) = Url::parse(text)
         && url.has_host()
     {

@@ -7,7 +7,7 @@ use super::ValueError;
 
 /// A username or client key: something that fits in a header. A Basic-auth
 /// user name cannot hold `:`, which separates it from the password.
-pub fn check_identity(text: &str, basic: bool) -> Result<(), ValueError> {
+pub(super) fn check_identity(text: &str, basic: bool) -> Result<(), ValueError> {
     if text.trim().is_empty() {
         return Err(ValueError::Empty);
     }
@@ -22,7 +22,7 @@ pub fn check_identity(text: &str, basic: bool) -> Result<(), ValueError> {
 
 /// A profile name: it names a TOML table and a keyring entry, so it is kept
 /// to plain characters.
-pub fn check_profile_name(name: &str) -> Result<(), ValueError> {
+pub(crate) fn check_profile_name(name: &str) -> Result<(), ValueError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
         return Err(ValueError::ProfileName { name: name.to_string() });
     }
@@ -30,7 +30,7 @@ pub fn check_profile_name(name: &str) -> Result<(), ValueError> {
 }
 
 /// A namespace is one URL path segment of plain characters.
-pub fn check_namespace(namespace: &str) -> Result<(), ValueError> {
+pub(crate) fn check_namespace(namespace: &str) -> Result<(), ValueError> {
     if namespace.is_empty() {
         return Err(ValueError::Empty);
     }
@@ -51,7 +51,7 @@ pub fn check_namespace(namespace: &str) -> Result<(), ValueError> {
 /// scheme's default port left out, no user, path or query, so
 /// `HTTPS://Eu.Example:443/x` and `https://eu.example` are the same service.
 /// Saved secrets, reports and manifests are bound to it.
-pub fn origin_of(url: &Url) -> String {
+pub(crate) fn origin_of(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
@@ -92,7 +92,7 @@ pub fn parse_base_url(value: &str) -> Result<Url, ValueError> {
 /// The URL text with its user info replaced by `***`, for messages:
 /// `https://user:pw@host/` -> `https://***@host/`, and `https:///u:pw@host`
 /// too (see `redact::redact_url_userinfo`: the parsed URL decides).
-pub fn redact_userinfo(text: &str) -> String {
+pub(super) fn redact_userinfo(text: &str) -> String {
     crate::redact::redact_url_userinfo(text)
 }
 

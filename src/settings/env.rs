@@ -13,7 +13,7 @@ use std::ffi::{OsStr, OsString};
 
 /// A snapshot of the variables capfile reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Env {
+pub(crate) struct Env {
     vars: BTreeMap<OsString, OsString>,
 }
 
@@ -36,7 +36,7 @@ const OTHERS: [&str; 12] = [
 
 impl Env {
     /// The process environment's `CAPFILE_*` and [`OTHERS`].
-    pub fn capture() -> Env {
+    pub(crate) fn capture() -> Env {
         let vars = std::env::vars_os()
             .filter(|(name, _)| {
                 let name = name.to_string_lossy();
@@ -48,7 +48,7 @@ impl Env {
 
     /// An environment holding just these variables (for tests).
     #[cfg(test)]
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
+    pub(crate) fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
         let vars = pairs
             .into_iter()
             .map(|(k, v)| (OsString::from(k.as_ref()), OsString::from(v.as_ref())))
@@ -57,7 +57,7 @@ impl Env {
     }
 
     /// A variable as UTF-8 text; empty or not UTF-8 counts as unset.
-    pub fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         self.vars
             .get(OsStr::new(name))
             .and_then(|v| v.to_str())
@@ -66,7 +66,7 @@ impl Env {
     }
 
     /// A variable as set, even when empty or not UTF-8.
-    pub fn get_os(&self, name: &str) -> Option<&OsStr> {
+    pub(crate) fn get_os(&self, name: &str) -> Option<&OsStr> {
         self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
     }
 }

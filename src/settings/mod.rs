@@ -18,18 +18,20 @@ use std::fmt;
 use url::Url;
 
 mod checks;
-pub mod env;
+pub(crate) mod env;
 mod error;
 mod rate;
 mod table;
-pub mod types;
+pub(crate) mod types;
 
-pub use checks::{check_namespace, check_profile_name, origin_of, parse_base_url};
-pub use env::{Env, Lookup};
-pub use error::{SettingsError, ValueError};
-pub use rate::Rate;
-pub use table::{FromValue, Key, Kind, Value};
-pub use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name};
+pub use checks::parse_base_url;
+pub(crate) use checks::{check_namespace, check_profile_name, origin_of};
+pub(crate) use env::{Env, Lookup};
+pub(crate) use error::{SettingsError, ValueError};
+pub(crate) use rate::Rate;
+pub(crate) use table::{FromValue, Value};
+pub use table::{Key, Kind};
+pub(crate) use types::{AuthKind, BodyFormat, ColorChoice, HttpVersion, Jobs, OutputFormat, choice_name};
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +69,7 @@ impl<T> Setting<T> {
     }
 }
 
-pub const DEFAULT_PROFILE: &str = "default";
+pub(crate) const DEFAULT_PROFILE: &str = "default";
 
 /// The settings of one `[profiles.NAME]` table, each checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -211,7 +213,7 @@ pub struct Settings {
 /// profile's value in the config file, else the default; `None` when none is
 /// set. The flag's text and the variable are both checked, whichever wins.
 /// This is the one place that order is written.
-pub fn resolve_key(
+pub(crate) fn resolve_key(
     key: Key,
     flags: &Flags,
     env: &dyn Lookup,
@@ -269,7 +271,7 @@ pub fn resolve(flags: &Flags, env: &dyn Lookup, file: &FileValues) -> Result<Set
 
 /// The auth kind when none is set: OAuth when only a client key is set,
 /// else Basic.
-pub fn inferred_auth(username_set: bool, client_key_set: bool) -> AuthKind {
+pub(crate) fn inferred_auth(username_set: bool, client_key_set: bool) -> AuthKind {
     if client_key_set && !username_set {
         AuthKind::Oauth
     } else {

@@ -357,7 +357,7 @@ impl From<HttpVersion> for Value {
 
 /// The names under which secrets are kept (keyring, credentials file); they are
 /// not settings, and are shown only as their source.
-pub const SECRET_NAMES: [&str; 2] = ["password_md5", "client_secret"];
+pub(super) const SECRET_NAMES: [&str; 2] = ["password_md5", "client_secret"];
 
 impl Key {
     pub fn name(self) -> &'static str {

@@ -67,7 +67,7 @@ pub enum AuthKind {
 }
 
 /// The name a value enum is written as in files and output, e.g. `oauth`.
-pub fn choice_name<E: ValueEnum>(value: &E) -> String {
+pub(crate) fn choice_name<E: ValueEnum>(value: &E) -> String {
     value
         .to_possible_value()
         .map(|v| v.get_name().to_string())
@@ -75,6 +75,6 @@ pub fn choice_name<E: ValueEnum>(value: &E) -> String {
 }
 
 /// Every name of a value enum, in declaration order.
-pub fn choice_names<E: ValueEnum>() -> Vec<String> {
+pub(crate) fn choice_names<E: ValueEnum>() -> Vec<String> {
     E::value_variants().iter().map(choice_name).collect()
 }

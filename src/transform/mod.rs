@@ -29,20 +29,20 @@ mod pixels;
 mod spool;
 mod strip;
 
-pub use spool::{Spooled, spool};
+pub(crate) use spool::{Spooled, spool};
 
 /// The JPEG quality used when none is given.
-pub const DEFAULT_QUALITY: u8 = 85;
+pub(crate) const DEFAULT_QUALITY: u8 = 85;
 
 /// The lowest quality `--reencode` steps down to before it gives up.
-pub const MIN_QUALITY: u8 = 20;
+pub(crate) const MIN_QUALITY: u8 = 20;
 
 /// How far each `--reencode` step lowers the quality.
 const QUALITY_STEP: u8 = 10;
 
 /// What to do to each image before it is sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub strip_metadata: bool,
     pub auto_orient: bool,
     /// Scale down (never up), keeping the aspect, to fit in `WxH`.
@@ -75,7 +75,7 @@ impl Default for Settings {
 
 /// The transform flags of one run, each `None` when not given.
 #[derive(Clone, Debug, Default)]
-pub struct Flags {
+pub(crate) struct Flags {
     pub strip_metadata: bool,
     pub auto_orient: bool,
     pub fit: Option<(u32, u32)>,
@@ -89,7 +89,7 @@ impl Settings {
     /// The policy's transform entries, with the flags laid over them. A
     /// policy's `max_bytes` becomes the budget once any transform is asked
     /// for: it is then held to what is sent, not to the source.
-    pub fn resolve(policy: Option<&Policy>, flags: &Flags) -> Settings {
+    pub(crate) fn resolve(policy: Option<&Policy>, flags: &Flags) -> Settings {
         let flag = |rule: Rule| policy.and_then(|p| p.get(rule));
         let on = |rule: Rule| matches!(flag(rule), Some(Value::Bool(true)));
         let mut s = Settings {
@@ -128,7 +128,7 @@ impl Settings {
     }
 
     /// Whether anything is to be done to the images at all.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.strip_metadata
             || self.auto_orient
             || self.fit.is_some()
@@ -139,7 +139,7 @@ impl Settings {
 
     /// The settings as one line, what the manifest keys an entry by beside
     /// the source's content: a changed setting sends the file again.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         let mut parts = Vec::new();
         if self.strip_metadata {
             parts.push("strip-metadata".to_string());
@@ -166,7 +166,7 @@ impl Settings {
 
 /// What [`check`] found an image will become.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The facts of the image that will be sent, as far as the header tells
     /// (`bytes` is at most the budget when pixels are re-encoded).
     pub after: ImageFacts,
@@ -184,7 +184,7 @@ const STRIPPABLE: [Format; 3] = [Format::Jpeg, Format::Png, Format::Webp];
 
 /// Says what `settings` make of the image `facts` describe, or why they
 /// cannot be applied (one clause, to follow the file's name).
-pub fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, Refusal> {
+pub(crate) fn check(facts: &ImageFacts, settings: &Settings) -> Result<Plan, Refusal> {
     let turned = facts.orientation.is_some_and(|o| o != 1);
     let (width, height) = match (facts.width, facts.height) {
         (Some(w), Some(h)) => (w, h),
@@ -267,7 +267,7 @@ fn refuse_decode(facts: &ImageFacts, settings: &Settings) -> Result<(), Refusal>
 /// Why the transforms asked for cannot be applied to an image (one clause,
 /// to follow the file's name); `asked` names the flags that need decoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     Animated { frames: u32, asked: String },
     Cmyk { asked: String },
     NotDecodable { format: Format, asked: String },
@@ -325,7 +325,7 @@ fn asked(settings: &Settings) -> String {
 }
 
 /// The size that fits `w x h` inside `max_w x max_h`, scaled down only.
-pub fn fit_size(w: u32, h: u32, max_w: u32, max_h: u32) -> (u32, u32) {
+pub(crate) fn fit_size(w: u32, h: u32, max_w: u32, max_h: u32) -> (u32, u32) {
     if w <= max_w && h <= max_h || w == 0 || h == 0 {
         return (w, h);
     }
@@ -336,7 +336,7 @@ pub fn fit_size(w: u32, h: u32, max_w: u32, max_h: u32) -> (u32, u32) {
 
 /// The image to send in place of the source.
 #[derive(Debug)]
-pub struct Transformed {
+pub(crate) struct Transformed {
     pub bytes: Vec<u8>,
     pub format: Format,
     pub width: Option<u32>,
@@ -347,7 +347,7 @@ pub struct Transformed {
 
 /// Why an image could not be made to fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TransformError(pub String);
+pub(crate) struct TransformError(pub String);
 
 impl fmt::Display for TransformError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -359,7 +359,11 @@ impl std::error::Error for TransformError {}
 
 /// Makes the bytes to send from the source's `bytes` (whose header facts
 /// are `facts`); `None` when the source is sent as it is.
-pub fn apply(bytes: &[u8], facts: &ImageFacts, settings: &Settings) -> Result<Option<Transformed>, TransformError> {
+pub(crate) fn apply(
+    bytes: &[u8],
+    facts: &ImageFacts,
+    settings: &Settings,
+) -> Result<Option<Transformed>, TransformError> {
     let plan = check(facts, settings).map_err(|refusal| TransformError(refusal.to_string()))?;
     let mut done = Vec::new();
     let sent = if plan.decode {

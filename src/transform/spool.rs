@@ -13,7 +13,7 @@ use super::Transformed;
 
 /// A transformed image on disk, removed on drop.
 #[derive(Debug)]
-pub struct Spooled {
+pub(crate) struct Spooled {
     file: tempfile::NamedTempFile,
     pub size: u64,
     /// SHA-256 of the bytes, lower-case hex.
@@ -22,14 +22,14 @@ pub struct Spooled {
 }
 
 impl Spooled {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.file.path()
     }
 }
 
 /// Writes `transformed` to a new private temporary file. The pixels are
 /// dropped from memory once written; `transformed.bytes` is left empty.
-pub fn spool(mut transformed: Transformed) -> io::Result<Spooled> {
+pub(crate) fn spool(mut transformed: Transformed) -> io::Result<Spooled> {
     let mut file = tempfile::Builder::new().prefix(".capfile-fit-").tempfile()?;
     file.write_all(&transformed.bytes)?;
     file.flush()?;

@@ -17,11 +17,11 @@
 use crate::image::Format;
 
 /// What is wrong with a file being stripped.
-pub type Fault = &'static str;
+pub(super) type Fault = &'static str;
 
 /// `bytes` without their metadata; `orientation` (not 1) is kept where the
 /// format needs it kept (JPEG).
-pub fn strip(format: Format, bytes: &[u8], orientation: Option<u16>) -> Result<Vec<u8>, Fault> {
+pub(super) fn strip(format: Format, bytes: &[u8], orientation: Option<u16>) -> Result<Vec<u8>, Fault> {
     match format {
         Format::Jpeg => jpeg(bytes, orientation),
         Format::Png => png(bytes),
@@ -31,7 +31,7 @@ pub fn strip(format: Format, bytes: &[u8], orientation: Option<u16>) -> Result<V
 }
 
 /// The JPEG without EXIF, XMP, IPTC and comments; ICC kept.
-pub fn jpeg(bytes: &[u8], orientation: Option<u16>) -> Result<Vec<u8>, Fault> {
+pub(super) fn jpeg(bytes: &[u8], orientation: Option<u16>) -> Result<Vec<u8>, Fault> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return Err("not a JPEG (no SOI marker)");
     }
@@ -91,7 +91,7 @@ fn keep_jpeg_segment(marker: u8, data: &[u8]) -> bool {
 
 /// An APP1 EXIF segment holding only `orientation` (big-endian TIFF, one
 /// IFD entry).
-pub fn orientation_exif(orientation: u16) -> Vec<u8> {
+pub(super) fn orientation_exif(orientation: u16) -> Vec<u8> {
     let mut tiff = Vec::new();
     tiff.extend_from_slice(b"MM\0\x2A\0\0\0\x08"); // header, IFD0 at 8
     tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
@@ -117,7 +117,7 @@ const PNG_KEEP: [&[u8; 4]; 14] = [
 
 /// The PNG without text, time or EXIF chunks (critical chunks and those in
 /// [`PNG_KEEP`] stay).
-pub fn png(bytes: &[u8]) -> Result<Vec<u8>, Fault> {
+pub(super) fn png(bytes: &[u8]) -> Result<Vec<u8>, Fault> {
     const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
     if !bytes.starts_with(SIGNATURE) {
         return Err("not a PNG (no signature)");
@@ -144,7 +144,7 @@ pub fn png(bytes: &[u8]) -> Result<Vec<u8>, Fault> {
 }
 
 /// The WebP without its `EXIF` and `XMP ` chunks, their VP8X flags cleared.
-pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, Fault> {
+pub(super) fn webp(bytes: &[u8]) -> Result<Vec<u8>, Fault> {
     if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WEBP" {
         return Err("not a WebP (no RIFF WEBP header)");
     }

@@ -82,12 +82,21 @@ impl Service {
         if let Some(old) = self.emulator.take() {
             self.runtime.block_on(old.shutdown());
         }
-        let config = Config::new(self.data.path().to_path_buf());
-        self.emulator = Some(
-            self.runtime
-                .block_on(Emulator::start("127.0.0.1:0".parse().unwrap(), config))
-                .expect("emulator restarts"),
-        );
+        // The old one's lock (flock) is shared with any child another test
+        // forks at that moment, until the child's exec closes it: wait that
+        // out, for a while.
+        let mut tries = 0;
+        let emulator = loop {
+            let config = Config::new(self.data.path().to_path_buf());
+            match self.runtime.block_on(Emulator::start("127.0.0.1:0".parse().unwrap(), config)) {
+                Err(err) if err.kind() == std::io::ErrorKind::ResourceBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                started => break started.expect("emulator restarts"),
+            }
+        };
+        self.emulator = Some(emulator);
     }
 
     /// `capfile` with Basic credentials for this emulator in the environment.

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 /// The longest pause after a 429: the length of Capillary's window.
-pub const MAX_PAUSE: Duration = Duration::from_secs(60);
+pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// The first pause after a 429 without `Retry-After`; it doubles while 429s
 /// repeat without a success between them.
 pub(super) const FIRST_PAUSE: Duration = Duration::from_secs(1);
@@ -12,7 +12,7 @@ pub(super) const FIRST_PAUSE: Duration = Duration::from_secs(1);
 /// with every 429, it made ~650 requests a second, forever) is a pause of
 /// this long, so that a run keeps to a pace and its waits add up towards
 /// `--max-rate-wait`.
-pub const MIN_PAUSE: Duration = Duration::from_secs(1);
+pub(crate) const MIN_PAUSE: Duration = Duration::from_secs(1);
 /// What the rate is multiplied by on a 429 (the multiplicative decrease).
 const DECREASE: f64 = 0.7;
 /// Each success raises the rate by the rate set at the last cut divided by
@@ -28,7 +28,7 @@ const MAX_RATE: f64 = 10_000.0;
 
 /// What a 429 did to the pace.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Limited {
+pub(crate) struct Limited {
     /// No sending before this moment.
     pub until: Instant,
     /// This 429 started a new pause (the others were sent before it was set).
@@ -40,7 +40,7 @@ pub struct Limited {
 /// The adaptive pace: additive increase, multiplicative decrease, and a pause
 /// after each 429.
 #[derive(Debug, Default)]
-pub struct Aimd {
+pub(crate) struct Aimd {
     /// Requests per second; `None` until the first 429.
     rate: Option<f64>,
     /// The additive step, set at each cut.
@@ -65,7 +65,7 @@ pub struct Aimd {
 
 impl Aimd {
     /// Lets a request go now (returning its epoch), or says when to ask again.
-    pub fn try_send(&mut self, now: Instant) -> Result<u64, Instant> {
+    pub(crate) fn try_send(&mut self, now: Instant) -> Result<u64, Instant> {
         if let Some(until) = self.pause_until
             && until > now
         {
@@ -85,7 +85,7 @@ impl Aimd {
     /// A request sent in `epoch` succeeded: the pace creeps up. A request
     /// sent before the last pause says nothing about the pace since, and is
     /// not counted.
-    pub fn success(&mut self, epoch: u64) {
+    pub(crate) fn success(&mut self, epoch: u64) {
         if epoch != self.epoch {
             return;
         }
@@ -98,7 +98,7 @@ impl Aimd {
 
     /// A request sent in `epoch` was answered 429 at `now`, with the service's
     /// `Retry-After` if it gave one.
-    pub fn limited(&mut self, epoch: u64, retry_after: Option<Duration>, now: Instant) -> Limited {
+    pub(crate) fn limited(&mut self, epoch: u64, retry_after: Option<Duration>, now: Instant) -> Limited {
         self.limited += 1;
         let retry_after = retry_after.map(|wait| wait.max(MIN_PAUSE));
         let current = self.pause_until.filter(|until| *until > now);
@@ -150,7 +150,7 @@ impl Aimd {
     }
 
     /// 429s met so far, and the time spent paused for them.
-    pub fn totals(&self) -> (u64, Duration) {
+    pub(crate) fn totals(&self) -> (u64, Duration) {
         (self.limited, self.paused)
     }
 }

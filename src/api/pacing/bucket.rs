@@ -16,7 +16,7 @@ use super::Rate;
 /// request *ended* keeps every window of the period, rolling or fixed, at N or
 /// fewer, however long requests take to reach the service.
 #[derive(Debug)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     capacity: u32,
     period: Duration,
     /// Tokens taken by requests still running.
@@ -26,7 +26,7 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
-    pub fn new(rate: Rate) -> TokenBucket {
+    pub(crate) fn new(rate: Rate) -> TokenBucket {
         TokenBucket {
             capacity: rate.requests.max(1),
             period: rate.period,
@@ -37,7 +37,7 @@ impl TokenBucket {
 
     /// Takes a token, or says when to ask again: the moment the next token
     /// comes back, or `None` when every token is held by a running request.
-    pub fn try_take(&mut self, now: Instant) -> Result<(), Option<Instant>> {
+    pub(crate) fn try_take(&mut self, now: Instant) -> Result<(), Option<Instant>> {
         while self.returning.peek().is_some_and(|Reverse(at)| *at <= now) {
             self.returning.pop();
         }
@@ -51,7 +51,7 @@ impl TokenBucket {
 
     /// The request holding a token has ended: the token comes back a period
     /// from `now`.
-    pub fn give_back(&mut self, now: Instant) {
+    pub(crate) fn give_back(&mut self, now: Instant) {
         self.out = self.out.saturating_sub(1);
         self.returning.push(Reverse(now + self.period));
     }

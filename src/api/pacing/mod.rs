@@ -30,15 +30,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-pub use crate::settings::Rate;
+pub(crate) use crate::settings::Rate;
 use aimd::FIRST_PAUSE;
-pub use aimd::{Aimd, Limited, MAX_PAUSE, MIN_PAUSE};
-pub use bucket::TokenBucket;
+pub(crate) use aimd::{Aimd, Limited, MAX_PAUSE, MIN_PAUSE};
+pub(crate) use bucket::TokenBucket;
 pub(crate) use throttle::Throttle;
 
 /// The right to send one request; hand it back (drop it) when the request has
 /// ended, so that its token starts its way back.
-pub struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
     epoch: u64,
     token: bool,
@@ -63,7 +63,7 @@ struct State {
 }
 
 /// The pace of one run, shared by all its workers.
-pub struct Pacer {
+pub(crate) struct Pacer {
     state: Mutex<State>,
     /// Woken when a request hands its token back.
     released: Notify,
@@ -71,7 +71,7 @@ pub struct Pacer {
 
 impl Pacer {
     /// A pacer that learns from 429s and, given `rate`, never exceeds it.
-    pub fn new(rate: Option<Rate>) -> Pacer {
+    pub(crate) fn new(rate: Option<Rate>) -> Pacer {
         Pacer {
             state: Mutex::new(State {
                 bucket: rate.map(TokenBucket::new),
@@ -84,14 +84,14 @@ impl Pacer {
     /// Waits until a request may go: a token of the user's rate, the end of
     /// any pause, and the adaptive pace's next slot.
     #[cfg(test)]
-    pub async fn acquire(&self) -> Permit<'_> {
+    pub(crate) async fn acquire(&self) -> Permit<'_> {
         self.acquire_telling(&|_| {}).await
     }
 
     /// [`Pacer::acquire`], telling `waiting` each time it holds the request
     /// back: how long until the next slot, or `None` while it waits for a
     /// request in flight to end.
-    pub async fn acquire_telling(&self, waiting: &(dyn Fn(Option<Duration>) + Sync)) -> Permit<'_> {
+    pub(crate) async fn acquire_telling(&self, waiting: &(dyn Fn(Option<Duration>) + Sync)) -> Permit<'_> {
         let mut permit = Permit {
             pacer: self,
             epoch: 0,
@@ -140,7 +140,7 @@ impl Pacer {
     }
 
     /// The request sent with `permit` succeeded.
-    pub fn success(&self, permit: Permit<'_>) {
+    pub(crate) fn success(&self, permit: Permit<'_>) {
         if let Ok(mut state) = self.state.lock() {
             state.aimd.success(permit.epoch);
         }
@@ -148,7 +148,7 @@ impl Pacer {
     }
 
     /// The request sent with `permit` was answered 429; says how long to wait.
-    pub fn limited(&self, permit: Permit<'_>, retry_after: Option<Duration>) -> Limited {
+    pub(crate) fn limited(&self, permit: Permit<'_>, retry_after: Option<Duration>) -> Limited {
         let epoch = permit.epoch;
         drop(permit);
         let now = Instant::now();
@@ -163,7 +163,7 @@ impl Pacer {
     }
 
     /// 429s met so far, and the time every worker spent paused for them.
-    pub fn totals(&self) -> (u64, Duration) {
+    pub(crate) fn totals(&self) -> (u64, Duration) {
         self.state.lock().map(|state| state.aimd.totals()).unwrap_or_default()
     }
 }

@@ -19,7 +19,7 @@ const NOT_A_REPORT_HINT: &str = "--retry-from takes a file written by `capfile u
 /// displays as one line naming the file (and the line, for its content);
 /// [`ReportError::kind`] gives the exit code.
 #[derive(Debug)]
-pub enum ReportError {
+pub(crate) enum ReportError {
     /// `--report FILE` cannot be opened (or its torn tail cut off).
     Open { path: PathBuf, source: io::Error },
     /// `--report FILE` names an existing file that is not a capfile report:
@@ -60,7 +60,7 @@ impl ReportError {
     /// The kind, which decides the exit code: a report that cannot be opened
     /// or read is an input error (2: nothing was sent yet); one that cannot be
     /// written to mid-batch is a failure (1).
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             ReportError::Write { .. } => ErrorKind::Failure,
             _ => ErrorKind::Usage,
@@ -68,7 +68,7 @@ impl ReportError {
     }
 
     /// The next step for the user, if there is an obvious one.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub(crate) fn hint(&self) -> Option<&'static str> {
         match self {
             ReportError::NotJson { .. } | ReportError::NoSchema { .. } => Some(NOT_A_REPORT_HINT),
             ReportError::UnknownSchema { .. } => Some("retry with the capfile version that wrote the report"),

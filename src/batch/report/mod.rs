@@ -22,13 +22,13 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-pub use self::error::ReportError;
+pub(crate) use self::error::ReportError;
 use super::record::{Binding, Outcome, Record, SCHEMA, path_of};
 use crate::fsio;
 
 /// Appends records to a report file, one flushed line per record.
 #[derive(Debug)]
-pub struct ReportWriter {
+pub(crate) struct ReportWriter {
     path: PathBuf,
     file: Mutex<File>,
 }
@@ -42,7 +42,7 @@ impl ReportWriter {
     /// cut off); anything else is refused untouched. A FIFO, a pipe
     /// (`>(...)`) or a character device (`/dev/null`) is written to as a
     /// stream; other special files are refused.
-    pub fn create(path: &Path) -> Result<Self, ReportError> {
+    pub(crate) fn create(path: &Path) -> Result<Self, ReportError> {
         let open_error = |source| ReportError::Open {
             path: path.to_path_buf(),
             source,
@@ -66,12 +66,12 @@ impl ReportWriter {
     }
 
     /// The file written to.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Appends `record` as one line and flushes it.
-    pub fn write(&self, record: &Record) -> Result<(), ReportError> {
+    pub(crate) fn write(&self, record: &Record) -> Result<(), ReportError> {
         let mut line = record.to_line();
         line.push('\n');
         // A poisoned lock only means another writer panicked mid-call; the file
@@ -206,7 +206,7 @@ const REPORT_LIMITS: fsio::Limits = fsio::Limits {
 
 /// One input that `--retry-from` sends again.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryInput {
+pub(crate) struct RetryInput {
     /// The input path as recorded.
     pub input: PathBuf,
     /// The remote name it is uploaded under again.
@@ -217,7 +217,7 @@ pub struct RetryInput {
 
 /// What a report says to do again.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RetryPlan {
+pub(crate) struct RetryPlan {
     /// The inputs to send again, in the order they first appear in the report.
     pub retry: Vec<RetryInput>,
     /// Inputs whose latest record is `uploaded` or `skipped`: nothing to do.
@@ -226,7 +226,7 @@ pub struct RetryPlan {
 
 /// Reads a report for `--retry-from`, checking that it was written for
 /// `expected`. The latest record of each (input, name) pair wins.
-pub fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
+pub(crate) fn read_report(path: &Path, expected: &Binding) -> Result<RetryPlan, ReportError> {
     let read_error = |source| ReportError::Read {
         path: path.to_path_buf(),
         source,

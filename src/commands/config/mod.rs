@@ -30,7 +30,7 @@ use policies::PolicyKey;
 /// What `capfile config` refuses, or cannot answer. Each displays as one line
 /// naming the key; [`ConfigError::kind`] gives the exit code.
 #[derive(Debug)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// A key typed on the command line that is not a setting (or is a
     /// secret); `message` is the settings table's, which lists the valid keys.
     BadKey { name: String, message: String },
@@ -47,7 +47,7 @@ impl ConfigError {
     /// The kind, which decides the exit code: a bad key or value is a usage
     /// error (2); an unset key is a failure (1), so scripts can tell "no
     /// value" from a typo.
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             ConfigError::BadKey { .. } | ConfigError::BadValue { .. } => ErrorKind::Usage,
             ConfigError::NotSet { .. } | ConfigError::KeyNotSet { .. } => ErrorKind::Failure,
@@ -56,7 +56,7 @@ impl ConfigError {
 
     /// The next step for the user, if there is an obvious one: the key meant
     /// by a typo, or how to set an unset one.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             ConfigError::BadKey { name, .. } => crate::suggest::closest(name, Key::ALL.iter().map(|k| k.name()))
                 .map(|key| format!("did you mean `{key}`?")),
@@ -95,7 +95,7 @@ impl Failure for ConfigError {
 impl CommandError for ConfigError {}
 
 /// Runs `capfile config ...`.
-pub fn run(action: ConfigAction, ctx: &Context) -> Result<Exit, Error> {
+pub(crate) fn run(action: ConfigAction, ctx: &Context) -> Result<Exit, Error> {
     let printer = &ctx.printer;
     let paths = ctx.paths()?;
     match action {

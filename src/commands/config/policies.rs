@@ -15,14 +15,14 @@ use crate::settings::check_namespace;
 
 /// A key that names a policy rule or a namespace's policy.
 #[derive(Debug, PartialEq, Eq)]
-pub enum PolicyKey {
+pub(super) enum PolicyKey {
     Rule { policy: String, rule: Rule },
     Namespace(String),
 }
 
 /// The key, when `name` is one of the policy forms (`policies.…` or
 /// `policy.…`); `None` for any other key. A malformed one is a `BadKey`.
-pub fn parse(name: &str) -> Option<Result<PolicyKey, Error>> {
+pub(super) fn parse(name: &str) -> Option<Result<PolicyKey, Error>> {
     let bad = |message: String| {
         Err(Error::from(ConfigError::BadKey {
             name: name.to_string(),
@@ -55,7 +55,7 @@ pub fn parse(name: &str) -> Option<Result<PolicyKey, Error>> {
 }
 
 /// `config get`: the value as the file holds it, checked.
-pub fn get(config: &Config, profile: &str, key: &PolicyKey, name: &str) -> Result<String, Error> {
+pub(super) fn get(config: &Config, profile: &str, key: &PolicyKey, name: &str) -> Result<String, Error> {
     let value = match key {
         PolicyKey::Rule { policy, rule } => config
             .policies()
@@ -75,7 +75,13 @@ pub fn get(config: &Config, profile: &str, key: &PolicyKey, name: &str) -> Resul
 }
 
 /// `config set`: checks the value and writes it into the document.
-pub fn set(doc: &mut DocumentMut, paths: &Paths, profile: &str, key: &PolicyKey, input: &str) -> Result<(), Error> {
+pub(super) fn set(
+    doc: &mut DocumentMut,
+    paths: &Paths,
+    profile: &str,
+    key: &PolicyKey,
+    input: &str,
+) -> Result<(), Error> {
     let invalid = |message: NotEditable| -> Error {
         config_file::FileError::Invalid {
             path: paths.config.clone(),
@@ -111,7 +117,7 @@ pub fn set(doc: &mut DocumentMut, paths: &Paths, profile: &str, key: &PolicyKey,
 }
 
 /// `config unset`: whether the key was there to remove.
-pub fn unset(doc: &mut DocumentMut, profile: &str, key: &PolicyKey) -> bool {
+pub(super) fn unset(doc: &mut DocumentMut, profile: &str, key: &PolicyKey) -> bool {
     let (path, leaf): (Vec<&str>, &str) = match key {
         PolicyKey::Rule { policy, rule } => (vec!["policies", policy], rule.name()),
         PolicyKey::Namespace(namespace) => (vec!["profiles", profile, NAMESPACE_POLICIES], namespace),
@@ -127,7 +133,7 @@ pub fn unset(doc: &mut DocumentMut, profile: &str, key: &PolicyKey) -> bool {
 }
 
 /// `config list`: one `key: value (file)` line per rule and namespace policy.
-pub fn list_lines(config: &Config, profile: &str) -> String {
+pub(super) fn list_lines(config: &Config, profile: &str) -> String {
     let mut text = String::new();
     for policy in config.policies() {
         for (rule, value) in &policy.rules {
@@ -142,7 +148,7 @@ pub fn list_lines(config: &Config, profile: &str) -> String {
 
 /// `config list --json`: `policies` (by name, then rule) and
 /// `namespace_policies` (namespace -> policy name).
-pub fn list_json(config: &Config, profile: &str, doc: &mut Map<String, Value>) {
+pub(super) fn list_json(config: &Config, profile: &str, doc: &mut Map<String, Value>) {
     let mut policies = Map::new();
     for policy in config.policies() {
         let rules: Map<String, Value> = policy

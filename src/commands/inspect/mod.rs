@@ -35,7 +35,7 @@ const COLUMNS: [&str; 14] = [
 ];
 
 /// Runs `capfile inspect`.
-pub fn run(args: InspectArgs, ctx: &super::Context) -> Result<Exit, Error> {
+pub(crate) fn run(args: InspectArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let printer = &ctx.printer;
     let flags = settings::Flags {
         namespace: args.namespace.clone(),

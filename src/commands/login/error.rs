@@ -24,7 +24,7 @@ use crate::settings::{AuthKind, Key, Value, choice_name};
 /// be used or a token endpoint that cannot be reached a failure (1), a
 /// refused client key an authentication error (4).
 #[derive(Debug)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     /// The OS keyring failed; `credentials_file` is where `--insecure-storage`
     /// would keep the secret instead.
     Keyring {
@@ -69,7 +69,7 @@ pub enum LoginError {
 
 impl LoginError {
     /// The kind, which decides the exit code.
-    pub fn kind(&self) -> ErrorKind {
+    pub(crate) fn kind(&self) -> ErrorKind {
         match self {
             LoginError::Keyring { .. } | LoginError::OauthUnchecked { .. } => ErrorKind::Failure,
             LoginError::OauthRefused { .. } => ErrorKind::Auth,
@@ -87,7 +87,7 @@ impl LoginError {
     }
 
     /// The next step for the user, where there is one.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             LoginError::Keyring {
                 credentials_file,
@@ -189,7 +189,7 @@ impl Failure for LoginError {
 impl CommandError for LoginError {}
 
 /// The secret an auth kind saves, in words.
-pub fn secret_name(auth: AuthKind) -> &'static str {
+pub(super) fn secret_name(auth: AuthKind) -> &'static str {
     match auth {
         AuthKind::Basic => "password",
         AuthKind::Oauth => "client secret",

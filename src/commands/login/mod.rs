@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use self::error::LoginError;
+pub(crate) use self::error::LoginError;
 use crate::api::{FileService, Route};
 use crate::cli::LoginArgs;
 use crate::config_file::{self, Config, Paths, Profile};
@@ -39,7 +39,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_SECRET: u64 = 64 * 1024;
 
 /// Runs `capfile login`.
-pub fn run(args: LoginArgs, ctx: &super::Context) -> Result<Exit, Error> {
+pub(crate) fn run(args: LoginArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let (env, printer) = (&ctx.env, &ctx.printer);
     let paths = ctx.paths()?;
     let profile = ctx.profile()?;

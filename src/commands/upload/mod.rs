@@ -45,7 +45,7 @@ use plan::Plan;
 use send::{Batch, Whose};
 
 /// Runs `capfile upload`.
-pub fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
+pub(crate) fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error> {
     let mut resolved = resolve(&args, ctx)?;
     // One thread for a client; the emulator of `--local`, when started
     // inside the command, serves from the same runtime.

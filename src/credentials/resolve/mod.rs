@@ -15,7 +15,7 @@ use crate::settings::{AuthKind, FileValues, Lookup, Setting, Settings};
 ///
 /// `CAPFILE_PASSWORD` is hashed here and dropped; `CAPFILE_PASSWORD_MD5` is used
 /// as it is. Basic and OAuth secrets together are refused rather than guessed.
-pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, CredentialsError> {
+pub(super) fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'static str)>, CredentialsError> {
     let basic = match (env.var("CAPFILE_PASSWORD"), env.var("CAPFILE_PASSWORD_MD5")) {
         (Some(_), Some(_)) => return Err(CredentialsError::TwoPasswords),
         (Some(password), None) => Some((md5_hex(&password), "CAPFILE_PASSWORD")),
@@ -36,13 +36,13 @@ pub fn env_secret(env: &dyn Lookup) -> Result<Option<(SecretKind, Secret, &'stat
 
 /// An upload's credentials and where the secret came from.
 #[derive(Clone, Debug)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub credentials: Credentials,
     pub source: SecretSource,
 }
 
 /// Where a profile's secret is: in the environment, or looked up in the stores.
-pub enum Located {
+pub(crate) enum Located {
     /// Given by the environment; no store was asked.
     Env {
         kind: SecretKind,
@@ -62,7 +62,7 @@ pub enum Located {
 /// `before_stores` agrees, the stores in order for the kind `auth` needs. This
 /// is the one place that order is written; `resolve` (uploads) and
 /// `config list` both go through it.
-pub fn locate(
+pub(crate) fn locate(
     env: &dyn Lookup,
     auth: AuthKind,
     profile: &str,
@@ -80,7 +80,7 @@ pub fn locate(
 
 /// The first store, in order, that holds the profile's secret; stores that
 /// failed are passed over and their errors returned beside the answer.
-pub fn find_secret(
+pub(super) fn find_secret(
     profile: &str,
     kind: SecretKind,
     stores: &[&dyn SecretStore],
@@ -105,7 +105,7 @@ pub fn find_secret(
 /// it was saved for (see `check_binding`); `saved_profile` is the profile as
 /// `config.toml` has it, which stands for the binding of a secret saved by
 /// capfile 0.1.0.
-pub fn resolve(
+pub(crate) fn resolve(
     settings: &Settings,
     base_url: &Setting<Url>,
     profile: &str,
@@ -220,7 +220,7 @@ fn resolve_found(
 /// both sides, ends with `outcome` (what became of the secret) and says how
 /// to go on.
 #[allow(clippy::too_many_arguments)]
-pub fn check_binding(
+pub(crate) fn check_binding(
     saved: &SavedSecret,
     kind: SecretKind,
     source: &SecretSource,

@@ -414,7 +414,7 @@ mod memory {
     /// Secrets by profile, each with its kind (`None`: not recorded, as in
     /// capfile 0.1.0's keyring entries).
     #[derive(Default)]
-    pub struct MemoryStore {
+    pub(super) struct MemoryStore {
         pub secrets: RefCell<HashMap<String, (Option<SecretKind>, SavedSecret)>>,
         pub fail: Option<String>,
         pub calls: RefCell<usize>,
@@ -422,7 +422,13 @@ mod memory {
 
     impl MemoryStore {
         /// A store holding one secret, saved by `login` for `origin` and `identity`.
-        pub fn holding(profile: &str, kind: SecretKind, secret: &str, origin: &str, identity: &str) -> MemoryStore {
+        pub(super) fn holding(
+            profile: &str,
+            kind: SecretKind,
+            secret: &str,
+            origin: &str,
+            identity: &str,
+        ) -> MemoryStore {
             let store = MemoryStore::default();
             let binding = Binding {
                 origin: origin.into(),
@@ -436,7 +442,7 @@ mod memory {
         }
 
         /// A store holding the bare secret capfile 0.1.0's keyring kept.
-        pub fn holding_unbound(profile: &str, secret: &str) -> MemoryStore {
+        pub(super) fn holding_unbound(profile: &str, secret: &str) -> MemoryStore {
             let store = MemoryStore::default();
             store
                 .secrets

@@ -32,7 +32,7 @@ pub(super) struct Prepared {
 
 impl Prepared {
     /// The record's account of what was sent, when it is not the source.
-    pub fn fitted(&self) -> Option<Fitted> {
+    pub(super) fn fitted(&self) -> Option<Fitted> {
         let spooled = self.spooled.as_ref()?;
         Some(Fitted {
             transforms: spooled.transformed.done.clone(),
