@@ -193,6 +193,29 @@ fn layered_modules_import_neither_commands_nor_the_top_level_error() {
     );
 }
 
+/// What the emulator may use of the client: the namespace rule, so that the
+/// emulator takes no namespace capfile would refuse to send (one rule, not
+/// two). Everything else it needs is its own: it could be a crate of its own.
+const EMULATOR_MAY_USE: &[&str] = &["settings/checks.rs", "settings/mod.rs"];
+
+#[test]
+fn the_emulator_uses_nothing_of_the_client_but_the_namespace_rule() {
+    let (graph, _) = scan();
+    let mut reached = Vec::new();
+    for (file, edges) in graph.iter().filter(|(file, _)| file.starts_with("emulator/")) {
+        for (target, line) in edges {
+            if !target.starts_with("emulator/") && !EMULATOR_MAY_USE.contains(&target.as_str()) {
+                reached.push(format!("src/{file}:{line}: {target}"));
+            }
+        }
+    }
+    assert!(
+        reached.is_empty(),
+        "the emulator reaches into the client (keep it self-contained):\n{}",
+        reached.join("\n")
+    );
+}
+
 /// A circle of more than two files through `start`, if there is one: a depth
 /// first search over simple paths that stay in `within`.
 fn long_circle(graph: &Graph, start: &str, within: &BTreeSet<String>) -> Option<Vec<String>> {
