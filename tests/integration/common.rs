@@ -27,6 +27,31 @@ pub fn logged_in_insecure(profile: &str, base_url: &str, home: &Path) -> String 
     )
 }
 
+/// `capfile -p PROFILE login` with the emulator's OAuth client key, its secret
+/// on standard input, saved in credentials.toml (no keyring in tests).
+#[track_caller]
+pub fn login_oauth(service: &Service, profile: &str) -> Output {
+    let output = run(bare_capfile(service.home.path())
+        .args([
+            "-p",
+            profile,
+            "login",
+            "--base-url",
+            &service.base_url(),
+            "--auth",
+            "oauth",
+        ])
+        .args([
+            "--client-key",
+            capfile::testing::emulator::DEFAULT_CLIENT_KEY,
+            "--client-secret-stdin",
+            "--insecure-storage",
+        ])
+        .write_stdin(capfile::testing::emulator::DEFAULT_CLIENT_SECRET));
+    assert!(output.status.success(), "{}", stderr(&output));
+    output
+}
+
 /// The emulator's password; tests check it never shows up in any output.
 pub const PASSWORD: &str = capfile::testing::emulator::DEFAULT_PASSWORD;
 
@@ -88,7 +113,10 @@ impl Service {
         let mut tries = 0;
         let emulator = loop {
             let config = Config::new(self.data.path().to_path_buf());
-            match self.runtime.block_on(Emulator::start("127.0.0.1:0".parse().unwrap(), config)) {
+            match self
+                .runtime
+                .block_on(Emulator::start("127.0.0.1:0".parse().unwrap(), config))
+            {
                 Err(err) if err.kind() == std::io::ErrorKind::ResourceBusy && tries < 100 => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));

@@ -50,28 +50,6 @@ fn login_basic(service: &Service, profile: &str) -> Output {
     output
 }
 
-fn login_oauth(service: &Service, profile: &str) -> Output {
-    let output = run(bare(service)
-        .args([
-            "-p",
-            profile,
-            "login",
-            "--base-url",
-            &service.base_url(),
-            "--auth",
-            "oauth",
-        ])
-        .args([
-            "--client-key",
-            DEFAULT_CLIENT_KEY,
-            "--client-secret-stdin",
-            "--insecure-storage",
-        ])
-        .write_stdin(DEFAULT_CLIENT_SECRET));
-    assert!(output.status.success(), "{}", stderr(&output));
-    output
-}
-
 /// A D-Bus address whose socket accepts connections and never answers: a hung
 /// keyring. Counts the connections; stops listening when dropped.
 struct HungBus {
@@ -154,7 +132,7 @@ fn basic_upload_from_a_profile_saved_with_insecure_storage() {
 #[test]
 fn oauth_upload_from_a_profile() {
     let service = Service::start();
-    login_oauth(&service, "ci");
+    common::login_oauth(&service, "ci");
     assert_eq!(service.stats().token_requests, 1, "login checks the secret");
     let config = std::fs::read_to_string(config_path(&service)).unwrap();
     assert!(

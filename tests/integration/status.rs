@@ -284,26 +284,7 @@ fn all_gives_each_refused_profile_its_own_login_hint() {
     let home = service.home.path();
     let names = ["alpha", "beta", "gamma"];
     for name in names {
-        Test::new(bare_capfile(home))
-            .args([
-                "-p",
-                name,
-                "login",
-                "--base-url",
-                &service.base_url(),
-                "--auth",
-                "oauth",
-            ])
-            .args([
-                "--client-key",
-                DEFAULT_CLIENT_KEY,
-                "--client-secret-stdin",
-                "--insecure-storage",
-            ])
-            .stdin(DEFAULT_CLIENT_SECRET)
-            .status(0)
-            .stderr_any()
-            .run();
+        common::login_oauth(&service, name);
     }
     // Every saved secret becomes one the emulator refuses.
     let file = home.join("config").join("capfile").join("credentials.toml");

@@ -82,15 +82,7 @@ pub(super) fn set(
     key: &PolicyKey,
     input: &str,
 ) -> Result<(), Error> {
-    let invalid = |message: NotEditable| -> Error {
-        config_file::FileError::Invalid {
-            path: paths.config.clone(),
-            at: None,
-            message: message.to_string(),
-            hint: None,
-        }
-        .into()
-    };
+    let invalid = super::not_editable(paths);
     match key {
         PolicyKey::Rule { policy, rule } => {
             let value = rule.parse_input(input).map_err(|message| {
@@ -98,8 +90,8 @@ pub(super) fn set(
                     message: message.to_string(),
                 })
             })?;
-            let policies = table_mut(doc.as_table_mut(), "policies", true).map_err(invalid)?;
-            let table = table_mut(policies, policy, false).map_err(invalid)?;
+            let policies = table_mut(doc.as_table_mut(), "policies", true).map_err(&invalid)?;
+            let table = table_mut(policies, policy, false).map_err(&invalid)?;
             config_file::set_value(table, rule.name(), value);
         }
         PolicyKey::Namespace(namespace) => {
@@ -108,8 +100,8 @@ pub(super) fn set(
                     message: message.to_string(),
                 })
             })?;
-            let profile = config_file::profile_table_mut(doc, profile).map_err(invalid)?;
-            let table = table_mut(profile, NAMESPACE_POLICIES, false).map_err(invalid)?;
+            let profile = config_file::profile_table_mut(doc, profile).map_err(&invalid)?;
+            let table = table_mut(profile, NAMESPACE_POLICIES, false).map_err(&invalid)?;
             config_file::set_value(table, namespace, toml_edit::Value::from(input.trim()));
         }
     }
