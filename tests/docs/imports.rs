@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::source::{code_only, source_files};
 use crate::tools::repo;
 
 /// The modules below the commands, which the rules above bind.
@@ -37,38 +38,20 @@ struct CratePath {
     segments: Vec<String>,
 }
 
-fn source_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if path.is_dir() {
-            if name != "tests" {
-                source_files(&path, found);
-            }
-        } else if path.extension().is_some_and(|e| e == "rs") && name != "tests.rs" {
-            found.push(path);
-        }
-    }
-    found.sort();
-}
-
 /// The lines of a file up to its trailing `#[cfg(test)] mod NAME {` block,
-/// with `//` comments blanked out.
+/// with comments and literals blanked out (`source::code_only`).
 fn code_lines(text: &str) -> Vec<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut code = Vec::new();
+    let code = code_only(text);
+    let lines: Vec<&str> = code.lines().collect();
+    let mut kept = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let next = lines.get(i + 1).map_or("", |l| l.trim_end());
         if line.trim_end() == "#[cfg(test)]" && next.starts_with("mod ") && next.ends_with('{') {
             break;
         }
-        let kept = match line.find("//") {
-            Some(at) => &line[..at],
-            None => line,
-        };
-        code.push(kept.to_string());
+        kept.push(line.to_string());
     }
-    code
+    kept
 }
 
 /// Reads a `use` tree after `crate::` (`a::b`, `a::{b, c::d}`, `a::*`) and
@@ -154,8 +137,7 @@ type Graph = BTreeMap<String, BTreeMap<String, usize>>;
 /// line that does), and every layered file's paths that break the layering.
 fn scan() -> (Graph, Vec<String>) {
     let src = repo().join("src");
-    let mut files = Vec::new();
-    source_files(&src, &mut files);
+    let files = source_files(&src);
     let mut graph = Graph::new();
     let mut broken = Vec::new();
     for file in &files {

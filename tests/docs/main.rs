@@ -22,4 +22,5 @@ mod man;
 mod readme;
 mod shape;
 mod shells;
+mod source;
 mod tools;

@@ -2,112 +2,14 @@
 //! `MAX_LINES` lines (a `Display::fmt` that is one `match` over an error's
 //! variants is the exception: it is a table, read one arm at a time).
 //!
-//! A small lexer is enough to find functions: it skips comments, strings,
-//! raw strings and character literals, so a brace inside them does not count,
-//! and it skips `#[cfg(test)]` items and test files.
+//! Braces are counted in the code alone (`source::code_only`: comments,
+//! strings and character literals blanked out), so a brace inside them does
+//! not count; `#[cfg(test)]` items and test files are skipped.
 
-use std::path::Path;
-
+use crate::source::{code_only, source_files};
 use crate::tools::repo;
 
 const MAX_LINES: usize = 80;
-
-/// The source with comments, strings and character literals blanked out
-/// (newlines kept, so line numbers stay right).
-fn code_only(source: &str) -> String {
-    let chars: Vec<char> = source.chars().collect();
-    let mut out = String::with_capacity(source.len());
-    let mut i = 0;
-    let blank = |out: &mut String, c: char| out.push(if c == '\n' { '\n' } else { ' ' });
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c == '/' && next == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                blank(&mut out, chars[i]);
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            let mut depth = 0;
-            loop {
-                match (chars.get(i), chars.get(i + 1)) {
-                    (Some('/'), Some('*')) => depth += 1,
-                    (Some('*'), Some('/')) => depth -= 1,
-                    (None, _) => break,
-                    _ => {}
-                }
-                if depth == 0 {
-                    out.push_str("  ");
-                    i += 2;
-                    break;
-                }
-                blank(&mut out, chars[i]);
-                i += 1;
-            }
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !ident_before(&chars, i) {
-            // r"..." or r#"..."#: no escapes, ends at the same number of #.
-            let mut j = i + 1;
-            let mut hashes = 0;
-            while chars.get(j) == Some(&'#') {
-                hashes += 1;
-                j += 1;
-            }
-            if chars.get(j) != Some(&'"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            j += 1;
-            while j < chars.len() {
-                if chars[j] == '"' && (0..hashes).all(|k| chars.get(j + 1 + k) == Some(&'#')) {
-                    j += 1 + hashes;
-                    break;
-                }
-                j += 1;
-            }
-            for &c in &chars[i..j.min(chars.len())] {
-                blank(&mut out, c);
-            }
-            i = j;
-        } else if c == '"' {
-            let mut j = i + 1;
-            while j < chars.len() && chars[j] != '"' {
-                j += if chars[j] == '\\' { 2 } else { 1 };
-            }
-            for &c in &chars[i..(j + 1).min(chars.len())] {
-                blank(&mut out, c);
-            }
-            i = j + 1;
-        } else if c == '\'' {
-            // A character literal ('x', '\n', '\u{1F600}'), else a lifetime.
-            let end = match next {
-                Some('\\') => (i + 2..chars.len()).find(|&j| chars[j] == '\''),
-                Some(_) if chars.get(i + 2) == Some(&'\'') => Some(i + 2),
-                _ => None,
-            };
-            match end {
-                Some(end) => {
-                    for &c in &chars[i..=end] {
-                        blank(&mut out, c);
-                    }
-                    i = end + 1;
-                }
-                None => {
-                    out.push(c);
-                    i += 1;
-                }
-            }
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    out
-}
-
-fn ident_before(chars: &[char], i: usize) -> bool {
-    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
-}
 
 /// The index of the brace that closes the one at `open`.
 fn closing(code: &[u8], open: usize) -> Option<usize> {
@@ -169,27 +71,10 @@ fn functions(source: &str) -> Vec<(String, usize, usize)> {
     found
 }
 
-fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if path.is_dir() {
-            if name != "tests" {
-                walk(&path, files);
-            }
-        } else if name.ends_with(".rs") && name != "tests.rs" {
-            files.push(path);
-        }
-    }
-}
-
 #[test]
 fn no_function_outside_tests_is_longer_than_80_lines() {
-    let mut files = Vec::new();
-    walk(&repo().join("src"), &mut files);
-    files.sort();
     let mut long = Vec::new();
-    for file in files {
+    for file in source_files(&repo().join("src")) {
         let source = std::fs::read_to_string(&file).unwrap();
         for (name, line, lines) in functions(&source) {
             if lines > MAX_LINES && name != "fmt" {
