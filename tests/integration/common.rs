@@ -593,6 +593,19 @@ impl Service {
     }
 }
 
+/// Where a spawned capfile writes its own peak resident memory at its end
+/// (`VmHWM`, in KiB): see [`own_peak_kib`].
+pub const PEAK_FILE_VAR: &str = "CAPFILE_TEST_PEAK_FILE";
+
+/// A child's own peak memory in KiB, as it wrote it to `peak_file`; `wait4`'s
+/// maxrss (`reaped`) only when it wrote nothing, since that also counts the
+/// test process's own peak, folded into the child's at its exec.
+#[cfg(unix)]
+pub fn own_peak_kib(peak_file: &Path, reaped: i64) -> i64 {
+    let reported = std::fs::read_to_string(peak_file).unwrap_or_default();
+    reported.trim().parse().unwrap_or(reaped)
+}
+
 /// Runs `cmd` to its end and returns its output and its own peak resident
 /// memory in MiB, as capfile writes it at its end (`CAPFILE_TEST_PEAK_FILE`):
 /// `wait4`'s maxrss of the child also counts this test process's own peak,
@@ -606,7 +619,7 @@ pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
     use std::io::Read;
     let peak_file = tempfile::NamedTempFile::new().unwrap();
     let mut child = cmd
-        .env("CAPFILE_TEST_PEAK_FILE", peak_file.path())
+        .env(PEAK_FILE_VAR, peak_file.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -635,7 +648,5 @@ pub fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
     // The child's own peak, as it wrote it at its end; wait4's maxrss also
     // counts this test process's peak (folded in at the child's exec), so it
     // is only the fallback of a child that ended without writing it.
-    let reported = std::fs::read_to_string(peak_file.path()).unwrap_or_default();
-    let peak = reported.trim().parse::<i64>().unwrap_or(usage.ru_maxrss);
-    (output, peak / 1024)
+    (output, own_peak_kib(peak_file.path(), usage.ru_maxrss) / 1024)
 }

@@ -29,7 +29,7 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
     let peak_file = tempfile::NamedTempFile::new().unwrap();
     let mut child = cmd
-        .env("CAPFILE_TEST_PEAK_FILE", peak_file.path())
+        .env(common::PEAK_FILE_VAR, peak_file.path())
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -59,8 +59,7 @@ fn run_watched(mut cmd: Command, stdin: Stdio) -> Output {
         // SAFETY: wait4 writes into the status and the struct it is given.
         let reaped = unsafe { libc::wait4(pid, &mut raw, libc::WNOHANG, &mut usage) };
         if reaped == pid {
-            let reported = std::fs::read_to_string(peak_file.path()).unwrap_or_default();
-            let own = reported.trim().parse::<i64>().unwrap_or(usage.ru_maxrss);
+            let own = common::own_peak_kib(peak_file.path(), usage.ru_maxrss);
             PEAK_RSS_KIB.with(|peak| peak.set(peak.get().max(own)));
             break std::os::unix::process::ExitStatusExt::from_raw(raw);
         }
