@@ -113,7 +113,6 @@ pub(crate) fn run(args: UploadArgs, ctx: &super::Context) -> Result<Exit, Error>
         ),
         report,
         plan,
-        transform: resolved.fit,
         whose,
     };
     runtime.block_on(send(batch, local, interrupts, &ctx.printer))

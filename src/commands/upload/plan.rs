@@ -57,6 +57,11 @@ impl Plan {
         self.manifest.as_ref()
     }
 
+    /// What is done to each image before it is sent, if anything.
+    pub(super) fn transform(&self) -> Option<&Arc<crate::transform::Settings>> {
+        self.transform.as_ref()
+    }
+
     /// What to do with `input`, now.
     pub(super) fn decide(&self, input: &Input) -> Step {
         self.decide_at(input, OffsetDateTime::now_utc())

@@ -71,10 +71,9 @@ pub(super) struct Batch {
     /// `--report FILE`, opened before anything is sent.
     pub(super) report: Option<ReportWriter>,
     /// What to send: with `--manifest FILE` (opened and locked), unchanged
-    /// inputs are skipped, and each upload is recorded before it is printed.
+    /// inputs are skipped, and each upload is recorded before it is printed;
+    /// and what to do to each image before it is sent (`--fit`, ...).
     pub(super) plan: Plan,
-    /// What to do to each image before it is sent (`--fit`, ...), if anything.
-    pub(super) transform: Option<Arc<crate::transform::Settings>>,
     /// Whose secret is sent and where it came from: what a refusal names.
     pub(super) whose: Whose,
 }
@@ -297,7 +296,7 @@ impl Batch {
     /// The input made to fit (`--fit`, ...), when it is an image and there
     /// are transforms.
     async fn prepare(&self, input: &Input) -> Prepared {
-        match (&self.transform, input.body_path()) {
+        match (self.plan.transform(), input.body_path()) {
             (Some(settings), Some(path)) if input.mime != crate::inputs::ANY_TYPE => {
                 Some(fit::prepare(input, &path, settings).await)
             }
@@ -345,7 +344,7 @@ impl Batch {
             return (record, Fate::Uploaded(done));
         };
         // With transforms, keyed by the source and the settings.
-        let (sha256, size) = match (&self.transform, prepared) {
+        let (sha256, size) = match (self.plan.transform(), prepared) {
             (Some(settings), Some(p)) => (fit::manifest_hash(settings, &p.source_sha256), input.size),
             _ => (sha256, sent_size),
         };
