@@ -38,6 +38,21 @@ fn ends_soon(mut child: Child, what: &str) -> Output {
     output
 }
 
+/// `capfile upload --manifest MANIFEST sample.png` started in the background,
+/// its temporary files in `temp`, its output piped.
+fn upload_with_manifest(service: &Service, manifest: &Path, temp: &Path) -> Child {
+    service
+        .std_capfile()
+        .args(["upload", "--no-progress", "--manifest"])
+        .arg(manifest)
+        .arg(sample("sample.png"))
+        .env("TMPDIR", temp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Reads standard error line by line until one contains `needle`.
 fn stderr_until(child: &mut Child, needle: &str) -> String {
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
@@ -75,16 +90,7 @@ fn a_signal_ends_the_wait_for_a_manifest_lock() {
         // Another run holds the lock.
         let held = std::fs::File::create(work.path().join("m.toml.lock")).unwrap();
         held.lock().unwrap();
-        let mut child = service
-            .std_capfile()
-            .args(["upload", "--no-progress", "--manifest"])
-            .arg(&manifest)
-            .arg(sample("sample.png"))
-            .env("TMPDIR", temp.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = upload_with_manifest(&service, &manifest, temp.path());
         stderr_until(&mut child, "waiting for");
         signal(&child, sig);
         let output = ends_soon(child, &format!("signal {sig}"));
@@ -280,16 +286,7 @@ fn a_signal_ends_a_manifest_read_that_blocks() {
         let c_path = std::ffi::CString::new(manifest.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: mkfifo(3) with a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-        let child = service
-            .std_capfile()
-            .args(["upload", "--no-progress", "--manifest"])
-            .arg(&manifest)
-            .arg(sample("sample.png"))
-            .env("TMPDIR", temp.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = upload_with_manifest(&service, &manifest, temp.path());
         std::thread::sleep(Duration::from_millis(500));
         // Not `signal`: the process may have ended already (refused).
         // SAFETY: kill(2) on the child we spawned and have not yet waited for.
