@@ -173,6 +173,19 @@ impl Service {
         script
     }
 
+    /// What `shell_command` drew in a pseudo-terminal ([`Service::in_a_terminal`]),
+    /// after it succeeded.
+    #[track_caller]
+    pub fn screen_of(&self, shell_command: &str) -> String {
+        let output = self
+            .in_a_terminal(shell_command)
+            .output()
+            .expect("script (util-linux) runs");
+        let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{screen}");
+        screen
+    }
+
     /// GET a URL: status, content type and body.
     pub fn fetch(&self, url: &str) -> (u16, String, Vec<u8>) {
         self.runtime.block_on(async {

@@ -406,12 +406,7 @@ fn the_table_on_a_terminal_at_40_and_200_columns() {
             env!("CARGO_BIN_EXE_capfile"),
             files.join(" ")
         );
-        let output = service
-            .in_a_terminal(&command)
-            .output()
-            .expect("script (util-linux) runs");
-        let screen = String::from_utf8_lossy(&output.stdout).replace('\r', "");
-        assert!(output.status.success(), "{screen}");
+        let screen = service.screen_of(&command).replace('\r', "");
         let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
         assert!(lines[0].starts_with("NAME"), "{cols}: {screen}");
         let version_column = |line: &str| {
@@ -466,12 +461,7 @@ fn bars_stay_one_line_and_say_when_they_wait() {
             env!("CARGO_BIN_EXE_capfile"),
             files.join(" ")
         );
-        let output = service
-            .in_a_terminal(&command)
-            .output()
-            .expect("script (util-linux) runs");
-        let screen = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "{screen}");
+        let screen = service.screen_of(&command);
         if cols == 200 {
             assert!(
                 screen.contains("waiting [") && screen.contains(": rate limit ("),

@@ -177,12 +177,7 @@ fn at_60_columns_no_bar_line_wraps() {
         env!("CARGO_BIN_EXE_capfile"),
         files.join(" ")
     );
-    let output = service
-        .in_a_terminal(&command)
-        .output()
-        .expect("script (util-linux) runs");
-    let screen = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{screen}");
+    let screen = service.screen_of(&command);
     assert!(screen.contains("files ["), "no total bar: {screen:?}");
     assert!(screen.contains("uploading ["), "no file bar: {screen:?}");
     // Synchronized updates where the terminal has them.

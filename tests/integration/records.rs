@@ -284,13 +284,7 @@ fn on_a_terminal(service: &Service, args: &str, files: &[PathBuf]) -> String {
         env!("CARGO_BIN_EXE_capfile"),
         files.join(" ")
     );
-    let output = service
-        .in_a_terminal(&command)
-        .output()
-        .expect("script (util-linux) runs");
-    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{screen}");
-    screen
+    service.screen_of(&command)
 }
 
 // `script -qec` is util-linux's.
