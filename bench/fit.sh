@@ -33,11 +33,8 @@ JOBS=${BENCH_JOBS:-8}
 TMP_PARENT=${BENCH_TMPDIR:-/var/tmp}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-    say "error: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 WORK=""
 NGINX_PID=""
@@ -61,26 +58,10 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 command -v curl >/dev/null || missing+=(curl)
 command -v mogrify >/dev/null || missing+=(imagemagick)
 command -v vipsthumbnail >/dev/null || missing+=(libvips-tools)
-if ((${#missing[@]})); then
-    command -v apt-get >/dev/null || die "missing ${missing[*]}, and no apt-get to install them with"
-    SUDO=()
-    ((EUID == 0)) || SUDO=(sudo)
-    say "installing ${missing[*]}"
-    "${SUDO[@]}" apt-get update -qq >&2
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+install_missing ${missing[@]+"${missing[@]}"}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ -n ${BENCH_CAPFILE:-} ]]; then
-    CAPFILE=$(realpath "$BENCH_CAPFILE")
-else
-    say "building capfile (cargo build --release)"
-    (cd "$REPO" && cargo build --release --quiet) >&2
-    target=${CARGO_TARGET_DIR:-target}
-    [[ $target == /* ]] || target=$REPO/$target
-    CAPFILE=$target/release/capfile
-fi
-[[ -x $CAPFILE ]] || die "no capfile binary at $CAPFILE"
+build_capfile
 
 # ---------------------------------------------------------------- photos
 mkdir -p "$TMP_PARENT"

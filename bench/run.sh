@@ -111,11 +111,8 @@ for knob in BENCH_BIG_MB BENCH_SMALL_COUNT BENCH_SMALL_KB BENCH_JOBS BENCH_BIG_R
     fi
 done
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-    say "error: $*"
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 # ---------------------------------------------------------------- cleanup
 WORK=""
@@ -169,24 +166,7 @@ fi
 [[ -n $ONLY ]] || command -v hyperfine >/dev/null || missing+=(hyperfine)
 [[ $ONLY == rate || -x /usr/bin/time ]] || missing+=(time)
 command -v jq >/dev/null || missing+=(jq)
-if ((${#missing[@]})); then
-    command -v apt-get >/dev/null || die "missing ${missing[*]}, and no apt-get to install them with"
-    SUDO=()
-    if ((EUID != 0)); then
-        command -v sudo >/dev/null || die "missing ${missing[*]}; run as root or install them"
-        SUDO=(sudo)
-    fi
-    say "installing ${missing[*]}"
-    "${SUDO[@]}" apt-get update -qq >&2
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-    # The package may start its own service on port 80; the bench runs its own
-    # nginx, so a service that this run installed is stopped and disabled.
-    if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null &&
-        systemctl is-active --quiet nginx 2>/dev/null; then
-        say "stopping and disabling the nginx service the package started"
-        "${SUDO[@]}" systemctl disable --now nginx >&2 || true
-    fi
-fi
+install_missing ${missing[@]+"${missing[@]}"}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 # hyperfine -N (no shell) came in 1.13; older ones fall back to a shell,
 # whose start-up hyperfine measures and subtracts.
@@ -194,16 +174,7 @@ NO_SHELL=(-N)
 [[ -n $ONLY ]] || hyperfine -N --runs 1 true >/dev/null 2>&1 || NO_SHELL=()
 
 # ---------------------------------------------------------------- capfile
-if [[ -n ${BENCH_CAPFILE:-} ]]; then
-    CAPFILE=$(realpath "$BENCH_CAPFILE")
-else
-    say "building capfile (cargo build --release)"
-    (cd "$REPO" && cargo build --release --quiet) >&2
-    target=${CARGO_TARGET_DIR:-target}
-    [[ $target == /* ]] || target=$REPO/$target
-    CAPFILE=$target/release/capfile
-fi
-[[ -x $CAPFILE ]] || die "no capfile binary at $CAPFILE"
+build_capfile
 
 # ---------------------------------------------------------------- temp dir
 mkdir -p "$TMP_PARENT"
