@@ -104,9 +104,15 @@ fn report_peak_memory(env: &settings::Env) {
         return;
     };
     let status = String::from_utf8_lossy(&status);
-    if let Some(peak) = status.lines().find_map(|line| line.strip_prefix("VmHWM:")) {
-        let _ = std::fs::write(path, peak.trim().trim_end_matches(" kB"));
-    }
+    let Some(peak) = status.lines().find_map(|line| line.strip_prefix("VmHWM:")) else {
+        return;
+    };
+    // Only into a regular file the test made, never through a link.
+    let _ =
+        fsio::open_own(std::path::Path::new(&path), std::fs::OpenOptions::new().write(true)).and_then(|mut file| {
+            file.set_len(0)?;
+            std::io::Write::write_all(&mut file, peak.trim().trim_end_matches(" kB").as_bytes())
+        });
 }
 
 /// `capfile version`: what `--version` says, then how this binary was built.
